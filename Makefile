@@ -1,0 +1,49 @@
+# The only commands anyone needs: make demo, make test (and make generate, make lint, make bench).
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+
+GO ?= go
+BIN := bin
+# E2E tests start real control planes; give the whole run room but not forever.
+TEST_TIMEOUT ?= 45m
+
+.PHONY: all tools generate build test unit-test demo bench lint clean
+
+all: build
+
+## tools: build or install everything the tests and the demo need (cached outside the repo)
+tools:
+	hack/tools.sh all
+
+## generate: deepcopy, CRDs (charts/keda/crds) and scalers/schema.yaml from the Go sources
+generate:
+	hack/generate.sh
+
+## build: the operator and the kubectl plugin
+build:
+	$(GO) build -o $(BIN)/ ./cmd/operator ./cmd/kubectl-keda
+
+## test: every test, including the end-to-end tests on the local cluster
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## unit-test: the tests that need no cluster and no server
+unit-test:
+	$(GO) test -count=1 -short ./...
+
+## demo: local cluster + Redis + operator; a Deployment goes 0 -> N -> 0 (DEMO_KEEP=1 keeps it running)
+demo: tools
+	$(GO) run ./test/cmd/demo
+
+## bench: benchmarks, report written to bench.out
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./operator/... ./scalers/... | tee bench.out
+
+## lint: formatting and vet
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) bench.out

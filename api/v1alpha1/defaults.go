@@ -1,0 +1,78 @@
+package v1alpha1
+
+import "fmt"
+
+// KEDA's documented defaults for omitted ScaledObject fields.
+const (
+	DefaultPollingInterval  = 30
+	DefaultCooldownPeriod   = 300
+	DefaultMinReplicaCount  = 0
+	DefaultMaxReplicaCount  = 100
+	DefaultFallbackBehavior = "static"
+)
+
+// Annotations and labels users and tools set, named as KEDA names them.
+const (
+	AnnotationPaused                 = "autoscaling.keda.sh/paused"
+	AnnotationPausedReplicas         = "autoscaling.keda.sh/paused-replicas"
+	AnnotationPausedScaleIn          = "autoscaling.keda.sh/paused-scale-in"
+	AnnotationPausedScaleOut         = "autoscaling.keda.sh/paused-scale-out"
+	AnnotationForceActivation        = "autoscaling.keda.sh/force-activation"
+	AnnotationTransferHPAOwnership   = "scaledobject.keda.sh/transfer-hpa-ownership"
+	AnnotationValidationHPAOwnership = "validations.keda.sh/hpa-ownership"
+	AnnotationHPAExcludedLabels      = "scaledobject.keda.sh/hpa-excluded-labels"
+
+	// LabelScaledObjectName is set on the HPA and used as the external metrics label selector.
+	LabelScaledObjectName = "scaledobject.keda.sh/name"
+	// LabelScaledJobName is set on the Jobs a ScaledJob creates.
+	LabelScaledJobName = "scaledjob.keda.sh/name"
+)
+
+// PollingIntervalSeconds returns spec.pollingInterval or KEDA's default.
+func (s *ScaledObjectSpec) PollingIntervalSeconds() int32 {
+	return valueOr(s.PollingInterval, DefaultPollingInterval)
+}
+
+// CooldownPeriodSeconds returns spec.cooldownPeriod or KEDA's default.
+func (s *ScaledObjectSpec) CooldownPeriodSeconds() int32 {
+	return valueOr(s.CooldownPeriod, DefaultCooldownPeriod)
+}
+
+// InitialCooldownPeriodSeconds returns spec.initialCooldownPeriod or 0.
+func (s *ScaledObjectSpec) InitialCooldownPeriodSeconds() int32 {
+	return valueOr(s.InitialCooldownPeriod, 0)
+}
+
+// MinReplicas returns spec.minReplicaCount or KEDA's default.
+func (s *ScaledObjectSpec) MinReplicas() int32 {
+	return valueOr(s.MinReplicaCount, DefaultMinReplicaCount)
+}
+
+// MaxReplicas returns spec.maxReplicaCount or KEDA's default.
+func (s *ScaledObjectSpec) MaxReplicas() int32 {
+	return valueOr(s.MaxReplicaCount, DefaultMaxReplicaCount)
+}
+
+// HPAName is the name of the HPA the operator owns for this ScaledObject: the custom name from
+// advanced.horizontalPodAutoscalerConfig.name, else keda-hpa-<name>.
+func (so *ScaledObject) HPAName() string {
+	if a := so.Spec.Advanced; a != nil && a.HorizontalPodAutoscalerConfig != nil && a.HorizontalPodAutoscalerConfig.Name != "" {
+		return a.HorizontalPodAutoscalerConfig.Name
+	}
+	return fmt.Sprintf("keda-hpa-%s", so.Name)
+}
+
+// TriggerAuthKind returns the kind an authenticationRef points to, defaulting as KEDA does.
+func (r *AuthenticationRef) TriggerAuthKind() string {
+	if r.Kind == "" {
+		return "TriggerAuthentication"
+	}
+	return r.Kind
+}
+
+func valueOr(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}

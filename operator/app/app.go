@@ -1,0 +1,199 @@
+// Package app wires the operator's pieces into one controller-runtime manager: the ScaledObject
+// controller, the polling engine, the activation executor and the external metrics server.
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/scale"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/controller"
+	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/metrics"
+	"github.com/kedactl/kedactl/operator/scaling"
+)
+
+// Options configures the operator. Zero values get defaults in setDefaults.
+type Options struct {
+	// Kubeconfig is the kubeconfig file, also used for the metrics server's delegated auth; empty
+	// means in-cluster.
+	Kubeconfig string
+	// WatchNamespace limits the operator to one namespace; empty means all.
+	WatchNamespace string
+
+	// MetricsBindAddress serves the operator's Prometheus metrics; "0" disables it.
+	MetricsBindAddress string
+	// HealthProbeBindAddress serves /healthz and /readyz; "0" disables it.
+	HealthProbeBindAddress string
+	LeaderElection         bool
+	LeaderElectionID       string
+	LeaderElectionNS       string
+
+	// ExternalMetrics configures the external.metrics.k8s.io server; Port 0 disables it.
+	ExternalMetrics metrics.ServerOptions
+
+	// ScalerTimeout bounds each call to an event source.
+	ScalerTimeout time.Duration
+	// PollWorkers bounds concurrent polls.
+	PollWorkers int
+}
+
+func (o *Options) setDefaults() {
+	if o.MetricsBindAddress == "" {
+		o.MetricsBindAddress = ":8080"
+	}
+	if o.HealthProbeBindAddress == "" {
+		o.HealthProbeBindAddress = ":8081"
+	}
+	if o.LeaderElectionID == "" {
+		o.LeaderElectionID = "operator.keda.sh"
+	}
+	if o.ScalerTimeout <= 0 {
+		o.ScalerTimeout = 3 * time.Second
+	}
+	if o.PollWorkers <= 0 {
+		o.PollWorkers = 16
+	}
+	if o.ExternalMetrics.Kubeconfig == "" {
+		o.ExternalMetrics.Kubeconfig = o.Kubeconfig
+	}
+}
+
+// NewScheme returns the scheme of every type the operator reads or writes.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("failed to add client-go types to the scheme: %w", err)
+	}
+	if err := kedav1alpha1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("failed to add keda.sh types to the scheme: %w", err)
+	}
+	return s, nil
+}
+
+// Run runs the operator until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) error {
+	opts.setDefaults()
+	scheme, err := NewScheme()
+	if err != nil {
+		return err
+	}
+	mgrOpts := ctrl.Options{
+		Scheme:                  scheme,
+		Logger:                  log,
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        opts.LeaderElectionID,
+		LeaderElectionNamespace: opts.LeaderElectionNS,
+	}
+	if opts.WatchNamespace != "" {
+		mgrOpts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{opts.WatchNamespace: {}}}
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	if err != nil {
+		return fmt.Errorf("failed to create the manager: %w", err)
+	}
+
+	scales, err := newScalesClient(cfg, mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+
+	var executor *scaling.Executor
+	eng := engine.New(engine.Options{
+		Workers:     opts.PollWorkers,
+		PollTimeout: opts.ScalerTimeout + time.Second,
+		OnPolled:    func(key types.NamespacedName) { executor.Enqueue(key) },
+		Log:         log.WithName("engine"),
+	})
+	executor = scaling.NewExecutor(scaling.ExecutorOptions{
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Scales:   scales,
+		State:    eng,
+		Recorder: mgr.GetEventRecorder("keda-operator"),
+		Log:      log.WithName("scaling"),
+	})
+	for _, r := range []interface {
+		Start(context.Context) error
+	}{eng, executor} {
+		if err := mgr.Add(leaderRunnable{r}); err != nil {
+			return fmt.Errorf("failed to add runnable: %w", err)
+		}
+	}
+
+	if opts.ExternalMetrics.Port != 0 {
+		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng))
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(srv); err != nil {
+			return fmt.Errorf("failed to add the external metrics server: %w", err)
+		}
+	}
+
+	reconciler := &controller.ScaledObjectReconciler{
+		Client:        mgr.GetClient(),
+		Reader:        mgr.GetAPIReader(),
+		Mapper:        mgr.GetRESTMapper(),
+		Scales:        scales,
+		Engine:        eng,
+		Activator:     executor,
+		Recorder:      mgr.GetEventRecorder("keda-operator"),
+		ScalerTimeout: opts.ScalerTimeout,
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("failed to add the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("failed to add the ready check: %w", err)
+	}
+	log.Info("starting the operator", "watchNamespace", opts.WatchNamespace, "externalMetricsPort", opts.ExternalMetrics.Port)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("operator stopped: %w", err)
+	}
+	return nil
+}
+
+// leaderRunnable runs a component only on the leader, like the controllers: polling and
+// activation must not happen twice.
+type leaderRunnable struct {
+	r interface{ Start(context.Context) error }
+}
+
+func (l leaderRunnable) Start(ctx context.Context) error { return l.r.Start(ctx) }
+func (l leaderRunnable) NeedLeaderElection() bool        { return true }
+
+func newScalesClient(cfg *rest.Config, mapper interface {
+	scale.PreferredResourceMapper
+}) (scale.ScalesGetter, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the discovery client: %w", err)
+	}
+	resolver := scale.NewDiscoveryScaleKindResolver(memory.NewMemCacheClient(dc))
+	sc, err := scale.NewForConfig(cfg, mapper, dynamic.LegacyAPIPathResolverFunc, resolver)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the scale client: %w", err)
+	}
+	return sc, nil
+}

@@ -1,0 +1,328 @@
+// Package controller holds the reconcilers. They stay thin: fetch, call a pure decision
+// (operator/hpa, operator/scaling), apply, write status.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/scale"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/hpa"
+	"github.com/kedactl/kedactl/operator/status"
+	"github.com/kedactl/kedactl/scalers"
+)
+
+// FieldOwner is the server-side apply field manager of the objects the operator writes.
+const FieldOwner = "keda-operator"
+
+// Registry is the part of the engine the controller uses.
+type Registry interface {
+	Register(ctx context.Context, key types.NamespacedName, reg engine.Registration) []engine.TriggerInfo
+	Unregister(ctx context.Context, key types.NamespacedName)
+}
+
+// Activator is told about objects whose activation should be evaluated now.
+type Activator interface {
+	Enqueue(key types.NamespacedName)
+	Forget(key types.NamespacedName)
+}
+
+// ScaledObjectReconciler keeps a ScaledObject's HPA, trigger registration and readiness in line
+// with its spec.
+type ScaledObjectReconciler struct {
+	Client    client.Client
+	Reader    client.Reader
+	Mapper    meta.RESTMapper
+	Scales    scale.ScalesGetter
+	Engine    Registry
+	Activator Activator
+	Recorder  events.EventRecorder
+	// ScalerTimeout bounds each call a scaler makes to its event source.
+	ScalerTimeout time.Duration
+	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
+	RetryAfter time.Duration
+}
+
+// SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
+// annotations) and the HPAs they own.
+func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.RetryAfter == 0 {
+		r.RetryAfter = 10 * time.Second
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("scaledobject").
+		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Complete(r)
+}
+
+// Reconcile brings one ScaledObject in line with its spec.
+func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	so := &kedav1alpha1.ScaledObject{}
+	if err := r.Client.Get(ctx, req.NamespacedName, so); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.stop(ctx, req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get ScaledObject %s: %w", req.NamespacedName, err)
+	}
+	if !so.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, log, so)
+	}
+	if !controllerutil.ContainsFinalizer(so, kedav1alpha1.FinalizerName) {
+		patch := client.MergeFrom(so.DeepCopy())
+		controllerutil.AddFinalizer(so, kedav1alpha1.FinalizerName)
+		if err := r.Client.Patch(ctx, so, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("failed to add finalizer to ScaledObject %s: %w", req.NamespacedName, err)
+		}
+	}
+
+	if errs := so.ValidateSpec(); len(errs) > 0 {
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, errs.ToAggregate().Error())
+	}
+	target, err := resolveTarget(ctx, r.Reader, r.Mapper, r.Scales, so)
+	if err != nil {
+		var te *targetError
+		if errors.As(err, &te) {
+			return r.notReady(ctx, log, so, te.reason, te.msg)
+		}
+		return ctrl.Result{}, err
+	}
+
+	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
+		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
+		Triggers:        r.scalerConfigs(so, target),
+	})
+	var metricSpecs []autoscalingv2.MetricSpec
+	var triggerErrs []string
+	for _, info := range infos {
+		if info.Err != nil {
+			triggerErrs = append(triggerErrs, info.Err.Error())
+			continue
+		}
+		metricSpecs = append(metricSpecs, info.MetricSpecs...)
+	}
+	if len(triggerErrs) > 0 {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", strings.Join(triggerErrs, "; "))
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
+	}
+
+	desired := hpa.Build(so, hpa.Target{APIVersion: target.apiVersion(), Kind: target.gvkr.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
+	if err := r.applyHPA(ctx, desired); err != nil {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectCheckFailed, "Reconcile", "Failed to apply HPA %s: %v", desired.Name, err)
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonHPAUpdateFailed, fmt.Sprintf("failed to apply HPA %s: %v", desired.Name, err))
+	}
+
+	wasReady := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady)
+	err = status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: kedav1alpha1.ReasonScaledObjectReady, Message: "ScaledObject is defined correctly and is ready for scaling"})
+		ensureCondition(s, kedav1alpha1.ConditionActive)
+		ensureCondition(s, kedav1alpha1.ConditionFallback)
+		ensureCondition(s, kedav1alpha1.ConditionPaused)
+		s.ScaleTargetKind = target.kindString()
+		s.ScaleTargetGVKR = ptr.To(target.gvkr)
+		if s.OriginalReplicaCount == nil {
+			s.OriginalReplicaCount = ptr.To(target.scale.Spec.Replicas)
+		}
+		s.HpaName = desired.Name
+		s.ExternalMetricNames = externalMetricNames(metricSpecs)
+		s.ResourceMetricNames = resourceMetricNames(metricSpecs)
+		s.TriggersTypes = ptr.To(triggerTypes(so))
+		s.AuthenticationsTypes = authenticationTypes(so)
+	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !wasReady {
+		log.Info("ScaledObject ready", "hpa", desired.Name, "target", target.kindString()+" "+so.Spec.ScaleTargetRef.Name, "metrics", strings.Join(so.Status.ExternalMetricNames, ","))
+		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "Reconcile", "Started scalers watch")
+		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
+	}
+	r.Activator.Enqueue(req.NamespacedName)
+	return ctrl.Result{}, nil
+}
+
+// scalerConfigs resolves each trigger into the config its scaler is built from.
+func (r *ScaledObjectReconciler) scalerConfigs(so *kedav1alpha1.ScaledObject, target *resolvedTarget) []scalers.Config {
+	env := containerEnv(target.object, so.Spec.ScaleTargetRef.EnvSourceContainerName)
+	configs := make([]scalers.Config, len(so.Spec.Triggers))
+	for i, t := range so.Spec.Triggers {
+		configs[i] = scalers.Config{
+			ScalableObjectName:      so.Name,
+			ScalableObjectNamespace: so.Namespace,
+			ScalableObjectType:      "ScaledObject",
+			TriggerIndex:            i,
+			TriggerName:             t.Name,
+			TriggerType:             t.Type,
+			TriggerMetadata:         t.Metadata,
+			AuthParams:              map[string]string{},
+			ResolvedEnv:             env,
+			MetricType:              t.MetricType,
+			Timeout:                 r.ScalerTimeout,
+		}
+	}
+	return configs
+}
+
+// applyHPA creates or updates the HPA with server-side apply: an unchanged HPA costs no write.
+func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, desired *autoscalingv2.HorizontalPodAutoscaler) error {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(desired)
+	if err != nil {
+		return fmt.Errorf("failed to convert HPA %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	delete(u, "status")
+	if md, ok := u["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u}), client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+// notReady records why the object cannot scale, stops its triggers and looks again later.
+func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, reason, msg string) (ctrl.Result, error) {
+	key := client.ObjectKeyFromObject(so)
+	r.Engine.Unregister(ctx, key)
+	prev := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
+	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
+	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: msg})
+		ensureCondition(s, kedav1alpha1.ConditionActive)
+		ensureCondition(s, kedav1alpha1.ConditionFallback)
+		ensureCondition(s, kedav1alpha1.ConditionPaused)
+		s.TriggersTypes = ptr.To(triggerTypes(so))
+		s.AuthenticationsTypes = authenticationTypes(so)
+	})
+	if changed {
+		log.Info("ScaledObject not ready", "reason", reason, "message", msg)
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectCheckFailed, "Reconcile", "%s", msg)
+	}
+	return ctrl.Result{RequeueAfter: r.RetryAfter}, err
+}
+
+// finalize stops the triggers, restores the original replica count if asked, and lets the object go.
+func (r *ScaledObjectReconciler) finalize(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject) error {
+	if !controllerutil.ContainsFinalizer(so, kedav1alpha1.FinalizerName) {
+		return nil
+	}
+	key := client.ObjectKeyFromObject(so)
+	r.stop(ctx, key)
+	if a := so.Spec.Advanced; a != nil && a.RestoreToOriginalReplicaCount && so.Status.OriginalReplicaCount != nil && so.Status.ScaleTargetGVKR != nil {
+		if err := r.restore(ctx, so); err != nil {
+			log.Error(err, "failed to restore the original replica count")
+		}
+	}
+	r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectDeleted, "Delete", "ScaledObject was deleted")
+	patch := client.MergeFrom(so.DeepCopy())
+	controllerutil.RemoveFinalizer(so, kedav1alpha1.FinalizerName)
+	if err := r.Client.Patch(ctx, so, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to remove finalizer from ScaledObject %s: %w", key, err)
+	}
+	log.Info("ScaledObject deleted")
+	return nil
+}
+
+func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.ScaledObject) error {
+	g := so.Status.ScaleTargetGVKR
+	gr := schema.GroupResource{Group: g.Group, Resource: g.Resource}
+	sc, err := r.Scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("failed to get /scale of %s/%s: %w", so.Namespace, so.Spec.ScaleTargetRef.Name, err)
+	}
+	sc.Spec.Replicas = *so.Status.OriginalReplicaCount
+	if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("failed to restore %s/%s to %d replicas: %w", so.Namespace, so.Spec.ScaleTargetRef.Name, sc.Spec.Replicas, err)
+	}
+	return nil
+}
+
+func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {
+	r.Engine.Unregister(ctx, key)
+	r.Activator.Forget(key)
+}
+
+// ensureCondition adds a condition of type t with status Unknown when there is none, as KEDA
+// initialises all four conditions.
+func ensureCondition(s *kedav1alpha1.ScaledObjectStatus, t kedav1alpha1.ConditionType) {
+	if s.Conditions.Get(t) == nil {
+		s.Conditions.Set(kedav1alpha1.Condition{Type: t, Status: metav1.ConditionUnknown, Reason: kedav1alpha1.ReasonUnknown})
+	}
+}
+
+func externalMetricNames(specs []autoscalingv2.MetricSpec) []string {
+	var names []string
+	for _, s := range specs {
+		if s.External != nil {
+			names = append(names, s.External.Metric.Name)
+		}
+	}
+	return names
+}
+
+func resourceMetricNames(specs []autoscalingv2.MetricSpec) []string {
+	var names []string
+	for _, s := range specs {
+		switch {
+		case s.Resource != nil:
+			names = append(names, string(s.Resource.Name))
+		case s.ContainerResource != nil:
+			names = append(names, string(s.ContainerResource.Name))
+		}
+	}
+	return names
+}
+
+// triggerTypes is status.triggersTypes: the distinct trigger types, comma separated.
+func triggerTypes(so *kedav1alpha1.ScaledObject) string {
+	var types []string
+	for _, t := range so.Spec.Triggers {
+		types = append(types, t.Type)
+	}
+	return joinDistinct(types)
+}
+
+// authenticationTypes is status.authenticationsTypes: the distinct authentication refs.
+func authenticationTypes(so *kedav1alpha1.ScaledObject) string {
+	var names []string
+	for _, t := range so.Spec.Triggers {
+		if t.AuthenticationRef != nil {
+			names = append(names, t.AuthenticationRef.Name)
+		}
+	}
+	return joinDistinct(names)
+}
+
+func joinDistinct(list []string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ",")
+}

@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/scale"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// resolvedTarget is a scale target found through the RESTMapper and its /scale subresource.
+type resolvedTarget struct {
+	gvkr   kedav1alpha1.GroupVersionKindResource
+	object *unstructured.Unstructured
+	scale  *autoscalingv1.Scale
+}
+
+// targetError is a target problem the user must fix; reason goes into the Ready condition.
+type targetError struct {
+	reason string
+	msg    string
+}
+
+func (e *targetError) Error() string { return e.msg }
+
+func (r *resolvedTarget) apiVersion() string {
+	return schema.GroupVersion{Group: r.gvkr.Group, Version: r.gvkr.Version}.String()
+}
+
+// kindString is status.scaleTargetKind as KEDA writes it, e.g. apps/v1.Deployment.
+func (r *resolvedTarget) kindString() string {
+	return r.apiVersion() + "." + r.gvkr.Kind
+}
+
+// resolveTarget finds spec.scaleTargetRef (apps/v1 Deployment by default) and reads its /scale.
+func resolveTarget(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, scales scale.ScalesGetter, so *kedav1alpha1.ScaledObject) (*resolvedTarget, error) {
+	ref := so.Spec.ScaleTargetRef
+	apiVersion, kind := ref.APIVersion, ref.Kind
+	if apiVersion == "" {
+		apiVersion = "apps/v1"
+	}
+	if kind == "" {
+		kind = "Deployment"
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, &targetError{reason: kedav1alpha1.ReasonScaleTargetNotFound, msg: fmt.Sprintf("spec.scaleTargetRef.apiVersion %q is not a valid group/version: %v", apiVersion, err)}
+	}
+	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil, &targetError{reason: kedav1alpha1.ReasonScaleTargetNotFound, msg: fmt.Sprintf("spec.scaleTargetRef: the cluster has no kind %s in %s: fix apiVersion/kind", kind, apiVersion)}
+		}
+		return nil, fmt.Errorf("failed to map %s %s: %w", apiVersion, kind, err)
+	}
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(mapping.GroupVersionKind)
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: ref.Name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &targetError{reason: kedav1alpha1.ReasonScaleTargetNotFound, msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("failed to get scale target %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
+	}
+	sc, err := scales.Scales(so.Namespace).Get(ctx, mapping.Resource.GroupResource(), ref.Name, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+			return nil, &targetError{reason: kedav1alpha1.ReasonScaleTargetNotFound, msg: fmt.Sprintf("Target resource %s %s/%s has no /scale subresource, so it cannot be scaled: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("failed to get /scale of %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
+	}
+	return &resolvedTarget{
+		gvkr: kedav1alpha1.GroupVersionKindResource{
+			Group:    mapping.GroupVersionKind.Group,
+			Version:  mapping.GroupVersionKind.Version,
+			Kind:     mapping.GroupVersionKind.Kind,
+			Resource: mapping.Resource.Resource,
+		},
+		object: obj,
+		scale:  sc,
+	}, nil
+}
+
+// containerEnv returns the plain env values of the target's container named name (the first
+// container when name is empty), for the scalers' ...FromEnv parameters.
+func containerEnv(obj *unstructured.Unstructured, name string) map[string]string {
+	containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+	env := map[string]string{}
+	for i, c := range containers {
+		m, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		if name == "" && i > 0 {
+			break
+		}
+		if name != "" && m["name"] != name {
+			continue
+		}
+		vars, _, _ := unstructured.NestedSlice(m, "env")
+		for _, v := range vars {
+			vm, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			n, _ := vm["name"].(string)
+			val, hasValue := vm["value"].(string)
+			if n != "" && hasValue {
+				env[n] = val
+			}
+		}
+	}
+	return env
+}

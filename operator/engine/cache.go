@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Sample is the result of one poll of one trigger's metric.
+type Sample struct {
+	Value  resource.Quantity
+	Active bool
+	// Err is the poll's error, if any; Value and Active are then those of the last good poll.
+	Err  error
+	Time time.Time
+	// ConsecutiveFailures counts the polls that failed in a row up to this one.
+	ConsecutiveFailures int32
+	// Polled is false until the first poll has finished.
+	Polled bool
+}
+
+// TriggerState is what the engine knows about one trigger of one ScaledObject.
+type TriggerState struct {
+	Index      int
+	Name       string
+	Type       string
+	MetricName string
+	Sample
+}
+
+// ObjectState is what the engine knows about one ScaledObject: its triggers' latest samples and the
+// errors met while building their scalers.
+type ObjectState struct {
+	Key      types.NamespacedName
+	Triggers []TriggerState
+}
+
+// Active reports whether any trigger is active.
+func (s *ObjectState) Active() bool {
+	for _, t := range s.Triggers {
+		if t.Active {
+			return true
+		}
+	}
+	return false
+}
+
+// Failing reports whether any trigger's last poll failed.
+func (s *ObjectState) Failing() bool {
+	for _, t := range s.Triggers {
+		if t.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Polled reports whether every trigger has been polled at least once.
+func (s *ObjectState) Polled() bool {
+	for _, t := range s.Triggers {
+		if !t.Polled {
+			return false
+		}
+	}
+	return true
+}
+
+// Metric returns the trigger that serves metricName, or nil.
+func (s *ObjectState) Metric(metricName string) *TriggerState {
+	for i := range s.Triggers {
+		if s.Triggers[i].MetricName == metricName {
+			return &s.Triggers[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+
+	"github.com/kedactl/kedactl/scalers"
+)
+
+// fakeScaler returns a settable value and counts polls.
+type fakeScaler struct {
+	name   string
+	value  atomic.Int64
+	fail   atomic.Bool
+	polls  atomic.Int32
+	closed atomic.Bool
+}
+
+func (f *fakeScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	return []autoscalingv2.MetricSpec{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{
+		Metric: autoscalingv2.MetricIdentifier{Name: f.name},
+		Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(5, resource.DecimalSI)},
+	}}}
+}
+
+func (f *fakeScaler) GetMetricsAndActivity(_ context.Context, metric string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	f.polls.Add(1)
+	if f.fail.Load() {
+		return nil, false, errors.New("source down")
+	}
+	v := f.value.Load()
+	return []external_metrics.ExternalMetricValue{{MetricName: metric, Value: *resource.NewQuantity(v, resource.DecimalSI)}}, v > 0, nil
+}
+
+func (f *fakeScaler) Close(context.Context) error { f.closed.Store(true); return nil }
+
+// factory builds one fakeScaler per distinct list name and records them.
+type factory struct {
+	mu      sync.Mutex
+	created []*fakeScaler
+}
+
+func (fa *factory) new(_ context.Context, cfg *scalers.Config) (scalers.Scaler, error) {
+	if cfg.TriggerMetadata["bad"] != "" {
+		return nil, errors.New("bad metadata")
+	}
+	s := &fakeScaler{name: "s" + string(rune('0'+cfg.TriggerIndex)) + "-fake-" + cfg.TriggerMetadata["list"]}
+	fa.mu.Lock()
+	fa.created = append(fa.created, s)
+	fa.mu.Unlock()
+	return s, nil
+}
+
+func trigger(index int, list string) scalers.Config {
+	return scalers.Config{ScalableObjectNamespace: "ns", TriggerIndex: index, TriggerType: "fake", TriggerMetadata: map[string]string{"list": list}}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func startEngine(t *testing.T, fa *factory, polled chan<- types.NamespacedName) *Engine {
+	t.Helper()
+	e := New(Options{NewScaler: fa.new, OnPolled: func(k types.NamespacedName) {
+		if polled != nil {
+			select {
+			case polled <- k:
+			default:
+			}
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = e.Start(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return e
+}
+
+func TestEngineSharesIdenticalTriggers(t *testing.T) {
+	fa := &factory{}
+	e := startEngine(t, fa, nil)
+	a := types.NamespacedName{Namespace: "ns", Name: "a"}
+	b := types.NamespacedName{Namespace: "ns", Name: "b"}
+	infoA := e.Register(context.Background(), a, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	infoB := e.Register(context.Background(), b, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "other"), trigger(1, "jobs")}})
+	if len(fa.created) != 2 {
+		t.Fatalf("built %d scalers, want 2 (the jobs trigger is shared)", len(fa.created))
+	}
+	if got := infoA[0].MetricSpecs[0].External.Metric.Name; got != "s0-fake-jobs" {
+		t.Errorf("a's metric = %s", got)
+	}
+	if got := infoB[1].MetricSpecs[0].External.Metric.Name; got != "s1-fake-jobs" {
+		t.Errorf("b's shared metric is named %s, want it renamed for its own index s1-fake-jobs", got)
+	}
+	waitFor(t, "first polls", func() bool {
+		sa, _ := e.State(a)
+		sb, _ := e.State(b)
+		return sa.Polled() && sb.Polled()
+	})
+	if n := fa.created[0].polls.Load(); n != 1 {
+		t.Errorf("shared scaler polled %d times, want 1", n)
+	}
+	sb, _ := e.State(b)
+	if sb.Metric("s1-fake-jobs") == nil {
+		t.Errorf("b has no sample under its own metric name: %+v", sb.Triggers)
+	}
+
+	e.Unregister(context.Background(), a)
+	if fa.created[0].closed.Load() {
+		t.Fatal("shared scaler closed while b still uses it")
+	}
+	e.Unregister(context.Background(), b)
+	for i, s := range fa.created {
+		if !s.closed.Load() {
+			t.Errorf("scaler %d not closed after every user went away", i)
+		}
+	}
+}
+
+func TestEngineKeepsScalerWhenConfigUnchanged(t *testing.T) {
+	fa := &factory{}
+	e := startEngine(t, fa, nil)
+	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	reg := Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}}
+	e.Register(context.Background(), key, reg)
+	e.Register(context.Background(), key, reg)
+	if len(fa.created) != 1 {
+		t.Fatalf("re-registering an unchanged trigger built %d scalers, want 1", len(fa.created))
+	}
+	reg.Triggers[0] = trigger(0, "changed")
+	e.Register(context.Background(), key, reg)
+	if len(fa.created) != 2 || !fa.created[0].closed.Load() {
+		t.Fatalf("a changed trigger must replace and close the old scaler (built %d)", len(fa.created))
+	}
+}
+
+func TestEngineReportsBuildErrors(t *testing.T) {
+	fa := &factory{}
+	e := startEngine(t, fa, nil)
+	bad := trigger(0, "x")
+	bad.TriggerMetadata["bad"] = "yes"
+	infos := e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "a"}, Registration{Triggers: []scalers.Config{bad}})
+	if infos[0].Err == nil {
+		t.Fatal("want the build error")
+	}
+}
+
+func TestEngineCountsFailuresAndRefreshes(t *testing.T) {
+	fa := &factory{}
+	polled := make(chan types.NamespacedName, 10)
+	e := startEngine(t, fa, polled)
+	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	<-polled
+	s := fa.created[0]
+	s.fail.Store(true)
+	for i := 1; i <= 2; i++ {
+		e.Refresh(key)
+		<-polled
+		st, _ := e.State(key)
+		if st.Triggers[0].ConsecutiveFailures != int32(i) || st.Triggers[0].Err == nil {
+			t.Fatalf("after %d failures: %+v", i, st.Triggers[0])
+		}
+	}
+	s.fail.Store(false)
+	s.value.Store(7)
+	e.Refresh(key)
+	<-polled
+	st, _ := e.State(key)
+	tr := st.Triggers[0]
+	if tr.ConsecutiveFailures != 0 || tr.Err != nil || !tr.Active || tr.Value.Value() != 7 {
+		t.Fatalf("after recovery: %+v", tr)
+	}
+}
+
+func TestReindex(t *testing.T) {
+	for in, want := range map[string]string{"s0-redis-jobs": "s3-redis-jobs", "s12-cron-x": "s3-cron-x", "plain": "plain"} {
+		if got := reindex(in, 3); got != want {
+			t.Errorf("reindex(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+// Package hpa decides what the HPA owned by a ScaledObject should look like. It is pure: no client.
+package hpa
+
+import (
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// Labels KEDA puts on the HPAs it owns.
+const (
+	labelName      = "app.kubernetes.io/name"
+	labelPartOf    = "app.kubernetes.io/part-of"
+	labelManagedBy = "app.kubernetes.io/managed-by"
+	managedBy      = "keda-operator"
+)
+
+// Target is the resolved scale target.
+type Target struct {
+	APIVersion string
+	Kind       string
+	Name       string
+}
+
+// Build returns the HPA for so, scaling target on metrics. The External metrics get the label
+// selector scaledobject.keda.sh/name=<so> that the metrics server answers to.
+func Build(so *kedav1alpha1.ScaledObject, target Target, metrics []autoscalingv2.MetricSpec) *autoscalingv2.HorizontalPodAutoscaler {
+	name := so.HPAName()
+	labels := map[string]string{}
+	excluded := excludedLabels(so.Annotations[kedav1alpha1.AnnotationHPAExcludedLabels])
+	for k, v := range so.Labels {
+		if !excluded[k] {
+			labels[k] = v
+		}
+	}
+	labels[labelName] = name
+	labels[labelPartOf] = so.Name
+	labels[labelManagedBy] = managedBy
+	labels[kedav1alpha1.LabelScaledObjectName] = so.Name
+
+	specs := make([]autoscalingv2.MetricSpec, len(metrics))
+	for i := range metrics {
+		spec := *metrics[i].DeepCopy()
+		if spec.External != nil {
+			spec.External.Metric.Selector = &metav1.LabelSelector{
+				MatchLabels: map[string]string{kedav1alpha1.LabelScaledObjectName: so.Name},
+			}
+		}
+		specs[i] = spec
+	}
+
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		TypeMeta: metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: so.Namespace,
+			Labels:    labels,
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion:         kedav1alpha1.GroupVersion.String(),
+				Kind:               "ScaledObject",
+				Name:               so.Name,
+				UID:                so.UID,
+				Controller:         ptr.To(true),
+				BlockOwnerDeletion: ptr.To(true),
+			}},
+		},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{
+				APIVersion: target.APIVersion,
+				Kind:       target.Kind,
+				Name:       target.Name,
+			},
+			MinReplicas: ptr.To(MinReplicas(&so.Spec)),
+			MaxReplicas: so.Spec.MaxReplicas(),
+			Metrics:     specs,
+		},
+	}
+	if a := so.Spec.Advanced; a != nil && a.HorizontalPodAutoscalerConfig != nil && a.HorizontalPodAutoscalerConfig.Behavior != nil {
+		hpa.Spec.Behavior = a.HorizontalPodAutoscalerConfig.Behavior.DeepCopy()
+	}
+	return hpa
+}
+
+// MinReplicas is the HPA's minReplicas: the HPA cannot go below 1, so 0 <-> 1 is the operator's job.
+func MinReplicas(spec *kedav1alpha1.ScaledObjectSpec) int32 {
+	if m := spec.MinReplicas(); m > 0 {
+		return m
+	}
+	return 1
+}
+
+func excludedLabels(annotation string) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range strings.Split(annotation, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out[l] = true
+		}
+	}
+	return out
+}

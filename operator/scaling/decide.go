@@ -1,0 +1,115 @@
+// Package scaling does the operator's share of scaling: 0 <-> min (or idle) activation of a
+// ScaledObject's target, which the HPA cannot do. 1 <-> N is the HPA's job.
+package scaling
+
+import (
+	"time"
+)
+
+// Input is everything an activation decision depends on.
+type Input struct {
+	Now time.Time
+	// Current is the target's replicas as /scale reports them.
+	Current int32
+	// Active is true when any trigger is active; Failing when any trigger's last poll failed.
+	Active  bool
+	Failing bool
+
+	Min int32
+	// Idle is spec.idleReplicaCount; nil when unset.
+	Idle *int32
+
+	Cooldown        time.Duration
+	InitialCooldown time.Duration
+	Created         time.Time
+	// LastActive is when a trigger was last seen active; zero when never.
+	LastActive time.Time
+}
+
+// Action says what to do with the target.
+type Action int
+
+const (
+	// Keep leaves the target alone.
+	Keep Action = iota
+	// Activate scales the target up from zero or idle.
+	Activate
+	// Deactivate scales the target down to zero or idle after the cooldown.
+	Deactivate
+	// EnsureMin scales a target that sits below minReplicaCount up to it.
+	EnsureMin
+)
+
+func (a Action) String() string {
+	switch a {
+	case Activate:
+		return "Activate"
+	case Deactivate:
+		return "Deactivate"
+	case EnsureMin:
+		return "EnsureMin"
+	default:
+		return "Keep"
+	}
+}
+
+// Decision is the outcome of Decide.
+type Decision struct {
+	Action   Action
+	Replicas int32
+	// Reason explains the decision in one line for logs.
+	Reason string
+	// CooldownRemaining is how long the target stays up while inactive; zero when not waiting.
+	CooldownRemaining time.Duration
+}
+
+// Decide returns what the operator should do with the target, the way KEDA does it: an active
+// trigger brings the target from zero (or idle) to max(min, 1); when no trigger has been active for
+// cooldownPeriod (and initialCooldownPeriod has passed since creation) the target goes back to zero
+// (or idle). A failing trigger never causes deactivation.
+func Decide(in Input) Decision {
+	inactiveLevel := int32(0)
+	if in.Idle != nil {
+		inactiveLevel = *in.Idle
+	}
+	scalesToInactive := in.Min == 0 || in.Idle != nil
+	activeFloor := in.Min
+	if activeFloor < 1 {
+		activeFloor = 1
+	}
+
+	if in.Active {
+		switch {
+		case scalesToInactive && in.Current <= inactiveLevel:
+			return Decision{Action: Activate, Replicas: activeFloor, Reason: "a trigger is active and the target is at zero or idle"}
+		case in.Current < in.Min:
+			return Decision{Action: EnsureMin, Replicas: in.Min, Reason: "the target is below minReplicaCount"}
+		default:
+			return Decision{Action: Keep, Reason: "active; the HPA scales between min and max"}
+		}
+	}
+
+	if !scalesToInactive {
+		if in.Current < in.Min {
+			return Decision{Action: EnsureMin, Replicas: in.Min, Reason: "the target is below minReplicaCount"}
+		}
+		return Decision{Action: Keep, Reason: "inactive, but minReplicaCount > 0 keeps the target up"}
+	}
+	if in.Current <= inactiveLevel {
+		return Decision{Action: Keep, Reason: "inactive and already at zero or idle"}
+	}
+	if in.Failing {
+		return Decision{Action: Keep, Reason: "a trigger is failing: not deactivating on an error"}
+	}
+	remaining := time.Duration(0)
+	if !in.LastActive.IsZero() {
+		remaining = in.LastActive.Add(in.Cooldown).Sub(in.Now)
+	}
+	if initial := in.Created.Add(in.InitialCooldown).Sub(in.Now); initial > remaining {
+		remaining = initial
+	}
+	if remaining > 0 {
+		return Decision{Action: Keep, Reason: "inactive, waiting for the cooldown", CooldownRemaining: remaining}
+	}
+	return Decision{Action: Deactivate, Replicas: inactiveLevel, Reason: "no trigger active for the cooldown period"}
+}

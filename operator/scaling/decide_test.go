@@ -1,0 +1,52 @@
+package scaling
+
+import (
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+)
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	created := now.Add(-time.Hour)
+	tests := []struct {
+		name     string
+		in       Input
+		action   Action
+		replicas int32
+		remains  time.Duration
+	}{
+		{name: "active at zero activates to 1", in: Input{Current: 0, Active: true}, action: Activate, replicas: 1},
+		{name: "active at zero with min raises to min", in: Input{Current: 0, Active: true, Min: 3}, action: EnsureMin, replicas: 3},
+		{name: "active at idle activates to min", in: Input{Current: 1, Active: true, Min: 2, Idle: ptr.To[int32](1)}, action: Activate, replicas: 2},
+		{name: "active above zero leaves it to the HPA", in: Input{Current: 4, Active: true}, action: Keep},
+		{name: "active below min raises to min", in: Input{Current: 1, Active: true, Min: 2}, action: EnsureMin, replicas: 2},
+		{name: "inactive within cooldown waits", in: Input{Current: 3, Cooldown: time.Minute, LastActive: now.Add(-20 * time.Second)}, action: Keep, remains: 40 * time.Second},
+		{name: "inactive after cooldown deactivates", in: Input{Current: 3, Cooldown: time.Minute, LastActive: now.Add(-61 * time.Second)}, action: Deactivate, replicas: 0},
+		{name: "inactive after cooldown goes to idle", in: Input{Current: 3, Min: 2, Idle: ptr.To[int32](1), Cooldown: time.Minute, LastActive: now.Add(-2 * time.Minute)}, action: Deactivate, replicas: 1},
+		{name: "never active deactivates at once", in: Input{Current: 2, Cooldown: time.Minute}, action: Deactivate, replicas: 0},
+		{name: "initial cooldown holds a new object", in: Input{Current: 2, InitialCooldown: 2 * time.Hour}, action: Keep, remains: time.Hour},
+		{name: "failing trigger never deactivates", in: Input{Current: 2, Failing: true}, action: Keep},
+		{name: "inactive at zero stays", in: Input{Current: 0}, action: Keep},
+		{name: "min above zero never deactivates", in: Input{Current: 2, Min: 2}, action: Keep},
+		{name: "min above zero restores min", in: Input{Current: 0, Min: 2}, action: EnsureMin, replicas: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			in.Now = now
+			in.Created = created
+			got := Decide(in)
+			if got.Action != tt.action {
+				t.Fatalf("action = %v (%s), want %v", got.Action, got.Reason, tt.action)
+			}
+			if tt.action != Keep && got.Replicas != tt.replicas {
+				t.Errorf("replicas = %d, want %d", got.Replicas, tt.replicas)
+			}
+			if got.CooldownRemaining != tt.remains {
+				t.Errorf("cooldown remaining = %v, want %v", got.CooldownRemaining, tt.remains)
+			}
+		})
+	}
+}

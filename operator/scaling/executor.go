@@ -1,0 +1,264 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/scale"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/status"
+)
+
+// StateReader is the part of the engine the executor reads.
+type StateReader interface {
+	State(key types.NamespacedName) (engine.ObjectState, bool)
+}
+
+// Executor applies activation decisions to scale targets and writes the activity part of status.
+// It is fed object keys (after each poll) and handles one key at a time per key. It is a
+// manager.Runnable.
+type Executor struct {
+	client   client.Client
+	reader   client.Reader
+	scales   scale.ScalesGetter
+	state    StateReader
+	recorder events.EventRecorder
+	clock    clock.Clock
+	log      logr.Logger
+	workers  int
+
+	queue workqueue.TypedRateLimitingInterface[types.NamespacedName]
+
+	mu sync.Mutex
+	// lastActive is when each object was last seen active; it is authoritative while the operator
+	// runs, and written to status.lastActiveTime on every activity transition.
+	lastActive map[types.NamespacedName]time.Time
+}
+
+// ExecutorOptions configures NewExecutor.
+type ExecutorOptions struct {
+	// Client reads ScaledObjects from the cache and writes their status.
+	Client client.Client
+	// Reader reads ScaledObjects uncached, to retry a status write after a conflict.
+	Reader   client.Reader
+	Scales   scale.ScalesGetter
+	State    StateReader
+	Recorder events.EventRecorder
+	Clock    clock.Clock
+	Log      logr.Logger
+	Workers  int
+}
+
+// NewExecutor returns an Executor; add it to a manager to start it.
+func NewExecutor(opts ExecutorOptions) *Executor {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	return &Executor{
+		client:     opts.Client,
+		reader:     opts.Reader,
+		scales:     opts.Scales,
+		state:      opts.State,
+		recorder:   opts.Recorder,
+		clock:      opts.Clock,
+		log:        opts.Log,
+		workers:    opts.Workers,
+		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
+		lastActive: map[types.NamespacedName]time.Time{},
+	}
+}
+
+// Enqueue asks for key's activation to be evaluated.
+func (x *Executor) Enqueue(key types.NamespacedName) {
+	x.queue.Add(key)
+}
+
+// Forget drops what the executor remembers of a deleted object.
+func (x *Executor) Forget(key types.NamespacedName) {
+	x.mu.Lock()
+	delete(x.lastActive, key)
+	x.mu.Unlock()
+}
+
+// Start processes keys until ctx ends.
+func (x *Executor) Start(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range x.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for x.next(ctx) {
+			}
+		}()
+	}
+	<-ctx.Done()
+	x.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (x *Executor) next(ctx context.Context) bool {
+	key, shutdown := x.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer x.queue.Done(key)
+	if err := x.evaluate(ctx, key); err != nil {
+		x.log.Error(err, "activation failed", "scaledObject", key.String())
+		x.queue.AddRateLimited(key)
+		return true
+	}
+	x.queue.Forget(key)
+	return true
+}
+
+// evaluate decides and applies activation for one ScaledObject, then writes its activity status.
+func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error {
+	so := &kedav1alpha1.ScaledObject{}
+	if err := x.client.Get(ctx, key, so); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	gvkr := so.Status.ScaleTargetGVKR
+	if !so.DeletionTimestamp.IsZero() || gvkr == nil {
+		return nil
+	}
+	st, ok := x.state.State(key)
+	if !ok || !st.Polled() || len(st.Triggers) == 0 {
+		return nil
+	}
+	now := x.clock.Now()
+	active := st.Active()
+	lastActive := x.rememberActivity(key, so, active, now)
+
+	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
+	target := fmt.Sprintf("%s/%s.%s %s/%s", gvkr.Group, gvkr.Version, gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name)
+	target = strings.TrimPrefix(target, "/")
+	sc, err := x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("failed to get scale of %s: %w", target, err)
+	}
+	in := Input{
+		Now:             now,
+		Current:         sc.Spec.Replicas,
+		Active:          active,
+		Failing:         st.Failing(),
+		Min:             so.Spec.MinReplicas(),
+		Idle:            so.Spec.IdleReplicaCount,
+		Cooldown:        time.Duration(so.Spec.CooldownPeriodSeconds()) * time.Second,
+		InitialCooldown: time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
+		Created:         so.CreationTimestamp.Time,
+		LastActive:      lastActive,
+	}
+	d := Decide(in)
+	log := x.log.WithValues("scaledObject", key.String(), "target", target)
+	if d.Action != Keep {
+		from := sc.Spec.Replicas
+		sc.Spec.Replicas = d.Replicas
+		_, err := x.scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{})
+		if err != nil {
+			reason := kedav1alpha1.EventKEDAScaleTargetActivationFailed
+			if d.Action == Deactivate {
+				reason = kedav1alpha1.EventKEDAScaleTargetDeactivationFailed
+			}
+			x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Scale", "Failed to scale %s from %d to %d: %v", target, from, d.Replicas, err)
+			return fmt.Errorf("failed to scale %s from %d to %d: %w", target, from, d.Replicas, err)
+		}
+		log.Info("scaled target", "action", d.Action.String(), "from", from, "to", d.Replicas, "reason", d.Reason)
+		switch d.Action {
+		case Activate, EnsureMin:
+			x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScaleTargetActivated, "Scale",
+				"Scaled %s from %d to %d, triggered by %s", target, from, d.Replicas, activeTriggers(st))
+		case Deactivate:
+			x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScaleTargetDeactivated, "Scale",
+				"Deactivated %s from %d to %d", target, from, d.Replicas)
+		}
+	} else {
+		log.V(1).Info("no activation change", "replicas", sc.Spec.Replicas, "active", active, "reason", d.Reason)
+	}
+	return x.writeStatus(ctx, so, st, active, lastActive)
+}
+
+// rememberActivity updates and returns when key was last active, seeding it from status after a
+// restart.
+func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.ScaledObject, active bool, now time.Time) time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if active {
+		x.lastActive[key] = now
+		return now
+	}
+	last, ok := x.lastActive[key]
+	if !ok && so.Status.LastActiveTime != nil {
+		last = so.Status.LastActiveTime.Time
+		x.lastActive[key] = last
+	}
+	return last
+}
+
+// writeStatus writes the Active condition, lastActiveTime, health and triggersActivity when they
+// changed. lastActiveTime is written when activity changes, not on every active poll: while Active
+// is True it is "now", and once it turns False it holds the exact last active time.
+func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active bool, lastActive time.Time) error {
+	return status.Update(ctx, x.client, x.reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+		wasActive := s.Conditions.IsTrue(kedav1alpha1.ConditionActive)
+		cond := kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionFalse,
+			Reason: kedav1alpha1.ReasonScalerNotActive, Message: "Scaling is not performed because triggers are not active"}
+		if active {
+			cond = kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionTrue,
+				Reason: kedav1alpha1.ReasonScalerActive, Message: "Scaling is performed because triggers are active"}
+		}
+		s.Conditions.Set(cond)
+		if !lastActive.IsZero() && (wasActive != active || s.LastActiveTime == nil) {
+			s.LastActiveTime = ptr.To(metav1.NewTime(lastActive))
+		}
+		health := map[string]kedav1alpha1.HealthStatus{}
+		activity := map[string]kedav1alpha1.TriggerActivityStatus{}
+		for _, t := range st.Triggers {
+			if t.MetricName == "" {
+				continue
+			}
+			h := kedav1alpha1.HealthStatusHappy
+			if t.Err != nil {
+				h = kedav1alpha1.HealthStatusFailing
+			}
+			health[t.MetricName] = kedav1alpha1.HealthStatus{NumberOfFailures: ptr.To(t.ConsecutiveFailures), Status: h}
+			activity[t.MetricName] = kedav1alpha1.TriggerActivityStatus{IsActive: t.Active}
+		}
+		s.Health = health
+		s.TriggersActivity = activity
+	})
+}
+
+func activeTriggers(st engine.ObjectState) string {
+	var names []string
+	for _, t := range st.Triggers {
+		if t.Active {
+			name := t.Type + "Scaler"
+			if t.Name != "" {
+				name = t.Name
+			}
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ";")
+}

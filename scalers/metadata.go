@@ -1,0 +1,283 @@
+package scalers
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A scaler declares its parameters as a struct whose fields carry a `keda` tag:
+//
+//	ListName string `keda:"name=listName, order=triggerMetadata"`
+//	Password string `keda:"name=password, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
+//	Length   int64  `keda:"name=listLength, order=triggerMetadata, default=5"`
+//
+// name is KEDA's parameter name. order lists where the value may come from, first match wins:
+// triggerMetadata (spec.triggers[].metadata), resolvedEnv (metadata <name>FromEnv names an env
+// var of the target's container) and authParams (a TriggerAuthentication). optional, default=,
+// enum=a;b and secret (never echoed in errors) complete it. ParseMetadata fills the struct and
+// Parameters describes it for scalers/schema.yaml, so the two cannot drift apart.
+
+// Parameter sources, as named in tags.
+const (
+	SourceTriggerMetadata = "triggerMetadata"
+	SourceResolvedEnv     = "resolvedEnv"
+	SourceAuthParams      = "authParams"
+)
+
+// paramTag is one parsed `keda` tag.
+type paramTag struct {
+	name     string
+	order    []string
+	optional bool
+	def      string
+	hasDef   bool
+	enum     []string
+	secret   bool
+}
+
+func parseTag(tag string) (paramTag, error) {
+	var p paramTag
+	for _, part := range strings.Split(tag, ",") {
+		part = strings.TrimSpace(part)
+		key, value, _ := strings.Cut(part, "=")
+		switch key {
+		case "name":
+			p.name = value
+		case "order":
+			p.order = strings.Split(value, ";")
+		case "optional":
+			p.optional = true
+		case "default":
+			p.def, p.hasDef = value, true
+		case "enum":
+			p.enum = strings.Split(value, ";")
+		case "secret":
+			p.secret = true
+		case "":
+		default:
+			return p, fmt.Errorf("unknown keda tag option %q", key)
+		}
+	}
+	if p.name == "" {
+		return p, fmt.Errorf("keda tag %q has no name", tag)
+	}
+	if len(p.order) == 0 {
+		p.order = []string{SourceTriggerMetadata}
+	}
+	return p, nil
+}
+
+// Validator is implemented by metadata structs that check more than one parameter together.
+type Validator interface {
+	Validate() error
+}
+
+// ParamError is a parameter problem, worded to name the trigger, the parameter and the fix.
+type ParamError struct {
+	TriggerIndex int
+	TriggerType  string
+	TriggerName  string
+	Param        string
+	Problem      string
+	Fix          string
+}
+
+func (e *ParamError) Error() string {
+	who := fmt.Sprintf("trigger %d (%s", e.TriggerIndex, e.TriggerType)
+	if e.TriggerName != "" {
+		who += " " + strconv.Quote(e.TriggerName)
+	}
+	who += ")"
+	msg := fmt.Sprintf("%s: spec.triggers[%d].metadata.%s %s", who, e.TriggerIndex, e.Param, e.Problem)
+	if e.Fix != "" {
+		msg += ": " + e.Fix
+	}
+	return msg
+}
+
+// ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg.
+func ParseMetadata(cfg *Config, target any) error {
+	v := reflect.ValueOf(target)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("ParseMetadata needs a pointer to a struct, got %T", target)
+	}
+	v = v.Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("keda")
+		if !ok {
+			continue
+		}
+		p, err := parseTag(tag)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
+		}
+		perr := func(problem, fix string) error {
+			return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: p.name, Problem: problem, Fix: fix}
+		}
+		raw, found, err := lookup(cfg, &p)
+		if err != nil {
+			return perr(err.Error(), "")
+		}
+		if !found {
+			switch {
+			case p.hasDef:
+				raw = p.def
+			case p.optional:
+				continue
+			default:
+				return perr("is required", "set "+describeSources(&p))
+			}
+		}
+		if len(p.enum) > 0 && !slices.Contains(p.enum, raw) {
+			shown := strconv.Quote(raw)
+			if p.secret {
+				shown = "(value hidden)"
+			}
+			return perr("is "+shown, "must be one of "+strings.Join(p.enum, ", "))
+		}
+		if err := setField(v.Field(i), raw); err != nil {
+			shown := strconv.Quote(raw)
+			if p.secret {
+				shown = "(value hidden)"
+			}
+			return perr(fmt.Sprintf("%s is not a valid %s", shown, typeName(f.Type)), err.Error())
+		}
+	}
+	if val, ok := target.(Validator); ok {
+		if err := val.Validate(); err != nil {
+			var pe *ParamError
+			if errors.As(err, &pe) {
+				pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.TriggerIndex, cfg.TriggerType, cfg.TriggerName
+				return pe
+			}
+			return fmt.Errorf("trigger %d (%s): %w", cfg.TriggerIndex, cfg.TriggerType, err)
+		}
+	}
+	return nil
+}
+
+// lookup finds a parameter's raw value in the sources its tag allows, in order.
+func lookup(cfg *Config, p *paramTag) (string, bool, error) {
+	for _, src := range p.order {
+		switch src {
+		case SourceTriggerMetadata:
+			if v, ok := cfg.TriggerMetadata[p.name]; ok && v != "" {
+				return strings.TrimSpace(v), true, nil
+			}
+		case SourceAuthParams:
+			if v, ok := cfg.AuthParams[p.name]; ok && v != "" {
+				return v, true, nil
+			}
+		case SourceResolvedEnv:
+			envName, ok := cfg.TriggerMetadata[p.name+"FromEnv"]
+			if !ok || envName == "" {
+				continue
+			}
+			v, ok := cfg.ResolvedEnv[envName]
+			if !ok {
+				return "", false, fmt.Errorf("names env var %q through %sFromEnv, but the target's container has no such variable", envName, p.name)
+			}
+			return v, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func describeSources(p *paramTag) string {
+	var ways []string
+	for _, src := range p.order {
+		switch src {
+		case SourceTriggerMetadata:
+			ways = append(ways, "metadata."+p.name)
+		case SourceResolvedEnv:
+			ways = append(ways, "metadata."+p.name+"FromEnv (an env var of the target's container)")
+		case SourceAuthParams:
+			ways = append(ways, "parameter "+p.name+" of a TriggerAuthentication")
+		}
+	}
+	return strings.Join(ways, " or ")
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func setField(f reflect.Value, raw string) error {
+	if f.Kind() == reflect.Pointer {
+		n := reflect.New(f.Type().Elem())
+		if err := setField(n.Elem(), raw); err != nil {
+			return err
+		}
+		f.Set(n)
+		return nil
+	}
+	if f.Type() == durationType {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("use a Go duration such as 30s")
+		}
+		f.SetInt(int64(d))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(raw)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("use true or false")
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, f.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("use a whole number")
+		}
+		f.SetInt(n)
+	case reflect.Float64, reflect.Float32:
+		n, err := strconv.ParseFloat(raw, f.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("use a number")
+		}
+		f.SetFloat(n)
+	case reflect.Slice:
+		if f.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list type %s", f.Type())
+		}
+		var items []string
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		f.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("unsupported field type %s", f.Type())
+	}
+	return nil
+}
+
+func typeName(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == durationType:
+		return "duration"
+	case t.Kind() == reflect.Bool:
+		return "boolean"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		return "integer"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "number"
+	case t.Kind() == reflect.Slice:
+		return "comma-separated list"
+	default:
+		return "string"
+	}
+}

@@ -1,0 +1,45 @@
+package scalers
+
+import (
+	"fmt"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// metricNameReplacer turns the characters KEDA replaces in metric names into dashes.
+var metricNameReplacer = strings.NewReplacer(
+	"/", "-", ".", "-", ":", "-", "%", "-", "(", "-", ")", "-", "\"", "-", " ", "-",
+	"<", "-", ">", "-", "$", "-", "#", "-", "{", "-", "}", "-", "@", "-", "*", "-",
+)
+
+// NormalizeMetricName makes s usable in a metric name the way KEDA does.
+func NormalizeMetricName(s string) string {
+	return metricNameReplacer.Replace(s)
+}
+
+// MetricName is the external metric name of trigger index: s<index>-<normalized name>.
+func MetricName(index int, name string) string {
+	return fmt.Sprintf("s%d-%s", index, NormalizeMetricName(name))
+}
+
+// ExternalMetricSpec is the HPA metric spec of a trigger: AverageValue target unless the trigger's
+// metricType says Value.
+func ExternalMetricSpec(cfg *Config, metricName string, target float64) (autoscalingv2.MetricSpec, error) {
+	q := resource.NewMilliQuantity(int64(target*1000), resource.DecimalSI)
+	t := autoscalingv2.MetricTarget{}
+	switch cfg.MetricType {
+	case "", autoscalingv2.AverageValueMetricType:
+		t.Type, t.AverageValue = autoscalingv2.AverageValueMetricType, q
+	case autoscalingv2.ValueMetricType:
+		t.Type, t.Value = autoscalingv2.ValueMetricType, q
+	default:
+		return autoscalingv2.MetricSpec{}, fmt.Errorf("trigger %d (%s): spec.triggers[%d].metricType %q is not valid for this trigger: use AverageValue or Value",
+			cfg.TriggerIndex, cfg.TriggerType, cfg.TriggerIndex, cfg.MetricType)
+	}
+	return autoscalingv2.MetricSpec{
+		Type:     autoscalingv2.ExternalMetricSourceType,
+		External: &autoscalingv2.ExternalMetricSource{Metric: autoscalingv2.MetricIdentifier{Name: metricName}, Target: t},
+	}, nil
+}

@@ -1,0 +1,50 @@
+package scalers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds calls to an event source when Config.Timeout is zero.
+const DefaultTimeout = 3 * time.Second
+
+// entry is a registered scaler type: its constructor and a zero value of its metadata struct (for
+// the schema).
+type entry struct {
+	build    func(ctx context.Context, cfg *Config) (Scaler, error)
+	metadata any
+}
+
+// registry is read-only: the scaler types this build supports.
+var registry = map[string]entry{
+	"redis": {build: newRedisScaler, metadata: redisMetadata{}},
+	"cron":  {build: newCronScaler, metadata: cronMetadata{}},
+}
+
+// Types returns the supported trigger types, sorted.
+func Types() []string {
+	types := make([]string, 0, len(registry))
+	for t := range registry {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return types
+}
+
+// New builds the scaler for cfg.TriggerType.
+func New(ctx context.Context, cfg *Config) (Scaler, error) {
+	e, ok := registry[cfg.TriggerType]
+	if !ok {
+		return nil, fmt.Errorf("trigger %d: spec.triggers[%d].type %q is not a known scaler type: use one of %s",
+			cfg.TriggerIndex, cfg.TriggerIndex, cfg.TriggerType, strings.Join(Types(), ", "))
+	}
+	if cfg.Timeout <= 0 {
+		c := *cfg
+		c.Timeout = DefaultTimeout
+		cfg = &c
+	}
+	return e.build(ctx, cfg)
+}

@@ -1,0 +1,48 @@
+// Package scalers turns a trigger's metadata into values read from an event source. It knows nothing
+// of controllers: parse metadata -> query the source -> (value, active, error).
+package scalers
+
+import (
+	"context"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// Scaler is one trigger's connection to its event source. It is created from a Config once, polled
+// many times, and closed when the trigger goes away or changes.
+type Scaler interface {
+	// GetMetricSpecForScaling returns the External metric specs the HPA should use, named with the
+	// trigger index as KEDA names them (s<index>-<scaler>-<detail>).
+	GetMetricSpecForScaling(ctx context.Context) []autoscalingv2.MetricSpec
+	// GetMetricsAndActivity reads the source once and returns the value of metricName and whether the
+	// trigger is active (value above the activation threshold).
+	GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error)
+	// Close releases connections.
+	Close(ctx context.Context) error
+}
+
+// Config is everything a scaler is built from.
+type Config struct {
+	// ScalableObjectName, ScalableObjectNamespace and ScalableObjectType identify the owner
+	// (ScaledObject or ScaledJob).
+	ScalableObjectName      string
+	ScalableObjectNamespace string
+	ScalableObjectType      string
+
+	// TriggerIndex is the trigger's position in spec.triggers; it prefixes metric names.
+	TriggerIndex int
+	TriggerName  string
+	TriggerType  string
+	// TriggerMetadata is spec.triggers[].metadata as written.
+	TriggerMetadata map[string]string
+	// AuthParams are parameters resolved from a TriggerAuthentication; they may hold secrets.
+	AuthParams map[string]string
+	// ResolvedEnv is the scale target container's environment, for the ...FromEnv parameters.
+	ResolvedEnv map[string]string
+	// MetricType is spec.triggers[].metricType; empty means AverageValue.
+	MetricType autoscalingv2.MetricTargetType
+	// Timeout bounds every call to the event source.
+	Timeout time.Duration
+}

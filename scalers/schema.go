@@ -1,0 +1,78 @@
+package scalers
+
+import (
+	"fmt"
+	"reflect"
+)
+
+// SchemaParameter is one parameter in scalers/schema.yaml, in the format of KEDA's scaler schema
+// (schemaVersion 1).
+type SchemaParameter struct {
+	Name                                  string   `json:"name"`
+	Type                                  string   `json:"type"`
+	Optional                              bool     `json:"optional,omitempty"`
+	Default                               string   `json:"default,omitempty"`
+	AllowedValue                          []string `json:"allowedValue,omitempty"`
+	MetadataVariableReadable              bool     `json:"metadataVariableReadable,omitempty"`
+	EnvVariableReadable                   bool     `json:"envVariableReadable,omitempty"`
+	TriggerAuthenticationVariableReadable bool     `json:"triggerAuthenticationVariableReadable,omitempty"`
+}
+
+// SchemaScaler is one scaler in scalers/schema.yaml.
+type SchemaScaler struct {
+	Type       string            `json:"type"`
+	Parameters []SchemaParameter `json:"parameters"`
+}
+
+// Schema is scalers/schema.yaml.
+type Schema struct {
+	KedaVersion   string         `json:"kedaVersion"`
+	SchemaVersion int            `json:"schemaVersion"`
+	Scalers       []SchemaScaler `json:"scalers"`
+}
+
+// Parameters describes the tagged fields of a metadata struct.
+func Parameters(metadata any) ([]SchemaParameter, error) {
+	t := reflect.TypeOf(metadata)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var params []SchemaParameter
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("keda")
+		if !ok {
+			continue
+		}
+		p, err := parseTag(tag)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
+		}
+		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum}
+		for _, src := range p.order {
+			switch src {
+			case SourceTriggerMetadata:
+				sp.MetadataVariableReadable = true
+			case SourceResolvedEnv:
+				sp.EnvVariableReadable = true
+			case SourceAuthParams:
+				sp.TriggerAuthenticationVariableReadable = true
+			}
+		}
+		params = append(params, sp)
+	}
+	return params, nil
+}
+
+// BuildSchema describes every registered scaler.
+func BuildSchema() (*Schema, error) {
+	s := &Schema{KedaVersion: "2.21", SchemaVersion: 1}
+	for _, typ := range Types() {
+		params, err := Parameters(registry[typ].metadata)
+		if err != nil {
+			return nil, err
+		}
+		s.Scalers = append(s.Scalers, SchemaScaler{Type: typ, Parameters: params})
+	}
+	return s, nil
+}

@@ -1,0 +1,66 @@
+// Package e2e runs the operator against the local cluster (real apiserver, etcd, HPA controller,
+// scheduler, kwok nodes) and real event sources.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/kedactl/kedactl/test/env"
+	redisserver "github.com/kedactl/kedactl/test/servers/redis"
+)
+
+// suite is what every test of this package shares: one cluster, one operator, one Redis.
+type suite struct {
+	env   *env.Env
+	redis *redisserver.Server
+}
+
+const redisPassword = "e2e-redis-secret"
+
+var shared *suite
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if testing.Short() {
+		fmt.Println("e2e: skipped in -short mode")
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	e, err := env.Start(ctx, env.Options{Out: os.Stdout})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
+		return 1
+	}
+	defer e.Stop()
+	fmt.Printf("e2e: cluster and operator ready in %s\n", time.Since(start).Round(100*time.Millisecond))
+	rs, err := redisserver.StartProcess(ctx, redisserver.Options{Password: redisPassword})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: failed to start redis-server:", err)
+		return 1
+	}
+	defer rs.Stop()
+	shared = &suite{env: e, redis: rs}
+	code := m.Run()
+	if code != 0 {
+		fmt.Println("---- operator log (tail) ----")
+		fmt.Println(e.TailOperatorLog(80))
+	}
+	return code
+}
+
+func requireSuite(t *testing.T) *suite {
+	t.Helper()
+	if shared == nil {
+		t.Skip("e2e environment not started (-short)")
+	}
+	return shared
+}

@@ -1,0 +1,349 @@
+// Package env brings up what the end-to-end tests and `make demo` run against: the local cluster
+// (test/cluster), the keda.sh CRDs from charts/keda/crds, and the operator binary running on
+// localhost with its external metrics APIService registered.
+package env
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kedactl/kedactl/operator/app"
+	"github.com/kedactl/kedactl/test/cluster"
+)
+
+// Options configures Start.
+type Options struct {
+	Cluster cluster.Options
+	// OperatorArgs are extra operator flags.
+	OperatorArgs []string
+	// Out receives progress lines; nil discards them.
+	Out io.Writer
+}
+
+// Env is a running cluster with the operator.
+type Env struct {
+	Cluster  *cluster.Cluster
+	Client   client.Client
+	Kube     kubernetes.Interface
+	operator *exec.Cmd
+	opExited chan struct{}
+	// OperatorLog is the operator's log file.
+	OperatorLog string
+	out         io.Writer
+}
+
+// RepoRoot returns the repository's root (the directory of the product's go.mod).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Start starts the cluster, installs the CRDs, builds and starts the operator and registers its
+// external metrics APIService. On error everything started is stopped.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Cluster.Out == nil {
+		opts.Cluster.Out = opts.Out
+	}
+	c, err := cluster.Start(ctx, opts.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Cluster: c, out: opts.Out}
+	defer func() {
+		if err != nil {
+			e.Stop()
+		}
+	}()
+	scheme, err := app.NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("failed to add apiextensions to the scheme: %w", err)
+	}
+	if e.Client, err = client.New(c.RestConfig(), client.Options{Scheme: scheme}); err != nil {
+		return nil, fmt.Errorf("failed to create a client: %w", err)
+	}
+	if e.Kube, err = kubernetes.NewForConfig(c.RestConfig()); err != nil {
+		return nil, fmt.Errorf("failed to create a clientset: %w", err)
+	}
+	if err := e.installCRDs(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.startOperator(ctx, opts.OperatorArgs); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Stop stops the operator, then the cluster.
+func (e *Env) Stop() {
+	if e.operator != nil && e.operator.Process != nil {
+		_ = syscall.Kill(-e.operator.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-e.opExited:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-e.operator.Process.Pid, syscall.SIGKILL)
+			<-e.opExited
+		}
+	}
+	if e.Cluster != nil {
+		_ = e.Cluster.Stop()
+	}
+}
+
+// installCRDs applies every CRD of charts/keda/crds and waits until they are established.
+func (e *Env) installCRDs(ctx context.Context) error {
+	files, err := filepath.Glob(filepath.Join(RepoRoot(), "charts", "keda", "crds", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no CRDs found in charts/keda/crds (run make generate): %v", err)
+	}
+	for _, f := range files {
+		objs, err := ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			if err := e.Apply(ctx, obj); err != nil {
+				return err
+			}
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+				if err := e.Client.Get(ctx, client.ObjectKey{Name: obj.GetName()}, crd); err != nil {
+					return false, nil
+				}
+				for _, c := range crd.Status.Conditions {
+					if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+						return true, nil
+					}
+				}
+				return false, nil
+			})
+			if err != nil {
+				return fmt.Errorf("CRD %s did not become established: %w", obj.GetName(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// Apply creates or updates obj with server-side apply, as `kubectl apply --server-side` would.
+func (e *Env) Apply(ctx context.Context, obj *unstructured.Unstructured) error {
+	obj = obj.DeepCopy()
+	obj.SetResourceVersion("")
+	if err := e.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("e2e"), client.ForceOwnership); err != nil {
+		return fmt.Errorf("failed to apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return nil
+}
+
+// ApplyYAML applies every object of a multi-document YAML string in namespace ns (when the
+// object has none).
+func (e *Env) ApplyYAML(ctx context.Context, ns, doc string) error {
+	objs, err := DecodeObjects([]byte(doc))
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if obj.GetNamespace() == "" && ns != "" {
+			obj.SetNamespace(ns)
+		}
+		if err := e.Apply(ctx, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadObjects reads every object of a YAML file.
+func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	objs, err := DecodeObjects(data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to decode %s: %w", path, err)
+	}
+	return objs, nil
+}
+
+// DecodeObjects decodes a multi-document YAML stream.
+func DecodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("failed to decode YAML: %w", err)
+		}
+		if len(obj.Object) > 0 {
+			out = append(out, obj)
+		}
+	}
+}
+
+// startOperator builds cmd/operator, runs it against the cluster on free loopback ports and
+// registers its external metrics server as v1beta1.external.metrics.k8s.io.
+func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
+	dir := e.Cluster.Dir()
+	bin := filepath.Join(dir, "bin", "keda-operator")
+	fmt.Fprintln(e.out, ">> building the operator")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/operator")
+	build.Dir = RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("failed to build the operator: %w\n%s", err, out)
+	}
+	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1")
+	if err != nil {
+		return fmt.Errorf("failed to make the metrics server's certificate: %w", err)
+	}
+	certFile, keyFile := filepath.Join(dir, "operator.crt"), filepath.Join(dir, "operator.key")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return fmt.Errorf("failed to write %s: %w", certFile, err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return fmt.Errorf("failed to write %s: %w", keyFile, err)
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	metricsPort, healthPort, promPort := ports[0], ports[1], ports[2]
+	e.OperatorLog = filepath.Join(dir, "logs", "operator.log")
+	if err := os.MkdirAll(filepath.Dir(e.OperatorLog), 0o755); err != nil {
+		return fmt.Errorf("failed to create the log dir: %w", err)
+	}
+	logFile, err := os.Create(e.OperatorLog)
+	if err != nil {
+		return fmt.Errorf("failed to create %s: %w", e.OperatorLog, err)
+	}
+	args := append([]string{
+		"--kubeconfig", e.Cluster.KubeconfigPath(),
+		"--secure-port", strconv.Itoa(metricsPort),
+		"--metrics-server-bind-address", "127.0.0.1",
+		"--tls-cert-file", certFile,
+		"--tls-private-key-file", keyFile,
+		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(healthPort),
+		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(promPort),
+		"--zap-log-level", "debug",
+	}, extraArgs...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("failed to start the operator: %w", err)
+	}
+	e.operator = cmd
+	e.opExited = make(chan struct{})
+	go func() { _ = cmd.Wait(); logFile.Close(); close(e.opExited) }()
+	fmt.Fprintf(e.out, ">> operator started (pid %d), log %s\n", cmd.Process.Pid, e.OperatorLog)
+
+	healthURL := fmt.Sprintf("http://127.0.0.1:%d/readyz", healthPort)
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		select {
+		case <-e.opExited:
+			return false, fmt.Errorf("the operator exited: %s", e.TailOperatorLog(20))
+		default:
+		}
+		resp, err := http.Get(healthURL)
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the operator did not become ready: %w", err)
+	}
+	if err := waitTLS(ctx, metricsPort); err != nil {
+		return err
+	}
+	if err := e.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM); err != nil {
+		return fmt.Errorf("failed to register the external metrics APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
+	}
+	return nil
+}
+
+// TailOperatorLog returns the last n lines of the operator's log.
+func (e *Env) TailOperatorLog(n int) string {
+	f, err := os.Open(e.OperatorLog)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	var buf bytes.Buffer
+	for _, l := range lines {
+		buf.WriteString(l)
+		buf.WriteByte('\n')
+	}
+	return buf.String()
+}
+
+func waitTLS(ctx context.Context, port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only probing that the port serves TLS
+		if err != nil {
+			return false, nil
+		}
+		conn.Close()
+		return true, nil
+	})
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("failed to find a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
