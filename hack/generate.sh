@@ -20,7 +20,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$cg" object:headerFile=hack/boilerplate.go.txt paths=./api/... output:object:dir="$tmp/object"
 mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
-"$cg" crd:maxDescLen=0 paths=./api/... output:crd:dir="$tmp/crds"
+"$cg" crd:maxDescLen=0,generateEmbeddedObjectMeta=true paths=./api/... output:crd:dir="$tmp/crds"
 rm -f "$out"/charts/keda/crds/*.yaml
 cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
 go run ./scalers/cmd/schemagen > "$tmp/schema.yaml"

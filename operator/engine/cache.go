@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -66,10 +67,11 @@ func (s *ObjectState) Polled() bool {
 	return true
 }
 
-// Metric returns the trigger that serves metricName, or nil.
+// Metric returns the trigger that serves metricName, or nil. The comparison ignores case: the
+// external metrics API hands metric names to the server in lower case.
 func (s *ObjectState) Metric(metricName string) *TriggerState {
 	for i := range s.Triggers {
-		if s.Triggers[i].MetricName == metricName {
+		if strings.EqualFold(s.Triggers[i].MetricName, metricName) {
 			return &s.Triggers[i]
 		}
 	}

@@ -34,11 +34,7 @@ func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string,
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("failed to create namespace %s: %w", APIServiceNamespace, err)
 	}
-	svcName := fmt.Sprintf("%s-%s", version, group)
-	if len(svcName) > 63 {
-		svcName = svcName[:63]
-	}
-	svcName = dnsLabel(svcName)
+	svcName := apiServiceServiceName(group, version)
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: svcName, Namespace: APIServiceNamespace},
 		Spec: corev1.ServiceSpec{
@@ -93,6 +89,20 @@ func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string,
 		return fmt.Errorf("%w (last condition: %s)", err, last)
 	}
 	return nil
+}
+
+// APIServiceHost is the name the aggregator verifies the serving certificate of group/version
+// against (<service>.<namespace>.svc): the certificate passed to RegisterAPIService must hold it.
+func APIServiceHost(group, version string) string {
+	return apiServiceServiceName(group, version) + "." + APIServiceNamespace + ".svc"
+}
+
+func apiServiceServiceName(group, version string) string {
+	name := dnsLabel(version + "-" + group)
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
 }
 
 func dnsLabel(s string) string {

@@ -71,7 +71,7 @@ func (s *suite) waitReplicas(t *testing.T, ns, name string, want int32, timeout 
 		if err != nil {
 			return false, err.Error()
 		}
-		return got == want, fmt.Sprintf("%d replicas", got)
+		return got == want, fmt.Sprintf("%d replicas; %s", got, s.describeHPAs(ctx, ns))
 	})
 }
 
@@ -89,6 +89,22 @@ func (s *suite) holdReplicas(t *testing.T, ns, name string, want int32, d time.D
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// describeHPAs summarises the HPAs of ns for failure messages.
+func (s *suite) describeHPAs(ctx context.Context, ns string) string {
+	list, err := s.env.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, h := range list.Items {
+		fmt.Fprintf(&b, "HPA %s desired=%d", h.Name, h.Status.DesiredReplicas)
+		for _, c := range h.Status.Conditions {
+			fmt.Fprintf(&b, " [%s=%s %s: %s]", c.Type, c.Status, c.Reason, c.Message)
+		}
+	}
+	return b.String()
 }
 
 func (s *suite) scaledObject(ctx context.Context, ns, name string) (*kedav1alpha1.ScaledObject, error) {

@@ -221,7 +221,7 @@ func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("failed to build the operator: %w\n%s", err, out)
 	}
-	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1")
+	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1", cluster.APIServiceHost("external.metrics.k8s.io", "v1beta1"))
 	if err != nil {
 		return fmt.Errorf("failed to make the metrics server's certificate: %w", err)
 	}

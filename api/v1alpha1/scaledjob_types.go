@@ -1,0 +1,137 @@
+package v1alpha1
+
+import (
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:path=scaledjobs,scope=Namespaced,shortName=sj,categories=keda
+// +kubebuilder:printcolumn:name="Min",type="integer",JSONPath=".spec.minReplicaCount"
+// +kubebuilder:printcolumn:name="Max",type="integer",JSONPath=".spec.maxReplicaCount"
+// +kubebuilder:printcolumn:name="Ready",type="string",JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
+// +kubebuilder:printcolumn:name="Active",type="string",JSONPath=".status.conditions[?(@.type==\"Active\")].status"
+// +kubebuilder:printcolumn:name="Paused",type="string",JSONPath=".status.conditions[?(@.type==\"Paused\")].status"
+// +kubebuilder:printcolumn:name="Triggers",type="string",JSONPath=".status.triggersTypes"
+// +kubebuilder:printcolumn:name="Authentications",type="string",JSONPath=".status.authenticationsTypes"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+
+// ScaledJob runs Jobs from a template in proportion to its triggers' values.
+type ScaledJob struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec ScaledJobSpec `json:"spec"`
+	// +optional
+	Status ScaledJobStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ScaledJobList is a list of ScaledJobs.
+type ScaledJobList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata"`
+	Items           []ScaledJob `json:"items"`
+}
+
+// ScaledJobSpec is what the user asks for; pointers mark fields with KEDA defaults.
+type ScaledJobSpec struct {
+	JobTargetRef *batchv1.JobSpec `json:"jobTargetRef"`
+	// +optional
+	PollingInterval *int32 `json:"pollingInterval,omitempty"`
+	// +optional
+	SuccessfulJobsHistoryLimit *int32 `json:"successfulJobsHistoryLimit,omitempty"`
+	// +optional
+	FailedJobsHistoryLimit *int32 `json:"failedJobsHistoryLimit,omitempty"`
+	// +optional
+	EnvSourceContainerName string `json:"envSourceContainerName,omitempty"`
+	// +optional
+	MinReplicaCount *int32 `json:"minReplicaCount,omitempty"`
+	// +optional
+	MaxReplicaCount *int32 `json:"maxReplicaCount,omitempty"`
+	// RolloutStrategy is deprecated in favour of Rollout.Strategy.
+	// +optional
+	RolloutStrategy string `json:"rolloutStrategy,omitempty"`
+	// +optional
+	Rollout Rollout `json:"rollout,omitempty"`
+	// +optional
+	ScalingStrategy ScalingStrategy `json:"scalingStrategy,omitempty"`
+	Triggers        []ScaleTriggers `json:"triggers"`
+}
+
+// Rollout says what happens to running Jobs when the ScaledJob changes.
+type Rollout struct {
+	// +optional
+	Strategy string `json:"strategy,omitempty"`
+	// +optional
+	PropagationPolicy string `json:"propagationPolicy,omitempty"`
+}
+
+// ScalingStrategy says how many Jobs to start for a queue length.
+type ScalingStrategy struct {
+	// +optional
+	Strategy string `json:"strategy,omitempty"`
+	// +optional
+	CustomScalingQueueLengthDeduction *int32 `json:"customScalingQueueLengthDeduction,omitempty"`
+	// +optional
+	CustomScalingRunningJobPercentage string `json:"customScalingRunningJobPercentage,omitempty"`
+	// +optional
+	PendingPodConditions []string `json:"pendingPodConditions,omitempty"`
+	// +optional
+	MultipleScalersCalculation string `json:"multipleScalersCalculation,omitempty"`
+}
+
+// ScaledJobStatus is what the operator observed.
+type ScaledJobStatus struct {
+	// +optional
+	LastActiveTime *metav1.Time `json:"lastActiveTime,omitempty"`
+	// +optional
+	Conditions Conditions `json:"conditions,omitempty"`
+	// +optional
+	Paused string `json:"Paused,omitempty"`
+	// +optional
+	TriggersTypes *string `json:"triggersTypes,omitempty"`
+	// +optional
+	TriggersActivity map[string]TriggerActivityStatus `json:"triggersActivity,omitempty"`
+	// +optional
+	AuthenticationsTypes string `json:"authenticationsTypes,omitempty"`
+	// +optional
+	ExternalMetricNames []string `json:"externalMetricNames,omitempty"`
+}
+
+// KEDA's documented ScaledJob defaults.
+const (
+	DefaultSuccessfulJobsHistoryLimit = 100
+	DefaultFailedJobsHistoryLimit     = 100
+)
+
+// PollingIntervalSeconds returns spec.pollingInterval or KEDA's default.
+func (s *ScaledJobSpec) PollingIntervalSeconds() int32 {
+	return valueOr(s.PollingInterval, DefaultPollingInterval)
+}
+
+// MaxReplicas returns spec.maxReplicaCount or KEDA's default.
+func (s *ScaledJobSpec) MaxReplicas() int32 {
+	return valueOr(s.MaxReplicaCount, DefaultMaxReplicaCount)
+}
+
+// MinReplicas returns spec.minReplicaCount or 0.
+func (s *ScaledJobSpec) MinReplicas() int32 {
+	return valueOr(s.MinReplicaCount, 0)
+}
+
+// SuccessfulJobsHistory returns spec.successfulJobsHistoryLimit or KEDA's default.
+func (s *ScaledJobSpec) SuccessfulJobsHistory() int32 {
+	return valueOr(s.SuccessfulJobsHistoryLimit, DefaultSuccessfulJobsHistoryLimit)
+}
+
+// FailedJobsHistory returns spec.failedJobsHistoryLimit or KEDA's default.
+func (s *ScaledJobSpec) FailedJobsHistory() int32 {
+	return valueOr(s.FailedJobsHistoryLimit, DefaultFailedJobsHistoryLimit)
+}
+
+func init() {
+	SchemeBuilder.Register(&ScaledJob{}, &ScaledJobList{})
+}
