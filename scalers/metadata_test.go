@@ -79,9 +79,9 @@ func TestSecretsNeverInErrors(t *testing.T) {
 
 func TestMetricName(t *testing.T) {
 	tests := map[string]string{
-		"redis-jobs":                  "s0-redis-jobs",
-		"redis-my.list:a/b":           "s0-redis-my-list-a-b",
-		"cron-Etc/UTC-0xxxx-5xxxx":    "s0-cron-Etc-UTC-0xxxx-5xxxx",
+		"redis-jobs":                    "s0-redis-jobs",
+		"redis-my.list:a/b":             "s0-redis-my-list-a-b",
+		"cron-Etc/UTC-0xxxx-5xxxx":      "s0-cron-Etc-UTC-0xxxx-5xxxx",
 		"metric (with) \"odd\" {chars}": "s0-metric--with---odd---chars-",
 	}
 	for in, want := range tests {
