@@ -1,27 +1,46 @@
 #!/usr/bin/env bash
 # Regenerates everything derived from the Go sources:
 #   api/v1alpha1/zz_generated.deepcopy.go   deepcopy functions (controller-gen object)
-#   charts/keda/crds/*.yaml                 CRDs (controller-gen crd); one source of truth for the
-#                                           chart, the test harness and the e2e tests
+#   charts/keda/crds/*.yaml                 CRDs, one file per kind (controller-gen crd); one source
+#                                           of truth for the chart, the test harness and the e2e tests
 #   scalers/schema.yaml                     scaler parameter schema from the metadata struct tags
-# GENERATE_OUT=DIR writes into DIR instead of the repository (tests compare the two to catch
-# stale generated files). The CRDs are large (ScaledJob embeds a JobSpec): apply them with
-# server-side apply, as the harness does; client-side apply would hit the annotation size limit.
+#
+# Usage: hack/generate.sh            (or `make generate`)
+#        GENERATE_OUT=DIR hack/generate.sh
+# GENERATE_OUT writes the same tree under DIR instead of the repository; api/v1alpha1's
+# TestGeneratedFilesAreFresh uses it to catch stale generated files.
+#
+# Applying the CRDs: use server-side apply (`kubectl apply --server-side`, or a client's Apply with a
+# field owner), as test/env does. ScaledJob embeds a whole batch/v1 JobSpec, so its CRD is a few
+# hundred KB even without descriptions (maxDescLen=0); client-side apply copies the object into the
+# kubectl.kubernetes.io/last-applied-configuration annotation, which is capped at 256 KiB, so it
+# works only while the CRD stays under that. `kubectl create`/`replace` work too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 out=${GENERATE_OUT:-$root}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$root"
 
 hack/tools.sh controller-gen
 cg="$(hack/tools.sh dir controller-gen)/controller-gen"
 
-mkdir -p "$out/api/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$cg" object:headerFile=hack/boilerplate.go.txt paths=./api/... output:object:dir="$tmp/object"
-mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
-"$cg" crd:maxDescLen=0,generateEmbeddedObjectMeta=true paths=./api/... output:crd:dir="$tmp/crds"
-rm -f "$out"/charts/keda/crds/*.yaml
-cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
+
+# One controller-gen run loads the packages once for both generators. The CRD options are
+# controller-gen's defaults (allowDangerousTypes=false: no float fields) plus no descriptions, and
+# a real schema for the embedded pod template's metadata (labels, annotations, ...).
+"$cg" \
+  object:headerFile=hack/boilerplate.go.txt \
+  crd:maxDescLen=0,generateEmbeddedObjectMeta=true \
+  paths=./api/... \
+  output:object:dir="$tmp/object" \
+  output:crd:dir="$tmp/crds"
 go run ./scalers/cmd/schemagen > "$tmp/schema.yaml"
+
+mkdir -p "$out/api/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
+mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
+rm -f "$out"/charts/keda/crds/keda.sh_*.yaml
+cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
 mv "$tmp/schema.yaml" "$out/scalers/schema.yaml"

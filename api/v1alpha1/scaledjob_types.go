@@ -5,6 +5,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// +genclient
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:path=scaledjobs,scope=Namespaced,shortName=sj,categories=keda
@@ -99,37 +100,6 @@ type ScaledJobStatus struct {
 	AuthenticationsTypes string `json:"authenticationsTypes,omitempty"`
 	// +optional
 	ExternalMetricNames []string `json:"externalMetricNames,omitempty"`
-}
-
-// KEDA's documented ScaledJob defaults.
-const (
-	DefaultSuccessfulJobsHistoryLimit = 100
-	DefaultFailedJobsHistoryLimit     = 100
-)
-
-// PollingIntervalSeconds returns spec.pollingInterval or KEDA's default.
-func (s *ScaledJobSpec) PollingIntervalSeconds() int32 {
-	return valueOr(s.PollingInterval, DefaultPollingInterval)
-}
-
-// MaxReplicas returns spec.maxReplicaCount or KEDA's default.
-func (s *ScaledJobSpec) MaxReplicas() int32 {
-	return valueOr(s.MaxReplicaCount, DefaultMaxReplicaCount)
-}
-
-// MinReplicas returns spec.minReplicaCount or 0.
-func (s *ScaledJobSpec) MinReplicas() int32 {
-	return valueOr(s.MinReplicaCount, 0)
-}
-
-// SuccessfulJobsHistory returns spec.successfulJobsHistoryLimit or KEDA's default.
-func (s *ScaledJobSpec) SuccessfulJobsHistory() int32 {
-	return valueOr(s.SuccessfulJobsHistoryLimit, DefaultSuccessfulJobsHistoryLimit)
-}
-
-// FailedJobsHistory returns spec.failedJobsHistoryLimit or KEDA's default.
-func (s *ScaledJobSpec) FailedJobsHistory() int32 {
-	return valueOr(s.FailedJobsHistoryLimit, DefaultFailedJobsHistoryLimit)
 }
 
 func init() {
