@@ -64,22 +64,30 @@ type ScaledJobSpec struct {
 
 // Rollout says what happens to running Jobs when the ScaledJob changes.
 type Rollout struct {
+	// Strategy is default or gradual (see EffectiveRolloutStrategy).
 	// +optional
 	Strategy string `json:"strategy,omitempty"`
+	// PropagationPolicy is background or foreground (see EffectivePropagationPolicy).
 	// +optional
 	PropagationPolicy string `json:"propagationPolicy,omitempty"`
 }
 
 // ScalingStrategy says how many Jobs to start for a queue length.
 type ScalingStrategy struct {
+	// Strategy is default, custom, accurate or eager (see EffectiveScalingStrategy).
 	// +optional
 	Strategy string `json:"strategy,omitempty"`
+	// CustomScalingQueueLengthDeduction and CustomScalingRunningJobPercentage (a decimal number
+	// as a string) tune the custom strategy.
 	// +optional
 	CustomScalingQueueLengthDeduction *int32 `json:"customScalingQueueLengthDeduction,omitempty"`
 	// +optional
 	CustomScalingRunningJobPercentage string `json:"customScalingRunningJobPercentage,omitempty"`
+	// PendingPodConditions: a Job counts as pending until its Pod has every one of these condition
+	// types True (when empty, until the Pod runs).
 	// +optional
 	PendingPodConditions []string `json:"pendingPodConditions,omitempty"`
+	// MultipleScalersCalculation is max, min, avg or sum (see EffectiveMultipleScalersCalculation).
 	// +optional
 	MultipleScalersCalculation string `json:"multipleScalersCalculation,omitempty"`
 }
@@ -90,6 +98,7 @@ type ScaledJobStatus struct {
 	LastActiveTime *metav1.Time `json:"lastActiveTime,omitempty"`
 	// +optional
 	Conditions Conditions `json:"conditions,omitempty"`
+	// Paused is "true" while the ScaledJob is paused by annotation (KEDA spells it capitalised).
 	// +optional
 	Paused string `json:"Paused,omitempty"`
 	// +optional
