@@ -1,6 +1,7 @@
 package v1alpha1_test
 
 import (
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -98,14 +99,8 @@ func TestConditionsSet(t *testing.T) {
 			if changed := conds.Set(tt.set); changed != tt.wantChanged {
 				t.Errorf("Set() changed = %v, want %v", changed, tt.wantChanged)
 			}
-			if len(conds) != len(tt.want) {
-				t.Fatalf("conditions = %+v, want %+v", conds, tt.want)
-			}
-			for i := range conds {
-				if conds[i] != tt.want[i] {
-					t.Errorf("conditions = %+v, want %+v", conds, tt.want)
-					break
-				}
+			if !slices.Equal(conds, tt.want) {
+				t.Errorf("conditions = %+v, want %+v", conds, tt.want)
 			}
 		})
 	}
