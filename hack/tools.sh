@@ -4,6 +4,7 @@
 #
 #   hack/tools.sh cluster        etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
 #   hack/tools.sh controller-gen
+#   hack/tools.sh helm
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
 #   hack/tools.sh all
 #
@@ -13,6 +14,7 @@ set -euo pipefail
 KUBE_VERSION=v1.36.3
 KWOK_VERSION=v0.8.0
 CONTROLLER_GEN_VERSION=v0.23.0
+HELM_VERSION=v3.22.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -22,6 +24,7 @@ dir() {
     cluster) echo "$cache/kube-$KUBE_VERSION" ;;
     kwok) echo "$cache/kwok-$KWOK_VERSION" ;;
     controller-gen) echo "$cache/controller-gen-$CONTROLLER_GEN_VERSION" ;;
+    helm) echo "$cache/helm-$HELM_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -64,6 +67,11 @@ build_controller_gen() {
   GOBIN=$OUT go install -trimpath "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
 }
 
+build_helm() {
+  echo ">> building helm $HELM_VERSION into $OUT (about 3 minutes cold)" >&2
+  GOBIN=$OUT go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -82,11 +90,13 @@ case ${1:-all} in
   dir) dir "$2" ;;
   cluster) build_into "$(dir cluster)" build_cluster; build_into "$(dir kwok)" build_kwok ;;
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
+  helm) build_into "$(dir helm)" build_helm ;;
   redis) apt_install redis-server=redis-server ;;
   all)
     "$0" controller-gen
+    "$0" helm
     "$0" cluster
     "$0" redis
     ;;
-  *) echo "usage: $0 [all|cluster|controller-gen|redis|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|controller-gen|helm|redis|dir TOOL]" >&2; exit 2 ;;
 esac

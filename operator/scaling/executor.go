@@ -194,7 +194,24 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	} else {
 		log.V(1).Info("no activation change", "replicas", sc.Spec.Replicas, "active", active, "reason", d.Reason)
 	}
+	x.reportTriggerFailures(so, st)
 	return x.writeStatus(ctx, so, st, active, lastActive)
+}
+
+// reportTriggerFailures emits one KEDAScalerFailed event when a trigger starts failing, not one
+// per failed poll: status.health carries the running count.
+func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engine.ObjectState) {
+	for _, t := range st.Triggers {
+		if t.Err == nil || t.MetricName == "" {
+			continue
+		}
+		if prev, ok := so.Status.Health[t.MetricName]; ok && prev.Status == kedav1alpha1.HealthStatusFailing {
+			continue
+		}
+		x.recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Poll",
+			"trigger %d (%s) metric %s: %v", t.Index, t.Type, t.MetricName, t.Err)
+		x.log.Info("trigger failing", "scaledObject", client.ObjectKeyFromObject(so).String(), "metric", t.MetricName, "error", t.Err.Error())
+	}
 }
 
 // rememberActivity updates and returns when key was last active, seeding it from status after a

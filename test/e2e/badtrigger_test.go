@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -45,4 +48,43 @@ spec:
 			s.waitEvent(t, ns, tt.name, kedav1alpha1.EventScaledObjectCheckFailed, tt.mentions...)
 		})
 	}
+}
+
+// TestUnreachableSourceIsCountedInHealth: a trigger whose source cannot be reached is Ready (the
+// metadata is fine) but counts failures in status.health, raises one KEDAScalerFailed event, and
+// never takes the target down.
+func TestUnreachableSourceIsCountedInHealth(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "unreachable")
+	s.apply(t, ns, deployment("worker", 2, nil))
+	s.apply(t, ns, `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 1
+  cooldownPeriod: 1
+  triggers:
+    - type: redis
+      metadata:
+        address: 127.0.0.1:1
+        listName: jobs
+`)
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	eventually(t, 30*time.Second, "status.health to count failures", func(ctx context.Context) (bool, string) {
+		so, err := s.scaledObject(ctx, ns, "worker")
+		if err != nil {
+			return false, err.Error()
+		}
+		h, ok := so.Status.Health["s0-redis-jobs"]
+		if !ok || h.NumberOfFailures == nil {
+			return false, fmt.Sprintf("%+v", so.Status.Health)
+		}
+		return h.Status == kedav1alpha1.HealthStatusFailing && *h.NumberOfFailures >= 3, fmt.Sprintf("%+v", h)
+	})
+	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScalerFailed, "s0-redis-jobs", "127.0.0.1:1")
+	s.holdReplicas(t, ns, "worker", 2, 3*time.Second)
 }
