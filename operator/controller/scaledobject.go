@@ -112,6 +112,17 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		}
 		return ctrl.Result{}, err
 	}
+	pause, err := so.Pause()
+	if err != nil {
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, err.Error())
+	}
+	if pause.Paused {
+		return ctrl.Result{}, r.pause(ctx, log, so, target, pause)
+	}
+	if so.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused) {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectUnpaused, "Reconcile", "ScaledObject was unpaused")
+		log.Info("ScaledObject unpaused")
+	}
 
 	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
 		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
@@ -143,7 +154,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			Reason: kedav1alpha1.ReasonScaledObjectReady, Message: "ScaledObject is defined correctly and is ready for scaling"})
 		ensureCondition(s, kedav1alpha1.ConditionActive)
 		ensureCondition(s, kedav1alpha1.ConditionFallback)
-		ensureCondition(s, kedav1alpha1.ConditionPaused)
+		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse,
+			Reason: kedav1alpha1.ReasonScaledObjectUnpaused, Message: "ScaledObject is not paused"})
+		s.PausedReplicaCount = nil
 		s.ScaleTargetKind = target.kindString()
 		s.ScaleTargetGVKR = ptr.To(target.gvkr)
 		if s.OriginalReplicaCount == nil {
@@ -165,6 +178,55 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	r.Activator.Enqueue(req.NamespacedName)
 	return ctrl.Result{}, nil
+}
+
+// pause stops autoscaling: no polling, no HPA, the target held at its current replicas or at
+// paused-replicas.
+func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, target *resolvedTarget, p kedav1alpha1.PauseState) error {
+	key := client.ObjectKeyFromObject(so)
+	r.stop(ctx, key)
+	hpaObj := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: so.Namespace, Name: so.HPAName()}}
+	if err := r.Client.Delete(ctx, hpaObj); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to delete HPA %s/%s while pausing: %w", so.Namespace, hpaObj.Name, err)
+	}
+	if p.Replicas != nil && target.scale.Spec.Replicas != *p.Replicas {
+		sc := target.scale.DeepCopy()
+		from := sc.Spec.Replicas
+		sc.Spec.Replicas = *p.Replicas
+		gr := schema.GroupResource{Group: target.gvkr.Group, Resource: target.gvkr.Resource}
+		if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("failed to scale %s %s/%s to paused-replicas %d: %w", target.gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, *p.Replicas, err)
+		}
+		log.Info("scaled target to paused-replicas", "from", from, "to", *p.Replicas)
+	}
+	wasPaused := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused)
+	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+		msg := "pausing the ScaledObject"
+		if p.Replicas != nil {
+			msg = fmt.Sprintf("pausing the ScaledObject at %d replicas", *p.Replicas)
+		}
+		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionTrue, Reason: kedav1alpha1.ReasonScaledObjectPaused, Message: msg})
+		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: kedav1alpha1.ReasonScaledObjectReady, Message: "ScaledObject is defined correctly and is ready for scaling"})
+		ensureCondition(s, kedav1alpha1.ConditionActive)
+		ensureCondition(s, kedav1alpha1.ConditionFallback)
+		s.PausedReplicaCount = p.Replicas
+		s.ScaleTargetKind = target.kindString()
+		s.ScaleTargetGVKR = ptr.To(target.gvkr)
+		if s.OriginalReplicaCount == nil {
+			s.OriginalReplicaCount = ptr.To(target.scale.Spec.Replicas)
+		}
+		s.TriggersTypes = ptr.To(triggerTypes(so))
+		s.AuthenticationsTypes = authenticationTypes(so)
+	})
+	if err != nil {
+		return err
+	}
+	if !wasPaused {
+		log.Info("ScaledObject paused", "pausedReplicas", p.Replicas)
+		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectPaused, "Reconcile", "ScaledObject was paused")
+	}
+	return nil
 }
 
 // scalerConfigs resolves each trigger into the config its scaler is built from.

@@ -82,6 +82,25 @@ func Build(so *kedav1alpha1.ScaledObject, target Target, metrics []autoscalingv2
 	if a := so.Spec.Advanced; a != nil && a.HorizontalPodAutoscalerConfig != nil && a.HorizontalPodAutoscalerConfig.Behavior != nil {
 		hpa.Spec.Behavior = a.HorizontalPodAutoscalerConfig.Behavior.DeepCopy()
 	}
+	// paused-scale-in and paused-scale-out disable one direction of the HPA.
+	if p, err := so.Pause(); err == nil && (p.ScaleIn || p.ScaleOut) {
+		if hpa.Spec.Behavior == nil {
+			hpa.Spec.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{}
+		}
+		disabled := autoscalingv2.DisabledPolicySelect
+		if p.ScaleIn {
+			if hpa.Spec.Behavior.ScaleDown == nil {
+				hpa.Spec.Behavior.ScaleDown = &autoscalingv2.HPAScalingRules{}
+			}
+			hpa.Spec.Behavior.ScaleDown.SelectPolicy = &disabled
+		}
+		if p.ScaleOut {
+			if hpa.Spec.Behavior.ScaleUp == nil {
+				hpa.Spec.Behavior.ScaleUp = &autoscalingv2.HPAScalingRules{}
+			}
+			hpa.Spec.Behavior.ScaleUp.SelectPolicy = &disabled
+		}
+	}
 	return hpa
 }
 

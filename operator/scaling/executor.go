@@ -169,6 +169,14 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		LastActive:      lastActive,
 	}
 	d := Decide(in)
+	if p, err := so.Pause(); err == nil {
+		switch {
+		case p.ScaleIn && d.Action == Deactivate:
+			d = Decision{Action: Keep, Reason: "deactivation blocked by " + kedav1alpha1.AnnotationPausedScaleIn}
+		case p.ScaleOut && (d.Action == Activate || d.Action == EnsureMin):
+			d = Decision{Action: Keep, Reason: "activation blocked by " + kedav1alpha1.AnnotationPausedScaleOut}
+		}
+	}
 	log := x.log.WithValues("scaledObject", key.String(), "target", target)
 	if d.Action != Keep {
 		from := sc.Spec.Replicas

@@ -1,0 +1,144 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kedactl/kedactl/plugin/kedaclient"
+)
+
+// MetricsOptions is `kubectl keda metrics`.
+type MetricsOptions struct {
+	f       *factory
+	streams genericiooptions.IOStreams
+
+	Raw    bool
+	Output string
+
+	Name      string
+	Metric    string
+	Namespace string
+}
+
+func newMetricsCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &MetricsOptions{f: f, streams: streams}
+	cmd := &cobra.Command{
+		Use:   "metrics NAME [METRIC]",
+		Short: "Query the external metrics API for a ScaledObject's metrics, as the HPA does",
+		Long: `metrics sends the HPA's own request,
+GET /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC?labelSelector=scaledobject.keda.sh/name=NAME,
+for each metric in status.externalMetricNames (or just METRIC) and prints the value and timestamp.`,
+		Example: `  kubectl keda metrics worker
+  kubectl keda metrics worker s0-redis-jobs --raw`,
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: f.completeScaledObjects,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(contextOf(cmd))
+		},
+	}
+	cmd.Flags().BoolVar(&o.Raw, "raw", false, "print the API's JSON answer")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "table, json or yaml")
+	return cmd
+}
+
+// Complete fills the name, metric and namespace.
+func (o *MetricsOptions) Complete(args []string) error {
+	o.Name = args[0]
+	if len(args) == 2 {
+		o.Metric = args[1]
+	}
+	ns, err := o.f.namespace()
+	o.Namespace = ns
+	return err
+}
+
+// Validate checks the flags.
+func (o *MetricsOptions) Validate() error {
+	if o.Raw && o.Output != "table" {
+		return fmt.Errorf("--raw prints the API's JSON as is: drop --output")
+	}
+	return validateOutput(o.Output, "table", "json", "yaml")
+}
+
+type metricRow struct {
+	Metric    string    `json:"metric"`
+	Value     string    `json:"value,omitempty"`
+	Timestamp time.Time `json:"timestamp,omitzero"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Run queries and prints.
+func (o *MetricsOptions) Run(ctx context.Context) error {
+	c, err := o.f.client()
+	if err != nil {
+		return err
+	}
+	so, err := c.ScaledObject(ctx, o.Namespace, o.Name)
+	if err != nil {
+		return err
+	}
+	names := so.Status.ExternalMetricNames
+	if o.Metric != "" {
+		names = []string{o.Metric}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("ScaledObject %s/%s has no external metrics in its status yet: is it Ready? try kubectl keda describe %s", o.Namespace, o.Name, o.Name)
+	}
+	var rows []metricRow
+	failed := 0
+	for _, m := range names {
+		v, err := c.ExternalMetric(ctx, o.Namespace, o.Name, m)
+		if err != nil {
+			if err == kedaclient.ErrNoMetricsAPI {
+				return err
+			}
+			failed++
+			rows = append(rows, metricRow{Metric: m, Error: err.Error()})
+			continue
+		}
+		if o.Raw {
+			fmt.Fprintf(o.streams.Out, "%s\n", v.Raw)
+			continue
+		}
+		rows = append(rows, metricRow{Metric: m, Value: v.Value, Timestamp: v.Timestamp})
+	}
+	switch {
+	case o.Raw:
+		for _, r := range rows {
+			fmt.Fprintf(o.streams.ErrOut, "%s: %s\n", r.Metric, r.Error)
+		}
+	case o.Output == "json" || o.Output == "yaml":
+		if err := printData(o.streams.Out, o.Output, rows); err != nil {
+			return err
+		}
+	default:
+		tw := tabwriter.NewWriter(o.streams.Out, 0, 8, 3, ' ', 0)
+		fmt.Fprintln(tw, "METRIC\tVALUE\tTIMESTAMP")
+		for _, r := range rows {
+			if r.Error != "" {
+				fmt.Fprintf(tw, "%s\t<error>\t%s\n", r.Metric, strings.ReplaceAll(r.Error, "\n", " "))
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Metric, r.Value, r.Timestamp.UTC().Format(time.RFC3339))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d metrics could not be read", failed, len(names))
+	}
+	return nil
+}
