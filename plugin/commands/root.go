@@ -40,6 +40,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newPauseCommand(f, streams),
 		newResumeCommand(f, streams),
 		newMetricsCommand(f, streams),
+		newDescribeCommand(f, streams),
 	)
 	return root
 }

@@ -83,7 +83,7 @@ func TriggerRows(in Inputs) []TriggerRow {
 		}
 		row := TriggerRow{
 			Namespace: so.Namespace, ScaledObject: so.Name, Target: target, Trigger: name, Type: t.Type,
-			Metric: "-", Value: "-", TargetValue: "-", Activation: activationThreshold(t.Metadata), Active: "-",
+			Metric: "-", Value: "-", TargetValue: "-", Activation: ActivationThreshold(t.Metadata), Active: "-",
 			Replicas: replicas, MinMax: minMax, Paused: paused,
 			Fallback: conditionStatus(so.Status.Conditions, kedav1alpha1.ConditionFallback),
 			Ready:    conditionStatus(so.Status.Conditions, kedav1alpha1.ConditionReady),
@@ -127,9 +127,9 @@ func metricNamesByTrigger(so *kedav1alpha1.ScaledObject) map[int]string {
 	return out
 }
 
-// activationThreshold finds the trigger's activation parameter: every KEDA scaler names it
-// activation<Something>.
-func activationThreshold(meta map[string]string) string {
+// ActivationThreshold finds the trigger's activation parameter: every KEDA scaler names it
+// activation<Something>; "0" when the trigger sets none.
+func ActivationThreshold(meta map[string]string) string {
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
 		if strings.HasPrefix(k, "activation") {
@@ -170,4 +170,3 @@ func conditionStatus(conds kedav1alpha1.Conditions, t kedav1alpha1.ConditionType
 	}
 	return string(c.Status)
 }
-

@@ -1,0 +1,209 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kedactl/kedactl/plugin/diagnose"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
+)
+
+// DescribeOptions is `kubectl keda describe` (alias `why`).
+type DescribeOptions struct {
+	f       *factory
+	streams genericiooptions.IOStreams
+
+	Output    string
+	Events    int
+	Name      string
+	Namespace string
+	now       func() time.Time
+}
+
+func newDescribeCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &DescribeOptions{f: f, streams: streams, now: time.Now}
+	cmd := &cobra.Command{
+		Use:     "describe NAME",
+		Aliases: []string{"why"},
+		Short:   "Explain why a ScaledObject is or is not scaling, most important first",
+		Long: `describe reads the ScaledObject, its HPA, its target, the external metrics API and the
+events, and says what stops or limits scaling: not ready, paused, metrics API unavailable,
+failing triggers, fallback, HPA conditions, ownership conflicts, activation and cooldown.`,
+		Example:           "  kubectl keda describe worker\n  kubectl keda why worker -o yaml",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: f.completeScaledObjects,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(contextOf(cmd))
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "text, json or yaml")
+	cmd.Flags().IntVar(&o.Events, "events", 10, "how many recent events of each object to show")
+	return cmd
+}
+
+// Complete fills the name and namespace.
+func (o *DescribeOptions) Complete(args []string) error {
+	o.Name = args[0]
+	ns, err := o.f.namespace()
+	o.Namespace = ns
+	return err
+}
+
+// Validate checks the flags.
+func (o *DescribeOptions) Validate() error {
+	if o.Events < 0 {
+		return fmt.Errorf("--events must not be negative")
+	}
+	return validateOutput(o.Output, "text", "json", "yaml")
+}
+
+// Description is describe's data output.
+type Description struct {
+	Namespace string             `json:"namespace"`
+	Name      string             `json:"name"`
+	Findings  []diagnose.Finding `json:"findings"`
+	Events    []EventLine        `json:"events"`
+}
+
+// EventLine is one event of the ScaledObject, its HPA or its target.
+type EventLine struct {
+	Object  string    `json:"object"`
+	Type    string    `json:"type"`
+	Reason  string    `json:"reason"`
+	Message string    `json:"message"`
+	Count   int32     `json:"count"`
+	Last    time.Time `json:"last"`
+}
+
+// Run gathers, diagnoses and prints.
+func (o *DescribeOptions) Run(ctx context.Context) error {
+	c, err := o.f.client()
+	if err != nil {
+		return err
+	}
+	d, err := Describe(ctx, c, o.Namespace, o.Name, o.Events, o.now())
+	if err != nil {
+		return err
+	}
+	if o.Output != "text" {
+		return printData(o.streams.Out, o.Output, d)
+	}
+	return PrintDescription(o.streams.Out, d, o.now())
+}
+
+// Describe gathers what the cluster shows about one ScaledObject and diagnoses it. The TUI calls
+// it too.
+func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string, events int, now time.Time) (*Description, error) {
+	so, err := c.ScaledObject(ctx, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	in := diagnose.Inputs{Now: now, ScaledObject: so, Values: map[string]string{}, ValueErrors: map[string]string{}}
+	if in.HPA, err = c.HPA(ctx, so); err != nil {
+		return nil, err
+	}
+	in.Scale, in.ScaleErr = c.Scale(ctx, so)
+	if in.MetricsAPIAvailable, in.MetricsAPIMessage, err = c.MetricsAPIAvailable(ctx); err != nil {
+		return nil, err
+	}
+	if in.MetricsAPIAvailable {
+		for _, m := range so.Status.ExternalMetricNames {
+			v, err := c.ExternalMetric(ctx, namespace, name, m)
+			if err != nil {
+				in.ValueErrors[m] = err.Error()
+				continue
+			}
+			in.Values[m] = v.Value
+		}
+	}
+	if in.OtherScaledObjects, err = c.ScaledObjects(ctx, namespace); err != nil {
+		return nil, err
+	}
+	hpas, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list HPAs: %w", err)
+	}
+	in.HPAs = hpas.Items
+
+	d := &Description{Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in)}
+	objects := [][2]string{{"ScaledObject", name}}
+	if in.HPA != nil {
+		objects = append(objects, [2]string{"HorizontalPodAutoscaler", in.HPA.Name})
+	}
+	if ref := so.Spec.ScaleTargetRef; ref != nil {
+		kind := ref.Kind
+		if kind == "" {
+			kind = "Deployment"
+		}
+		objects = append(objects, [2]string{kind, ref.Name})
+	}
+	for _, obj := range objects {
+		evs, err := c.Events(ctx, namespace, obj[0], obj[1])
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) > events {
+			evs = evs[len(evs)-events:]
+		}
+		for i := range evs {
+			d.Events = append(d.Events, eventLine(obj[0]+"/"+obj[1], &evs[i]))
+		}
+	}
+	return d, nil
+}
+
+func eventLine(object string, e *corev1.Event) EventLine {
+	count := e.Count
+	if count == 0 {
+		count = 1
+	}
+	return EventLine{Object: object, Type: e.Type, Reason: e.Reason, Message: e.Message, Count: count, Last: kedaclient.EventTime(e)}
+}
+
+// PrintDescription writes the findings and events as text.
+func PrintDescription(w io.Writer, d *Description, now time.Time) error {
+	fmt.Fprintf(w, "ScaledObject %s/%s\n\n", d.Namespace, d.Name)
+	for _, f := range d.Findings {
+		fmt.Fprintf(w, "%-8s %s\n", strings.ToUpper(f.Severity.String()), f.Title)
+		if f.Detail != "" {
+			fmt.Fprintf(w, "         %s\n", f.Detail)
+		}
+	}
+	fmt.Fprintln(w, "\nEvents:")
+	if len(d.Events) == 0 {
+		fmt.Fprintln(w, "  <none>")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AGE\tOBJECT\tTYPE\tREASON\tMESSAGE")
+	for _, e := range d.Events {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", age(now.Sub(e.Last)), e.Object, e.Type, e.Reason, strings.ReplaceAll(e.Message, "\n", " "))
+	}
+	return tw.Flush()
+}
+
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	default:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+}
