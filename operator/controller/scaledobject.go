@@ -143,6 +143,11 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 
 	desired := hpa.Build(so, hpa.Target{APIVersion: target.apiVersion(), Kind: target.gvkr.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
+	if msg, err := r.checkHPAOwnership(ctx, so, desired.Name); err != nil {
+		return ctrl.Result{}, err
+	} else if msg != "" {
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, msg)
+	}
 	if err := r.applyHPA(ctx, desired); err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectCheckFailed, "Reconcile", "Failed to apply HPA %s: %v", desired.Name, err)
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonHPAUpdateFailed, fmt.Sprintf("failed to apply HPA %s: %v", desired.Name, err))
@@ -249,6 +254,28 @@ func (r *ScaledObjectReconciler) scalerConfigs(so *kedav1alpha1.ScaledObject, ta
 		}
 	}
 	return configs
+}
+
+// checkHPAOwnership refuses to take over an existing HPA that another owner controls, unless the
+// ScaledObject asks to adopt it with the transfer-hpa-ownership annotation. It returns the reason
+// for refusing, or "".
+func (r *ScaledObjectReconciler) checkHPAOwnership(ctx context.Context, so *kedav1alpha1.ScaledObject, name string) (string, error) {
+	existing := &autoscalingv2.HorizontalPodAutoscaler{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, existing)
+	if client.IgnoreNotFound(err) != nil {
+		return "", fmt.Errorf("failed to get HPA %s/%s: %w", so.Namespace, name, err)
+	}
+	if err != nil {
+		return "", nil
+	}
+	if owner := metav1.GetControllerOf(existing); owner != nil && owner.UID == so.UID {
+		return "", nil
+	}
+	if so.Annotations[kedav1alpha1.AnnotationTransferHPAOwnership] == "true" {
+		return "", nil
+	}
+	return fmt.Sprintf("HPA %s/%s already exists and is not owned by this ScaledObject: to adopt it, set annotation %s: \"true\" (kubectl keda transfer-hpa %s --hpa %s), or choose another advanced.horizontalPodAutoscalerConfig.name",
+		so.Namespace, name, kedav1alpha1.AnnotationTransferHPAOwnership, so.Name, name), nil
 }
 
 // applyHPA creates or updates the HPA with server-side apply: an unchanged HPA costs no write.

@@ -41,6 +41,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newResumeCommand(f, streams),
 		newMetricsCommand(f, streams),
 		newDescribeCommand(f, streams),
+		newTransferHPACommand(f, streams),
 	)
 	return root
 }

@@ -43,6 +43,17 @@ func (s Severity) String() string {
 // MarshalText writes the severity's name in JSON and YAML.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	for _, v := range []Severity{Error, Warning, Info} {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown severity %q", b)
+}
+
 // Finding is one diagnosis line.
 type Finding struct {
 	Severity Severity `json:"severity"`
@@ -132,8 +143,8 @@ func Diagnose(in Inputs) []Finding {
 	out = append(out, activityFindings(in, paused)...)
 
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity < out[j].Severity })
-	if len(out) == 0 || out[0].Severity == Info && !hasSeverity(out, Warning) {
-		out = append([]Finding{{Severity: Info, Title: "Scaling normally", Detail: "Ready, not paused, triggers healthy, HPA able to scale"}}, out...)
+	if len(out) == 0 {
+		out = []Finding{{Severity: Info, Title: "Scaling normally", Detail: "Ready, not paused, triggers healthy, HPA able to scale"}}
 	}
 	return out
 }
@@ -246,15 +257,6 @@ func metricOf(so *kedav1alpha1.ScaledObject, index int) string {
 		}
 	}
 	return ""
-}
-
-func hasSeverity(fs []Finding, s Severity) bool {
-	for _, f := range fs {
-		if f.Severity <= s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/kedactl/kedactl/test/env"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
@@ -30,6 +33,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard())
 	if testing.Short() {
 		fmt.Println("e2e: skipped in -short mode")
 		return m.Run()
