@@ -153,6 +153,10 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonHPAUpdateFailed, fmt.Sprintf("failed to apply HPA %s: %v", desired.Name, err))
 	}
 
+	if err := r.deleteStaleHPAs(ctx, so, desired.Name); err != nil {
+		return ctrl.Result{}, err
+	}
+
 	wasReady := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady)
 	err = status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
@@ -276,6 +280,26 @@ func (r *ScaledObjectReconciler) checkHPAOwnership(ctx context.Context, so *keda
 	}
 	return fmt.Sprintf("HPA %s/%s already exists and is not owned by this ScaledObject: to adopt it, set annotation %s: \"true\" (kubectl keda transfer-hpa %s --hpa %s), or choose another advanced.horizontalPodAutoscalerConfig.name",
 		so.Namespace, name, kedav1alpha1.AnnotationTransferHPAOwnership, so.Name, name), nil
+}
+
+// deleteStaleHPAs deletes HPAs this ScaledObject controls under another name than keep (after a
+// rename or an adoption), so that no HPA is left orphaned scaling the same target.
+func (r *ScaledObjectReconciler) deleteStaleHPAs(ctx context.Context, so *kedav1alpha1.ScaledObject, keep string) error {
+	list := &autoscalingv2.HorizontalPodAutoscalerList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingLabels{kedav1alpha1.LabelScaledObjectName: so.Name}); err != nil {
+		return fmt.Errorf("failed to list the HPAs of ScaledObject %s/%s: %w", so.Namespace, so.Name, err)
+	}
+	for i := range list.Items {
+		h := &list.Items[i]
+		owner := metav1.GetControllerOf(h)
+		if h.Name == keep || owner == nil || owner.UID != so.UID {
+			continue
+		}
+		if err := r.Client.Delete(ctx, h); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to delete stale HPA %s/%s: %w", so.Namespace, h.Name, err)
+		}
+	}
+	return nil
 }
 
 // applyHPA creates or updates the HPA with server-side apply: an unchanged HPA costs no write.
