@@ -18,6 +18,31 @@ type cronMetadata struct {
 	End             string `keda:"name=end, order=triggerMetadata"`
 	Timezone        string `keda:"name=timezone, order=triggerMetadata"`
 	DesiredReplicas int64  `keda:"name=desiredReplicas, order=triggerMetadata"`
+
+	location   *time.Location
+	start, end cron.Schedule
+}
+
+// Validate parses the time zone and the two cron expressions.
+func (m *cronMetadata) Validate() error {
+	loc, err := time.LoadLocation(m.Timezone)
+	if err != nil {
+		return &ParamError{Param: "timezone", Problem: fmt.Sprintf("%q is not a known time zone", m.Timezone), Fix: "use an IANA name such as Etc/UTC or Europe/Paris"}
+	}
+	m.location = loc
+	if m.start, err = cronParser.Parse(m.Start); err != nil {
+		return &ParamError{Param: "start", Problem: fmt.Sprintf("%q is not a valid cron expression (%v)", m.Start, err), Fix: "use five fields: minute hour day-of-month month day-of-week"}
+	}
+	if m.end, err = cronParser.Parse(m.End); err != nil {
+		return &ParamError{Param: "end", Problem: fmt.Sprintf("%q is not a valid cron expression (%v)", m.End, err), Fix: "use five fields: minute hour day-of-month month day-of-week"}
+	}
+	if m.Start == m.End {
+		return &ParamError{Param: "end", Problem: "is the same as start", Fix: "give the window a different end"}
+	}
+	if m.DesiredReplicas < 0 {
+		return &ParamError{Param: "desiredReplicas", Problem: fmt.Sprintf("is %d", m.DesiredReplicas), Fix: "must not be negative"}
+	}
+	return nil
 }
 
 // outsideWindowValue is the metric outside the window: with the AverageValue target of 1 it asks
@@ -27,8 +52,6 @@ const outsideWindowValue = 1
 type cronScaler struct {
 	cfg        *Config
 	meta       cronMetadata
-	location   *time.Location
-	start, end cron.Schedule
 	metricName string
 	now        func() time.Time
 }
@@ -44,26 +67,6 @@ func newCronScalerWithClock(cfg *Config, now func() time.Time) (*cronScaler, err
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	perr := func(param, problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param, Problem: problem, Fix: fix}
-	}
-	loc, err := time.LoadLocation(s.meta.Timezone)
-	if err != nil {
-		return nil, perr("timezone", fmt.Sprintf("%q is not a known time zone", s.meta.Timezone), "use an IANA name such as Etc/UTC or Europe/Paris")
-	}
-	s.location = loc
-	if s.start, err = cronParser.Parse(s.meta.Start); err != nil {
-		return nil, perr("start", fmt.Sprintf("%q is not a valid cron expression (%v)", s.meta.Start, err), "use five fields: minute hour day-of-month month day-of-week")
-	}
-	if s.end, err = cronParser.Parse(s.meta.End); err != nil {
-		return nil, perr("end", fmt.Sprintf("%q is not a valid cron expression (%v)", s.meta.End, err), "use five fields: minute hour day-of-month month day-of-week")
-	}
-	if s.meta.Start == s.meta.End {
-		return nil, perr("end", "is the same as start", "give the window a different end")
-	}
-	if s.meta.DesiredReplicas < 0 {
-		return nil, perr("desiredReplicas", fmt.Sprintf("is %d", s.meta.DesiredReplicas), "must not be negative")
-	}
 	s.metricName = MetricName(cfg.TriggerIndex, fmt.Sprintf("cron-%s-%s-%s", s.meta.Timezone, cronNamePart(s.meta.Start), cronNamePart(s.meta.End)))
 	return s, nil
 }
@@ -76,8 +79,8 @@ func cronNamePart(expr string) string {
 // inWindow reports whether now lies between a start and the end that follows it: the next end
 // comes before the next start.
 func (s *cronScaler) inWindow() bool {
-	now := s.now().In(s.location)
-	return s.end.Next(now).Before(s.start.Next(now))
+	now := s.now().In(s.meta.location)
+	return s.meta.end.Next(now).Before(s.meta.start.Next(now))
 }
 
 func (s *cronScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {

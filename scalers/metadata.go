@@ -131,6 +131,9 @@ func ParseMetadata(cfg *Config, target any) error {
 				raw = p.def
 			case p.optional:
 				continue
+			case cfg.Offline && (slices.Contains(p.order, SourceAuthParams) || slices.Contains(p.order, SourceResolvedEnv)):
+				// Offline, a TriggerAuthentication or the target's env may hold it.
+				continue
 			default:
 				return perr("is required", "set "+describeSources(&p))
 			}
@@ -154,6 +157,10 @@ func ParseMetadata(cfg *Config, target any) error {
 		if err := val.Validate(); err != nil {
 			var pe *ParamError
 			if errors.As(err, &pe) {
+				if cfg.Offline && strings.HasPrefix(pe.Problem, "is required") {
+					// Offline, a TriggerAuthentication or the target's env may supply it.
+					return nil
+				}
 				pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.TriggerIndex, cfg.TriggerType, cfg.TriggerName
 				return pe
 			}
@@ -178,6 +185,9 @@ func lookup(cfg *Config, p *paramTag) (string, bool, error) {
 		case SourceResolvedEnv:
 			envName, ok := cfg.TriggerMetadata[p.name+"FromEnv"]
 			if !ok || envName == "" {
+				continue
+			}
+			if cfg.Offline {
 				continue
 			}
 			v, ok := cfg.ResolvedEnv[envName]

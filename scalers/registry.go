@@ -3,6 +3,7 @@ package scalers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -38,8 +39,7 @@ func Types() []string {
 func New(ctx context.Context, cfg *Config) (Scaler, error) {
 	e, ok := registry[cfg.TriggerType]
 	if !ok {
-		return nil, fmt.Errorf("trigger %d: spec.triggers[%d].type %q is not a known scaler type: use one of %s",
-			cfg.TriggerIndex, cfg.TriggerIndex, cfg.TriggerType, strings.Join(Types(), ", "))
+		return nil, unknownType(cfg)
 	}
 	if cfg.Timeout <= 0 {
 		c := *cfg
@@ -47,4 +47,20 @@ func New(ctx context.Context, cfg *Config) (Scaler, error) {
 		cfg = &c
 	}
 	return e.build(ctx, cfg)
+}
+
+// ValidateTrigger parses a trigger's metadata without building its scaler (nothing is dialled), for
+// the admission webhook and `kubectl keda check`.
+func ValidateTrigger(cfg *Config) error {
+	e, ok := registry[cfg.TriggerType]
+	if !ok {
+		return unknownType(cfg)
+	}
+	meta := reflect.New(reflect.TypeOf(e.metadata)).Interface()
+	return ParseMetadata(cfg, meta)
+}
+
+func unknownType(cfg *Config) error {
+	return fmt.Errorf("trigger %d: spec.triggers[%d].type %q is not a known scaler type: use one of %s",
+		cfg.TriggerIndex, cfg.TriggerIndex, cfg.TriggerType, strings.Join(Types(), ", "))
 }

@@ -45,4 +45,7 @@ type Config struct {
 	MetricType autoscalingv2.MetricTargetType
 	// Timeout bounds every call to the event source.
 	Timeout time.Duration
+	// Offline is set when validating a manifest without a cluster (kubectl keda check): parameters
+	// that a TriggerAuthentication or the target's env could supply are not required.
+	Offline bool
 }

@@ -42,6 +42,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newMetricsCommand(f, streams),
 		newDescribeCommand(f, streams),
 		newTransferHPACommand(f, streams),
+		newCheckCommand(streams),
 	)
 	return root
 }

@@ -1,0 +1,128 @@
+// Package check validates keda.sh manifests offline with the same functions the operator uses
+// (api/v1alpha1 validation and the scalers' metadata parsing), for `kubectl keda check`.
+package check
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/scalers"
+)
+
+// Result is the verdict on one object of a manifest.
+type Result struct {
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace,omitempty"`
+	Name      string   `json:"name"`
+	Errors    []string `json:"errors,omitempty"`
+	// Skipped is set for objects that are not keda.sh kinds.
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Manifest validates every object of a multi-document YAML stream.
+func Manifest(data []byte) ([]Result, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var results []Result
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return results, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the manifest: %w", err)
+		}
+		r, ok, err := object(doc)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			results = append(results, r)
+		}
+	}
+}
+
+func object(doc []byte) (Result, bool, error) {
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(doc, &meta); err != nil {
+		return Result{}, false, fmt.Errorf("failed to parse a document: %w", err)
+	}
+	if meta.Kind == "" {
+		return Result{}, false, nil
+	}
+	r := Result{Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name}
+	gv, _ := schema.ParseGroupVersion(meta.APIVersion)
+	if gv != kedav1alpha1.GroupVersion {
+		r.Skipped = true
+		return r, true, nil
+	}
+	switch meta.Kind {
+	case "ScaledObject":
+		so := &kedav1alpha1.ScaledObject{}
+		if err := yaml.UnmarshalStrict(doc, so); err != nil {
+			r.Errors = append(r.Errors, "does not match the ScaledObject schema: "+err.Error())
+			return r, true, nil
+		}
+		for _, e := range so.ValidateSpec() {
+			r.Errors = append(r.Errors, e.Error())
+		}
+		if _, err := so.Pause(); err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		}
+		r.Errors = append(r.Errors, triggers(so, so.Namespace, so.Name, "ScaledObject")...)
+	case "ScaledJob":
+		sj := &kedav1alpha1.ScaledJob{}
+		if err := yaml.UnmarshalStrict(doc, sj); err != nil {
+			r.Errors = append(r.Errors, "does not match the ScaledJob schema: "+err.Error())
+			return r, true, nil
+		}
+		if sj.Spec.JobTargetRef == nil {
+			r.Errors = append(r.Errors, "spec.jobTargetRef: Required value: set the Job template to run")
+		}
+		if len(sj.Spec.Triggers) == 0 {
+			r.Errors = append(r.Errors, "spec.triggers: Required value: add at least one trigger")
+		}
+		r.Errors = append(r.Errors, triggers(sj, sj.Namespace, sj.Name, "ScaledJob")...)
+	case "TriggerAuthentication", "ClusterTriggerAuthentication":
+		ta := &kedav1alpha1.TriggerAuthentication{}
+		if err := yaml.UnmarshalStrict(doc, ta); err != nil {
+			r.Errors = append(r.Errors, "does not match the "+meta.Kind+" schema: "+err.Error())
+		}
+	default:
+		r.Errors = append(r.Errors, fmt.Sprintf("keda.sh/v1alpha1 has no kind %q: use ScaledObject, ScaledJob, TriggerAuthentication or ClusterTriggerAuthentication", meta.Kind))
+	}
+	return r, true, nil
+}
+
+// triggers parses every trigger's metadata as the operator would, without a cluster.
+func triggers(obj kedav1alpha1.TriggerConfigs, namespace, name, kind string) []string {
+	var errs []string
+	for i, t := range obj.GetTriggers() {
+		if t.Type == "" {
+			continue
+		}
+		cfg := &scalers.Config{
+			ScalableObjectName: name, ScalableObjectNamespace: namespace, ScalableObjectType: kind,
+			TriggerIndex: i, TriggerName: t.Name, TriggerType: t.Type, TriggerMetadata: t.Metadata,
+			MetricType: t.MetricType, Offline: true,
+		}
+		if err := scalers.ValidateTrigger(cfg); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	return errs
+}
