@@ -98,6 +98,8 @@ type pollJob struct {
 	metricName string
 	interval   time.Duration
 	subs       map[*subscription]struct{}
+	// last is the latest sample, handed to a subscription that joins a job already polled.
+	last Sample
 
 	due       time.Time
 	heapIndex int
@@ -394,18 +396,17 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 	e.mu.Lock()
 	job.running = false
 	notify := make([]types.NamespacedName, 0, len(job.subs))
+	last := &job.last
+	last.Time, last.Polled, last.Err = now, true, err
+	if err != nil {
+		last.ConsecutiveFailures++
+	} else {
+		last.ConsecutiveFailures = 0
+		last.Value = values[0].Value
+		last.Active = active
+	}
 	for sub := range job.subs {
-		s := &sub.sample
-		s.Time = now
-		s.Polled = true
-		s.Err = err
-		if err != nil {
-			s.ConsecutiveFailures++
-		} else {
-			s.ConsecutiveFailures = 0
-			s.Value = values[0].Value
-			s.Active = active
-		}
+		sub.sample = job.last
 		notify = append(notify, sub.owner.key)
 	}
 	if !job.removed && !e.stopped {
@@ -435,6 +436,7 @@ func (e *Engine) attachLocked(sub *subscription) {
 		e.queue.schedule(job, e.opts.Clock.Now())
 	}
 	job.subs[sub] = struct{}{}
+	sub.sample = job.last
 	e.recomputeIntervalLocked(job)
 }
 
