@@ -7,7 +7,7 @@ BIN := bin
 # E2E tests start real control planes; give the whole run room but not forever.
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all tools generate build test unit-test demo bench lint clean
+.PHONY: all tools generate build test unit-test demo bench lint release clean
 
 all: build
 
@@ -45,5 +45,9 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+## release: cross-build the kubectl-keda archives into dist/ and fill krew/keda.yaml (VERSION=v1.2.3)
+release:
+	hack/release.sh $(VERSION)
+
 clean:
-	rm -rf $(BIN) bench.out
+	rm -rf $(BIN) bench.out dist
