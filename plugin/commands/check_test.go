@@ -14,7 +14,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestCheckGolden(t *testing.T) {
 	var out, errOut bytes.Buffer
-	root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, nil)
 	root.SetArgs([]string{"check", "-f", "testdata/check-input.yaml"})
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), "2 object(s) failed") {
@@ -51,7 +51,7 @@ func TestPausePatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+			root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}, nil)
 			root.SetArgs(append(tt.args, "--dry-run=client", "--kubeconfig", "testdata/kubeconfig"))
 			if err := root.Execute(); err != nil {
 				t.Fatal(err)
@@ -62,7 +62,7 @@ func TestPausePatches(t *testing.T) {
 		})
 	}
 	for _, bad := range [][]string{{"pause", "w", "--scale-in", "--scale-out"}, {"pause", "sj/w", "--replicas", "1"}, {"pause", "deploy/w"}, {"transfer-hpa", "w"}} {
-		root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+		root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, nil)
 		root.SetArgs(append(bad, "--kubeconfig", "testdata/kubeconfig"))
 		if err := root.Execute(); err == nil {
 			t.Errorf("%v: want an error", bad)

@@ -132,17 +132,27 @@ func (o *PauseOptions) Validate() error {
 
 // Patch is the merge patch the command sends: what a kubectl user could write by hand.
 func (o *PauseOptions) Patch() ([]byte, error) {
+	var replicas *int32
+	if o.setRepl {
+		replicas = &o.Replicas
+	}
+	return PausePatch(!o.Resume, replicas, o.ScaleIn, o.ScaleOut)
+}
+
+// PausePatch is the merge patch that pauses (or, with pause false, resumes) an object: it sets the
+// one annotation asked for and removes the other pause annotations.
+func PausePatch(pause bool, replicas *int32, scaleIn, scaleOut bool) ([]byte, error) {
 	annotations := map[string]any{}
 	for _, a := range pauseAnnotations {
 		annotations[a] = nil
 	}
-	if !o.Resume {
+	if pause {
 		switch {
-		case o.setRepl:
-			annotations[kedav1alpha1.AnnotationPausedReplicas] = strconv.Itoa(int(o.Replicas))
-		case o.ScaleIn:
+		case replicas != nil:
+			annotations[kedav1alpha1.AnnotationPausedReplicas] = strconv.Itoa(int(*replicas))
+		case scaleIn:
 			annotations[kedav1alpha1.AnnotationPausedScaleIn] = "true"
-		case o.ScaleOut:
+		case scaleOut:
 			annotations[kedav1alpha1.AnnotationPausedScaleOut] = "true"
 		default:
 			annotations[kedav1alpha1.AnnotationPaused] = "true"

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
@@ -19,8 +20,13 @@ import (
 	"github.com/kedactl/kedactl/plugin/kedaclient"
 )
 
-// NewRootCommand returns `kubectl keda` with every subcommand.
-func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
+// TUIRunner runs the full-screen view; namespace is "" for all namespaces. It lives outside this
+// package because the TUI uses the commands' functions.
+type TUIRunner func(ctx context.Context, cfg *rest.Config, namespace string) error
+
+// NewRootCommand returns `kubectl keda` with every subcommand; with runTUI, `kubectl keda` with no
+// arguments and `kubectl keda tui` open the full-screen view.
+func NewRootCommand(streams genericiooptions.IOStreams, runTUI TUIRunner) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
 	f := &factory{flags: flags}
 	root := &cobra.Command{
@@ -34,6 +40,28 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
+	if runTUI != nil {
+		var all bool
+		run := func(cmd *cobra.Command, _ []string) error {
+			cfg, err := flags.ToRESTConfig()
+			if err != nil {
+				return fmt.Errorf("failed to load the kubeconfig: %w", err)
+			}
+			ns := ""
+			if !all {
+				if ns, err = f.namespace(); err != nil {
+					return err
+				}
+			}
+			return runTUI(contextOf(cmd), cfg, ns)
+		}
+		root.Args = cobra.NoArgs
+		root.RunE = run
+		root.Flags().BoolVarP(&all, "all-namespaces", "A", false, "show every namespace")
+		tui := &cobra.Command{Use: "tui", Short: "Open the full-screen live view (also: kubectl keda with no arguments)", Args: cobra.NoArgs, RunE: run}
+		tui.Flags().BoolVarP(&all, "all-namespaces", "A", false, "show every namespace")
+		root.AddCommand(tui)
+	}
 	root.AddCommand(
 		newVersionCommand(streams),
 		newTopCommand(f, streams),

@@ -1,0 +1,48 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every binding of the TUI; the help view renders from it, so what is shown is what
+// works. The keys are k9s users' habits.
+type KeyMap struct {
+	Up        key.Binding
+	Down      key.Binding
+	Enter     key.Binding
+	Back      key.Binding
+	Filter    key.Binding
+	Namespace key.Binding
+	Pause     key.Binding
+	Resume    key.Binding
+	Help      key.Binding
+	Quit      key.Binding
+	Confirm   key.Binding
+	Cancel    key.Binding
+}
+
+// DefaultKeyMap is the TUI's keymap.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Namespace: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "namespace")),
+		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Resume:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resume")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		Cancel:    key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "cancel")),
+	}
+}
+
+// ShortHelp is the one-line help of the list and detail views.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Back, k.Filter, k.Namespace, k.Pause, k.Resume, k.Help, k.Quit}
+}
+
+// FullHelp is the help screen.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Enter, k.Back}, {k.Filter, k.Namespace}, {k.Pause, k.Resume, k.Confirm, k.Cancel}, {k.Help, k.Quit}}
+}

@@ -1,0 +1,351 @@
+// Package tui is `kubectl keda` with no arguments: a full-screen live view of ScaledObjects, their
+// triggers against targets, and the diagnosis of the selected one. bubbletea's architecture: the
+// cluster is read only in commands (Source), whose results arrive as messages; View renders state.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
+	"github.com/kedactl/kedactl/plugin/commands"
+)
+
+type mode int
+
+const (
+	modeList mode = iota
+	modeDetail
+	modeFilter
+	modeNamespace
+	modeConfirm
+)
+
+// historyLen is how many samples a sparkline keeps.
+const historyLen = 30
+
+// Options configures a Model.
+type Options struct {
+	Namespace string
+	// Refresh is how often the list is re-read from the informers' cache.
+	Refresh time.Duration
+	// DetailRefresh is how often the selected object's details are read from the apiserver.
+	DetailRefresh time.Duration
+	NoColor       bool
+}
+
+// Model is the TUI's state.
+type Model struct {
+	src    Source
+	opts   Options
+	keys   KeyMap
+	help   help.Model
+	styles styles
+
+	width, height int
+	namespace     string
+	objects       []Object
+	filter        string
+	mode          mode
+	prevMode      mode
+	input         string
+	cursor        int
+	selected      string // namespace/name of the object in the detail view
+
+	detail    *commands.Description
+	detailErr error
+	confirm   confirmAction
+	history   map[string][]float64
+	status    string
+	err       error
+	showHelp  bool
+}
+
+type confirmAction struct {
+	namespace, name string
+	pause           bool
+}
+
+type (
+	objectsMsg struct {
+		objects []Object
+		err     error
+	}
+	describeMsg struct {
+		key  string
+		desc *commands.Description
+		err  error
+	}
+	pausedMsg struct {
+		action confirmAction
+		err    error
+	}
+	listTickMsg   struct{}
+	detailTickMsg struct{ key string }
+)
+
+// New returns the TUI's model reading from src.
+func New(src Source, opts Options) Model {
+	if opts.Refresh <= 0 {
+		opts.Refresh = time.Second
+	}
+	if opts.DetailRefresh <= 0 {
+		opts.DetailRefresh = 5 * time.Second
+	}
+	h := help.New()
+	if opts.NoColor {
+		h.Styles = help.Styles{}
+	}
+	return Model{src: src, opts: opts, keys: DefaultKeyMap(), help: h, styles: newStyles(opts.NoColor),
+		namespace: opts.Namespace, history: map[string][]float64{}, width: 80, height: 24}
+}
+
+// Init loads the list and starts the refresh ticks.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.loadObjects(), m.listTick())
+}
+
+func (m Model) loadObjects() tea.Cmd {
+	src, ns := m.src, m.namespace
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		objs, err := src.Objects(ctx, ns)
+		return objectsMsg{objects: objs, err: err}
+	}
+}
+
+func (m Model) describe(namespace, name string) tea.Cmd {
+	src := m.src
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		d, err := src.Describe(ctx, namespace, name)
+		return describeMsg{key: namespace + "/" + name, desc: d, err: err}
+	}
+}
+
+func (m Model) setPaused(a confirmAction) tea.Cmd {
+	src := m.src
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return pausedMsg{action: a, err: src.SetPaused(ctx, a.namespace, a.name, a.pause)}
+	}
+}
+
+func (m Model) listTick() tea.Cmd {
+	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return listTickMsg{} })
+}
+
+func (m Model) detailTick(key string) tea.Cmd {
+	return tea.Tick(m.opts.DetailRefresh, func(time.Time) tea.Msg { return detailTickMsg{key: key} })
+}
+
+// Update is the state machine; it does no I/O itself.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case objectsMsg:
+		m.err = msg.err
+		if msg.err == nil {
+			m.objects = msg.objects
+			sort.Slice(m.objects, func(i, j int) bool { return objectKey(&m.objects[i]) < objectKey(&m.objects[j]) })
+			m.record()
+			m.clampCursor()
+		}
+		return m, nil
+	case listTickMsg:
+		return m, tea.Batch(m.loadObjects(), m.listTick())
+	case detailTickMsg:
+		if m.mode == modeDetail && msg.key == m.selected {
+			ns, name, _ := strings.Cut(msg.key, "/")
+			return m, tea.Batch(m.describe(ns, name), m.detailTick(msg.key))
+		}
+		return m, nil
+	case describeMsg:
+		if msg.key == m.selected {
+			m.detail, m.detailErr = msg.desc, msg.err
+		}
+		return m, nil
+	case pausedMsg:
+		verb := "resumed"
+		if msg.action.pause {
+			verb = "paused"
+		}
+		if msg.err != nil {
+			m.status = "error: " + msg.err.Error()
+		} else {
+			m.status = fmt.Sprintf("%s/%s %s", msg.action.namespace, msg.action.name, verb)
+		}
+		return m, m.loadObjects()
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch m.mode {
+	case modeFilter, modeNamespace:
+		return m.handleInput(msg)
+	case modeConfirm:
+		switch {
+		case key.Matches(msg, m.keys.Confirm):
+			m.mode = m.prevMode
+			return m, m.setPaused(m.confirm)
+		case key.Matches(msg, m.keys.Cancel):
+			m.mode = m.prevMode
+			m.status = "cancelled"
+		}
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = !m.showHelp
+	case key.Matches(msg, m.keys.Back):
+		if m.showHelp {
+			m.showHelp = false
+		} else if m.mode == modeDetail {
+			m.mode, m.selected, m.detail, m.detailErr = modeList, "", nil, nil
+		} else if m.filter != "" {
+			m.filter = ""
+		}
+	case key.Matches(msg, m.keys.Up):
+		if m.mode == modeList && m.cursor > 0 {
+			m.cursor--
+		}
+	case key.Matches(msg, m.keys.Down):
+		if m.mode == modeList && m.cursor < len(m.visible())-1 {
+			m.cursor++
+		}
+	case key.Matches(msg, m.keys.Enter):
+		if o := m.current(); o != nil && m.mode == modeList {
+			m.mode, m.selected, m.detail, m.detailErr = modeDetail, objectKey(o), nil, nil
+			return m, tea.Batch(m.describe(o.ScaledObject.Namespace, o.ScaledObject.Name), m.detailTick(m.selected))
+		}
+	case key.Matches(msg, m.keys.Filter):
+		if m.mode == modeList {
+			m.prevMode, m.mode, m.input = m.mode, modeFilter, m.filter
+		}
+	case key.Matches(msg, m.keys.Namespace):
+		if m.mode == modeList {
+			m.prevMode, m.mode, m.input = m.mode, modeNamespace, m.namespace
+		}
+	case key.Matches(msg, m.keys.Pause), key.Matches(msg, m.keys.Resume):
+		if o := m.target(); o != nil {
+			m.confirm = confirmAction{namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name, pause: key.Matches(msg, m.keys.Pause)}
+			m.prevMode, m.mode = m.mode, modeConfirm
+		}
+	}
+	return m, nil
+}
+
+func (m Model) handleInput(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch msg.String() {
+	case "enter":
+		done := m.mode
+		m.mode = m.prevMode
+		if done == modeFilter {
+			m.filter, m.cursor = m.input, 0
+			return m, nil
+		}
+		m.namespace, m.cursor, m.objects = strings.TrimSpace(m.input), 0, nil
+		return m, m.loadObjects()
+	case "esc":
+		m.mode = m.prevMode
+	case "backspace":
+		if r := []rune(m.input); len(r) > 0 {
+			m.input = string(r[:len(r)-1])
+		}
+	default:
+		if t := msg.Key().Text; t != "" {
+			m.input += t
+		}
+	}
+	return m, nil
+}
+
+// visible is the filtered list.
+func (m Model) visible() []Object {
+	if m.filter == "" {
+		return m.objects
+	}
+	var out []Object
+	for _, o := range m.objects {
+		if strings.Contains(objectKey(&o), m.filter) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (m Model) current() *Object {
+	v := m.visible()
+	if m.cursor < 0 || m.cursor >= len(v) {
+		return nil
+	}
+	return &v[m.cursor]
+}
+
+// target is the object a pause/resume applies to: the selected one in detail, else the cursor's.
+func (m Model) target() *Object {
+	if m.mode == modeDetail {
+		for i := range m.objects {
+			if objectKey(&m.objects[i]) == m.selected {
+				return &m.objects[i]
+			}
+		}
+		return nil
+	}
+	return m.current()
+}
+
+func (m *Model) clampCursor() {
+	if n := len(m.visible()); m.cursor >= n {
+		m.cursor = max(n-1, 0)
+	}
+}
+
+// record appends each external metric's current value, as the HPA last read it, to its sparkline.
+func (m *Model) record() {
+	for i := range m.objects {
+		o := &m.objects[i]
+		if o.HPA == nil {
+			continue
+		}
+		for _, cm := range o.HPA.Status.CurrentMetrics {
+			if cm.Type != autoscalingv2.ExternalMetricSourceType || cm.External == nil {
+				continue
+			}
+			var v float64
+			switch {
+			case cm.External.Current.AverageValue != nil:
+				v = cm.External.Current.AverageValue.AsApproximateFloat64()
+			case cm.External.Current.Value != nil:
+				v = cm.External.Current.Value.AsApproximateFloat64()
+			}
+			k := objectKey(o) + "/" + cm.External.Metric.Name
+			h := append(m.history[k], v)
+			if len(h) > historyLen {
+				h = h[len(h)-historyLen:]
+			}
+			m.history[k] = h
+		}
+	}
+}
+
+func objectKey(o *Object) string {
+	return o.ScaledObject.Namespace + "/" + o.ScaledObject.Name
+}

@@ -1,0 +1,250 @@
+package tui
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/plugin/commands"
+	"github.com/kedactl/kedactl/plugin/diagnose"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+type fakeSource struct {
+	objects []Object
+	paused  []string
+}
+
+func (f *fakeSource) Objects(_ context.Context, ns string) ([]Object, error) {
+	var out []Object
+	for _, o := range f.objects {
+		if ns == "" || o.ScaledObject.Namespace == ns {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Describe(_ context.Context, ns, name string) (*commands.Description, error) {
+	return &commands.Description{Namespace: ns, Name: name, Findings: []diagnose.Finding{
+		{Severity: diagnose.Warning, Title: "HPA limited: TooManyReplicas", Detail: "the desired replica count is more than the maximum replica count (maxReplicaCount is 5)"},
+	}, Events: []commands.EventLine{{Object: "ScaledObject/" + name, Type: "Normal", Reason: "KEDAScaleTargetActivated", Message: "Scaled apps/v1.Deployment from 0 to 1"}}}, nil
+}
+
+func (f *fakeSource) SetPaused(_ context.Context, ns, name string, paused bool) error {
+	verb := "resume"
+	if paused {
+		verb = "pause"
+	}
+	f.paused = append(f.paused, verb+" "+ns+"/"+name)
+	return nil
+}
+
+func object(ns, name string, current, desired int32, value, target int64, active bool) Object {
+	status := metav1.ConditionFalse
+	if active {
+		status = metav1.ConditionTrue
+	}
+	metric := "s0-redis-" + name
+	return Object{
+		ScaledObject: kedav1alpha1.ScaledObject{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: kedav1alpha1.ScaledObjectSpec{ScaleTargetRef: &kedav1alpha1.ScaleTarget{Name: name}, MaxReplicaCount: ptr32(5),
+				Triggers: []kedav1alpha1.ScaleTriggers{{Type: "redis", Metadata: map[string]string{"listName": name, "activationListLength": "1"}}}},
+			Status: kedav1alpha1.ScaledObjectStatus{
+				Conditions:          kedav1alpha1.Conditions{{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue}, {Type: kedav1alpha1.ConditionActive, Status: status}, {Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse}},
+				ExternalMetricNames: []string{metric},
+				TriggersActivity:    map[string]kedav1alpha1.TriggerActivityStatus{metric: {IsActive: active}},
+				Health:              map[string]kedav1alpha1.HealthStatus{metric: {Status: kedav1alpha1.HealthStatusHappy, NumberOfFailures: ptr32(0)}},
+			},
+		},
+		HPA: &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-" + name},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{
+				Metric: autoscalingv2.MetricIdentifier{Name: metric}, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(target, resource.DecimalSI)}}}}},
+			Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: current, DesiredReplicas: desired, CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricStatus{
+				Metric: autoscalingv2.MetricIdentifier{Name: metric}, Current: autoscalingv2.MetricValueStatus{AverageValue: resource.NewQuantity(value, resource.DecimalSI)}}}}},
+		},
+	}
+}
+
+func ptr32(v int32) *int32 { return &v }
+
+func newTestModel(t *testing.T, src *fakeSource) Model {
+	t.Helper()
+	m := New(src, Options{NoColor: true})
+	m, _ = step(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	return load(t, m)
+}
+
+// load runs the model's list command, as the program would.
+func load(t *testing.T, m Model) Model {
+	t.Helper()
+	msg := m.loadObjects()()
+	m, _ = step(m, msg)
+	return m
+}
+
+func step(m Model, msg tea.Msg) (Model, tea.Cmd) {
+	next, cmd := m.Update(msg)
+	return next.(Model), cmd
+}
+
+func press(m Model, keys ...string) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		default:
+			r := []rune(k)[0]
+			msg = tea.KeyPressMsg{Code: r, Text: k}
+		}
+		m, cmd = step(m, msg)
+	}
+	return m, cmd
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("screen differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+func fixtures() *fakeSource {
+	return &fakeSource{objects: []Object{
+		object("shop", "orders", 3, 5, 42, 10, true),
+		object("shop", "emails", 0, 0, 0, 5, false),
+		object("batch", "reports", 1, 1, 2, 5, true),
+	}}
+}
+
+func TestScreens(t *testing.T) {
+	src := fixtures()
+	m := newTestModel(t, src)
+	for _, v := range []int64{10, 30, 42} {
+		src.objects[0].HPA.Status.CurrentMetrics[0].External.Current.AverageValue = resource.NewQuantity(v, resource.DecimalSI)
+		m = load(t, m)
+	}
+	golden(t, "list-80x24", m.Render())
+
+	wide := m
+	wide, _ = step(wide, tea.WindowSizeMsg{Width: 120, Height: 12})
+	golden(t, "list-120x12", wide.Render())
+
+	detail, cmd := press(m, "j", "j", "enter")
+	if cmd == nil {
+		t.Fatal("enter must ask for the details")
+	}
+	detail, _ = step(detail, detail.describe("shop", "orders")())
+	golden(t, "detail-80x24", detail.Render())
+
+	helpScreen, _ := press(m, "?")
+	golden(t, "help-80x24", helpScreen.Render())
+}
+
+func TestUpdate(t *testing.T) {
+	t.Run("cursor stays in bounds", func(t *testing.T) {
+		m := newTestModel(t, fixtures())
+		m, _ = press(m, "k", "k", "j", "j", "j", "j", "j")
+		if m.cursor != 2 {
+			t.Errorf("cursor = %d, want 2", m.cursor)
+		}
+	})
+	t.Run("filter narrows and esc clears", func(t *testing.T) {
+		m := newTestModel(t, fixtures())
+		m, _ = press(m, "/", "o", "r", "d", "enter")
+		if len(m.visible()) != 1 || m.visible()[0].ScaledObject.Name != "orders" || m.mode != modeList {
+			t.Fatalf("visible = %d, mode %v", len(m.visible()), m.mode)
+		}
+		m, _ = press(m, "esc")
+		if m.filter != "" || len(m.visible()) != 3 {
+			t.Errorf("esc left filter %q", m.filter)
+		}
+	})
+	t.Run("namespace switch reloads", func(t *testing.T) {
+		m := newTestModel(t, fixtures())
+		m, cmd := press(m, ":", "b", "a", "t", "c", "h", "enter")
+		if m.namespace != "batch" || cmd == nil {
+			t.Fatalf("namespace %q cmd %v", m.namespace, cmd)
+		}
+		m, _ = step(m, cmd())
+		if len(m.objects) != 1 {
+			t.Errorf("objects in batch = %d", len(m.objects))
+		}
+	})
+	t.Run("pause asks first and cancel does nothing", func(t *testing.T) {
+		src := fixtures()
+		m := newTestModel(t, src)
+		m, _ = press(m, "p")
+		if m.mode != modeConfirm || !strings.Contains(m.Render(), "Pause batch/reports? (y/n)") {
+			t.Fatalf("no confirmation: %v\n%s", m.mode, m.Render())
+		}
+		m, _ = press(m, "n")
+		if len(src.paused) != 0 || m.mode != modeList {
+			t.Fatalf("cancel paused %v", src.paused)
+		}
+		m, _ = press(m, "j", "r")
+		m, cmd := press(m, "y")
+		m, _ = step(m, cmd())
+		if len(src.paused) != 1 || src.paused[0] != "resume shop/emails" || !strings.Contains(m.status, "resumed") {
+			t.Errorf("paused = %v status %q", src.paused, m.status)
+		}
+	})
+	t.Run("quit", func(t *testing.T) {
+		m := newTestModel(t, fixtures())
+		_, cmd := press(m, "q")
+		if cmd == nil {
+			t.Fatal("q must quit")
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Error("q did not return tea.Quit")
+		}
+	})
+	t.Run("esc leaves the detail view", func(t *testing.T) {
+		m := newTestModel(t, fixtures())
+		m, _ = press(m, "enter")
+		if m.mode != modeDetail {
+			t.Fatal("enter did not open details")
+		}
+		m, _ = press(m, "esc")
+		if m.mode != modeList || m.selected != "" {
+			t.Errorf("mode %v selected %q", m.mode, m.selected)
+		}
+	})
+}
+
+func TestSparkline(t *testing.T) {
+	if got := sparkline([]float64{0, 5, 10}, 5); got != "  ▁▄█" {
+		t.Errorf("sparkline = %q", got)
+	}
+	if got := sparkline(nil, 3); got != "   " {
+		t.Errorf("empty sparkline = %q", got)
+	}
+}

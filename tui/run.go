@@ -1,0 +1,51 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	tea "charm.land/bubbletea/v2"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
+)
+
+// Run opens the TUI on the cluster of cfg until the user quits or ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, namespace string) error {
+	c, err := kedaclient.New(cfg)
+	if err != nil {
+		return err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	opts := cache.Options{Scheme: scheme}
+	if namespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	}
+	informers, err := cache.New(cfg, opts)
+	if err != nil {
+		return fmt.Errorf("failed to create informers: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := NewClusterSource(ctx, c, informers)
+	if err != nil {
+		return err
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	p := tea.NewProgram(New(src, Options{Namespace: namespace, NoColor: noColor}), tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("the TUI stopped: %w", err)
+	}
+	return nil
+}

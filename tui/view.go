@@ -1,0 +1,317 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/plugin/diagnose"
+	"github.com/kedactl/kedactl/plugin/view"
+)
+
+// styles is the theme, defined once; NO_COLOR gives plain text with only bold/reverse kept for
+// the cursor.
+type styles struct {
+	title, header, selected, dim, err, warn, ok lipgloss.Style
+}
+
+func newStyles(noColor bool) styles {
+	if noColor {
+		plain := lipgloss.NewStyle()
+		return styles{title: plain.Bold(true), header: plain.Bold(true), selected: plain.Reverse(true), dim: plain, err: plain, warn: plain, ok: plain}
+	}
+	return styles{
+		title:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("12")),
+		header:   lipgloss.NewStyle().Bold(true),
+		selected: lipgloss.NewStyle().Reverse(true),
+		dim:      lipgloss.NewStyle().Foreground(lipgloss.Color("8")),
+		err:      lipgloss.NewStyle().Foreground(lipgloss.Color("9")),
+		warn:     lipgloss.NewStyle().Foreground(lipgloss.Color("11")),
+		ok:       lipgloss.NewStyle().Foreground(lipgloss.Color("10")),
+	}
+}
+
+// View renders the state; it never touches the cluster.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "kubectl keda"
+	return v
+}
+
+// Render is the screen as a string (golden tests compare it).
+func (m Model) Render() string {
+	var b strings.Builder
+	ns := m.namespace
+	if ns == "" {
+		ns = "all"
+	}
+	title := fmt.Sprintf("kubectl keda  namespace: %s  ScaledObjects: %d", ns, len(m.objects))
+	if m.filter != "" {
+		title += "  filter: " + m.filter
+	}
+	b.WriteString(m.styles.title.Render(truncate(title, m.width)) + "\n")
+	switch {
+	case m.showHelp:
+		b.WriteString("\n" + m.help.FullHelpView(m.keys.FullHelp()) + "\n")
+	case m.mode == modeDetail || (m.mode == modeConfirm && m.prevMode == modeDetail):
+		b.WriteString(m.renderDetail())
+	default:
+		b.WriteString(m.renderList())
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	footer := m.footer()
+	if max := m.height - 1; max > 0 && len(lines) > max {
+		lines = lines[:max]
+	}
+	for len(lines) < m.height-1 {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n") + "\n" + footer
+}
+
+func (m Model) footer() string {
+	switch m.mode {
+	case modeFilter:
+		return "/" + m.input + "█"
+	case modeNamespace:
+		return ":namespace " + m.input + "█  (empty for all)"
+	case modeConfirm:
+		verb := "Resume"
+		if m.confirm.pause {
+			verb = "Pause"
+		}
+		return m.styles.warn.Render(fmt.Sprintf("%s %s/%s? (y/n)", verb, m.confirm.namespace, m.confirm.name))
+	}
+	if m.err != nil {
+		return m.styles.err.Render(truncate("error: "+m.err.Error(), m.width))
+	}
+	if m.status != "" {
+		return truncate(m.status, m.width)
+	}
+	m.help.SetWidth(m.width)
+	// help truncates only while its ellipsis fits, so cut the line to the terminal here.
+	return truncate(m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
+}
+
+func (m Model) renderList() string {
+	objs := m.visible()
+	if len(objs) == 0 {
+		return "\n" + m.styles.dim.Render("No ScaledObjects. Press : to change the namespace.") + "\n"
+	}
+	wide := m.width >= 110
+	cols := []string{"NAME", "REPLICAS", "MIN-MAX", "READY", "ACTIVE", "PAUSED", "TRIGGERS (value/target)"}
+	if wide {
+		cols = append([]string{"NAMESPACE"}, cols...)
+	}
+	rows := [][]string{cols}
+	for i := range objs {
+		o := &objs[i]
+		so := &o.ScaledObject
+		replicas := "-"
+		if o.HPA != nil {
+			replicas = fmt.Sprintf("%d/%d", o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+		}
+		row := []string{so.Name, replicas, fmt.Sprintf("%d-%d", so.Spec.MinReplicas(), so.Spec.MaxReplicas()),
+			cond(so, kedav1alpha1.ConditionReady), cond(so, kedav1alpha1.ConditionActive), cond(so, kedav1alpha1.ConditionPaused), m.triggerSummary(o)}
+		if wide {
+			row = append([]string{so.Namespace}, row...)
+		}
+		rows = append(rows, row)
+	}
+	lines := columns(rows)
+	var b strings.Builder
+	b.WriteString("\n" + m.styles.header.Render(truncate(lines[0], m.width)) + "\n")
+	for i, l := range lines[1:] {
+		l = truncate(l, m.width)
+		if i == m.cursor {
+			l = m.styles.selected.Render(l)
+		}
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// triggerSummary is each external metric's sparkline and value/target, from the HPA's status.
+func (m Model) triggerSummary(o *Object) string {
+	if o.HPA == nil {
+		return fmt.Sprintf("%d trigger(s), no HPA", len(o.ScaledObject.Spec.Triggers))
+	}
+	targets := map[string]string{}
+	var names []string
+	for _, s := range o.HPA.Spec.Metrics {
+		if s.External == nil {
+			continue
+		}
+		t := s.External.Target
+		switch {
+		case t.AverageValue != nil:
+			targets[s.External.Metric.Name] = t.AverageValue.String()
+		case t.Value != nil:
+			targets[s.External.Metric.Name] = t.Value.String()
+		}
+		names = append(names, s.External.Metric.Name)
+	}
+	var parts []string
+	for _, n := range names {
+		h := m.history[objectKey(o)+"/"+n]
+		cur := "?"
+		if len(h) > 0 {
+			cur = trimFloat(h[len(h)-1])
+		}
+		parts = append(parts, fmt.Sprintf("%s %s/%s", sparkline(h, 8), cur, targets[n]))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (m Model) renderDetail() string {
+	var o *Object
+	for i := range m.objects {
+		if objectKey(&m.objects[i]) == m.selected {
+			o = &m.objects[i]
+		}
+	}
+	var b strings.Builder
+	b.WriteString("\n" + m.styles.header.Render("ScaledObject "+m.selected) + "\n")
+	if o == nil {
+		b.WriteString(m.styles.dim.Render("(gone)") + "\n")
+		return b.String()
+	}
+	in := view.Inputs{ScaledObject: &o.ScaledObject, HPA: o.HPA, Values: map[string]string{}}
+	if o.HPA != nil {
+		in.Scale = &autoscalingv1.Scale{Status: autoscalingv1.ScaleStatus{Replicas: o.HPA.Status.CurrentReplicas}}
+		for _, cm := range o.HPA.Status.CurrentMetrics {
+			if cm.External != nil && cm.External.Current.AverageValue != nil {
+				in.Values[cm.External.Metric.Name] = cm.External.Current.AverageValue.String()
+			} else if cm.External != nil && cm.External.Current.Value != nil {
+				in.Values[cm.External.Metric.Name] = cm.External.Current.Value.String()
+			}
+		}
+	}
+	rows := [][]string{{"TRIGGER", "TYPE", "VALUE", "TARGET", "ACTIVATION", "ACTIVE", "HEALTH"}}
+	for _, r := range view.TriggerRows(in) {
+		rows = append(rows, []string{r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Health})
+	}
+	for i, l := range columns(rows) {
+		l = truncate(l, m.width)
+		if i == 0 {
+			l = m.styles.header.Render(l)
+		}
+		b.WriteString(l + "\n")
+	}
+	hpaName := "-"
+	if o.HPA != nil {
+		hpaName = fmt.Sprintf("%s  current %d  desired %d", o.HPA.Name, o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+	}
+	b.WriteString(truncate("HPA: "+hpaName, m.width) + "\n")
+	var conds []string
+	for _, c := range o.ScaledObject.Status.Conditions {
+		conds = append(conds, fmt.Sprintf("%s=%s", c.Type, c.Status))
+	}
+	b.WriteString(truncate("Conditions: "+strings.Join(conds, " "), m.width) + "\n\n")
+	b.WriteString(m.styles.header.Render("Diagnosis") + "\n")
+	switch {
+	case m.detailErr != nil:
+		b.WriteString(m.styles.err.Render(truncate(m.detailErr.Error(), m.width)) + "\n")
+	case m.detail == nil:
+		b.WriteString(m.styles.dim.Render("reading…") + "\n")
+	default:
+		for _, f := range m.detail.Findings {
+			st := m.styles.ok
+			switch f.Severity {
+			case diagnose.Error:
+				st = m.styles.err
+			case diagnose.Warning:
+				st = m.styles.warn
+			}
+			b.WriteString(st.Render(truncate(fmt.Sprintf("%-7s %s", strings.ToUpper(f.Severity.String()), f.Title), m.width)) + "\n")
+			if f.Detail != "" {
+				b.WriteString(m.styles.dim.Render(truncate("        "+f.Detail, m.width)) + "\n")
+			}
+		}
+		if n := len(m.detail.Events); n > 0 {
+			b.WriteString("\n" + m.styles.header.Render("Events") + "\n")
+			for _, e := range m.detail.Events[max(0, n-5):] {
+				b.WriteString(truncate(fmt.Sprintf("%s %s: %s", e.Object, e.Reason, e.Message), m.width) + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func cond(so *kedav1alpha1.ScaledObject, t kedav1alpha1.ConditionType) string {
+	c := so.Status.Conditions.Get(t)
+	if c == nil {
+		return "-"
+	}
+	return string(c.Status)
+}
+
+// columns aligns rows into space-separated columns.
+func columns(rows [][]string) []string {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], lipgloss.Width(c))
+		}
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		var b strings.Builder
+		for j, c := range r {
+			b.WriteString(c)
+			if j < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[j]-lipgloss.Width(c)+2))
+			}
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+var sparkRunes = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws the last width values scaled to their maximum.
+func sparkline(values []float64, width int) string {
+	if len(values) > width {
+		values = values[len(values)-width:]
+	}
+	top := 0.0
+	for _, v := range values {
+		top = max(top, v)
+	}
+	var b strings.Builder
+	for i := 0; i < width-len(values); i++ {
+		b.WriteRune(' ')
+	}
+	for _, v := range values {
+		idx := 0
+		if top > 0 {
+			idx = int(v / top * float64(len(sparkRunes)-1))
+		}
+		b.WriteRune(sparkRunes[idx])
+	}
+	return b.String()
+}
+
+func trimFloat(f float64) string {
+	s := fmt.Sprintf("%.2f", f)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+// truncate cuts s, which may hold ANSI styles, to width cells.
+func truncate(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return ansi.Truncate(s, width, "…")
+}
