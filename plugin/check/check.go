@@ -109,7 +109,9 @@ func object(doc []byte) (Result, bool, error) {
 }
 
 // triggers parses every trigger's metadata as the operator would, without a cluster.
-func triggers(obj interface{ GetTriggers() []kedav1alpha1.ScaleTriggers }, namespace, name, kind string) []string {
+func triggers(obj interface {
+	GetTriggers() []kedav1alpha1.ScaleTriggers
+}, namespace, name, kind string) []string {
 	var errs []string
 	for i, t := range obj.GetTriggers() {
 		if t.Type == "" {
