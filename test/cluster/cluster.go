@@ -108,7 +108,7 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 			return nil, fmt.Errorf("failed to create %s: %w", d, err)
 		}
 	}
-	ports, err := freePorts(6)
+	ports, err := FreePorts(6)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +438,8 @@ func (c *Cluster) logTails(n int) string {
 	return b.String()
 }
 
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n distinct free ports on 127.0.0.1.
+func FreePorts(n int) ([]int, error) {
 	var ports []int
 	var listeners []net.Listener
 	defer func() {

@@ -232,7 +232,7 @@ func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		return fmt.Errorf("failed to write %s: %w", keyFile, err)
 	}
-	ports, err := freePorts(3)
+	ports, err := cluster.FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -327,23 +327,4 @@ func waitTLS(ctx context.Context, port int) error {
 		conn.Close()
 		return true, nil
 	})
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("failed to find a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
