@@ -31,6 +31,7 @@ const (
 	ReasonScalerNotActive         = "ScalerNotActive"
 	ReasonScalerError             = "ScalerError"
 	ReasonNoFallbackFound         = "NoFallbackFound"
+	ReasonFallbackExists          = "FallbackExists"
 	ReasonScaledObjectUnpaused    = "ScaledObjectUnpaused"
 	ReasonScaledObjectPaused      = "ScaledObjectPaused"
 	ReasonUnknown                 = "Unknown"

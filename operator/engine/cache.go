@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -27,6 +28,8 @@ type TriggerState struct {
 	Name       string
 	Type       string
 	MetricName string
+	// Target is the HPA target of the trigger's metric (AverageValue or Value).
+	Target autoscalingv2.MetricTarget
 	Sample
 }
 

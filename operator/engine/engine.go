@@ -288,6 +288,11 @@ func (e *Engine) State(key types.NamespacedName) (ObjectState, bool) {
 	st := ObjectState{Key: key, Triggers: make([]TriggerState, len(obj.triggers))}
 	for i, sub := range obj.triggers {
 		st.Triggers[i] = TriggerState{Index: sub.index, Name: sub.name, Type: sub.typ, MetricName: sub.metricName, Sample: sub.sample}
+		for _, spec := range sub.specs {
+			if spec.External != nil && spec.External.Metric.Name == sub.metricName {
+				st.Triggers[i].Target = spec.External.Target
+			}
+		}
 		if sub.buildErr != nil {
 			st.Triggers[i].Err = sub.buildErr
 			st.Triggers[i].Polled = true

@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"sort"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/metrics/pkg/apis/external_metrics"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/scaling"
 )
 
 // StateReader is the part of the engine the provider reads.
@@ -28,20 +32,22 @@ type StateReader interface {
 // Provider answers external metric queries from the engine's cache.
 type Provider struct {
 	state StateReader
+	// objects reads ScaledObjects and HPAs (the manager's cache) for fallback; nil disables it.
+	objects client.Reader
 }
 
 var _ provider.ExternalMetricsProvider = (*Provider)(nil)
 
-// NewProvider returns a Provider reading state.
-func NewProvider(state StateReader) *Provider {
-	return &Provider{state: state}
+// NewProvider returns a Provider reading state, and objects for fallback.
+func NewProvider(state StateReader, objects client.Reader) *Provider {
+	return &Provider{state: state, objects: objects}
 }
 
 var externalMetricsResource = schema.GroupResource{Group: "external.metrics.k8s.io", Resource: "externalmetrics"}
 
 // GetExternalMetric returns the latest sample of info.Metric for the ScaledObject named by the
 // selector's scaledobject.keda.sh/name label.
-func (p *Provider) GetExternalMetric(_ context.Context, namespace string, selector labels.Selector, info provider.ExternalMetricInfo) (*external_metrics.ExternalMetricValueList, error) {
+func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, selector labels.Selector, info provider.ExternalMetricInfo) (*external_metrics.ExternalMetricValueList, error) {
 	name, ok := selector.RequiresExactMatch(kedav1alpha1.LabelScaledObjectName)
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the label selector must select %s=<ScaledObject name>, got %q", kedav1alpha1.LabelScaledObjectName, selector.String()))
@@ -59,6 +65,11 @@ func (p *Provider) GetExternalMetric(_ context.Context, namespace string, select
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s has not been polled yet", info.Metric, key))
 	}
 	if t.Err != nil {
+		if v, ok := p.fallback(ctx, key, t); ok {
+			return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
+				MetricName: info.Metric, MetricLabels: map[string]string{}, Timestamp: metav1.NewTime(t.Time), Value: v,
+			}}}, nil
+		}
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v", info.Metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
 	}
 	return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
@@ -67,6 +78,24 @@ func (p *Provider) GetExternalMetric(_ context.Context, namespace string, select
 		Timestamp:    metav1.NewTime(t.Time),
 		Value:        t.Value,
 	}}}, nil
+}
+
+// fallback returns the value that makes the HPA converge to the fallback replicas when the
+// trigger has failed failureThreshold times in a row.
+func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *engine.TriggerState) (resource.Quantity, bool) {
+	if p.objects == nil {
+		return resource.Quantity{}, false
+	}
+	so := &kedav1alpha1.ScaledObject{}
+	if err := p.objects.Get(ctx, key, so); err != nil || !scaling.FallbackActive(&so.Spec, t) {
+		return resource.Quantity{}, false
+	}
+	current := int32(0)
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{}
+	if err := p.objects.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: so.HPAName()}, hpa); err == nil {
+		current = hpa.Status.CurrentReplicas
+	}
+	return scaling.FallbackValue(t.Target, scaling.FallbackReplicas(so.Spec.Fallback, current))
 }
 
 // ListAllExternalMetrics lists the metric names of every registered trigger.

@@ -14,6 +14,9 @@ type Input struct {
 	// Active is true when any trigger is active; Failing when any trigger's last poll failed.
 	Active  bool
 	Failing bool
+	// Fallback is true when fallback replicas are in force: the target must be up for the HPA to
+	// converge to them.
+	Fallback bool
 
 	Min int32
 	// Idle is spec.idleReplicaCount; nil when unset.
@@ -78,10 +81,14 @@ func Decide(in Input) Decision {
 		activeFloor = 1
 	}
 
-	if in.Active {
+	if in.Active || in.Fallback {
 		switch {
 		case scalesToInactive && in.Current <= inactiveLevel:
-			return Decision{Action: Activate, Replicas: activeFloor, Reason: "a trigger is active and the target is at zero or idle"}
+			reason := "a trigger is active and the target is at zero or idle"
+			if !in.Active {
+				reason = "fallback is in force and the target is at zero or idle"
+			}
+			return Decision{Action: Activate, Replicas: activeFloor, Reason: reason}
 		case in.Current < in.Min:
 			return Decision{Action: EnsureMin, Replicas: in.Min, Reason: "the target is below minReplicaCount"}
 		default:

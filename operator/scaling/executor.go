@@ -156,7 +156,9 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	if err != nil {
 		return fmt.Errorf("failed to get scale of %s: %w", target, err)
 	}
+	fallback := AnyFallbackActive(&so.Spec, &st)
 	in := Input{
+		Fallback:        fallback,
 		Now:             now,
 		Current:         sc.Spec.Replicas,
 		Active:          active,
@@ -203,7 +205,22 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		log.V(1).Info("no activation change", "replicas", sc.Spec.Replicas, "active", active, "reason", d.Reason)
 	}
 	x.reportTriggerFailures(so, st)
-	return x.writeStatus(ctx, so, st, active, lastActive)
+	x.reportFallback(so, fallback)
+	return x.writeStatus(ctx, so, st, active, fallback, lastActive)
+}
+
+// reportFallback emits ScaledObjectFallbackActivated/Deactivated when fallback starts or ends.
+func (x *Executor) reportFallback(so *kedav1alpha1.ScaledObject, fallback bool) {
+	was := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionFallback)
+	switch {
+	case fallback && !was:
+		x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectFallbackActivated, "Fallback",
+			"Fallback activated: the HPA converges to the fallback replicas while triggers fail")
+		x.log.Info("fallback activated", "scaledObject", client.ObjectKeyFromObject(so).String())
+	case !fallback && was:
+		x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectFallbackDeactivated, "Fallback", "Fallback deactivated: triggers recovered")
+		x.log.Info("fallback deactivated", "scaledObject", client.ObjectKeyFromObject(so).String())
+	}
 }
 
 // reportTriggerFailures emits one KEDAScalerFailed event when a trigger starts failing, not one
@@ -242,7 +259,7 @@ func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.S
 // writeStatus writes the Active condition, lastActiveTime, health and triggersActivity when they
 // changed. lastActiveTime is written when activity changes, not on every active poll: while Active
 // is True it is "now", and once it turns False it holds the exact last active time.
-func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active bool, lastActive time.Time) error {
+func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active, fallback bool, lastActive time.Time) error {
 	return status.Update(ctx, x.client, x.reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		wasActive := s.Conditions.IsTrue(kedav1alpha1.ConditionActive)
 		cond := kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionFalse,
@@ -252,6 +269,13 @@ func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObjec
 				Reason: kedav1alpha1.ReasonScalerActive, Message: "Scaling is performed because triggers are active"}
 		}
 		s.Conditions.Set(cond)
+		fb := kedav1alpha1.Condition{Type: kedav1alpha1.ConditionFallback, Status: metav1.ConditionFalse,
+			Reason: kedav1alpha1.ReasonNoFallbackFound, Message: "No fallbacks are active on this scaled object"}
+		if fallback {
+			fb = kedav1alpha1.Condition{Type: kedav1alpha1.ConditionFallback, Status: metav1.ConditionTrue,
+				Reason: kedav1alpha1.ReasonFallbackExists, Message: "At least one trigger is falling back on this scaled object"}
+		}
+		s.Conditions.Set(fb)
 		if !lastActive.IsZero() && (wasActive != active || s.LastActiveTime == nil) {
 			s.LastActiveTime = ptr.To(metav1.NewTime(lastActive))
 		}
