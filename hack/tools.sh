@@ -6,6 +6,7 @@
 #   hack/tools.sh controller-gen
 #   hack/tools.sh helm
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
+#   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -92,11 +93,13 @@ case ${1:-all} in
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
   helm) build_into "$(dir helm)" build_helm ;;
   redis) apt_install redis-server=redis-server ;;
+  tmux) apt_install tmux=tmux ;;
   all)
     "$0" controller-gen
     "$0" helm
     "$0" cluster
     "$0" redis
+    "$0" tmux
     ;;
-  *) echo "usage: $0 [all|cluster|controller-gen|helm|redis|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|controller-gen|helm|redis|tmux|dir TOOL]" >&2; exit 2 ;;
 esac

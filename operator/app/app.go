@@ -19,12 +19,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/internal/version"
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/metrics"
+	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/scaling"
 )
 
@@ -115,8 +118,15 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return err
 	}
 
+	promMetrics := observability.New()
+	if err := promMetrics.Register(crmetrics.Registry, version.Get(), ""); err != nil {
+		return fmt.Errorf("failed to register the Prometheus metrics: %w", err)
+	}
 	var executor *scaling.Executor
 	eng := engine.New(engine.Options{
+		Observe: func(o engine.Observation) {
+			promMetrics.Poll(o.Key, o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
+		},
 		Workers:     opts.PollWorkers,
 		PollTimeout: opts.ScalerTimeout + time.Second,
 		OnPolled:    func(key types.NamespacedName) { executor.Enqueue(key) },
@@ -149,6 +159,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 
 	reconciler := &controller.ScaledObjectReconciler{
+		Metrics:       promMetrics,
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
 		Mapper:        mgr.GetRESTMapper(),

@@ -30,6 +30,7 @@ import (
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/hpa"
+	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/status"
 	"github.com/kedactl/kedactl/scalers"
 )
@@ -59,6 +60,8 @@ type ScaledObjectReconciler struct {
 	Engine    Registry
 	Activator Activator
 	Recorder  events.EventRecorder
+	// Metrics records pause state and deletions for Prometheus; nil disables it.
+	Metrics *observability.Metrics
 	// ScalerTimeout bounds each call a scaler makes to its event source.
 	ScalerTimeout time.Duration
 	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
@@ -86,10 +89,13 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Client.Get(ctx, req.NamespacedName, so); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.stop(ctx, req.NamespacedName)
+			r.forget(req.NamespacedName)
+			r.countRegistered(ctx, req.Namespace)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get ScaledObject %s: %w", req.NamespacedName, err)
 	}
+	r.countRegistered(ctx, req.Namespace)
 	if !so.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, so)
 	}
@@ -115,6 +121,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	pause, err := so.Pause()
 	if err != nil {
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, err.Error())
+	}
+	if r.Metrics != nil {
+		r.Metrics.Paused(req.NamespacedName, pause.Paused)
 	}
 	if pause.Paused {
 		return ctrl.Result{}, r.pause(ctx, log, so, target, pause)
@@ -375,6 +384,24 @@ func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.S
 func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {
 	r.Engine.Unregister(ctx, key)
 	r.Activator.Forget(key)
+}
+
+// countRegistered sets keda_resource_registered_total for namespace from the cache.
+func (r *ScaledObjectReconciler) countRegistered(ctx context.Context, namespace string) {
+	if r.Metrics == nil {
+		return
+	}
+	list := &kedav1alpha1.ScaledObjectList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(namespace)); err == nil {
+		r.Metrics.Registered(namespace, len(list.Items))
+	}
+}
+
+// forget drops a deleted object's metric series.
+func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
+	if r.Metrics != nil {
+		r.Metrics.Forget(key)
+	}
 }
 
 // ensureCondition adds a condition of type t with status Unknown when there is none, as KEDA

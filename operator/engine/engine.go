@@ -30,7 +30,9 @@ type Options struct {
 	NewScaler func(ctx context.Context, cfg *scalers.Config) (scalers.Scaler, error)
 	// OnPolled is called, outside any lock, with each object whose triggers got a new sample.
 	OnPolled func(key types.NamespacedName)
-	Clock    clock.WithTicker
+	// Observe is called, outside any lock, for every trigger a poll fed; nil ignores it.
+	Observe func(o Observation)
+	Clock   clock.WithTicker
 	Log      logr.Logger
 }
 
@@ -50,6 +52,19 @@ func (o *Options) setDefaults() {
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
+}
+
+// Observation describes one trigger's share of one poll, for metrics.
+type Observation struct {
+	Key        types.NamespacedName
+	Index      int
+	Type       string
+	MetricName string
+	Value      float64
+	Active     bool
+	Err        error
+	// Latency is how long the source took; Lateness how late the poll started against its schedule.
+	Latency, Lateness time.Duration
 }
 
 // Engine is the single scheduler and cache of all triggers. It is a manager.Runnable.
@@ -390,9 +405,12 @@ func (e *Engine) worker(ctx context.Context) {
 
 // poll reads one job's metric, stores the sample in every subscription and reschedules the job.
 func (e *Engine) poll(ctx context.Context, job *pollJob) {
+	started := e.opts.Clock.Now()
+	lateness := started.Sub(job.due)
 	pollCtx, cancel := context.WithTimeout(ctx, e.opts.PollTimeout)
 	values, active, err := job.scaler.GetMetricsAndActivity(pollCtx, job.metricName)
 	cancel()
+	latency := e.opts.Clock.Since(started)
 	if err == nil && len(values) == 0 {
 		err = fmt.Errorf("scaler returned no value for metric %s", job.metricName)
 	}
@@ -410,9 +428,14 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 		last.Value = values[0].Value
 		last.Active = active
 	}
+	var observations []Observation
 	for sub := range job.subs {
 		sub.sample = job.last
 		notify = append(notify, sub.owner.key)
+		if e.opts.Observe != nil {
+			observations = append(observations, Observation{Key: sub.owner.key, Index: sub.index, Type: sub.typ, MetricName: sub.metricName,
+				Value: job.last.Value.AsApproximateFloat64(), Active: job.last.Active, Err: err, Latency: latency, Lateness: lateness})
+		}
 	}
 	if !job.removed && !e.stopped {
 		due := now.Add(job.interval)
@@ -427,6 +450,9 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 		e.opts.Log.V(1).Info("trigger poll failed", "metric", job.metricName, "error", err.Error())
 	}
 	e.kick()
+	for _, o := range observations {
+		e.opts.Observe(o)
+	}
 	for _, key := range dedupe(notify) {
 		e.opts.OnPolled(key)
 	}

@@ -50,6 +50,8 @@ type Env struct {
 	opExited chan struct{}
 	// OperatorLog is the operator's log file.
 	OperatorLog string
+	// PrometheusURL is the operator's Prometheus metrics endpoint.
+	PrometheusURL string
 	out         io.Writer
 }
 
@@ -237,6 +239,7 @@ func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
 		return err
 	}
 	metricsPort, healthPort, promPort := ports[0], ports[1], ports[2]
+	e.PrometheusURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
 	e.OperatorLog = filepath.Join(dir, "logs", "operator.log")
 	if err := os.MkdirAll(filepath.Dir(e.OperatorLog), 0o755); err != nil {
 		return fmt.Errorf("failed to create the log dir: %w", err)
