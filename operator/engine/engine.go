@@ -33,7 +33,7 @@ type Options struct {
 	// Observe is called, outside any lock, for every trigger a poll fed; nil ignores it.
 	Observe func(o Observation)
 	Clock   clock.WithTicker
-	Log      logr.Logger
+	Log     logr.Logger
 }
 
 func (o *Options) setDefaults() {

@@ -52,7 +52,7 @@ type Env struct {
 	OperatorLog string
 	// PrometheusURL is the operator's Prometheus metrics endpoint.
 	PrometheusURL string
-	out         io.Writer
+	out           io.Writer
 }
 
 // RepoRoot returns the repository's root (the directory of the product's go.mod).
