@@ -37,6 +37,7 @@ func run() error {
 	fs.StringVar(&opts.ExternalMetrics.KeyFile, "tls-private-key-file", "", "serving key of the external metrics API server")
 	fs.StringVar(&opts.ExternalMetrics.CertDir, "cert-dir", "", "directory for a self-signed serving certificate when none is given")
 	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", 3*time.Second, "timeout of each call to an event source")
+	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
 	fs.IntVar(&opts.PollWorkers, "poll-workers", 16, "how many triggers may be polled at once")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
@@ -53,4 +54,11 @@ func run() error {
 		return err
 	}
 	return app.Run(ctrl.SetupSignalHandler(), cfg, opts, log)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/metrics"
 	"github.com/kedactl/kedactl/operator/observability"
+	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
 )
 
@@ -54,6 +55,8 @@ type Options struct {
 	ScalerTimeout time.Duration
 	// PollWorkers bounds concurrent polls.
 	PollWorkers int
+	// ClusterObjectNamespace holds the Secrets of ClusterTriggerAuthentications.
+	ClusterObjectNamespace string
 }
 
 func (o *Options) setDefaults() {
@@ -160,6 +163,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 
 	reconciler := &controller.ScaledObjectReconciler{
 		Metrics:       promMetrics,
+		Resolver:      &resolve.Resolver{Reader: mgr.GetAPIReader(), ClusterObjectNamespace: opts.ClusterObjectNamespace},
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
 		Mapper:        mgr.GetRESTMapper(),

@@ -31,6 +31,7 @@ import (
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/hpa"
 	"github.com/kedactl/kedactl/operator/observability"
+	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/status"
 	"github.com/kedactl/kedactl/scalers"
 )
@@ -60,6 +61,8 @@ type ScaledObjectReconciler struct {
 	Engine    Registry
 	Activator Activator
 	Recorder  events.EventRecorder
+	// Resolver reads the target's env and the triggers' authentications.
+	Resolver *resolve.Resolver
 	// Metrics records pause state and deletions for Prometheus; nil disables it.
 	Metrics *observability.Metrics
 	// ScalerTimeout bounds each call a scaler makes to its event source.
@@ -133,9 +136,14 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		log.Info("ScaledObject unpaused")
 	}
 
+	configs, err := r.scalerConfigs(ctx, so, target)
+	if err != nil {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, err.Error())
+	}
 	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
 		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
-		Triggers:        r.scalerConfigs(so, target),
+		Triggers:        configs,
 	})
 	var metricSpecs []autoscalingv2.MetricSpec
 	var triggerErrs []string
@@ -247,11 +255,38 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 	return nil
 }
 
-// scalerConfigs resolves each trigger into the config its scaler is built from.
-func (r *ScaledObjectReconciler) scalerConfigs(so *kedav1alpha1.ScaledObject, target *resolvedTarget) []scalers.Config {
-	env := containerEnv(target.object, so.Spec.ScaleTargetRef.EnvSourceContainerName)
+// scalerConfigs resolves each trigger into the config its scaler is built from: the target's
+// container env and the trigger's authentication. Errors name objects and keys, never values.
+func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1alpha1.ScaledObject, target *resolvedTarget) ([]scalers.Config, error) {
+	podSpec, err := podSpecOf(target)
+	if err != nil {
+		return nil, err
+	}
+	envCache := map[string]map[string]string{}
+	envOf := func(container string) (map[string]string, error) {
+		if container == "" {
+			container = so.Spec.ScaleTargetRef.EnvSourceContainerName
+		}
+		if env, ok := envCache[container]; ok {
+			return env, nil
+		}
+		env, err := r.Resolver.Env(ctx, so.Namespace, podSpec, container)
+		if err != nil {
+			return nil, err
+		}
+		envCache[container] = env
+		return env, nil
+	}
+	env, err := envOf("")
+	if err != nil {
+		return nil, err
+	}
 	configs := make([]scalers.Config, len(so.Spec.Triggers))
 	for i, t := range so.Spec.Triggers {
+		auth, err := r.Resolver.AuthParams(ctx, so.Namespace, t.AuthenticationRef, envOf)
+		if err != nil {
+			return nil, fmt.Errorf("trigger %d (%s): %w", i, t.Type, err)
+		}
 		configs[i] = scalers.Config{
 			ScalableObjectName:      so.Name,
 			ScalableObjectNamespace: so.Namespace,
@@ -260,13 +295,13 @@ func (r *ScaledObjectReconciler) scalerConfigs(so *kedav1alpha1.ScaledObject, ta
 			TriggerName:             t.Name,
 			TriggerType:             t.Type,
 			TriggerMetadata:         t.Metadata,
-			AuthParams:              map[string]string{},
+			AuthParams:              auth,
 			ResolvedEnv:             env,
 			MetricType:              t.MetricType,
 			Timeout:                 r.ScalerTimeout,
 		}
 	}
-	return configs
+	return configs, nil
 }
 
 // checkHPAOwnership refuses to take over an existing HPA that another owner controls, unless the

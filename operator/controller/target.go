@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/scale"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,34 +90,16 @@ func resolveTarget(ctx context.Context, reader client.Reader, mapper meta.RESTMa
 	}, nil
 }
 
-// containerEnv returns the plain env values of the target's container named name (the first
-// container when name is empty), for the scalers' ...FromEnv parameters.
-func containerEnv(obj *unstructured.Unstructured, name string) map[string]string {
-	containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
-	env := map[string]string{}
-	for i, c := range containers {
-		m, ok := c.(map[string]any)
-		if !ok {
-			continue
-		}
-		if name == "" && i > 0 {
-			break
-		}
-		if name != "" && m["name"] != name {
-			continue
-		}
-		vars, _, _ := unstructured.NestedSlice(m, "env")
-		for _, v := range vars {
-			vm, ok := v.(map[string]any)
-			if !ok {
-				continue
-			}
-			n, _ := vm["name"].(string)
-			val, hasValue := vm["value"].(string)
-			if n != "" && hasValue {
-				env[n] = val
-			}
-		}
+// podSpecOf returns the pod template of the target (spec.template.spec), or nil when the target
+// has none (a /scale resource that is not a workload).
+func podSpecOf(target *resolvedTarget) (*corev1.PodSpec, error) {
+	raw, found, err := unstructured.NestedMap(target.object.Object, "spec", "template", "spec")
+	if err != nil || !found {
+		return nil, nil //nolint:nilerr // no template: no env to read
 	}
-	return env
+	spec := &corev1.PodSpec{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, spec); err != nil {
+		return nil, fmt.Errorf("failed to read the pod template of %s %s: %w", target.gvkr.Kind, target.object.GetName(), err)
+	}
+	return spec, nil
 }

@@ -1,0 +1,228 @@
+// Package resolve turns references into values for the scalers: the scale target's container env
+// (value, valueFrom, envFrom) and a trigger's TriggerAuthentication or
+// ClusterTriggerAuthentication. Secrets and ConfigMaps are read one by one, uncached, so the
+// operator needs no cluster-wide list or watch on Secrets.
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// Resolver reads Secrets, ConfigMaps and authentications.
+type Resolver struct {
+	// Reader reads uncached (the manager's API reader).
+	Reader client.Reader
+	// ClusterObjectNamespace holds the Secrets and ConfigMaps of ClusterTriggerAuthentications
+	// (KEDA_CLUSTER_OBJECT_NAMESPACE, "keda" by default).
+	ClusterObjectNamespace string
+}
+
+// Env returns the environment of the named container of podSpec (the first when name is empty):
+// plain values, valueFrom Secret and ConfigMap keys, and envFrom Secrets and ConfigMaps.
+func (r *Resolver) Env(ctx context.Context, namespace string, podSpec *corev1.PodSpec, name string) (map[string]string, error) {
+	env := map[string]string{}
+	if podSpec == nil || len(podSpec.Containers) == 0 {
+		return env, nil
+	}
+	var c *corev1.Container
+	for i := range podSpec.Containers {
+		if name == "" || podSpec.Containers[i].Name == name {
+			c = &podSpec.Containers[i]
+			break
+		}
+	}
+	if c == nil {
+		return nil, fmt.Errorf("spec.scaleTargetRef.envSourceContainerName: the target has no container %q", name)
+	}
+	for _, from := range c.EnvFrom {
+		var data map[string]string
+		var err error
+		switch {
+		case from.SecretRef != nil:
+			data, err = r.secretData(ctx, namespace, from.SecretRef.Name, optional(from.SecretRef.Optional))
+		case from.ConfigMapRef != nil:
+			data, err = r.configMapData(ctx, namespace, from.ConfigMapRef.Name, optional(from.ConfigMapRef.Optional))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("container %s envFrom: %w", c.Name, err)
+		}
+		for k, v := range data {
+			env[from.Prefix+k] = v
+		}
+	}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom == nil:
+			env[e.Name] = e.Value
+		case e.ValueFrom.SecretKeyRef != nil:
+			ref := e.ValueFrom.SecretKeyRef
+			v, ok, err := r.secretKey(ctx, namespace, ref.Name, ref.Key, optional(ref.Optional))
+			if err != nil {
+				return nil, fmt.Errorf("container %s env %s: %w", c.Name, e.Name, err)
+			}
+			if ok {
+				env[e.Name] = v
+			}
+		case e.ValueFrom.ConfigMapKeyRef != nil:
+			ref := e.ValueFrom.ConfigMapKeyRef
+			data, err := r.configMapData(ctx, namespace, ref.Name, optional(ref.Optional))
+			if err != nil {
+				return nil, fmt.Errorf("container %s env %s: %w", c.Name, e.Name, err)
+			}
+			if v, ok := data[ref.Key]; ok {
+				env[e.Name] = v
+			}
+		}
+	}
+	return env, nil
+}
+
+// AuthParams resolves a trigger's authenticationRef into parameters. env returns the environment
+// of a container of the target (name "" for the default one).
+func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1alpha1.AuthenticationRef, env func(container string) (map[string]string, error)) (map[string]string, error) {
+	params := map[string]string{}
+	if ref == nil {
+		return params, nil
+	}
+	spec, objNamespace, err := r.authSpec(ctx, namespace, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := unsupported(spec, ref); err != nil {
+		return nil, err
+	}
+	for _, s := range spec.SecretTargetRef {
+		v, _, err := r.secretKey(ctx, objNamespace, s.Name, s.Key, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: secretTargetRef parameter %s: %w", ref.TriggerAuthKind(), ref.Name, s.Parameter, err)
+		}
+		params[s.Parameter] = v
+	}
+	for _, c := range spec.ConfigMapTargetRef {
+		data, err := r.configMapData(ctx, objNamespace, c.Name, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: configMapTargetRef parameter %s: %w", ref.TriggerAuthKind(), ref.Name, c.Parameter, err)
+		}
+		v, ok := data[c.Key]
+		if !ok {
+			return nil, fmt.Errorf("%s %s: configMapTargetRef parameter %s: ConfigMap %s/%s has no key %q", ref.TriggerAuthKind(), ref.Name, c.Parameter, objNamespace, c.Name, c.Key)
+		}
+		params[c.Parameter] = v
+	}
+	for _, e := range spec.Env {
+		vars, err := env(e.ContainerName)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: env parameter %s: %w", ref.TriggerAuthKind(), ref.Name, e.Parameter, err)
+		}
+		v, ok := vars[e.Name]
+		if !ok {
+			return nil, fmt.Errorf("%s %s: env parameter %s: the target's container has no env var %q", ref.TriggerAuthKind(), ref.Name, e.Parameter, e.Name)
+		}
+		params[e.Parameter] = v
+	}
+	return params, nil
+}
+
+// authSpec reads the authentication and says which namespace its Secrets live in.
+func (r *Resolver) authSpec(ctx context.Context, namespace string, ref *kedav1alpha1.AuthenticationRef) (*kedav1alpha1.TriggerAuthenticationSpec, string, error) {
+	switch ref.TriggerAuthKind() {
+	case "ClusterTriggerAuthentication":
+		cta := &kedav1alpha1.ClusterTriggerAuthentication{}
+		if err := r.Reader.Get(ctx, types.NamespacedName{Name: ref.Name}, cta); err != nil {
+			return nil, "", fmt.Errorf("authenticationRef: failed to get ClusterTriggerAuthentication %s: %w", ref.Name, err)
+		}
+		ns := r.ClusterObjectNamespace
+		if ns == "" {
+			ns = "keda"
+		}
+		return &cta.Spec, ns, nil
+	default:
+		ta := &kedav1alpha1.TriggerAuthentication{}
+		if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ta); err != nil {
+			return nil, "", fmt.Errorf("authenticationRef: failed to get TriggerAuthentication %s/%s: %w", namespace, ref.Name, err)
+		}
+		return &ta.Spec, namespace, nil
+	}
+}
+
+// unsupported names the authentication sources this build cannot resolve yet, rather than
+// silently ignoring them.
+func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1.AuthenticationRef) error {
+	var names []string
+	if spec.PodIdentity != nil && spec.PodIdentity.Provider != "none" && spec.PodIdentity.Provider != "" {
+		names = append(names, "podIdentity")
+	}
+	for name, set := range map[string]bool{
+		"hashiCorpVault": spec.HashiCorpVault != nil, "azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
+		"gcpSecretManager": spec.GCPSecretManager != nil, "boundServiceAccountToken": len(spec.BoundServiceAccountToken) > 0,
+		"azureServicePrincipal": spec.AzureServicePrincipal != nil, "filePath": spec.FilePath != "", "oauth2": spec.OAuth2 != nil,
+	} {
+		if set {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		sort.Strings(names)
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef or env", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+	}
+	return nil
+}
+
+func (r *Resolver) secretKey(ctx context.Context, namespace, name, key string, opt bool) (string, bool, error) {
+	data, err := r.secretData(ctx, namespace, name, opt)
+	if err != nil {
+		return "", false, err
+	}
+	v, ok := data[key]
+	if !ok && !opt {
+		return "", false, fmt.Errorf("Secret %s/%s has no key %q", namespace, name, key)
+	}
+	return v, ok, nil
+}
+
+func (r *Resolver) secretData(ctx context.Context, namespace, name string, opt bool) (map[string]string, error) {
+	s := &corev1.Secret{}
+	if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, s); err != nil {
+		if opt && client.IgnoreNotFound(err) == nil {
+			return map[string]string{}, nil
+		}
+		return nil, fmt.Errorf("failed to get Secret %s/%s: %w", namespace, name, err)
+	}
+	out := make(map[string]string, len(s.Data)+len(s.StringData))
+	for k, v := range s.Data {
+		out[k] = string(v)
+	}
+	for k, v := range s.StringData {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (r *Resolver) configMapData(ctx context.Context, namespace, name string, opt bool) (map[string]string, error) {
+	cm := &corev1.ConfigMap{}
+	if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, cm); err != nil {
+		if opt && client.IgnoreNotFound(err) == nil {
+			return map[string]string{}, nil
+		}
+		return nil, fmt.Errorf("failed to get ConfigMap %s/%s: %w", namespace, name, err)
+	}
+	out := make(map[string]string, len(cm.Data)+len(cm.BinaryData))
+	for k, v := range cm.Data {
+		out[k] = v
+	}
+	for k, v := range cm.BinaryData {
+		out[k] = string(v)
+	}
+	return out, nil
+}
+
+func optional(p *bool) bool { return p != nil && *p }

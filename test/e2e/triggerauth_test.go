@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestTriggerAuthenticationSecrets: the Redis password comes from a Secret through a
+// TriggerAuthentication (secretTargetRef) and through a ClusterTriggerAuthentication whose Secret
+// lives in the cluster object namespace (keda), as KEDA users write them.
+func TestTriggerAuthenticationSecrets(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "auth")
+	list := "auth-" + ns
+	ctaName := "redis-" + ns
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: redis-secret
+stringData:
+  password: %[1]s
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: redis-auth
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: redis-secret
+      key: password
+`, redisPassword))
+	s.apply(t, "keda", fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %[2]s
+stringData:
+  password: %[1]s
+`, redisPassword, ctaName))
+	s.apply(t, "", fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: %[1]s
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: %[1]s
+      key: password
+`, ctaName))
+	for _, c := range []struct{ name, ref string }{
+		{"namespaced", "name: redis-auth"},
+		{"clustered", "name: " + ctaName + "\n        kind: ClusterTriggerAuthentication"},
+	} {
+		s.apply(t, ns, deployment(c.name, 0, nil))
+		s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: %s
+spec:
+  scaleTargetRef:
+    name: %s
+  pollingInterval: 1
+  triggers:
+    - type: redis
+      authenticationRef:
+        %s
+      metadata:
+        address: %s
+        listName: %s
+`, c.name, c.name, c.ref, s.redis.Addr, list))
+	}
+	rc := s.redis.Client()
+	defer rc.Close()
+	if err := rc.RPush(context.Background(), list, "a").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitReplicas(t, ns, "namespaced", 1, 30*time.Second)
+	s.waitReplicas(t, ns, "clustered", 1, 30*time.Second)
+	so, err := s.scaledObject(context.Background(), ns, "clustered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if so.Status.AuthenticationsTypes != ctaName {
+		t.Errorf("status.authenticationsTypes = %q", so.Status.AuthenticationsTypes)
+	}
+}
