@@ -38,6 +38,7 @@ func run() error {
 	fs.StringVar(&opts.ExternalMetrics.CertDir, "cert-dir", "", "directory for a self-signed serving certificate when none is given")
 	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", 3*time.Second, "timeout of each call to an event source")
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
+	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")
 	fs.IntVar(&opts.PollWorkers, "poll-workers", 16, "how many triggers may be polled at once")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)

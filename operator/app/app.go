@@ -57,6 +57,8 @@ type Options struct {
 	PollWorkers int
 	// ClusterObjectNamespace holds the Secrets of ClusterTriggerAuthentications.
 	ClusterObjectNamespace string
+	// AuthResync is how often objects using an authentication re-read their Secrets.
+	AuthResync time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -172,6 +174,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Activator:     executor,
 		Recorder:      mgr.GetEventRecorder("keda-operator"),
 		ScalerTimeout: opts.ScalerTimeout,
+		AuthResync:    opts.AuthResync,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)

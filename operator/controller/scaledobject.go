@@ -25,7 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
@@ -69,6 +71,9 @@ type ScaledObjectReconciler struct {
 	ScalerTimeout time.Duration
 	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
 	RetryAfter time.Duration
+	// AuthResync is how often an object whose triggers use an authentication is reconciled again,
+	// so that a changed Secret takes effect without watching Secrets cluster-wide.
+	AuthResync time.Duration
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
@@ -77,12 +82,48 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.RetryAfter == 0 {
 		r.RetryAfter = 10 * time.Second
 	}
+	if r.AuthResync == 0 {
+		r.AuthResync = 30 * time.Second
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scaledobject").
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf("TriggerAuthentication"))).
+		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf("ClusterTriggerAuthentication"))).
 		Complete(r)
+}
+
+// usersOf maps a (Cluster)TriggerAuthentication to the ScaledObjects whose triggers refer to it,
+// so that editing it takes effect at once.
+func (r *ScaledObjectReconciler) usersOf(kind string) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		list := &kedav1alpha1.ScaledObjectList{}
+		if err := r.Client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		for _, so := range list.Items {
+			for _, t := range so.Spec.Triggers {
+				if t.AuthenticationRef != nil && t.AuthenticationRef.Name == obj.GetName() && t.AuthenticationRef.TriggerAuthKind() == kind {
+					out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&so)})
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// usesAuthentication reports whether any trigger refers to an authentication.
+func usesAuthentication(so *kedav1alpha1.ScaledObject) bool {
+	for _, t := range so.Spec.Triggers {
+		if t.AuthenticationRef != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Reconcile brings one ScaledObject in line with its spec.
@@ -203,6 +244,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)
+	if usesAuthentication(so) {
+		return ctrl.Result{RequeueAfter: r.AuthResync}, nil
+	}
 	return ctrl.Result{}, nil
 }
 

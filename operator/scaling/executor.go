@@ -146,7 +146,8 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		return nil
 	}
 	now := x.clock.Now()
-	active := st.Active()
+	// force-activation keeps the target active whatever the triggers say.
+	active := st.Active() || so.Annotations[kedav1alpha1.AnnotationForceActivation] == "true"
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,6 +82,17 @@ func TestActivationSemantics(t *testing.T) {
 		if took := time.Since(created); took < 9*time.Second {
 			t.Errorf("deactivated %s after creation, before initialCooldownPeriod 10s", took)
 		}
+	})
+
+	t.Run("force-activation keeps an idle target up", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "force")
+		s.apply(t, ns, deployment("force", 0, env))
+		doc := s.redisScaledObject("force", "force-"+ns, "  cooldownPeriod: 1\n")
+		doc = strings.Replace(doc, "metadata:\n  name: force\n", "metadata:\n  name: force\n  annotations:\n    autoscaling.keda.sh/force-activation: \"true\"\n", 1)
+		s.apply(t, ns, doc)
+		s.waitReplicas(t, ns, "force", 1, 30*time.Second)
+		s.holdReplicas(t, ns, "force", 1, 4*time.Second)
 	})
 
 	t.Run("restoreToOriginalReplicaCount on deletion", func(t *testing.T) {

@@ -86,4 +86,22 @@ spec:
 	if so.Status.AuthenticationsTypes != ctaName {
 		t.Errorf("status.authenticationsTypes = %q", so.Status.AuthenticationsTypes)
 	}
+
+	// A changed Secret takes effect without a restart: a wrong password makes the trigger fail,
+	// the right one heals it.
+	health := func(want string) {
+		t.Helper()
+		eventually(t, 30*time.Second, "namespaced trigger "+want, func(ctx context.Context) (bool, string) {
+			so, err := s.scaledObject(ctx, ns, "namespaced")
+			if err != nil {
+				return false, err.Error()
+			}
+			h := so.Status.Health["s0-redis-"+list]
+			return string(h.Status) == want, fmt.Sprintf("%+v", so.Status.Health)
+		})
+	}
+	s.apply(t, ns, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-secret\nstringData:\n  password: not-the-password\n")
+	health("Failing")
+	s.apply(t, ns, fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-secret\nstringData:\n  password: %s\n", redisPassword))
+	health("Happy")
 }

@@ -257,6 +257,7 @@ func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
 		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(healthPort),
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(promPort),
 		"--zap-log-level", "debug",
+		"--auth-resync-period", "3s",
 	}, extraArgs...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
