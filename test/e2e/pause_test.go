@@ -25,24 +25,7 @@ func TestPauseHoldsReplicasAndResumeRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.apply(t, ns, deployment("worker", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 300
-  maxReplicaCount: 3
-  triggers:
-    - type: redis
-      metadata:
-        address: %s
-        passwordFromEnv: REDIS_PASSWORD
-        listName: %s
-        listLength: "2"
-`, s.redis.Addr, list))
+	s.apply(t, ns, s.redisScaledObject("worker", list, "  cooldownPeriod: 300\n  maxReplicaCount: 3\n"))
 	s.waitReplicas(t, ns, "worker", 2, 40*time.Second)
 
 	if _, errOut, err := s.kubectlKeda(t, "pause", "worker", "-n", ns); err != nil {

@@ -23,25 +23,7 @@ func TestRedisListScalesZeroToMaxToZero(t *testing.T) {
 	ns := s.newNamespace(t, "redis")
 	list := "jobs-" + ns
 	s.apply(t, ns, deployment("worker", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: redis
-      metadata:
-        address: %s
-        passwordFromEnv: REDIS_PASSWORD
-        listName: %s
-        listLength: "2"
-        activationListLength: "0"
-`, s.redis.Addr, list))
+	s.apply(t, ns, s.redisScaledObject("worker", list, "  cooldownPeriod: 5\n  maxReplicaCount: 4\n"))
 
 	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
 	metric := "s0-redis-" + list
