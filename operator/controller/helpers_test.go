@@ -19,3 +19,17 @@ func TestStatusStrings(t *testing.T) {
 		t.Errorf("authenticationsTypes = %q", got)
 	}
 }
+
+func TestEditList(t *testing.T) {
+	for _, tc := range []struct {
+		list, name string
+		remove     bool
+		want       string
+	}{
+		{"", "a", false, "a"}, {"b", "a", false, "a,b"}, {"a,b", "a", false, "a,b"}, {"a,b", "a", true, "b"}, {"", "a", true, ""},
+	} {
+		if got := editList(tc.list, tc.name, tc.remove); got != tc.want {
+			t.Errorf("editList(%q, %q, %v) = %q, want %q", tc.list, tc.name, tc.remove, got, tc.want)
+		}
+	}
+}

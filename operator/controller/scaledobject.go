@@ -244,6 +244,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)
+	if err := r.syncAuthReferences(ctx, so, false); err != nil {
+		log.Error(err, "failed to record the ScaledObject in its authentications' status")
+	}
 	if usesAuthentication(so) {
 		return ctrl.Result{RequeueAfter: r.AuthResync}, nil
 	}
@@ -435,6 +438,9 @@ func (r *ScaledObjectReconciler) finalize(ctx context.Context, log logr.Logger, 
 		if err := r.restore(ctx, so); err != nil {
 			log.Error(err, "failed to restore the original replica count")
 		}
+	}
+	if err := r.syncAuthReferences(ctx, so, true); err != nil {
+		log.Error(err, "failed to remove the ScaledObject from its authentications' status")
 	}
 	r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectDeleted, "Delete", "ScaledObject was deleted")
 	patch := client.MergeFrom(so.DeepCopy())

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
 // TestTriggerAuthenticationSecrets: the Redis password comes from a Secret through a
@@ -86,6 +90,19 @@ spec:
 	if so.Status.AuthenticationsTypes != ctaName {
 		t.Errorf("status.authenticationsTypes = %q", so.Status.AuthenticationsTypes)
 	}
+
+	eventually(t, 20*time.Second, "status.scaledobjects back-references", func(ctx context.Context) (bool, string) {
+		ta := &kedav1alpha1.TriggerAuthentication{}
+		cta := &kedav1alpha1.ClusterTriggerAuthentication{}
+		if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "redis-auth"}, ta); err != nil {
+			return false, err.Error()
+		}
+		if err := s.env.Client.Get(ctx, client.ObjectKey{Name: ctaName}, cta); err != nil {
+			return false, err.Error()
+		}
+		return ta.Status.ScaledObjectNamesStr == "namespaced" && cta.Status.ScaledObjectNamesStr == ns+"/clustered",
+			fmt.Sprintf("ta %q cta %q", ta.Status.ScaledObjectNamesStr, cta.Status.ScaledObjectNamesStr)
+	})
 
 	// A changed Secret takes effect without a restart: a wrong password makes the trigger fail,
 	// the right one heals it.
