@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,24 +72,36 @@ func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string,
 	} else if _, err := agg.ApiregistrationV1().APIServices().Create(ctx, desired, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("failed to create APIService %s: %w", name, err)
 	}
-	var last string
+	last := "none yet"
 	err = c.poll(ctx, "APIService "+name+" Available", 60*time.Second, func(ctx context.Context) (bool, error) {
 		svc, err := agg.ApiregistrationV1().APIServices().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
+			last = err.Error()
 			return false, nil
 		}
+		last = formatConditions(svc.Status.Conditions)
 		for _, cond := range svc.Status.Conditions {
 			if cond.Type == apiregistrationv1.Available {
-				last = fmt.Sprintf("%s: %s", cond.Reason, cond.Message)
 				return cond.Status == apiregistrationv1.ConditionTrue, nil
 			}
 		}
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w (last condition: %s)", err, last)
+		return fmt.Errorf("failed to register APIService %s (conditions: %s): %w", name, last, err)
 	}
 	return nil
+}
+
+func formatConditions(conds []apiregistrationv1.APIServiceCondition) string {
+	if len(conds) == 0 {
+		return "none yet"
+	}
+	parts := make([]string, len(conds))
+	for i, c := range conds {
+		parts[i] = fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // APIServiceHost is the name the aggregator verifies the serving certificate of group/version

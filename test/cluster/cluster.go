@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,6 +64,7 @@ type Cluster struct {
 	ca         *authority
 	kubeconfig string
 	restConfig *rest.Config
+	spawn      *spawner
 	procs      []*process
 	startup    time.Duration
 	stopOnce   sync.Once
@@ -76,8 +78,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One retry: ports are found free and then released, so another process can take one before
+	// etcd or a kube binary binds it, and that binary exits early.
 	var lastErr error
-	for attempt := 1; attempt <= 2; attempt++ {
+	for attempt := 1; attempt <= 2 && ctx.Err() == nil; attempt++ {
 		c, err := start(ctx, opts, bins)
 		if err == nil {
 			return c, nil
@@ -85,7 +89,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		lastErr = err
 		fmt.Fprintf(opts.Out, ">> local cluster start failed (attempt %d): %v\n", attempt, err)
 	}
-	return nil, lastErr
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
+	return nil, fmt.Errorf("failed to start the local cluster: %w", lastErr)
 }
 
 func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err error) {
@@ -97,6 +104,7 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 		}
 		c.removeDir = true
 	}
+	c.spawn = newSpawner()
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w%s", err, c.logTails(15))
@@ -240,7 +248,7 @@ func StartForTest(t testing.TB, opts Options) *Cluster {
 	defer cancel()
 	c, err := Start(ctx, opts)
 	if err != nil {
-		t.Fatalf("failed to start the local cluster: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -260,6 +268,9 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		for i := len(c.procs) - 1; i >= 0; i-- {
 			c.procs[i].stop(5 * time.Second)
+		}
+		if c.spawn != nil {
+			c.spawn.close()
 		}
 		if c.removeDir {
 			_ = os.RemoveAll(c.dir)
@@ -296,13 +307,21 @@ func (c *Cluster) PIDs() []int {
 
 // ServingCert returns a serving certificate for hosts signed by the cluster's CA, and the CA, for
 // servers on localhost that the apiserver calls (aggregated APIs, webhooks).
+// Without hosts it is for localhost and 127.0.0.1. An aggregated API's certificate must also hold
+// APIServiceHost(group, version): the aggregator dials localhost but verifies that name.
 func (c *Cluster) ServingCert(hosts ...string) (certPEM, keyPEM, caPEM []byte, err error) {
+	if len(hosts) == 0 {
+		hosts = []string{"localhost", "127.0.0.1"}
+	}
 	certPEM, keyPEM, err = c.ca.issue(hosts[0], nil, hosts)
-	return certPEM, keyPEM, c.ca.certPEM, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return certPEM, keyPEM, c.ca.certPEM, nil
 }
 
 func (c *Cluster) run(name, bin string, args ...string) error {
-	p, err := startProcess(c.dir, name, bin, args...)
+	p, err := c.spawn.startProcess(c.dir, name, bin, args...)
 	if err != nil {
 		return err
 	}
@@ -413,7 +432,8 @@ func (c *Cluster) createNodes(ctx context.Context, kube kubernetes.Interface) er
 	return nil
 }
 
-// poll runs cond until it is true, the timeout passes, or a process dies.
+// poll runs cond until it is true, the timeout passes, or a process dies. Each attempt gets at
+// most five seconds, so that one hung request does not eat the whole timeout.
 func (c *Cluster) poll(ctx context.Context, what string, timeout time.Duration, cond wait.ConditionWithContextFunc) error {
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		for _, p := range c.procs {
@@ -421,7 +441,9 @@ func (c *Cluster) poll(ctx context.Context, what string, timeout time.Duration, 
 				return false, fmt.Errorf("%s exited", p.name)
 			}
 		}
-		return cond(ctx)
+		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return cond(attemptCtx)
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for %s: %w", what, err)
@@ -463,19 +485,21 @@ type binPaths struct {
 	etcd, apiserver, controllerManager, scheduler, kwok, kwokStages string
 }
 
-// binaries returns the cached binaries, building them with hack/tools.sh when missing.
+// modulePath is this repository's module, which holds hack/tools.sh.
+const modulePath = "github.com/kedactl/kedactl"
+
+// binaries returns the cached binaries, building them with hack/tools.sh when missing. Concurrent
+// callers (test packages run in parallel) wait for one build under a file lock.
 func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
-	_, file, _, _ := runtime.Caller(0)
-	tools := filepath.Join(filepath.Dir(file), "..", "..", "hack", "tools.sh")
-	build := exec.CommandContext(ctx, "bash", tools, "cluster")
-	build.Stdout, build.Stderr = out, out
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("failed to build the control plane with %s cluster: %w", tools, err)
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
 	}
+	tools := filepath.Join(root, "hack", "tools.sh")
 	dirOf := func(tool string) (string, error) {
 		o, err := exec.CommandContext(ctx, "bash", tools, "dir", tool).Output()
 		if err != nil {
-			return "", fmt.Errorf("failed to find the %s dir: %w", tool, err)
+			return "", fmt.Errorf("failed to find the %s dir with %s dir %s: %w", tool, tools, tool, err)
 		}
 		return strings.TrimSpace(string(o)), nil
 	}
@@ -487,6 +511,30 @@ func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
 	if err != nil {
 		return nil, err
 	}
+	complete := func() bool {
+		for _, d := range []string{kube, kwok} {
+			if _, err := os.Stat(filepath.Join(d, ".complete")); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	if !complete() {
+		unlock, err := lockFile(ctx, filepath.Join(filepath.Dir(kube), ".cluster-build.lock"))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if !complete() {
+			fmt.Fprintf(out, ">> building the control plane binaries (%s cluster)\n", tools)
+			build := exec.CommandContext(ctx, "bash", tools, "cluster")
+			build.Dir = root
+			build.Stdout, build.Stderr = out, out
+			if err := build.Run(); err != nil {
+				return nil, fmt.Errorf("failed to build the control plane with %s cluster: %w", tools, err)
+			}
+		}
+	}
 	return &binPaths{
 		etcd:              filepath.Join(kube, "etcd"),
 		apiserver:         filepath.Join(kube, "kube-apiserver"),
@@ -495,4 +543,70 @@ func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
 		kwok:              filepath.Join(kwok, "kwok"),
 		kwokStages:        filepath.Join(kwok, "stages.yaml"),
 	}, nil
+}
+
+// moduleRoot finds the repository: next to this source file, or (for binaries built with
+// -trimpath, whose file names are module-relative) above the working directory.
+func moduleRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if ok && filepath.IsAbs(file) {
+		if root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..")); isModuleRoot(root) {
+			return root, nil
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("failed to find the %s module root: %w", modulePath, err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if isModuleRoot(dir) {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("failed to find the %s module root (hack/tools.sh) next to %s or above %s", modulePath, file, wd)
+		}
+	}
+}
+
+func isModuleRoot(dir string) bool {
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hack", "tools.sh")); err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(mod)) {
+		if strings.TrimSpace(line) == "module "+modulePath {
+			return true
+		}
+	}
+	return false
+}
+
+// lockFile takes an exclusive flock on path, polling so that ctx can end the wait.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("failed to create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the lock %s: %w", path, err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, fmt.Errorf("failed to lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for the lock %s (another build is running): %w", path, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
 }
