@@ -88,8 +88,12 @@ spec:
 		_, err := s.hpa(ctx, ns, "keda-hpa-web")
 		return err
 	})
-	so, _ := s.scaledObject(context.Background(), ns, "web")
-	if so.Status.HpaName != "web-hpa" {
-		t.Errorf("status.hpaName = %q", so.Status.HpaName)
-	}
+	// Status is written after the old HPA is deleted: wait for it rather than read it once.
+	eventually(t, 20*time.Second, "status.hpaName web-hpa", func(ctx context.Context) (bool, string) {
+		so, err := s.scaledObject(ctx, ns, "web")
+		if err != nil {
+			return false, err.Error()
+		}
+		return so.Status.HpaName == "web-hpa", so.Status.HpaName
+	})
 }
