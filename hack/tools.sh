@@ -4,7 +4,7 @@
 #
 #   hack/tools.sh cluster        etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
 #   hack/tools.sh controller-gen
-#   hack/tools.sh helm           (not in all until the chart tests use it)
+#   hack/tools.sh helm           for the chart tests (lint, renders, install on the local cluster)
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh all
@@ -97,6 +97,7 @@ case ${1:-all} in
   all)
     "$0" controller-gen
     "$0" cluster
+    "$0" helm
     "$0" redis
     "$0" tmux
     ;;
