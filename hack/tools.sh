@@ -90,6 +90,7 @@ apt_install() {
 case ${1:-all} in
   dir) dir "$2" ;;
   cluster) build_into "$(dir cluster)" build_cluster; build_into "$(dir kwok)" build_kwok ;;
+  kwok) build_into "$(dir kwok)" build_kwok ;;
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
   helm) build_into "$(dir helm)" build_helm ;;
   redis) apt_install redis-server=redis-server ;;
@@ -101,5 +102,5 @@ case ${1:-all} in
     "$0" redis
     "$0" tmux
     ;;
-  *) echo "usage: $0 [all|cluster|controller-gen|helm|redis|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|tmux|dir TOOL]" >&2; exit 2 ;;
 esac

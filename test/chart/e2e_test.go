@@ -45,7 +45,6 @@ func TestE2EInstallUpgradeUninstall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local cluster")
 	}
-	helmBinary(t) // fail before starting a cluster when helm cannot be built
 	c := cluster.StartForTest(t, cluster.Options{Out: testWriter{t}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

@@ -4,21 +4,22 @@
 package chart
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/kedactl/kedactl/test/helm"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current chart")
@@ -29,19 +30,21 @@ const (
 	namespace = "keda"
 )
 
-// helmHome isolates helm's cache, config and data from the user's.
-var helmHome string
+// tool is the pinned helm every test of this package runs; TestMain builds it when missing.
+var tool *helm.Helm
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "kedactl-chart-test-")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	h, err := helm.New(ctx, os.Stderr)
+	cancel()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "chart: failed to create a temp dir:", err)
+		fmt.Fprintln(os.Stderr, "chart:", err)
 		os.Exit(1)
 	}
-	helmHome = dir
+	tool = h
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	_ = h.Close()
 	os.Exit(code)
 }
 
@@ -51,64 +54,12 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-func chartDir() string { return filepath.Join(repoRoot(), "charts", "keda") }
+func chartDir() string { return tool.Chart() }
 
-var (
-	helmOnce sync.Once
-	helmPath string
-	helmErr  error
-)
-
-// helmBinary builds (once per machine, cached outside the repository) and returns the pinned helm.
-func helmBinary(t testing.TB) string {
-	t.Helper()
-	helmOnce.Do(func() {
-		tools := filepath.Join(repoRoot(), "hack", "tools.sh")
-		build := exec.Command(tools, "helm")
-		build.Dir = repoRoot()
-		var out bytes.Buffer
-		build.Stdout, build.Stderr = &out, &out
-		if err := build.Run(); err != nil {
-			helmErr = fmt.Errorf("hack/tools.sh helm failed: %w\n%s", err, out.String())
-			return
-		}
-		dir, err := exec.Command(tools, "dir", "helm").Output()
-		if err != nil {
-			helmErr = fmt.Errorf("hack/tools.sh dir helm failed: %w", err)
-			return
-		}
-		helmPath = filepath.Join(strings.TrimSpace(string(dir)), "helm")
-		if _, err := os.Stat(helmPath); err != nil {
-			helmErr = fmt.Errorf("helm is not where hack/tools.sh put it: %w", err)
-		}
-	})
-	if helmErr != nil {
-		t.Fatal(helmErr)
-	}
-	return helmPath
-}
-
-// runHelm runs helm and returns its stdout; the error carries stderr. Any proxy points at a closed
-// loopback port so that helm can reach nothing but the local apiserver.
+// runHelm runs helm and returns its stdout; the error carries stderr.
 func runHelm(t testing.TB, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(helmBinary(t), args...)
-	cmd.Dir = repoRoot()
-	cmd.Env = append(os.Environ(),
-		"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
-		"HELM_DATA_HOME="+filepath.Join(helmHome, "data"),
-		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9",
-		"https_proxy=http://127.0.0.1:9", "http_proxy=http://127.0.0.1:9",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-		"KUBECONFIG="+filepath.Join(helmHome, "no-kubeconfig"),
-	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("helm %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String(), nil
+	return tool.Run(context.Background(), args...)
 }
 
 // render is `helm template keda charts/keda -n keda ARGS...`.

@@ -306,7 +306,7 @@ func deployment(t *testing.T, objs []*unstructured.Unstructured) *appsv1.Deploym
 // --help, so that it stops after parsing them): a flag the chart passes but the operator does not know,
 // or a value it cannot parse, fails here instead of in a crash-looping pod.
 func TestOperatorAcceptsChartArgs(t *testing.T) {
-	bin := filepath.Join(helmHome, "keda-operator")
+	bin := filepath.Join(t.TempDir(), "keda-operator")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/operator")
 	build.Dir = repoRoot()
 	if out, err := build.CombinedOutput(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -488,52 +487,15 @@ type binPaths struct {
 // modulePath is this repository's module, which holds hack/tools.sh.
 const modulePath = "github.com/kedactl/kedactl"
 
-// binaries returns the cached binaries, building them with hack/tools.sh when missing. Concurrent
-// callers (test packages run in parallel) wait for one build under a file lock.
+// binaries returns the cached binaries, building them with hack/tools.sh when missing.
 func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
-	root, err := moduleRoot()
+	kube, err := ToolDir(ctx, out, "cluster")
 	if err != nil {
 		return nil, err
 	}
-	tools := filepath.Join(root, "hack", "tools.sh")
-	dirOf := func(tool string) (string, error) {
-		o, err := exec.CommandContext(ctx, "bash", tools, "dir", tool).Output()
-		if err != nil {
-			return "", fmt.Errorf("failed to find the %s dir with %s dir %s: %w", tool, tools, tool, err)
-		}
-		return strings.TrimSpace(string(o)), nil
-	}
-	kube, err := dirOf("cluster")
+	kwok, err := ToolDir(ctx, out, "kwok")
 	if err != nil {
 		return nil, err
-	}
-	kwok, err := dirOf("kwok")
-	if err != nil {
-		return nil, err
-	}
-	complete := func() bool {
-		for _, d := range []string{kube, kwok} {
-			if _, err := os.Stat(filepath.Join(d, ".complete")); err != nil {
-				return false
-			}
-		}
-		return true
-	}
-	if !complete() {
-		unlock, err := lockFile(ctx, filepath.Join(filepath.Dir(kube), ".cluster-build.lock"))
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		if !complete() {
-			fmt.Fprintf(out, ">> building the control plane binaries (%s cluster)\n", tools)
-			build := exec.CommandContext(ctx, "bash", tools, "cluster")
-			build.Dir = root
-			build.Stdout, build.Stderr = out, out
-			if err := build.Run(); err != nil {
-				return nil, fmt.Errorf("failed to build the control plane with %s cluster: %w", tools, err)
-			}
-		}
 	}
 	return &binPaths{
 		etcd:              filepath.Join(kube, "etcd"),

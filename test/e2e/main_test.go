@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,12 @@ func run(m *testing.M) int {
 	defer rs.Stop()
 	shared = &suite{env: e, redis: rs}
 	code := m.Run()
+	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
+	// the chart's RBAC lacks, even when the test that caused it passed.
+	if forbidden, err := e.ForbiddenLogLines(); err != nil || len(forbidden) > 0 {
+		fmt.Printf("e2e: the chart's RBAC refused the operator (%v):\n%s\n", err, strings.Join(forbidden, "\n"))
+		code = 1
+	}
 	if code != 0 {
 		fmt.Println("---- operator log (tail) ----")
 		fmt.Println(e.TailOperatorLog(80))

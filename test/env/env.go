@@ -1,6 +1,7 @@
 // Package env brings up what the end-to-end tests and `make demo` run against: the local cluster
-// (test/cluster), the keda.sh CRDs from charts/keda/crds, and the operator binary running on
-// localhost with its external metrics APIService registered.
+// (test/cluster), the keda.sh CRDs from charts/keda/crds, the chart installed with helm, and the
+// operator binary running on localhost as the chart's ServiceAccount with its external metrics
+// APIService registered.
 package env
 
 import (
@@ -35,6 +36,8 @@ import (
 // Options configures Start.
 type Options struct {
 	Cluster cluster.Options
+	// Identity is whom the operator acts as: by default the chart's ServiceAccount.
+	Identity Identity
 	// OperatorArgs are extra operator flags.
 	OperatorArgs []string
 	// Out receives progress lines; nil discards them.
@@ -48,6 +51,8 @@ type Env struct {
 	Kube     kubernetes.Interface
 	operator *exec.Cmd
 	opExited chan struct{}
+	// OperatorKubeconfig is the kubeconfig the operator runs with.
+	OperatorKubeconfig string
 	// OperatorLog is the operator's log file.
 	OperatorLog string
 	// PrometheusURL is the operator's Prometheus metrics endpoint.
@@ -61,7 +66,8 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// Start starts the cluster, installs the CRDs, builds and starts the operator and registers its
+// Start starts the cluster, installs the CRDs (and the chart, unless the operator runs as the
+// cluster admin), builds and starts the operator and registers its
 // external metrics APIService. On error everything started is stopped.
 func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.Out == nil {
@@ -96,7 +102,21 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := e.installCRDs(ctx); err != nil {
 		return nil, err
 	}
-	if err := e.startOperator(ctx, opts.OperatorArgs); err != nil {
+	kubeconfig := c.KubeconfigPath()
+	args := opts.OperatorArgs
+	if opts.Identity == AsChartServiceAccount {
+		if err := e.installChart(ctx); err != nil {
+			return nil, err
+		}
+		if kubeconfig, err = e.serviceAccountKubeconfig(ctx); err != nil {
+			return nil, err
+		}
+		// As the chart runs it: leader election and ClusterTriggerAuthentication objects in the
+		// release namespace, which is where the chart's Role allows them.
+		args = append([]string{"--leader-elect=true", "--leader-election-namespace=" + ChartNamespace,
+			"--cluster-object-namespace=" + ChartNamespace}, args...)
+	}
+	if err := e.startOperator(ctx, kubeconfig, args); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -214,7 +234,8 @@ func DecodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 
 // startOperator builds cmd/operator, runs it against the cluster on free loopback ports and
 // registers its external metrics server as v1beta1.external.metrics.k8s.io.
-func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
+func (e *Env) startOperator(ctx context.Context, kubeconfig string, extraArgs []string) error {
+	e.OperatorKubeconfig = kubeconfig
 	dir := e.Cluster.Dir()
 	bin := filepath.Join(dir, "bin", "keda-operator")
 	fmt.Fprintln(e.out, ">> building the operator")
@@ -249,7 +270,7 @@ func (e *Env) startOperator(ctx context.Context, extraArgs []string) error {
 		return fmt.Errorf("failed to create %s: %w", e.OperatorLog, err)
 	}
 	args := append([]string{
-		"--kubeconfig", e.Cluster.KubeconfigPath(),
+		"--kubeconfig", kubeconfig,
 		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
 		"--tls-cert-file", certFile,
