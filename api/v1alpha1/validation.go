@@ -2,6 +2,9 @@ package v1alpha1
 
 import (
 	"fmt"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -21,17 +24,9 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	if len(s.Triggers) == 0 {
 		errs = append(errs, field.Required(spec.Child("triggers"), "add at least one trigger"))
 	}
-	for i, t := range s.Triggers {
-		p := spec.Child("triggers").Index(i)
-		if t.Type == "" {
-			errs = append(errs, field.Required(p.Child("type"), "set the scaler type, e.g. redis or cron"))
-		}
-		if t.AuthenticationRef != nil && t.AuthenticationRef.Name == "" {
-			errs = append(errs, field.Required(p.Child("authenticationRef", "name"), "name the TriggerAuthentication or ClusterTriggerAuthentication"))
-		}
-		if k := t.AuthenticationRef; k != nil && k.Kind != "" && k.Kind != "TriggerAuthentication" && k.Kind != "ClusterTriggerAuthentication" {
-			errs = append(errs, field.NotSupported(p.Child("authenticationRef", "kind"), k.Kind, []string{"TriggerAuthentication", "ClusterTriggerAuthentication"}))
-		}
+	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
+	if f := s.Fallback; f != nil {
+		errs = append(errs, validateFallback(spec, f, s.Triggers, s.Advanced != nil && s.Advanced.ScalingModifiers.Formula != "")...)
 	}
 	for _, c := range []struct {
 		name string
@@ -53,6 +48,145 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	}
 	if s.IdleReplicaCount != nil && *s.IdleReplicaCount >= minR {
 		errs = append(errs, field.Invalid(spec.Child("idleReplicaCount"), *s.IdleReplicaCount, fmt.Sprintf("must be less than minReplicaCount (%d)", minR)))
+	}
+	return errs
+}
+
+// validateTriggers checks what every trigger of a ScaledObject or ScaledJob needs whatever its type.
+func validateTriggers(path *field.Path, triggers []ScaleTriggers) field.ErrorList {
+	var errs field.ErrorList
+	names := map[string]int{}
+	for i, t := range triggers {
+		p := path.Index(i)
+		if t.Type == "" {
+			errs = append(errs, field.Required(p.Child("type"), "set the scaler type, e.g. redis or cron"))
+		}
+		if t.Name != "" {
+			if first, dup := names[t.Name]; dup {
+				errs = append(errs, field.Duplicate(p.Child("name"), fmt.Sprintf("%s (also spec.triggers[%d].name): give each trigger its own name", t.Name, first)))
+			} else {
+				names[t.Name] = i
+			}
+		}
+		switch t.MetricType {
+		case "", autoscalingv2.AverageValueMetricType, autoscalingv2.ValueMetricType:
+		case autoscalingv2.UtilizationMetricType:
+			if t.Type != "cpu" && t.Type != "memory" {
+				errs = append(errs, field.Invalid(p.Child("metricType"), t.MetricType, "Utilization applies to cpu and memory triggers only: use AverageValue or Value"))
+			}
+		default:
+			errs = append(errs, field.NotSupported(p.Child("metricType"), t.MetricType, []string{"AverageValue", "Value", "Utilization"}))
+		}
+		if t.AuthenticationRef != nil && t.AuthenticationRef.Name == "" {
+			errs = append(errs, field.Required(p.Child("authenticationRef", "name"), "name the TriggerAuthentication or ClusterTriggerAuthentication"))
+		}
+		if k := t.AuthenticationRef; k != nil && k.Kind != "" && k.Kind != "TriggerAuthentication" && k.Kind != "ClusterTriggerAuthentication" {
+			errs = append(errs, field.NotSupported(p.Child("authenticationRef", "kind"), k.Kind, []string{"TriggerAuthentication", "ClusterTriggerAuthentication"}))
+		}
+	}
+	return errs
+}
+
+// validateFallback enforces KEDA's rule: the fallback replicas are served as an AverageValue metric,
+// so without scalingModifiers every trigger the fallback covers must use AverageValue.
+func validateFallback(spec *field.Path, f *Fallback, triggers []ScaleTriggers, modifiers bool) field.ErrorList {
+	var errs field.ErrorList
+	p := spec.Child("fallback")
+	if f.FailureThreshold < 1 {
+		errs = append(errs, field.Invalid(p.Child("failureThreshold"), f.FailureThreshold, "must be at least 1: the number of failed polls in a row before the fallback takes over"))
+	}
+	if f.Replicas < 0 {
+		errs = append(errs, field.Invalid(p.Child("replicas"), f.Replicas, "must not be negative"))
+	}
+	if modifiers {
+		return errs
+	}
+	for i, t := range triggers {
+		if t.Type == "cpu" || t.Type == "memory" {
+			continue // resource metrics come from the metrics server, not from the operator
+		}
+		if t.MetricType != "" && t.MetricType != autoscalingv2.AverageValueMetricType {
+			errs = append(errs, field.Invalid(spec.Child("triggers").Index(i).Child("metricType"), t.MetricType,
+				"spec.fallback works only with triggers of metricType AverageValue: set AverageValue here, or remove spec.fallback"))
+		}
+	}
+	return errs
+}
+
+// ValidateSpec checks what can be checked of a ScaledJob without a cluster.
+func (sj *ScaledJob) ValidateSpec() field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	s := &sj.Spec
+	if s.JobTargetRef == nil {
+		errs = append(errs, field.Required(spec.Child("jobTargetRef"), "set the Job spec to run, with a pod template"))
+	} else if len(s.JobTargetRef.Template.Spec.Containers) == 0 {
+		errs = append(errs, field.Required(spec.Child("jobTargetRef", "template", "spec", "containers"), "add the container the Job runs"))
+	}
+	if len(s.Triggers) == 0 {
+		errs = append(errs, field.Required(spec.Child("triggers"), "add at least one trigger"))
+	}
+	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
+	for _, c := range []struct {
+		name string
+		v    *int32
+	}{{"pollingInterval", s.PollingInterval}, {"minReplicaCount", s.MinReplicaCount}, {"maxReplicaCount", s.MaxReplicaCount}, {"successfulJobsHistoryLimit", s.SuccessfulJobsHistoryLimit}, {"failedJobsHistoryLimit", s.FailedJobsHistoryLimit}} {
+		if c.v != nil && *c.v < 0 {
+			errs = append(errs, field.Invalid(spec.Child(c.name), *c.v, "must not be negative"))
+		}
+	}
+	if s.MinReplicaCount != nil && s.MaxReplicaCount != nil && *s.MinReplicaCount > *s.MaxReplicaCount {
+		errs = append(errs, field.Invalid(spec.Child("minReplicaCount"), *s.MinReplicaCount, fmt.Sprintf("must not be greater than maxReplicaCount (%d)", *s.MaxReplicaCount)))
+	}
+	return errs
+}
+
+// ValidateTriggerAuthenticationSpec checks a TriggerAuthentication's or (clusterScoped) a
+// ClusterTriggerAuthentication's spec.
+func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScoped bool) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	required := func(p *field.Path, v, what string) {
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, field.Required(p, what))
+		}
+	}
+	for i, r := range s.SecretTargetRef {
+		p := spec.Child("secretTargetRef").Index(i)
+		required(p.Child("parameter"), r.Parameter, "name the scaler parameter this Secret key supplies, e.g. password")
+		required(p.Child("name"), r.Name, "name the Secret")
+		required(p.Child("key"), r.Key, "name the key in the Secret")
+	}
+	for i, r := range s.ConfigMapTargetRef {
+		p := spec.Child("configMapTargetRef").Index(i)
+		required(p.Child("parameter"), r.Parameter, "name the scaler parameter this ConfigMap key supplies")
+		required(p.Child("name"), r.Name, "name the ConfigMap")
+		required(p.Child("key"), r.Key, "name the key in the ConfigMap")
+	}
+	for i, r := range s.Env {
+		p := spec.Child("env").Index(i)
+		required(p.Child("parameter"), r.Parameter, "name the scaler parameter this variable supplies")
+		required(p.Child("name"), r.Name, "name the environment variable of the scale target's container")
+	}
+	for i, r := range s.BoundServiceAccountToken {
+		p := spec.Child("boundServiceAccountToken").Index(i)
+		required(p.Child("parameter"), r.Parameter, "name the scaler parameter the token supplies")
+		required(p.Child("serviceAccountName"), r.ServiceAccountName, "name the ServiceAccount to request a token for")
+	}
+	if s.FilePath != "" && !clusterScoped {
+		errs = append(errs, field.Forbidden(spec.Child("filePath"), "only a ClusterTriggerAuthentication may read a file of the operator's filesystem: use a ClusterTriggerAuthentication, or secretTargetRef"))
+	}
+	if v := s.HashiCorpVault; v != nil {
+		p := spec.Child("hashiCorpVault")
+		required(p.Child("address"), v.Address, "set the Vault address, e.g. https://vault.example:8200")
+		for i, sec := range v.Secrets {
+			q := p.Child("secrets").Index(i)
+			required(q.Child("parameter"), sec.Parameter, "name the scaler parameter this secret supplies")
+			required(q.Child("path"), sec.Path, "set the secret's path in Vault")
+			if sec.Type != "pki" {
+				required(q.Child("key"), sec.Key, "name the key of the Vault secret")
+			}
+		}
 	}
 	return errs
 }

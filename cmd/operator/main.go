@@ -1,5 +1,5 @@
 // Command operator is the kedactl operator: controllers, scaling engine, external metrics server
-// (and, later, admission webhook) in one process.
+// and admission webhook in one process.
 package main
 
 import (
@@ -35,7 +35,17 @@ func run() error {
 	fs.IntVar(&opts.ExternalMetrics.Port, "secure-port", 6443, "port of the external metrics API server; 0 disables it")
 	fs.StringVar(&opts.ExternalMetrics.CertFile, "tls-cert-file", "", "serving certificate of the external metrics API server")
 	fs.StringVar(&opts.ExternalMetrics.KeyFile, "tls-private-key-file", "", "serving key of the external metrics API server")
-	fs.StringVar(&opts.ExternalMetrics.CertDir, "cert-dir", "", "directory for a self-signed serving certificate when none is given")
+	fs.StringVar(&opts.ExternalMetrics.CertDir, "cert-dir", "", "directory where the self-managed serving certificate is written when --tls-cert-file is not set")
+	fs.IntVar(&opts.Webhook.Port, "webhook-port", 9443, "port of the validating admission webhook; 0 disables it")
+	fs.StringVar(&opts.Webhook.BindAddress, "webhook-bind-address", "", "address of the admission webhook; empty means all interfaces")
+	fs.StringVar(&opts.Certs.Namespace, "cert-secret-namespace", envOr("POD_NAMESPACE", "keda"), "namespace of the Secret holding the self-managed certificate (the operator's own namespace)")
+	fs.StringVar(&opts.Certs.SecretName, "cert-secret-name", "kedaorg-certs", "Secret holding the self-managed certificate when --tls-cert-file is not set")
+	fs.StringSliceVar(&opts.Certs.DNSNames, "cert-dns-names", nil, "names of the self-managed certificate, e.g. keda-operator.keda.svc (the Service the APIService and the webhook configuration point at)")
+	fs.IPSliceVar(&opts.Certs.IPAddresses, "cert-ip-addresses", nil, "IP addresses of the self-managed certificate")
+	fs.StringVar(&opts.Certs.APIServiceName, "cert-apiservice-name", "v1beta1.external.metrics.k8s.io", "APIService into which the self-managed CA is injected as caBundle; empty injects none")
+	fs.StringVar(&opts.Certs.WebhookConfigName, "cert-webhook-config-name", "keda-admission", "ValidatingWebhookConfiguration into which the self-managed CA is injected; empty injects none")
+	fs.DurationVar(&opts.Certs.CheckInterval, "cert-check-interval", time.Minute, "how often the self-managed certificate's expiry and injection are checked")
+	fs.DurationVar(&opts.Certs.CertValidity, "cert-validity", 365*24*time.Hour, "lifetime of the self-managed serving certificate (renewed when a third of it is left)")
 	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", 3*time.Second, "timeout of each call to an event source")
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
 	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")

@@ -1,10 +1,13 @@
 // Package app wires the operator's pieces into one controller-runtime manager: the ScaledObject
-// controller, the polling engine, the activation executor and the external metrics server.
+// controller, the polling engine, the activation executor, the external metrics server, the
+// admission webhook and the self-managed serving certificate.
 package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -13,14 +16,18 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/scale"
+	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/internal/version"
@@ -30,6 +37,8 @@ import (
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
+	certs "github.com/kedactl/kedactl/operator/servingcert"
+	"github.com/kedactl/kedactl/operator/webhook"
 )
 
 // Options configures the operator. Zero values get defaults in setDefaults.
@@ -51,6 +60,13 @@ type Options struct {
 	// ExternalMetrics configures the external.metrics.k8s.io server; Port 0 disables it.
 	ExternalMetrics metrics.ServerOptions
 
+	// Webhook configures the validating admission webhook; Port 0 disables it.
+	Webhook WebhookOptions
+	// Certs configures the self-managed serving certificate, used when ExternalMetrics.CertFile is
+	// empty: kept in a Secret, written to ExternalMetrics.CertDir, injected into the APIService and
+	// the webhook configuration, and renewed before it expires.
+	Certs certs.Options
+
 	// ScalerTimeout bounds each call to an event source.
 	ScalerTimeout time.Duration
 	// PollWorkers bounds concurrent polls.
@@ -59,6 +75,13 @@ type Options struct {
 	ClusterObjectNamespace string
 	// AuthResync is how often objects using an authentication re-read their Secrets.
 	AuthResync time.Duration
+}
+
+// WebhookOptions is where the admission webhook listens. It serves the same certificate as the
+// external metrics server.
+type WebhookOptions struct {
+	BindAddress string
+	Port        int
 }
 
 func (o *Options) setDefaults() {
@@ -113,9 +136,39 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if opts.WatchNamespace != "" {
 		mgrOpts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{opts.WatchNamespace: {}}}
 	}
+	var certManager *certs.Manager
+	if opts.ExternalMetrics.CertFile == "" && (opts.ExternalMetrics.Port != 0 || opts.Webhook.Port != 0) {
+		if certManager, err = ensureCerts(ctx, cfg, &opts, log); err != nil {
+			return err
+		}
+	}
+	var certWatcher *certwatcher.CertWatcher
+	if opts.Webhook.Port != 0 {
+		if certWatcher, err = certwatcher.New(opts.ExternalMetrics.CertFile, opts.ExternalMetrics.KeyFile); err != nil {
+			return fmt.Errorf("failed to load the webhook's serving certificate: %w", err)
+		}
+		mgrOpts.WebhookServer = ctrlwebhook.NewServer(ctrlwebhook.Options{
+			Host: opts.Webhook.BindAddress,
+			Port: opts.Webhook.Port,
+			TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+				c.GetCertificate = certWatcher.GetCertificate
+				c.MinVersion = tls.VersionTLS12
+			}},
+		})
+	}
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
+	}
+	if certManager != nil {
+		if err := mgr.Add(certManager); err != nil {
+			return fmt.Errorf("failed to add the certificate manager: %w", err)
+		}
+	}
+	if certWatcher != nil {
+		if err := mgr.Add(certWatcher); err != nil {
+			return fmt.Errorf("failed to add the certificate watcher: %w", err)
+		}
 	}
 
 	scales, err := newScalesClient(cfg, mgr.GetRESTMapper())
@@ -179,17 +232,51 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
 	}
+	if opts.Webhook.Port != 0 {
+		webhook.Register(mgr.GetWebhookServer(), scheme, &webhook.Validator{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper(), Scales: scales,
+		})
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("failed to add the health check: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("failed to add the ready check: %w", err)
 	}
-	log.Info("starting the operator", "watchNamespace", opts.WatchNamespace, "externalMetricsPort", opts.ExternalMetrics.Port)
+	log.Info("starting the operator", "watchNamespace", opts.WatchNamespace, "externalMetricsPort", opts.ExternalMetrics.Port, "webhookPort", opts.Webhook.Port)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("operator stopped: %w", err)
 	}
 	return nil
+}
+
+// ensureCerts makes the self-managed serving certificate before any server starts, and points both
+// servers at its files.
+func ensureCerts(ctx context.Context, cfg *rest.Config, opts *Options, log logr.Logger) (*certs.Manager, error) {
+	if opts.Certs.CertDir == "" {
+		opts.Certs.CertDir = opts.ExternalMetrics.CertDir
+	}
+	if opts.Certs.CertDir == "" {
+		return nil, fmt.Errorf("set --cert-dir (where the self-managed certificate is written) or --tls-cert-file and --tls-private-key-file")
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a clientset: %w", err)
+	}
+	agg, err := aggregator.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create an aggregator client: %w", err)
+	}
+	m, err := certs.New(kube, agg, opts.Certs, log.WithName("certs"))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("failed to make the serving certificate: %w", err)
+	}
+	opts.ExternalMetrics.CertFile = filepath.Join(opts.Certs.CertDir, "tls.crt")
+	opts.ExternalMetrics.KeyFile = filepath.Join(opts.Certs.CertDir, "tls.key")
+	return m, nil
 }
 
 // leaderRunnable runs a component only on the leader, like the controllers: polling and

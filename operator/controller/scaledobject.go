@@ -33,8 +33,10 @@ import (
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/hpa"
 	"github.com/kedactl/kedactl/operator/observability"
+	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/status"
+	scaletarget "github.com/kedactl/kedactl/operator/target"
 	"github.com/kedactl/kedactl/scalers"
 )
 
@@ -154,11 +156,11 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if errs := so.ValidateSpec(); len(errs) > 0 {
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, errs.ToAggregate().Error())
 	}
-	target, err := resolveTarget(ctx, r.Reader, r.Mapper, r.Scales, so)
+	target, err := scaletarget.Resolve(ctx, r.Reader, r.Mapper, r.Scales, so)
 	if err != nil {
-		var te *targetError
+		var te *scaletarget.Error
 		if errors.As(err, &te) {
-			return r.notReady(ctx, log, so, te.reason, te.msg)
+			return r.notReady(ctx, log, so, te.Reason, te.Msg)
 		}
 		return ctrl.Result{}, err
 	}
@@ -200,11 +202,11 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
 	}
 
-	desired := hpa.Build(so, hpa.Target{APIVersion: target.apiVersion(), Kind: target.gvkr.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
-	if msg, err := r.checkHPAOwnership(ctx, so, desired.Name); err != nil {
+	desired := hpa.Build(so, hpa.Target{APIVersion: target.APIVersion(), Kind: target.GVKR.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
+	if conflict, err := ownership.Check(ctx, r.Client, so, ownership.Reconcile); err != nil {
 		return ctrl.Result{}, err
-	} else if msg != "" {
-		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, msg)
+	} else if conflict != nil {
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, conflict.Error())
 	}
 	if err := r.applyHPA(ctx, desired); err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectCheckFailed, "Reconcile", "Failed to apply HPA %s: %v", desired.Name, err)
@@ -224,10 +226,10 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse,
 			Reason: kedav1alpha1.ReasonScaledObjectUnpaused, Message: "ScaledObject is not paused"})
 		s.PausedReplicaCount = nil
-		s.ScaleTargetKind = target.kindString()
-		s.ScaleTargetGVKR = ptr.To(target.gvkr)
+		s.ScaleTargetKind = target.KindString()
+		s.ScaleTargetGVKR = ptr.To(target.GVKR)
 		if s.OriginalReplicaCount == nil {
-			s.OriginalReplicaCount = ptr.To(target.scale.Spec.Replicas)
+			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
 		}
 		s.HpaName = desired.Name
 		s.ExternalMetricNames = externalMetricNames(metricSpecs)
@@ -239,7 +241,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	if !wasReady {
-		log.Info("ScaledObject ready", "hpa", desired.Name, "target", target.kindString()+" "+so.Spec.ScaleTargetRef.Name, "metrics", strings.Join(so.Status.ExternalMetricNames, ","))
+		log.Info("ScaledObject ready", "hpa", desired.Name, "target", target.KindString()+" "+so.Spec.ScaleTargetRef.Name, "metrics", strings.Join(so.Status.ExternalMetricNames, ","))
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "Reconcile", "Started scalers watch")
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
@@ -255,20 +257,20 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 // pause stops autoscaling: no polling, no HPA, the target held at its current replicas or at
 // paused-replicas.
-func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, target *resolvedTarget, p kedav1alpha1.PauseState) error {
+func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, target *scaletarget.Resolved, p kedav1alpha1.PauseState) error {
 	key := client.ObjectKeyFromObject(so)
 	r.stop(ctx, key)
 	hpaObj := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: so.Namespace, Name: so.HPAName()}}
 	if err := r.Client.Delete(ctx, hpaObj); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("failed to delete HPA %s/%s while pausing: %w", so.Namespace, hpaObj.Name, err)
 	}
-	if p.Replicas != nil && target.scale.Spec.Replicas != *p.Replicas {
-		sc := target.scale.DeepCopy()
+	if p.Replicas != nil && target.Scale.Spec.Replicas != *p.Replicas {
+		sc := target.Scale.DeepCopy()
 		from := sc.Spec.Replicas
 		sc.Spec.Replicas = *p.Replicas
-		gr := schema.GroupResource{Group: target.gvkr.Group, Resource: target.gvkr.Resource}
+		gr := schema.GroupResource{Group: target.GVKR.Group, Resource: target.GVKR.Resource}
 		if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("failed to scale %s %s/%s to paused-replicas %d: %w", target.gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, *p.Replicas, err)
+			return fmt.Errorf("failed to scale %s %s/%s to paused-replicas %d: %w", target.GVKR.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, *p.Replicas, err)
 		}
 		log.Info("scaled target to paused-replicas", "from", from, "to", *p.Replicas)
 	}
@@ -284,10 +286,10 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 		ensureCondition(s, kedav1alpha1.ConditionActive)
 		ensureCondition(s, kedav1alpha1.ConditionFallback)
 		s.PausedReplicaCount = p.Replicas
-		s.ScaleTargetKind = target.kindString()
-		s.ScaleTargetGVKR = ptr.To(target.gvkr)
+		s.ScaleTargetKind = target.KindString()
+		s.ScaleTargetGVKR = ptr.To(target.GVKR)
 		if s.OriginalReplicaCount == nil {
-			s.OriginalReplicaCount = ptr.To(target.scale.Spec.Replicas)
+			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
 		}
 		s.TriggersTypes = ptr.To(triggerTypes(so))
 		s.AuthenticationsTypes = authenticationTypes(so)
@@ -304,8 +306,8 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 
 // scalerConfigs resolves each trigger into the config its scaler is built from: the target's
 // container env and the trigger's authentication. Errors name objects and keys, never values.
-func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1alpha1.ScaledObject, target *resolvedTarget) ([]scalers.Config, error) {
-	podSpec, err := podSpecOf(target)
+func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1alpha1.ScaledObject, target *scaletarget.Resolved) ([]scalers.Config, error) {
+	podSpec, err := target.PodSpec()
 	if err != nil {
 		return nil, err
 	}
@@ -353,26 +355,6 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 
 // checkHPAOwnership refuses to take over an existing HPA that another owner controls, unless the
 // ScaledObject asks to adopt it with the transfer-hpa-ownership annotation. It returns the reason
-// for refusing, or "".
-func (r *ScaledObjectReconciler) checkHPAOwnership(ctx context.Context, so *kedav1alpha1.ScaledObject, name string) (string, error) {
-	existing := &autoscalingv2.HorizontalPodAutoscaler{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, existing)
-	if client.IgnoreNotFound(err) != nil {
-		return "", fmt.Errorf("failed to get HPA %s/%s: %w", so.Namespace, name, err)
-	}
-	if err != nil {
-		return "", nil
-	}
-	if owner := metav1.GetControllerOf(existing); owner != nil && owner.UID == so.UID {
-		return "", nil
-	}
-	if so.Annotations[kedav1alpha1.AnnotationTransferHPAOwnership] == "true" {
-		return "", nil
-	}
-	return fmt.Sprintf("HPA %s/%s already exists and is not owned by this ScaledObject: to adopt it, set annotation %s: \"true\" (kubectl keda transfer-hpa %s --hpa %s), or choose another advanced.horizontalPodAutoscalerConfig.name",
-		so.Namespace, name, kedav1alpha1.AnnotationTransferHPAOwnership, so.Name, name), nil
-}
-
 // deleteStaleHPAs deletes HPAs this ScaledObject controls under another name than keep (after a
 // rename or an adoption), so that no HPA is left orphaned scaling the same target.
 func (r *ScaledObjectReconciler) deleteStaleHPAs(ctx context.Context, so *kedav1alpha1.ScaledObject, keep string) error {

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
-	"github.com/kedactl/kedactl/scalers"
+	"github.com/kedactl/kedactl/api/validation"
 )
 
 // Result is the verdict on one object of a manifest.
@@ -77,54 +77,31 @@ func object(doc []byte) (Result, bool, error) {
 			r.Errors = append(r.Errors, "does not match the ScaledObject schema: "+err.Error())
 			return r, true, nil
 		}
-		for _, e := range so.ValidateSpec() {
-			r.Errors = append(r.Errors, e.Error())
-		}
-		if _, err := so.Pause(); err != nil {
-			r.Errors = append(r.Errors, err.Error())
-		}
-		r.Errors = append(r.Errors, triggers(so, so.Namespace, so.Name, "ScaledObject")...)
+		r.Errors = append(r.Errors, messages(validation.ScaledObject(so))...)
 	case "ScaledJob":
 		sj := &kedav1alpha1.ScaledJob{}
 		if err := yaml.UnmarshalStrict(doc, sj); err != nil {
 			r.Errors = append(r.Errors, "does not match the ScaledJob schema: "+err.Error())
 			return r, true, nil
 		}
-		if sj.Spec.JobTargetRef == nil {
-			r.Errors = append(r.Errors, "spec.jobTargetRef: Required value: set the Job template to run")
-		}
-		if len(sj.Spec.Triggers) == 0 {
-			r.Errors = append(r.Errors, "spec.triggers: Required value: add at least one trigger")
-		}
-		r.Errors = append(r.Errors, triggers(sj, sj.Namespace, sj.Name, "ScaledJob")...)
+		r.Errors = append(r.Errors, messages(validation.ScaledJob(sj))...)
 	case "TriggerAuthentication", "ClusterTriggerAuthentication":
 		ta := &kedav1alpha1.TriggerAuthentication{}
 		if err := yaml.UnmarshalStrict(doc, ta); err != nil {
 			r.Errors = append(r.Errors, "does not match the "+meta.Kind+" schema: "+err.Error())
+			return r, true, nil
 		}
+		r.Errors = append(r.Errors, messages(validation.TriggerAuthentication(&ta.Spec, meta.Kind == "ClusterTriggerAuthentication"))...)
 	default:
 		r.Errors = append(r.Errors, fmt.Sprintf("keda.sh/v1alpha1 has no kind %q: use ScaledObject, ScaledJob, TriggerAuthentication or ClusterTriggerAuthentication", meta.Kind))
 	}
 	return r, true, nil
 }
 
-// triggers parses every trigger's metadata as the operator would, without a cluster.
-func triggers(obj interface {
-	GetTriggers() []kedav1alpha1.ScaleTriggers
-}, namespace, name, kind string) []string {
-	var errs []string
-	for i, t := range obj.GetTriggers() {
-		if t.Type == "" {
-			continue
-		}
-		cfg := &scalers.Config{
-			ScalableObjectName: name, ScalableObjectNamespace: namespace, ScalableObjectType: kind,
-			TriggerIndex: i, TriggerName: t.Name, TriggerType: t.Type, TriggerMetadata: t.Metadata,
-			MetricType: t.MetricType, Offline: true,
-		}
-		if err := scalers.ValidateTrigger(cfg); err != nil {
-			errs = append(errs, err.Error())
-		}
+func messages(errs []error) []string {
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, e.Error())
 	}
-	return errs
+	return out
 }

@@ -89,9 +89,12 @@ func Diagnose(in Inputs) []Finding {
 		out = append(out, Finding{Severity: sev, Title: title, Detail: detail})
 	}
 
+	conflicts := conflictFindings(in)
 	if c := so.Status.Conditions.Get(kedav1alpha1.ConditionReady); c == nil {
 		add(Error, "Not reconciled yet", "status has no Ready condition: is the operator running and watching this namespace?")
-	} else if c.Status != metav1.ConditionTrue {
+	} else if c.Status != metav1.ConditionTrue && (c.Reason != kedav1alpha1.ReasonScaledObjectCheckFailed || len(conflicts) == 0) {
+		// An ownership conflict is what a failed check reports when there is one; its own finding
+		// below names it more precisely.
 		add(Error, "Not ready: "+c.Reason, c.Message)
 	}
 	if in.ScaleErr != nil {
@@ -139,7 +142,7 @@ func Diagnose(in Inputs) []Finding {
 		add(Warning, "Fallback in force", c.Message)
 	}
 	out = append(out, hpaFindings(in, paused)...)
-	out = append(out, conflictFindings(in)...)
+	out = append(out, conflicts...)
 	out = append(out, activityFindings(in, paused)...)
 
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity < out[j].Severity })

@@ -21,7 +21,7 @@ const APIServiceNamespace = "keda"
 
 // RegisterAPIService routes group/version to a server on localhost:port: an ExternalName Service
 // pointing at localhost (Endpoints may not hold loopback addresses) and an APIService with
-// caBundle. It waits until the aggregator reports the APIService Available.
+// caBundle (nil leaves the caBundle to the server, which injects its own). It waits until the aggregator reports the APIService Available.
 func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string, port int, caBundle []byte) error {
 	kube, err := kubernetes.NewForConfig(c.restConfig)
 	if err != nil {
@@ -65,6 +65,10 @@ func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string,
 		},
 	}
 	if existing, err := agg.ApiregistrationV1().APIServices().Get(ctx, name, metav1.GetOptions{}); err == nil {
+		if caBundle == nil {
+			// The server injects its own CA (a self-managed certificate): keep what it wrote.
+			desired.Spec.CABundle = existing.Spec.CABundle
+		}
 		existing.Spec = desired.Spec
 		if _, err := agg.ApiregistrationV1().APIServices().Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("failed to update APIService %s: %w", name, err)

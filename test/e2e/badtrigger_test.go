@@ -25,7 +25,7 @@ func TestBadTriggerIsReportedNotCrashed(t *testing.T) {
 		{name: "unknown-type", trigger: "    - type: no-such-scaler\n      metadata:\n        foo: bar\n", mentions: []string{"no-such-scaler", "type"}},
 		{name: "missing-listname", trigger: "    - type: redis\n      metadata:\n        address: 127.0.0.1:1\n", mentions: []string{"listName"}},
 	}
-	ns := s.newNamespace(t, "bad")
+	ns := s.newUnadmittedNamespace(t, "bad")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s.apply(t, ns, deployment(tt.name, 0, nil))

@@ -16,7 +16,7 @@ import (
 func TestDescribeNamesTheRealCause(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
-	ns := s.newNamespace(t, "why")
+	ns := s.newUnadmittedNamespace(t, "why")
 	rc := s.redis.Client()
 	defer rc.Close()
 	if err := rc.RPush(context.Background(), "why-one-item-"+ns, "x").Err(); err != nil {
@@ -48,25 +48,7 @@ spec:
 		s.apply(t, ns, deployment(d, 1, env))
 	}
 	s.apply(t, ns, deployment("idle", 0, env))
-	s.apply(t, ns, `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: hand-made
-spec:
-  scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: fought
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-    - type: Resource
-      resource:
-        name: cpu
-        target:
-          type: Utilization
-          averageUtilization: 50
-`)
+	s.apply(t, ns, foreignHPA("hand-made", "fought"))
 	cases := []struct {
 		name     string
 		manifest string

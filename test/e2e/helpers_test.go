@@ -15,12 +15,25 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/test/env"
 )
 
 // newNamespace creates a namespace for one test and deletes it afterwards.
 func (s *suite) newNamespace(t *testing.T, prefix string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + rand.String(5)}}
+	return s.createNamespace(t, prefix, nil)
+}
+
+// newUnadmittedNamespace is a namespace the admission webhook stays out of, for tests of how the
+// controller and the plugin report objects the webhook would refuse.
+func (s *suite) newUnadmittedNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	return s.createNamespace(t, prefix, map[string]string{env.SkipAdmissionLabel: "skip"})
+}
+
+func (s *suite) createNamespace(t *testing.T, prefix string, labels map[string]string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + rand.String(5), Labels: labels}}
 	if err := s.env.Client.Create(context.Background(), ns); err != nil {
 		t.Fatalf("failed to create namespace: %v", err)
 	}
@@ -208,4 +221,27 @@ spec:
         - name: worker
           image: example.com/worker:1.0%[3]s
 `, name, replicas, envBlock)
+}
+
+// foreignHPA is an HPA made by hand (not by a ScaledObject) that scales the Deployment target.
+func foreignHPA(name, target string) string {
+	return fmt.Sprintf(`apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: %s
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: %s
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: 50
+`, name, target)
 }

@@ -39,6 +39,7 @@ func TestPrometheusMetricsAndNoSecretLeak(t *testing.T) {
 	s.apply(t, ns, deployment("observed", 0, map[string]string{"REDIS_PASSWORD": redisPassword, "WRONG_PASSWORD": "wrong-" + redisPassword}))
 	s.apply(t, ns, s.redisScaledObject("observed", list, ""))
 	// A second trigger with a wrong password fails: its errors must not echo the password either.
+	s.apply(t, ns, deployment("observed-2", 1, map[string]string{"WRONG_PASSWORD": "wrong-" + redisPassword}))
 	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata:
@@ -54,7 +55,6 @@ spec:
         passwordFromEnv: WRONG_PASSWORD
         listName: x
 `, s.redis.Addr))
-	s.apply(t, ns, deployment("observed-2", 1, map[string]string{"WRONG_PASSWORD": "wrong-" + redisPassword}))
 	rc := s.redis.Client()
 	defer rc.Close()
 	if err := rc.RPush(context.Background(), list, "a", "b", "c").Err(); err != nil {

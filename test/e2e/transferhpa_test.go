@@ -40,8 +40,6 @@ spec:
           averageUtilization: 50
 `, name, target)
 	}
-	s.apply(t, ns, hpa("web-hpa", "web"))
-	s.apply(t, ns, hpa("other-hpa", "other"))
 	s.apply(t, ns, `apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata:
@@ -63,6 +61,10 @@ spec:
 		_, err := s.hpa(ctx, ns, "keda-hpa-web")
 		return err == nil, fmt.Sprint(err)
 	})
+	// The hand-made HPAs come after the ScaledObject: the webhook refuses a ScaledObject on a target
+	// a foreign HPA already scales (unless it adopts it from the start).
+	s.apply(t, ns, hpa("web-hpa", "web"))
+	s.apply(t, ns, hpa("other-hpa", "other"))
 
 	if _, _, err := s.kubectlKeda(t, "transfer-hpa", "web", "--hpa", "other-hpa", "-n", ns); err == nil || !strings.Contains(err.Error(), "only an HPA on the same workload") {
 		t.Fatalf("adopting an HPA of another workload: %v", err)

@@ -116,7 +116,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		args = append([]string{"--leader-elect=true", "--leader-election-namespace=" + ChartNamespace,
 			"--cluster-object-namespace=" + ChartNamespace}, args...)
 	}
-	if err := e.startOperator(ctx, kubeconfig, args); err != nil {
+	if err := e.startOperator(ctx, kubeconfig, opts.Identity == AsChartServiceAccount, args); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -234,9 +234,13 @@ func DecodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 
 // startOperator builds cmd/operator, runs it against the cluster on free loopback ports and
 // registers its external metrics server as v1beta1.external.metrics.k8s.io.
-func (e *Env) startOperator(ctx context.Context, kubeconfig string, extraArgs []string) error {
+func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedCerts bool, extraArgs []string) error {
 	e.OperatorKubeconfig = kubeconfig
 	dir := e.Cluster.Dir()
+	tlsArgs, caPEM, err := e.servingCertArgs(selfManagedCerts)
+	if err != nil {
+		return err
+	}
 	bin := filepath.Join(dir, "bin", "keda-operator")
 	fmt.Fprintln(e.out, ">> building the operator")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/operator")
@@ -244,22 +248,11 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, extraArgs []
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("failed to build the operator: %w\n%s", err, out)
 	}
-	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1", cluster.APIServiceHost("external.metrics.k8s.io", "v1beta1"))
-	if err != nil {
-		return fmt.Errorf("failed to make the metrics server's certificate: %w", err)
-	}
-	certFile, keyFile := filepath.Join(dir, "operator.crt"), filepath.Join(dir, "operator.key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return fmt.Errorf("failed to write %s: %w", certFile, err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return fmt.Errorf("failed to write %s: %w", keyFile, err)
-	}
-	ports, err := cluster.FreePorts(3)
+	ports, err := cluster.FreePorts(4)
 	if err != nil {
 		return err
 	}
-	metricsPort, healthPort, promPort := ports[0], ports[1], ports[2]
+	metricsPort, healthPort, promPort, webhookPort := ports[0], ports[1], ports[2], ports[3]
 	e.PrometheusURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
 	e.OperatorLog = filepath.Join(dir, "logs", "operator.log")
 	if err := os.MkdirAll(filepath.Dir(e.OperatorLog), 0o755); err != nil {
@@ -273,13 +266,14 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, extraArgs []
 		"--kubeconfig", kubeconfig,
 		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
-		"--tls-cert-file", certFile,
-		"--tls-private-key-file", keyFile,
+		"--webhook-port", strconv.Itoa(webhookPort),
+		"--webhook-bind-address", "127.0.0.1",
 		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(healthPort),
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(promPort),
 		"--zap-log-level", "debug",
 		"--auth-resync-period", "3s",
-	}, extraArgs...)
+	}, tlsArgs...)
+	args = append(args, extraArgs...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -312,10 +306,43 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, extraArgs []
 	if err := waitTLS(ctx, metricsPort); err != nil {
 		return err
 	}
+	if err := e.registerWebhook(ctx, webhookPort, caPEM); err != nil {
+		return err
+	}
 	if err := e.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM); err != nil {
 		return fmt.Errorf("failed to register the external metrics APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
 	}
 	return nil
+}
+
+// servingCertArgs returns the operator's TLS flags and, when the harness signs the certificate, the
+// CA to register. A self-managed certificate (the chart's default) is made by the operator, kept in
+// a Secret of ChartNamespace and injected into the APIService and webhook configuration by the
+// operator itself; the names are those the apiserver dials on loopback.
+func (e *Env) servingCertArgs(selfManaged bool) (args []string, caPEM []byte, err error) {
+	apiServiceHost := cluster.APIServiceHost("external.metrics.k8s.io", "v1beta1")
+	dir := e.Cluster.Dir()
+	if selfManaged {
+		return []string{
+			"--cert-dir", filepath.Join(dir, "operator-certs"),
+			"--cert-secret-namespace", ChartNamespace,
+			"--cert-dns-names", "localhost," + apiServiceHost,
+			"--cert-ip-addresses", "127.0.0.1",
+			"--cert-check-interval", "1s",
+		}, nil, nil
+	}
+	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1", apiServiceHost)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to make the metrics server's certificate: %w", err)
+	}
+	certFile, keyFile := filepath.Join(dir, "operator.crt"), filepath.Join(dir, "operator.key")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("failed to write %s: %w", certFile, err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("failed to write %s: %w", keyFile, err)
+	}
+	return []string{"--tls-cert-file", certFile, "--tls-private-key-file", keyFile, "--cert-webhook-config-name", "", "--cert-apiservice-name", ""}, caPEM, nil
 }
 
 // TailOperatorLog returns the last n lines of the operator's log.

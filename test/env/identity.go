@@ -36,8 +36,9 @@ const (
 	ChartServiceAccount = "keda-operator"
 )
 
-// installChart installs charts/keda without its APIService (the harness registers one that reaches
-// the operator on loopback) and without CRDs (installCRDs applied them already).
+// installChart installs charts/keda without CRDs (installCRDs applied them already). The chart's
+// APIService and webhook configuration point at its Service, which nothing serves here: once the
+// operator runs, startOperator points them at it on loopback.
 func (e *Env) installChart(ctx context.Context) error {
 	h, err := helm.New(ctx, e.out)
 	if err != nil {
@@ -46,7 +47,7 @@ func (e *Env) installChart(ctx context.Context) error {
 	defer h.Close()
 	fmt.Fprintln(e.out, ">> helm install keda charts/keda")
 	_, err = h.Run(ctx, "install", ChartRelease, h.Chart(), "--namespace", ChartNamespace, "--create-namespace",
-		"--skip-crds", "--set", "apiService.create=false", "--kubeconfig", e.Cluster.KubeconfigPath())
+		"--skip-crds", "--kubeconfig", e.Cluster.KubeconfigPath())
 	return err
 }
 

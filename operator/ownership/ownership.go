@@ -1,0 +1,156 @@
+// Package ownership decides whether a ScaledObject may scale its target: one ScaledObject per target,
+// and no HPA it does not own on the same target or under its HPA's name, unless the user transfers
+// that HPA to it or lifts the check as KEDA documents. The admission webhook and the controller's
+// Ready condition share it, so both refuse with the same field and the same fix.
+package ownership
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// Target identifies a scale target independently of its API version.
+type Target struct {
+	Group, Kind, Name string
+}
+
+func (t Target) String() string {
+	return schema.GroupKind{Group: t.Group, Kind: t.Kind}.String() + " " + t.Name
+}
+
+// TargetOf is the target spec.scaleTargetRef names, with KEDA's defaults (apps/v1 Deployment).
+func TargetOf(so *kedav1alpha1.ScaledObject) Target {
+	ref := so.Spec.ScaleTargetRef
+	if ref == nil {
+		return Target{}
+	}
+	return targetOf(ref.APIVersion, ref.Kind, ref.Name)
+}
+
+func targetOf(apiVersion, kind, name string) Target {
+	if apiVersion == "" {
+		apiVersion = "apps/v1"
+	}
+	if kind == "" {
+		kind = "Deployment"
+	}
+	gv, _ := schema.ParseGroupVersion(apiVersion)
+	return Target{Group: gv.Group, Kind: kind, Name: name}
+}
+
+// Mode says which other ScaledObjects on the same target block this one.
+type Mode int
+
+const (
+	// Admission refuses a ScaledObject when any other one scales the same target.
+	Admission Mode = iota
+	// Reconcile refuses it only when an older one does, so that of two objects admitted without the
+	// webhook the first keeps scaling and the second is reported not Ready.
+	Reconcile
+)
+
+// Check returns the first ownership conflict of so as a field error naming the fix, or nil.
+func Check(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
+	if so.Spec.ScaleTargetRef == nil {
+		return nil, nil
+	}
+	if ferr, err := otherScaledObject(ctx, reader, so, mode); ferr != nil || err != nil {
+		return ferr, err
+	}
+	if ferr, err := namedHPA(ctx, reader, so); ferr != nil || err != nil {
+		return ferr, err
+	}
+	return foreignHPA(ctx, reader, so)
+}
+
+func otherScaledObject(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
+	list := &kedav1alpha1.ScaledObjectList{}
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list the ScaledObjects of namespace %s: %w", so.Namespace, err)
+	}
+	want := TargetOf(so)
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.Name == so.Name || !other.DeletionTimestamp.IsZero() || TargetOf(other) != want {
+			continue
+		}
+		if mode == Reconcile && !older(other, so) {
+			continue
+		}
+		return field.Forbidden(field.NewPath("spec", "scaleTargetRef"), fmt.Sprintf(
+			"the workload %s is already scaled by ScaledObject %s: one ScaledObject per target; delete one of them or point spec.scaleTargetRef elsewhere",
+			want, other.Name)), nil
+	}
+	return nil, nil
+}
+
+// older reports whether a was created before b (by name when created in the same second).
+func older(a, b *kedav1alpha1.ScaledObject) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// namedHPA refuses an existing HPA under the name the ScaledObject's HPA would take that it does not
+// own and has not been told to adopt: applying ours would overwrite it.
+func namedHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject) (*field.Error, error) {
+	name := so.HPAName()
+	existing := &autoscalingv2.HorizontalPodAutoscaler{}
+	err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, existing)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("failed to get HPA %s/%s: %w", so.Namespace, name, err)
+	}
+	if err != nil || ownedBy(existing, so) || so.Annotations[kedav1alpha1.AnnotationTransferHPAOwnership] == "true" {
+		return nil, nil
+	}
+	return field.Forbidden(field.NewPath("spec", "advanced", "horizontalPodAutoscalerConfig", "name"), fmt.Sprintf(
+		"HPA %s/%s already exists and is not owned by this ScaledObject: to adopt it, set annotation %s: \"true\" (kubectl keda transfer-hpa %s --hpa %s), or choose another advanced.horizontalPodAutoscalerConfig.name",
+		so.Namespace, name, kedav1alpha1.AnnotationTransferHPAOwnership, so.Name, name)), nil
+}
+
+// foreignHPA refuses a target that an HPA the ScaledObject does not own already scales: two
+// autoscalers would fight over its replicas.
+func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject) (*field.Error, error) {
+	if strings.EqualFold(so.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership], "false") {
+		return nil, nil
+	}
+	list := &autoscalingv2.HorizontalPodAutoscalerList{}
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list the HPAs of namespace %s: %w", so.Namespace, err)
+	}
+	want := TargetOf(so)
+	for i := range list.Items {
+		h := &list.Items[i]
+		ref := h.Spec.ScaleTargetRef
+		if targetOf(ref.APIVersion, ref.Kind, ref.Name) != want || ownedBy(h, so) {
+			continue
+		}
+		if h.Name == so.HPAName() && so.Annotations[kedav1alpha1.AnnotationTransferHPAOwnership] == "true" {
+			continue // being adopted
+		}
+		return field.Forbidden(field.NewPath("spec", "scaleTargetRef"), fmt.Sprintf(
+			"the workload %s is already scaled by HPA %s: delete that HPA, adopt it (annotation %s: \"true\" with advanced.horizontalPodAutoscalerConfig.name: %s, or kubectl keda transfer-hpa %s --hpa %s), or lift this check with annotation %s: \"false\"",
+			want, h.Name, kedav1alpha1.AnnotationTransferHPAOwnership, h.Name, so.Name, h.Name, kedav1alpha1.AnnotationValidationHPAOwnership)), nil
+	}
+	return nil, nil
+}
+
+// ownedBy reports whether so controls the HPA: by owner reference, or (before the object has a UID,
+// at admission of a create) by the ScaledObject name label the operator puts on its HPAs.
+func ownedBy(h *autoscalingv2.HorizontalPodAutoscaler, so *kedav1alpha1.ScaledObject) bool {
+	if owner := metav1.GetControllerOf(h); owner != nil {
+		return so.UID != "" && owner.UID == so.UID ||
+			so.UID == "" && owner.Kind == "ScaledObject" && owner.Name == so.Name
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+// Package target finds a ScaledObject's scale target through the RESTMapper and its /scale
+// subresource. The controller and the admission webhook share it, so both refuse a missing or
+// unscalable target with the same words.
+package target
+
+import (
+	"context"
+	"fmt"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/scale"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// Resolved is a scale target found through the RESTMapper and its /scale subresource.
+type Resolved struct {
+	GVKR   kedav1alpha1.GroupVersionKindResource
+	Object *unstructured.Unstructured
+	Scale  *autoscalingv1.Scale
+}
+
+// Error is a target problem the user must fix; Reason goes into the Ready condition.
+type Error struct {
+	Reason string
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// APIVersion is the target's group/version.
+func (r *Resolved) APIVersion() string {
+	return schema.GroupVersion{Group: r.GVKR.Group, Version: r.GVKR.Version}.String()
+}
+
+// KindString is status.scaleTargetKind as KEDA writes it, e.g. apps/v1.Deployment.
+func (r *Resolved) KindString() string {
+	return r.APIVersion() + "." + r.GVKR.Kind
+}
+
+// Resolve finds spec.scaleTargetRef (apps/v1 Deployment by default) and reads its /scale.
+func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, scales scale.ScalesGetter, so *kedav1alpha1.ScaledObject) (*Resolved, error) {
+	ref := so.Spec.ScaleTargetRef
+	apiVersion, kind := ref.APIVersion, ref.Kind
+	if apiVersion == "" {
+		apiVersion = "apps/v1"
+	}
+	if kind == "" {
+		kind = "Deployment"
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef.apiVersion %q is not a valid group/version: %v", apiVersion, err)}
+	}
+	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef: the cluster has no kind %s in %s: fix apiVersion/kind", kind, apiVersion)}
+		}
+		return nil, fmt.Errorf("failed to map %s %s: %w", apiVersion, kind, err)
+	}
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(mapping.GroupVersionKind)
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: ref.Name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("failed to get scale target %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
+	}
+	sc, err := scales.Scales(so.Namespace).Get(ctx, mapping.Resource.GroupResource(), ref.Name, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s has no /scale subresource, so it cannot be scaled: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
+		}
+		return nil, fmt.Errorf("failed to get /scale of %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
+	}
+	return &Resolved{
+		GVKR: kedav1alpha1.GroupVersionKindResource{
+			Group:    mapping.GroupVersionKind.Group,
+			Version:  mapping.GroupVersionKind.Version,
+			Kind:     mapping.GroupVersionKind.Kind,
+			Resource: mapping.Resource.Resource,
+		},
+		Object: obj,
+		Scale:  sc,
+	}, nil
+}
+
+// PodSpec returns the pod template of the target (spec.template.spec), or nil when the target
+// has none (a /scale resource that is not a workload).
+func (r *Resolved) PodSpec() (*corev1.PodSpec, error) {
+	raw, found, err := unstructured.NestedMap(r.Object.Object, "spec", "template", "spec")
+	if err != nil || !found {
+		return nil, nil //nolint:nilerr // no template: no env to read
+	}
+	spec := &corev1.PodSpec{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, spec); err != nil {
+		return nil, fmt.Errorf("failed to read the pod template of %s %s: %w", r.GVKR.Kind, r.Object.GetName(), err)
+	}
+	return spec, nil
+}

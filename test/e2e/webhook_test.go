@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kedactl/kedactl/test/env"
+)
+
+// TestAdmissionWebhook applies objects KEDA's webhook refuses and checks that ours refuses each with
+// a message naming the field and the fix, that valid objects and deliberate overrides pass, and that
+// a ScaledObject whose target was deleted after admission can still be deleted.
+func TestAdmissionWebhook(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "admit")
+	s.apply(t, ns, deployment("worker", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
+	s.apply(t, ns, deployment("other", 0, nil))
+	s.apply(t, ns, foreignHPA("theirs", "other"))
+	s.apply(t, ns, s.redisScaledObject("worker", "admit-"+ns, ""))
+
+	so := func(name, target, spec, triggers string) string {
+		if triggers == "" {
+			triggers = fmt.Sprintf("    - type: redis\n      metadata:\n        address: %s\n        listName: l\n        listLength: \"2\"\n", s.redis.Addr)
+		}
+		return fmt.Sprintf("apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: %s\nspec:\n  scaleTargetRef:\n    name: %s\n%s  triggers:\n%s", name, target, spec, triggers)
+	}
+	refused := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"min above max", so("a", "fresh", "  minReplicaCount: 5\n  maxReplicaCount: 2\n", ""),
+			[]string{"spec.minReplicaCount", "must not be greater than maxReplicaCount (2)"}},
+		{"idle not below min", so("b", "fresh", "  idleReplicaCount: 1\n  minReplicaCount: 1\n", ""),
+			[]string{"spec.idleReplicaCount", "must be less than minReplicaCount (1)"}},
+		{"unknown trigger type", so("c", "fresh", "", "    - type: kafka-ish\n      metadata: {}\n"),
+			[]string{`spec.triggers[0].type "kafka-ish" is not a known scaler type`, "use one of"}},
+		{"metadata that does not parse", so("d", "fresh", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
+			[]string{"spec.triggers[0].metadata.listLength", "not a valid integer"}},
+		{"target missing", so("e", "nowhere", "", ""),
+			[]string{"doesn't exist", "fix spec.scaleTargetRef"}},
+		{"second ScaledObject on a target", so("f", "worker", "", ""),
+			[]string{"spec.scaleTargetRef", "already scaled by ScaledObject worker", "one ScaledObject per target"}},
+		{"foreign HPA on the target", so("g", "other", "", ""),
+			[]string{"already scaled by HPA theirs", "validations.keda.sh/hpa-ownership"}},
+		{"fallback with a Value trigger", so("h", "fresh", "  fallback:\n    failureThreshold: 3\n    replicas: 2\n", fmt.Sprintf("    - type: redis\n      metricType: Value\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
+			[]string{"spec.triggers[0].metricType", "fallback works only with triggers of metricType AverageValue"}},
+		{"duplicate trigger names", so("i", "fresh", "", fmt.Sprintf("    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: a}\n    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: b}\n", s.redis.Addr)),
+			[]string{"spec.triggers[1].name", "give each trigger its own name"}},
+		{"bad paused-replicas", strings.Replace(so("j", "fresh", "", ""), "metadata:\n  name: j\n", "metadata:\n  name: j\n  annotations:\n    autoscaling.keda.sh/paused-replicas: many\n", 1),
+			[]string{"paused-replicas", "whole number"}},
+		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
+			[]string{"spec.jobTargetRef.template.spec.containers", "add the container"}},
+		{"TriggerAuthentication without a key", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
+			[]string{"spec.secretTargetRef[0].key", "name the key in the Secret"}},
+		{"TriggerAuthentication with filePath", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: tb\nspec:\n  filePath: /etc/creds\n",
+			[]string{"spec.filePath", "only a ClusterTriggerAuthentication"}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.env.ApplyYAML(context.Background(), ns, tc.doc)
+			if err == nil {
+				t.Fatalf("the webhook admitted:\n%s", tc.doc)
+			}
+			if !strings.Contains(err.Error(), "denied the request") {
+				t.Fatalf("refused, but not by the webhook: %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+
+	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
+	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
+	if err := s.env.ApplyYAML(context.Background(), ns, lifted); err != nil {
+		t.Errorf("validations.keda.sh/hpa-ownership: \"false\" did not lift the check: %v", err)
+	}
+
+	// An edit that breaks a valid ScaledObject is refused; the object keeps its valid spec.
+	broken := s.redisScaledObject("worker", "admit-"+ns, "  minReplicaCount: 9\n  maxReplicaCount: 3\n")
+	if err := s.env.ApplyYAML(context.Background(), ns, broken); err == nil || !strings.Contains(err.Error(), "spec.minReplicaCount") {
+		t.Errorf("an update to min 9 max 3 was not refused: %v", err)
+	}
+
+	// The target goes away after admission: deleting the ScaledObject still works (the operator's
+	// finalizer removal is an update the webhook must let through).
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	if err := s.env.Kube.AppsV1().Deployments(ns).Delete(context.Background(), "worker", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	so0, err := s.scaledObject(context.Background(), ns, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.env.Client.Delete(context.Background(), so0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30e9, "ScaledObject worker gone", func(ctx context.Context) (bool, string) {
+		_, err := s.scaledObject(ctx, ns, "worker")
+		return err != nil && strings.Contains(err.Error(), "not found"), fmt.Sprint(err)
+	})
+}
+
+// TestSelfManagedCertificates checks what the operator did with its own certificate: kept it in the
+// chart's Secret and injected its CA into the APIService and every webhook.
+func TestSelfManagedCertificates(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ctx := context.Background()
+	secret, err := s.env.Kube.CoreV1().Secrets(env.ChartNamespace).Get(ctx, "kedaorg-certs", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the operator's certificate Secret: %v", err)
+	}
+	ca := secret.Data["ca.crt"]
+	if len(ca) == 0 || len(secret.Data["tls.crt"]) == 0 || len(secret.Data["tls.key"]) == 0 {
+		t.Fatalf("Secret kedaorg-certs lacks ca.crt, tls.crt or tls.key: keys %v", keys(secret.Data))
+	}
+	hooks, err := s.env.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, env.WebhookConfigName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hooks.Webhooks {
+		if string(h.ClientConfig.CABundle) != string(ca) {
+			t.Errorf("webhook %s has caBundle of %d bytes, not the operator's CA", h.Name, len(h.ClientConfig.CABundle))
+		}
+	}
+	out, err := s.env.Kube.Discovery().RESTClient().Get().AbsPath("/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io").DoRaw(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"caBundle"`) || strings.Contains(string(out), `"insecureSkipTLSVerify":true`) {
+		t.Errorf("the APIService is not verified with the operator's CA: %s", out)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
