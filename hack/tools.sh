@@ -6,6 +6,8 @@
 #   hack/tools.sh controller-gen
 #   hack/tools.sh helm           for the chart tests (lint, renders, install on the local cluster)
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
+#   hack/tools.sh postgres       PostgreSQL from Debian (apt-get), for the postgresql scaler's tests
+#   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh all
 #
@@ -94,13 +96,18 @@ case ${1:-all} in
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
   helm) build_into "$(dir helm)" build_helm ;;
   redis) apt_install redis-server=redis-server ;;
+  # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
+  postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
+  mariadb) apt_install mariadb-install-db=mariadb-server ;;
   tmux) apt_install tmux=tmux ;;
   all)
     "$0" controller-gen
     "$0" cluster
     "$0" helm
     "$0" redis
+    "$0" postgres
+    "$0" mariadb
     "$0" tmux
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|tmux|dir TOOL]" >&2; exit 2 ;;
 esac

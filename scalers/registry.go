@@ -21,8 +21,10 @@ type entry struct {
 
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
-	"redis": {build: newRedisScaler, metadata: redisMetadata{}},
-	"cron":  {build: newCronScaler, metadata: cronMetadata{}},
+	"redis":      {build: newRedisScaler, metadata: redisMetadata{}},
+	"cron":       {build: newCronScaler, metadata: cronMetadata{}},
+	"postgresql": {build: newPostgreSQLScaler, metadata: postgresqlMetadata{}},
+	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.
