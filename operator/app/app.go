@@ -31,13 +31,13 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/internal/version"
+	"github.com/kedactl/kedactl/operator/certs"
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/metrics"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
-	certs "github.com/kedactl/kedactl/operator/servingcert"
 	"github.com/kedactl/kedactl/operator/webhook"
 )
 
