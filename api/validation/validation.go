@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/scalers"
 )
 
@@ -18,6 +19,9 @@ func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
 	errs := fieldErrors(so.ValidateSpec())
 	if _, err := so.Pause(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, merrs := modifiers.Compile(&so.Spec); len(merrs) > 0 {
+		errs = append(errs, fieldErrors(merrs)...)
 	}
 	return append(errs, Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers)...)
 }

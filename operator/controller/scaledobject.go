@@ -33,6 +33,7 @@ import (
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/hpa"
 	"github.com/kedactl/kedactl/operator/observability"
+	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/status"
@@ -202,6 +203,15 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
 	}
 
+	// scalingModifiers replace the triggers' metrics in the HPA with their composite.
+	composite, errs := modifiers.Compile(&so.Spec)
+	if len(errs) > 0 {
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, errs.ToAggregate().Error())
+	}
+	compositeName := ""
+	if composite != nil {
+		metricSpecs, compositeName = []autoscalingv2.MetricSpec{composite.MetricSpec()}, modifiers.MetricName
+	}
 	desired := hpa.Build(so, hpa.Target{APIVersion: target.APIVersion(), Kind: target.GVKR.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
 	if conflict, err := ownership.Check(ctx, r.Client, so, ownership.Reconcile); err != nil {
 		return ctrl.Result{}, err
@@ -233,6 +243,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		}
 		s.HpaName = desired.Name
 		s.ExternalMetricNames = externalMetricNames(metricSpecs)
+		s.CompositeScalerName = compositeName
 		s.ResourceMetricNames = resourceMetricNames(metricSpecs)
 		s.TriggersTypes = ptr.To(triggerTypes(so))
 		s.AuthenticationsTypes = authenticationTypes(so)

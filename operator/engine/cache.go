@@ -50,6 +50,18 @@ func (s *ObjectState) Active() bool {
 	return false
 }
 
+// NamedValues returns the latest good value of every named trigger that has been polled, by trigger
+// name, for the scalingModifiers formula.
+func (s *ObjectState) NamedValues() map[string]float64 {
+	out := make(map[string]float64, len(s.Triggers))
+	for _, t := range s.Triggers {
+		if t.Name != "" && t.Polled {
+			out[t.Name] = t.Value.AsApproximateFloat64()
+		}
+	}
+	return out
+}
+
 // Failing reports whether any trigger's last poll failed.
 func (s *ObjectState) Failing() bool {
 	for _, t := range s.Triggers {

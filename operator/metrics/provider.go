@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +22,7 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/scaling"
 )
 
@@ -57,6 +60,9 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 	if !ok {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s is not registered)", info.Metric, key))
 	}
+	if strings.EqualFold(info.Metric, modifiers.MetricName) {
+		return p.composite(ctx, key, &st, info.Metric)
+	}
 	t := st.Metric(info.Metric)
 	if t == nil {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (not a metric of ScaledObject %s)", info.Metric, key))
@@ -78,6 +84,58 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 		Timestamp:    metav1.NewTime(t.Time),
 		Value:        t.Value,
 	}}}, nil
+}
+
+// composite evaluates the ScaledObject's scalingModifiers formula over its triggers' latest values.
+// When a trigger the formula reads has failed failureThreshold times, the fallback value is served
+// against the composite target instead.
+func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *engine.ObjectState, metric string) (*external_metrics.ExternalMetricValueList, error) {
+	if p.objects == nil {
+		return nil, apierrors.NewServiceUnavailable("the composite metric needs the ScaledObject, which this server cannot read")
+	}
+	so := &kedav1alpha1.ScaledObject{}
+	if err := p.objects.Get(ctx, key, so); err != nil {
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("failed to read ScaledObject %s: %v", key, err))
+	}
+	c, errs := modifiers.Compile(&so.Spec)
+	if c == nil || len(errs) > 0 {
+		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s has no valid scalingModifiers: %v)", metric, key, errs.ToAggregate()))
+	}
+	newest := time.Time{}
+	for i := range st.Triggers {
+		t := &st.Triggers[i]
+		if !t.Polled {
+			return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("trigger %d of ScaledObject %s has not been polled yet", t.Index, key))
+		}
+		if t.Time.After(newest) {
+			newest = t.Time
+		}
+		if t.Err == nil {
+			continue
+		}
+		if scaling.FallbackActive(&so.Spec, t) {
+			current := int32(0)
+			hpa := &autoscalingv2.HorizontalPodAutoscaler{}
+			if err := p.objects.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: so.HPAName()}, hpa); err == nil {
+				current = hpa.Status.CurrentReplicas
+			}
+			if v, ok := scaling.FallbackValue(c.TargetOf(), scaling.FallbackReplicas(so.Spec.Fallback, current)); ok {
+				return oneValue(metric, t.Time, v), nil
+			}
+		}
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v", metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
+	}
+	v, err := c.Evaluate(st.NamedValues())
+	if err != nil {
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: %v", metric, key, err))
+	}
+	return oneValue(metric, newest, *resource.NewMilliQuantity(int64(v*1000), resource.DecimalSI)), nil
+}
+
+func oneValue(metric string, at time.Time, v resource.Quantity) *external_metrics.ExternalMetricValueList {
+	return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
+		MetricName: metric, MetricLabels: map[string]string{}, Timestamp: metav1.NewTime(at), Value: v,
+	}}}
 }
 
 // fallback returns the value that makes the HPA converge to the fallback replicas when the

@@ -22,6 +22,7 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/status"
 )
 
@@ -147,7 +148,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	}
 	now := x.clock.Now()
 	// force-activation keeps the target active whatever the triggers say.
-	active := st.Active() || so.Annotations[kedav1alpha1.AnnotationForceActivation] == "true"
+	active := x.active(so, &st) || so.Annotations[kedav1alpha1.AnnotationForceActivation] == "true"
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
@@ -255,6 +256,21 @@ func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.S
 		x.lastActive[key] = last
 	}
 	return last
+}
+
+// active is the activity of the object: the composite value against the activation target when
+// scalingModifiers are set, else whether any trigger is active.
+func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState) bool {
+	c, errs := modifiers.Compile(&so.Spec)
+	if c == nil || len(errs) > 0 {
+		return st.Active()
+	}
+	v, err := c.Evaluate(st.NamedValues())
+	if err != nil {
+		x.log.Info("scalingModifiers formula not evaluated; activity from the triggers", "scaledObject", client.ObjectKeyFromObject(so).String(), "reason", err.Error())
+		return st.Active()
+	}
+	return c.Active(v)
 }
 
 // writeStatus writes the Active condition, lastActiveTime, health and triggersActivity when they

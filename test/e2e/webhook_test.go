@@ -51,6 +51,8 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.triggers[0].metricType", "fallback works only with triggers of metricType AverageValue"}},
 		{"duplicate trigger names", so("i", "fresh", "", fmt.Sprintf("    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: a}\n    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: b}\n", s.redis.Addr)),
 			[]string{"spec.triggers[1].name", "give each trigger its own name"}},
+		{"formula naming no trigger", so("k", "fresh", "  advanced:\n    scalingModifiers:\n      formula: \"q1 * 2\"\n      target: \"2\"\n", ""),
+			[]string{"spec.advanced.scalingModifiers.formula", "names q1, which no trigger is called"}},
 		{"bad paused-replicas", strings.Replace(so("j", "fresh", "", ""), "metadata:\n  name: j\n", "metadata:\n  name: j\n  annotations:\n    autoscaling.keda.sh/paused-replicas: many\n", 1),
 			[]string{"paused-replicas", "whole number"}},
 		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",

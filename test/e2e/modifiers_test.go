@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestScalingModifiersComposeTriggers: two Redis lists combined by advanced.scalingModifiers. The
+// HPA sees one composite metric (their sum) against the modifiers' target, and the target activates
+// only when the sum passes activationTarget, whatever each trigger says on its own.
+func TestScalingModifiersComposeTriggers(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "modifiers")
+	l1, l2 := "mod-a-"+ns, "mod-b-"+ns
+	s.apply(t, ns, deployment("mod", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
+	trigger := func(name, list string) string {
+		return fmt.Sprintf("    - type: redis\n      name: %s\n      metadata:\n        address: %s\n        passwordFromEnv: REDIS_PASSWORD\n        listName: %s\n        listLength: \"1\"\n", name, s.redis.Addr, list)
+	}
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: mod
+spec:
+  scaleTargetRef:
+    name: mod
+  pollingInterval: 1
+  cooldownPeriod: 5
+  maxReplicaCount: 5
+  advanced:
+    scalingModifiers:
+      formula: "q1 + q2"
+      target: "2"
+      activationTarget: "3"
+  triggers:
+%s%s`, trigger("q1", l1), trigger("q2", l2)))
+
+	so := s.waitReady(t, ns, "mod", metav1.ConditionTrue)
+	if so.Status.CompositeScalerName != "composite-metric" {
+		t.Errorf("status.compositeScalerName = %q, want composite-metric", so.Status.CompositeScalerName)
+	}
+	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := hpa.Spec.Metrics; len(m) != 1 || m[0].External == nil || m[0].External.Metric.Name != "composite-metric" || m[0].External.Target.AverageValue.String() != "2" {
+		t.Fatalf("HPA metrics = %+v, want one External composite-metric with averageValue 2", m)
+	}
+
+	rc := s.redis.Client()
+	defer rc.Close()
+	ctx := context.Background()
+	// 2 items: each trigger alone would be active (listLength 1, activation 0), the sum is not above 3.
+	if err := rc.RPush(ctx, l1, "a", "b").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.holdReplicas(t, ns, "mod", 0, 4*time.Second)
+
+	// 2 more on the other list: the sum 4 passes 3; the HPA keeps 4 / 2 = 2 replicas.
+	if err := rc.RPush(ctx, l2, "c", "d").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitReplicas(t, ns, "mod", 2, 60*time.Second)
+	if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != 4 {
+		t.Errorf("external metric composite-metric = %d, want 4", v)
+	}
+
+	// Drained: back to zero after the cooldown.
+	if err := rc.Del(ctx, l1, l2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitReplicas(t, ns, "mod", 0, 60*time.Second)
+}
