@@ -7,6 +7,7 @@ package modifiers
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -98,13 +99,7 @@ func Compile(spec *kedav1alpha1.ScaledObjectSpec) (*Composite, field.ErrorList) 
 		}
 		if len(unknown) > 0 {
 			errs = append(errs, field.Invalid(p.Child("formula"), sm.Formula, fmt.Sprintf("names %s, which no trigger is called: give the triggers those names (spec.triggers[].name), or use one of [%s]",
-				strings.Join(unknown, ", "), strings.Join(slices.Sorted(func(yield func(string) bool) {
-					for n := range names {
-						if !yield(n) {
-							return
-						}
-					}
-				}), ", "))))
+				strings.Join(unknown, ", "), strings.Join(slices.Sorted(maps.Keys(names)), ", "))))
 		} else {
 			errs = append(errs, field.Invalid(p.Child("formula"), sm.Formula, "does not compile to a number: "+firstLine(err.Error())))
 		}
@@ -174,7 +169,9 @@ func (c *Composite) MetricSpec() autoscalingv2.MetricSpec {
 }
 
 // TargetOf is the composite metric's HPA target, for the fallback value.
-func (c *Composite) TargetOf() autoscalingv2.MetricTarget { return *c.MetricSpec().External.Target.DeepCopy() }
+func (c *Composite) TargetOf() autoscalingv2.MetricTarget {
+	return *c.MetricSpec().External.Target.DeepCopy()
+}
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
