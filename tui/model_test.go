@@ -18,7 +18,12 @@ import (
 	"github.com/kedactl/kedactl/plugin/diagnose"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+// updating reports whether -update was given. teatest's golden package defines the flag for the
+// whole test binary, so this package reads it rather than defining its own.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 type fakeSource struct {
 	objects []Object
@@ -123,7 +128,7 @@ func press(m Model, keys ...string) (Model, tea.Cmd) {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
