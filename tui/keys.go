@@ -13,6 +13,8 @@ type KeyMap struct {
 	Namespace key.Binding
 	Pause     key.Binding
 	Resume    key.Binding
+	Metrics   key.Binding
+	Transfer  key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 	Confirm   key.Binding
@@ -30,6 +32,8 @@ func DefaultKeyMap() KeyMap {
 		Namespace: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "namespace")),
 		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
 		Resume:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resume")),
+		Metrics:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "raw metrics")),
+		Transfer:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "transfer HPA")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
@@ -44,5 +48,5 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp is the help screen.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Enter, k.Back}, {k.Filter, k.Namespace}, {k.Pause, k.Resume, k.Confirm, k.Cancel}, {k.Help, k.Quit}}
+	return [][]key.Binding{{k.Up, k.Down, k.Enter, k.Back}, {k.Filter, k.Namespace}, {k.Pause, k.Resume, k.Transfer, k.Metrics, k.Confirm, k.Cancel}, {k.Help, k.Quit}}
 }

@@ -25,6 +25,7 @@ const (
 	modeDetail
 	modeFilter
 	modeNamespace
+	modeTransfer
 	modeConfirm
 )
 
@@ -61,16 +62,33 @@ type Model struct {
 
 	detail    *commands.Description
 	detailErr error
-	confirm   confirmAction
-	history   map[string][]float64
-	status    string
-	err       error
-	showHelp  bool
+	// metrics is the raw external.metrics answer for the selected object, when asked for with m.
+	metrics     []commands.MetricRow
+	metricsErr  error
+	showMetrics bool
+	confirm     confirmAction
+	history     map[string][]float64
+	status      string
+	err         error
+	showHelp    bool
 }
 
+// confirmAction is a change waiting for y: pause/resume, or (hpa set) adopting an HPA.
 type confirmAction struct {
 	namespace, name string
 	pause           bool
+	hpa             string
+}
+
+// prompt is the question the confirmation asks.
+func (a confirmAction) prompt() string {
+	switch {
+	case a.hpa != "":
+		return fmt.Sprintf("Transfer HPA %s to ScaledObject %s/%s?", a.hpa, a.namespace, a.name)
+	case a.pause:
+		return fmt.Sprintf("Pause autoscaling of %s/%s?", a.namespace, a.name)
+	}
+	return fmt.Sprintf("Resume autoscaling of %s/%s?", a.namespace, a.name)
 }
 
 type (
@@ -86,6 +104,15 @@ type (
 	pausedMsg struct {
 		action confirmAction
 		err    error
+	}
+	metricsMsg struct {
+		key  string
+		rows []commands.MetricRow
+		err  error
+	}
+	transferredMsg struct {
+		outcome string
+		err     error
 	}
 	listTickMsg   struct{}
 	detailTickMsg struct{ key string }
@@ -141,6 +168,26 @@ func (m Model) setPaused(a confirmAction) tea.Cmd {
 	}
 }
 
+func (m Model) readMetrics(namespace, name string) tea.Cmd {
+	src := m.src
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rows, err := src.Metrics(ctx, namespace, name)
+		return metricsMsg{key: namespace + "/" + name, rows: rows, err: err}
+	}
+}
+
+func (m Model) transferHPA(a confirmAction) tea.Cmd {
+	src := m.src
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+		defer cancel()
+		outcome, err := src.TransferHPA(ctx, a.namespace, a.name, a.hpa)
+		return transferredMsg{outcome: outcome, err: err}
+	}
+}
+
 func (m Model) listTick() tea.Cmd {
 	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return listTickMsg{} })
 }
@@ -169,7 +216,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailTickMsg:
 		if m.mode == modeDetail && msg.key == m.selected {
 			ns, name, _ := strings.Cut(msg.key, "/")
-			return m, tea.Batch(m.describe(ns, name), m.detailTick(msg.key))
+			cmds := []tea.Cmd{m.describe(ns, name), m.detailTick(msg.key)}
+			if m.showMetrics {
+				cmds = append(cmds, m.readMetrics(ns, name))
+			}
+			return m, tea.Batch(cmds...)
 		}
 		return m, nil
 	case describeMsg:
@@ -177,6 +228,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail, m.detailErr = msg.desc, msg.err
 		}
 		return m, nil
+	case metricsMsg:
+		if msg.key == m.selected {
+			m.metrics, m.metricsErr = msg.rows, msg.err
+		}
+		return m, nil
+	case transferredMsg:
+		if msg.err != nil {
+			m.status = "error: " + msg.err.Error()
+		} else {
+			m.status = msg.outcome
+		}
+		return m, m.loadObjects()
 	case pausedMsg:
 		verb := "resumed"
 		if msg.action.pause {
@@ -196,12 +259,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch m.mode {
-	case modeFilter, modeNamespace:
+	case modeFilter, modeNamespace, modeTransfer:
 		return m.handleInput(msg)
 	case modeConfirm:
 		switch {
 		case key.Matches(msg, m.keys.Confirm):
 			m.mode = m.prevMode
+			if m.confirm.hpa != "" {
+				m.status = "transferring HPA " + m.confirm.hpa + "…"
+				return m, m.transferHPA(m.confirm)
+			}
 			return m, m.setPaused(m.confirm)
 		case key.Matches(msg, m.keys.Cancel):
 			m.mode = m.prevMode
@@ -219,6 +286,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.showHelp = false
 		} else if m.mode == modeDetail {
 			m.mode, m.selected, m.detail, m.detailErr = modeList, "", nil, nil
+			m.metrics, m.metricsErr, m.showMetrics = nil, nil, false
 		} else if m.filter != "" {
 			m.filter = ""
 		}
@@ -243,6 +311,19 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.mode == modeList {
 			m.prevMode, m.mode, m.input = m.mode, modeNamespace, m.namespace
 		}
+	case key.Matches(msg, m.keys.Metrics):
+		if m.mode == modeDetail {
+			m.showMetrics = !m.showMetrics
+			if m.showMetrics {
+				ns, name, _ := strings.Cut(m.selected, "/")
+				return m, m.readMetrics(ns, name)
+			}
+		}
+	case key.Matches(msg, m.keys.Transfer):
+		if o := m.target(); o != nil {
+			m.confirm = confirmAction{namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name}
+			m.prevMode, m.mode, m.input = m.mode, modeTransfer, ""
+		}
 	case key.Matches(msg, m.keys.Pause), key.Matches(msg, m.keys.Resume):
 		if o := m.target(); o != nil {
 			m.confirm = confirmAction{namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name, pause: key.Matches(msg, m.keys.Pause)}
@@ -257,8 +338,15 @@ func (m Model) handleInput(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case "enter":
 		done := m.mode
 		m.mode = m.prevMode
-		if done == modeFilter {
+		switch done {
+		case modeFilter:
 			m.filter, m.cursor = m.input, 0
+			return m, nil
+		case modeTransfer:
+			if hpa := strings.TrimSpace(m.input); hpa != "" {
+				m.confirm.hpa = hpa
+				m.mode = modeConfirm
+			}
 			return m, nil
 		}
 		m.namespace, m.cursor, m.objects = strings.TrimSpace(m.input), 0, nil

@@ -3,10 +3,12 @@ package tui
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -26,8 +28,18 @@ func updating() bool {
 }
 
 type fakeSource struct {
-	objects []Object
-	paused  []string
+	objects     []Object
+	paused      []string
+	transferred []string
+}
+
+func (f *fakeSource) Metrics(_ context.Context, ns, name string) ([]commands.MetricRow, error) {
+	return []commands.MetricRow{{Metric: "s0-redis-" + name, Value: "42", Timestamp: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}}, nil
+}
+
+func (f *fakeSource) TransferHPA(_ context.Context, ns, name, hpa string) (string, error) {
+	f.transferred = append(f.transferred, ns+"/"+name+" <- "+hpa)
+	return fmt.Sprintf("ScaledObject %s/%s now owns HPA %s", ns, name, hpa), nil
 }
 
 func (f *fakeSource) Objects(_ context.Context, ns string) ([]Object, error) {
@@ -208,7 +220,7 @@ func TestUpdate(t *testing.T) {
 		src := fixtures()
 		m := newTestModel(t, src)
 		m, _ = press(m, "p")
-		if m.mode != modeConfirm || !strings.Contains(m.Render(), "Pause batch/reports? (y/n)") {
+		if m.mode != modeConfirm || !strings.Contains(m.Render(), "Pause autoscaling of batch/reports? (y/n)") {
 			t.Fatalf("no confirmation: %v\n%s", m.mode, m.Render())
 		}
 		m, _ = press(m, "n")

@@ -33,6 +33,16 @@ func TestProgram(t *testing.T) {
 				t.Errorf("the source was asked %v, want one pause", src.paused)
 			}
 		}},
+		{name: "raw-metrics", steps: []struct{ keys, waitFor string }{
+			{"", "orders"}, {"j", ""}, {"j", ""}, {"\r", "TooManyReplicas"}, {"m", "2026-11-23T09:00:00Z"},
+		}},
+		{name: "transfer-hpa", steps: []struct{ keys, waitFor string }{
+			{"", "orders"}, {"t", "to adopt"}, {"legacy-hpa", ""}, {"\r", "Transfer HPA legacy-hpa"}, {"y", "now owns HPA legacy-hpa"},
+		}, check: func(t *testing.T, src *fakeSource) {
+			if len(src.transferred) != 1 || src.transferred[0] != "batch/reports <- legacy-hpa" {
+				t.Errorf("the source was asked %v, want batch/reports to adopt legacy-hpa", src.transferred)
+			}
+		}},
 		{name: "pause-cancelled", steps: []struct{ keys, waitFor string }{
 			{"", "orders"}, {"p", "Pause"}, {"n", "cancelled"},
 		}, check: func(t *testing.T, src *fakeSource) {

@@ -30,6 +30,10 @@ type Source interface {
 	Describe(ctx context.Context, namespace, name string) (*commands.Description, error)
 	// SetPaused pauses or resumes autoscaling of a ScaledObject.
 	SetPaused(ctx context.Context, namespace, name string, paused bool) error
+	// Metrics is the raw external.metrics query of `kubectl keda metrics`.
+	Metrics(ctx context.Context, namespace, name string) ([]commands.MetricRow, error)
+	// TransferHPA is `kubectl keda transfer-hpa`: the ScaledObject adopts an existing HPA.
+	TransferHPA(ctx context.Context, namespace, name, hpa string) (string, error)
 }
 
 // ClusterSource reads ScaledObjects and HPAs from informers (one watch each, no polling) and
@@ -94,4 +98,14 @@ func (s *ClusterSource) SetPaused(ctx context.Context, namespace, name string, p
 		return fmt.Errorf("failed to patch ScaledObject %s/%s: %w", namespace, name, err)
 	}
 	return nil
+}
+
+// Metrics is `kubectl keda metrics NAME`.
+func (s *ClusterSource) Metrics(ctx context.Context, namespace, name string) ([]commands.MetricRow, error) {
+	return commands.ReadMetrics(ctx, s.client, namespace, name, "")
+}
+
+// TransferHPA is `kubectl keda transfer-hpa NAME --hpa HPA`.
+func (s *ClusterSource) TransferHPA(ctx context.Context, namespace, name, hpa string) (string, error) {
+	return commands.TransferHPA(ctx, s.client, namespace, name, hpa, false, 30*time.Second)
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -59,7 +60,7 @@ func (m Model) Render() string {
 	switch {
 	case m.showHelp:
 		b.WriteString("\n" + m.help.FullHelpView(m.keys.FullHelp()) + "\n")
-	case m.mode == modeDetail || (m.mode == modeConfirm && m.prevMode == modeDetail):
+	case m.mode == modeDetail || ((m.mode == modeConfirm || m.mode == modeTransfer) && m.prevMode == modeDetail):
 		b.WriteString(m.renderDetail())
 	default:
 		b.WriteString(m.renderList())
@@ -81,12 +82,10 @@ func (m Model) footer() string {
 		return "/" + m.input + "█"
 	case modeNamespace:
 		return ":namespace " + m.input + "█  (empty for all)"
+	case modeTransfer:
+		return truncate(fmt.Sprintf("HPA for %s/%s to adopt: %s█", m.confirm.namespace, m.confirm.name, m.input), m.width)
 	case modeConfirm:
-		verb := "Resume"
-		if m.confirm.pause {
-			verb = "Pause"
-		}
-		return m.styles.warn.Render(fmt.Sprintf("%s %s/%s? (y/n)", verb, m.confirm.namespace, m.confirm.name))
+		return m.styles.warn.Render(truncate(m.confirm.prompt()+" (y/n)", m.width))
 	}
 	if m.err != nil {
 		return m.styles.err.Render(truncate("error: "+m.err.Error(), m.width))
@@ -214,6 +213,9 @@ func (m Model) renderDetail() string {
 		conds = append(conds, fmt.Sprintf("%s=%s", c.Type, c.Status))
 	}
 	b.WriteString(truncate("Conditions: "+strings.Join(conds, " "), m.width) + "\n\n")
+	if m.showMetrics {
+		b.WriteString(m.renderMetrics())
+	}
 	b.WriteString(m.styles.header.Render("Diagnosis") + "\n")
 	switch {
 	case m.detailErr != nil:
@@ -242,6 +244,35 @@ func (m Model) renderDetail() string {
 		}
 	}
 	return b.String()
+}
+
+// renderMetrics is `kubectl keda metrics`: what external.metrics.k8s.io answers the HPA right now.
+func (m Model) renderMetrics() string {
+	var b strings.Builder
+	b.WriteString(m.styles.header.Render("Raw metrics (external.metrics.k8s.io)") + "\n")
+	switch {
+	case m.metricsErr != nil:
+		b.WriteString(m.styles.err.Render(truncate(m.metricsErr.Error(), m.width)) + "\n")
+	case m.metrics == nil:
+		b.WriteString(m.styles.dim.Render("querying…") + "\n")
+	default:
+		rows := [][]string{{"METRIC", "VALUE", "TIMESTAMP"}}
+		for _, r := range m.metrics {
+			if r.Error != "" {
+				rows = append(rows, []string{r.Metric, "<error>", r.Error})
+				continue
+			}
+			rows = append(rows, []string{r.Metric, r.Value, r.Timestamp.UTC().Format(time.RFC3339)})
+		}
+		for i, l := range columns(rows) {
+			l = truncate(l, m.width)
+			if i == 0 {
+				l = m.styles.dim.Render(l)
+			}
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String() + "\n"
 }
 
 func cond(so *kedav1alpha1.ScaledObject, t kedav1alpha1.ConditionType) string {

@@ -72,11 +72,44 @@ func (o *MetricsOptions) Validate() error {
 	return validateOutput(o.Output, "table", "json", "yaml")
 }
 
-type metricRow struct {
+// MetricRow is one external metric of a ScaledObject as the HPA reads it, or why it cannot be read.
+type MetricRow struct {
 	Metric    string    `json:"metric"`
 	Value     string    `json:"value,omitempty"`
 	Timestamp time.Time `json:"timestamp,omitzero"`
 	Error     string    `json:"error,omitempty"`
+	// Raw is the API's JSON answer.
+	Raw []byte `json:"-"`
+}
+
+// ReadMetrics queries external.metrics.k8s.io for the ScaledObject's metrics (metric, or every
+// metric in its status), with the label selector the HPA uses. An unreachable metrics API is an
+// error; a metric that cannot be read is a row with Error.
+func ReadMetrics(ctx context.Context, c *kedaclient.Client, namespace, name, metric string) ([]MetricRow, error) {
+	so, err := c.ScaledObject(ctx, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	names := so.Status.ExternalMetricNames
+	if metric != "" {
+		names = []string{metric}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("ScaledObject %s/%s has no external metrics in its status yet: is it Ready? try kubectl keda describe %s", namespace, name, name)
+	}
+	rows := make([]MetricRow, 0, len(names))
+	for _, m := range names {
+		v, err := c.ExternalMetric(ctx, namespace, name, m)
+		if err != nil {
+			if err == kedaclient.ErrNoMetricsAPI {
+				return nil, err
+			}
+			rows = append(rows, MetricRow{Metric: m, Error: err.Error()})
+			continue
+		}
+		rows = append(rows, MetricRow{Metric: m, Value: v.Value, Timestamp: v.Timestamp, Raw: v.Raw})
+	}
+	return rows, nil
 }
 
 // Run queries and prints.
@@ -85,39 +118,24 @@ func (o *MetricsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	so, err := c.ScaledObject(ctx, o.Namespace, o.Name)
+	rows, err := ReadMetrics(ctx, c, o.Namespace, o.Name, o.Metric)
 	if err != nil {
 		return err
 	}
-	names := so.Status.ExternalMetricNames
-	if o.Metric != "" {
-		names = []string{o.Metric}
-	}
-	if len(names) == 0 {
-		return fmt.Errorf("ScaledObject %s/%s has no external metrics in its status yet: is it Ready? try kubectl keda describe %s", o.Namespace, o.Name, o.Name)
-	}
-	var rows []metricRow
 	failed := 0
-	for _, m := range names {
-		v, err := c.ExternalMetric(ctx, o.Namespace, o.Name, m)
-		if err != nil {
-			if err == kedaclient.ErrNoMetricsAPI {
-				return err
-			}
+	for _, r := range rows {
+		if r.Error != "" {
 			failed++
-			rows = append(rows, metricRow{Metric: m, Error: err.Error()})
-			continue
+		} else if o.Raw {
+			fmt.Fprintf(o.streams.Out, "%s\n", r.Raw)
 		}
-		if o.Raw {
-			fmt.Fprintf(o.streams.Out, "%s\n", v.Raw)
-			continue
-		}
-		rows = append(rows, metricRow{Metric: m, Value: v.Value, Timestamp: v.Timestamp})
 	}
 	switch {
 	case o.Raw:
 		for _, r := range rows {
-			fmt.Fprintf(o.streams.ErrOut, "%s: %s\n", r.Metric, r.Error)
+			if r.Error != "" {
+				fmt.Fprintf(o.streams.ErrOut, "%s: %s\n", r.Metric, r.Error)
+			}
 		}
 	case o.Output == "json" || o.Output == "yaml":
 		if err := printData(o.streams.Out, o.Output, rows); err != nil {
@@ -138,7 +156,7 @@ func (o *MetricsOptions) Run(ctx context.Context) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d metrics could not be read", failed, len(names))
+		return fmt.Errorf("%d of %d metrics could not be read", failed, len(rows))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
 )
 
 // TransferHPAOptions is `kubectl keda transfer-hpa`.
@@ -75,10 +76,13 @@ func (o *TransferHPAOptions) Validate() error {
 }
 
 // Patch is the merge patch sent to the ScaledObject.
-func (o *TransferHPAOptions) Patch() ([]byte, error) {
+func (o *TransferHPAOptions) Patch() ([]byte, error) { return TransferHPAPatch(o.HPA) }
+
+// TransferHPAPatch is the merge patch that makes a ScaledObject adopt HPA hpa, as KEDA documents it.
+func TransferHPAPatch(hpa string) ([]byte, error) {
 	return json.Marshal(map[string]any{
 		"metadata": map[string]any{"annotations": map[string]string{kedav1alpha1.AnnotationTransferHPAOwnership: "true"}},
-		"spec":     map[string]any{"advanced": map[string]any{"horizontalPodAutoscalerConfig": map[string]string{"name": o.HPA}}},
+		"spec":     map[string]any{"advanced": map[string]any{"horizontalPodAutoscalerConfig": map[string]string{"name": hpa}}},
 	})
 }
 
@@ -96,13 +100,32 @@ func (o *TransferHPAOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	so, err := c.ScaledObject(ctx, o.Namespace, o.Name)
+	outcome, err := TransferHPA(ctx, c, o.Namespace, o.Name, o.HPA, o.DryRun == "server", o.Timeout)
 	if err != nil {
 		return err
 	}
-	hpa, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(o.Namespace).Get(ctx, o.HPA, metav1.GetOptions{})
+	if o.DryRun == "server" {
+		fmt.Fprintf(o.streams.Out, "%s\n", patch)
+	}
+	fmt.Fprintln(o.streams.Out, outcome)
+	return nil
+}
+
+// TransferHPA makes ScaledObject namespace/name adopt HPA hpa: it checks that the HPA exists and
+// scales the same workload, patches the ScaledObject, and waits up to timeout for the operator to own
+// the HPA. It returns the outcome in a sentence.
+func TransferHPA(ctx context.Context, c *kedaclient.Client, namespace, name, hpaName string, serverDryRun bool, timeout time.Duration) (string, error) {
+	patch, err := TransferHPAPatch(hpaName)
 	if err != nil {
-		return fmt.Errorf("HPA %s/%s: %w", o.Namespace, o.HPA, err)
+		return "", err
+	}
+	so, err := c.ScaledObject(ctx, namespace, name)
+	if err != nil {
+		return "", err
+	}
+	hpa, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Get(ctx, hpaName, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("HPA %s/%s: %w", namespace, hpaName, err)
 	}
 	ref := so.Spec.ScaleTargetRef
 	kind := ref.Kind
@@ -110,34 +133,32 @@ func (o *TransferHPAOptions) Run(ctx context.Context) error {
 		kind = "Deployment"
 	}
 	if hpa.Spec.ScaleTargetRef.Name != ref.Name || hpa.Spec.ScaleTargetRef.Kind != kind {
-		return fmt.Errorf("HPA %s scales %s/%s but ScaledObject %s scales %s/%s: only an HPA on the same workload can be adopted",
-			o.HPA, hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name, o.Name, kind, ref.Name)
+		return "", fmt.Errorf("HPA %s scales %s/%s but ScaledObject %s scales %s/%s: only an HPA on the same workload can be adopted",
+			hpaName, hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name, name, kind, ref.Name)
 	}
 	if owner := metav1.GetControllerOf(hpa); owner != nil && owner.UID == so.UID {
-		fmt.Fprintf(o.streams.Out, "HPA %s is already owned by ScaledObject %s\n", o.HPA, o.Name)
-		return nil
+		return fmt.Sprintf("HPA %s is already owned by ScaledObject %s", hpaName, name), nil
 	}
 	opts := []client.PatchOption{}
-	if o.DryRun == "server" {
+	if serverDryRun {
 		opts = append(opts, client.DryRunAll)
 	}
 	if err := c.CR.Patch(ctx, so, client.RawPatch(types.MergePatchType, patch), opts...); err != nil {
-		return fmt.Errorf("failed to patch ScaledObject %s/%s: %w", o.Namespace, o.Name, err)
+		return "", fmt.Errorf("failed to patch ScaledObject %s/%s: %w", namespace, name, err)
 	}
-	if o.DryRun == "server" {
-		fmt.Fprintf(o.streams.Out, "%s\nScaledObject %s/%s would adopt HPA %s (server dry run)\n", patch, o.Namespace, o.Name, o.HPA)
-		return nil
+	if serverDryRun {
+		return fmt.Sprintf("ScaledObject %s/%s would adopt HPA %s (server dry run)", namespace, name, hpaName), nil
 	}
 	var last string
-	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, o.Timeout, true, func(ctx context.Context) (bool, error) {
-		h, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(o.Namespace).Get(ctx, o.HPA, metav1.GetOptions{})
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		h, err := c.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Get(ctx, hpaName, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
 		if owner := metav1.GetControllerOf(h); owner != nil && owner.UID == so.UID {
 			return true, nil
 		}
-		cur, err := c.ScaledObject(ctx, o.Namespace, o.Name)
+		cur, err := c.ScaledObject(ctx, namespace, name)
 		if err == nil {
 			if r := cur.Status.Conditions.Get(kedav1alpha1.ConditionReady); r != nil {
 				last = r.Reason + ": " + r.Message
@@ -146,8 +167,7 @@ func (o *TransferHPAOptions) Run(ctx context.Context) error {
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("the operator has not adopted HPA %s within %s (Ready: %s); see kubectl keda describe %s", o.HPA, o.Timeout, last, o.Name)
+		return "", fmt.Errorf("the operator has not adopted HPA %s within %s (Ready: %s); see kubectl keda describe %s", hpaName, timeout, last, name)
 	}
-	fmt.Fprintf(o.streams.Out, "ScaledObject %s/%s now owns HPA %s\n", o.Namespace, o.Name, o.HPA)
-	return nil
+	return fmt.Sprintf("ScaledObject %s/%s now owns HPA %s", namespace, name, hpaName), nil
 }
