@@ -7,7 +7,7 @@ BIN := bin
 # E2E tests start real control planes; give the whole run room but not forever.
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all tools generate build test unit-test demo bench lint release clean
+.PHONY: all tools generate build test unit-test demo bench lint release images clean
 
 all: build
 
@@ -27,6 +27,7 @@ build:
 test: tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd hack/images && $(GO) test -count=1 ./...
 
 ## unit-test: the tests that need no cluster and no server
 unit-test:
@@ -48,6 +49,10 @@ lint:
 ## release: cross-build the kubectl-keda archives into dist/ and fill krew/keda.yaml (VERSION=v1.2.3)
 release:
 	hack/release.sh $(VERSION)
+
+## images: the operator's OCI image (linux/amd64, linux/arm64, the chart's default name) as dist/images/*.oci.tar, no Docker
+images:
+	cd hack/images && $(GO) run . -repo-root ../.. -out ../../dist/images
 
 clean:
 	rm -rf $(BIN) bench.out dist
