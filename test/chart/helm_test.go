@@ -5,20 +5,17 @@ package chart
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/kedactl/kedactl/test/env"
 	"github.com/kedactl/kedactl/test/helm"
 )
 
@@ -83,20 +80,7 @@ func renderObjects(t testing.TB, args ...string) []*unstructured.Unstructured {
 }
 
 func decodeObjects(manifest string) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("failed to decode the rendered manifest: %w", err)
-		}
-		if len(obj.Object) > 0 {
-			out = append(out, obj)
-		}
-	}
+	return env.DecodeObjects([]byte(manifest))
 }
 
 // testdata returns the path of a file in testdata.

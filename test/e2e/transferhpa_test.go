@@ -19,27 +19,6 @@ func TestTransferHPAAdoptsAHandMadeHPA(t *testing.T) {
 	ns := s.newNamespace(t, "transfer")
 	s.apply(t, ns, deployment("web", 1, nil))
 	s.apply(t, ns, deployment("other", 1, nil))
-	hpa := func(name, target string) string {
-		return fmt.Sprintf(`apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: %s
-spec:
-  scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: %s
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-    - type: Resource
-      resource:
-        name: cpu
-        target:
-          type: Utilization
-          averageUtilization: 50
-`, name, target)
-	}
 	s.apply(t, ns, `apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata:
@@ -63,8 +42,8 @@ spec:
 	})
 	// The hand-made HPAs come after the ScaledObject: the webhook refuses a ScaledObject on a target
 	// a foreign HPA already scales (unless it adopts it from the start).
-	s.apply(t, ns, hpa("web-hpa", "web"))
-	s.apply(t, ns, hpa("other-hpa", "other"))
+	s.apply(t, ns, foreignHPA("web-hpa", "web"))
+	s.apply(t, ns, foreignHPA("other-hpa", "other"))
 
 	if _, _, err := s.kubectlKeda(t, "transfer-hpa", "web", "--hpa", "other-hpa", "-n", ns); err == nil || !strings.Contains(err.Error(), "only an HPA on the same workload") {
 		t.Fatalf("adopting an HPA of another workload: %v", err)
