@@ -8,6 +8,7 @@
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
 #   hack/tools.sh postgres       PostgreSQL from Debian (apt-get), for the postgresql scaler's tests
 #   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
+#   hack/tools.sh prometheus     Prometheus from Debian (apt-get), for the prometheus scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh all
 #
@@ -99,6 +100,7 @@ case ${1:-all} in
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
   mariadb) apt_install mariadb-install-db=mariadb-server ;;
+  prometheus) apt_install prometheus=prometheus ;;
   tmux) apt_install tmux=tmux ;;
   all)
     "$0" controller-gen
@@ -107,7 +109,8 @@ case ${1:-all} in
     "$0" redis
     "$0" postgres
     "$0" mariadb
+    "$0" prometheus
     "$0" tmux
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|dir TOOL]" >&2; exit 2 ;;
 esac

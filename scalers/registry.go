@@ -25,6 +25,9 @@ var registry = map[string]entry{
 	"cron":       {build: newCronScaler, metadata: cronMetadata{}},
 	"postgresql": {build: newPostgreSQLScaler, metadata: postgresqlMetadata{}},
 	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
+
+	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
+	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

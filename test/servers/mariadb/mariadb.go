@@ -10,9 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/kedactl/kedactl/test/servers/internal/proc"
 )
 
 // Options configures a server. Empty fields take the defaults below.
@@ -53,10 +53,8 @@ type Server struct {
 	Password string
 	Database string
 
-	cmd    *exec.Cmd
-	dir    string
-	log    string
-	exited chan struct{}
+	proc *proc.Process
+	dir  string
 }
 
 // Start starts a server for one test and stops it when the test ends.
@@ -82,7 +80,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred, err := unprivileged("mysql")
+	cred, err := proc.Unprivileged("mysql")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +101,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 	if err := os.WriteFile(initFile, []byte(initSQL), 0o600); err != nil {
 		return fail(fmt.Errorf("failed to write the init file: %w", err))
 	}
-	if err := chownAll(dir, cred); err != nil {
+	if err := proc.ChownAll(dir, cred); err != nil {
 		return fail(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -114,30 +112,21 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 		return fail(fmt.Errorf("mariadb-install-db failed: %w\n%s", err, out))
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
-		return fail(fmt.Errorf("failed to find a free port: %w", err))
+		return fail(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	s := &Server{
 		Host: "127.0.0.1", Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		User: opts.User, Password: opts.Password, Database: opts.Database,
-		dir: dir, log: filepath.Join(dir, "mariadbd.log"), exited: make(chan struct{}),
-	}
-	logFile, err := os.Create(s.log)
-	if err != nil {
-		return fail(fmt.Errorf("failed to create the mariadbd log: %w", err))
+		User: opts.User, Password: opts.Password, Database: opts.Database, dir: dir,
 	}
 	// Durability is of no use to a test server; a small footprint and fast start are.
-	s.cmd = exec.Command(mariadbd, "--no-defaults", "--datadir="+data, "--socket="+filepath.Join(dir, "mysqld.sock"),
-		"--pid-file="+filepath.Join(dir, "mysqld.pid"), "--bind-address=127.0.0.1", "--port="+strconv.Itoa(port),
-		"--skip-name-resolve", "--init-file="+initFile, "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-		"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--performance-schema=OFF", "--max-connections=40")
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
-	if err := startTied(s.cmd, s.exited, logFile); err != nil {
-		return fail(fmt.Errorf("failed to start %s: %w", mariadbd, err))
+	s.proc, err = proc.Start(mariadbd, []string{"--no-defaults", "--datadir=" + data, "--socket=" + filepath.Join(dir, "mysqld.sock"),
+		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port),
+		"--skip-name-resolve", "--init-file=" + initFile, "--skip-log-bin", "--innodb-buffer-pool-size=16M",
+		"--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--performance-schema=OFF", "--max-connections=40"}, dir, "mariadbd", cred)
+	if err != nil {
+		return fail(err)
 	}
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
@@ -148,28 +137,12 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 
 // waitReady waits until User can log in to Database over TCP.
 func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	db, err := s.DB()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	for {
-		pingCtx, pingCancel := context.WithTimeout(ctx, 2*time.Second)
-		err := db.PingContext(pingCtx)
-		pingCancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("mariadbd exited: %s", s.tail())
-		case <-ctx.Done():
-			return fmt.Errorf("mariadbd on %s did not accept %s: %w\n%s", s.Addr, s.User, err, s.tail())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return s.proc.WaitUntil(ctx, 60*time.Second, "login of "+s.User+" on "+s.Addr, db.PingContext)
 }
 
 // DSN is a go-sql-driver/mysql data source name for Database with User's password.
@@ -187,16 +160,8 @@ func (s *Server) DB() (*sql.DB, error) {
 
 // Stop stops the server and removes its directory.
 func (s *Server) Stop() {
-	stopGroup(s.cmd, s.exited, syscall.SIGTERM)
+	s.proc.Stop(syscall.SIGTERM)
 	_ = os.RemoveAll(s.dir)
-}
-
-func (s *Server) tail() string {
-	data, _ := os.ReadFile(s.log)
-	if len(data) > 4000 {
-		data = data[len(data)-4000:]
-	}
-	return string(data)
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
@@ -226,84 +191,11 @@ func ensureBinaries(ctx context.Context) (mariadbd, installDB string, err error)
 	if d, i := find(); d != "" && i != "" {
 		return d, i, nil
 	}
-	_, file, _, _ := runtime.Caller(0)
-	tools := filepath.Join(filepath.Dir(file), "..", "..", "..", "hack", "tools.sh")
-	out, err := exec.CommandContext(ctx, "bash", tools, "mariadb").CombinedOutput()
-	if err != nil {
-		return "", "", fmt.Errorf("failed to install mariadb-server with %s mariadb: %w\n%s", tools, err, out)
+	if err := proc.Install(ctx, "mariadb"); err != nil {
+		return "", "", err
 	}
 	if d, i := find(); d != "" && i != "" {
 		return d, i, nil
 	}
 	return "", "", errors.New("mariadbd or mariadb-install-db is still missing after installing mariadb-server")
-}
-
-// unprivileged returns the credentials to run the server with: nil (the current user) unless
-// running as root, then those of account, or of nobody when account does not exist.
-func unprivileged(account string) (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup(account)
-	if err != nil {
-		if u, err = user.Lookup("nobody"); err != nil {
-			return nil, fmt.Errorf("running as root, and neither %s nor nobody exists to run the server as", account)
-		}
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
-}
-
-func chownAll(dir string, cred *syscall.Credential) error {
-	if cred == nil {
-		return nil
-	}
-	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := os.Lchown(path, int(cred.Uid), int(cred.Gid)); err != nil {
-			return fmt.Errorf("failed to hand %s to uid %d: %w", path, cred.Uid, err)
-		}
-		return nil
-	})
-}
-
-// startTied starts cmd from a goroutine locked to its OS thread and waits for it there, so that
-// Pdeathsig (tied by Linux to the forking thread) kills the server only when the test binary
-// dies, even without running its cleanups. exited is closed when cmd has exited.
-func startTied(cmd *exec.Cmd, exited chan struct{}, logFile *os.File) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the server
-		defer close(exited)
-		defer logFile.Close()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-	}()
-	return <-started
-}
-
-// stopGroup sends sig to cmd's process group, then SIGKILL after five seconds.
-func stopGroup(cmd *exec.Cmd, exited chan struct{}, sig syscall.Signal) {
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, sig)
-	select {
-	case <-exited:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
 }

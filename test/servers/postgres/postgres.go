@@ -11,9 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"syscall"
@@ -22,6 +20,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/kedactl/kedactl/test/servers/internal/proc"
 )
 
 // Options configures a server. Empty fields take the defaults below.
@@ -55,10 +55,8 @@ type Server struct {
 	Password string
 	Database string
 
-	cmd    *exec.Cmd
-	dir    string
-	log    string
-	exited chan struct{}
+	proc *proc.Process
+	dir  string
 }
 
 // Start starts a server for one test and stops it when the test ends.
@@ -84,7 +82,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred, err := unprivileged("postgres")
+	cred, err := proc.Unprivileged("postgres")
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +98,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 	if err := os.WriteFile(pwFile, []byte(opts.Password+"\n"), 0o600); err != nil {
 		return fail(fmt.Errorf("failed to write the password file: %w", err))
 	}
-	if err := chownAll(dir, cred); err != nil {
+	if err := proc.ChownAll(dir, cred); err != nil {
 		return fail(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -112,29 +110,20 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 	}
 	_ = os.Remove(pwFile)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
-		return fail(fmt.Errorf("failed to find a free port: %w", err))
+		return fail(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	s := &Server{
 		Host: "127.0.0.1", Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		User: opts.User, Password: opts.Password, Database: opts.Database,
-		dir: dir, log: filepath.Join(dir, "postgres.log"), exited: make(chan struct{}),
-	}
-	logFile, err := os.Create(s.log)
-	if err != nil {
-		return fail(fmt.Errorf("failed to create the postgres log: %w", err))
+		User: opts.User, Password: opts.Password, Database: opts.Database, dir: dir,
 	}
 	// Durability is of no use to a test server; a small footprint and fast start are.
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
+	s.proc, err = proc.Start(filepath.Join(bin, "postgres"), []string{"-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "shared_buffers=16MB", "-c", "max_connections=40", "-c", "listen_addresses=127.0.0.1")
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
-	if err := startTied(s.cmd, s.exited, logFile); err != nil {
-		return fail(fmt.Errorf("failed to start postgres: %w", err))
+		"-c", "shared_buffers=16MB", "-c", "max_connections=40", "-c", "listen_addresses=127.0.0.1"}, dir, "postgres", cred)
+	if err != nil {
+		return fail(err)
 	}
 	if err := s.bootstrap(ctx); err != nil {
 		s.Stop()
@@ -145,33 +134,26 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 
 // bootstrap waits until the server accepts the superuser's password, then creates Database.
 func (s *Server) bootstrap(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	cfg, err := pgx.ParseConfig(s.connString("postgres"))
 	if err != nil {
 		return err
 	}
-	cfg.ConnectTimeout = 2 * time.Second
-	for {
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err == nil {
-			defer conn.Close(context.Background())
-			if s.Database == "postgres" {
-				return nil
-			}
-			if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{s.Database}.Sanitize()); err != nil {
-				return fmt.Errorf("failed to create database %s: %w", s.Database, err)
-			}
-			return nil
-		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("postgres exited: %s", s.tail())
-		case <-ctx.Done():
-			return fmt.Errorf("postgres on %s did not accept connections: %w\n%s", s.Addr, err, s.tail())
-		case <-time.After(100 * time.Millisecond):
-		}
+	var conn *pgx.Conn
+	err = s.proc.WaitUntil(ctx, 30*time.Second, "connection on "+s.Addr, func(ctx context.Context) error {
+		conn, err = pgx.ConnectConfig(ctx, cfg)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	defer conn.Close(context.Background())
+	if s.Database == "postgres" {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{s.Database}.Sanitize()); err != nil {
+		return fmt.Errorf("failed to create database %s: %w", s.Database, err)
+	}
+	return nil
 }
 
 // ConnString is a URL connection string for Database with User's password.
@@ -189,16 +171,8 @@ func (s *Server) DB() (*sql.DB, error) {
 
 // Stop stops the server (fast shutdown) and removes its directory.
 func (s *Server) Stop() {
-	stopGroup(s.cmd, s.exited, syscall.SIGINT)
+	s.proc.Stop(syscall.SIGINT)
 	_ = os.RemoveAll(s.dir)
-}
-
-func (s *Server) tail() string {
-	data, _ := os.ReadFile(s.log)
-	if len(data) > 4000 {
-		data = data[len(data)-4000:]
-	}
-	return string(data)
 }
 
 // ensureBinaries returns the directory of initdb and postgres: Debian's newest
@@ -224,11 +198,8 @@ func ensureBinaries(ctx context.Context) (string, error) {
 	if d := find(); d != "" {
 		return d, nil
 	}
-	_, file, _, _ := runtime.Caller(0)
-	tools := filepath.Join(filepath.Dir(file), "..", "..", "..", "hack", "tools.sh")
-	out, err := exec.CommandContext(ctx, "bash", tools, "postgres").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("failed to install postgresql with %s postgres: %w\n%s", tools, err, out)
+	if err := proc.Install(ctx, "postgres"); err != nil {
+		return "", err
 	}
 	if d := find(); d != "" {
 		return d, nil
@@ -239,74 +210,4 @@ func ensureBinaries(ctx context.Context) (string, error) {
 func major(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
-}
-
-// unprivileged returns the credentials to run the server with: nil (the current user) unless
-// running as root, then those of account, or of nobody when account does not exist.
-func unprivileged(account string) (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup(account)
-	if err != nil {
-		if u, err = user.Lookup("nobody"); err != nil {
-			return nil, fmt.Errorf("running as root, and neither %s nor nobody exists to run the server as", account)
-		}
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
-}
-
-func chownAll(dir string, cred *syscall.Credential) error {
-	if cred == nil {
-		return nil
-	}
-	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := os.Lchown(path, int(cred.Uid), int(cred.Gid)); err != nil {
-			return fmt.Errorf("failed to hand %s to uid %d: %w", path, cred.Uid, err)
-		}
-		return nil
-	})
-}
-
-// startTied starts cmd from a goroutine locked to its OS thread and waits for it there, so that
-// Pdeathsig (tied by Linux to the forking thread) kills the server only when the test binary
-// dies, even without running its cleanups. exited is closed when cmd has exited.
-func startTied(cmd *exec.Cmd, exited chan struct{}, logFile *os.File) error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the server
-		defer close(exited)
-		defer logFile.Close()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-	}()
-	return <-started
-}
-
-// stopGroup sends sig to cmd's process group, then SIGKILL after five seconds.
-func stopGroup(cmd *exec.Cmd, exited chan struct{}, sig syscall.Signal) {
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, sig)
-	select {
-	case <-exited:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
 }

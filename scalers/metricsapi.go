@@ -1,0 +1,498 @@
+package scalers
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/tidwall/gjson"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+	"sigs.k8s.io/yaml"
+)
+
+// The formats a metrics-api trigger reads.
+const (
+	metricsAPIFormatJSON       = "json"
+	metricsAPIFormatYAML       = "yaml"
+	metricsAPIFormatXML        = "xml"
+	metricsAPIFormatPrometheus = "prometheus"
+)
+
+// metricsAPIMetadata is the metrics-api trigger's metadata, with KEDA's parameter names.
+type metricsAPIMetadata struct {
+	TargetValue           float64 `keda:"name=targetValue, order=triggerMetadata, optional"`
+	ActivationTargetValue float64 `keda:"name=activationTargetValue, order=triggerMetadata, default=0"`
+	URL                   string  `keda:"name=url, order=triggerMetadata"`
+	Format                string  `keda:"name=format, order=triggerMetadata, default=json, enum=prometheus;json;xml;yaml"`
+	ValueLocation         string  `keda:"name=valueLocation, order=triggerMetadata"`
+	UnsafeSsl             bool    `keda:"name=unsafeSsl, order=triggerMetadata, default=false"`
+	// AggregateFromKubeServiceEndpoints asks to call every endpoint of a Service and aggregate;
+	// it is accepted as KEDA accepts it, and refused when true (see Validate).
+	AggregateFromKubeServiceEndpoints bool   `keda:"name=aggregateFromKubeServiceEndpoints, order=triggerMetadata, default=false"`
+	AggregationType                   string `keda:"name=aggregationType, order=triggerMetadata, default=average, enum=average;sum;max;min"`
+	Timeout                           string `keda:"name=timeout, order=triggerMetadata, optional"`
+
+	// The authentication parameters of httpAuthParams, declared here for ParseMetadata.
+	AuthModes        []string `keda:"name=authModes, order=triggerMetadata;authParams, optional"`
+	AuthMode         []string `keda:"name=authMode, order=triggerMetadata;authParams, optional"`
+	BearerToken      string   `keda:"name=bearerToken, order=authParams, optional, secret"`
+	Token            string   `keda:"name=token, order=authParams, optional, secret"`
+	Username         string   `keda:"name=username, order=authParams, optional"`
+	Password         string   `keda:"name=password, order=authParams, optional, secret"`
+	Cert             string   `keda:"name=cert, order=authParams, optional"`
+	Key              string   `keda:"name=key, order=authParams, optional, secret"`
+	CA               string   `keda:"name=ca, order=authParams, optional"`
+	OAuthTokenURI    string   `keda:"name=oauthTokenURI, order=authParams, optional"`
+	Scopes           []string `keda:"name=scopes, order=authParams, optional"`
+	Scope            []string `keda:"name=scope, order=authParams, optional"`
+	ClientID         string   `keda:"name=clientID, order=authParams, optional"`
+	ClientSecret     string   `keda:"name=clientSecret, order=authParams, optional, secret"`
+	EndpointParams   string   `keda:"name=endpointParams, order=authParams, optional"`
+	CustomAuthHeader string   `keda:"name=customAuthHeader, order=authParams, optional"`
+	CustomAuthValue  string   `keda:"name=customAuthValue, order=authParams, optional, secret"`
+	APIKey           string   `keda:"name=apiKey, order=authParams;triggerMetadata, optional, secret"`
+	Method           string   `keda:"name=method, order=triggerMetadata;authParams, optional, default=header, enum=header;query"`
+	KeyParamName     string   `keda:"name=keyParamName, order=triggerMetadata;authParams, optional"`
+
+	// Set by Validate.
+	url      *url.URL
+	selector *promSelector
+	timeout  time.Duration
+	auth     *httpAuth
+}
+
+// Validate checks the parameters. Parameters only the metadata holds are checked first:
+// offline, a missing credential ends validation.
+func (m *metricsAPIMetadata) Validate() error {
+	if m.TargetValue <= 0 {
+		return &ParamError{Param: "targetValue", Problem: "is missing or not above 0", Fix: "set metadata.targetValue, the value per replica the HPA aims at"}
+	}
+	u, err := httpURL("url", m.URL, "http://api.jobs:8080/api/v1/stats")
+	if err != nil {
+		return err
+	}
+	m.url = u
+	if m.AggregateFromKubeServiceEndpoints {
+		return &ParamError{Param: "aggregateFromKubeServiceEndpoints", Problem: "is not supported by kedactl",
+			Fix: "point metadata.url at one endpoint that already aggregates the replicas (or scrape them with Prometheus and use a prometheus trigger), and remove aggregateFromKubeServiceEndpoints"}
+	}
+	if m.Format == metricsAPIFormatPrometheus {
+		if m.selector, err = parsePromSelector(m.ValueLocation); err != nil {
+			return &ParamError{Param: "valueLocation", Problem: fmt.Sprintf("%q is not a metric selector (%v)", m.ValueLocation, err),
+				Fix: `with format prometheus, use a metric name and optional label values, such as queue_size or queue_size{queue="jobs"}`}
+		}
+	}
+	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
+		return err
+	}
+	p := authParamsOf(m)
+	m.auth, err = p.validate()
+	return err
+}
+
+// metricsAPIScaler GETs one document per poll and reads a number out of it.
+type metricsAPIScaler struct {
+	cfg        *Config
+	meta       metricsAPIMetadata
+	client     *httpClient
+	metricName string
+}
+
+func newMetricsAPIScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	s := &metricsAPIScaler{cfg: cfg}
+	if err := ParseMetadata(cfg, &s.meta); err != nil {
+		return nil, err
+	}
+	// KEDA names it s<index>-metric-api-<valueLocation>, normalized.
+	s.metricName = MetricName(cfg.TriggerIndex, "metric-api-"+s.meta.ValueLocation)
+	p := authParamsOf(&s.meta)
+	s.client = newHTTPClient(cfg, &p, s.meta.auth, "url", s.meta.url, s.meta.timeout, s.meta.UnsafeSsl)
+	return s, nil
+}
+
+func (s *metricsAPIScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.TargetValue)
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity reads the value once; the trigger is active when it is above
+// activationTargetValue.
+func (s *metricsAPIScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	body, err := s.client.get(ctx, s.meta.url, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	v, err := metricsAPIValue(body, s.meta.Format, s.meta.ValueLocation, s.meta.selector)
+	if err != nil {
+		return nil, false, s.client.redactErr(fmt.Errorf("%s: GET %s: %w", triggerWho(s.cfg), s.meta.url.Redacted(), err))
+	}
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.meta.ActivationTargetValue, nil
+}
+
+func (s *metricsAPIScaler) Close(context.Context) error {
+	s.client.close()
+	return nil
+}
+
+// metricsAPIValue reads the number at location in a document of format: a GJSON path for json,
+// a dot-separated path for yaml and xml, a metric selector for prometheus (already parsed into
+// sel). A number, or a string holding a quantity ("12", "2.5", "10Mi"), is the value.
+func metricsAPIValue(body []byte, format, location string, sel *promSelector) (float64, error) {
+	var v float64
+	var err error
+	switch format {
+	case metricsAPIFormatJSON:
+		if !gjson.ValidBytes(body) {
+			return 0, notFormat("JSON", body, errors.New("invalid JSON"))
+		}
+		v, err = jsonValue(body, location)
+	case metricsAPIFormatYAML:
+		var doc any
+		if yerr := yaml.Unmarshal(body, &doc); yerr != nil {
+			return 0, notFormat("YAML", body, yerr)
+		}
+		v, err = pathValue(doc, location)
+	case metricsAPIFormatXML:
+		doc, xerr := xmlTree(body)
+		if xerr != nil {
+			return 0, notFormat("XML", body, xerr)
+		}
+		v, err = pathValue(doc, location)
+	case metricsAPIFormatPrometheus:
+		families, perr := promTextFamilies(body)
+		if perr != nil {
+			return 0, notFormat("in the Prometheus text format", body, perr)
+		}
+		v, err = promTextValue(families, sel)
+	default:
+		return 0, fmt.Errorf("format %q is not one of json, yaml, xml, prometheus", format)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", location, err)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", location, v)
+	}
+	return v, nil
+}
+
+// notFormat says the answer is not in the trigger's format, quoting its start.
+func notFormat(format string, body []byte, err error) error {
+	start := strings.TrimSpace(string(body))
+	if len(start) > 60 {
+		start = start[:60] + "..."
+	}
+	return fmt.Errorf("the answer is not %s (%v; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, err, start)
+}
+
+// jsonValue reads location, a GJSON path, in a JSON document.
+func jsonValue(body []byte, location string) (float64, error) {
+	r := gjson.GetBytes(body, location)
+	switch r.Type {
+	case gjson.Number:
+		return r.Num, nil
+	case gjson.String:
+		return quantityValue(r.Str)
+	case gjson.Null:
+		if !r.Exists() {
+			return 0, errors.New("matches nothing in the answer")
+		}
+		return 0, errors.New("is null, not a number")
+	default:
+		kind := map[gjson.Type]string{gjson.True: "a boolean", gjson.False: "a boolean", gjson.JSON: "an object or array"}[r.Type]
+		return 0, fmt.Errorf("is %s, not a number", kind)
+	}
+}
+
+// quantityValue reads a string value as KEDA does: a Kubernetes quantity.
+func quantityValue(s string) (float64, error) {
+	q, err := resource.ParseQuantity(strings.TrimSpace(s))
+	if err != nil {
+		if len(s) > 40 {
+			s = s[:40] + "..."
+		}
+		return 0, fmt.Errorf("holds %q, which is neither a number nor a quantity such as 10Mi", s)
+	}
+	return q.AsApproximateFloat64(), nil
+}
+
+// pathValue walks a dot-separated path (foo.0.bar) through maps and lists.
+func pathValue(doc any, location string) (float64, error) {
+	cur := doc
+	walked := "the document"
+	for _, seg := range strings.Split(location, ".") {
+		switch node := cur.(type) {
+		case map[string]any:
+			next, ok := node[seg]
+			switch {
+			case ok:
+				cur = next
+			case seg == "0":
+				// A lone XML element is a list of one.
+			default:
+				return 0, fmt.Errorf("%s has no %q (it has %s)", walked, seg, keysOf(node))
+			}
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(node) {
+				return 0, fmt.Errorf("%s is a list of %d, and %q is not an index in it", walked, len(node), seg)
+			}
+			cur = node[i]
+		default:
+			// A lone XML element is a list of one.
+			if seg != "0" {
+				return 0, fmt.Errorf("%s is a value, and has no %q", walked, seg)
+			}
+		}
+		walked = strconv.Quote(seg)
+	}
+	switch v := cur.(type) {
+	case float64:
+		return v, nil
+	case int64:
+		return float64(v), nil
+	case int:
+		return float64(v), nil
+	case string:
+		return quantityValue(v)
+	case nil:
+		return 0, errors.New("is null, not a number")
+	case map[string]any:
+		return 0, fmt.Errorf("is a map (of %s), not a number", keysOf(v))
+	case []any:
+		return 0, fmt.Errorf("is a list of %d, not a number", len(v))
+	default:
+		return 0, fmt.Errorf("is a %T, not a number", cur)
+	}
+}
+
+// keysOf lists a map's keys for an error, sorted and cut short.
+func keysOf(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, strconv.Quote(k))
+	}
+	sort.Strings(keys)
+	if len(keys) > 10 {
+		keys = append(keys[:10], "...")
+	}
+	if len(keys) == 0 {
+		return "nothing"
+	}
+	return strings.Join(keys, ", ")
+}
+
+// xmlTree turns an XML document into maps, lists and strings for pathValue: the root element
+// is the one key of the top map; an element with child elements is a map of them (repeated
+// names make a list), one without is its trimmed text. Attributes are not read.
+func xmlTree(body []byte) (any, error) {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("no root element")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			v, err := xmlElement(dec)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{start.Name.Local: v}, nil
+		}
+	}
+}
+
+func xmlElement(dec *xml.Decoder) (any, error) {
+	children := map[string]any{}
+	var text strings.Builder
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			v, err := xmlElement(dec)
+			if err != nil {
+				return nil, err
+			}
+			switch prev := children[t.Name.Local].(type) {
+			case nil:
+				children[t.Name.Local] = v
+			case []any:
+				children[t.Name.Local] = append(prev, v)
+			default:
+				children[t.Name.Local] = []any{prev, v}
+			}
+		case xml.CharData:
+			text.Write(t)
+		case xml.EndElement:
+			if len(children) > 0 {
+				return children, nil
+			}
+			return strings.TrimSpace(text.String()), nil
+		}
+	}
+}
+
+// promSelector is a metric name with label values, as in queue_size{queue="jobs"}.
+type promSelector struct {
+	name   string
+	labels [][2]string
+}
+
+// parsePromSelector reads name, name{label="value", ...} or {__name__="name", ...}; label
+// values are quoted with ", ' or `. Only equality matchers are read.
+func parsePromSelector(s string) (*promSelector, error) {
+	s = strings.TrimSpace(s)
+	sel := &promSelector{}
+	name, rest, hasLabels := strings.Cut(s, "{")
+	sel.name = strings.TrimSpace(name)
+	if hasLabels {
+		body, ok := strings.CutSuffix(strings.TrimSpace(rest), "}")
+		if !ok {
+			return nil, errors.New("no closing }")
+		}
+		for body = strings.TrimSpace(body); body != ""; {
+			i := strings.IndexAny(body, "=!~")
+			if i <= 0 {
+				return nil, fmt.Errorf("%q is not label=\"value\"", body)
+			}
+			label := strings.TrimSpace(body[:i])
+			if !model.LabelName(label).IsValidLegacy() {
+				return nil, fmt.Errorf("%q is not a label name", label)
+			}
+			op := body[i:]
+			if !strings.HasPrefix(op, "=") || strings.HasPrefix(op, "=~") {
+				return nil, fmt.Errorf("label %s: only = matchers are supported", label)
+			}
+			value, after, err := cutQuoted(strings.TrimSpace(op[1:]))
+			if err != nil {
+				return nil, fmt.Errorf("label %s: %w", label, err)
+			}
+			if label == "__name__" {
+				sel.name = value
+			} else {
+				sel.labels = append(sel.labels, [2]string{label, value})
+			}
+			after = strings.TrimSpace(after)
+			if after != "" && !strings.HasPrefix(after, ",") {
+				return nil, fmt.Errorf("expected , after label %s", label)
+			}
+			body = strings.TrimSpace(strings.TrimPrefix(after, ","))
+		}
+	}
+	if sel.name == "" {
+		return nil, errors.New("no metric name")
+	}
+	if !model.LegacyValidation.IsValidMetricName(sel.name) {
+		return nil, fmt.Errorf("%q is not a metric name", sel.name)
+	}
+	return sel, nil
+}
+
+// cutQuoted reads a quoted string at the start of s and returns it unquoted and what follows.
+func cutQuoted(s string) (value, rest string, err error) {
+	if s == "" || !strings.ContainsRune("\"'`", rune(s[0])) {
+		return "", "", errors.New("the value is not quoted")
+	}
+	q := s[0]
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && q != '`':
+			i++
+		case s[i] == q:
+			raw := s[1:i]
+			switch q {
+			case '`':
+				return raw, s[i+1:], nil
+			case '\'':
+				raw = strings.NewReplacer(`\'`, `'`, `"`, `\"`).Replace(raw)
+			}
+			v, err := strconv.Unquote(`"` + raw + `"`)
+			if err != nil {
+				return "", "", fmt.Errorf("bad escape in %s", s[:i+1])
+			}
+			return v, s[i+1:], nil
+		}
+	}
+	return "", "", errors.New("the value's quote is not closed")
+}
+
+// promTextFamilies parses the Prometheus text exposition format.
+func promTextFamilies(body []byte) (map[string]*dto.MetricFamily, error) {
+	text := strings.ReplaceAll(string(body), "\r\n", "\n")
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(strings.NewReader(text))
+}
+
+// promTextValue reads the first sample of sel's metric whose labels include sel's.
+func promTextValue(families map[string]*dto.MetricFamily, sel *promSelector) (float64, error) {
+	family, ok := families[sel.name]
+	if !ok {
+		names := make(map[string]any, len(families))
+		for n := range families {
+			names[n] = nil
+		}
+		return 0, fmt.Errorf("the answer has no metric %s (it has %s)", sel.name, keysOf(names))
+	}
+	for _, m := range family.GetMetric() {
+		if !hasLabels(m.GetLabel(), sel.labels) {
+			continue
+		}
+		switch {
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue(), nil
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue(), nil
+		case m.GetUntyped() != nil:
+			return m.GetUntyped().GetValue(), nil
+		default:
+			return 0, fmt.Errorf("%s is a %s: point at a gauge, counter or untyped metric", sel.name, strings.ToLower(family.GetType().String()))
+		}
+	}
+	return 0, fmt.Errorf("no sample of %s has those label values", sel.name)
+}
+
+// hasLabels reports whether labels include every wanted name=value pair.
+func hasLabels(labels []*dto.LabelPair, want [][2]string) bool {
+	for _, w := range want {
+		found := false
+		for _, l := range labels {
+			if l.GetName() == w[0] && l.GetValue() == w[1] {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

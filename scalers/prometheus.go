@@ -1,0 +1,270 @@
+package scalers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// prometheusMetadata is the prometheus trigger's metadata, with KEDA's parameter names.
+type prometheusMetadata struct {
+	ServerAddress       string   `keda:"name=serverAddress, order=triggerMetadata"`
+	Query               string   `keda:"name=query, order=triggerMetadata"`
+	QueryParameters     []string `keda:"name=queryParameters, order=triggerMetadata, optional"`
+	Threshold           float64  `keda:"name=threshold, order=triggerMetadata"`
+	ActivationThreshold float64  `keda:"name=activationThreshold, order=triggerMetadata, optional"`
+	Namespace           string   `keda:"name=namespace, order=triggerMetadata, optional"`
+	CustomHeaders       []string `keda:"name=customHeaders, order=triggerMetadata, optional"`
+	IgnoreNullValues    bool     `keda:"name=ignoreNullValues, order=triggerMetadata, default=true"`
+	UnsafeSsl           bool     `keda:"name=unsafeSsl, order=triggerMetadata, optional"`
+	Timeout             string   `keda:"name=timeout, order=triggerMetadata, optional"`
+	// AWSRegion and IdentityOwner serve KEDA's AWS pod identity (SigV4 signing for Amazon Managed
+	// Prometheus). They are accepted as KEDA accepts them; without pod identity they change nothing.
+	AWSRegion     string `keda:"name=awsRegion, order=triggerMetadata;authParams, optional"`
+	IdentityOwner string `keda:"name=identityOwner, order=triggerMetadata, optional"`
+
+	// The authentication parameters of httpAuthParams, declared here for ParseMetadata.
+	AuthModes        []string `keda:"name=authModes, order=triggerMetadata;authParams, optional"`
+	AuthMode         []string `keda:"name=authMode, order=triggerMetadata;authParams, optional"`
+	BearerToken      string   `keda:"name=bearerToken, order=authParams, optional, secret"`
+	Token            string   `keda:"name=token, order=authParams, optional, secret"`
+	Username         string   `keda:"name=username, order=authParams, optional"`
+	Password         string   `keda:"name=password, order=authParams, optional, secret"`
+	Cert             string   `keda:"name=cert, order=authParams, optional"`
+	Key              string   `keda:"name=key, order=authParams, optional, secret"`
+	CA               string   `keda:"name=ca, order=authParams, optional"`
+	OAuthTokenURI    string   `keda:"name=oauthTokenURI, order=authParams, optional"`
+	Scopes           []string `keda:"name=scopes, order=authParams, optional"`
+	Scope            []string `keda:"name=scope, order=authParams, optional"`
+	ClientID         string   `keda:"name=clientID, order=authParams, optional"`
+	ClientSecret     string   `keda:"name=clientSecret, order=authParams, optional, secret"`
+	EndpointParams   string   `keda:"name=endpointParams, order=authParams, optional"`
+	CustomAuthHeader string   `keda:"name=customAuthHeader, order=authParams, optional"`
+	CustomAuthValue  string   `keda:"name=customAuthValue, order=authParams, optional, secret"`
+	APIKey           string   `keda:"name=apiKey, order=authParams;triggerMetadata, optional, secret"`
+	Method           string   `keda:"name=method, order=triggerMetadata;authParams, optional, default=header, enum=header;query"`
+	KeyParamName     string   `keda:"name=keyParamName, order=triggerMetadata;authParams, optional"`
+
+	// Set by Validate.
+	queryURL *url.URL
+	headers  http.Header
+	params   url.Values
+	timeout  time.Duration
+	auth     *httpAuth
+}
+
+// Validate checks the parameters and prepares the request. Parameters only the metadata holds
+// are checked first: offline, a missing credential ends validation.
+func (m *prometheusMetadata) Validate() error {
+	u, err := httpURL("serverAddress", m.ServerAddress, "http://prometheus.monitoring:9090")
+	if err != nil {
+		return err
+	}
+	// The query API sits under the server's address, which may carry a path prefix
+	// (VictoriaMetrics' /select/0/prometheus, a reverse proxy's /prometheus).
+	m.queryURL = u.JoinPath("api", "v1", "query")
+	if m.Threshold <= 0 {
+		return &ParamError{Param: "threshold", Problem: fmt.Sprintf("is %g", m.Threshold), Fix: "must be above 0: it is the query value per replica the HPA aims at"}
+	}
+	headers, err := parseKeyValues("customHeaders", m.CustomHeaders, "X-Client-Id=cid,X-Tenant-Id=tid")
+	if err != nil {
+		return err
+	}
+	m.headers = http.Header{}
+	for k, v := range headers {
+		if !validHeaderName(k) {
+			return &ParamError{Param: "customHeaders", Problem: "has " + strconv.Quote(k) + ", which is not an HTTP header name", Fix: "use a comma-separated list such as X-Client-Id=cid,X-Tenant-Id=tid"}
+		}
+		m.headers.Set(k, v)
+	}
+	params, err := parseKeyValues("queryParameters", m.QueryParameters, "key-1=value-1,key-2=value-2")
+	if err != nil {
+		return err
+	}
+	m.params = url.Values{}
+	for k, v := range params {
+		m.params.Set(k, v)
+	}
+	if m.Namespace != "" {
+		// Namespaced queries (Thanos' tenancy, prom-label-proxy) take it as a query parameter.
+		m.params.Set("namespace", m.Namespace)
+	}
+	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
+		return err
+	}
+	p := authParamsOf(m)
+	m.auth, err = p.validate()
+	return err
+}
+
+// prometheusScaler runs one PromQL instant query per poll.
+type prometheusScaler struct {
+	cfg        *Config
+	meta       prometheusMetadata
+	client     *httpClient
+	metricName string
+}
+
+func newPrometheusScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	s := &prometheusScaler{cfg: cfg, metricName: MetricName(cfg.TriggerIndex, "prometheus")}
+	if err := ParseMetadata(cfg, &s.meta); err != nil {
+		return nil, err
+	}
+	p := authParamsOf(&s.meta)
+	s.client = newHTTPClient(cfg, &p, s.meta.auth, "serverAddress", s.meta.queryURL, s.meta.timeout, s.meta.UnsafeSsl)
+	return s, nil
+}
+
+func (s *prometheusScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Threshold)
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity runs the query once; the trigger is active when its value is above
+// activationThreshold.
+func (s *prometheusScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	v, err := s.query(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.meta.ActivationThreshold, nil
+}
+
+func (s *prometheusScaler) Close(context.Context) error {
+	s.client.close()
+	return nil
+}
+
+// query asks /api/v1/query for the query's value now.
+func (s *prometheusScaler) query(ctx context.Context) (float64, error) {
+	u := *s.meta.queryURL
+	q := url.Values{}
+	for k, v := range s.meta.params {
+		q[k] = v
+	}
+	// No time parameter: Prometheus evaluates at its own now, which neither a clock skew nor
+	// KEDA's whole-second timestamps can put before its latest scrape.
+	q.Set("query", s.meta.Query)
+	u.RawQuery = q.Encode()
+	body, err := s.client.get(ctx, &u, s.meta.headers)
+	var statusErr *httpStatusError
+	if err != nil && !errors.As(err, &statusErr) {
+		return 0, err
+	}
+	var resp promResponse
+	if jsonErr := json.Unmarshal(body, &resp); jsonErr != nil || resp.Status == "" {
+		if err != nil {
+			return 0, err
+		}
+		return 0, s.fail("the answer is not a Prometheus API response: check that metadata.serverAddress is the Prometheus server's address (without /api/v1/query)")
+	}
+	if resp.Status != "success" {
+		// Prometheus answers a bad query with 400 and its reason.
+		return 0, s.fail(fmt.Sprintf("Prometheus rejected the query (%s: %s): check metadata.query", resp.ErrorType, resp.Error))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return s.value(&resp)
+}
+
+// promResponse is the envelope of Prometheus' HTTP API.
+type promResponse struct {
+	Status    string `json:"status"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+	Data      struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	} `json:"data"`
+}
+
+// value reads the query's single number: a vector of one sample or a scalar. No sample is 0
+// when ignoreNullValues is on; more than one sample, a range vector or a value that is not a
+// finite number are errors.
+func (s *prometheusScaler) value(resp *promResponse) (float64, error) {
+	var raw any
+	switch resp.Data.ResultType {
+	case "vector":
+		var samples []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		}
+		if err := json.Unmarshal(resp.Data.Result, &samples); err != nil {
+			return 0, s.fail("could not read the vector result: " + err.Error())
+		}
+		switch len(samples) {
+		case 0:
+			if s.meta.IgnoreNullValues {
+				return 0, nil
+			}
+			return 0, s.fail("the query returned no sample (is the scraped target lost?): check metadata.query, or set metadata.ignoreNullValues \"true\" to read no sample as 0")
+		case 1:
+			raw = samples[0].Value[1]
+		default:
+			series := make([]string, 0, 3)
+			for _, smp := range samples[:min(3, len(samples))] {
+				series = append(series, seriesName(smp.Metric))
+			}
+			more := ""
+			if len(samples) > 3 {
+				more = ", ..."
+			}
+			return 0, s.fail(fmt.Sprintf("the query returned %d series (%s%s), not one: aggregate metadata.query to one, e.g. sum(...)", len(samples), strings.Join(series, ", "), more))
+		}
+	case "scalar":
+		var sample [2]any
+		if err := json.Unmarshal(resp.Data.Result, &sample); err != nil {
+			return 0, s.fail("could not read the scalar result: " + err.Error())
+		}
+		raw = sample[1]
+	case "matrix":
+		return 0, s.fail("the query returned a range vector: make metadata.query an instant one, e.g. rate(x[2m]) instead of x[2m]")
+	default:
+		return 0, s.fail(fmt.Sprintf("the query returned a %s, not a number: make metadata.query return one number", resp.Data.ResultType))
+	}
+	str, ok := raw.(string)
+	if !ok {
+		return 0, s.fail(fmt.Sprintf("the sample's value %v is not a number", raw))
+	}
+	v, err := strconv.ParseFloat(str, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, s.fail(fmt.Sprintf("the query returned %s, not a finite number: make metadata.query return a number (e.g. guard a division with clamp_min or `or vector(0)`)", str))
+	}
+	return v, nil
+}
+
+// fail names the trigger and the query.
+func (s *prometheusScaler) fail(problem string) error {
+	return s.client.redactErr(fmt.Errorf("%s: query %q on %s: %s", triggerWho(s.cfg), s.meta.Query, s.meta.queryURL.Redacted(), problem))
+}
+
+// seriesName renders a sample's labels as name{a="b"}.
+func seriesName(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		if k != "__name__" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+strconv.Quote(labels[k]))
+	}
+	return labels["__name__"] + "{" + strings.Join(parts, ",") + "}"
+}
