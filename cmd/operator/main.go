@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -50,6 +51,11 @@ func run() error {
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
 	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")
 	fs.IntVar(&opts.PollWorkers, "poll-workers", 16, "how many triggers may be polled at once")
+	maxReconciles, err := envInt("KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES", 5)
+	if err != nil {
+		return err
+	}
+	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", maxReconciles, "how many ScaledObjects are reconciled at once (env KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES)")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(goFlags)
@@ -65,6 +71,20 @@ func run() error {
 		return err
 	}
 	return app.Run(ctrl.SetupSignalHandler(), cfg, opts, log)
+}
+
+// envInt reads a positive integer from an environment variable KEDA's operator also reads; def when
+// it is unset.
+func envInt(name string, def int) (int, error) {
+	raw := os.Getenv(name)
+	if raw == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("environment variable %s=%q: set it to a whole number of 1 or more, or unset it", name, raw)
+	}
+	return v, nil
 }
 
 func envOr(name, def string) string {

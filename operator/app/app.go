@@ -75,6 +75,8 @@ type Options struct {
 	ClusterObjectNamespace string
 	// AuthResync is how often objects using an authentication re-read their Secrets.
 	AuthResync time.Duration
+	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once.
+	MaxConcurrentReconciles int
 }
 
 // WebhookOptions is where the admission webhook listens. It serves the same certificate as the
@@ -228,6 +230,8 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Recorder:      mgr.GetEventRecorder("keda-operator"),
 		ScalerTimeout: opts.ScalerTimeout,
 		AuthResync:    opts.AuthResync,
+
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)

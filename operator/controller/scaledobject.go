@@ -24,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -77,6 +78,9 @@ type ScaledObjectReconciler struct {
 	// AuthResync is how often an object whose triggers use an authentication is reconciled again,
 	// so that a changed Secret takes effect without watching Secrets cluster-wide.
 	AuthResync time.Duration
+	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once (KEDA's default, 5,
+	// when zero): one slow object, or a burst of new ones, must not hold up an edit to another.
+	MaxConcurrentReconciles int
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
@@ -88,8 +92,12 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.AuthResync == 0 {
 		r.AuthResync = 30 * time.Second
 	}
+	if r.MaxConcurrentReconciles <= 0 {
+		r.MaxConcurrentReconciles = 5
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scaledobject").
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).

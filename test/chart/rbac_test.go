@@ -18,7 +18,7 @@ var wildcardExceptions = []struct {
 	verbs              []string
 	why                string
 }{
-	{[]string{"keda-operator", "keda-operator-watched"}, "*", "*/scale", []string{"get", "update", "patch"},
+	{[]string{"keda-operator", "keda-operator-watched"}, "*", "*/scale", []string{"get", "update"},
 		"activation goes through the /scale subresource of any scalable kind a ScaledObject targets"},
 	{[]string{"keda-external-metrics-reader"}, "external.metrics.k8s.io", "*", []string{"get", "list"},
 		"the resources of external.metrics.k8s.io are metric names; this role is bound to the HPA controller, not the operator"},
@@ -131,7 +131,8 @@ func TestRBACChecker(t *testing.T) {
 		bad  bool
 	}{
 		{"named resources", "keda-operator", rule(s("apps"), s("deployments"), s("get")), false},
-		{"documented */scale", "keda-operator", rule(s("*"), s("*/scale"), s("get", "update", "patch")), false},
+		{"documented */scale", "keda-operator", rule(s("*"), s("*/scale"), s("get", "update")), false},
+		{"*/scale with patch", "keda-operator", rule(s("*"), s("*/scale"), s("get", "update", "patch")), true},
 		{"*/scale with delete", "keda-operator", rule(s("*"), s("*/scale"), s("get", "delete")), true},
 		{"*/scale in another role", "someone-else", rule(s("*"), s("*/scale"), s("get")), true},
 		{"wildcard verb", "keda-operator", rule(s("apps"), s("deployments"), s("*")), true},
@@ -187,34 +188,43 @@ func grants(rule rbacv1.PolicyRule, group, resource string, verbs ...string) boo
 	return false
 }
 
-// need is one permission the operator uses; ns is where ("" for cluster-scoped objects).
+// need is one permission the operator uses; ns is where ("" for cluster-scoped objects), name the
+// one object it is used on ("" for any).
 type need struct {
 	ns, group, resource string
 	verbs               []string
+	name                string
 }
 
 // operatorNeeds is what the operator reads and writes through the API when it watches ns.
 func operatorNeeds(ns string, secrets bool) []need {
 	out := []need{
-		{ns, "keda.sh", "scaledobjects", []string{"get", "list", "watch", "update", "patch"}},
-		{ns, "keda.sh", "scaledobjects/status", []string{"update", "patch"}},
-		{ns, "keda.sh", "scaledobjects/finalizers", []string{"update"}},
-		{ns, "keda.sh", "scaledjobs", []string{"get", "list", "watch"}},
-		{ns, "keda.sh", "triggerauthentications", []string{"get", "list", "watch"}},
-		{"", "keda.sh", "clustertriggerauthentications", []string{"get", "list", "watch"}},
-		{ns, "autoscaling", "horizontalpodautoscalers", []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-		{ns, "apps", "deployments/scale", []string{"get", "update", "patch"}},
-		{ns, "apps", "statefulsets/scale", []string{"get", "update", "patch"}},
-		{ns, "apps", "deployments", []string{"get"}},
-		{ns, "apps", "statefulsets", []string{"get"}},
-		{ns, "", "configmaps", []string{"get"}},
-		{ns, "", "events", []string{"create", "patch"}},
-		{ns, "events.k8s.io", "events", []string{"create", "patch"}},
-		{namespace, "coordination.k8s.io", "leases", []string{"get", "create", "update"}},
-		{namespace, "", "secrets", []string{"get"}}, // ClusterTriggerAuthentication secrets
+		{ns, "keda.sh", "scaledobjects", []string{"get", "list", "watch", "patch"}, ""},
+		{ns, "keda.sh", "scaledobjects/status", []string{"update"}, ""},
+		{ns, "keda.sh", "scaledobjects/finalizers", []string{"update"}, ""},
+		{ns, "keda.sh", "triggerauthentications", []string{"get", "list", "watch"}, ""},
+		{ns, "keda.sh", "triggerauthentications/status", []string{"update"}, ""},
+		{"", "keda.sh", "clustertriggerauthentications", []string{"get", "list", "watch"}, ""},
+		{"", "keda.sh", "clustertriggerauthentications/status", []string{"update"}, ""},
+		{ns, "autoscaling", "horizontalpodautoscalers", []string{"get", "list", "watch", "create", "patch", "delete"}, ""},
+		{ns, "apps", "deployments/scale", []string{"get", "update"}, ""},
+		{ns, "apps", "statefulsets/scale", []string{"get", "update"}, ""},
+		{ns, "apps", "deployments", []string{"get"}, ""},
+		{ns, "apps", "statefulsets", []string{"get"}, ""},
+		{ns, "", "configmaps", []string{"get"}, ""},
+		{ns, "", "events", []string{"create", "patch"}, ""},
+		{ns, "events.k8s.io", "events", []string{"create", "patch"}, ""},
+		{namespace, "coordination.k8s.io", "leases", []string{"get", "create", "update"}, ""},
+		// The self-managed certificate: its Secret, and the CA injected into the APIService and the
+		// webhook configuration.
+		{namespace, "", "secrets", []string{"create"}, ""},
+		{namespace, "", "secrets", []string{"get", "update"}, "kedaorg-certs"},
+		{"", "apiregistration.k8s.io", "apiservices", []string{"get", "update"}, "v1beta1.external.metrics.k8s.io"},
+		{"", "admissionregistration.k8s.io", "validatingwebhookconfigurations", []string{"get", "update"}, "keda-admission"},
+		{namespace, "", "secrets", []string{"get"}, ""}, // ClusterTriggerAuthentication secrets
 	}
 	if secrets {
-		out = append(out, need{ns, "", "secrets", []string{"get"}})
+		out = append(out, need{ns, "", "secrets", []string{"get"}, ""})
 	}
 	return out
 }
@@ -238,15 +248,15 @@ func TestRBACSufficient(t *testing.T) {
 			sa := rbacv1.Subject{Kind: "ServiceAccount", Name: "keda-operator", Namespace: namespace}
 			for _, n := range operatorNeeds(tc.watched, tc.secrets) {
 				for _, v := range n.verbs {
-					if !r.allows(sa, n.ns, n.group, n.resource, v) {
+					if !r.allows(sa, n.ns, n.group, n.resource, n.name, v) {
 						t.Errorf("the operator may not %s %s.%s in namespace %q", v, n.resource, n.group, n.ns)
 					}
 				}
 			}
-			if !tc.secrets && r.allows(sa, tc.watched, "", "secrets", "get") {
+			if !tc.secrets && r.allows(sa, tc.watched, "", "secrets", "", "get") {
 				t.Errorf("restricted secrets: the operator may still read Secrets in %s", tc.watched)
 			}
-			if tc.watched == "apps" && r.allows(sa, "elsewhere", "keda.sh", "scaledobjects", "list") {
+			if tc.watched == "apps" && r.allows(sa, "elsewhere", "keda.sh", "scaledobjects", "", "list") {
 				t.Error("watch namespace: the operator may still list ScaledObjects in other namespaces")
 			}
 			// The delegated authentication and authorization of the external metrics server.
@@ -257,7 +267,7 @@ func TestRBACSufficient(t *testing.T) {
 				t.Error("the ServiceAccount is not bound to kube-system/extension-apiserver-authentication-reader")
 			}
 			hpa := rbacv1.Subject{Kind: "ServiceAccount", Name: "horizontal-pod-autoscaler", Namespace: "kube-system"}
-			if !r.allows(hpa, "team-a", "external.metrics.k8s.io", "s0-redis-jobs", "list") {
+			if !r.allows(hpa, "team-a", "external.metrics.k8s.io", "s0-redis-jobs", "", "list") {
 				t.Error("the HPA controller may not list external metrics")
 			}
 		})
@@ -266,9 +276,9 @@ func TestRBACSufficient(t *testing.T) {
 
 // allows evaluates the chart's own roles for subject (well-known system roles are not rendered, so
 // they never count here).
-func (r rbacObjects) allows(subject rbacv1.Subject, ns, group, resource, verb string) bool {
+func (r rbacObjects) allows(subject rbacv1.Subject, ns, group, resource, name, verb string) bool {
 	for _, b := range r.clusterRoleBindings {
-		if cr := r.clusterRoles[b.RoleRef.Name]; cr != nil && hasSubject(b.Subjects, subject) && anyGrants(cr.Rules, group, resource, verb) {
+		if cr := r.clusterRoles[b.RoleRef.Name]; cr != nil && hasSubject(b.Subjects, subject) && anyGrants(cr.Rules, group, resource, name, verb) {
 			return true
 		}
 	}
@@ -290,7 +300,7 @@ func (r rbacObjects) allows(subject rbacv1.Subject, ns, group, resource, verb st
 				rules = cr.Rules
 			}
 		}
-		if anyGrants(rules, group, resource, verb) {
+		if anyGrants(rules, group, resource, name, verb) {
 			return true
 		}
 	}
@@ -315,9 +325,11 @@ func (r rbacObjects) boundRole(subject rbacv1.Subject, ns, kind, name string) bo
 	return false
 }
 
-func anyGrants(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
+// anyGrants: a rule limited to resourceNames grants only those objects (name "" is any object).
+func anyGrants(rules []rbacv1.PolicyRule, group, resource, name, verb string) bool {
 	for _, rule := range rules {
-		if len(rule.ResourceNames) == 0 && grants(rule, group, resource, verb) {
+		named := len(rule.ResourceNames) == 0 || name != "" && slices.Contains(rule.ResourceNames, name)
+		if named && grants(rule, group, resource, verb) {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,13 @@ func run(m *testing.M) int {
 	if code != 0 {
 		fmt.Println("---- operator log (tail) ----")
 		fmt.Println(e.TailOperatorLog(80))
+		// The cluster's directory goes away with the run: keep the whole log for a post-mortem.
+		if data, err := os.ReadFile(e.OperatorLog); err == nil {
+			kept := filepath.Join(os.TempDir(), fmt.Sprintf("kedactl-e2e-operator-%d.log", os.Getpid()))
+			if os.WriteFile(kept, data, 0o600) == nil {
+				fmt.Println("the whole operator log is kept in", kept)
+			}
+		}
 	}
 	return code
 }

@@ -66,30 +66,34 @@ annotations:
 {{/* RBAC rules the operator needs in every namespace it watches (a ClusterRole when it watches all of
 them, a Role in watchNamespace otherwise). */}}
 {{- define "keda.namespacedRules" -}}
+# ScaledObjects: watched; the finalizer is added and removed with patches; status is updated.
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects"]
-  verbs: ["get", "list", "watch", "update", "patch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects/status"]
-  verbs: ["update", "patch"]
+  verbs: ["update"]
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects/finalizers"]
   verbs: ["update"]
+# TriggerAuthentications: watched, and status.scaledobjects names their users. (ScaledJobs get
+# their rules with the ScaledJob controller.)
 - apiGroups: ["keda.sh"]
-  resources: ["scaledjobs", "triggerauthentications"]
+  resources: ["triggerauthentications"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["keda.sh"]
-  resources: ["scaledjobs/status", "triggerauthentications/status"]
+  resources: ["triggerauthentications/status"]
   verbs: ["update"]
-# The HPA each ScaledObject owns; written with server-side apply (patch).
+# The HPA each ScaledObject owns: written with server-side apply (patch, and create when it is new),
+# deleted when renamed or handed back.
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # Activation (0 <-> N) goes through the /scale subresource of whatever kind the scale target is; the
 # resource of a subresource rule cannot be named without knowing every scalable kind.
 - apiGroups: ["*"]
   resources: ["*/scale"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["get", "update"]
 # The operator reads the scale target itself to find its containers' environment.
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets"]
