@@ -122,14 +122,14 @@ func (o *TopOptions) print(rows []view.TriggerRow) error {
 		if o.Namespace == "" {
 			where = "any namespace"
 		}
-		_, err := fmt.Fprintf(o.streams.ErrOut, "No ScaledObjects found in %s.\n", where)
+		_, err := fmt.Fprintf(o.streams.ErrOut, "No ScaledObjects or ScaledJobs found in %s.\n", where)
 		return err
 	}
 	return view.PrintTriggerTable(o.streams.Out, rows, o.AllNamespaces, o.Output == "wide")
 }
 
 // rows reads every ScaledObject asked for and queries its metrics through the external metrics
-// API, as the HPA does.
+// API, as the HPA does; without a NAME it adds every ScaledJob with its running Jobs.
 func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.TriggerRow, error) {
 	var objects []kedav1alpha1.ScaledObject
 	if o.Name != "" {
@@ -152,6 +152,20 @@ func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.Tri
 			return nil, err
 		}
 		rows = append(rows, view.TriggerRows(in)...)
+	}
+	if o.Name != "" {
+		return rows, nil
+	}
+	jobs, err := c.ScaledJobs(ctx, o.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	for i := range jobs {
+		running, err := c.RunningJobs(ctx, &jobs[i])
+		if err != nil {
+			running = -1 // shown as "-": the rows are still worth printing
+		}
+		rows = append(rows, view.ScaledJobRows(&jobs[i], running)...)
 	}
 	return rows, nil
 }

@@ -89,6 +89,38 @@ func (c *Client) ScaledObjects(ctx context.Context, namespace string) ([]kedav1a
 	return list.Items, nil
 }
 
+// ScaledJobs lists the ScaledJobs of namespace (all namespaces when empty), sorted.
+func (c *Client) ScaledJobs(ctx context.Context, namespace string) ([]kedav1alpha1.ScaledJob, error) {
+	list := &kedav1alpha1.ScaledJobList{}
+	if err := c.CR.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list ScaledJobs: %w", wrapNoCRD(err))
+	}
+	sort.Slice(list.Items, func(i, j int) bool {
+		a, b := list.Items[i], list.Items[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return list.Items, nil
+}
+
+// RunningJobs counts the Jobs of a ScaledJob that are still running (KEDA labels them
+// scaledjob.keda.sh/name).
+func (c *Client) RunningJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob) (int, error) {
+	jobs, err := c.Kube.BatchV1().Jobs(sj.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kedav1alpha1.LabelScaledJobName + "=" + sj.Name})
+	if err != nil {
+		return 0, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
+	}
+	n := 0
+	for _, j := range jobs.Items {
+		if j.Status.CompletionTime == nil && j.Status.Active > 0 {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // ScaledObject gets one ScaledObject.
 func (c *Client) ScaledObject(ctx context.Context, namespace, name string) (*kedav1alpha1.ScaledObject, error) {
 	so := &kedav1alpha1.ScaledObject{}

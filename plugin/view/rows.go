@@ -15,8 +15,11 @@ import (
 
 // TriggerRow is one trigger of one ScaledObject, as `kubectl keda top` prints it.
 type TriggerRow struct {
+	// Kind is ScaledObject or ScaledJob.
+	Kind         string `json:"kind"`
 	Namespace    string `json:"namespace"`
-	ScaledObject string `json:"scaledObject"`
+	ScaledObject string `json:"scaledObject,omitempty"`
+	ScaledJob    string `json:"scaledJob,omitempty"`
 	Target       string `json:"target"`
 	Trigger      string `json:"trigger"`
 	Type         string `json:"type"`
@@ -82,7 +85,7 @@ func TriggerRows(in Inputs) []TriggerRow {
 			name = fmt.Sprintf("#%d", i)
 		}
 		row := TriggerRow{
-			Namespace: so.Namespace, ScaledObject: so.Name, Target: target, Trigger: name, Type: t.Type,
+			Kind: "ScaledObject", Namespace: so.Namespace, ScaledObject: so.Name, Target: target, Trigger: name, Type: t.Type,
 			Metric: "-", Value: "-", TargetValue: "-", Activation: ActivationThreshold(t.Metadata), Active: "-",
 			Replicas: replicas, MinMax: minMax, Paused: paused,
 			Fallback: conditionStatus(so.Status.Conditions, kedav1alpha1.ConditionFallback),
@@ -110,6 +113,38 @@ func TriggerRows(in Inputs) []TriggerRow {
 			}
 		}
 		rows = append(rows, row)
+	}
+	return rows
+}
+
+// ScaledJobRows returns one row per trigger of a ScaledJob. A ScaledJob has no HPA and no external
+// metric (the operator creates Jobs itself), so what is shown is its status and its running Jobs
+// (running < 0 when they could not be counted).
+func ScaledJobRows(sj *kedav1alpha1.ScaledJob, running int) []TriggerRow {
+	replicas := "-"
+	if running >= 0 {
+		replicas = fmt.Sprintf("%d/-", running)
+	}
+	paused := conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionPaused)
+	if sj.Annotations[kedav1alpha1.AnnotationPaused] == "true" {
+		paused = "True"
+	}
+	if v, ok := sj.Annotations[kedav1alpha1.AnnotationPausedReplicas]; ok {
+		paused = "True(" + v + ")"
+	}
+	rows := make([]TriggerRow, 0, len(sj.Spec.Triggers))
+	for i, t := range sj.Spec.Triggers {
+		name := t.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i)
+		}
+		rows = append(rows, TriggerRow{
+			Kind: "ScaledJob", Namespace: sj.Namespace, ScaledJob: sj.Name, Target: "Job", Trigger: name, Type: t.Type,
+			Metric: "-", Value: "-", TargetValue: "-", Activation: ActivationThreshold(t.Metadata),
+			Active:   conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionActive),
+			Replicas: replicas, MinMax: fmt.Sprintf("%d-%d", sj.Spec.MinReplicas(), sj.Spec.MaxReplicas()), Paused: paused,
+			Fallback: "-", Ready: conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionReady), Health: "-",
+		})
 	}
 	return rows
 }

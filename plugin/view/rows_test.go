@@ -75,3 +75,29 @@ func TestTriggerTableFromKEDAStatus(t *testing.T) {
 		t.Errorf("rows = %+v", rows)
 	}
 }
+
+// TestScaledJobRowsFromKEDAStatus: a ScaledJob as upstream KEDA writes it gets its own table after
+// the ScaledObjects', as `kubectl get so,sj` prints them.
+func TestScaledJobRowsFromKEDAStatus(t *testing.T) {
+	data, err := os.ReadFile("testdata/keda-scaledjob.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sj := &kedav1alpha1.ScaledJob{}
+	if err := yaml.UnmarshalStrict(data, sj); err != nil {
+		t.Fatal(err)
+	}
+	so := &kedav1alpha1.ScaledObject{}
+	so.Namespace, so.Name = "shop", "orders"
+	so.Spec.ScaleTargetRef = &kedav1alpha1.ScaleTarget{Name: "orders"}
+	so.Spec.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "cron", Metadata: map[string]string{"timezone": "Etc/UTC"}}}
+	rows := append(TriggerRows(Inputs{ScaledObject: so}), ScaledJobRows(sj, 3)...)
+	var buf bytes.Buffer
+	if err := PrintTriggerTable(&buf, rows, true, false); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "top-scaledjobs.golden", buf.Bytes())
+	if r := rows[1]; r.Kind != "ScaledJob" || r.Replicas != "3/-" || r.MinMax != "0-8" || r.Active != "True" || r.Activation != "2" || r.Ready != "True" {
+		t.Errorf("ScaledJob row = %+v", r)
+	}
+}

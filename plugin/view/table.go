@@ -7,11 +7,34 @@ import (
 	"text/tabwriter"
 )
 
-// PrintTriggerTable writes rows as kubectl writes tables. allNamespaces adds the NAMESPACE
-// column; wide adds the metric name, health and fallback.
+// PrintTriggerTable writes rows as kubectl writes tables, one table per kind as `kubectl get so,sj`
+// does. allNamespaces adds the NAMESPACE column; wide adds the metric name, health and fallback.
 func PrintTriggerTable(w io.Writer, rows []TriggerRow, allNamespaces, wide bool) error {
+	var objects, jobs []TriggerRow
+	for _, r := range rows {
+		if r.Kind == "ScaledJob" {
+			jobs = append(jobs, r)
+		} else {
+			objects = append(objects, r)
+		}
+	}
+	if len(objects) > 0 || len(jobs) == 0 {
+		if err := printTable(w, "SCALEDOBJECT", objects, allNamespaces, wide); err != nil {
+			return err
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	if len(objects) > 0 {
+		fmt.Fprintln(w)
+	}
+	return printTable(w, "SCALEDJOB", jobs, allNamespaces, wide)
+}
+
+func printTable(w io.Writer, kind string, rows []TriggerRow, allNamespaces, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	cols := []string{"SCALEDOBJECT", "TARGET", "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "REPLICAS", "MIN-MAX", "PAUSED", "READY"}
+	cols := []string{kind, "TARGET", "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "REPLICAS", "MIN-MAX", "PAUSED", "READY"}
 	if wide {
 		cols = append(cols, "METRIC", "HEALTH", "FALLBACK")
 	}
@@ -20,7 +43,11 @@ func PrintTriggerTable(w io.Writer, rows []TriggerRow, allNamespaces, wide bool)
 	}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, r := range rows {
-		vals := []string{r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready}
+		name := r.ScaledObject
+		if r.Kind == "ScaledJob" {
+			name = r.ScaledJob
+		}
+		vals := []string{name, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready}
 		if wide {
 			vals = append(vals, r.Metric, r.Health, r.Fallback)
 		}
