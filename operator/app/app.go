@@ -218,9 +218,13 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		}
 	}
 
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("failed to create a clientset: %w", err)
+	}
 	reconciler := &controller.ScaledObjectReconciler{
 		Metrics:       promMetrics,
-		Resolver:      &resolve.Resolver{Reader: mgr.GetAPIReader(), ClusterObjectNamespace: opts.ClusterObjectNamespace},
+		Resolver:      &resolve.Resolver{Reader: mgr.GetAPIReader(), ClusterObjectNamespace: opts.ClusterObjectNamespace, Tokens: &resolve.Tokens{Kube: kube}},
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
 		Mapper:        mgr.GetRESTMapper(),

@@ -22,8 +22,11 @@ type Resolver struct {
 	// Reader reads uncached (the manager's API reader).
 	Reader client.Reader
 	// ClusterObjectNamespace holds the Secrets and ConfigMaps of ClusterTriggerAuthentications
-	// (KEDA_CLUSTER_OBJECT_NAMESPACE, "keda" by default).
+	// (KEDA_CLUSTER_OBJECT_NAMESPACE, "keda" by default), and the ServiceAccounts their
+	// boundServiceAccountToken entries name.
 	ClusterObjectNamespace string
+	// Tokens serves boundServiceAccountToken; nil refuses it.
+	Tokens *Tokens
 }
 
 // Env returns the environment of the named container of podSpec (the first when name is empty):
@@ -118,6 +121,16 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 		}
 		params[c.Parameter] = v
 	}
+	for _, b := range spec.BoundServiceAccountToken {
+		if r.Tokens == nil {
+			return nil, fmt.Errorf("%s %s: boundServiceAccountToken is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		v, err := r.Tokens.Token(ctx, objNamespace, b.ServiceAccountName)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: boundServiceAccountToken parameter %s: %w", ref.TriggerAuthKind(), ref.Name, b.Parameter, err)
+		}
+		params[b.Parameter] = v
+	}
 	for _, e := range spec.Env {
 		vars, err := env(e.ContainerName)
 		if err != nil {
@@ -163,7 +176,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	for name, set := range map[string]bool{
 		"hashiCorpVault": spec.HashiCorpVault != nil, "azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
-		"gcpSecretManager": spec.GCPSecretManager != nil, "boundServiceAccountToken": len(spec.BoundServiceAccountToken) > 0,
+		"gcpSecretManager": spec.GCPSecretManager != nil,
 		"azureServicePrincipal": spec.AzureServicePrincipal != nil, "filePath": spec.FilePath != "", "oauth2": spec.OAuth2 != nil,
 	} {
 		if set {
@@ -172,7 +185,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef or env", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env or boundServiceAccountToken", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
 	}
 	return nil
 }

@@ -212,6 +212,8 @@ func operatorNeeds(ns string, secrets bool) []need {
 		{ns, "apps", "deployments", []string{"get"}, ""},
 		{ns, "apps", "statefulsets", []string{"get"}, ""},
 		{ns, "", "configmaps", []string{"get"}, ""},
+		{ns, "", "serviceaccounts/token", []string{"create"}, ""},
+		{namespace, "", "serviceaccounts/token", []string{"create"}, ""}, // ClusterTriggerAuthentication
 		{ns, "", "events", []string{"create", "patch"}, ""},
 		{ns, "events.k8s.io", "events", []string{"create", "patch"}, ""},
 		{namespace, "coordination.k8s.io", "leases", []string{"get", "create", "update"}, ""},

@@ -115,6 +115,10 @@ them, a Role in watchNamespace otherwise). */}}
   resources: ["secrets", "configmaps"]
   verbs: ["get"]
 {{- end }}
+# TriggerAuthentication boundServiceAccountToken: a token of the named ServiceAccount.
+- apiGroups: [""]
+  resources: ["serviceaccounts/token"]
+  verbs: ["create"]
 - apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
