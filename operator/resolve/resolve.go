@@ -176,7 +176,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	for name, set := range map[string]bool{
 		"hashiCorpVault": spec.HashiCorpVault != nil, "azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
-		"gcpSecretManager": spec.GCPSecretManager != nil,
+		"gcpSecretManager":      spec.GCPSecretManager != nil,
 		"azureServicePrincipal": spec.AzureServicePrincipal != nil, "filePath": spec.FilePath != "", "oauth2": spec.OAuth2 != nil,
 	} {
 		if set {
