@@ -56,6 +56,10 @@ func run() error {
 		return err
 	}
 	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", maxReconciles, "how many ScaledObjects are reconciled at once (env KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES)")
+	var qps float64
+	var burst int
+	fs.Float64Var(&qps, "kube-api-qps", 20, "requests per second the operator may send to the apiserver (as KEDA's --kube-api-qps)")
+	fs.IntVar(&burst, "kube-api-burst", 30, "burst of requests above --kube-api-qps (as KEDA's --kube-api-burst)")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(goFlags)
@@ -70,6 +74,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if qps <= 0 || burst < 1 {
+		return fmt.Errorf("--kube-api-qps must be above 0 and --kube-api-burst at least 1, got %v and %d", qps, burst)
+	}
+	cfg.QPS, cfg.Burst = float32(qps), burst
 	return app.Run(ctrl.SetupSignalHandler(), cfg, opts, log)
 }
 

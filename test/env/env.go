@@ -272,6 +272,10 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(promPort),
 		"--zap-log-level", "debug",
 		"--auth-resync-period", "3s",
+		// The suite runs hundreds of ScaledObjects polled every second on one operator: KEDA's
+		// default client rate (20/s) would throttle it, not a user's cluster.
+		"--kube-api-qps", "200",
+		"--kube-api-burst", "400",
 	}, tlsArgs...)
 	args = append(args, extraArgs...)
 	cmd := exec.Command(bin, args...)
