@@ -79,13 +79,7 @@ func (c *Client) ScaledObjects(ctx context.Context, namespace string) ([]kedav1a
 	if err := c.CR.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return nil, fmt.Errorf("failed to list ScaledObjects: %w", wrapNoCRD(err))
 	}
-	sort.Slice(list.Items, func(i, j int) bool {
-		a, b := list.Items[i], list.Items[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	sortByNamespaceName(list.Items)
 	return list.Items, nil
 }
 
@@ -95,13 +89,7 @@ func (c *Client) ScaledJobs(ctx context.Context, namespace string) ([]kedav1alph
 	if err := c.CR.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return nil, fmt.Errorf("failed to list ScaledJobs: %w", wrapNoCRD(err))
 	}
-	sort.Slice(list.Items, func(i, j int) bool {
-		a, b := list.Items[i], list.Items[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
+	sortByNamespaceName(list.Items)
 	return list.Items, nil
 }
 
@@ -119,6 +107,21 @@ func (c *Client) RunningJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob) (i
 		}
 	}
 	return n, nil
+}
+
+// sortByNamespaceName sorts objects by namespace, then name, as kubectl lists them.
+func sortByNamespaceName[T any, P interface {
+	*T
+	GetNamespace() string
+	GetName() string
+}](items []T) {
+	sort.Slice(items, func(i, j int) bool {
+		a, b := P(&items[i]), P(&items[j])
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
 }
 
 // ScaledObject gets one ScaledObject.
