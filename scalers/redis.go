@@ -2,10 +2,12 @@ package scalers
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -13,17 +15,21 @@ import (
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
 
-// redisMetadata is the redis (Lists) trigger's metadata, with KEDA's parameter names. The
-// sentinel and multi-address parameters are shared with the redis-cluster and redis-sentinel
-// variants; they are accepted here as KEDA accepts them.
+// The Redis family. redis, redis-cluster and redis-sentinel read the length of a list (this
+// file); redis-streams, redis-cluster-streams and redis-sentinel-streams read a stream
+// (redis_streams.go). All six share the connection parameters and client (redis_conn.go) and one
+// scaler, redisScaler, which runs one measurement on whichever client the topology needs.
+
+// redisMetadata is the list triggers' metadata, with KEDA's parameter names.
 type redisMetadata struct {
 	ListLength           int64  `keda:"name=listLength, order=triggerMetadata, default=5"`
 	ActivationListLength int64  `keda:"name=activationListLength, order=triggerMetadata, optional"`
 	ListName             string `keda:"name=listName, order=triggerMetadata"`
-	DatabaseIndex        int    `keda:"name=databaseIndex, order=triggerMetadata, optional"`
-	EnableTLS            bool   `keda:"name=enableTLS, order=triggerMetadata, optional"`
-	TLS                  string `keda:"name=tls, order=authParams, optional, enum=enable;disable"`
 
+	// The connection parameters, as in redisConnectionParams.
+	DatabaseIndex    int      `keda:"name=databaseIndex, order=triggerMetadata, optional"`
+	EnableTLS        *bool    `keda:"name=enableTLS, order=triggerMetadata, optional"`
+	TLS              string   `keda:"name=tls, order=authParams, optional, enum=enable;disable"`
 	Address          string   `keda:"name=address, order=authParams;resolvedEnv;triggerMetadata, optional"`
 	Addresses        []string `keda:"name=addresses, order=authParams;resolvedEnv;triggerMetadata, optional"`
 	Username         string   `keda:"name=username, order=authParams;resolvedEnv;triggerMetadata, optional"`
@@ -36,84 +42,194 @@ type redisMetadata struct {
 	Port             string   `keda:"name=port, order=authParams;resolvedEnv;triggerMetadata, optional"`
 	Ports            []string `keda:"name=ports, order=authParams;resolvedEnv;triggerMetadata, optional"`
 	UnsafeSsl        bool     `keda:"name=unsafeSsl, order=triggerMetadata, optional, default=false"`
+	CertLegacy       string   `keda:"name=Cert, order=authParams, optional, secret"`
+	Cert             string   `keda:"name=cert, order=authParams, optional, secret"`
+	Key              string   `keda:"name=key, order=authParams, optional, secret"`
+	KeyPassword      string   `keda:"name=keyPassword, order=authParams, optional, secret"`
+	CA               string   `keda:"name=ca, order=authParams, optional, secret"`
 
-	CertLegacy  string `keda:"name=Cert, order=authParams, optional, secret"`
-	Cert        string `keda:"name=cert, order=authParams, optional, secret"`
-	Key         string `keda:"name=key, order=authParams, optional, secret"`
-	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
-	CA          string `keda:"name=ca, order=authParams, optional, secret"`
+	// conn is the validated connection, set by Validate.
+	conn *redisConnection
 }
 
-// Validate checks the parameters that depend on each other.
-func (m *redisMetadata) Validate() error {
-	if m.Address == "" {
-		if m.Host == "" {
-			return &ParamError{Param: "address", Problem: "is required", Fix: "set metadata.address (host:port), or metadata.host and metadata.port, directly, through ...FromEnv or a TriggerAuthentication"}
-		}
-		if m.Port == "" {
-			return &ParamError{Param: "port", Problem: "is required when host is set", Fix: "set metadata.port, or use metadata.address (host:port)"}
-		}
-		m.Address = net.JoinHostPort(m.Host, m.Port)
-	}
+// redisClusterMetadata and redisSentinelMetadata have exactly redisMetadata's parameters; their
+// types tell Validate which topology to check them for.
+type (
+	redisClusterMetadata  redisMetadata
+	redisSentinelMetadata redisMetadata
+)
+
+func (m *redisMetadata) Validate() error         { return m.validate(redisStandalone) }
+func (m *redisClusterMetadata) Validate() error  { return (*redisMetadata)(m).validate(redisCluster) }
+func (m *redisSentinelMetadata) Validate() error { return (*redisMetadata)(m).validate(redisSentinel) }
+
+// validate checks the list parameters first (offline, a missing connection parameter ends
+// validation), then the connection.
+func (m *redisMetadata) validate(topology redisTopology) error {
 	if m.ListLength <= 0 {
 		return &ParamError{Param: "listLength", Problem: fmt.Sprintf("is %d", m.ListLength), Fix: "must be greater than 0"}
 	}
 	if m.ActivationListLength < 0 {
 		return &ParamError{Param: "activationListLength", Problem: fmt.Sprintf("is %d", m.ActivationListLength), Fix: "must not be negative"}
 	}
+	params := connectionParamsOf(m)
+	conn, err := params.resolve(topology)
+	if err != nil {
+		return err
+	}
+	m.conn = conn
+	if topology == redisStandalone {
+		m.Address = conn.addrs[0] // host and port, joined
+	}
 	return nil
 }
 
-type redisScaler struct {
-	cfg        *Config
-	meta       redisMetadata
-	metricName string
-	client     *redis.Client
-}
-
 func newRedisScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	s := &redisScaler{cfg: cfg}
-	if err := ParseMetadata(cfg, &s.meta); err != nil {
+	var m redisMetadata
+	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	s.metricName = MetricName(cfg.TriggerIndex, "redis-"+s.meta.ListName)
-	opts := &redis.Options{
-		Addr:         s.meta.Address,
-		Username:     s.meta.Username,
-		Password:     s.meta.Password,
-		DB:           s.meta.DatabaseIndex,
-		DialTimeout:  cfg.Timeout,
-		ReadTimeout:  cfg.Timeout,
-		WriteTimeout: cfg.Timeout,
-		PoolSize:     2,
-		MaxRetries:   -1,
+	return m.newScaler(cfg), nil
+}
+
+func newRedisClusterScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	var m redisClusterMetadata
+	if err := ParseMetadata(cfg, &m); err != nil {
+		return nil, err
 	}
-	if s.meta.EnableTLS || s.meta.TLS == "enable" {
-		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.meta.UnsafeSsl} //nolint:gosec // unsafeSsl is the user's explicit choice
+	return (*redisMetadata)(&m).newScaler(cfg), nil
+}
+
+func newRedisSentinelScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	var m redisSentinelMetadata
+	if err := ParseMetadata(cfg, &m); err != nil {
+		return nil, err
 	}
-	s.client = redis.NewClient(opts)
-	return s, nil
+	return (*redisMetadata)(&m).newScaler(cfg), nil
+}
+
+// newScaler reads the list's length; KEDA names the metric s<index>-redis-<listName> whatever
+// the topology.
+func (m *redisMetadata) newScaler(cfg *Config) *redisScaler {
+	list := m.ListName
+	return newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-"+list), m.ListLength, m.ActivationListLength, redisMeasure{
+		what: fmt.Sprintf("the length of list %q", list), keyParam: "listName", keyKind: "list",
+		read: func(ctx context.Context, c redisClient) (int64, error) {
+			n, err := c.LLen(ctx, list).Result()
+			if errors.Is(err, redis.Nil) {
+				return 0, nil
+			}
+			return n, err
+		},
+	})
+}
+
+// redisMeasure is the one read a Redis trigger makes per poll.
+type redisMeasure struct {
+	// what it reads, for errors: `the length of list "jobs"`.
+	what string
+	// keyParam is the parameter naming the key (listName, stream) and keyKind the type the key
+	// must hold, for the fix of a WRONGTYPE error.
+	keyParam, keyKind string
+	read              func(ctx context.Context, c redisClient) (int64, error)
+}
+
+// redisScaler is every Redis trigger: one connection, one measurement, one metric.
+type redisScaler struct {
+	cfg        *Config
+	conn       *redisConnection
+	client     redisClient
+	metricName string
+	target     int64
+	activation int64
+	measure    redisMeasure
+}
+
+func newRedisFamilyScaler(cfg *Config, conn *redisConnection, metricName string, target, activation int64, m redisMeasure) *redisScaler {
+	return &redisScaler{cfg: cfg, conn: conn, client: conn.newClient(cfg.Timeout), metricName: metricName, target: target, activation: activation, measure: m}
 }
 
 func (s *redisScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.ListLength))
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.target))
 	if err != nil {
 		return nil
 	}
 	return []autoscalingv2.MetricSpec{spec}
 }
 
+// GetMetricsAndActivity reads the source once, within the trigger's timeout; the trigger is
+// active when the value is above the activation threshold.
 func (s *redisScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	n, err := s.client.LLen(ctx, s.meta.ListName).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, false, fmt.Errorf("failed to read the length of redis list %q at %s: %w", s.meta.ListName, s.meta.Address, err)
+	n, err := s.measure.read(ctx, s.client)
+	if err != nil {
+		return nil, false, s.failure(ctx, err)
 	}
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(n, resource.DecimalSI)}},
-		n > s.meta.ActivationListLength, nil
+		n > s.activation, nil
 }
 
 func (s *redisScaler) Close(context.Context) error {
 	return s.client.Close()
+}
+
+// failure words a failed read: the trigger, what was read from where, the cause and, when the
+// cause is recognised, the parameters to check. Passwords are removed from the text.
+func (s *redisScaler) failure(ctx context.Context, err error) error {
+	fix := s.fix(ctx, err)
+	if fix != "" {
+		fix = ": " + fix
+	}
+	return redact(fmt.Errorf("%s: could not read %s from %s: %w%s", redisTrigger(s.cfg), s.measure.what, s.conn, err, fix), s.conn.secrets())
+}
+
+// fix recognises the usual causes of a failed read and names the parameters to check.
+func (s *redisScaler) fix(ctx context.Context, err error) string {
+	where := "address (or host and port)"
+	switch s.conn.topology {
+	case redisCluster:
+		where = "addresses (or hosts and ports)"
+	case redisSentinel:
+		where = "addresses (or hosts and ports) of the sentinels"
+	}
+	msg := err.Error()
+	refused := strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password") ||
+		strings.Contains(msg, "invalid username-password") || strings.Contains(msg, "without any password configured")
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return fmt.Sprintf("no answer within the trigger's timeout of %s: check %s, and that enableTLS matches the server", s.cfg.Timeout, where)
+	case strings.Contains(msg, "connection refused"):
+		return "nothing listens there: check " + where
+	case strings.Contains(msg, "no such host"):
+		return "the host name does not resolve: check " + where
+	case s.conn.topology == redisSentinel && strings.Contains(msg, "sentinels"):
+		// go-redis asked the sentinels for the master and none answered it.
+		switch {
+		case refused:
+			return "the sentinels refused the credentials: check sentinelUsername and sentinelPassword (set directly, with ...FromEnv or in a TriggerAuthentication)"
+		case strings.Contains(msg, "redis: nil"):
+			return fmt.Sprintf("the sentinels monitor no master named %q: check sentinelMaster", s.conn.sentinelMaster)
+		}
+		return "check " + where + ", sentinelMaster, sentinelUsername and sentinelPassword"
+	case refused:
+		return "Redis refused the credentials: check username and password (set directly, with usernameFromEnv/passwordFromEnv or in a TriggerAuthentication)"
+	case strings.Contains(msg, "WRONGTYPE"):
+		return fmt.Sprintf("the key holds another type than a %s: check %s", s.measure.keyKind, s.measure.keyParam)
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
+		return `TLS failed: put the CA that signed the server's certificate in the TriggerAuthentication parameter ca (or set unsafeSsl: "true" to skip verification), a client certificate in cert and key if the server asks for one, and check that the server serves TLS`
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
+		return `the server closed the connection: if it serves TLS only, set enableTLS: "true"`
+	}
+	return ""
+}
+
+// redisTrigger names the trigger as ParamError does: `trigger 0 (redis-cluster "orders")`.
+func redisTrigger(cfg *Config) string {
+	who := fmt.Sprintf("trigger %d (%s", cfg.TriggerIndex, cfg.TriggerType)
+	if cfg.TriggerName != "" {
+		who += " " + strconv.Quote(cfg.TriggerName)
+	}
+	return who + ")"
 }

@@ -28,6 +28,12 @@ var registry = map[string]entry{
 
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
+
+	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
+	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
+	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
+	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: redisClusterStreamsMetadata{}},
+	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: redisSentinelStreamsMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

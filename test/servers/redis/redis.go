@@ -1,26 +1,35 @@
-// Package redis runs Debian's redis-server on a free loopback port for tests and the demo.
+// Package redis runs Debian's redis-server on free loopback ports for tests and the demo: a
+// single server (optionally TLS only), a Redis Cluster of masters, and a master watched by a
+// sentinel. Every process is in its own process group, dies with the test binary and is stopped
+// by Stop (which Start* registers with t.Cleanup).
 package redis
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/kedactl/kedactl/test/servers/internal/proc"
 )
 
 // Options configures a server.
 type Options struct {
 	// Password sets requirepass; empty means no password.
 	Password string
+	// TLS serves TLS only (no plain port), with a certificate for 127.0.0.1 and localhost signed by
+	// a CA made for this server; Server.TLS holds what a client needs.
+	TLS bool
+	// TLSClientAuth, with TLS, requires clients to present a certificate signed by that CA.
+	TLSClientAuth bool
 }
 
 // Server is a running redis-server.
@@ -29,10 +38,16 @@ type Server struct {
 	Host     string
 	Port     int
 	Password string
-	cmd      *exec.Cmd
-	dir      string
-	exited   chan struct{}
+	// TLS is set when the server serves TLS: its CA and a client certificate.
+	TLS *TLSFiles
+
+	proc    *proc.Process
+	dir     string
+	busPort int // a cluster node's cluster bus
 }
+
+// readyTimeout bounds every wait for a server, a cluster or a sentinel to become usable.
+const readyTimeout = 30 * time.Second
 
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
@@ -50,80 +65,89 @@ func Start(t testing.TB, opts Options) *Server {
 // StartProcess installs redis-server if needed (hack/tools.sh redis) and starts it on a free
 // 127.0.0.1 port, waiting until it answers PING.
 func StartProcess(ctx context.Context, opts Options) (*Server, error) {
+	return startServer(ctx, opts, false)
+}
+
+// startServer starts one redis-server in a new directory; clusterNode enables cluster mode with
+// the cluster bus on a second free port (Server.busPort).
+func startServer(ctx context.Context, opts Options, clusterNode bool) (*Server, error) {
 	bin, err := ensureBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kedactl-redis-")
+	name := "redis"
+	if clusterNode {
+		name = "redis-cluster-node"
+	}
+	dir, err := os.MkdirTemp("", "kedactl-"+name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the redis dir: %w", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to find a free port: %w", err)
+	fail := func(err error) (*Server, error) {
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"}
+	ports, err := freePorts(2)
+	if err != nil {
+		return fail(err)
+	}
+	port := ports[0]
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Host: "127.0.0.1", Port: port, Password: opts.Password, dir: dir}
+	args := []string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"}
+	if opts.TLS {
+		caFile, certFile, keyFile, files, err := writeTLSFiles(dir)
+		if err != nil {
+			return fail(fmt.Errorf("failed to make TLS certificates: %w", err))
+		}
+		s.TLS = files
+		auth := "no"
+		if opts.TLSClientAuth {
+			auth = "yes"
+		}
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(port), "--tls-cert-file", certFile, "--tls-key-file", keyFile,
+			"--tls-ca-cert-file", caFile, "--tls-auth-clients", auth)
+	} else {
+		args = append(args, "--port", strconv.Itoa(port))
+	}
 	if opts.Password != "" {
-		args = append(args, "--requirepass", opts.Password)
+		args = append(args, "--requirepass", opts.Password, "--masterauth", opts.Password)
 	}
-	logFile, err := os.Create(filepath.Join(dir, "redis.log"))
+	if clusterNode {
+		s.busPort = ports[1]
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", strconv.Itoa(s.busPort),
+			"--cluster-node-timeout", "5000")
+	}
+	s.proc, err = proc.Start(bin, args, dir, name, nil)
 	if err != nil {
-		return nil, fmt.Errorf("failed to create the redis log: %w", err)
+		return fail(err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("failed to start %s: %w", bin, err)
-	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Host: "127.0.0.1", Port: port, Password: opts.Password, cmd: cmd, dir: dir, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(s.exited) }()
-
 	c := s.Client()
 	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
-		err := c.Ping(pingCtx).Err()
-		cancel()
-		if err == nil {
-			return s, nil
-		}
-		select {
-		case <-s.exited:
-			data, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			s.Stop()
-			return nil, fmt.Errorf("redis-server exited: %s", data)
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, fmt.Errorf("redis-server on %s did not answer PING: %w", s.Addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := s.proc.WaitUntil(ctx, readyTimeout, "answer to PING on "+s.Addr, func(ctx context.Context) error {
+		return c.Ping(ctx).Err()
+	}); err != nil {
+		s.Stop()
+		return nil, err
 	}
+	return s, nil
 }
 
 // Client returns a client for the server; the caller closes it.
 func (s *Server) Client() *goredis.Client {
-	return goredis.NewClient(&goredis.Options{Addr: s.Addr, Password: s.Password, DialTimeout: 2 * time.Second})
+	return goredis.NewClient(&goredis.Options{Addr: s.Addr, Password: s.Password, DialTimeout: 2 * time.Second, TLSConfig: s.tlsConfig()})
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	if s.TLS == nil {
+		return nil
+	}
+	return s.TLS.ClientConfig()
 }
 
 // Stop stops the server and removes its dir.
 func (s *Server) Stop() {
-	select {
-	case <-s.exited:
-	default:
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.exited
-		}
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGTERM)
 	}
 	_ = os.RemoveAll(s.dir)
 }
@@ -132,15 +156,33 @@ func ensureBinary(ctx context.Context) (string, error) {
 	if p, err := exec.LookPath("redis-server"); err == nil {
 		return p, nil
 	}
-	_, file, _, _ := runtime.Caller(0)
-	tools := filepath.Join(filepath.Dir(file), "..", "..", "..", "hack", "tools.sh")
-	out, err := exec.CommandContext(ctx, "bash", tools, "redis").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("failed to install redis-server with %s redis: %w\n%s", tools, err, out)
+	if err := proc.Install(ctx, "redis"); err != nil {
+		return "", err
 	}
 	p, err := exec.LookPath("redis-server")
 	if err != nil {
 		return "", fmt.Errorf("redis-server is still not on PATH after installing it: %w", err)
 	}
 	return p, nil
+}
+
+// freePorts returns n distinct ports of 127.0.0.1 that were free a moment ago (a node's port and
+// its cluster bus port must differ).
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("failed to find a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
