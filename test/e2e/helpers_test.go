@@ -245,3 +245,14 @@ spec:
           averageUtilization: 50
 `, name, target)
 }
+
+// checkCooldown fails when the target went to zero sooner after its source drained than the
+// cooldown allows. The cooldown runs from the last poll that saw the source active, which may come
+// up to slack before the drain the test sees (one polling interval, plus a scrape interval for a
+// source that samples).
+func checkCooldown(t *testing.T, drained time.Time, cooldown, slack time.Duration) {
+	t.Helper()
+	if took := time.Since(drained); took < cooldown-slack {
+		t.Errorf("deactivated %s after the source drained, before the %s cooldown (less %s)", took.Round(time.Millisecond), cooldown, slack)
+	}
+}
