@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,10 +36,8 @@ const (
 
 var allAuthModes = []string{authModeAPIKey, authModeBasic, authModeTLS, authModeBearer, authModeCustom, authModeOAuth}
 
-// httpAuthParams are the authentication parameters KEDA's HTTP scalers share. ParseMetadata reads
-// one flat struct, so each HTTP trigger's metadata struct declares these same fields with these
-// same tags (TestHTTPTriggersDeclareTheAuthParams keeps them in step) and authParamsOf copies
-// them here.
+// httpAuthParams are the authentication parameters KEDA's HTTP scalers share; each HTTP trigger's
+// metadata struct embeds them.
 type httpAuthParams struct {
 	AuthModes        []string `keda:"name=authModes, order=triggerMetadata;authParams, optional"`
 	AuthMode         []string `keda:"name=authMode, order=triggerMetadata;authParams, optional"`
@@ -62,17 +59,6 @@ type httpAuthParams struct {
 	APIKey           string   `keda:"name=apiKey, order=authParams;triggerMetadata, optional, secret"`
 	Method           string   `keda:"name=method, order=triggerMetadata;authParams, optional, default=header, enum=header;query"`
 	KeyParamName     string   `keda:"name=keyParamName, order=triggerMetadata;authParams, optional"`
-}
-
-// authParamsOf copies the httpAuthParams fields out of an HTTP trigger's metadata struct.
-func authParamsOf(meta any) httpAuthParams {
-	var p httpAuthParams
-	dst := reflect.ValueOf(&p).Elem()
-	src := reflect.Indirect(reflect.ValueOf(meta))
-	for i := range dst.NumField() {
-		dst.Field(i).Set(src.FieldByName(dst.Type().Field(i).Name))
-	}
-	return p
 }
 
 // httpAuth is a validated authentication: which modes are on and what they need.

@@ -23,22 +23,6 @@ import (
 	"time"
 )
 
-// TestHTTPTriggersDeclareTheAuthParams: every HTTP trigger's metadata struct declares the shared
-// authentication parameters with the same types and tags, so authParamsOf can copy them.
-func TestHTTPTriggersDeclareTheAuthParams(t *testing.T) {
-	want := reflect.TypeOf(httpAuthParams{})
-	for _, meta := range []any{prometheusMetadata{}, metricsAPIMetadata{}} {
-		got := reflect.TypeOf(meta)
-		for i := range want.NumField() {
-			w := want.Field(i)
-			f, ok := got.FieldByName(w.Name)
-			if !ok || f.Type != w.Type || f.Tag != w.Tag {
-				t.Errorf("%s.%s: got %v %q, want %v %q", got.Name(), w.Name, f.Type, f.Tag, w.Type, w.Tag)
-			}
-		}
-	}
-}
-
 // testCert is a PEM certificate and key signed by ca (self-signed when ca is nil).
 type testCert struct {
 	certPEM, keyPEM string

@@ -100,7 +100,20 @@ func (e *ParamError) Error() string {
 	return msg
 }
 
-// ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg.
+// taggedFields are the keda-tagged fields of a metadata struct, its embedded structs' included, so
+// that parameters several scalers share (authentication, connection) are declared once.
+func taggedFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if _, ok := f.Tag.Lookup("keda"); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg, embedded structs'
+// fields included.
 func ParseMetadata(cfg *Config, target any) error {
 	v := reflect.ValueOf(target)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -108,12 +121,8 @@ func ParseMetadata(cfg *Config, target any) error {
 	}
 	v = v.Elem()
 	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("keda")
-		if !ok {
-			continue
-		}
+	for _, f := range taggedFields(t) {
+		tag := f.Tag.Get("keda")
 		p, err := parseTag(tag)
 		if err != nil {
 			return fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
@@ -145,7 +154,7 @@ func ParseMetadata(cfg *Config, target any) error {
 			}
 			return perr("is "+shown, "must be one of "+strings.Join(p.enum, ", "))
 		}
-		if err := setField(v.Field(i), raw); err != nil {
+		if err := setField(v.FieldByIndex(f.Index), raw); err != nil {
 			shown := strconv.Quote(raw)
 			if p.secret {
 				shown = "(value hidden)"

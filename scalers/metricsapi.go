@@ -46,27 +46,8 @@ type metricsAPIMetadata struct {
 	AggregationType                   string `keda:"name=aggregationType, order=triggerMetadata, default=average, enum=average;sum;max;min"`
 	Timeout                           string `keda:"name=timeout, order=triggerMetadata, optional"`
 
-	// The authentication parameters of httpAuthParams, declared here for ParseMetadata.
-	AuthModes        []string `keda:"name=authModes, order=triggerMetadata;authParams, optional"`
-	AuthMode         []string `keda:"name=authMode, order=triggerMetadata;authParams, optional"`
-	BearerToken      string   `keda:"name=bearerToken, order=authParams, optional, secret"`
-	Token            string   `keda:"name=token, order=authParams, optional, secret"`
-	Username         string   `keda:"name=username, order=authParams, optional"`
-	Password         string   `keda:"name=password, order=authParams, optional, secret"`
-	Cert             string   `keda:"name=cert, order=authParams, optional"`
-	Key              string   `keda:"name=key, order=authParams, optional, secret"`
-	CA               string   `keda:"name=ca, order=authParams, optional"`
-	OAuthTokenURI    string   `keda:"name=oauthTokenURI, order=authParams, optional"`
-	Scopes           []string `keda:"name=scopes, order=authParams, optional"`
-	Scope            []string `keda:"name=scope, order=authParams, optional"`
-	ClientID         string   `keda:"name=clientID, order=authParams, optional"`
-	ClientSecret     string   `keda:"name=clientSecret, order=authParams, optional, secret"`
-	EndpointParams   string   `keda:"name=endpointParams, order=authParams, optional"`
-	CustomAuthHeader string   `keda:"name=customAuthHeader, order=authParams, optional"`
-	CustomAuthValue  string   `keda:"name=customAuthValue, order=authParams, optional, secret"`
-	APIKey           string   `keda:"name=apiKey, order=authParams;triggerMetadata, optional, secret"`
-	Method           string   `keda:"name=method, order=triggerMetadata;authParams, optional, default=header, enum=header;query"`
-	KeyParamName     string   `keda:"name=keyParamName, order=triggerMetadata;authParams, optional"`
+	// The authentication parameters every HTTP scaler shares.
+	httpAuthParams
 
 	// Set by Validate.
 	url      *url.URL
@@ -99,7 +80,7 @@ func (m *metricsAPIMetadata) Validate() error {
 	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
 		return err
 	}
-	p := authParamsOf(m)
+	p := m.httpAuthParams
 	m.auth, err = p.validate()
 	return err
 }
@@ -119,7 +100,7 @@ func newMetricsAPIScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// KEDA names it s<index>-metric-api-<valueLocation>, normalized.
 	s.metricName = MetricName(cfg.TriggerIndex, "metric-api-"+s.meta.ValueLocation)
-	p := authParamsOf(&s.meta)
+	p := s.meta.httpAuthParams
 	s.client = newHTTPClient(cfg, &p, s.meta.auth, "url", s.meta.url, s.meta.timeout, s.meta.UnsafeSsl)
 	return s, nil
 }

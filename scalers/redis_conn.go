@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +25,7 @@ const (
 )
 
 // redisConnectionParams are the connection parameters every Redis trigger shares, with KEDA's
-// names. ParseMetadata reads only a struct's own fields, so each metadata struct of the family
-// repeats these fields with these tags (TestRedisMetadataRepeatConnectionParams keeps the
-// copies identical) and connectionParamsOf copies them into this one type, which the code below
-// is written against.
+// names; each metadata struct of the family embeds them.
 type redisConnectionParams struct {
 	DatabaseIndex int    `keda:"name=databaseIndex, order=triggerMetadata, optional"`
 	EnableTLS     *bool  `keda:"name=enableTLS, order=triggerMetadata, optional"`
@@ -53,18 +49,6 @@ type redisConnectionParams struct {
 	Key         string `keda:"name=key, order=authParams, optional, secret"`
 	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
 	CA          string `keda:"name=ca, order=authParams, optional, secret"`
-}
-
-// connectionParamsOf copies the connection fields of a Redis metadata struct (a pointer) by
-// name; every one of them exists there with the same type (see redisConnectionParams).
-func connectionParamsOf(meta any) redisConnectionParams {
-	var p redisConnectionParams
-	src := reflect.ValueOf(meta).Elem()
-	dst := reflect.ValueOf(&p).Elem()
-	for i := range dst.NumField() {
-		dst.Field(i).Set(src.FieldByName(dst.Type().Field(i).Name))
-	}
-	return p
 }
 
 // redisConnection is a validated connection: where, as whom, and how.

@@ -25,27 +25,8 @@ type redisStreamsMetadata struct {
 	ConsumerGroup       string `keda:"name=consumerGroup, order=triggerMetadata, optional"`
 	ActivationLagCount  int64  `keda:"name=activationLagCount, order=triggerMetadata, default=0"`
 
-	// The connection parameters, as in redisConnectionParams.
-	DatabaseIndex    int      `keda:"name=databaseIndex, order=triggerMetadata, optional"`
-	EnableTLS        *bool    `keda:"name=enableTLS, order=triggerMetadata, optional"`
-	TLS              string   `keda:"name=tls, order=authParams, optional, enum=enable;disable"`
-	Address          string   `keda:"name=address, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Addresses        []string `keda:"name=addresses, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Username         string   `keda:"name=username, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Password         string   `keda:"name=password, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	SentinelUsername string   `keda:"name=sentinelUsername, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	SentinelPassword string   `keda:"name=sentinelPassword, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	SentinelMaster   string   `keda:"name=sentinelMaster, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Host             string   `keda:"name=host, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Hosts            []string `keda:"name=hosts, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Port             string   `keda:"name=port, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Ports            []string `keda:"name=ports, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	UnsafeSsl        bool     `keda:"name=unsafeSsl, order=triggerMetadata, optional, default=false"`
-	CertLegacy       string   `keda:"name=Cert, order=authParams, optional, secret"`
-	Cert             string   `keda:"name=cert, order=authParams, optional, secret"`
-	Key              string   `keda:"name=key, order=authParams, optional, secret"`
-	KeyPassword      string   `keda:"name=keyPassword, order=authParams, optional, secret"`
-	CA               string   `keda:"name=ca, order=authParams, optional, secret"`
+	// The connection parameters every Redis trigger shares.
+	redisConnectionParams
 
 	// mode and conn are set by Validate.
 	mode redisStreamsMode
@@ -99,7 +80,7 @@ func (m *redisStreamsMetadata) validate(topology redisTopology) error {
 	if m.ActivationLagCount < 0 {
 		return &ParamError{Param: "activationLagCount", Problem: fmt.Sprintf("is %d", m.ActivationLagCount), Fix: "must not be negative"}
 	}
-	params := connectionParamsOf(m)
+	params := m.redisConnectionParams
 	conn, err := params.resolve(topology)
 	if err != nil {
 		return err

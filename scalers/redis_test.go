@@ -18,27 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestRedisMetadataRepeatConnectionParams: every Redis metadata struct declares every connection
-// parameter exactly as redisConnectionParams does (same field, type and tag), so the family
-// cannot drift apart and connectionParamsOf can copy them.
-func TestRedisMetadataRepeatConnectionParams(t *testing.T) {
-	conn := reflect.TypeFor[redisConnectionParams]()
-	for _, meta := range []any{redisMetadata{}, redisClusterMetadata{}, redisSentinelMetadata{}, redisStreamsMetadata{}, redisClusterStreamsMetadata{}, redisSentinelStreamsMetadata{}} {
-		mt := reflect.TypeOf(meta)
-		for i := range conn.NumField() {
-			want := conn.Field(i)
-			got, ok := mt.FieldByName(want.Name)
-			if !ok {
-				t.Errorf("%s lacks connection field %s", mt.Name(), want.Name)
-				continue
-			}
-			if got.Type != want.Type || got.Tag != want.Tag {
-				t.Errorf("%s.%s is %s `%s`, want %s `%s`", mt.Name(), want.Name, got.Type, got.Tag, want.Type, want.Tag)
-			}
-		}
-	}
-}
-
 // parseRedis validates a trigger of typ the way the webhook does and returns its metadata.
 func parseRedis(t *testing.T, typ string, meta, auth map[string]string, offline bool) (any, error) {
 	t.Helper()

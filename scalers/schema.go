@@ -38,13 +38,8 @@ func Parameters(metadata any) ([]SchemaParameter, error) {
 		t = t.Elem()
 	}
 	var params []SchemaParameter
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("keda")
-		if !ok {
-			continue
-		}
-		p, err := parseTag(tag)
+	for _, f := range taggedFields(t) {
+		p, err := parseTag(f.Tag.Get("keda"))
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 		}
