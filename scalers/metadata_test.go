@@ -97,3 +97,39 @@ func TestNewUnknownType(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// TestParseMetadataReadsEmbeddedStructs: parameters several scalers share live in one embedded
+// struct; ParseMetadata fills them, and the schema lists them, as if declared in place.
+func TestParseMetadataReadsEmbeddedStructs(t *testing.T) {
+	type shared struct {
+		Password string `keda:"name=password, order=authParams, secret"`
+		Port     int    `keda:"name=port, order=triggerMetadata, default=6379"`
+	}
+	type meta struct {
+		Queue string `keda:"name=queue, order=triggerMetadata"`
+		shared
+	}
+	m := &meta{}
+	cfg := &Config{TriggerType: "x", TriggerMetadata: map[string]string{"queue": "q"}, AuthParams: map[string]string{"password": "s3cret"}}
+	if err := ParseMetadata(cfg, m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Queue != "q" || m.Password != "s3cret" || m.Port != 6379 {
+		t.Errorf("parsed %+v", m)
+	}
+	cfg.AuthParams = nil
+	if err := ParseMetadata(cfg, &meta{}); err == nil || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a missing embedded parameter: %v", err)
+	}
+	params, err := Parameters(meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range params {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "queue,password,port" {
+		t.Errorf("schema parameters %v, want queue,password,port", names)
+	}
+}
