@@ -58,7 +58,7 @@ type Model struct {
 	prevMode      mode
 	input         string
 	cursor        int
-	selected      string // namespace/name of the object in the detail view
+	selected      ref // the object in the detail view
 
 	detail    *commands.Description
 	detailErr error
@@ -75,20 +75,24 @@ type Model struct {
 
 // confirmAction is a change waiting for y: pause/resume, or (hpa set) adopting an HPA.
 type confirmAction struct {
-	namespace, name string
-	pause           bool
-	hpa             string
+	target ref
+	pause  bool
+	hpa    string
 }
 
 // prompt is the question the confirmation asks.
 func (a confirmAction) prompt() string {
+	what := a.target.String()
+	if a.target.kind == commands.KindScaledJob {
+		what = "ScaledJob " + what
+	}
 	switch {
 	case a.hpa != "":
-		return fmt.Sprintf("Transfer HPA %s to ScaledObject %s/%s?", a.hpa, a.namespace, a.name)
+		return fmt.Sprintf("Transfer HPA %s to ScaledObject %s?", a.hpa, what)
 	case a.pause:
-		return fmt.Sprintf("Pause autoscaling of %s/%s?", a.namespace, a.name)
+		return fmt.Sprintf("Pause autoscaling of %s?", what)
 	}
-	return fmt.Sprintf("Resume autoscaling of %s/%s?", a.namespace, a.name)
+	return fmt.Sprintf("Resume autoscaling of %s?", what)
 }
 
 type (
@@ -97,7 +101,7 @@ type (
 		err     error
 	}
 	describeMsg struct {
-		key  string
+		key  ref
 		desc *commands.Description
 		err  error
 	}
@@ -106,7 +110,7 @@ type (
 		err    error
 	}
 	metricsMsg struct {
-		key  string
+		key  ref
 		rows []commands.MetricRow
 		err  error
 	}
@@ -115,7 +119,7 @@ type (
 		err     error
 	}
 	listTickMsg   struct{}
-	detailTickMsg struct{ key string }
+	detailTickMsg struct{ key ref }
 )
 
 // New returns the TUI's model reading from src.
@@ -149,13 +153,13 @@ func (m Model) loadObjects() tea.Cmd {
 	}
 }
 
-func (m Model) describe(namespace, name string) tea.Cmd {
+func (m Model) describe(r ref) tea.Cmd {
 	src := m.src
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		d, err := src.Describe(ctx, namespace, name)
-		return describeMsg{key: namespace + "/" + name, desc: d, err: err}
+		d, err := src.Describe(ctx, r.kind, r.namespace, r.name)
+		return describeMsg{key: r, desc: d, err: err}
 	}
 }
 
@@ -164,17 +168,17 @@ func (m Model) setPaused(a confirmAction) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return pausedMsg{action: a, err: src.SetPaused(ctx, a.namespace, a.name, a.pause)}
+		return pausedMsg{action: a, err: src.SetPaused(ctx, a.target.kind, a.target.namespace, a.target.name, a.pause)}
 	}
 }
 
-func (m Model) readMetrics(namespace, name string) tea.Cmd {
+func (m Model) readMetrics(r ref) tea.Cmd {
 	src := m.src
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		rows, err := src.Metrics(ctx, namespace, name)
-		return metricsMsg{key: namespace + "/" + name, rows: rows, err: err}
+		rows, err := src.Metrics(ctx, r.namespace, r.name)
+		return metricsMsg{key: r, rows: rows, err: err}
 	}
 }
 
@@ -183,7 +187,7 @@ func (m Model) transferHPA(a confirmAction) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 		defer cancel()
-		outcome, err := src.TransferHPA(ctx, a.namespace, a.name, a.hpa)
+		outcome, err := src.TransferHPA(ctx, a.target.namespace, a.target.name, a.hpa)
 		return transferredMsg{outcome: outcome, err: err}
 	}
 }
@@ -192,7 +196,7 @@ func (m Model) listTick() tea.Cmd {
 	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return listTickMsg{} })
 }
 
-func (m Model) detailTick(key string) tea.Cmd {
+func (m Model) detailTick(key ref) tea.Cmd {
 	return tea.Tick(m.opts.DetailRefresh, func(time.Time) tea.Msg { return detailTickMsg{key: key} })
 }
 
@@ -206,7 +210,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.err = msg.err
 		if msg.err == nil {
 			m.objects = msg.objects
-			sort.Slice(m.objects, func(i, j int) bool { return objectKey(&m.objects[i]) < objectKey(&m.objects[j]) })
+			sort.Slice(m.objects, func(i, j int) bool { return lessRef(m.objects[i].ref(), m.objects[j].ref()) })
 			m.record()
 			m.clampCursor()
 		}
@@ -215,10 +219,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.loadObjects(), m.listTick())
 	case detailTickMsg:
 		if m.mode == modeDetail && msg.key == m.selected {
-			ns, name, _ := strings.Cut(msg.key, "/")
-			cmds := []tea.Cmd{m.describe(ns, name), m.detailTick(msg.key)}
+			cmds := []tea.Cmd{m.describe(msg.key), m.detailTick(msg.key)}
 			if m.showMetrics {
-				cmds = append(cmds, m.readMetrics(ns, name))
+				cmds = append(cmds, m.readMetrics(msg.key))
 			}
 			return m, tea.Batch(cmds...)
 		}
@@ -248,7 +251,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.status = "error: " + msg.err.Error()
 		} else {
-			m.status = fmt.Sprintf("%s/%s %s", msg.action.namespace, msg.action.name, verb)
+			m.status = fmt.Sprintf("%s %s", msg.action.target, verb)
 		}
 		return m, m.loadObjects()
 	case tea.KeyPressMsg:
@@ -285,7 +288,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.showHelp {
 			m.showHelp = false
 		} else if m.mode == modeDetail {
-			m.mode, m.selected, m.detail, m.detailErr = modeList, "", nil, nil
+			m.mode, m.selected, m.detail, m.detailErr = modeList, ref{}, nil, nil
 			m.metrics, m.metricsErr, m.showMetrics = nil, nil, false
 		} else if m.filter != "" {
 			m.filter = ""
@@ -300,8 +303,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, m.keys.Enter):
 		if o := m.current(); o != nil && m.mode == modeList {
-			m.mode, m.selected, m.detail, m.detailErr = modeDetail, objectKey(o), nil, nil
-			return m, tea.Batch(m.describe(o.ScaledObject.Namespace, o.ScaledObject.Name), m.detailTick(m.selected))
+			m.mode, m.selected, m.detail, m.detailErr = modeDetail, o.ref(), nil, nil
+			return m, tea.Batch(m.describe(m.selected), m.detailTick(m.selected))
 		}
 	case key.Matches(msg, m.keys.Filter):
 		if m.mode == modeList {
@@ -313,20 +316,27 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(msg, m.keys.Metrics):
 		if m.mode == modeDetail {
+			if m.selected.kind == commands.KindScaledJob {
+				m.status = noExternalMetrics
+				return m, nil
+			}
 			m.showMetrics = !m.showMetrics
 			if m.showMetrics {
-				ns, name, _ := strings.Cut(m.selected, "/")
-				return m, m.readMetrics(ns, name)
+				return m, m.readMetrics(m.selected)
 			}
 		}
 	case key.Matches(msg, m.keys.Transfer):
 		if o := m.target(); o != nil {
-			m.confirm = confirmAction{namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name}
+			if o.ScaledJob != nil {
+				m.status = noHPA
+				return m, nil
+			}
+			m.confirm = confirmAction{target: o.ref()}
 			m.prevMode, m.mode, m.input = m.mode, modeTransfer, ""
 		}
 	case key.Matches(msg, m.keys.Pause), key.Matches(msg, m.keys.Resume):
 		if o := m.target(); o != nil {
-			m.confirm = confirmAction{namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name, pause: key.Matches(msg, m.keys.Pause)}
+			m.confirm = confirmAction{target: o.ref(), pause: key.Matches(msg, m.keys.Pause)}
 			m.prevMode, m.mode = m.mode, modeConfirm
 		}
 	}
@@ -372,7 +382,7 @@ func (m Model) visible() []Object {
 	}
 	var out []Object
 	for _, o := range m.objects {
-		if strings.Contains(objectKey(&o), m.filter) {
+		if strings.Contains(o.ref().String(), m.filter) {
 			out = append(out, o)
 		}
 	}
@@ -390,14 +400,19 @@ func (m Model) current() *Object {
 // target is the object a pause/resume applies to: the selected one in detail, else the cursor's.
 func (m Model) target() *Object {
 	if m.mode == modeDetail {
-		for i := range m.objects {
-			if objectKey(&m.objects[i]) == m.selected {
-				return &m.objects[i]
-			}
-		}
-		return nil
+		return m.selectedObject()
 	}
 	return m.current()
+}
+
+// selectedObject is the object of the detail view, nil once it is gone.
+func (m Model) selectedObject() *Object {
+	for i := range m.objects {
+		if m.objects[i].ref() == m.selected {
+			return &m.objects[i]
+		}
+	}
+	return nil
 }
 
 func (m *Model) clampCursor() {
@@ -413,18 +428,8 @@ func (m *Model) record() {
 		if o.HPA == nil {
 			continue
 		}
-		for _, cm := range o.HPA.Status.CurrentMetrics {
-			if cm.Type != autoscalingv2.ExternalMetricSourceType || cm.External == nil {
-				continue
-			}
-			var v float64
-			switch {
-			case cm.External.Current.AverageValue != nil:
-				v = cm.External.Current.AverageValue.AsApproximateFloat64()
-			case cm.External.Current.Value != nil:
-				v = cm.External.Current.Value.AsApproximateFloat64()
-			}
-			k := objectKey(o) + "/" + cm.External.Metric.Name
+		for name, v := range hpaValues(o.HPA) {
+			k := o.ref().String() + "/" + name
 			h := append(m.history[k], v)
 			if len(h) > historyLen {
 				h = h[len(h)-historyLen:]
@@ -434,6 +439,40 @@ func (m *Model) record() {
 	}
 }
 
-func objectKey(o *Object) string {
-	return o.ScaledObject.Namespace + "/" + o.ScaledObject.Name
+// hpaValues is each external metric's value as the HPA last read it, by metric name. For an
+// AverageValue metric the HPA keeps the value divided by its current replicas; multiplying back
+// gives the metric's total (to the HPA's rounding), which is what the trigger's target, activation
+// threshold and `kubectl keda top` speak of. This costs no request: the list reads only informers.
+func hpaValues(hpa *autoscalingv2.HorizontalPodAutoscaler) map[string]float64 {
+	out := map[string]float64{}
+	for _, cm := range hpa.Status.CurrentMetrics {
+		if cm.Type != autoscalingv2.ExternalMetricSourceType || cm.External == nil {
+			continue
+		}
+		switch cur := cm.External.Current; {
+		case cur.AverageValue != nil:
+			out[cm.External.Metric.Name] = cur.AverageValue.AsApproximateFloat64() * float64(hpa.Status.CurrentReplicas)
+		case cur.Value != nil:
+			out[cm.External.Metric.Name] = cur.Value.AsApproximateFloat64()
+		}
+	}
+	return out
 }
+
+// lessRef orders the list as kubectl does: by namespace, then name; a ScaledObject before a
+// ScaledJob of the same name.
+func lessRef(a, b ref) bool {
+	if a.namespace != b.namespace {
+		return a.namespace < b.namespace
+	}
+	if a.name != b.name {
+		return a.name < b.name
+	}
+	return a.kind > b.kind
+}
+
+// What the detail view says when a ScaledJob is asked for what only ScaledObjects have.
+const (
+	noExternalMetrics = "a ScaledJob has no external metrics: the operator starts its Jobs itself"
+	noHPA             = "a ScaledJob has no HPA to transfer"
+)

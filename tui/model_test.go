@@ -45,26 +45,45 @@ func (f *fakeSource) TransferHPA(_ context.Context, ns, name, hpa string) (strin
 func (f *fakeSource) Objects(_ context.Context, ns string) ([]Object, error) {
 	var out []Object
 	for _, o := range f.objects {
-		if ns == "" || o.ScaledObject.Namespace == ns {
+		if ns == "" || o.ref().namespace == ns {
 			out = append(out, o)
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeSource) Describe(_ context.Context, ns, name string) (*commands.Description, error) {
-	return &commands.Description{Namespace: ns, Name: name, Findings: []diagnose.Finding{
+func (f *fakeSource) Describe(_ context.Context, kind, ns, name string) (*commands.Description, error) {
+	if kind == commands.KindScaledJob {
+		return &commands.Description{Kind: kind, Namespace: ns, Name: name, Findings: []diagnose.Finding{
+			{Severity: diagnose.Warning, Title: "At maxReplicaCount: 4 Jobs running", Detail: "no more Jobs start until some finish; raise spec.maxReplicaCount (4) to run more at once"},
+		}, Events: []commands.EventLine{{Object: "ScaledJob/" + name, Type: "Normal", Reason: "KEDAJobsCreated", Message: "Created 2 jobs"}}}, nil
+	}
+	return &commands.Description{Kind: kind, Namespace: ns, Name: name, Findings: []diagnose.Finding{
 		{Severity: diagnose.Warning, Title: "HPA limited: TooManyReplicas", Detail: "the desired replica count is more than the maximum replica count (maxReplicaCount is 5)"},
 	}, Events: []commands.EventLine{{Object: "ScaledObject/" + name, Type: "Normal", Reason: "KEDAScaleTargetActivated", Message: "Scaled apps/v1.Deployment from 0 to 1"}}}, nil
 }
 
-func (f *fakeSource) SetPaused(_ context.Context, ns, name string, paused bool) error {
+func (f *fakeSource) SetPaused(_ context.Context, kind, ns, name string, paused bool) error {
 	verb := "resume"
 	if paused {
 		verb = "pause"
 	}
+	if kind == commands.KindScaledJob {
+		verb += " sj"
+	}
 	f.paused = append(f.paused, verb+" "+ns+"/"+name)
 	return nil
+}
+
+// scaledJob is a ScaledJob at its maximum of running Jobs.
+func scaledJob(ns, name string, running int) Object {
+	return Object{RunningJobs: running, ScaledJob: &kedav1alpha1.ScaledJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: kedav1alpha1.ScaledJobSpec{MaxReplicaCount: ptr32(4),
+			Triggers: []kedav1alpha1.ScaleTriggers{{Type: "rabbitmq", Metadata: map[string]string{"queueName": name, "activationValue": "2"}}}},
+		Status: kedav1alpha1.ScaledJobStatus{Conditions: kedav1alpha1.Conditions{
+			{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue}, {Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionTrue}, {Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse}}},
+	}}
 }
 
 func object(ns, name string, current, desired int32, value, target int64, active bool) Object {
@@ -159,6 +178,7 @@ func fixtures() *fakeSource {
 		object("shop", "orders", 3, 5, 42, 10, true),
 		object("shop", "emails", 0, 0, 0, 5, false),
 		object("batch", "reports", 1, 1, 2, 5, true),
+		scaledJob("shop", "sync", 4),
 	}}
 }
 
@@ -179,8 +199,12 @@ func TestScreens(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("enter must ask for the details")
 	}
-	detail, _ = step(detail, detail.describe("shop", "orders")())
+	detail, _ = step(detail, detail.describe(detail.selected)())
 	golden(t, "detail-80x24", detail.Render())
+
+	job, _ := press(m, "j", "j", "j", "enter")
+	job, _ = step(job, job.describe(job.selected)())
+	golden(t, "detail-scaledjob-80x24", job.Render())
 
 	helpScreen, _ := press(m, "?")
 	golden(t, "help-80x24", helpScreen.Render())
@@ -190,8 +214,8 @@ func TestUpdate(t *testing.T) {
 	t.Run("cursor stays in bounds", func(t *testing.T) {
 		m := newTestModel(t, fixtures())
 		m, _ = press(m, "k", "k", "j", "j", "j", "j", "j")
-		if m.cursor != 2 {
-			t.Errorf("cursor = %d, want 2", m.cursor)
+		if m.cursor != 3 {
+			t.Errorf("cursor = %d, want 3", m.cursor)
 		}
 	})
 	t.Run("filter narrows and esc clears", func(t *testing.T) {
@@ -201,7 +225,7 @@ func TestUpdate(t *testing.T) {
 			t.Fatalf("visible = %d, mode %v", len(m.visible()), m.mode)
 		}
 		m, _ = press(m, "esc")
-		if m.filter != "" || len(m.visible()) != 3 {
+		if m.filter != "" || len(m.visible()) != 4 {
 			t.Errorf("esc left filter %q", m.filter)
 		}
 	})
@@ -234,6 +258,35 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("paused = %v status %q", src.paused, m.status)
 		}
 	})
+	t.Run("a ScaledJob pauses as a ScaledJob", func(t *testing.T) {
+		src := fixtures()
+		m := newTestModel(t, src)
+		m, _ = press(m, "j", "j", "j", "p")
+		if !strings.Contains(m.Render(), "Pause autoscaling of ScaledJob shop/sync? (y/n)") {
+			t.Fatalf("no confirmation naming the ScaledJob:\n%s", m.Render())
+		}
+		m, cmd := press(m, "y")
+		m, _ = step(m, cmd())
+		if len(src.paused) != 1 || src.paused[0] != "pause sj shop/sync" || m.status != "shop/sync paused" {
+			t.Errorf("paused = %v status %q", src.paused, m.status)
+		}
+	})
+	t.Run("a ScaledJob has no raw metrics and no HPA to transfer", func(t *testing.T) {
+		src := fixtures()
+		m := newTestModel(t, src)
+		m, _ = press(m, "j", "j", "j", "t")
+		if m.mode != modeList || m.status != noHPA {
+			t.Errorf("t on a ScaledJob: mode %v status %q", m.mode, m.status)
+		}
+		m, _ = press(m, "enter")
+		m, cmd := press(m, "m")
+		if cmd != nil || m.showMetrics || m.status != noExternalMetrics {
+			t.Errorf("m on a ScaledJob: metrics %v status %q", m.showMetrics, m.status)
+		}
+		if len(src.transferred) != 0 {
+			t.Errorf("transfer reached the source: %v", src.transferred)
+		}
+	})
 	t.Run("quit", func(t *testing.T) {
 		m := newTestModel(t, fixtures())
 		_, cmd := press(m, "q")
@@ -251,7 +304,7 @@ func TestUpdate(t *testing.T) {
 			t.Fatal("enter did not open details")
 		}
 		m, _ = press(m, "esc")
-		if m.mode != modeList || m.selected != "" {
+		if m.mode != modeList || m.selected != (ref{}) {
 			t.Errorf("mode %v selected %q", m.mode, m.selected)
 		}
 	})

@@ -6,10 +6,13 @@ import (
 	"os"
 
 	tea "charm.land/bubbletea/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
@@ -21,20 +24,9 @@ func Run(ctx context.Context, cfg *rest.Config, namespace string) error {
 	if err != nil {
 		return err
 	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
-		return err
-	}
-	opts := cache.Options{Scheme: scheme}
-	if namespace != "" {
-		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
-	}
-	informers, err := cache.New(cfg, opts)
+	informers, err := NewInformers(cfg, namespace)
 	if err != nil {
-		return fmt.Errorf("failed to create informers: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -48,4 +40,29 @@ func Run(ctx context.Context, cfg *rest.Config, namespace string) error {
 		return fmt.Errorf("the TUI stopped: %w", err)
 	}
 	return nil
+}
+
+// NewInformers is the informer cache a ClusterSource reads: KEDA's kinds, HPAs and only the Jobs a
+// ScaledJob started, in namespace ("" for all).
+func NewInformers(cfg *rest.Config, namespace string) (cache.Cache, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	jobsOfScaledJobs, err := labels.Parse(kedav1alpha1.LabelScaledJobName)
+	if err != nil {
+		return nil, fmt.Errorf("failed to build the Job selector: %w", err)
+	}
+	opts := cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{&batchv1.Job{}: {Label: jobsOfScaledJobs}}}
+	if namespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	}
+	informers, err := cache.New(cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create informers: %w", err)
+	}
+	return informers, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,37 +16,57 @@ import (
 	"github.com/kedactl/kedactl/plugin/kedaclient"
 )
 
-// Object is one ScaledObject and what the list and detail views show of it.
+// Object is one ScaledObject or ScaledJob and what the list and detail views show of it.
 type Object struct {
+	// ScaledObject is set for a ScaledObject, with HPA the HPA it owns (nil when missing).
 	ScaledObject kedav1alpha1.ScaledObject
 	HPA          *autoscalingv2.HorizontalPodAutoscaler
+	// ScaledJob is set instead for a ScaledJob, with RunningJobs its Jobs still running.
+	ScaledJob   *kedav1alpha1.ScaledJob
+	RunningJobs int
+}
+
+// ref names an object of the list: its kind, namespace and name.
+type ref struct{ kind, namespace, name string }
+
+// String is namespace/name, as kubectl prints it.
+func (r ref) String() string { return r.namespace + "/" + r.name }
+
+func (o *Object) ref() ref {
+	if o.ScaledJob != nil {
+		return ref{kind: commands.KindScaledJob, namespace: o.ScaledJob.Namespace, name: o.ScaledJob.Name}
+	}
+	return ref{kind: commands.KindScaledObject, namespace: o.ScaledObject.Namespace, name: o.ScaledObject.Name}
 }
 
 // Source is how the TUI reads and changes the cluster. Every call runs inside a tea.Cmd, never in
-// View.
+// View. kind is commands.KindScaledObject or commands.KindScaledJob.
 type Source interface {
-	// Objects returns the ScaledObjects of namespace ("" for all) with their HPAs.
+	// Objects returns the ScaledObjects (with their HPAs) and ScaledJobs (with their running Jobs)
+	// of namespace ("" for all).
 	Objects(ctx context.Context, namespace string) ([]Object, error)
-	// Describe diagnoses one ScaledObject and reads its events and metrics.
-	Describe(ctx context.Context, namespace, name string) (*commands.Description, error)
-	// SetPaused pauses or resumes autoscaling of a ScaledObject.
-	SetPaused(ctx context.Context, namespace, name string, paused bool) error
-	// Metrics is the raw external.metrics query of `kubectl keda metrics`.
+	// Describe diagnoses one object and reads its events.
+	Describe(ctx context.Context, kind, namespace, name string) (*commands.Description, error)
+	// SetPaused pauses or resumes autoscaling of an object.
+	SetPaused(ctx context.Context, kind, namespace, name string, paused bool) error
+	// Metrics is the raw external.metrics query of `kubectl keda metrics` (ScaledObjects only).
 	Metrics(ctx context.Context, namespace, name string) ([]commands.MetricRow, error)
 	// TransferHPA is `kubectl keda transfer-hpa`: the ScaledObject adopts an existing HPA.
 	TransferHPA(ctx context.Context, namespace, name, hpa string) (string, error)
 }
 
-// ClusterSource reads ScaledObjects and HPAs from informers (one watch each, no polling) and
-// queries the apiserver directly only for the selected object's details and for changes.
+// ClusterSource reads ScaledObjects, ScaledJobs, HPAs and the ScaledJobs' Jobs from informers (one
+// watch each, no polling) and queries the apiserver directly only for the selected object's details
+// and for changes.
 type ClusterSource struct {
 	client *kedaclient.Client
 	cache  cache.Cache
 }
 
-// NewClusterSource starts informers on ScaledObjects and HPAs through c and waits for them to sync.
+// NewClusterSource starts informers through c and waits for them to sync. informers should select
+// only Jobs labelled with their ScaledJob (see Run).
 func NewClusterSource(ctx context.Context, c *kedaclient.Client, informers cache.Cache) (*ClusterSource, error) {
-	for _, obj := range []client.Object{&kedav1alpha1.ScaledObject{}, &autoscalingv2.HorizontalPodAutoscaler{}} {
+	for _, obj := range []client.Object{&kedav1alpha1.ScaledObject{}, &kedav1alpha1.ScaledJob{}, &autoscalingv2.HorizontalPodAutoscaler{}, &batchv1.Job{}} {
 		if _, err := informers.GetInformer(ctx, obj); err != nil {
 			return nil, fmt.Errorf("failed to start an informer for %T: %w", obj, err)
 		}
@@ -65,7 +86,11 @@ func (s *ClusterSource) Objects(ctx context.Context, namespace string) ([]Object
 	if err := s.cache.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return nil, fmt.Errorf("failed to list ScaledObjects: %w", err)
 	}
-	out := make([]Object, 0, len(list.Items))
+	jobs := &kedav1alpha1.ScaledJobList{}
+	if err := s.cache.List(ctx, jobs, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list ScaledJobs: %w", err)
+	}
+	out := make([]Object, 0, len(list.Items)+len(jobs.Items))
 	for _, so := range list.Items {
 		o := Object{ScaledObject: so}
 		name := so.Status.HpaName
@@ -78,26 +103,38 @@ func (s *ClusterSource) Objects(ctx context.Context, namespace string) ([]Object
 		}
 		out = append(out, o)
 	}
+	for i := range jobs.Items {
+		sj := &jobs.Items[i]
+		running := &batchv1.JobList{}
+		if err := s.cache.List(ctx, running, client.InNamespace(sj.Namespace), client.MatchingLabels{kedav1alpha1.LabelScaledJobName: sj.Name}); err != nil {
+			return nil, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
+		}
+		o := Object{ScaledJob: sj}
+		for j := range running.Items {
+			if kedaclient.JobRunning(&running.Items[j]) {
+				o.RunningJobs++
+			}
+		}
+		out = append(out, o)
+	}
 	return out, nil
 }
 
 // Describe is `kubectl keda describe` for the detail view.
-func (s *ClusterSource) Describe(ctx context.Context, namespace, name string) (*commands.Description, error) {
+func (s *ClusterSource) Describe(ctx context.Context, kind, namespace, name string) (*commands.Description, error) {
+	if kind == commands.KindScaledJob {
+		return commands.DescribeScaledJob(ctx, s.client, namespace, name, 5)
+	}
 	return commands.Describe(ctx, s.client, namespace, name, 5, time.Now())
 }
 
 // SetPaused sends the patch of `kubectl keda pause|resume`.
-func (s *ClusterSource) SetPaused(ctx context.Context, namespace, name string, paused bool) error {
+func (s *ClusterSource) SetPaused(ctx context.Context, kind, namespace, name string, paused bool) error {
 	patch, err := commands.PausePatch(paused, nil, false, false)
 	if err != nil {
 		return err
 	}
-	so := &kedav1alpha1.ScaledObject{}
-	so.Namespace, so.Name = namespace, name
-	if err := s.client.CR.Patch(ctx, so, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return fmt.Errorf("failed to patch ScaledObject %s/%s: %w", namespace, name, err)
-	}
-	return nil
+	return commands.SendPatch(ctx, s.client, kind, namespace, name, patch, false)
 }
 
 // Metrics is `kubectl keda metrics NAME`.

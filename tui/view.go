@@ -52,7 +52,13 @@ func (m Model) Render() string {
 	if ns == "" {
 		ns = "all"
 	}
-	title := fmt.Sprintf("kubectl keda  namespace: %s  ScaledObjects: %d", ns, len(m.objects))
+	jobs := 0
+	for i := range m.objects {
+		if m.objects[i].ScaledJob != nil {
+			jobs++
+		}
+	}
+	title := fmt.Sprintf("kubectl keda  namespace: %s  ScaledObjects: %d  ScaledJobs: %d", ns, len(m.objects)-jobs, jobs)
 	if m.filter != "" {
 		title += "  filter: " + m.filter
 	}
@@ -83,7 +89,7 @@ func (m Model) footer() string {
 	case modeNamespace:
 		return ":namespace " + m.input + "█  (empty for all)"
 	case modeTransfer:
-		return truncate(fmt.Sprintf("HPA for %s/%s to adopt: %s█", m.confirm.namespace, m.confirm.name, m.input), m.width)
+		return truncate(fmt.Sprintf("HPA for %s to adopt: %s█", m.confirm.target, m.input), m.width)
 	case modeConfirm:
 		return m.styles.warn.Render(truncate(m.confirm.prompt()+" (y/n)", m.width))
 	}
@@ -101,7 +107,7 @@ func (m Model) footer() string {
 func (m Model) renderList() string {
 	objs := m.visible()
 	if len(objs) == 0 {
-		return "\n" + m.styles.dim.Render("No ScaledObjects. Press : to change the namespace.") + "\n"
+		return "\n" + m.styles.dim.Render("No ScaledObjects or ScaledJobs. Press : to change the namespace.") + "\n"
 	}
 	wide := m.width >= 110
 	cols := []string{"NAME", "REPLICAS", "MIN-MAX", "READY", "ACTIVE", "PAUSED", "TRIGGERS (value/target)"}
@@ -111,15 +117,24 @@ func (m Model) renderList() string {
 	rows := [][]string{cols}
 	for i := range objs {
 		o := &objs[i]
-		so := &o.ScaledObject
-		replicas := "-"
-		if o.HPA != nil {
-			replicas = fmt.Sprintf("%d/%d", o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+		var row []string
+		if sj := o.ScaledJob; sj != nil {
+			// A ScaledJob's replicas are its running Jobs; it has no HPA and no external metric.
+			row = []string{"sj/" + sj.Name, fmt.Sprintf("%d jobs", o.RunningJobs), fmt.Sprintf("%d-%d", sj.Spec.MinReplicas(), sj.Spec.MaxReplicas()),
+				cond(sj.Status.Conditions, kedav1alpha1.ConditionReady), cond(sj.Status.Conditions, kedav1alpha1.ConditionActive),
+				cond(sj.Status.Conditions, kedav1alpha1.ConditionPaused), jobTriggerSummary(sj)}
+		} else {
+			so := &o.ScaledObject
+			replicas := "-"
+			if o.HPA != nil {
+				replicas = fmt.Sprintf("%d/%d", o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+			}
+			row = []string{so.Name, replicas, fmt.Sprintf("%d-%d", so.Spec.MinReplicas(), so.Spec.MaxReplicas()),
+				cond(so.Status.Conditions, kedav1alpha1.ConditionReady), cond(so.Status.Conditions, kedav1alpha1.ConditionActive),
+				cond(so.Status.Conditions, kedav1alpha1.ConditionPaused), m.triggerSummary(o)}
 		}
-		row := []string{so.Name, replicas, fmt.Sprintf("%d-%d", so.Spec.MinReplicas(), so.Spec.MaxReplicas()),
-			cond(so, kedav1alpha1.ConditionReady), cond(so, kedav1alpha1.ConditionActive), cond(so, kedav1alpha1.ConditionPaused), m.triggerSummary(o)}
 		if wide {
-			row = append([]string{so.Namespace}, row...)
+			row = append([]string{o.ref().namespace}, row...)
 		}
 		rows = append(rows, row)
 	}
@@ -158,7 +173,7 @@ func (m Model) triggerSummary(o *Object) string {
 	}
 	var parts []string
 	for _, n := range names {
-		h := m.history[objectKey(o)+"/"+n]
+		h := m.history[o.ref().String()+"/"+n]
 		cur := "?"
 		if len(h) > 0 {
 			cur = trimFloat(h[len(h)-1])
@@ -168,34 +183,83 @@ func (m Model) triggerSummary(o *Object) string {
 	return strings.Join(parts, "  ")
 }
 
-func (m Model) renderDetail() string {
-	var o *Object
-	for i := range m.objects {
-		if objectKey(&m.objects[i]) == m.selected {
-			o = &m.objects[i]
-		}
+// jobTriggerSummary lists a ScaledJob's trigger types.
+func jobTriggerSummary(sj *kedav1alpha1.ScaledJob) string {
+	types := make([]string, 0, len(sj.Spec.Triggers))
+	for _, t := range sj.Spec.Triggers {
+		types = append(types, t.Type)
 	}
+	return strings.Join(types, ", ")
+}
+
+func (m Model) renderDetail() string {
+	o := m.selectedObject()
 	var b strings.Builder
-	b.WriteString("\n" + m.styles.header.Render("ScaledObject "+m.selected) + "\n")
+	b.WriteString("\n" + m.styles.header.Render(m.selected.kind+" "+m.selected.String()) + "\n")
 	if o == nil {
 		b.WriteString(m.styles.dim.Render("(gone)") + "\n")
 		return b.String()
 	}
+	if o.ScaledJob != nil {
+		b.WriteString(m.renderJobDetail(o))
+	} else {
+		b.WriteString(m.renderObjectDetail(o))
+	}
+	b.WriteString(m.renderDiagnosis())
+	return b.String()
+}
+
+// renderJobDetail is a ScaledJob's triggers, Jobs and conditions.
+func (m Model) renderJobDetail(o *Object) string {
+	var b strings.Builder
+	sj := o.ScaledJob
+	rows := [][]string{{"TRIGGER", "TYPE", "ACTIVATION", "ACTIVE"}}
+	for _, r := range view.ScaledJobRows(sj, o.RunningJobs) {
+		rows = append(rows, []string{r.Trigger, r.Type, r.Activation, r.Active})
+	}
+	b.WriteString(m.table(rows))
+	b.WriteString(truncate(fmt.Sprintf("Jobs: %d running  min %d  max %d  strategy %s", o.RunningJobs, sj.Spec.MinReplicas(), sj.Spec.MaxReplicas(), sj.Spec.EffectiveScalingStrategy()), m.width) + "\n")
+	b.WriteString(truncate("Conditions: "+conditionList(sj.Status.Conditions), m.width) + "\n\n")
+	return b.String()
+}
+
+// renderObjectDetail is a ScaledObject's triggers against their targets, its HPA and conditions.
+func (m Model) renderObjectDetail(o *Object) string {
+	var b strings.Builder
 	in := view.Inputs{ScaledObject: &o.ScaledObject, HPA: o.HPA, Values: map[string]string{}}
 	if o.HPA != nil {
 		in.Scale = &autoscalingv1.Scale{Status: autoscalingv1.ScaleStatus{Replicas: o.HPA.Status.CurrentReplicas}}
-		for _, cm := range o.HPA.Status.CurrentMetrics {
-			if cm.External != nil && cm.External.Current.AverageValue != nil {
-				in.Values[cm.External.Metric.Name] = cm.External.Current.AverageValue.String()
-			} else if cm.External != nil && cm.External.Current.Value != nil {
-				in.Values[cm.External.Metric.Name] = cm.External.Current.Value.String()
-			}
+		for name, v := range hpaValues(o.HPA) {
+			in.Values[name] = trimFloat(v)
+		}
+	}
+	// The external metrics API's own answers, read with the diagnosis, are exact; the HPA's are
+	// what it last saw.
+	if m.detail != nil {
+		for name, v := range m.detail.Values {
+			in.Values[name] = v
 		}
 	}
 	rows := [][]string{{"TRIGGER", "TYPE", "VALUE", "TARGET", "ACTIVATION", "ACTIVE", "HEALTH"}}
 	for _, r := range view.TriggerRows(in) {
 		rows = append(rows, []string{r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Health})
 	}
+	b.WriteString(m.table(rows))
+	hpaName := "-"
+	if o.HPA != nil {
+		hpaName = fmt.Sprintf("%s  current %d  desired %d", o.HPA.Name, o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+	}
+	b.WriteString(truncate("HPA: "+hpaName, m.width) + "\n")
+	b.WriteString(truncate("Conditions: "+conditionList(o.ScaledObject.Status.Conditions), m.width) + "\n\n")
+	if m.showMetrics {
+		b.WriteString(m.renderMetrics())
+	}
+	return b.String()
+}
+
+// table aligns rows, the first being the header, cut to the terminal's width.
+func (m Model) table(rows [][]string) string {
+	var b strings.Builder
 	for i, l := range columns(rows) {
 		l = truncate(l, m.width)
 		if i == 0 {
@@ -203,19 +267,20 @@ func (m Model) renderDetail() string {
 		}
 		b.WriteString(l + "\n")
 	}
-	hpaName := "-"
-	if o.HPA != nil {
-		hpaName = fmt.Sprintf("%s  current %d  desired %d", o.HPA.Name, o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+	return b.String()
+}
+
+func conditionList(conds kedav1alpha1.Conditions) string {
+	out := make([]string, 0, len(conds))
+	for _, c := range conds {
+		out = append(out, fmt.Sprintf("%s=%s", c.Type, c.Status))
 	}
-	b.WriteString(truncate("HPA: "+hpaName, m.width) + "\n")
-	var conds []string
-	for _, c := range o.ScaledObject.Status.Conditions {
-		conds = append(conds, fmt.Sprintf("%s=%s", c.Type, c.Status))
-	}
-	b.WriteString(truncate("Conditions: "+strings.Join(conds, " "), m.width) + "\n\n")
-	if m.showMetrics {
-		b.WriteString(m.renderMetrics())
-	}
+	return strings.Join(out, " ")
+}
+
+// renderDiagnosis is describe's findings and the recent events.
+func (m Model) renderDiagnosis() string {
+	var b strings.Builder
 	b.WriteString(m.styles.header.Render("Diagnosis") + "\n")
 	switch {
 	case m.detailErr != nil:
@@ -275,8 +340,8 @@ func (m Model) renderMetrics() string {
 	return b.String() + "\n"
 }
 
-func cond(so *kedav1alpha1.ScaledObject, t kedav1alpha1.ConditionType) string {
-	c := so.Status.Conditions.Get(t)
+func cond(conds kedav1alpha1.Conditions, t kedav1alpha1.ConditionType) string {
+	c := conds.Get(t)
 	if c == nil {
 		return "-"
 	}

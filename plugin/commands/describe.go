@@ -24,6 +24,7 @@ type DescribeOptions struct {
 
 	Output    string
 	Events    int
+	Kind      string
 	Name      string
 	Namespace string
 	now       func() time.Time
@@ -32,13 +33,14 @@ type DescribeOptions struct {
 func newDescribeCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &DescribeOptions{f: f, streams: streams, now: time.Now}
 	cmd := &cobra.Command{
-		Use:     "describe NAME",
+		Use:     "describe NAME | sj/NAME",
 		Aliases: []string{"why"},
-		Short:   "Explain why a ScaledObject is or is not scaling, most important first",
+		Short:   "Explain why a ScaledObject (or ScaledJob) is or is not scaling, most important first",
 		Long: `describe reads the ScaledObject, its HPA, its target, the external metrics API and the
 events, and says what stops or limits scaling: not ready, paused, metrics API unavailable,
-failing triggers, fallback, HPA conditions, ownership conflicts, activation and cooldown.`,
-		Example:           "  kubectl keda describe worker\n  kubectl keda why worker -o yaml",
+failing triggers, fallback, HPA conditions, ownership conflicts, activation and cooldown.
+For a ScaledJob (sj/NAME): readiness, pause, running Jobs against maxReplicaCount, activity.`,
+		Example:           "  kubectl keda describe worker\n  kubectl keda why worker -o yaml\n  kubectl keda describe sj/importer",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: f.completeScaledObjects,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,7 +60,11 @@ failing triggers, fallback, HPA conditions, ownership conflicts, activation and 
 
 // Complete fills the name and namespace.
 func (o *DescribeOptions) Complete(args []string) error {
-	o.Name = args[0]
+	kind, name, err := parseKindName(args[0])
+	if err != nil {
+		return err
+	}
+	o.Kind, o.Name = kind, name
 	ns, err := o.f.namespace()
 	o.Namespace = ns
 	return err
@@ -74,10 +80,15 @@ func (o *DescribeOptions) Validate() error {
 
 // Description is describe's data output.
 type Description struct {
+	// Kind is ScaledObject or ScaledJob.
+	Kind      string             `json:"kind"`
 	Namespace string             `json:"namespace"`
 	Name      string             `json:"name"`
 	Findings  []diagnose.Finding `json:"findings"`
-	Events    []EventLine        `json:"events"`
+	// Values are each external metric's value as the external metrics API serves it to the HPA
+	// (the total, before the HPA divides an AverageValue metric by the replicas).
+	Values map[string]string `json:"values,omitempty"`
+	Events []EventLine       `json:"events"`
 }
 
 // EventLine is one event of the ScaledObject, its HPA or its target.
@@ -96,7 +107,12 @@ func (o *DescribeOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := Describe(ctx, c, o.Namespace, o.Name, o.Events, o.now())
+	var d *Description
+	if o.Kind == KindScaledJob {
+		d, err = DescribeScaledJob(ctx, c, o.Namespace, o.Name, o.Events)
+	} else {
+		d, err = Describe(ctx, c, o.Namespace, o.Name, o.Events, o.now())
+	}
 	if err != nil {
 		return err
 	}
@@ -140,8 +156,8 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 	}
 	in.HPAs = hpas.Items
 
-	d := &Description{Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in)}
-	objects := [][2]string{{"ScaledObject", name}}
+	d := &Description{Kind: KindScaledObject, Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in), Values: in.Values}
+	objects := [][2]string{{KindScaledObject, name}}
 	if in.HPA != nil {
 		objects = append(objects, [2]string{"HorizontalPodAutoscaler", in.HPA.Name})
 	}
@@ -152,19 +168,43 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 		}
 		objects = append(objects, [2]string{kind, ref.Name})
 	}
+	if d.Events, err = recentEvents(ctx, c, namespace, objects, events); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DescribeScaledJob gathers what the cluster shows about one ScaledJob and diagnoses it.
+func DescribeScaledJob(ctx context.Context, c *kedaclient.Client, namespace, name string, events int) (*Description, error) {
+	sj, err := c.ScaledJob(ctx, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	in := diagnose.JobInputs{ScaledJob: sj}
+	in.RunningJobs, in.RunningErr = c.RunningJobs(ctx, sj)
+	d := &Description{Kind: KindScaledJob, Namespace: namespace, Name: name, Findings: diagnose.DiagnoseScaledJob(in)}
+	if d.Events, err = recentEvents(ctx, c, namespace, [][2]string{{KindScaledJob, name}}, events); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// recentEvents reads the last n events of each {kind, name} object.
+func recentEvents(ctx context.Context, c *kedaclient.Client, namespace string, objects [][2]string, n int) ([]EventLine, error) {
+	var out []EventLine
 	for _, obj := range objects {
 		evs, err := c.Events(ctx, namespace, obj[0], obj[1])
 		if err != nil {
 			return nil, err
 		}
-		if len(evs) > events {
-			evs = evs[len(evs)-events:]
+		if len(evs) > n {
+			evs = evs[len(evs)-n:]
 		}
 		for i := range evs {
-			d.Events = append(d.Events, eventLine(obj[0]+"/"+obj[1], &evs[i]))
+			out = append(out, eventLine(obj[0]+"/"+obj[1], &evs[i]))
 		}
 	}
-	return d, nil
+	return out, nil
 }
 
 func eventLine(object string, e *corev1.Event) EventLine {
@@ -177,7 +217,7 @@ func eventLine(object string, e *corev1.Event) EventLine {
 
 // PrintDescription writes the findings and events as text.
 func PrintDescription(w io.Writer, d *Description, now time.Time) error {
-	fmt.Fprintf(w, "ScaledObject %s/%s\n\n", d.Namespace, d.Name)
+	fmt.Fprintf(w, "%s %s/%s\n\n", d.Kind, d.Namespace, d.Name)
 	for _, f := range d.Findings {
 		fmt.Fprintf(w, "%-8s %s\n", strings.ToUpper(f.Severity.String()), f.Title)
 		if f.Detail != "" {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
 )
 
 // pauseAnnotations are every annotation pause may set; resume removes exactly these.
@@ -92,22 +94,29 @@ func (o *PauseOptions) run(cmd *cobra.Command, args []string) error {
 
 // Complete parses TYPE/NAME and the namespace.
 func (o *PauseOptions) Complete(args []string) error {
-	kind, name, found := strings.Cut(args[0], "/")
-	if !found {
-		kind, name = "so", args[0]
+	kind, name, err := parseKindName(args[0])
+	if err != nil {
+		return err
 	}
-	switch strings.ToLower(kind) {
-	case "so", "scaledobject", "scaledobjects", "scaledobject.keda.sh":
-		o.Kind = "ScaledObject"
-	case "sj", "scaledjob", "scaledjobs", "scaledjob.keda.sh":
-		o.Kind = "ScaledJob"
-	default:
-		return fmt.Errorf("%q is not a ScaledObject or ScaledJob: write NAME, so/NAME or sj/NAME", args[0])
-	}
-	o.Name = name
+	o.Kind, o.Name = kind, name
 	ns, err := o.f.namespace()
 	o.Namespace = ns
 	return err
+}
+
+// parseKindName reads NAME (a ScaledObject), so/NAME or sj/NAME, as kubectl reads TYPE/NAME.
+func parseKindName(arg string) (kind, name string, err error) {
+	k, name, found := strings.Cut(arg, "/")
+	if !found {
+		k, name = "so", arg
+	}
+	switch strings.ToLower(k) {
+	case "so", "scaledobject", "scaledobjects", "scaledobject.keda.sh":
+		return KindScaledObject, name, nil
+	case "sj", "scaledjob", "scaledjobs", "scaledjob.keda.sh":
+		return KindScaledJob, name, nil
+	}
+	return "", "", fmt.Errorf("%q is not a ScaledObject or ScaledJob: write NAME, so/NAME or sj/NAME", arg)
 }
 
 // Validate rejects flag combinations KEDA does not define.
@@ -124,7 +133,7 @@ func (o *PauseOptions) Validate() error {
 	if o.setRepl && o.Replicas < 0 {
 		return fmt.Errorf("--replicas must not be negative")
 	}
-	if o.Kind == "ScaledJob" && (o.setRepl || o.ScaleIn || o.ScaleOut) {
+	if o.Kind == KindScaledJob && (o.setRepl || o.ScaleIn || o.ScaleOut) {
 		return fmt.Errorf("ScaledJobs only support plain pause (autoscaling.keda.sh/paused)")
 	}
 	return validateOutput(o.DryRun, "none", "client", "server")
@@ -175,18 +184,8 @@ func (o *PauseOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	var obj client.Object = &kedav1alpha1.ScaledObject{}
-	if o.Kind == "ScaledJob" {
-		obj = &kedav1alpha1.ScaledJob{}
-	}
-	obj.SetNamespace(o.Namespace)
-	obj.SetName(o.Name)
-	opts := []client.PatchOption{}
-	if o.DryRun == "server" {
-		opts = append(opts, client.DryRunAll)
-	}
-	if err := c.CR.Patch(contextOf(cmd), obj, client.RawPatch(types.MergePatchType, patch), opts...); err != nil {
-		return fmt.Errorf("failed to patch %s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+	if err := SendPatch(contextOf(cmd), c, o.Kind, o.Namespace, o.Name, patch, o.DryRun == "server"); err != nil {
+		return err
 	}
 	verb := "paused"
 	if o.Resume {
@@ -198,5 +197,29 @@ func (o *PauseOptions) Run(cmd *cobra.Command) error {
 		fmt.Fprintf(o.streams.Out, "%s\n", patch)
 	}
 	fmt.Fprintf(o.streams.Out, "%s %s/%s %s%s\n", strings.ToLower(o.Kind), o.Namespace, o.Name, verb, suffix)
+	return nil
+}
+
+// Kinds of object the commands act on.
+const (
+	KindScaledObject = "ScaledObject"
+	KindScaledJob    = "ScaledJob"
+)
+
+// SendPatch merge-patches a ScaledObject or ScaledJob (kind), as a server dry run when asked.
+func SendPatch(ctx context.Context, c *kedaclient.Client, kind, namespace, name string, patch []byte, serverDryRun bool) error {
+	var obj client.Object = &kedav1alpha1.ScaledObject{}
+	if kind == KindScaledJob {
+		obj = &kedav1alpha1.ScaledJob{}
+	}
+	obj.SetNamespace(namespace)
+	obj.SetName(name)
+	var opts []client.PatchOption
+	if serverDryRun {
+		opts = append(opts, client.DryRunAll)
+	}
+	if err := c.CR.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch), opts...); err != nil {
+		return fmt.Errorf("failed to patch %s %s/%s: %w", kind, namespace, name, err)
+	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -101,12 +102,17 @@ func (c *Client) RunningJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob) (i
 		return 0, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
 	}
 	n := 0
-	for _, j := range jobs.Items {
-		if j.Status.CompletionTime == nil && j.Status.Active > 0 {
+	for i := range jobs.Items {
+		if JobRunning(&jobs.Items[i]) {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// JobRunning reports whether a Job still has running pods and has not completed.
+func JobRunning(j *batchv1.Job) bool {
+	return j.Status.CompletionTime == nil && j.Status.Active > 0
 }
 
 // sortByNamespaceName sorts objects by namespace, then name, as kubectl lists them.
@@ -131,6 +137,15 @@ func (c *Client) ScaledObject(ctx context.Context, namespace, name string) (*ked
 		return nil, fmt.Errorf("failed to get ScaledObject %s/%s: %w", namespace, name, wrapNoCRD(err))
 	}
 	return so, nil
+}
+
+// ScaledJob gets one ScaledJob.
+func (c *Client) ScaledJob(ctx context.Context, namespace, name string) (*kedav1alpha1.ScaledJob, error) {
+	sj := &kedav1alpha1.ScaledJob{}
+	if err := c.CR.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, sj); err != nil {
+		return nil, fmt.Errorf("failed to get ScaledJob %s/%s: %w", namespace, name, wrapNoCRD(err))
+	}
+	return sj, nil
 }
 
 // HPA returns the HPA a ScaledObject owns, or nil when there is none.

@@ -1,12 +1,20 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/tui"
 )
 
 // TestTopListsScaledJobs: `kubectl keda top` prints the namespace's ScaledJobs in their own table
-// after its ScaledObjects, as `kubectl get so,sj` does.
+// after its ScaledObjects, as `kubectl get so,sj` does; the TUI lists the ScaledJob with its running
+// Jobs (counted from an informer on the Jobs labelled with it, here one started by hand on a kwok
+// node) and `kubectl keda describe sj/NAME` diagnoses it.
 func TestTopListsScaledJobs(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
@@ -41,5 +49,54 @@ spec:
 		if !strings.Contains(out, want) {
 			t.Errorf("top output lacks %q:\n%s", want, out)
 		}
+	}
+
+	s.apply(t, ns, `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: nightly-manual
+  labels:
+    scaledjob.keda.sh/name: nightly
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: example.com/report:1.0
+`)
+	kc, err := kedaclient.New(s.env.Cluster.RestConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	informers, err := tui.NewInformers(s.env.Cluster.RestConfig(), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, err := tui.NewClusterSource(ctx, kc, informers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the TUI to list ScaledJob nightly with its running Job", func(ctx context.Context) (bool, string) {
+		objs, err := src.Objects(ctx, ns)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, o := range objs {
+			if o.ScaledJob != nil && o.ScaledJob.Name == "nightly" {
+				return o.RunningJobs == 1, fmt.Sprintf("running Jobs %d", o.RunningJobs)
+			}
+		}
+		return false, fmt.Sprintf("%d objects, no ScaledJob nightly", len(objs))
+	})
+
+	out, errOut, err = s.kubectlKeda(t, "describe", "sj/nightly", "-n", ns)
+	if err != nil {
+		t.Fatalf("describe sj/nightly: %v\n%s", err, errOut)
+	}
+	if !strings.HasPrefix(out, "ScaledJob "+ns+"/nightly") {
+		t.Errorf("describe sj/nightly does not describe the ScaledJob:\n%s", out)
 	}
 }

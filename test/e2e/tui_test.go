@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 
-	"github.com/kedactl/kedactl/operator/app"
+	"github.com/kedactl/kedactl/plugin/commands"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
 	"github.com/kedactl/kedactl/tui"
 )
@@ -63,11 +62,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme, err := app.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	informers, err := cache.New(rest.CopyConfig(cfg), cache.Options{Scheme: scheme, DefaultNamespaces: map[string]cache.Config{ns: {}}})
+	informers, err := tui.NewInformers(rest.CopyConfig(cfg), ns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +92,7 @@ spec:
 			t.Fatal(err)
 		}
 		if i%5 == 0 {
-			if _, err := src.Describe(ctx, ns, "app-000"); err != nil {
+			if _, err := src.Describe(ctx, commands.KindScaledObject, ns, "app-000"); err != nil {
 				t.Fatal(err)
 			}
 		}
