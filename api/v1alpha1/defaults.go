@@ -65,10 +65,16 @@ func (so *ScaledObject) HPAName() string {
 // TriggerAuthKind returns the kind an authenticationRef points to, defaulting as KEDA does.
 func (r *AuthenticationRef) TriggerAuthKind() string {
 	if r.Kind == "" {
-		return "TriggerAuthentication"
+		return KindTriggerAuthentication
 	}
 	return r.Kind
 }
+
+// The kinds an authenticationRef may name.
+const (
+	KindTriggerAuthentication        = "TriggerAuthentication"
+	KindClusterTriggerAuthentication = "ClusterTriggerAuthentication"
+)
 
 func valueOr(p *int32, def int32) int32 {
 	if p == nil {

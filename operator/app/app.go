@@ -237,8 +237,14 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
+	if err := controller.IndexAuthReferences(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
+	}
+	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up the authentication back-reference controller: %w", err)
 	}
 	if opts.Webhook.Port != 0 {
 		webhook.Register(mgr.GetWebhookServer(), scheme, &webhook.Validator{

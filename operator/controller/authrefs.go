@@ -6,70 +6,167 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
-// syncAuthReferences keeps status.scaledobjects of every (Cluster)TriggerAuthentication that so
-// refers to listing so, and drops so from them when it is being deleted. Names are listed as KEDA
-// lists them: comma separated, sorted.
-func (r *ScaledObjectReconciler) syncAuthReferences(ctx context.Context, so *kedav1alpha1.ScaledObject, remove bool) error {
-	seen := map[string]bool{}
-	for _, t := range so.Spec.Triggers {
+// authRefIndex indexes ScaledObjects and ScaledJobs by the authentications their triggers refer
+// to (see authRefKey), so that the objects using one are found without listing them all.
+const authRefIndex = "keda.sh/authentication-ref"
+
+// authRefKey names one (Cluster)TriggerAuthentication; namespace is empty for the cluster kind.
+func authRefKey(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
+}
+
+// authRefKeys are the authentications a ScaledObject's or ScaledJob's triggers refer to.
+func authRefKeys(namespace string, triggers []kedav1alpha1.ScaleTriggers) []string {
+	var keys []string
+	for _, t := range triggers {
 		ref := t.AuthenticationRef
-		if ref == nil || seen[ref.TriggerAuthKind()+"/"+ref.Name] {
+		if ref == nil {
 			continue
 		}
-		seen[ref.TriggerAuthKind()+"/"+ref.Name] = true
-		var obj client.Object
-		var status *kedav1alpha1.TriggerAuthenticationStatus
-		name := so.Name
-		switch ref.TriggerAuthKind() {
-		case "ClusterTriggerAuthentication":
-			cta := &kedav1alpha1.ClusterTriggerAuthentication{}
-			obj, status = cta, &cta.Status
-			name = so.Namespace + "/" + so.Name
-			if err := r.Client.Get(ctx, types.NamespacedName{Name: ref.Name}, cta); err != nil {
-				continue
-			}
-		default:
-			ta := &kedav1alpha1.TriggerAuthentication{}
-			obj, status = ta, &ta.Status
-			if err := r.Client.Get(ctx, types.NamespacedName{Namespace: so.Namespace, Name: ref.Name}, ta); err != nil {
-				continue
-			}
+		ns := namespace
+		if ref.TriggerAuthKind() == kedav1alpha1.KindClusterTriggerAuthentication {
+			ns = ""
 		}
-		updated := editList(status.ScaledObjectNamesStr, name, remove)
-		if updated == status.ScaledObjectNamesStr {
-			continue
+		if k := authRefKey(ref.TriggerAuthKind(), ns, ref.Name); !contains(keys, k) {
+			keys = append(keys, k)
 		}
-		status.ScaledObjectNamesStr = updated
-		if err := r.Client.Status().Update(ctx, obj); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("failed to update the status of %s %s: %w", ref.TriggerAuthKind(), ref.Name, err)
+	}
+	return keys
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
 		}
+	}
+	return false
+}
+
+// IndexAuthReferences registers authRefIndex on ScaledObjects and ScaledJobs.
+func IndexAuthReferences(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &kedav1alpha1.ScaledObject{}, authRefIndex, func(o client.Object) []string {
+		so := o.(*kedav1alpha1.ScaledObject)
+		return authRefKeys(so.Namespace, so.Spec.Triggers)
+	}); err != nil {
+		return fmt.Errorf("failed to index ScaledObjects by authentication: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &kedav1alpha1.ScaledJob{}, authRefIndex, func(o client.Object) []string {
+		sj := o.(*kedav1alpha1.ScaledJob)
+		return authRefKeys(sj.Namespace, sj.Spec.Triggers)
+	}); err != nil {
+		return fmt.Errorf("failed to index ScaledJobs by authentication: %w", err)
 	}
 	return nil
 }
 
-// editList adds or removes name in a sorted comma-separated list.
-func editList(list, name string, remove bool) string {
-	set := map[string]bool{}
-	for _, n := range strings.Split(list, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			set[n] = true
+// AuthReferenceReconciler keeps status.scaledobjects and status.scaledjobs of every
+// TriggerAuthentication and ClusterTriggerAuthentication listing the objects whose triggers refer to
+// it, as KEDA lists them: names, comma separated, sorted; namespace/name for the cluster kind. It
+// recomputes the lists from the objects that exist, so an edited trigger or a deleted object drops
+// out without a finalizer.
+type AuthReferenceReconciler struct {
+	Client client.Client
+}
+
+// SetupWithManager watches both authentication kinds, and ScaledObjects and ScaledJobs mapped to
+// the authentications they refer to (before and after an edit: both are reconciled). It needs
+// authRefIndex (IndexAuthReferences).
+func (r *AuthReferenceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("authentication-references").
+		For(&kedav1alpha1.TriggerAuthentication{}).
+		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, &handler.EnqueueRequestForObject{}).
+		Watches(&kedav1alpha1.ScaledObject{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			so := o.(*kedav1alpha1.ScaledObject)
+			return authRequests(authRefKeys(so.Namespace, so.Spec.Triggers))
+		})).
+		Watches(&kedav1alpha1.ScaledJob{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			sj := o.(*kedav1alpha1.ScaledJob)
+			return authRequests(authRefKeys(sj.Namespace, sj.Spec.Triggers))
+		})).
+		Complete(r)
+}
+
+// authRequests turns authentication keys into requests: a request with no namespace is a
+// ClusterTriggerAuthentication (a TriggerAuthentication always has one).
+func authRequests(keys []string) []reconcile.Request {
+	out := make([]reconcile.Request, 0, len(keys))
+	for _, k := range keys {
+		_, rest, _ := strings.Cut(k, "/")
+		ns, name, _ := strings.Cut(rest, "/")
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
+	}
+	return out
+}
+
+// Reconcile recomputes one authentication's back-references.
+func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var obj client.Object
+	var status *kedav1alpha1.TriggerAuthenticationStatus
+	kind := kedav1alpha1.KindTriggerAuthentication
+	if req.Namespace == "" {
+		cta := &kedav1alpha1.ClusterTriggerAuthentication{}
+		obj, status, kind = cta, &cta.Status, kedav1alpha1.KindClusterTriggerAuthentication
+	} else {
+		ta := &kedav1alpha1.TriggerAuthentication{}
+		obj, status = ta, &ta.Status
+	}
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	key := client.MatchingFields{authRefIndex: authRefKey(kind, req.Namespace, req.Name)}
+	sos := &kedav1alpha1.ScaledObjectList{}
+	if err := r.Client.List(ctx, sos, key); err != nil {
+		return reconcile.Result{}, fmt.Errorf("failed to list the ScaledObjects using %s %s: %w", kind, req, err)
+	}
+	sjs := &kedav1alpha1.ScaledJobList{}
+	if err := r.Client.List(ctx, sjs, key); err != nil {
+		return reconcile.Result{}, fmt.Errorf("failed to list the ScaledJobs using %s %s: %w", kind, req, err)
+	}
+	soNames, sjNames := referrers(req.Namespace == "", sos.Items, sjs.Items)
+	if status.ScaledObjectNamesStr == soNames && status.ScaledJobNamesStr == sjNames {
+		return reconcile.Result{}, nil
+	}
+	status.ScaledObjectNamesStr, status.ScaledJobNamesStr = soNames, sjNames
+	if err := r.Client.Status().Update(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+		// A conflict means the object changed meanwhile; the retry reads it again.
+		return reconcile.Result{}, fmt.Errorf("failed to update the status of %s %s: %w", kind, req, err)
+	}
+	return reconcile.Result{}, nil
+}
+
+// referrers lists the objects (already selected as referring to one authentication) the way KEDA
+// writes them in its status; objects being deleted are left out.
+func referrers(cluster bool, sos []kedav1alpha1.ScaledObject, sjs []kedav1alpha1.ScaledJob) (soNames, sjNames string) {
+	name := func(o client.Object) string {
+		if cluster {
+			return o.GetNamespace() + "/" + o.GetName()
+		}
+		return o.GetName()
+	}
+	var a, b []string
+	for i := range sos {
+		if sos[i].DeletionTimestamp == nil {
+			a = append(a, name(&sos[i]))
 		}
 	}
-	if remove {
-		delete(set, name)
-	} else {
-		set[name] = true
+	for i := range sjs {
+		if sjs[i].DeletionTimestamp == nil {
+			b = append(b, name(&sjs[i]))
+		}
 	}
-	names := make([]string, 0, len(set))
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ",")
+	sort.Strings(a)
+	sort.Strings(b)
+	return strings.Join(a, ","), strings.Join(b, ",")
 }

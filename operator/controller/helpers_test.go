@@ -1,7 +1,10 @@
 package controller
 
 import (
+	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
@@ -20,16 +23,54 @@ func TestStatusStrings(t *testing.T) {
 	}
 }
 
-func TestEditList(t *testing.T) {
-	for _, tc := range []struct {
-		list, name string
-		remove     bool
-		want       string
-	}{
-		{"", "a", false, "a"}, {"b", "a", false, "a,b"}, {"a,b", "a", false, "a,b"}, {"a,b", "a", true, "b"}, {"", "a", true, ""},
-	} {
-		if got := editList(tc.list, tc.name, tc.remove); got != tc.want {
-			t.Errorf("editList(%q, %q, %v) = %q, want %q", tc.list, tc.name, tc.remove, got, tc.want)
+func TestReferrers(t *testing.T) {
+	so := func(ns, name string, deleting bool) kedav1alpha1.ScaledObject {
+		o := kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if deleting {
+			o.DeletionTimestamp = &metav1.Time{}
 		}
+		return o
+	}
+	sj := func(ns, name string) kedav1alpha1.ScaledJob {
+		return kedav1alpha1.ScaledJob{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	}
+	for _, tc := range []struct {
+		name           string
+		cluster        bool
+		sos            []kedav1alpha1.ScaledObject
+		sjs            []kedav1alpha1.ScaledJob
+		wantSO, wantSJ string
+	}{
+		{name: "none"},
+		{name: "sorted names", sos: []kedav1alpha1.ScaledObject{so("a", "web", false), so("a", "api", false)}, sjs: []kedav1alpha1.ScaledJob{sj("a", "import")},
+			wantSO: "api,web", wantSJ: "import"},
+		{name: "deleting left out", sos: []kedav1alpha1.ScaledObject{so("a", "web", true), so("a", "api", false)}, wantSO: "api"},
+		{name: "cluster kind names namespace/name", cluster: true, sos: []kedav1alpha1.ScaledObject{so("b", "web", false), so("a", "web", false)}, sjs: []kedav1alpha1.ScaledJob{sj("c", "import")},
+			wantSO: "a/web,b/web", wantSJ: "c/import"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gotSO, gotSJ := referrers(tc.cluster, tc.sos, tc.sjs)
+			if gotSO != tc.wantSO || gotSJ != tc.wantSJ {
+				t.Errorf("referrers = %q, %q; want %q, %q", gotSO, gotSJ, tc.wantSO, tc.wantSJ)
+			}
+		})
+	}
+}
+
+func TestAuthRefKeys(t *testing.T) {
+	triggers := []kedav1alpha1.ScaleTriggers{
+		{Type: "redis", AuthenticationRef: &kedav1alpha1.AuthenticationRef{Name: "ta"}},
+		{Type: "redis", AuthenticationRef: &kedav1alpha1.AuthenticationRef{Name: "ta", Kind: kedav1alpha1.KindTriggerAuthentication}},
+		{Type: "redis", AuthenticationRef: &kedav1alpha1.AuthenticationRef{Name: "shared", Kind: kedav1alpha1.KindClusterTriggerAuthentication}},
+		{Type: "cron"},
+	}
+	got := authRefKeys("ns", triggers)
+	want := []string{"TriggerAuthentication/ns/ta", "ClusterTriggerAuthentication//shared"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("authRefKeys = %q, want %q", got, want)
+	}
+	reqs := authRequests(got)
+	if reqs[0].Namespace != "ns" || reqs[0].Name != "ta" || reqs[1].Namespace != "" || reqs[1].Name != "shared" {
+		t.Errorf("authRequests = %v", reqs)
 	}
 }

@@ -84,7 +84,7 @@ type ScaledObjectReconciler struct {
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
-// annotations) and the HPAs they own.
+// annotations) and the HPAs they own. It needs authRefIndex (IndexAuthReferences).
 func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.RetryAfter == 0 {
 		r.RetryAfter = 10 * time.Second
@@ -101,8 +101,8 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
-		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf("TriggerAuthentication"))).
-		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf("ClusterTriggerAuthentication"))).
+		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindTriggerAuthentication))).
+		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindClusterTriggerAuthentication))).
 		Complete(r)
 }
 
@@ -111,17 +111,12 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *ScaledObjectReconciler) usersOf(kind string) handler.MapFunc {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
 		list := &kedav1alpha1.ScaledObjectList{}
-		if err := r.Client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
+		if err := r.Client.List(ctx, list, client.MatchingFields{authRefIndex: authRefKey(kind, obj.GetNamespace(), obj.GetName())}); err != nil {
 			return nil
 		}
-		var out []reconcile.Request
-		for _, so := range list.Items {
-			for _, t := range so.Spec.Triggers {
-				if t.AuthenticationRef != nil && t.AuthenticationRef.Name == obj.GetName() && t.AuthenticationRef.TriggerAuthKind() == kind {
-					out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&so)})
-					break
-				}
-			}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for i := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
 		return out
 	}
@@ -265,9 +260,6 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)
-	if err := r.syncAuthReferences(ctx, so, false); err != nil {
-		log.Error(err, "failed to record the ScaledObject in its authentications' status")
-	}
 	if usesAuthentication(so) {
 		return ctrl.Result{RequeueAfter: r.AuthResync}, nil
 	}
@@ -439,9 +431,6 @@ func (r *ScaledObjectReconciler) finalize(ctx context.Context, log logr.Logger, 
 		if err := r.restore(ctx, so); err != nil {
 			log.Error(err, "failed to restore the original replica count")
 		}
-	}
-	if err := r.syncAuthReferences(ctx, so, true); err != nil {
-		log.Error(err, "failed to remove the ScaledObject from its authentications' status")
 	}
 	r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectDeleted, "Delete", "ScaledObject was deleted")
 	patch := client.MergeFrom(so.DeepCopy())

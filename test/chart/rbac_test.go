@@ -202,6 +202,7 @@ func operatorNeeds(ns string, secrets bool) []need {
 		{ns, "keda.sh", "scaledobjects", []string{"get", "list", "watch", "patch"}, ""},
 		{ns, "keda.sh", "scaledobjects/status", []string{"update"}, ""},
 		{ns, "keda.sh", "scaledobjects/finalizers", []string{"update"}, ""},
+		{ns, "keda.sh", "scaledjobs", []string{"get", "list", "watch"}, ""},
 		{ns, "keda.sh", "triggerauthentications", []string{"get", "list", "watch"}, ""},
 		{ns, "keda.sh", "triggerauthentications/status", []string{"update"}, ""},
 		{"", "keda.sh", "clustertriggerauthentications", []string{"get", "list", "watch"}, ""},

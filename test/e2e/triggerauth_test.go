@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -121,4 +122,122 @@ spec:
 	health("Failing")
 	s.apply(t, ns, fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-secret\nstringData:\n  password: %s\n", redisPassword))
 	health("Happy")
+}
+
+// TestAuthenticationBackReferences: status.scaledobjects and status.scaledjobs of a
+// TriggerAuthentication and a ClusterTriggerAuthentication list the ScaledObjects and ScaledJobs
+// whose triggers refer to them (namespace/name for the cluster kind), and an object drops out
+// when its trigger stops referring to it or when it is deleted.
+func TestAuthenticationBackReferences(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "backrefs")
+	ctaName := "backrefs-" + ns
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: redis-secret
+stringData:
+  password: %[1]s
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: redis-auth
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: redis-secret
+      key: password
+`, redisPassword))
+	s.apply(t, "keda", fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\nstringData:\n  password: %s\n", ctaName, redisPassword))
+	s.apply(t, "", fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: %[1]s
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: %[1]s
+      key: password
+`, ctaName))
+	t.Cleanup(func() {
+		_ = s.env.Client.Delete(context.Background(), &kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: ctaName}})
+	})
+	taRef := "name: redis-auth"
+	ctaRef := "name: " + ctaName + "\n        kind: ClusterTriggerAuthentication"
+	scaledObject := func(name, ref string) string {
+		return fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: %[1]s
+spec:
+  scaleTargetRef:
+    name: %[1]s
+  triggers:
+    - type: redis
+      authenticationRef:
+        %[2]s
+      metadata:
+        address: %[3]s
+        listName: backrefs
+`, name, ref, s.redis.Addr)
+	}
+	for _, name := range []string{"web", "api"} {
+		s.apply(t, ns, deployment(name, 0, nil))
+	}
+	s.apply(t, ns, scaledObject("web", taRef))
+	s.apply(t, ns, scaledObject("api", ctaRef))
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata:
+  name: importer
+spec:
+  jobTargetRef:
+    template:
+      spec:
+        restartPolicy: Never
+        containers:
+          - name: importer
+            image: example.com/importer:1.0
+  triggers:
+    - type: redis
+      authenticationRef:
+        %[1]s
+      metadata:
+        address: %[3]s
+        listName: backrefs
+    - type: redis
+      authenticationRef:
+        %[2]s
+      metadata:
+        address: %[3]s
+        listName: backrefs
+`, taRef, ctaRef, s.redis.Addr))
+
+	want := func(what, taSO, taSJ, ctaSO, ctaSJ string) {
+		t.Helper()
+		eventually(t, 30*time.Second, what, func(ctx context.Context) (bool, string) {
+			ta := &kedav1alpha1.TriggerAuthentication{}
+			cta := &kedav1alpha1.ClusterTriggerAuthentication{}
+			if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "redis-auth"}, ta); err != nil {
+				return false, err.Error()
+			}
+			if err := s.env.Client.Get(ctx, client.ObjectKey{Name: ctaName}, cta); err != nil {
+				return false, err.Error()
+			}
+			got := fmt.Sprintf("ta %q/%q cta %q/%q", ta.Status.ScaledObjectNamesStr, ta.Status.ScaledJobNamesStr, cta.Status.ScaledObjectNamesStr, cta.Status.ScaledJobNamesStr)
+			return got == fmt.Sprintf("ta %q/%q cta %q/%q", taSO, taSJ, ctaSO, ctaSJ), got
+		})
+	}
+	want("both kinds list their users", "web", "importer", ns+"/api", ns+"/importer")
+
+	// web now uses the cluster kind: the TriggerAuthentication no longer lists it.
+	s.apply(t, ns, scaledObject("web", ctaRef))
+	want("an edited trigger moves web", "", "importer", ns+"/api,"+ns+"/web", ns+"/importer")
+
+	if err := s.env.Client.Delete(context.Background(), &kedav1alpha1.ScaledJob{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "importer"}}); err != nil {
+		t.Fatal(err)
+	}
+	want("a deleted ScaledJob drops out", "", "", ns+"/api,"+ns+"/web", "")
 }

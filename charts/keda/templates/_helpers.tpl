@@ -76,8 +76,11 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects/finalizers"]
   verbs: ["update"]
-# TriggerAuthentications: watched, and status.scaledobjects names their users. (ScaledJobs get
-# their rules with the ScaledJob controller.)
+# ScaledJobs: watched, to name them in their authentications' status.scaledjobs.
+- apiGroups: ["keda.sh"]
+  resources: ["scaledjobs"]
+  verbs: ["get", "list", "watch"]
+# TriggerAuthentications: watched, and status.scaledobjects/scaledjobs name their users.
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications"]
   verbs: ["get", "list", "watch"]
