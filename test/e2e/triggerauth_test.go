@@ -21,61 +21,13 @@ func TestTriggerAuthenticationSecrets(t *testing.T) {
 	ns := s.newNamespace(t, "auth")
 	list := "auth-" + ns
 	ctaName := "redis-" + ns
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: redis-secret
-stringData:
-  password: %[1]s
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: redis-auth
-spec:
-  secretTargetRef:
-    - parameter: password
-      name: redis-secret
-      key: password
-`, redisPassword))
-	s.apply(t, "keda", fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: %[2]s
-stringData:
-  password: %[1]s
-`, redisPassword, ctaName))
-	s.apply(t, "", fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ClusterTriggerAuthentication
-metadata:
-  name: %[1]s
-spec:
-  secretTargetRef:
-    - parameter: password
-      name: %[1]s
-      key: password
-`, ctaName))
+	s.redisAuthentications(t, ns, ctaName)
 	for _, c := range []struct{ name, ref string }{
 		{"namespaced", "name: redis-auth"},
 		{"clustered", "name: " + ctaName + "\n        kind: ClusterTriggerAuthentication"},
 	} {
 		s.apply(t, ns, deployment(c.name, 0, nil))
-		s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: %s
-spec:
-  scaleTargetRef:
-    name: %s
-  pollingInterval: 1
-  triggers:
-    - type: redis
-      authenticationRef:
-        %s
-      metadata:
-        address: %s
-        listName: %s
-`, c.name, c.name, c.ref, s.redis.Addr, list))
+		s.apply(t, ns, s.redisScaledObjectWithAuth(c.name, c.ref, list))
 	}
 	rc := s.redis.Client()
 	defer rc.Close()
@@ -133,61 +85,14 @@ func TestAuthenticationBackReferences(t *testing.T) {
 	t.Parallel()
 	ns := s.newNamespace(t, "backrefs")
 	ctaName := "backrefs-" + ns
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: redis-secret
-stringData:
-  password: %[1]s
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: redis-auth
-spec:
-  secretTargetRef:
-    - parameter: password
-      name: redis-secret
-      key: password
-`, redisPassword))
-	s.apply(t, "keda", fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\nstringData:\n  password: %s\n", ctaName, redisPassword))
-	s.apply(t, "", fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ClusterTriggerAuthentication
-metadata:
-  name: %[1]s
-spec:
-  secretTargetRef:
-    - parameter: password
-      name: %[1]s
-      key: password
-`, ctaName))
-	t.Cleanup(func() {
-		_ = s.env.Client.Delete(context.Background(), &kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: ctaName}})
-	})
+	s.redisAuthentications(t, ns, ctaName)
 	taRef := "name: redis-auth"
 	ctaRef := "name: " + ctaName + "\n        kind: ClusterTriggerAuthentication"
-	scaledObject := func(name, ref string) string {
-		return fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: %[1]s
-spec:
-  scaleTargetRef:
-    name: %[1]s
-  triggers:
-    - type: redis
-      authenticationRef:
-        %[2]s
-      metadata:
-        address: %[3]s
-        listName: backrefs
-`, name, ref, s.redis.Addr)
-	}
 	for _, name := range []string{"web", "api"} {
 		s.apply(t, ns, deployment(name, 0, nil))
 	}
-	s.apply(t, ns, scaledObject("web", taRef))
-	s.apply(t, ns, scaledObject("api", ctaRef))
+	s.apply(t, ns, s.redisScaledObjectWithAuth("web", taRef, "backrefs"))
+	s.apply(t, ns, s.redisScaledObjectWithAuth("api", ctaRef, "backrefs"))
 	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
 kind: ScaledJob
 metadata:
@@ -233,11 +138,70 @@ spec:
 	want("both kinds list their users", "web", "importer", ns+"/api", ns+"/importer")
 
 	// web now uses the cluster kind: the TriggerAuthentication no longer lists it.
-	s.apply(t, ns, scaledObject("web", ctaRef))
+	s.apply(t, ns, s.redisScaledObjectWithAuth("web", ctaRef, "backrefs"))
 	want("an edited trigger moves web", "", "importer", ns+"/api,"+ns+"/web", ns+"/importer")
 
 	if err := s.env.Client.Delete(context.Background(), &kedav1alpha1.ScaledJob{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "importer"}}); err != nil {
 		t.Fatal(err)
 	}
 	want("a deleted ScaledJob drops out", "", "", ns+"/api,"+ns+"/web", "")
+}
+
+// redisAuthentications applies, with the Redis password, a Secret and TriggerAuthentication
+// redis-auth in ns and a Secret (in the cluster object namespace keda) and
+// ClusterTriggerAuthentication named ctaName, deleted when the test ends.
+func (s *suite) redisAuthentications(t *testing.T, ns, ctaName string) {
+	t.Helper()
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: redis-secret
+stringData:
+  password: %[1]s
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: redis-auth
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: redis-secret
+      key: password
+`, redisPassword))
+	s.apply(t, "keda", fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\nstringData:\n  password: %s\n", ctaName, redisPassword))
+	s.apply(t, "", fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: %[1]s
+spec:
+  secretTargetRef:
+    - parameter: password
+      name: %[1]s
+      key: password
+`, ctaName))
+	t.Cleanup(func() {
+		_ = s.env.Client.Delete(context.Background(), &kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: ctaName}})
+	})
+}
+
+// redisScaledObjectWithAuth scales Deployment name on the length of list of the suite's Redis, with the
+// password from the authentication ref (the lines under authenticationRef), polled every second.
+func (s *suite) redisScaledObjectWithAuth(name, ref, list string) string {
+	return fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: %[1]s
+spec:
+  scaleTargetRef:
+    name: %[1]s
+  pollingInterval: 1
+  triggers:
+    - type: redis
+      authenticationRef:
+        %[2]s
+      metadata:
+        address: %[3]s
+        listName: %[4]s
+`, name, ref, s.redis.Addr, list)
 }
