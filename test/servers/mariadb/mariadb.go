@@ -60,14 +60,7 @@ type Server struct {
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := StartProcess(ctx, opts)
-	if err != nil {
-		t.Fatalf("failed to start mariadbd: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return proc.ForTest(t, "mariadbd", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, opts) })
 }
 
 // StartProcess installs MariaDB if needed (hack/tools.sh mariadb), initialises a data directory

@@ -62,14 +62,7 @@ type Server struct {
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := StartProcess(ctx, opts)
-	if err != nil {
-		t.Fatalf("failed to start postgres: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return proc.ForTest(t, "postgres", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, opts) })
 }
 
 // StartProcess installs PostgreSQL if needed (hack/tools.sh postgres), initialises a cluster in a

@@ -52,14 +52,7 @@ const readyTimeout = 30 * time.Second
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := StartProcess(ctx, opts)
-	if err != nil {
-		t.Fatalf("failed to start redis-server: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return proc.ForTest(t, "redis-server", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, opts) })
 }
 
 // StartProcess installs redis-server if needed (hack/tools.sh redis) and starts it on a free

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -171,3 +172,20 @@ func Install(ctx context.Context, tool string) error {
 	}
 	return nil
 }
+
+// ForTest starts a server for one test with start, bounded by startTimeout, and stops it when the
+// test ends; a failure to start fails the test, naming what.
+func ForTest[S interface{ Stop() }](t testing.TB, what string, start func(ctx context.Context) (S, error)) S {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	s, err := start(ctx)
+	if err != nil {
+		t.Fatalf("failed to start %s: %v", what, err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// startTimeout bounds a server's start, including installing it with apt-get on a fresh machine.
+const startTimeout = 5 * time.Minute
