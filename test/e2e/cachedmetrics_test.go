@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	redisserver "github.com/kedactl/kedactl/test/servers/redis"
+)
+
+// TestMetricsServedFromCache: whatever triggers[].useCachedMetrics says, the HPA's metric requests
+// are answered from the engine's cache, so the event source is read once per pollingInterval and
+// not once per HPA request. KEDA reads the source on every HPA request unless useCachedMetrics is
+// true; reading it less is how this operator keeps the load on event sources down. Each case uses
+// a Redis of its own so that its LLEN count is the trigger's alone.
+func TestMetricsServedFromCache(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	for _, cached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("useCachedMetrics=%v", cached), func(t *testing.T) {
+			t.Parallel()
+			src := redisserver.Start(t, redisserver.Options{})
+			rc := src.Client()
+			t.Cleanup(func() { _ = rc.Close() })
+			ctx := context.Background()
+			ns := s.newNamespace(t, "cached")
+			s.apply(t, ns, deployment("worker", 0, nil))
+			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 6
+  maxReplicaCount: 5
+  triggers:
+    - type: redis
+      useCachedMetrics: %v
+      metadata:
+        address: %s
+        listName: jobs
+        listLength: "2"
+`, cached, src.Addr))
+			if err := rc.RPush(ctx, "jobs", "1", "2", "3", "4").Err(); err != nil {
+				t.Fatal(err)
+			}
+			s.waitReplicas(t, ns, "worker", 2, 60*time.Second)
+
+			// The HPA asks for the metric every HPA sync (2s here): count its successful reads of
+			// the metric and the scaler's LLENs over the same window.
+			llens := func() int {
+				t.Helper()
+				info, err := rc.Info(ctx, "commandstats").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return commandCalls(info, "llen")
+			}
+			before := llens()
+			window := 24 * time.Second
+			serving := 0
+			deadline := time.Now().Add(window)
+			for time.Now().Before(deadline) {
+				if hpa, err := s.hpa(ctx, ns, "keda-hpa-worker"); err == nil && len(hpa.Status.CurrentMetrics) > 0 {
+					serving++
+				}
+				time.Sleep(2 * time.Second)
+			}
+			polls := llens() - before
+			t.Logf("useCachedMetrics=%v: %d LLEN in %s with pollingInterval 6s; the HPA showed a current value at %d of 12 checks", cached, polls, window, serving)
+			if serving < 10 {
+				t.Errorf("the HPA showed a current value at only %d of 12 checks: it was not reading the metric throughout", serving)
+			}
+			// One poll per 6s is 4 in the window, plus one at each edge; an HPA-driven read would
+			// add one per 2s sync, 12 more.
+			if polls > 6 {
+				t.Errorf("the source was read %d times in %s: the HPA's requests reached it (want at most 6, one per pollingInterval)", polls, window)
+			}
+			if polls < 2 {
+				t.Errorf("the source was read %d times in %s: the trigger is not being polled", polls, window)
+			}
+			if v := s.externalMetric(t, ns, "s0-redis-jobs", "worker"); v != 4 {
+				t.Errorf("the metric served is %d, want 4", v)
+			}
+		})
+	}
+}
+
+// commandCalls reads calls=N of cmdstat_<cmd> from INFO commandstats.
+func commandCalls(info, cmd string) int {
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+		return n
+	}
+	return 0
+}
