@@ -476,8 +476,13 @@ func (s *kafkaScaler) fix(ctx context.Context, err error) string {
 		return "nothing listens there: check bootstrapServers"
 	case strings.Contains(msg, "no such host"):
 		return "the host name does not resolve: check bootstrapServers"
-	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset") || errors.Is(err, io.ErrUnexpectedEOF):
-		return `the broker closed the connection: check tls (set "enable" if the brokers serve TLS) and sasl`
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset") || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, "broker closed the connection"):
+		if s.t.conn.mech != nil {
+			// Some brokers close the connection on refused credentials instead of answering
+			// SASL_AUTHENTICATION_FAILED.
+			return `the broker closed the connection, as brokers do when they refuse the credentials or expect TLS: check username and password (and sasl) in the TriggerAuthentication, and set tls: "enable" if the brokers serve TLS`
+		}
+		return `the broker closed the connection: if the brokers require SASL set sasl, username and password; if they serve TLS set tls: "enable"`
 	}
 	return ""
 }
