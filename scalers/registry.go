@@ -34,6 +34,9 @@ var registry = map[string]entry{
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
 	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: redisClusterStreamsMetadata{}},
 	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: redisSentinelStreamsMetadata{}},
+
+	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
+	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

@@ -1,0 +1,488 @@
+package scalers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// The Kafka triggers. kafka (this file) and apache-kafka (apache_kafka.go) are two spellings of
+// one thing in KEDA, with different parameter sets and defaults; here both are parsed into
+// kafkaLagParams and kafkaConnParams, validated by the same code, and read by one scaler,
+// kafkaScaler, that computes the consumer group's lag with franz-go.
+
+// kafkaMetadata is the kafka trigger's metadata, with KEDA's parameter names.
+type kafkaMetadata struct {
+	BootstrapServers                   []string `keda:"name=bootstrapServers, order=resolvedEnv;triggerMetadata"`
+	ConsumerGroup                      string   `keda:"name=consumerGroup, order=resolvedEnv;triggerMetadata"`
+	Topic                              string   `keda:"name=topic, order=resolvedEnv;triggerMetadata, optional"`
+	PartitionLimitation                string   `keda:"name=partitionLimitation, order=triggerMetadata, optional"`
+	LagThreshold                       int64    `keda:"name=lagThreshold, order=triggerMetadata, default=10"`
+	ActivationLagThreshold             int64    `keda:"name=activationLagThreshold, order=triggerMetadata, default=0"`
+	OffsetResetPolicy                  string   `keda:"name=offsetResetPolicy, order=triggerMetadata, default=latest, enum=latest;earliest"`
+	AllowIdleConsumers                 bool     `keda:"name=allowIdleConsumers, order=triggerMetadata, default=false"`
+	ExcludePersistentLag               bool     `keda:"name=excludePersistentLag, order=triggerMetadata, default=false"`
+	ScaleToZeroOnInvalidOffset         bool     `keda:"name=scaleToZeroOnInvalidOffset, order=triggerMetadata, default=false"`
+	LimitToPartitionsWithLag           bool     `keda:"name=limitToPartitionsWithLag, order=triggerMetadata, default=false"`
+	EnsureEvenDistributionOfPartitions bool     `keda:"name=ensureEvenDistributionOfPartitions, order=triggerMetadata, default=false"`
+	// FullMetadata is sarama's "fetch metadata for every topic"; franz-go fetches only the topics
+	// a poll reads, so it is accepted and has no effect.
+	FullMetadata bool   `keda:"name=fullMetadata, order=triggerMetadata, default=true"`
+	Version      string `keda:"name=version, order=triggerMetadata, optional"`
+	TLS          string `keda:"name=tls, order=triggerMetadata;authParams, default=disable, enum=enable;disable"`
+	UnsafeSsl    bool   `keda:"name=unsafeSsl, order=triggerMetadata, default=false"`
+	CA           string `keda:"name=ca, order=authParams, optional, secret"`
+	Cert         string `keda:"name=cert, order=authParams, optional, secret"`
+	Key          string `keda:"name=key, order=authParams, optional, secret"`
+	KeyPassword  string `keda:"name=keyPassword, order=authParams, optional, secret"`
+
+	SASL     string `keda:"name=sasl, order=triggerMetadata;authParams, optional, enum=none;plaintext;scram_sha256;scram_sha512;oauthbearer;gssapi"`
+	Username string `keda:"name=username, order=authParams, optional"`
+	Password string `keda:"name=password, order=authParams, optional, secret"`
+
+	SASLTokenProvider     string   `keda:"name=saslTokenProvider, order=triggerMetadata;authParams, optional, enum=bearer;aws_msk_iam"`
+	Scopes                []string `keda:"name=scopes, order=authParams, optional"`
+	OAuthTokenEndpointURI string   `keda:"name=oauthTokenEndpointUri, order=authParams, optional"`
+	OAuthExtensions       []string `keda:"name=oauthExtensions, order=authParams, optional, secret"`
+
+	Keytab              string `keda:"name=keytab, order=authParams, optional, secret"`
+	CCacheName          string `keda:"name=ccacheName, order=authParams, optional"`
+	Realm               string `keda:"name=realm, order=authParams, optional"`
+	KerberosConfig      string `keda:"name=kerberosConfig, order=authParams, optional"`
+	KerberosServiceName string `keda:"name=kerberosServiceName, order=authParams, optional"`
+	KerberosDisableFAST bool   `keda:"name=kerberosDisableFAST, order=authParams, default=false"`
+
+	AWSRegion string `keda:"name=awsRegion, order=triggerMetadata, optional"`
+
+	// trigger is the validated trigger, set by Validate.
+	trigger *kafkaTrigger
+}
+
+func (m *kafkaMetadata) Validate() error {
+	if strings.Contains(m.Topic, ",") {
+		return &ParamError{Param: "topic", Problem: fmt.Sprintf("is %q, a list", m.Topic),
+			Fix: "the kafka trigger reads one topic: give one, or leave it out to read every topic the group commits to (apache-kafka takes a list)"}
+	}
+	var topics []string
+	if m.Topic != "" {
+		topics = []string{m.Topic}
+	}
+	lag := kafkaLagParams{
+		group: m.ConsumerGroup, topics: topics, partitionLimitation: m.PartitionLimitation,
+		lagThreshold: m.LagThreshold, activationLagThreshold: m.ActivationLagThreshold, offsetResetPolicy: m.OffsetResetPolicy,
+		allowIdleConsumers: m.AllowIdleConsumers, excludePersistentLag: m.ExcludePersistentLag, scaleToZeroOnInvalidOffset: m.ScaleToZeroOnInvalidOffset,
+		limitToPartitionsWithLag: m.LimitToPartitionsWithLag, ensureEvenDistributionOfPartitions: m.EnsureEvenDistributionOfPartitions,
+	}
+	conn := kafkaConnParams{
+		bootstrapServers: m.BootstrapServers, version: m.Version,
+		tls: m.TLS, unsafeSsl: m.UnsafeSsl, ca: m.CA, cert: m.Cert, key: m.Key, keyPassword: m.KeyPassword,
+		sasl: m.SASL, username: m.Username, password: m.Password,
+		saslTokenProvider: m.SASLTokenProvider, scopes: m.Scopes, oauthTokenEndpointURI: m.OAuthTokenEndpointURI, oauthExtensions: m.OAuthExtensions,
+		keytab: m.Keytab, ccacheName: m.CCacheName, realm: m.Realm, kerberosConfig: m.KerberosConfig,
+		kerberosServiceName: m.KerberosServiceName, kerberosDisableFAST: m.KerberosDisableFAST,
+		awsRegion: m.AWSRegion,
+	}
+	t, err := resolveKafkaTrigger(&lag, &conn)
+	m.trigger = t
+	return err
+}
+
+func newKafkaScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	var m kafkaMetadata
+	if err := parseKafkaMetadata(cfg, &m); err != nil {
+		return nil, err
+	}
+	return newKafkaLagScaler(cfg, m.trigger)
+}
+
+// parseKafkaMetadata parses either trigger's metadata. KEDA refuses tls and sasl set both in
+// the trigger and in its TriggerAuthentication, which the tag order alone would not notice.
+func parseKafkaMetadata(cfg *Config, target any) error {
+	for _, param := range []string{"tls", "sasl"} {
+		inMeta, inAuth := strings.TrimSpace(cfg.TriggerMetadata[param]), strings.TrimSpace(cfg.AuthParams[param])
+		if inMeta != "" && inAuth != "" && inMeta != inAuth {
+			return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param,
+				Problem: fmt.Sprintf("is %q in the trigger and %q in the TriggerAuthentication", inMeta, inAuth),
+				Fix:     "set " + param + " in one place: metadata." + param + " or the TriggerAuthentication parameter " + param}
+		}
+	}
+	return ParseMetadata(cfg, target)
+}
+
+// kafkaLagParams are the lag parameters both Kafka triggers share.
+type kafkaLagParams struct {
+	group                              string
+	topics                             []string
+	partitionLimitation                string
+	lagThreshold                       int64
+	activationLagThreshold             int64
+	offsetResetPolicy                  string
+	allowIdleConsumers                 bool
+	excludePersistentLag               bool
+	scaleToZeroOnInvalidOffset         bool
+	limitToPartitionsWithLag           bool
+	ensureEvenDistributionOfPartitions bool
+}
+
+// kafkaTrigger is a validated Kafka trigger: what to read and how to turn it into a value.
+type kafkaTrigger struct {
+	kafkaLagParams
+	// partitions limits the partitions read (partitionLimitation); nil means all.
+	partitions []int32
+	conn       *kafkaConnection
+}
+
+// resolveKafkaTrigger validates the lag parameters first (offline, a missing connection parameter
+// ends validation), then the connection.
+func resolveKafkaTrigger(lag *kafkaLagParams, conn *kafkaConnParams) (*kafkaTrigger, error) {
+	t := &kafkaTrigger{kafkaLagParams: *lag}
+	const needsTopic = "set metadata.topic: without it the trigger reads every topic the group commits to, and this option is defined per topic"
+	switch {
+	case lag.lagThreshold <= 0:
+		return nil, &ParamError{Param: "lagThreshold", Problem: fmt.Sprintf("is %d", lag.lagThreshold), Fix: "must be greater than 0"}
+	case lag.activationLagThreshold < 0:
+		return nil, &ParamError{Param: "activationLagThreshold", Problem: fmt.Sprintf("is %d", lag.activationLagThreshold), Fix: "must not be negative"}
+	case lag.allowIdleConsumers && lag.limitToPartitionsWithLag:
+		return nil, &ParamError{Param: "limitToPartitionsWithLag", Problem: "and allowIdleConsumers are both true",
+			Fix: "choose one: allowIdleConsumers lifts the cap of one replica per partition, limitToPartitionsWithLag lowers it to the partitions with lag"}
+	case lag.limitToPartitionsWithLag && lag.ensureEvenDistributionOfPartitions:
+		return nil, &ParamError{Param: "ensureEvenDistributionOfPartitions", Problem: "and limitToPartitionsWithLag are both true", Fix: "choose one of them"}
+	case lag.limitToPartitionsWithLag && len(lag.topics) == 0:
+		return nil, &ParamError{Param: "limitToPartitionsWithLag", Problem: "needs a topic", Fix: needsTopic}
+	case lag.ensureEvenDistributionOfPartitions && len(lag.topics) == 0:
+		return nil, &ParamError{Param: "ensureEvenDistributionOfPartitions", Problem: "needs a topic", Fix: needsTopic}
+	}
+	// As in KEDA, partitionLimitation applies only to the topics named.
+	if lag.partitionLimitation != "" && len(lag.topics) > 0 {
+		parts, err := parsePartitionList(lag.partitionLimitation)
+		if err != nil {
+			return nil, &ParamError{Param: "partitionLimitation", Problem: fmt.Sprintf("is %q: %v", lag.partitionLimitation, err),
+				Fix: "list partition numbers and ranges, comma-separated, e.g. 0,1,4-7"}
+		}
+		t.partitions = parts
+	}
+	if lag.group == "" {
+		return nil, &ParamError{Param: "consumerGroup", Problem: "is required", Fix: "set metadata.consumerGroup or consumerGroupFromEnv"}
+	}
+	c, err := conn.resolve()
+	if err != nil {
+		return nil, err
+	}
+	t.conn = c
+	return t, nil
+}
+
+// parsePartitionList reads "0,2,5-8" into the sorted, distinct partition numbers.
+func parsePartitionList(s string) ([]int32, error) {
+	var out []int32
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(item, "-")
+		first, err := strconv.ParseInt(strings.TrimSpace(lo), 10, 32)
+		if err != nil || first < 0 {
+			return nil, fmt.Errorf("%q is not a partition number", item)
+		}
+		last := first
+		if isRange {
+			if last, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 32); err != nil || last < first {
+				return nil, fmt.Errorf("%q is not a range low-high", item)
+			}
+		}
+		for p := first; p <= last; p++ {
+			out = append(out, int32(p))
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("it names no partition")
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// kafkaScaler reads a consumer group's lag: per partition the end offset minus the committed
+// offset, summed over the topic's partitions (or over every topic the group commits to).
+type kafkaScaler struct {
+	cfg        *Config
+	t          *kafkaTrigger
+	client     *kgo.Client
+	admin      *kadm.Client
+	metricName string
+
+	// mu guards previous: the committed offset of each partition at the last poll, for
+	// excludePersistentLag.
+	mu       sync.Mutex
+	previous map[string]map[int32]int64
+}
+
+func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
+	cl, err := t.conn.newClient(cfg.Timeout)
+	if err != nil {
+		return nil, redact(fmt.Errorf("%s: could not set up the Kafka client: %w", redisTrigger(cfg), err), t.conn.secrets)
+	}
+	// KEDA names the metric after the topics, or after the group when it reads all its topics.
+	detail := "kafka-" + t.group + "-topics"
+	if len(t.topics) > 0 {
+		detail = "kafka-" + strings.Join(t.topics, ",")
+	}
+	return &kafkaScaler{cfg: cfg, t: t, client: cl, admin: kadm.NewClient(cl), metricName: MetricName(cfg.TriggerIndex, detail),
+		previous: map[string]map[int32]int64{}}, nil
+}
+
+func (s *kafkaScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.t.lagThreshold))
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity reads the lag once, within the trigger's timeout. The value is the total
+// lag, capped as KEDA caps it; the trigger is active when the lag, persistent lag included, is
+// above activationLagThreshold.
+func (s *kafkaScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	offsets, err := s.read(ctx)
+	if err != nil {
+		return nil, false, s.failure(ctx, err)
+	}
+	lag := s.lag(offsets)
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(lag.metric, resource.DecimalSI)}},
+		lag.withPersistent > s.t.activationLagThreshold, nil
+}
+
+func (s *kafkaScaler) Close(context.Context) error {
+	s.client.Close()
+	return nil
+}
+
+// kafkaPartitionOffsets is what one poll reads of a partition.
+type kafkaPartitionOffsets struct {
+	topic     string
+	partition int32
+	// committed is the group's committed offset, -1 when it has none.
+	committed int64
+	// end is the high watermark: the offset the next record will get.
+	end int64
+}
+
+// read fetches the group's committed offsets, the topics' partitions and their end offsets.
+func (s *kafkaScaler) read(ctx context.Context) ([]kafkaPartitionOffsets, error) {
+	committed, err := s.admin.FetchOffsets(ctx, s.t.group)
+	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+		return nil, fmt.Errorf("could not fetch the committed offsets of consumer group %q: %w", s.t.group, err)
+	}
+	topics := s.t.topics
+	if len(topics) == 0 {
+		for topic := range committed {
+			topics = append(topics, topic)
+		}
+		slices.Sort(topics)
+		if len(topics) == 0 {
+			// The group commits to nothing yet: there is no lag to read.
+			return nil, nil
+		}
+	}
+	details, err := s.admin.ListTopics(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("could not describe topics %s: %w", strings.Join(topics, ","), err)
+	}
+	ends, err := s.admin.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("could not list the end offsets of topics %s: %w", strings.Join(topics, ","), err)
+	}
+	var out []kafkaPartitionOffsets
+	for _, topic := range topics {
+		d, ok := details[topic]
+		switch {
+		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+			return nil, &kafkaTopicError{topic: topic}
+		case d.Err != nil:
+			return nil, fmt.Errorf("could not describe topic %q: %w", topic, d.Err)
+		}
+		parts := d.Partitions.Numbers()
+		if s.t.partitions != nil {
+			parts = slices.DeleteFunc(parts, func(p int32) bool { return !slices.Contains(s.t.partitions, p) })
+			if len(parts) == 0 {
+				return nil, &kafkaTopicError{topic: topic, partitions: s.t.partitionLimitation}
+			}
+		}
+		slices.Sort(parts)
+		for _, p := range parts {
+			o := kafkaPartitionOffsets{topic: topic, partition: p, committed: -1}
+			if c, ok := committed.Lookup(topic, p); ok {
+				if c.Err != nil {
+					return nil, fmt.Errorf("could not fetch the committed offset of %s/%d for consumer group %q: %w", topic, p, s.t.group, c.Err)
+				}
+				o.committed = c.At
+			}
+			e, ok := ends.Lookup(topic, p)
+			if !ok {
+				// KEDA counts a partition missing from the answer as without lag.
+				continue
+			}
+			if e.Err != nil {
+				return nil, fmt.Errorf("could not list the end offset of %s/%d: %w", topic, p, e.Err)
+			}
+			o.end = e.Offset
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// kafkaLag is one poll's result: metric is the value the HPA sees, withPersistent the lag
+// persistent lag included, which decides activation.
+type kafkaLag struct {
+	metric, withPersistent int64
+}
+
+// lag applies KEDA's rules to the offsets read: invalid offsets per offsetResetPolicy and
+// scaleToZeroOnInvalidOffset, excludePersistentLag, then the cap on replicas.
+func (s *kafkaScaler) lag(offsets []kafkaPartitionOffsets) kafkaLag {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var total, withPersistent, partitionsWithLag int64
+	for _, o := range offsets {
+		lag, lagWithPersistent := s.partitionLag(o)
+		total += lag
+		withPersistent += lagWithPersistent
+		if lag > 0 {
+			partitionsWithLag++
+		}
+	}
+	return kafkaLag{metric: capKafkaLag(&s.t.kafkaLagParams, total, int64(len(offsets)), partitionsWithLag), withPersistent: withPersistent}
+}
+
+// partitionLag is one partition's lag, without and with persistent lag. Callers hold s.mu.
+func (s *kafkaScaler) partitionLag(o kafkaPartitionOffsets) (lag, withPersistent int64) {
+	if o.committed < 0 {
+		// No committed offset yet: a consumer would start at the end (latest: count 1 so that one
+		// starts) or at the beginning (earliest: everything is lag), unless told to stay at zero.
+		switch {
+		case s.t.scaleToZeroOnInvalidOffset:
+			return 0, 0
+		case s.t.offsetResetPolicy == "earliest":
+			return o.end, o.end
+		default:
+			return 1, 1
+		}
+	}
+	lag = o.end - o.committed
+	if s.t.excludePersistentLag {
+		prev, seen := s.previous[o.topic][o.partition]
+		if seen && prev == o.committed {
+			// The group has not moved on this partition since the last poll: the consumer may be
+			// stuck on a record, and more replicas would not help.
+			return 0, lag
+		}
+		if s.previous[o.topic] == nil {
+			s.previous[o.topic] = map[int32]int64{}
+		}
+		s.previous[o.topic][o.partition] = o.committed
+	}
+	return lag, lag
+}
+
+// capKafkaLag caps the total so that the HPA never asks for more replicas than partitions (or
+// partitions with lag), unless allowIdleConsumers; ensureEvenDistributionOfPartitions rounds the
+// replica count up to a divisor of the partition count.
+func capKafkaLag(p *kafkaLagParams, total, partitions, partitionsWithLag int64) int64 {
+	if p.allowIdleConsumers && !p.limitToPartitionsWithLag && !p.ensureEvenDistributionOfPartitions {
+		return total
+	}
+	upper := partitions
+	if p.ensureEvenDistributionOfPartitions {
+		total = nextPartitionDivisor(total, partitions, p.lagThreshold) * p.lagThreshold
+	}
+	if p.limitToPartitionsWithLag {
+		upper = partitionsWithLag
+	}
+	if total/p.lagThreshold > upper {
+		total = upper * p.lagThreshold
+	}
+	return total
+}
+
+// nextPartitionDivisor is the smallest divisor of partitions whose replicas cover total at
+// threshold each (partitions when none does).
+func nextPartitionDivisor(total, partitions, threshold int64) int64 {
+	for d := int64(1); d <= partitions; d++ {
+		if partitions%d == 0 && d*threshold >= total {
+			return d
+		}
+	}
+	return partitions
+}
+
+// kafkaTopicError is a topic that is not there, or has none of the partitions asked for.
+type kafkaTopicError struct {
+	topic, partitions string
+}
+
+func (e *kafkaTopicError) Error() string {
+	if e.partitions != "" {
+		return fmt.Sprintf("topic %q has none of the partitions %s", e.topic, e.partitions)
+	}
+	return fmt.Sprintf("topic %q does not exist", e.topic)
+}
+
+// failure words a failed poll: the trigger, the brokers, the cause and, when the cause is
+// recognised, the parameters to check. Credentials are removed from the text.
+func (s *kafkaScaler) failure(ctx context.Context, err error) error {
+	fix := s.fix(ctx, err)
+	if fix != "" {
+		fix = ": " + fix
+	}
+	return redact(fmt.Errorf("%s: could not read the lag of consumer group %q from %s: %w%s", redisTrigger(s.cfg), s.t.group, s.t.conn, err, fix), s.t.conn.secrets)
+}
+
+func (s *kafkaScaler) fix(ctx context.Context, err error) string {
+	msg := err.Error()
+	var netErr net.Error
+	var topicErr *kafkaTopicError
+	switch {
+	case errors.As(err, &topicErr) && topicErr.partitions != "":
+		return "check partitionLimitation against the topic's partitions"
+	case errors.As(err, &topicErr):
+		return "check topic (and that the brokers are the cluster that holds it)"
+	case errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || strings.Contains(msg, "SASL_AUTHENTICATION_FAILED"):
+		return "the brokers refused the credentials: check sasl, username and password in the TriggerAuthentication"
+	case errors.Is(err, kerr.UnsupportedSaslMechanism):
+		return "the brokers do not offer this SASL mechanism: check sasl"
+	case errors.Is(err, kerr.GroupAuthorizationFailed) || errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.ClusterAuthorizationFailed):
+		return "the user may not describe the group or the topic: grant it Describe on both (ACLs)"
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
+		return `TLS failed: put the CA that signed the brokers' certificates in the TriggerAuthentication parameter ca (or set unsafeSsl: "true" to skip verification), a client certificate in cert and key if the brokers ask for one, and check that they serve TLS`
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return fmt.Sprintf("no answer within the trigger's timeout of %s: check bootstrapServers, and that tls matches the brokers", s.cfg.Timeout)
+	case strings.Contains(msg, "connection refused"):
+		return "nothing listens there: check bootstrapServers"
+	case strings.Contains(msg, "no such host"):
+		return "the host name does not resolve: check bootstrapServers"
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset") || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, "broker closed the connection"):
+		if s.t.conn.mech != nil {
+			// Some brokers close the connection on refused credentials instead of answering
+			// SASL_AUTHENTICATION_FAILED.
+			return `the broker closed the connection, as brokers do when they refuse the credentials or expect TLS: check username and password (and sasl) in the TriggerAuthentication, and set tls: "enable" if the brokers serve TLS`
+		}
+		return `the broker closed the connection: if the brokers require SASL set sasl, username and password; if they serve TLS set tls: "enable"`
+	}
+	return ""
+}
