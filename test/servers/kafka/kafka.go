@@ -8,7 +8,6 @@ package kafka
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/kedactl/kedactl/test/servers/internal/testca"
 )
 
 // SASL mechanisms kfake authenticates, as Kafka names them.
@@ -90,12 +91,12 @@ func StartCluster(opts Options) (*Server, error) {
 		}
 	}
 	if opts.TLS {
-		files, err := newTLSFiles()
+		files, err := testca.New("kedactl test kafka CA")
 		if err != nil {
-			return nil, fmt.Errorf("failed to make TLS certificates: %w", err)
+			return nil, err
 		}
 		s.TLS = files
-		serverCfg := files.serverConfig()
+		serverCfg := files.ServerConfig()
 		if opts.ClientCerts {
 			serverCfg.ClientAuth = tls.RequireAndVerifyClientCert
 		}
@@ -232,27 +233,4 @@ func (s *Server) Consume(ctx context.Context, group string, n int, topics ...str
 
 // TLSFiles are the PEM texts of the cluster's CA and of a client certificate it signed, as a
 // TriggerAuthentication holds them (parameters ca, cert and key).
-type TLSFiles struct {
-	CAPEM   []byte
-	CertPEM []byte
-	KeyPEM  []byte
-
-	serverCert tls.Certificate
-}
-
-// ClientConfig trusts the CA and presents the client certificate.
-func (f *TLSFiles) ClientConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(f.CAPEM)
-	pair, err := tls.X509KeyPair(f.CertPEM, f.KeyPEM)
-	if err != nil {
-		panic(fmt.Sprintf("the generated client certificate does not load: %v", err))
-	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}
-}
-
-func (f *TLSFiles) serverConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(f.CAPEM)
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{f.serverCert}, ClientCAs: pool}
-}
+type TLSFiles = testca.Files

@@ -19,6 +19,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kedactl/kedactl/test/servers/internal/proc"
+	"github.com/kedactl/kedactl/test/servers/internal/testca"
 )
 
 // Options configures a server.
@@ -88,10 +89,15 @@ func startServer(ctx context.Context, opts Options, clusterNode bool) (*Server, 
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Host: "127.0.0.1", Port: port, Password: opts.Password, dir: dir}
 	args := []string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"}
 	if opts.TLS {
-		caFile, certFile, keyFile, files, err := writeTLSFiles(dir)
+		files, err := testca.New("kedactl test redis CA")
 		if err != nil {
-			return fail(fmt.Errorf("failed to make TLS certificates: %w", err))
+			return fail(err)
 		}
+		paths, err := files.WriteServer(dir)
+		if err != nil {
+			return fail(err)
+		}
+		caFile, certFile, keyFile := paths.CA, paths.Cert, paths.Key
 		s.TLS = files
 		auth := "no"
 		if opts.TLSClientAuth {
