@@ -31,6 +31,9 @@ var registry = map[string]entry{
 
 	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
 
+	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
+	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
+
 	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
 	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
