@@ -15,7 +15,7 @@ all: build
 tools:
 	hack/tools.sh all
 
-## generate: deepcopy, CRDs (charts/keda/crds) and scalers/schema.yaml from the Go sources
+## generate: deepcopy, CRDs (charts/keda/crds), scalers/schema.yaml and the external scaler gRPC code
 generate:
 	hack/generate.sh
 

@@ -4,6 +4,9 @@
 #   charts/keda/crds/*.yaml                 CRDs, one file per kind (controller-gen crd); one source
 #                                           of truth for the chart, the test harness and the e2e tests
 #   scalers/schema.yaml                     scaler parameter schema from the metadata struct tags
+#   scalers/externalscaler/*.pb.go          KEDA's external scaler gRPC protocol, from
+#                                           externalscaler.proto (protocompile + protoc-gen-go
+#                                           + protoc-gen-go-grpc, pinned in hack/protogen)
 #
 # Usage: hack/generate.sh            (or `make generate`)
 #        GENERATE_OUT=DIR hack/generate.sh
@@ -24,6 +27,8 @@ cd "$root"
 
 hack/tools.sh controller-gen
 cg="$(hack/tools.sh dir controller-gen)/controller-gen"
+hack/tools.sh protogen
+pg="$(hack/tools.sh dir protogen)"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -38,9 +43,13 @@ trap 'rm -rf "$tmp"' EXIT
   output:object:dir="$tmp/object" \
   output:crd:dir="$tmp/crds"
 go run ./scalers/cmd/schemagen > "$tmp/schema.yaml"
+"$pg/protogen" -I . -out "$tmp/proto" -plugin "$pg/protoc-gen-go" -plugin "$pg/protoc-gen-go-grpc" \
+  -opt paths=source_relative scalers/externalscaler/externalscaler.proto
 
 mkdir -p "$out/api/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
 mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
 rm -f "$out"/charts/keda/crds/keda.sh_*.yaml
 cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
 mv "$tmp/schema.yaml" "$out/scalers/schema.yaml"
+mkdir -p "$out/scalers/externalscaler"
+cp "$tmp"/proto/scalers/externalscaler/*.pb.go "$out/scalers/externalscaler/"

@@ -4,12 +4,14 @@
 #
 #   hack/tools.sh cluster        etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
 #   hack/tools.sh controller-gen
+#   hack/tools.sh protogen       protocompile-based protoc stand-in, protoc-gen-go, protoc-gen-go-grpc
 #   hack/tools.sh helm           for the chart tests (lint, renders, install on the local cluster)
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
 #   hack/tools.sh postgres       PostgreSQL from Debian (apt-get), for the postgresql scaler's tests
 #   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
 #   hack/tools.sh prometheus     Prometheus from Debian (apt-get), for the prometheus scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
+#   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -23,8 +25,15 @@ HELM_VERSION=v3.22.0
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
 
+# The proto generators are pinned by hack/protogen/go.mod; their cache entry is keyed by a hash
+# of that module, so a changed pin or driver builds a new entry.
+protogen_version() {
+  cat "$here/protogen/go.mod" "$here/protogen/go.sum" "$here/protogen/main.go" | sha256sum | cut -c1-16
+}
+
 dir() {
   case $1 in
+    protogen) echo "$cache/protogen-$(protogen_version)" ;;
     cluster) echo "$cache/kube-$KUBE_VERSION" ;;
     kwok) echo "$cache/kwok-$KWOK_VERSION" ;;
     controller-gen) echo "$cache/controller-gen-$CONTROLLER_GEN_VERSION" ;;
@@ -71,6 +80,19 @@ build_controller_gen() {
   GOBIN=$OUT go install -trimpath "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
 }
 
+build_protogen() {
+  # Generated code must not be newer than the runtime it is compiled with.
+  local want got
+  want=$(cd "$here/.." && go list -m -f '{{.Version}}' google.golang.org/protobuf)
+  got=$(cd "$here/protogen" && go list -m -f '{{.Version}}' google.golang.org/protobuf)
+  if [ "$want" != "$got" ]; then
+    echo "hack/protogen pins google.golang.org/protobuf $got but the module uses $want: align hack/protogen/go.mod" >&2
+    return 1
+  fi
+  echo ">> building protogen, protoc-gen-go and protoc-gen-go-grpc into $OUT" >&2
+  (cd "$here/protogen" && go build -trimpath -o "$OUT/" . google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)
+}
+
 build_helm() {
   echo ">> building helm $HELM_VERSION into $OUT (about 3 minutes cold)" >&2
   GOBIN=$OUT go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
@@ -95,6 +117,7 @@ case ${1:-all} in
   cluster) build_into "$(dir cluster)" build_cluster; build_into "$(dir kwok)" build_kwok ;;
   kwok) build_into "$(dir kwok)" build_kwok ;;
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
+  protogen) build_into "$(dir protogen)" build_protogen ;;
   helm) build_into "$(dir helm)" build_helm ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
@@ -102,8 +125,10 @@ case ${1:-all} in
   mariadb) apt_install mariadb-install-db=mariadb-server ;;
   prometheus) apt_install prometheus=prometheus ;;
   tmux) apt_install tmux=tmux ;;
+  nats) apt_install nats-server=nats-server ;;
   all)
     "$0" controller-gen
+    "$0" protogen
     "$0" cluster
     "$0" helm
     "$0" redis
@@ -111,6 +136,7 @@ case ${1:-all} in
     "$0" mariadb
     "$0" prometheus
     "$0" tmux
+    "$0" nats
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|redis|postgres|mariadb|prometheus|tmux|nats|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -29,6 +29,11 @@ var registry = map[string]entry{
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 
+	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
+
+	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
+	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
+
 	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
 	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},

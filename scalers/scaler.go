@@ -49,3 +49,12 @@ type Config struct {
 	// that a TriggerAuthentication or the target's env could supply are not required.
 	Offline bool
 }
+
+// PushScaler is a Scaler whose source can say when to look again (external-push): Run blocks
+// until ctx ends, calling push whenever the source reports the trigger's activity, and keeps its
+// connection to the source alive (reconnecting with a backoff) on its own. The engine answers a
+// push by polling the trigger at once, so activation from zero does not wait for the next poll.
+type PushScaler interface {
+	Scaler
+	Run(ctx context.Context, push func(active bool))
+}

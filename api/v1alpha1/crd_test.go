@@ -276,7 +276,8 @@ func TestCRDsAreValid(t *testing.T) {
 }
 
 // TestGeneratedFilesAreFresh runs hack/generate.sh into a temp dir and compares the result byte
-// for byte with the committed deepcopy functions, CRDs and scaler schema.
+// for byte with the committed deepcopy functions, CRDs, scaler schema and external scaler protocol
+// code.
 func TestGeneratedFilesAreFresh(t *testing.T) {
 	if b, err := exec.Command("bash", repoRoot+"/hack/tools.sh", "controller-gen").CombinedOutput(); err != nil {
 		t.Skipf("skipping: controller-gen cannot be built here (hack/tools.sh controller-gen: %v)\n%s", err, b)
@@ -299,7 +300,8 @@ func TestGeneratedFilesAreFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"api/v1alpha1/zz_generated.deepcopy.go", "charts/keda/crds/keda.sh_scaledjobs.yaml", "scalers/schema.yaml"} {
+	for _, want := range []string{"api/v1alpha1/zz_generated.deepcopy.go", "charts/keda/crds/keda.sh_scaledjobs.yaml", "scalers/schema.yaml",
+		"scalers/externalscaler/externalscaler.pb.go", "scalers/externalscaler/externalscaler_grpc.pb.go"} {
 		if !slices.Contains(generated, want) {
 			t.Errorf("hack/generate.sh did not write %s; it wrote %v", want, generated)
 		}

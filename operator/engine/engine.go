@@ -83,6 +83,10 @@ type Engine struct {
 
 	wake chan struct{}
 	work chan *pollJob
+
+	// runCtx is Start's context, set while the engine runs: push scalers' streams live in it.
+	runCtx context.Context
+	pushWG sync.WaitGroup
 }
 
 // object is one registered ScaledObject.
@@ -122,6 +126,8 @@ type pollJob struct {
 	removed   bool
 	// refresh asks for another poll as soon as the running one ends.
 	refresh bool
+	// stopPush ends the push stream of a scaler that can push; nil when none runs.
+	stopPush context.CancelFunc
 }
 
 // New returns an Engine; call Start (or add it to a manager) to begin polling.
@@ -330,6 +336,12 @@ func (e *Engine) Keys() []types.NamespacedName {
 
 // Start runs the scheduler and its workers until ctx ends, then closes every scaler.
 func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	e.runCtx = ctx
+	for _, job := range e.jobs {
+		e.startPushLocked(job)
+	}
+	e.mu.Unlock()
 	var wg sync.WaitGroup
 	for range e.opts.Workers {
 		wg.Add(1)
@@ -343,6 +355,12 @@ func (e *Engine) Start(ctx context.Context) error {
 
 	e.mu.Lock()
 	e.stopped = true
+	e.mu.Unlock()
+	// ctx has ended every push stream and stopped blocks new ones; wait for them before their
+	// scalers are closed.
+	e.pushWG.Wait()
+
+	e.mu.Lock()
 	var toClose []scalers.Scaler
 	for _, job := range e.jobs {
 		toClose = append(toClose, job.scaler)
@@ -465,6 +483,7 @@ func (e *Engine) attachLocked(sub *subscription) {
 		e.jobs[job.shareKey] = job
 		job.removed = false
 		e.queue.schedule(job, e.opts.Clock.Now())
+		e.startPushLocked(job)
 	}
 	job.subs[sub] = struct{}{}
 	sub.sample = job.last
@@ -484,6 +503,10 @@ func (e *Engine) detachLocked(sub *subscription) []scalers.Scaler {
 		return nil
 	}
 	job.removed = true
+	if job.stopPush != nil {
+		job.stopPush()
+		job.stopPush = nil
+	}
 	e.queue.remove(job)
 	if e.jobs[job.shareKey] == job {
 		delete(e.jobs, job.shareKey)
@@ -500,6 +523,36 @@ func (e *Engine) recomputeIntervalLocked(job *pollJob) {
 		}
 	}
 	job.interval = interval
+}
+
+// startPushLocked runs the push stream of a job whose scaler can push, once the engine runs.
+func (e *Engine) startPushLocked(job *pollJob) {
+	ps, ok := job.scaler.(scalers.PushScaler)
+	if !ok || e.runCtx == nil || job.stopPush != nil || e.stopped {
+		return
+	}
+	ctx, cancel := context.WithCancel(e.runCtx)
+	job.stopPush = cancel
+	e.pushWG.Add(1)
+	go func() {
+		defer e.pushWG.Done()
+		ps.Run(ctx, func(bool) { e.pushed(job) })
+	}()
+}
+
+// pushed answers a push by polling the job now: the poll reads the value and the activity the
+// source reports, and OnPolled lets activation act on them without waiting for the interval.
+func (e *Engine) pushed(job *pollJob) {
+	e.mu.Lock()
+	switch {
+	case job.removed || e.stopped:
+	case job.running:
+		job.refresh = true
+	default:
+		e.queue.schedule(job, e.opts.Clock.Now())
+	}
+	e.mu.Unlock()
+	e.kick()
 }
 
 func (e *Engine) kick() {

@@ -196,3 +196,75 @@ func TestReindex(t *testing.T) {
 		}
 	}
 }
+
+// pushScaler is a fakeScaler whose source pushes: each value sent on pushes is handed to the
+// engine's push callback. runs counts the Run calls under way.
+type pushScaler struct {
+	fakeScaler
+	pushes chan bool
+	runs   atomic.Int32
+}
+
+func (p *pushScaler) Run(ctx context.Context, push func(active bool)) {
+	p.runs.Add(1)
+	defer p.runs.Add(-1)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case active := <-p.pushes:
+			push(active)
+		}
+	}
+}
+
+// TestEnginePollsAtOnceOnPush: a push from a scaler's source makes the engine poll that trigger
+// right away instead of at its next due time an hour later, so the new activity reaches the
+// cache (and OnPolled) at once; the push stream ends when the trigger goes away.
+func TestEnginePollsAtOnceOnPush(t *testing.T) {
+	ps := &pushScaler{fakeScaler: fakeScaler{name: "s0-push"}, pushes: make(chan bool)}
+	polled := make(chan types.NamespacedName, 10)
+	e := startEngine(t, &factory{}, polled)
+	e.opts.NewScaler = func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ps, nil }
+	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	<-polled
+	if st, _ := e.State(key); st.Active() {
+		t.Fatal("active before anything was pushed")
+	}
+	waitFor(t, "the push stream to run", func() bool { return ps.runs.Load() == 1 })
+
+	ps.value.Store(3)
+	ps.pushes <- true
+	<-polled
+	st, _ := e.State(key)
+	if !st.Active() || st.Triggers[0].Value.Value() != 3 || ps.polls.Load() != 2 {
+		t.Fatalf("after a push: %+v, %d polls; want active with value 3 from a second poll", st.Triggers[0], ps.polls.Load())
+	}
+
+	e.Unregister(context.Background(), key)
+	waitFor(t, "the push stream to end with its trigger", func() bool { return ps.runs.Load() == 0 })
+	if !ps.closed.Load() {
+		t.Error("scaler not closed")
+	}
+}
+
+// TestEngineStartsPushStreamsRegisteredBeforeStart: triggers registered before the engine runs
+// get their push stream when it starts, and lose it when it stops.
+func TestEngineStartsPushStreamsRegisteredBeforeStart(t *testing.T) {
+	ps := &pushScaler{fakeScaler: fakeScaler{name: "s0-push"}, pushes: make(chan bool)}
+	e := New(Options{NewScaler: func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ps, nil }})
+	e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "a"}, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	if ps.runs.Load() != 0 {
+		t.Fatal("push stream started before the engine runs")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = e.Start(ctx); close(done) }()
+	waitFor(t, "the push stream to run", func() bool { return ps.runs.Load() == 1 })
+	cancel()
+	<-done
+	if ps.runs.Load() != 0 || !ps.closed.Load() {
+		t.Fatalf("after stop: %d streams running, closed=%v", ps.runs.Load(), ps.closed.Load())
+	}
+}

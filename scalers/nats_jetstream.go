@@ -1,0 +1,323 @@
+package scalers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// natsJetStreamMetadata is the nats-jetstream trigger's metadata, with KEDA's parameter names.
+type natsJetStreamMetadata struct {
+	Account                string `keda:"name=account, order=authParams;triggerMetadata, optional"`
+	AccountID              string `keda:"name=accountID, order=authParams;triggerMetadata, optional"`
+	Stream                 string `keda:"name=stream, order=triggerMetadata"`
+	Consumer               string `keda:"name=consumer, order=triggerMetadata"`
+	LagThreshold           int64  `keda:"name=lagThreshold, order=triggerMetadata, default=10"`
+	ActivationLagThreshold int64  `keda:"name=activationLagThreshold, order=triggerMetadata, default=0"`
+	UseHTTPS               bool   `keda:"name=useHttps, order=triggerMetadata, optional, default=false"`
+	MonitoringEndpoint     string `keda:"name=natsServerMonitoringEndpoint, order=authParams;triggerMetadata"`
+
+	// Set by Validate.
+	jszURL *url.URL
+}
+
+// Validate checks the parameters and builds the /jsz address.
+func (m *natsJetStreamMetadata) Validate() error {
+	if m.Account == "" && m.AccountID == "" {
+		return &ParamError{Param: "account", Problem: "is required (or accountID)",
+			Fix: `set metadata.account to the NATS account's name ("$G" when the server has no accounts configured), or metadata.accountID to its public key`}
+	}
+	if m.LagThreshold <= 0 {
+		return &ParamError{Param: "lagThreshold", Problem: fmt.Sprintf("is %d", m.LagThreshold), Fix: "must be above 0: it is the consumer lag per replica the HPA aims at"}
+	}
+	if m.ActivationLagThreshold < 0 {
+		return &ParamError{Param: "activationLagThreshold", Problem: fmt.Sprintf("is %d", m.ActivationLagThreshold), Fix: "must be 0 or more"}
+	}
+	if m.MonitoringEndpoint == "" {
+		// Offline, a TriggerAuthentication may hold it.
+		return &ParamError{Param: "natsServerMonitoringEndpoint", Problem: "is required", Fix: "set metadata.natsServerMonitoringEndpoint or the TriggerAuthentication parameter of that name"}
+	}
+	host, port, err := net.SplitHostPort(m.MonitoringEndpoint)
+	if err != nil || host == "" || port == "" || strings.Contains(m.MonitoringEndpoint, "/") {
+		return &ParamError{Param: "natsServerMonitoringEndpoint", Problem: fmt.Sprintf("%q is not host:port", m.MonitoringEndpoint),
+			Fix: "use the monitoring address without scheme or path, such as nats.nats.svc.cluster.local:8222 (set useHttps for https)"}
+	}
+	scheme := "http"
+	if m.UseHTTPS {
+		scheme = "https"
+	}
+	m.jszURL = &url.URL{Scheme: scheme, Host: m.MonitoringEndpoint, Path: "/jsz", RawQuery: url.Values{
+		"acc": {m.accountQuery()}, "consumers": {"true"}, "config": {"true"},
+	}.Encode()}
+	return nil
+}
+
+// accountQuery is the acc parameter of /jsz: the account's ID when given, else its name.
+func (m *natsJetStreamMetadata) accountQuery() string {
+	if m.AccountID != "" {
+		return m.AccountID
+	}
+	return m.Account
+}
+
+// isAccount reports whether a /jsz account entry is the trigger's account (by ID or by name).
+func (m *natsJetStreamMetadata) isAccount(a *jszAccount) bool {
+	return (m.AccountID != "" && a.ID == m.AccountID) || (m.Account != "" && a.Name == m.Account)
+}
+
+// The parts of the monitoring endpoints' answers the scaler reads.
+type jszResponse struct {
+	ServerID    string        `json:"server_id"`
+	Accounts    []*jszAccount `json:"account_details"`
+	MetaCluster struct {
+		Leader      string `json:"leader"`
+		ClusterSize int    `json:"cluster_size"`
+	} `json:"meta_cluster"`
+}
+
+type jszAccount struct {
+	Name    string       `json:"name"`
+	ID      string       `json:"id"`
+	Streams []*jszStream `json:"stream_detail"`
+}
+
+type jszStream struct {
+	Name      string         `json:"name"`
+	Consumers []*jszConsumer `json:"consumer_detail"`
+}
+
+type jszConsumer struct {
+	Name          string `json:"name"`
+	NumAckPending int64  `json:"num_ack_pending"`
+	NumPending    int64  `json:"num_pending"`
+	Cluster       struct {
+		Leader string `json:"leader"`
+	} `json:"cluster"`
+}
+
+type varzResponse struct {
+	ServerName  string   `json:"server_name"`
+	ConnectURLs []string `json:"connect_urls"`
+	Cluster     struct {
+		URLs []string `json:"urls"`
+	} `json:"cluster"`
+}
+
+// natsJetStreamScaler reads a consumer's lag from the NATS monitoring endpoint. In a cluster the
+// consumer's leader has the authoritative counts, so the scaler finds the leader's monitoring
+// endpoint and reads from it until the leader changes.
+type natsJetStreamScaler struct {
+	cfg        *Config
+	meta       natsJetStreamMetadata
+	client     *httpClient
+	metricName string
+
+	// leader and leaderURL remember the consumer's leader node and its /jsz address. Polls of one
+	// scaler never overlap (the engine polls a job once at a time), so they need no lock.
+	leader    string
+	leaderURL *url.URL
+}
+
+func newNATSJetStreamScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	s := &natsJetStreamScaler{cfg: cfg}
+	if err := ParseMetadata(cfg, &s.meta); err != nil {
+		return nil, err
+	}
+	// KEDA names it s<index>-nats-jetstream-<stream>, normalized.
+	s.metricName = MetricName(cfg.TriggerIndex, "nats-jetstream-"+s.meta.Stream)
+	s.client = newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "natsServerMonitoringEndpoint", s.meta.jszURL, 0, false)
+	return s, nil
+}
+
+func (s *natsJetStreamScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.LagThreshold))
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity reads the consumer's lag: the messages it has not delivered yet
+// (num_pending) plus those delivered but not acknowledged (num_ack_pending), as KEDA counts it.
+// The trigger is active when the lag is above activationLagThreshold.
+func (s *natsJetStreamScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	c, err := s.consumer(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	lag := c.NumPending + c.NumAckPending
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(float64(lag))}}, lag > s.meta.ActivationLagThreshold, nil
+}
+
+func (s *natsJetStreamScaler) Close(context.Context) error {
+	s.client.close()
+	return nil
+}
+
+// consumer returns the trigger's consumer as the node that leads it reports it.
+func (s *natsJetStreamScaler) consumer(ctx context.Context) (*jszConsumer, error) {
+	if s.leaderURL != nil {
+		// The leader we found last time: keep reading from it while it still leads.
+		doc, err := s.jsz(ctx, s.leaderURL)
+		if err == nil {
+			if c, ferr := s.find(doc); ferr == nil && c.Cluster.Leader == s.leader {
+				return c, nil
+			}
+		}
+		s.leader, s.leaderURL = "", nil
+	}
+	doc, err := s.jsz(ctx, s.meta.jszURL)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.find(doc)
+	if err != nil {
+		return nil, err
+	}
+	if doc.MetaCluster.ClusterSize <= 1 || c.Cluster.Leader == "" {
+		return c, nil
+	}
+	return s.fromLeader(ctx, c.Cluster.Leader)
+}
+
+// fromLeader finds the monitoring endpoint of the cluster node named leader among the nodes the
+// configured endpoint knows (its /varz connect_urls, else its cluster routes), on the configured
+// monitoring port, and reads the consumer from it.
+func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*jszConsumer, error) {
+	entry := *s.meta.jszURL
+	entry.Path, entry.RawQuery = "/varz", ""
+	var first varzResponse
+	if err := s.getJSON(ctx, &entry, &first); err != nil {
+		return nil, err
+	}
+	_, monitorPort, _ := net.SplitHostPort(s.meta.jszURL.Host)
+	candidates := []string{s.meta.jszURL.Host}
+	for _, u := range append(first.ConnectURLs, first.Cluster.URLs...) {
+		host := u
+		if h, _, err := net.SplitHostPort(u); err == nil {
+			host = h
+		}
+		candidates = append(candidates, net.JoinHostPort(host, monitorPort))
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, hostPort := range candidates {
+		if seen[hostPort] {
+			continue
+		}
+		seen[hostPort] = true
+		varz := *s.meta.jszURL
+		varz.Host, varz.Path, varz.RawQuery = hostPort, "/varz", ""
+		var info varzResponse
+		if err := s.getJSON(ctx, &varz, &info); err != nil {
+			names = append(names, hostPort+" (unreachable)")
+			continue
+		}
+		names = append(names, hostPort+" ("+info.ServerName+")")
+		if info.ServerName != leader {
+			continue
+		}
+		jsz := *s.meta.jszURL
+		jsz.Host = hostPort
+		doc, err := s.jsz(ctx, &jsz)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.find(doc)
+		if err != nil {
+			return nil, err
+		}
+		s.leader, s.leaderURL = leader, &jsz
+		return c, nil
+	}
+	return nil, fmt.Errorf("%s: consumer %q of stream %q is led by cluster node %q, but no node reachable from metadata.natsServerMonitoringEndpoint %s has that name (found %s): check that every node's monitoring port is %s and reachable",
+		triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, leader, s.meta.MonitoringEndpoint, strings.Join(names, ", "), monitorPort)
+}
+
+// find locates the trigger's account, stream and consumer in a /jsz answer, with an error that
+// lists what is there when one is missing.
+func (s *natsJetStreamScaler) find(doc *jszResponse) (*jszConsumer, error) {
+	who := triggerWho(s.cfg)
+	var acct *jszAccount
+	var accounts []string
+	for _, a := range doc.Accounts {
+		if s.meta.isAccount(a) {
+			acct = a
+			break
+		}
+		accounts = append(accounts, a.Name)
+	}
+	if acct == nil {
+		return nil, fmt.Errorf("%s: the NATS server at %s has no JetStream account %q (it reports %s): check metadata.account (\"$G\" when the server has no accounts) or accountID",
+			who, s.meta.MonitoringEndpoint, s.meta.accountQuery(), listOrNone(accounts))
+	}
+	var stream *jszStream
+	var streams []string
+	for _, st := range acct.Streams {
+		if st.Name == s.meta.Stream {
+			stream = st
+			break
+		}
+		streams = append(streams, st.Name)
+	}
+	if stream == nil {
+		return nil, fmt.Errorf("%s: account %q has no stream %q (it has %s): check metadata.stream",
+			who, acct.Name, s.meta.Stream, listOrNone(streams))
+	}
+	var consumers []string
+	for _, c := range stream.Consumers {
+		if c.Name == s.meta.Consumer {
+			return c, nil
+		}
+		consumers = append(consumers, c.Name)
+	}
+	return nil, fmt.Errorf("%s: stream %q has no consumer %q (it has %s): check metadata.consumer, the consumer's durable name",
+		who, s.meta.Stream, s.meta.Consumer, listOrNone(consumers))
+}
+
+// jsz GETs and decodes a /jsz answer.
+func (s *natsJetStreamScaler) jsz(ctx context.Context, u *url.URL) (*jszResponse, error) {
+	var doc jszResponse
+	if err := s.getJSON(ctx, u, &doc); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+func (s *natsJetStreamScaler) getJSON(ctx context.Context, u *url.URL, into any) error {
+	body, err := s.client.get(ctx, u, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		start := strings.TrimSpace(string(body))
+		if len(start) > 60 {
+			start = start[:60] + "..."
+		}
+		return fmt.Errorf("%s: GET %s: the answer is not the NATS monitoring JSON (%v; it starts with %q): check that metadata.natsServerMonitoringEndpoint is the server's monitoring port (http_port, 8222 by default), not its client port",
+			triggerWho(s.cfg), u.Redacted(), err, start)
+	}
+	return nil
+}
+
+// listOrNone quotes names for an error, sorted, or says none.
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	names = append([]string(nil), names...)
+	sort.Strings(names)
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	return strings.Join(quoted, ", ")
+}
