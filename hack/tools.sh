@@ -10,6 +10,7 @@
 #   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
 #   hack/tools.sh prometheus     Prometheus from Debian (apt-get), for the prometheus scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
+#   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -102,6 +103,8 @@ case ${1:-all} in
   mariadb) apt_install mariadb-install-db=mariadb-server ;;
   prometheus) apt_install prometheus=prometheus ;;
   tmux) apt_install tmux=tmux ;;
+  # Debian's rabbitmq-server script su's to the rabbitmq account; tests run the server's own script.
+  rabbitmq) [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server ;;
   all)
     "$0" controller-gen
     "$0" cluster
@@ -111,6 +114,7 @@ case ${1:-all} in
     "$0" mariadb
     "$0" prometheus
     "$0" tmux
+    "$0" rabbitmq
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|rabbitmq|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,100 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// TestTwoServersStartServeAndStop: two nodes start at the same time (their own epmd and ports,
+// no clash), each serves User on its Vhost over AMQP and the management API, refuses a wrong
+// password, and leaves no process, port or directory behind once stopped.
+func TestTwoServersStartServeAndStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts rabbitmq-server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	opts := []Options{{Password: "pw with spaces, # and : @ / %"}, {User: "other", Vhost: "other/vhost"}}
+	servers := make([]*Server, len(opts))
+	errs := make([]error, len(opts))
+	var wg sync.WaitGroup
+	for i := range opts {
+		wg.Go(func() { servers[i], errs[i] = StartProcess(ctx, opts[i]) })
+	}
+	wg.Wait()
+	for i, s := range servers {
+		if s != nil {
+			t.Cleanup(s.Stop)
+		}
+		if errs[i] != nil {
+			t.Fatalf("server %d: %v", i, errs[i])
+		}
+	}
+
+	for i, s := range servers {
+		queue := "jobs-" + strconv.Itoa(i)
+		if err := s.DeclareQueue(s.Vhost, queue); err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		if err := s.Publish(ctx, s.Vhost, queue, 3); err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		// The queue is in Vhost, not in the default vhost.
+		if err := s.onChannel("/", func(ch *amqp.Channel) error {
+			_, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+			return err
+		}); err == nil {
+			t.Errorf("server %d: queue %s exists in vhost /", i, queue)
+		}
+		var q *QueueInfo
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var err error
+			q, err = s.Queue(ctx, s.Vhost, queue)
+			if err != nil {
+				t.Fatalf("server %d: %v", i, err)
+			}
+			if q.Messages == 3 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if q.Messages != 3 {
+			t.Errorf("server %d: management API reports %d messages in %s, want 3", i, q.Messages, queue)
+		}
+		wrong := *s
+		wrong.Password = "wrong"
+		_, err := wrong.Dial(s.Vhost)
+		var amqpErr *amqp.Error
+		if !errors.As(err, &amqpErr) || amqpErr.Code != amqp.AccessRefused {
+			t.Errorf("server %d: dial with a wrong password: %v, want ACCESS_REFUSED", i, err)
+		}
+	}
+
+	for i, s := range servers {
+		if len(s.Processes()) < 3 {
+			t.Errorf("server %d: processes %v, want at least epmd, the script and the VM", i, s.Processes())
+		}
+		s.Stop()
+		if left := s.Processes(); len(left) > 0 {
+			t.Errorf("server %d: processes %v still run after Stop", i, left)
+		}
+		if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+			t.Errorf("server %d: %s still exists after Stop: %v", i, s.dir, err)
+		}
+		for _, port := range []int{s.AMQPPort, s.ManagementPort} {
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort(s.Host, strconv.Itoa(port)), time.Second); err == nil {
+				c.Close()
+				t.Errorf("server %d: port %d still answers after Stop", i, port)
+			}
+		}
+	}
+}
