@@ -29,6 +29,8 @@ var registry = map[string]entry{
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 
+	"rabbitmq": {build: newRabbitMQScaler, metadata: rabbitMQMetadata{}},
+
 	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
 	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
