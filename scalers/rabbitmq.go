@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -455,11 +456,20 @@ func (s *rabbitMQScaler) readHTTP(ctx context.Context) (int64, float64, error) {
 	body, err := s.http.get(ctx, s.meta.queueURL, nil)
 	if err != nil {
 		var statusErr *httpStatusError
-		if errors.As(err, &statusErr) && statusErr.code == 404 {
-			if s.meta.UseRegex {
-				return 0, 0, s.fail(fmt.Sprintf("the management API does not know vhost %q: check metadata.vhostName (or the last segment of host's path): %v", s.meta.vhost, err))
-			}
-			return 0, 0, s.fail(fmt.Sprintf("queue %q was not found in vhost %q: check metadata.queueName and the vhost (metadata.vhostName, or the last segment of host's path): %v", s.meta.QueueName, s.meta.vhost, err))
+		if !errors.As(err, &statusErr) {
+			return 0, 0, err
+		}
+		// The management API's own answers, worded for this trigger.
+		answered := fmt.Sprintf("GET %s answered %d %s", s.meta.queueURL.Redacted(), statusErr.code, http.StatusText(statusErr.code))
+		switch {
+		case statusErr.code == http.StatusUnauthorized:
+			return 0, 0, s.fail(answered + ": the management API refused the user or password: check the credentials in host (or username and password, or the parameters of authModes)")
+		case statusErr.code == http.StatusForbidden:
+			return 0, 0, s.fail(answered + ": the user may not read vhost " + strconv.Quote(s.meta.vhost) + ": give it permissions on the vhost and a management tag (monitoring or management)")
+		case statusErr.code == http.StatusNotFound && s.meta.UseRegex:
+			return 0, 0, s.fail(answered + ": the management API does not know the vhost: check metadata.vhostName (or the last segment of host's path)")
+		case statusErr.code == http.StatusNotFound:
+			return 0, 0, s.fail(answered + ": the queue or its vhost does not exist: check metadata.queueName and the vhost (metadata.vhostName, or the last segment of host's path)")
 		}
 		return 0, 0, err
 	}
@@ -553,8 +563,9 @@ type rabbitAMQP struct {
 	timeout time.Duration
 
 	// mu serialises polls on the connection.
-	mu   sync.Mutex
-	conn *amqp.Connection
+	mu     sync.Mutex
+	conn   *amqp.Connection
+	closed bool
 }
 
 // queueLength counts the queue's ready messages with a passive declare (which creates
@@ -565,6 +576,9 @@ func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64,
 	defer cancel()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return 0, s.fail("the trigger's scaler is closed")
+	}
 	if a.conn == nil || a.conn.IsClosed() {
 		conn, err := a.dial(ctx)
 		if err != nil {
@@ -613,7 +627,8 @@ func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64,
 	}
 }
 
-// dial opens the connection: the TCP dial, TLS and AMQP handshakes all end by ctx's deadline.
+// dial opens the connection. The TCP dial ends with ctx; TLS and the AMQP handshake end by
+// ctx's deadline, which the connection carries until the handshake is done.
 func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
 	deadline, _ := ctx.Deadline()
 	cfg := amqp.Config{
@@ -634,34 +649,21 @@ func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
 			return c, nil
 		},
 	}
-	type result struct {
-		conn *amqp.Connection
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		conn, err := amqp.DialConfig(a.meta.Host, cfg)
-		done <- result{conn, err}
-	}()
-	select {
-	case r := <-done:
-		return r.conn, r.err
-	case <-ctx.Done():
-		// The deadline ends the dial soon; its connection, if any, is closed then.
-		go func() {
-			if r := <-done; r.conn != nil {
-				_ = r.conn.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
+	return amqp.DialConfig(a.meta.Host, cfg)
 }
 
 // explain words an AMQP failure with what to check.
 func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string {
 	var amqpErr *amqp.Error
+	// The socket's deadline is ctx's: at the deadline, errors of either may come first.
+	deadline, ok := ctx.Deadline()
+	late := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
+	case errors.Is(err, amqp.ErrCredentials) && late:
+		// The client library reports any failure after the login as refused credentials; at the
+		// deadline that is RabbitMQ taking its time to refuse them.
+		return fmt.Sprintf("%s: RabbitMQ did not accept the login within the trigger's timeout of %s (it waits about 3 s before refusing a wrong user or password): check the credentials in host (or username and password), or raise metadata.timeout", what, a.timeout)
+	case late || errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
 		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, a.timeout)
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.AccessRefused:
 		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.vhost)
@@ -672,10 +674,11 @@ func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string
 	}
 }
 
-// close closes the connection, if any.
+// close closes the connection, if any; later polls fail.
 func (a *rabbitAMQP) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.closed = true
 	if a.conn != nil {
 		_ = a.conn.CloseDeadline(time.Now().Add(a.timeout))
 		a.conn = nil
