@@ -3,6 +3,7 @@ package scalers
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -655,6 +656,9 @@ func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
 // explain words an AMQP failure with what to check.
 func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string {
 	var amqpErr *amqp.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
 	// The socket's deadline is ctx's: at the deadline, errors of either may come first.
 	deadline, ok := ctx.Deadline()
 	late := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
@@ -667,6 +671,10 @@ func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string
 		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, a.timeout)
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.AccessRefused:
 		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.vhost)
+	case errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &certErr):
+		return what + ": the server's certificate is not trusted: set parameter ca (its CA's PEM) in the TriggerAuthentication, or metadata.unsafeSsl \"true\" to skip the check"
+	case strings.Contains(err.Error(), "remote error: tls:"):
+		return what + ": the server refused the TLS handshake: if it wants a client certificate, set tls \"enable\" with cert and key (and keyPassword) in the TriggerAuthentication"
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotAllowed:
 		return what + ": RabbitMQ does not know vhost " + strconv.Quote(a.meta.vhost) + " or refuses it: check metadata.vhostName (or host's path)"
 	default:

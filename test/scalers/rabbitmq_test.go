@@ -2,6 +2,9 @@ package scalers_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/url"
@@ -30,7 +33,7 @@ func TestRabbitMQScalerAgainstRealServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts rabbitmq-server")
 	}
-	srv := rabbitserver.Start(t, rabbitserver.Options{Password: rabbitTestPassword, Vhost: "keda/orders"})
+	srv := rabbitserver.Start(t, rabbitserver.Options{Password: rabbitTestPassword, Vhost: "keda/orders", TLS: true})
 	ctx := context.Background()
 	vhost := srv.Vhost
 	hosts := map[string]string{"amqp": srv.AMQPURL(vhost), "http": srv.ManagementURL(vhost)}
@@ -351,6 +354,66 @@ func TestRabbitMQScalerAgainstRealServer(t *testing.T) {
 		}
 		s = build(t, map[string]string{"host": hosts["http"], "queueName": "^batch-", "useRegex": "true", "pageSize": "2"}, nil, nil)
 		failing(t, s, "more queues than one page of metadata.pageSize 2")
+	})
+
+	t.Run("TLS", func(t *testing.T) {
+		queue := "tls"
+		declare(t, vhost, queue)
+		publish(t, vhost, queue, 2)
+		keyDER, err := x509.MarshalECPrivateKey(srv.TLS.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const keyPassword = "key-pass-never-in-errors"
+		//nolint:staticcheck // the traditional PEM encryption keyPassword decrypts
+		encrypted, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", keyDER, []byte(keyPassword), x509.PEMCipherAES256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientAuth := map[string]string{"tls": "enable", "ca": string(srv.TLS.CAPEM), "cert": string(srv.TLS.CertPEM), "key": string(srv.TLS.KeyPEM)}
+		with := func(base map[string]string, kv ...string) map[string]string {
+			m := map[string]string{}
+			for k, v := range base {
+				m[k] = v
+			}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i]] = kv[i+1]
+			}
+			return m
+		}
+		amqps, https := srv.AMQPSURL(vhost), srv.ManagementTLSURL(vhost)
+		for _, c := range []struct {
+			name       string
+			host       string
+			meta, auth map[string]string
+		}{
+			{"amqps with a client certificate", amqps, nil, clientAuth},
+			{"amqps with an encrypted key and keyPassword", amqps, nil, with(clientAuth, "key", string(pem.EncodeToMemory(encrypted)), "keyPassword", keyPassword)},
+			{"amqps, server certificate unchecked", amqps, map[string]string{"unsafeSsl": "true"}, with(clientAuth, "ca", "")},
+			{"https with a client certificate", https, nil, clientAuth},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				s := build(t, with(c.meta, "host", c.host, "queueName", queue), c.auth, nil)
+				if v, active := settle(t, s, 2000); v != 2000 || !active {
+					t.Errorf("value=%dm active=%v, want 2000m true", v, active)
+				}
+			})
+		}
+		for _, c := range []struct {
+			name  string
+			host  string
+			auth  map[string]string
+			wants []string
+		}{
+			{"amqps without the CA", amqps, with(clientAuth, "ca", ""), []string{"certificate is not trusted", "parameter ca"}},
+			{"https without the CA", https, with(clientAuth, "ca", ""), []string{"certificate is not trusted", "parameter ca"}},
+			{"amqps without a client certificate", amqps, map[string]string{"ca": string(srv.TLS.CAPEM)}, []string{"tls"}},
+			{"https without a client certificate", https, map[string]string{"ca": string(srv.TLS.CAPEM)}, []string{"tls"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				failing(t, build(t, map[string]string{"host": c.host, "queueName": queue}, c.auth, nil), c.wants...)
+			})
+		}
 	})
 
 	t.Run("closed scaler over amqp", func(t *testing.T) {

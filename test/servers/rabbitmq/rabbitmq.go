@@ -44,6 +44,9 @@ type Options struct {
 	Password string
 	// Vhost is created for the test (default "keda-vhost").
 	Vhost string
+	// TLS adds an AMQPS listener and an HTTPS management listener, both requiring a client
+	// certificate signed by a CA made for this server; Server.TLS holds what a client needs.
+	TLS bool
 }
 
 func (o *Options) setDefaults() {
@@ -66,6 +69,10 @@ type Server struct {
 	User           string
 	Password       string
 	Vhost          string
+	// AMQPSPort, ManagementTLSPort and TLS are set with Options.TLS.
+	AMQPSPort         int
+	ManagementTLSPort int
+	TLS               *TLSFiles
 
 	dir  string
 	node *proc.Process
@@ -113,7 +120,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(6)
 	if err != nil {
 		return fail(err)
 	}
@@ -139,6 +146,27 @@ log.console = true
 log.console.level = warning
 log.file = false
 `, s.AMQPPort, s.ManagementPort, adminPass)
+	if opts.TLS {
+		paths, files, err := writeTLSFiles(dir)
+		if err != nil {
+			return fail(fmt.Errorf("failed to make TLS certificates: %w", err))
+		}
+		s.TLS, s.AMQPSPort, s.ManagementTLSPort = files, ports[4], ports[5]
+		conf += fmt.Sprintf(`listeners.ssl.1 = 127.0.0.1:%[1]d
+ssl_options.cacertfile = %[3]s
+ssl_options.certfile = %[4]s
+ssl_options.keyfile = %[5]s
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+management.ssl.ip = 127.0.0.1
+management.ssl.port = %[2]d
+management.ssl.cacertfile = %[3]s
+management.ssl.certfile = %[4]s
+management.ssl.keyfile = %[5]s
+management.ssl.verify = verify_peer
+management.ssl.fail_if_no_peer_cert = true
+`, s.AMQPSPort, s.ManagementTLSPort, paths.ca, paths.cert, paths.key)
+	}
 	files := map[string]string{
 		"rabbitmq.conf":   conf,
 		"enabled_plugins": "[rabbitmq_management].\n",
@@ -205,14 +233,20 @@ log.file = false
 	}); err != nil {
 		return fail(err)
 	}
-	if err := s.node.WaitUntil(ctx, 10*time.Second, "AMQP on port "+strconv.Itoa(s.AMQPPort), func(ctx context.Context) error {
-		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.AMQPPort)))
-		if err == nil {
-			c.Close()
+	listeners := []int{s.AMQPPort}
+	if opts.TLS {
+		listeners = append(listeners, s.AMQPSPort, s.ManagementTLSPort)
+	}
+	for _, port := range listeners {
+		if err := s.node.WaitUntil(ctx, 10*time.Second, "a listener on port "+strconv.Itoa(port), func(ctx context.Context) error {
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp", net.JoinHostPort(s.Host, strconv.Itoa(port)))
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}); err != nil {
+			return fail(err)
 		}
-		return err
-	}); err != nil {
-		return fail(err)
 	}
 	if err := s.bootstrap(ctx, admin); err != nil {
 		return fail(err)
@@ -243,6 +277,19 @@ func (s *Server) bootstrap(ctx context.Context, admin *api) error {
 // AMQPURL is the AMQP URI of vhost ("/" is the default vhost) with User's password.
 func (s *Server) AMQPURL(vhost string) string {
 	u := url.URL{Scheme: "amqp", User: url.UserPassword(s.User, s.Password), Host: net.JoinHostPort(s.Host, strconv.Itoa(s.AMQPPort))}
+	return u.String() + "/" + url.PathEscape(vhost)
+}
+
+// AMQPSURL is the AMQPS URI of vhost with User's password (Options.TLS).
+func (s *Server) AMQPSURL(vhost string) string {
+	u := url.URL{Scheme: "amqps", User: url.UserPassword(s.User, s.Password), Host: net.JoinHostPort(s.Host, strconv.Itoa(s.AMQPSPort))}
+	return u.String() + "/" + url.PathEscape(vhost)
+}
+
+// ManagementTLSURL is the HTTPS management API's address for vhost with User's password
+// (Options.TLS).
+func (s *Server) ManagementTLSURL(vhost string) string {
+	u := url.URL{Scheme: "https", User: url.UserPassword(s.User, s.Password), Host: net.JoinHostPort(s.Host, strconv.Itoa(s.ManagementTLSPort))}
 	return u.String() + "/" + url.PathEscape(vhost)
 }
 

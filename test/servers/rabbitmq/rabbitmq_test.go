@@ -2,8 +2,11 @@ package rabbitmq
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -15,14 +18,15 @@ import (
 
 // TestTwoServersStartServeAndStop: two nodes start at the same time (their own epmd and ports,
 // no clash), each serves User on its Vhost over AMQP and the management API, refuses a wrong
-// password, and leaves no process, port or directory behind once stopped.
+// password, and leaves no process, port or directory behind once stopped. The second also
+// serves AMQPS and HTTPS to clients with a certificate of its CA.
 func TestTwoServersStartServeAndStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts rabbitmq-server")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	opts := []Options{{Password: "pw with spaces, # and : @ / %"}, {User: "other", Vhost: "other/vhost"}}
+	opts := []Options{{Password: "pw with spaces, # and : @ / %"}, {User: "other", Vhost: "other/vhost", TLS: true}}
 	servers := make([]*Server, len(opts))
 	errs := make([]error, len(opts))
 	var wg sync.WaitGroup
@@ -78,6 +82,32 @@ func TestTwoServersStartServeAndStop(t *testing.T) {
 			t.Errorf("server %d: dial with a wrong password: %v, want ACCESS_REFUSED", i, err)
 		}
 	}
+
+	t.Run("TLS", func(t *testing.T) {
+		s := servers[1]
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(s.TLS.CAPEM)
+		pair, err := tls.X509KeyPair(s.TLS.CertPEM, s.TLS.KeyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withCert := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}
+		conn, err := amqp.DialTLS(s.AMQPSURL(s.Vhost), withCert)
+		if err != nil {
+			t.Fatalf("AMQPS with a client certificate: %v", err)
+		}
+		conn.Close()
+		if conn, err := amqp.DialTLS(s.AMQPSURL(s.Vhost), &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}); err == nil {
+			conn.Close()
+			t.Error("AMQPS without a client certificate: connected")
+		}
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: withCert}}
+		resp, err := client.Get(s.ManagementTLSURL(s.Vhost))
+		if err != nil {
+			t.Fatalf("HTTPS with a client certificate: %v", err)
+		}
+		resp.Body.Close()
+	})
 
 	for i, s := range servers {
 		if len(s.Processes()) < 3 {
