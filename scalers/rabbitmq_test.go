@@ -1,6 +1,8 @@
 package scalers
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +230,74 @@ func TestCombineRabbitMQQueues(t *testing.T) {
 		if got := combineQueues(tt.queues, tt.operation); got != tt.want {
 			t.Errorf("%s of %d queues = %+v, want %+v", tt.operation, len(tt.queues), got, tt.want)
 		}
+	}
+}
+
+// TestRabbitMQManagementAnswers runs the http protocol against canned answers of the
+// management API (the real server is in test/scalers): values, and answers that are not the
+// API's or refuse the request.
+func TestRabbitMQManagementAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		meta    map[string]string
+		status  int
+		body    string
+		want    int64
+		active  bool
+		wantErr string
+	}{
+		{name: "messages", meta: map[string]string{"mode": "QueueLength", "value": "5", "activationValue": "6"}, status: 200,
+			body: `{"name":"jobs","messages":7,"messages_ready":4}`, want: 7000, active: true},
+		{name: "ready messages", meta: map[string]string{"excludeUnacknowledged": "true"}, status: 200,
+			body: `{"name":"jobs","messages":7,"messages_ready":4}`, want: 4000, active: true},
+		{name: "publish rate", meta: map[string]string{"mode": "MessageRate", "value": "2", "activationValue": "10"}, status: 200,
+			body: `{"name":"jobs","messages":0,"message_stats":{"publish_details":{"rate":2.5}}}`, want: 2500, active: false},
+		{name: "publish rate never sampled", meta: map[string]string{"mode": "MessageRate", "value": "2"}, status: 200,
+			body: `{"name":"jobs","messages":3}`, want: 0, active: true},
+		{name: "regex, max", meta: map[string]string{"useRegex": "true", "operation": "max"}, status: 200,
+			body: `{"items":[{"name":"a","messages":2},{"name":"b","messages":9}],"page_count":1}`, want: 9000, active: true},
+		{name: "regex, more than a page", meta: map[string]string{"useRegex": "true", "pageSize": "1"}, status: 200,
+			body: `{"items":[{"name":"a","messages":2}],"page_count":2}`, wantErr: "more queues than one page of metadata.pageSize 1"},
+		{name: "regex, not a page", meta: map[string]string{"useRegex": "true"}, status: 200, body: `[]`, wantErr: "not the RabbitMQ management API's"},
+		{name: "HTML", status: 200, body: `<html>hello</html>`, wantErr: "not the RabbitMQ management API's"},
+		{name: "no permission", status: 403, body: `{"error":"not_authorised"}`, wantErr: `may not read vhost "v"`},
+		{name: "server error", status: 500, body: `oops`, wantErr: "500 Internal Server Error"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if user, pass, ok := r.BasicAuth(); !ok || user != "u" || pass != "pw-secret" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			meta := map[string]string{"host": "http://u:pw-secret@" + srv.Listener.Addr().String() + "/v", "queueName": "jobs"}
+			for k, v := range tt.meta {
+				meta[k] = v
+			}
+			s, err := New(t.Context(), &Config{TriggerType: "rabbitmq", TriggerMetadata: meta, Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close(t.Context())
+			vals, active, err := s.GetMetricsAndActivity(t.Context(), "s0-rabbitmq-jobs")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one mentioning %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "pw-secret") {
+					t.Errorf("error %q shows the password", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := vals[0].Value.MilliValue(); got != tt.want || active != tt.active {
+				t.Errorf("value=%dm active=%v, want %dm %v", got, active, tt.want, tt.active)
+			}
+		})
 	}
 }
