@@ -64,7 +64,9 @@ type rabbitMQMetadata struct {
 	ExcludeUnacknowledged bool   `keda:"name=excludeUnacknowledged, order=triggerMetadata, optional"`
 	PageSize              int64  `keda:"name=pageSize, order=triggerMetadata, default=100"`
 	Operation             string `keda:"name=operation, order=triggerMetadata, default=sum"`
-	Timeout               string `keda:"name=timeout, order=triggerMetadata, optional"`
+	// Timeout (milliseconds, or a duration) bounds each poll over either protocol; KEDA
+	// refuses it with AMQP, where this trigger honours it instead.
+	Timeout string `keda:"name=timeout, order=triggerMetadata, optional"`
 	// Username and Password replace the credentials of Host. They hide httpAuthParams' fields of
 	// the same names (KEDA declares both; these also read ...FromEnv), and Validate hands them on
 	// to authModes basic.
@@ -170,7 +172,7 @@ func (m *rabbitMQMetadata) validateMode() error {
 	case !modeSet:
 		return &ParamError{Param: "mode", Problem: "is not set, but value is", Fix: "set metadata.mode to QueueLength or MessageRate"}
 	case m.Value == 0:
-		return &ParamError{Param: "value", Problem: "is not set, but mode is", Fix: "set metadata.value above 0: the " + map[string]string{rabbitModeQueueLength: "messages", rabbitModeMessageRate: "messages per second"}[m.Mode] + " per replica the HPA aims at"}
+		return &ParamError{Param: "value", Problem: "is 0 or not set, but mode is", Fix: "set metadata.value above 0: the " + map[string]string{rabbitModeQueueLength: "messages", rabbitModeMessageRate: "messages per second"}[m.Mode] + " per replica the HPA aims at"}
 	case m.Value < 0:
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the per-replica target the HPA aims at"}
 	default:

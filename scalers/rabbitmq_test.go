@@ -105,6 +105,11 @@ func TestParseRabbitMQMetadata(t *testing.T) {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
+		{name: "timeout over amqp is honoured", meta: meta(amqpHost, "timeout", "2s"), check: func(t *testing.T, m *rabbitMQMetadata) {
+			if m.timeout != 2*time.Second {
+				t.Errorf("timeout %s", m.timeout)
+			}
+		}},
 		{name: "deprecated queueLength", meta: meta(amqpHost, "queueLength", "7"), check: func(t *testing.T, m *rabbitMQMetadata) {
 			if m.mode != "QueueLength" || m.value != 7 {
 				t.Errorf("mode %s value %g", m.mode, m.value)
@@ -128,7 +133,7 @@ func TestParseRabbitMQMetadata(t *testing.T) {
 		{name: "host not a URL", meta: meta("rabbitmq:5672 " + secret), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
 		{name: "host with another scheme", meta: meta("tcp://keda:" + secret + "@rabbitmq:5672"), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
 		{name: "bad mode", meta: meta(httpHost, "mode", "Depth", "value", "1"), wantErr: []string{"metadata.mode", `"Depth" is not a mode`, "QueueLength", "MessageRate"}},
-		{name: "mode without value", meta: meta(httpHost, "mode", "QueueLength"), wantErr: []string{"metadata.value", "is not set, but mode is"}},
+		{name: "mode without value", meta: meta(httpHost, "mode", "QueueLength"), wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
 		{name: "value without mode", meta: meta(httpHost, "value", "3"), wantErr: []string{"metadata.mode", "is not set, but value is"}},
 		{name: "queueLength with mode and value", meta: meta(httpHost, "queueLength", "3", "mode", "QueueLength", "value", "3"), wantErr: []string{"metadata.queueLength", "deprecated"}},
 		{name: "negative value", meta: meta(httpHost, "mode", "QueueLength", "value", "-1"), wantErr: []string{"metadata.value", "is -1", "above 0"}},
@@ -152,7 +157,7 @@ func TestParseRabbitMQMetadata(t *testing.T) {
 		{name: "bad authModes", meta: meta(httpHost, "authModes", "kerberos"), wantErr: []string{"metadata.authModes", `"kerberos" is not an authentication mode`}},
 
 		{name: "offline: host may come from a TriggerAuthentication", meta: meta(""), offline: true, check: func(*testing.T, *rabbitMQMetadata) {}},
-		{name: "offline still checks the metadata", meta: meta("", "mode", "QueueLength"), offline: true, wantErr: []string{"metadata.value", "is not set, but mode is"}},
+		{name: "offline still checks the metadata", meta: meta("", "mode", "QueueLength"), offline: true, wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
 		{name: "offline still checks a given host", meta: meta(amqpHost, "useRegex", "true"), offline: true, wantErr: []string{"metadata.useRegex"}},
 	}
 	for _, tt := range tests {
