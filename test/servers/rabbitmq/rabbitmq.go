@@ -218,8 +218,12 @@ management.ssl.fail_if_no_peer_cert = true
 		"RABBITMQ_PID_FILE=" + filepath.Join(dir, "rabbitmq.pid"),
 		"RABBITMQ_PLUGINS_EXPAND_DIR=" + filepath.Join(dir, "plugins-expand"),
 		"RABBITMQ_FEATURE_FLAGS_FILE=" + filepath.Join(dir, "feature_flags"),
-		// Erlang distribution listens on loopback only.
-		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+		// The script execs the VM instead of starting it in the background and waiting: the VM
+		// is then our direct child and dies with the test binary (Pdeathsig survives exec), and
+		// -noinput keeps it from reading a shell from stdin. Erlang distribution listens on
+		// loopback only.
+		"RABBITMQ_ALLOW_INPUT=true",
+		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-noinput -kernel inet_dist_use_interface {127,0,0,1}",
 	}
 	// env(1) gives the node exactly this environment: nothing of the test's RABBITMQ_* or ERL_*
 	// leaks in.

@@ -1,14 +1,18 @@
 package rabbitmq
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +130,55 @@ func TestTwoServersStartServeAndStop(t *testing.T) {
 				t.Errorf("server %d: port %d still answers after Stop", i, port)
 			}
 		}
+	}
+}
+
+// TestNodeDiesWithTestProcess: a helper process starts a server and is killed with SIGKILL (no
+// cleanup runs); the node, its epmd and its helpers must die too.
+func TestNodeDiesWithTestProcess(t *testing.T) {
+	if os.Getenv("RABBITMQ_TEST_HELPER") == "1" {
+		s, err := StartProcess(context.Background(), Options{})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("dir", s.dir)
+		time.Sleep(5 * time.Minute)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts rabbitmq-server")
+	}
+	helper := exec.Command(os.Args[0], "-test.run=^TestNodeDiesWithTestProcess$")
+	helper.Env = append(os.Environ(), "RABBITMQ_TEST_HELPER=1")
+	out, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = helper.Process.Kill(); _ = helper.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper said nothing: %v", err)
+	}
+	dir, ok := strings.CutPrefix(strings.TrimSpace(line), "dir ")
+	if !ok {
+		t.Fatalf("helper said %q", line)
+	}
+	s := &Server{dir: dir}
+	defer s.Stop() // only if the test failed
+	if n := len(s.Processes()); n < 3 {
+		t.Fatalf("%d processes run in %s, want at least epmd, the VM and its helper", n, dir)
+	}
+	_ = helper.Process.Kill()
+	_ = helper.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for left := s.Processes(); len(left) > 0; left = s.Processes() {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v outlived the process that started the server", left)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
