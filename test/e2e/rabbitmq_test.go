@@ -132,6 +132,14 @@ spec:
 				return string(h.Status) == "Failing", fmt.Sprintf("%+v", so.Status.Health)
 			})
 			s.waitEvent(t, ns, "worker", "KEDAScalerFailed")
+			if events, err := s.env.Kube.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}); err == nil {
+				for _, ev := range events.Items {
+					if ev.Reason == "KEDAScalerFailed" {
+						t.Logf("event %s: %s", ev.Reason, ev.Message)
+						break
+					}
+				}
+			}
 			checkNoRabbitMQPassword(t, s, ns)
 		})
 	}
