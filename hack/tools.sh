@@ -12,6 +12,7 @@
 #   hack/tools.sh prometheus     Prometheus from Debian (apt-get), for the prometheus scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
+#   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -126,6 +127,8 @@ case ${1:-all} in
   prometheus) apt_install prometheus=prometheus ;;
   tmux) apt_install tmux=tmux ;;
   nats) apt_install nats-server=nats-server ;;
+  # Debian's rabbitmq-server script su's to the rabbitmq account; tests run the server's own script.
+  rabbitmq) [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server ;;
   all)
     "$0" controller-gen
     "$0" protogen
@@ -137,6 +140,7 @@ case ${1:-all} in
     "$0" prometheus
     "$0" tmux
     "$0" nats
+    "$0" rabbitmq
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|redis|postgres|mariadb|prometheus|tmux|nats|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|dir TOOL]" >&2; exit 2 ;;
 esac

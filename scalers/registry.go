@@ -34,6 +34,8 @@ var registry = map[string]entry{
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
 	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
 
+	"rabbitmq": {build: newRabbitMQScaler, metadata: rabbitMQMetadata{}},
+
 	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
 	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},

@@ -1,0 +1,696 @@
+package scalers
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// The rabbitmq trigger reads a queue's length over AMQP (a passive queue declare, which counts
+// the ready messages) or, through the management API over HTTP, its length (ready plus
+// unacknowledged) or its publish rate, optionally over every queue a regex matches.
+
+// KEDA's values of mode, protocol, operation and tls.
+const (
+	rabbitModeUnknown     = "Unknown"
+	rabbitModeQueueLength = "QueueLength"
+	rabbitModeMessageRate = "MessageRate"
+
+	rabbitProtocolAuto = "auto"
+	rabbitProtocolAMQP = "amqp"
+	rabbitProtocolHTTP = "http"
+
+	rabbitOperationSum = "sum"
+	rabbitOperationMax = "max"
+	rabbitOperationAvg = "avg"
+
+	rabbitTLSEnable  = "enable"
+	rabbitTLSDisable = "disable"
+
+	// rabbitDefaultQueueLength is the target when neither mode and value nor queueLength is set.
+	rabbitDefaultQueueLength = 20
+)
+
+const rabbitHostExample = "amqp://user:password@rabbitmq.default:5672/vhost or http://user:password@rabbitmq.default:15672/vhost"
+
+// rabbitMQMetadata is the rabbitmq trigger's metadata, with KEDA's parameter names.
+type rabbitMQMetadata struct {
+	QueueName string `keda:"name=queueName, order=triggerMetadata"`
+	// Mode and Value replace queueLength, which KEDA still reads as mode QueueLength.
+	Mode            string  `keda:"name=mode, order=triggerMetadata, optional, default=Unknown"`
+	QueueLength     float64 `keda:"name=queueLength, order=triggerMetadata, optional"`
+	Value           float64 `keda:"name=value, order=triggerMetadata, optional"`
+	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, optional"`
+	// Host is a URL that usually holds a password.
+	Host                  string `keda:"name=host, order=triggerMetadata;authParams;resolvedEnv, secret"`
+	Protocol              string `keda:"name=protocol, order=triggerMetadata;authParams, default=auto"`
+	VhostName             string `keda:"name=vhostName, order=triggerMetadata;authParams, optional"`
+	UseRegex              bool   `keda:"name=useRegex, order=triggerMetadata, optional"`
+	ExcludeUnacknowledged bool   `keda:"name=excludeUnacknowledged, order=triggerMetadata, optional"`
+	PageSize              int64  `keda:"name=pageSize, order=triggerMetadata, default=100"`
+	Operation             string `keda:"name=operation, order=triggerMetadata, default=sum"`
+	// Timeout (milliseconds, or a duration) bounds each poll over either protocol; KEDA
+	// refuses it with AMQP, where this trigger honours it instead.
+	Timeout string `keda:"name=timeout, order=triggerMetadata, optional"`
+	// Username and Password replace the credentials of Host. They hide httpAuthParams' fields of
+	// the same names (KEDA declares both; these also read ...FromEnv), and Validate hands them on
+	// to authModes basic.
+	Username    string `keda:"name=username, order=authParams;resolvedEnv, optional"`
+	Password    string `keda:"name=password, order=authParams;resolvedEnv, optional, secret"`
+	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
+	TLS         string `keda:"name=tls, order=authParams, default=disable"`
+	UnsafeSsl   bool   `keda:"name=unsafeSsl, order=triggerMetadata, optional"`
+	// WorkloadIdentityResource serves KEDA's Azure workload identity; it is accepted as KEDA
+	// accepts it and, without that pod identity, changes nothing.
+	WorkloadIdentityResource string `keda:"name=workloadIdentityResource, order=authParams, optional"`
+
+	// ca, cert and key (for tls enable and authModes tls) and the management API's
+	// authentication modes.
+	httpAuthParams
+
+	// Set by Validate.
+	mode     string
+	value    float64
+	protocol string
+	// vhost is the vhost the queue is in: vhostName, else the last segment of host's path, else /.
+	vhost string
+	// amqpURI is host parsed as AMQP; amqpSASL is set when username and password replace its
+	// credentials.
+	amqpURI  amqp.URI
+	amqpSASL []amqp.Authentication
+	// httpBase is host without its vhost segment, credentials included; queueURL is the request.
+	httpBase *url.URL
+	queueURL *url.URL
+	timeout  time.Duration
+	tls      *tls.Config
+	auth     *httpAuth
+}
+
+// Validate resolves mode, value, protocol, vhost and TLS. Parameters only the metadata holds
+// are checked first: offline, a missing host or credential ends validation.
+func (m *rabbitMQMetadata) Validate() error {
+	if err := m.validateMode(); err != nil {
+		return err
+	}
+	switch m.Operation {
+	case rabbitOperationSum, rabbitOperationMax, rabbitOperationAvg:
+	default:
+		return &ParamError{Param: "operation", Problem: strconv.Quote(m.Operation) + " is not an operation", Fix: "use sum, max or avg (how the queues useRegex matches are combined)"}
+	}
+	if m.PageSize < 1 {
+		return &ParamError{Param: "pageSize", Problem: fmt.Sprintf("is %d", m.PageSize), Fix: "use 1 or more: it is how many queues one request may return when useRegex is true"}
+	}
+	var err error
+	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
+		return err
+	}
+	if m.TLS != rabbitTLSEnable && m.TLS != rabbitTLSDisable {
+		return &ParamError{Param: "tls", Problem: strconv.Quote(m.TLS) + " is not enable or disable", Fix: "set the TriggerAuthentication parameter tls to enable or disable"}
+	}
+	switch m.Protocol {
+	case rabbitProtocolAuto, rabbitProtocolAMQP, rabbitProtocolHTTP:
+	default:
+		return &ParamError{Param: "protocol", Problem: strconv.Quote(m.Protocol) + " is not a protocol", Fix: "use auto (from host's scheme), amqp or http"}
+	}
+	if m.Protocol == rabbitProtocolAMQP {
+		if err := m.needsHTTP(); err != nil {
+			return err
+		}
+	}
+	if m.Host == "" {
+		return &ParamError{Param: "host", Problem: "is required", Fix: "set metadata.host, metadata.hostFromEnv or the TriggerAuthentication parameter host, such as " + rabbitHostExample}
+	}
+	if (m.Username == "") != (m.Password == "") {
+		missing, other := "password", "username"
+		if m.Username == "" {
+			missing, other = "username", "password"
+		}
+		return &ParamError{Param: missing, Problem: "is required when " + other + " is set",
+			Fix: "give username and password together (TriggerAuthentication or ...FromEnv), or put both in host"}
+	}
+	if err := m.resolveHost(); err != nil {
+		return err
+	}
+	if err := m.needsHTTP(); err != nil {
+		return err
+	}
+	return m.resolveTLS()
+}
+
+// validateMode turns mode, value and the deprecated queueLength into m.mode and m.value.
+func (m *rabbitMQMetadata) validateMode() error {
+	switch m.Mode {
+	case rabbitModeUnknown, rabbitModeQueueLength, rabbitModeMessageRate:
+	default:
+		return &ParamError{Param: "mode", Problem: strconv.Quote(m.Mode) + " is not a mode", Fix: "use QueueLength (messages in the queue) or MessageRate (messages published per second)"}
+	}
+	modeSet := m.Mode != rabbitModeUnknown
+	switch {
+	case m.QueueLength != 0 && (modeSet || m.Value != 0):
+		return &ParamError{Param: "queueLength", Problem: "is set together with mode and value", Fix: "queueLength is deprecated: keep only mode and value"}
+	case m.QueueLength < 0:
+		return &ParamError{Param: "queueLength", Problem: fmt.Sprintf("is %g", m.QueueLength), Fix: "must be above 0: it is the messages per replica the HPA aims at"}
+	case m.QueueLength > 0:
+		m.mode, m.value = rabbitModeQueueLength, m.QueueLength
+	case !modeSet && m.Value == 0:
+		m.mode, m.value = rabbitModeQueueLength, rabbitDefaultQueueLength
+	case !modeSet:
+		return &ParamError{Param: "mode", Problem: "is not set, but value is", Fix: "set metadata.mode to QueueLength or MessageRate"}
+	case m.Value == 0:
+		return &ParamError{Param: "value", Problem: "is 0 or not set, but mode is", Fix: "set metadata.value above 0: the " + map[string]string{rabbitModeQueueLength: "messages", rabbitModeMessageRate: "messages per second"}[m.Mode] + " per replica the HPA aims at"}
+	case m.Value < 0:
+		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the per-replica target the HPA aims at"}
+	default:
+		m.mode, m.value = m.Mode, m.Value
+	}
+	return nil
+}
+
+// needsHTTP rejects, for the AMQP protocol, what only the management API can tell.
+func (m *rabbitMQMetadata) needsHTTP() error {
+	if m.Protocol != rabbitProtocolAMQP && m.protocol != rabbitProtocolAMQP {
+		return nil
+	}
+	const fix = "use the management API: an http(s) host such as http://user:password@rabbitmq.default:15672/vhost (and protocol http or auto)"
+	switch {
+	case m.mode == rabbitModeMessageRate:
+		return &ParamError{Param: "mode", Problem: "MessageRate needs the management API, not AMQP", Fix: fix}
+	case m.UseRegex:
+		return &ParamError{Param: "useRegex", Problem: "needs the management API, not AMQP", Fix: fix}
+	case m.ExcludeUnacknowledged:
+		return &ParamError{Param: "excludeUnacknowledged", Problem: "needs the management API, not AMQP (which counts only ready messages anyway)", Fix: fix + ", or remove it"}
+	}
+	return nil
+}
+
+// resolveHost parses host for its protocol, applies username and password, and finds the vhost.
+// Parse errors are not quoted: they would show the host, password included.
+func (m *rabbitMQMetadata) resolveHost() error {
+	badHost := &ParamError{Param: "host", Problem: "is not an AMQP or HTTP URL", Fix: "use an address such as " + rabbitHostExample}
+	u, err := url.Parse(m.Host)
+	if err != nil || u.Host == "" {
+		return badHost
+	}
+	var scheme string
+	switch u.Scheme {
+	case "amqp", "amqps":
+		scheme = rabbitProtocolAMQP
+	case "http", "https":
+		scheme = rabbitProtocolHTTP
+	default:
+		return badHost
+	}
+	m.protocol = m.Protocol
+	if m.protocol == rabbitProtocolAuto {
+		m.protocol = scheme
+	}
+	if m.protocol != scheme {
+		return &ParamError{Param: "protocol", Problem: "is " + m.protocol + ", but host is a " + u.Scheme + " URL",
+			Fix: map[string]string{rabbitProtocolAMQP: "use an amqp:// or amqps:// host for protocol amqp, or protocol http", rabbitProtocolHTTP: "use an http:// or https:// host (the management API) for protocol http, or protocol amqp"}[m.protocol]}
+	}
+	if m.protocol == rabbitProtocolAMQP {
+		if m.amqpURI, err = amqp.ParseURI(m.Host); err != nil {
+			return badHost
+		}
+		if m.Username != "" {
+			m.amqpURI.Username, m.amqpURI.Password = m.Username, m.Password
+			m.amqpSASL = []amqp.Authentication{&amqp.PlainAuth{Username: m.Username, Password: m.Password}}
+		}
+		m.vhost = m.amqpURI.Vhost
+		if m.VhostName != "" {
+			m.vhost = m.VhostName
+		}
+		if m.vhost == "" {
+			// amqp://host:5672/ names the empty vhost, which cannot exist; the default is meant.
+			m.vhost = "/"
+		}
+		return nil
+	}
+	if m.Username != "" {
+		u.User = url.UserPassword(m.Username, m.Password)
+	}
+	// The path's last segment is the vhost (empty or %2F: the default vhost); what comes before
+	// it is the management API's path prefix.
+	segments := strings.Split(u.EscapedPath(), "/")
+	last := segments[len(segments)-1]
+	prefix := strings.Join(segments[:len(segments)-1], "/")
+	vhost, err := url.PathUnescape(last)
+	if err != nil {
+		return badHost
+	}
+	if m.VhostName != "" {
+		vhost = m.VhostName
+	}
+	if vhost == "" {
+		vhost = "/"
+	}
+	m.vhost = vhost
+	base := *u
+	if base.Path, err = url.PathUnescape(prefix); err != nil {
+		return badHost
+	}
+	base.RawPath, base.RawQuery, base.Fragment = prefix, "", ""
+	m.httpBase = &base
+	m.queueURL = m.managementURL()
+	return nil
+}
+
+// rabbitQueueColumns are the only fields a poll reads, so the management API sends no more.
+const rabbitQueueColumns = "name,messages,messages_ready,message_stats.publish_details.rate"
+
+// managementURL is the request for the queue, or with useRegex for the vhost's queues whose
+// names match queueName.
+func (m *rabbitMQMetadata) managementURL() *url.URL {
+	u := *m.httpBase
+	rawPath := u.RawPath + "/api/queues/" + url.PathEscape(m.vhost)
+	path := u.Path + "/api/queues/" + m.vhost
+	q := url.Values{"columns": {rabbitQueueColumns}}
+	if m.UseRegex {
+		q.Set("page", "1")
+		q.Set("page_size", strconv.FormatInt(m.PageSize, 10))
+		q.Set("use_regex", "true")
+		q.Set("name", m.QueueName)
+	} else {
+		rawPath += "/" + url.PathEscape(m.QueueName)
+		path += "/" + m.QueueName
+	}
+	u.Path, u.RawPath, u.RawQuery = path, rawPath, q.Encode()
+	return &u
+}
+
+// resolveTLS builds the TLS settings: ca and unsafeSsl apply to every amqps or https
+// connection; tls enable adds the client certificate (cert, key, keyPassword). The
+// management API's authentication modes are checked last.
+func (m *rabbitMQMetadata) resolveTLS() error {
+	p := &m.httpAuthParams
+	p.Username, p.Password = m.Username, m.Password
+	var err error
+	if m.auth, err = p.validate(); err != nil {
+		return err
+	}
+	secure := m.amqpURI.Scheme == "amqps" || (m.httpBase != nil && m.httpBase.Scheme == "https")
+	if m.TLS == rabbitTLSEnable {
+		if !secure {
+			return &ParamError{Param: "tls", Problem: "is enable, but host is not an amqps:// or https:// URL", Fix: "use amqps:// (or https:// for the management API) in host, or set tls to disable"}
+		}
+		switch {
+		case m.Cert != "" && m.Key == "":
+			return &ParamError{Param: "key", Problem: "is required when cert is set", Fix: "put the client certificate's private key (PEM) in the TriggerAuthentication parameter key, next to cert"}
+		case m.Cert == "" && m.Key != "":
+			return &ParamError{Param: "cert", Problem: "is required when key is set", Fix: "put the client certificate (PEM) in the TriggerAuthentication parameter cert, next to key"}
+		case m.Cert != "":
+			key, err := decryptKey(m.Key, m.KeyPassword)
+			if err != nil {
+				return err
+			}
+			pair, err := tls.X509KeyPair([]byte(m.Cert), key)
+			if err != nil {
+				return &ParamError{Param: "cert", Problem: "and key are not a usable certificate and private key (" + err.Error() + ")",
+					Fix: "give the PEM texts of the client certificate and of its private key"}
+			}
+			m.auth.clientCert = &pair
+		}
+	}
+	if m.protocol == rabbitProtocolAMQP && secure {
+		m.tls = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: m.UnsafeSsl, RootCAs: m.auth.rootCAs, ServerName: m.amqpURI.Host} //nolint:gosec // unsafeSsl is the user's explicit choice
+		if m.auth.clientCert != nil {
+			m.tls.Certificates = []tls.Certificate{*m.auth.clientCert}
+		}
+	}
+	return nil
+}
+
+// secrets are the texts no error may show: the password of host (as written and escaped),
+// username and password's, keyPassword and the management API's credentials.
+func (m *rabbitMQMetadata) secrets() []string {
+	s := append(m.httpAuthParams.secrets(), m.KeyPassword)
+	var pws []string
+	if u, err := url.Parse(m.Host); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			pws = append(pws, pw)
+		}
+	}
+	pws = append(pws, m.Password, m.amqpURI.Password)
+	for _, pw := range pws {
+		if pw != "" {
+			s = append(s, pw, url.PathEscape(pw), url.QueryEscape(pw), url.UserPassword("u", pw).String()[2:])
+		}
+	}
+	// Longest first, so that a longer secret goes whole before a shorter one inside it.
+	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
+	return s
+}
+
+// rabbitMQScaler reads one queue (or the queues a regex matches) per poll.
+type rabbitMQScaler struct {
+	cfg        *Config
+	meta       rabbitMQMetadata
+	metricName string
+	timeout    time.Duration
+	secrets    []string
+	// http reaches the management API (protocol http); amqp the broker (protocol amqp).
+	http *httpClient
+	amqp *rabbitAMQP
+}
+
+func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	s := &rabbitMQScaler{cfg: cfg}
+	if err := ParseMetadata(cfg, &s.meta); err != nil {
+		return nil, err
+	}
+	// KEDA escapes the queue name for the metric name, so that a regex makes a valid one too.
+	s.metricName = MetricName(cfg.TriggerIndex, "rabbitmq-"+url.QueryEscape(s.meta.QueueName))
+	s.timeout = s.meta.timeout
+	if s.timeout <= 0 {
+		s.timeout = cfg.Timeout
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	s.secrets = s.meta.secrets()
+	if s.meta.protocol == rabbitProtocolHTTP {
+		p := s.meta.httpAuthParams
+		s.http = newHTTPClient(cfg, &p, s.meta.auth, "host", s.meta.httpBase, s.timeout, s.meta.UnsafeSsl)
+		s.http.secrets = s.secrets
+	} else {
+		s.amqp = &rabbitAMQP{meta: &s.meta, timeout: s.timeout}
+	}
+	return s, nil
+}
+
+func (s *rabbitMQScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.value)
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity reads the queue once. QueueLength: the value is the messages, active
+// above activationValue. MessageRate: the value is the publish rate, active when the rate or
+// the messages are above activationValue (a backlog with no new messages still needs workers).
+func (s *rabbitMQScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	var messages int64
+	var rate float64
+	var err error
+	if s.http != nil {
+		messages, rate, err = s.readHTTP(ctx)
+	} else {
+		messages, err = s.amqp.queueLength(ctx, s)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	v := float64(messages)
+	active := v > s.meta.ActivationValue
+	if s.meta.mode == rabbitModeMessageRate {
+		v = rate
+		active = active || rate > s.meta.ActivationValue
+	}
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, active, nil
+}
+
+func (s *rabbitMQScaler) Close(context.Context) error {
+	if s.http != nil {
+		s.http.close()
+	}
+	if s.amqp != nil {
+		s.amqp.close()
+	}
+	return nil
+}
+
+// rabbitQueue is what the management API reports of one queue, as far as a poll reads it.
+type rabbitQueue struct {
+	Name          string `json:"name"`
+	Messages      int64  `json:"messages"`
+	MessagesReady int64  `json:"messages_ready"`
+	MessageStats  struct {
+		PublishDetails struct {
+			Rate float64 `json:"rate"`
+		} `json:"publish_details"`
+	} `json:"message_stats"`
+}
+
+// rabbitQueuePage is one page of the management API's queue list.
+type rabbitQueuePage struct {
+	Items     []rabbitQueue `json:"items"`
+	PageCount *int          `json:"page_count"`
+}
+
+// readHTTP asks the management API for the queue (or the matching queues) and returns its
+// messages (ready only with excludeUnacknowledged) and publish rate.
+func (s *rabbitMQScaler) readHTTP(ctx context.Context) (int64, float64, error) {
+	body, err := s.http.get(ctx, s.meta.queueURL, nil)
+	if err != nil {
+		var statusErr *httpStatusError
+		if !errors.As(err, &statusErr) {
+			return 0, 0, err
+		}
+		// The management API's own answers, worded for this trigger.
+		answered := fmt.Sprintf("GET %s answered %d %s", s.meta.queueURL.Redacted(), statusErr.code, http.StatusText(statusErr.code))
+		switch {
+		case statusErr.code == http.StatusUnauthorized:
+			return 0, 0, s.fail(answered + ": the management API refused the user or password: check the credentials in host (or username and password, or the parameters of authModes)")
+		case statusErr.code == http.StatusForbidden:
+			return 0, 0, s.fail(answered + ": the user may not read vhost " + strconv.Quote(s.meta.vhost) + ": give it permissions on the vhost and a management tag (monitoring or management)")
+		case statusErr.code == http.StatusNotFound && s.meta.UseRegex:
+			return 0, 0, s.fail(answered + ": the management API does not know the vhost: check metadata.vhostName (or the last segment of host's path)")
+		case statusErr.code == http.StatusNotFound:
+			return 0, 0, s.fail(answered + ": the queue or its vhost does not exist: check metadata.queueName and the vhost (metadata.vhostName, or the last segment of host's path)")
+		}
+		return 0, 0, err
+	}
+	notAPI := "the answer is not the RabbitMQ management API's: check that metadata.host is the management API's address (port 15672 by default), such as http://user:password@rabbitmq.default:15672/vhost"
+	var q rabbitQueue
+	if !s.meta.UseRegex {
+		if err := json.Unmarshal(body, &q); err != nil || q.Name == "" {
+			return 0, 0, s.fail(notAPI)
+		}
+	} else {
+		var page rabbitQueuePage
+		if err := json.Unmarshal(body, &page); err != nil || page.PageCount == nil {
+			return 0, 0, s.fail(notAPI)
+		}
+		if *page.PageCount > 1 {
+			return 0, 0, s.fail(fmt.Sprintf("the regex matches more queues than one page of metadata.pageSize %d holds: raise pageSize or narrow queueName", s.meta.PageSize))
+		}
+		q = combineQueues(page.Items, s.meta.Operation)
+	}
+	if s.meta.ExcludeUnacknowledged {
+		return q.MessagesReady, q.MessageStats.PublishDetails.Rate, nil
+	}
+	return q.Messages, q.MessageStats.PublishDetails.Rate, nil
+}
+
+// combineQueues folds the queues a regex matched into one by operation; each field is
+// combined on its own (max is the longest queue's messages and the fastest queue's rate). As
+// in KEDA, avg divides the message counts as integers. No queue gives zeros.
+func combineQueues(queues []rabbitQueue, operation string) rabbitQueue {
+	var c rabbitQueue
+	if len(queues) == 0 {
+		return c
+	}
+	for _, q := range queues {
+		rate := q.MessageStats.PublishDetails.Rate
+		switch operation {
+		case rabbitOperationMax:
+			c.Messages = max(c.Messages, q.Messages)
+			c.MessagesReady = max(c.MessagesReady, q.MessagesReady)
+			c.MessageStats.PublishDetails.Rate = max(c.MessageStats.PublishDetails.Rate, rate)
+		default:
+			c.Messages += q.Messages
+			c.MessagesReady += q.MessagesReady
+			c.MessageStats.PublishDetails.Rate += rate
+		}
+	}
+	if operation == rabbitOperationAvg {
+		n := int64(len(queues))
+		c.Messages /= n
+		c.MessagesReady /= n
+		c.MessageStats.PublishDetails.Rate /= float64(n)
+	}
+	return c
+}
+
+// where names the queue and the server for errors, without credentials.
+func (s *rabbitMQScaler) where() string {
+	what := "queue " + strconv.Quote(s.meta.QueueName)
+	if s.meta.UseRegex {
+		what = "queues matching " + strconv.Quote(s.meta.QueueName)
+	}
+	return fmt.Sprintf("%s in vhost %q on %s", what, s.meta.vhost, s.server())
+}
+
+// server is host without its password.
+func (s *rabbitMQScaler) server() string {
+	if s.http != nil {
+		return s.meta.httpBase.Redacted()
+	}
+	u := url.URL{Scheme: s.meta.amqpURI.Scheme, Host: net.JoinHostPort(s.meta.amqpURI.Host, strconv.Itoa(s.meta.amqpURI.Port))}
+	if s.meta.amqpURI.Username != "" {
+		u.User = url.UserPassword(s.meta.amqpURI.Username, "xxxxx")
+	}
+	return u.String()
+}
+
+// fail names the trigger and the queue and removes every credential from the text.
+func (s *rabbitMQScaler) fail(problem string) error {
+	return redact(fmt.Errorf("%s: %s: %s", triggerWho(s.cfg), s.where(), problem), s.secrets)
+}
+
+// failWrap is fail keeping err for errors.Is and errors.As.
+func (s *rabbitMQScaler) failWrap(problem string, err error) error {
+	return redact(fmt.Errorf("%s: %s: %s: %w", triggerWho(s.cfg), s.where(), problem, err), s.secrets)
+}
+
+// rabbitAMQP is one trigger's AMQP connection, opened on the first poll and kept between
+// polls; a poll that fails on it or times out drops it, and the next poll dials again.
+type rabbitAMQP struct {
+	meta    *rabbitMQMetadata
+	timeout time.Duration
+
+	// mu serialises polls on the connection.
+	mu     sync.Mutex
+	conn   *amqp.Connection
+	closed bool
+}
+
+// queueLength counts the queue's ready messages with a passive declare (which creates
+// nothing), dialling first when there is no open connection. Dial, handshake and declare
+// together end within the trigger's timeout.
+func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return 0, s.fail("the trigger's scaler is closed")
+	}
+	if a.conn == nil || a.conn.IsClosed() {
+		conn, err := a.dial(ctx)
+		if err != nil {
+			return 0, s.failWrap(a.explain(ctx, err, "could not connect"), err)
+		}
+		a.conn = conn
+	}
+	conn := a.conn
+	type result struct {
+		queue amqp.Queue
+		err   error
+	}
+	// The client library's calls take no context: the call runs aside, and a timeout closes
+	// the connection under it.
+	done := make(chan result, 1)
+	go func() {
+		ch, err := conn.Channel()
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		q, err := ch.QueueDeclarePassive(a.meta.QueueName, false, false, false, false, nil)
+		if err == nil {
+			_ = ch.Close()
+		}
+		// On an error the broker has closed the channel already.
+		done <- result{queue: q, err: err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			var amqpErr *amqp.Error
+			if errors.As(r.err, &amqpErr) && amqpErr.Code == amqp.NotFound {
+				return 0, s.failWrap("the queue does not exist: check metadata.queueName and the vhost (metadata.vhostName, or host's path)", r.err)
+			}
+			if conn.IsClosed() {
+				a.conn = nil
+			}
+			return 0, s.failWrap(a.explain(ctx, r.err, "could not read the queue"), r.err)
+		}
+		return int64(r.queue.Messages), nil
+	case <-ctx.Done():
+		_ = conn.CloseDeadline(time.Now())
+		a.conn = nil
+		return 0, s.failWrap(a.explain(ctx, ctx.Err(), "could not read the queue"), ctx.Err())
+	}
+}
+
+// dial opens the connection. The TCP dial ends with ctx; TLS and the AMQP handshake end by
+// ctx's deadline, which the connection carries until the handshake is done.
+func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
+	deadline, _ := ctx.Deadline()
+	cfg := amqp.Config{
+		SASL:            a.meta.amqpSASL,
+		Vhost:           a.meta.vhost,
+		TLSClientConfig: a.meta.tls,
+		Properties:      amqp.Table{"connection_name": "keda rabbitmq trigger"},
+		Dial: func(network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			// Cleared by the library once the handshake is done.
+			if err := c.SetDeadline(deadline); err != nil {
+				c.Close()
+				return nil, err
+			}
+			return c, nil
+		},
+	}
+	return amqp.DialConfig(a.meta.Host, cfg)
+}
+
+// explain words an AMQP failure with what to check.
+func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string {
+	var amqpErr *amqp.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	// The socket's deadline is ctx's: at the deadline, errors of either may come first.
+	deadline, ok := ctx.Deadline()
+	late := ctx.Err() != nil || (ok && !time.Now().Before(deadline))
+	switch {
+	case errors.Is(err, amqp.ErrCredentials) && late:
+		// The client library reports any failure after the login as refused credentials; at the
+		// deadline that is RabbitMQ taking its time to refuse them.
+		return fmt.Sprintf("%s: RabbitMQ did not accept the login within the trigger's timeout of %s (it waits about 3 s before refusing a wrong user or password): check the credentials in host (or username and password), or raise metadata.timeout", what, a.timeout)
+	case late || errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
+		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, a.timeout)
+	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.AccessRefused:
+		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.vhost)
+	case errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &certErr):
+		return what + ": the server's certificate is not trusted: set parameter ca (its CA's PEM) in the TriggerAuthentication, or metadata.unsafeSsl \"true\" to skip the check"
+	case strings.Contains(err.Error(), "remote error: tls:"):
+		return what + ": the server refused the TLS handshake: if it wants a client certificate, set tls \"enable\" with cert and key (and keyPassword) in the TriggerAuthentication"
+	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotAllowed:
+		return what + ": RabbitMQ does not know vhost " + strconv.Quote(a.meta.vhost) + " or refuses it: check metadata.vhostName (or host's path)"
+	default:
+		return what + ": check metadata.host and that RabbitMQ serves AMQP there"
+	}
+}
+
+// close closes the connection, if any; later polls fail.
+func (a *rabbitAMQP) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	if a.conn != nil {
+		_ = a.conn.CloseDeadline(time.Now().Add(a.timeout))
+		a.conn = nil
+	}
+}
