@@ -34,6 +34,9 @@ var registry = map[string]entry{
 	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
 	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: redisClusterStreamsMetadata{}},
 	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: redisSentinelStreamsMetadata{}},
+
+	"cpu":    {build: newResourceScaler, metadata: resourceMetadata{}},
+	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

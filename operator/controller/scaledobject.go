@@ -188,6 +188,15 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		log.Info("ScaledObject unpaused")
 	}
 
+	if errs, err := target.CheckResourceRequests(ctx, r.Reader, so); err != nil {
+		return ctrl.Result{}, err
+	} else if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, strings.Join(msgs, "; "))
+	}
 	configs, err := r.scalerConfigs(ctx, so, target)
 	if err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
@@ -218,7 +227,14 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	compositeName := ""
 	if composite != nil {
-		metricSpecs, compositeName = []autoscalingv2.MetricSpec{composite.MetricSpec()}, modifiers.MetricName
+		// The composite replaces the External metrics; cpu and memory stay beside it, as in KEDA.
+		specs := []autoscalingv2.MetricSpec{composite.MetricSpec()}
+		for _, s := range metricSpecs {
+			if s.External == nil {
+				specs = append(specs, s)
+			}
+		}
+		metricSpecs, compositeName = specs, modifiers.MetricName
 	}
 	desired := hpa.Build(so, hpa.Target{APIVersion: target.APIVersion(), Kind: target.GVKR.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
 	if conflict, err := ownership.Check(ctx, r.Client, so, ownership.Reconcile); err != nil {
