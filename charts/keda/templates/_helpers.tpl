@@ -122,4 +122,8 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# cpu and memory triggers need requests: a LimitRange of the namespace may default them.
+- apiGroups: [""]
+  resources: ["limitranges"]
+  verbs: ["list"]
 {{- end -}}
