@@ -37,6 +37,8 @@ var registry = map[string]entry{
 
 	"cpu":    {build: newResourceScaler, metadata: resourceMetadata{}},
 	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
+
+	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

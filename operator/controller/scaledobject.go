@@ -71,6 +71,8 @@ type ScaledObjectReconciler struct {
 	Resolver *resolve.Resolver
 	// Metrics records pause state and deletions for Prometheus; nil disables it.
 	Metrics *observability.Metrics
+	// Pods lists the pods the kubernetes-workload trigger counts (the manager's cached client).
+	Pods scalers.PodLister
 	// ScalerTimeout bounds each call a scaler makes to its event source.
 	ScalerTimeout time.Duration
 	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
@@ -383,6 +385,7 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 			ResolvedEnv:             env,
 			MetricType:              t.MetricType,
 			Timeout:                 r.ScalerTimeout,
+			Pods:                    r.Pods,
 		}
 	}
 	return configs, nil

@@ -126,4 +126,8 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: [""]
   resources: ["limitranges"]
   verbs: ["list"]
+# kubernetes-workload triggers count the pods matching their podSelector, from the manager's cache.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
 {{- end -}}
