@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -45,22 +44,11 @@ spec:
 	s.waitReplicas(t, ns, "producer-batch", 2, 30*time.Second)
 	s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
 
-	scaleProducer := func(n int32) {
-		t.Helper()
-		sc, err := s.env.Kube.AppsV1().Deployments(ns).GetScale(context.Background(), "producer", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.Spec.Replicas = n
-		if _, err := s.env.Kube.AppsV1().Deployments(ns).UpdateScale(context.Background(), "producer", sc, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	scaleProducer(1)
+	s.scaleDeployment(t, ns, "producer", 1)
 	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	scaleProducer(3)
+	s.scaleDeployment(t, ns, "producer", 3)
 	s.waitReplicas(t, ns, "worker", 3, 60*time.Second)
-	scaleProducer(0)
+	s.scaleDeployment(t, ns, "producer", 0)
 	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
 }
 
