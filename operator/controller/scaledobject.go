@@ -229,14 +229,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	compositeName := ""
 	if composite != nil {
-		// The composite replaces the External metrics; cpu and memory stay beside it, as in KEDA.
-		specs := []autoscalingv2.MetricSpec{composite.MetricSpec()}
-		for _, s := range metricSpecs {
-			if s.External == nil {
-				specs = append(specs, s)
-			}
-		}
-		metricSpecs, compositeName = specs, modifiers.MetricName
+		metricSpecs, compositeName = withComposite(metricSpecs, composite.MetricSpec()), modifiers.MetricName
 	}
 	desired := hpa.Build(so, hpa.Target{APIVersion: target.APIVersion(), Kind: target.GVKR.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
 	if conflict, err := ownership.Check(ctx, r.Client, so, ownership.Reconcile); err != nil {
@@ -515,6 +508,18 @@ func ensureCondition(s *kedav1alpha1.ScaledObjectStatus, t kedav1alpha1.Conditio
 	if s.Conditions.Get(t) == nil {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: t, Status: metav1.ConditionUnknown, Reason: kedav1alpha1.ReasonUnknown})
 	}
+}
+
+// withComposite is the HPA's metrics under scalingModifiers: the composite replaces the triggers'
+// External metrics; cpu and memory (Resource metrics) stay beside it, as in KEDA.
+func withComposite(triggers []autoscalingv2.MetricSpec, composite autoscalingv2.MetricSpec) []autoscalingv2.MetricSpec {
+	out := []autoscalingv2.MetricSpec{composite}
+	for _, s := range triggers {
+		if s.External == nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func externalMetricNames(specs []autoscalingv2.MetricSpec) []string {
