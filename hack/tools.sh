@@ -6,6 +6,7 @@
 #   hack/tools.sh controller-gen
 #   hack/tools.sh protogen       protocompile-based protoc stand-in, protoc-gen-go, protoc-gen-go-grpc
 #   hack/tools.sh helm           for the chart tests (lint, renders, install on the local cluster)
+#   hack/tools.sh metrics-server metrics.k8s.io for the local cluster, scraping kwok's emulated kubelets
 #   hack/tools.sh redis          redis-server from Debian (apt-get)
 #   hack/tools.sh postgres       PostgreSQL from Debian (apt-get), for the postgresql scaler's tests
 #   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
@@ -22,6 +23,7 @@ KUBE_VERSION=v1.36.3
 KWOK_VERSION=v0.8.0
 CONTROLLER_GEN_VERSION=v0.23.0
 HELM_VERSION=v3.22.0
+METRICS_SERVER_VERSION=v0.9.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -39,6 +41,7 @@ dir() {
     kwok) echo "$cache/kwok-$KWOK_VERSION" ;;
     controller-gen) echo "$cache/controller-gen-$CONTROLLER_GEN_VERSION" ;;
     helm) echo "$cache/helm-$HELM_VERSION" ;;
+    metrics-server) echo "$cache/metrics-server-$METRICS_SERVER_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -99,6 +102,11 @@ build_helm() {
   GOBIN=$OUT go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+build_metrics_server() {
+  echo ">> building metrics-server $METRICS_SERVER_VERSION into $OUT (about 3 minutes cold)" >&2
+  GOBIN=$OUT go install -trimpath -ldflags "-s -w" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -120,6 +128,7 @@ case ${1:-all} in
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
   protogen) build_into "$(dir protogen)" build_protogen ;;
   helm) build_into "$(dir helm)" build_helm ;;
+  metrics-server) build_into "$(dir metrics-server)" build_metrics_server ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -134,6 +143,7 @@ case ${1:-all} in
     "$0" protogen
     "$0" cluster
     "$0" helm
+    "$0" metrics-server
     "$0" redis
     "$0" postgres
     "$0" mariadb
@@ -142,5 +152,5 @@ case ${1:-all} in
     "$0" nats
     "$0" rabbitmq
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -77,6 +77,13 @@ type Validator interface {
 	Validate() error
 }
 
+// ConfigValidator is implemented by metadata structs whose check also depends on the trigger
+// itself rather than its metadata (cpu and memory read spec.triggers[].metricType). Its errors are
+// returned as they are: they name their own field.
+type ConfigValidator interface {
+	ValidateConfig(cfg *Config) error
+}
+
 // ParamError is a parameter problem, worded to name the trigger, the parameter and the fix.
 type ParamError struct {
 	TriggerIndex int
@@ -175,6 +182,9 @@ func ParseMetadata(cfg *Config, target any) error {
 			}
 			return fmt.Errorf("trigger %d (%s): %w", cfg.TriggerIndex, cfg.TriggerType, err)
 		}
+	}
+	if val, ok := target.(ConfigValidator); ok {
+		return val.ValidateConfig(cfg)
 	}
 	return nil
 }

@@ -44,6 +44,11 @@ var registry = map[string]entry{
 
 	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
 	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
+
+	"cpu":    {build: newResourceScaler, metadata: resourceMetadata{}},
+	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
+
+	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.

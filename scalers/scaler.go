@@ -45,6 +45,9 @@ type Config struct {
 	MetricType autoscalingv2.MetricTargetType
 	// Timeout bounds every call to the event source.
 	Timeout time.Duration
+	// Pods reads pods of the object's namespace, for the kubernetes-workload trigger; the operator
+	// passes its cached client. Nil where there is no cluster.
+	Pods PodLister
 	// Offline is set when validating a manifest without a cluster (kubectl keda check): parameters
 	// that a TriggerAuthentication or the target's env could supply are not required.
 	Offline bool

@@ -49,7 +49,28 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	if s.IdleReplicaCount != nil && *s.IdleReplicaCount >= minR {
 		errs = append(errs, field.Invalid(spec.Child("idleReplicaCount"), *s.IdleReplicaCount, fmt.Sprintf("must be less than minReplicaCount (%d)", minR)))
 	}
+	// cpu and memory are measured on running pods: with nothing else to wake the target, it would
+	// stay at zero for ever. KEDA refuses this too (minReplicaCount defaults to 0).
+	if minR == 0 && len(s.Triggers) > 0 && onlyResourceTriggers(s.Triggers) {
+		errs = append(errs, field.Invalid(spec.Child("minReplicaCount"), minR,
+			"a ScaledObject whose triggers are all cpu or memory cannot scale to zero: set minReplicaCount to 1 or more, or add another trigger that can activate the target"))
+	}
 	return errs
+}
+
+// IsResourceTrigger reports whether a trigger type is cpu or memory: a Resource metric that the HPA
+// reads from metrics.k8s.io rather than an External metric served by the operator.
+func IsResourceTrigger(triggerType string) bool {
+	return triggerType == "cpu" || triggerType == "memory"
+}
+
+func onlyResourceTriggers(triggers []ScaleTriggers) bool {
+	for _, t := range triggers {
+		if !IsResourceTrigger(t.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // validateTriggers checks what every trigger of a ScaledObject or ScaledJob needs whatever its type.
@@ -71,7 +92,7 @@ func validateTriggers(path *field.Path, triggers []ScaleTriggers) field.ErrorLis
 		switch t.MetricType {
 		case "", autoscalingv2.AverageValueMetricType, autoscalingv2.ValueMetricType:
 		case autoscalingv2.UtilizationMetricType:
-			if t.Type != "cpu" && t.Type != "memory" {
+			if !IsResourceTrigger(t.Type) {
 				errs = append(errs, field.Invalid(p.Child("metricType"), t.MetricType, "Utilization applies to cpu and memory triggers only: use AverageValue or Value"))
 			}
 		default:
@@ -102,7 +123,7 @@ func validateFallback(spec *field.Path, f *Fallback, triggers []ScaleTriggers, m
 		return errs
 	}
 	for i, t := range triggers {
-		if t.Type == "cpu" || t.Type == "memory" {
+		if IsResourceTrigger(t.Type) {
 			continue // resource metrics come from the metrics server, not from the operator
 		}
 		if t.MetricType != "" && t.MetricType != autoscalingv2.AverageValueMetricType {
@@ -127,6 +148,12 @@ func (sj *ScaledJob) ValidateSpec() field.ErrorList {
 		errs = append(errs, field.Required(spec.Child("triggers"), "add at least one trigger"))
 	}
 	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
+	for i, t := range s.Triggers {
+		if IsResourceTrigger(t.Type) {
+			errs = append(errs, field.Invalid(spec.Child("triggers").Index(i).Child("type"), t.Type,
+				"cpu and memory triggers apply to ScaledObjects only (the HPA measures running pods): use an event source trigger for a ScaledJob"))
+		}
+	}
 	for _, c := range []struct {
 		name string
 		v    *int32

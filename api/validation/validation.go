@@ -5,6 +5,10 @@
 package validation
 
 import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -63,4 +67,84 @@ func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTrigger
 		}
 	}
 	return errs
+}
+
+// ResourceRequests checks what the HPA needs to measure a ScaledObject's cpu and memory triggers:
+// every container they measure (all of the pod template's, or metadata.containerName's) must
+// request that resource, directly, through a limit (from which the request defaults), or through a
+// default of a LimitRange of the namespace. Without it the HPA reports FailedGetResourceMetric and
+// never scales. kind and podSpec describe the scale target; a target without a pod template (a
+// custom /scale resource) is not checked, as KEDA does not check it either.
+func ResourceRequests(so *kedav1alpha1.ScaledObject, kind string, podSpec *corev1.PodSpec, limitRanges []corev1.LimitRange) []error {
+	if podSpec == nil {
+		return nil
+	}
+	target := kind + " " + so.Spec.ScaleTargetRef.Name
+	if so.Namespace != "" {
+		target = fmt.Sprintf("%s %s/%s", kind, so.Namespace, so.Spec.ScaleTargetRef.Name)
+	}
+	var errs []error
+	for i, t := range so.Spec.Triggers {
+		if !kedav1alpha1.IsResourceTrigger(t.Type) {
+			continue
+		}
+		res := corev1.ResourceName(t.Type)
+		if namespaceDefault(limitRanges, res) {
+			continue
+		}
+		who := fmt.Sprintf("trigger %d (%s)", i, t.Type)
+		container := t.Metadata["containerName"]
+		found := false
+		for j, c := range podSpec.Containers {
+			if container != "" && c.Name != container {
+				continue
+			}
+			found = true
+			if requested(c.Resources, res) {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s: container %q of %s has no %s request, so the HPA cannot measure spec.triggers[%d]: set spec.template.spec.containers[%d].resources.requests.%s on the %s (or give the namespace a LimitRange with a default %s request for containers)",
+				who, c.Name, target, res, i, j, res, kind, res))
+		}
+		if container != "" && !found {
+			names := make([]string, 0, len(podSpec.Containers))
+			for _, c := range podSpec.Containers {
+				names = append(names, c.Name)
+			}
+			errs = append(errs, fmt.Errorf("%s: spec.triggers[%d].metadata.containerName %q is not a container of %s: use one of %s",
+				who, i, container, target, strings.Join(names, ", ")))
+		}
+	}
+	return errs
+}
+
+// NeedsResourceRequests reports whether ResourceRequests has anything to check, so that callers
+// read the target's LimitRanges only then.
+func NeedsResourceRequests(so *kedav1alpha1.ScaledObject) bool {
+	for _, t := range so.Spec.Triggers {
+		if kedav1alpha1.IsResourceTrigger(t.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+func requested(r corev1.ResourceRequirements, name corev1.ResourceName) bool {
+	req, lim := r.Requests[name], r.Limits[name]
+	return req.Sign() > 0 || lim.Sign() > 0
+}
+
+func namespaceDefault(limitRanges []corev1.LimitRange, name corev1.ResourceName) bool {
+	for _, lr := range limitRanges {
+		for _, item := range lr.Spec.Limits {
+			if item.Type != corev1.LimitTypeContainer {
+				continue
+			}
+			req, def := item.DefaultRequest[name], item.Default[name]
+			if req.Sign() > 0 || def.Sign() > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

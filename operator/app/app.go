@@ -227,6 +227,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Resolver:      &resolve.Resolver{Reader: mgr.GetAPIReader(), ClusterObjectNamespace: opts.ClusterObjectNamespace, Tokens: &resolve.Tokens{Kube: kube}},
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
+		Pods:          controller.PodLister(mgr.GetClient()),
 		Mapper:        mgr.GetRESTMapper(),
 		Scales:        scales,
 		Engine:        eng,

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -72,5 +73,21 @@ func TestAuthRefKeys(t *testing.T) {
 	reqs := authRequests(got)
 	if reqs[0].Namespace != "ns" || reqs[0].Name != "ta" || reqs[1].Namespace != "" || reqs[1].Name != "shared" {
 		t.Errorf("authRequests = %v", reqs)
+	}
+}
+
+func TestWithComposite(t *testing.T) {
+	external := func(name string) autoscalingv2.MetricSpec {
+		return autoscalingv2.MetricSpec{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{Metric: autoscalingv2.MetricIdentifier{Name: name}}}
+	}
+	cpu := autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{Name: "cpu"}}
+	mem := autoscalingv2.MetricSpec{Type: autoscalingv2.ContainerResourceMetricSourceType, ContainerResource: &autoscalingv2.ContainerResourceMetricSource{Name: "memory", Container: "app"}}
+	got := withComposite([]autoscalingv2.MetricSpec{external("s0-redis-a"), cpu, external("s2-redis-b"), mem}, external("composite-metric"))
+	if len(got) != 3 || got[0].External.Metric.Name != "composite-metric" || got[1].Resource == nil || got[2].ContainerResource == nil {
+		t.Errorf("metrics = %+v, want the composite, then cpu and memory", got)
+	}
+	resources := resourceMetricNames(got)
+	if len(resources) != 2 || resources[0] != "cpu" || resources[1] != "memory" {
+		t.Errorf("resourceMetricNames = %v", resources)
 	}
 }

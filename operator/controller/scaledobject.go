@@ -71,6 +71,8 @@ type ScaledObjectReconciler struct {
 	Resolver *resolve.Resolver
 	// Metrics records pause state and deletions for Prometheus; nil disables it.
 	Metrics *observability.Metrics
+	// Pods lists the pods the kubernetes-workload trigger counts (the manager's cached client).
+	Pods scalers.PodLister
 	// ScalerTimeout bounds each call a scaler makes to its event source.
 	ScalerTimeout time.Duration
 	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
@@ -183,6 +185,15 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		log.Info("ScaledObject unpaused")
 	}
 
+	if errs, err := target.CheckResourceRequests(ctx, r.Reader, so); err != nil {
+		return ctrl.Result{}, err
+	} else if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, strings.Join(msgs, "; "))
+	}
 	configs, err := r.scalerConfigs(ctx, so, target)
 	if err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
@@ -213,7 +224,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	compositeName := ""
 	if composite != nil {
-		metricSpecs, compositeName = []autoscalingv2.MetricSpec{composite.MetricSpec()}, modifiers.MetricName
+		metricSpecs, compositeName = withComposite(metricSpecs, composite.MetricSpec()), modifiers.MetricName
 	}
 	desired := hpa.Build(so, hpa.Target{APIVersion: target.APIVersion(), Kind: target.GVKR.Kind, Name: so.Spec.ScaleTargetRef.Name}, metricSpecs)
 	if conflict, err := ownership.Check(ctx, r.Client, so, ownership.Reconcile); err != nil {
@@ -359,6 +370,7 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 			ResolvedEnv:             env,
 			MetricType:              t.MetricType,
 			Timeout:                 r.ScalerTimeout,
+			Pods:                    r.Pods,
 		}
 	}
 	return configs, nil
@@ -485,6 +497,18 @@ func ensureCondition(s *kedav1alpha1.ScaledObjectStatus, t kedav1alpha1.Conditio
 	if s.Conditions.Get(t) == nil {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: t, Status: metav1.ConditionUnknown, Reason: kedav1alpha1.ReasonUnknown})
 	}
+}
+
+// withComposite is the HPA's metrics under scalingModifiers: the composite replaces the triggers'
+// External metrics; cpu and memory (Resource metrics) stay beside it, as in KEDA.
+func withComposite(triggers []autoscalingv2.MetricSpec, composite autoscalingv2.MetricSpec) []autoscalingv2.MetricSpec {
+	out := []autoscalingv2.MetricSpec{composite}
+	for _, s := range triggers {
+		if s.External == nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func externalMetricNames(specs []autoscalingv2.MetricSpec) []string {

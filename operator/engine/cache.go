@@ -30,6 +30,9 @@ type TriggerState struct {
 	MetricName string
 	// Target is the HPA target of the trigger's metric (AverageValue or Value).
 	Target autoscalingv2.MetricTarget
+	// Resource is set for cpu and memory triggers: a Resource metric that the HPA reads from
+	// metrics.k8s.io, never polled by the engine.
+	Resource bool
 	Sample
 }
 
@@ -40,14 +43,21 @@ type ObjectState struct {
 	Triggers []TriggerState
 }
 
-// Active reports whether any trigger is active.
+// Active reports whether any trigger is active. cpu and memory triggers take no part, as in KEDA:
+// beside another trigger, that one decides activation (so the target can go to zero); alone, the
+// object is always active (minReplicaCount must then be at least 1).
 func (s *ObjectState) Active() bool {
+	resourceOnly := len(s.Triggers) > 0
 	for _, t := range s.Triggers {
+		if t.Resource {
+			continue
+		}
+		resourceOnly = false
 		if t.Active {
 			return true
 		}
 	}
-	return false
+	return resourceOnly
 }
 
 // NamedValues returns the latest good value of every named trigger that has been polled, by trigger
@@ -55,7 +65,7 @@ func (s *ObjectState) Active() bool {
 func (s *ObjectState) NamedValues() map[string]float64 {
 	out := make(map[string]float64, len(s.Triggers))
 	for _, t := range s.Triggers {
-		if t.Name != "" && t.Polled {
+		if t.Name != "" && t.Polled && !t.Resource {
 			out[t.Name] = t.Value.AsApproximateFloat64()
 		}
 	}

@@ -317,6 +317,11 @@ func (e *Engine) State(key types.NamespacedName) (ObjectState, bool) {
 		if sub.buildErr != nil {
 			st.Triggers[i].Err = sub.buildErr
 			st.Triggers[i].Polled = true
+		} else if sub.metricName == "" {
+			// A cpu or memory trigger: the HPA reads it from metrics.k8s.io; there is nothing to
+			// wait for before deciding activation.
+			st.Triggers[i].Resource = true
+			st.Triggers[i].Polled = true
 		}
 	}
 	return st, true

@@ -268,3 +268,62 @@ func TestEngineStartsPushStreamsRegisteredBeforeStart(t *testing.T) {
 		t.Fatalf("after stop: %d streams running, closed=%v", ps.runs.Load(), ps.closed.Load())
 	}
 }
+
+// TestEngineDoesNotPollResourceTriggers: cpu and memory triggers become Resource metrics of the
+// HPA; the engine builds them (for their spec) but never polls them, and they count as polled so
+// that activation is decided by the other triggers.
+func TestEngineDoesNotPollResourceTriggers(t *testing.T) {
+	fa := &factory{}
+	newScaler := func(ctx context.Context, cfg *scalers.Config) (scalers.Scaler, error) {
+		if cfg.TriggerType == "cpu" {
+			return scalers.New(ctx, cfg)
+		}
+		return fa.new(ctx, cfg)
+	}
+	polled := make(chan types.NamespacedName, 10)
+	e := New(Options{NewScaler: newScaler, OnPolled: func(k types.NamespacedName) {
+		select {
+		case polled <- k:
+		default:
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = e.Start(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	cpu := scalers.Config{ScalableObjectNamespace: "ns", TriggerIndex: 0, TriggerType: "cpu", MetricType: "Utilization", TriggerMetadata: map[string]string{"value": "50"}}
+	onlyCPU := types.NamespacedName{Namespace: "ns", Name: "only-cpu"}
+	infos := e.Register(context.Background(), onlyCPU, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{cpu}})
+	if infos[0].Err != nil || len(infos[0].MetricSpecs) != 1 || infos[0].MetricSpecs[0].Resource == nil {
+		t.Fatalf("cpu trigger info = %+v, want one Resource metric spec", infos[0])
+	}
+	st, _ := e.State(onlyCPU)
+	if !st.Polled() || !st.Triggers[0].Resource || st.Triggers[0].MetricName != "" {
+		t.Fatalf("cpu-only state = %+v, want a polled Resource trigger with no external metric", st)
+	}
+	if !st.Active() {
+		t.Error("an object with only cpu/memory triggers is always active")
+	}
+
+	mixed := types.NamespacedName{Namespace: "ns", Name: "mixed"}
+	e.Register(context.Background(), mixed, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{cpu, trigger(1, "jobs")}})
+	<-polled
+	st, _ = e.State(mixed)
+	if !st.Polled() || st.Active() {
+		t.Fatalf("mixed state = %+v, want polled and inactive (the other trigger's value is 0)", st)
+	}
+	if len(st.NamedValues()) != 0 {
+		t.Errorf("resource triggers must not enter the scalingModifiers formula: %v", st.NamedValues())
+	}
+	fa.created[0].value.Store(3)
+	e.Refresh(mixed)
+	<-polled
+	st, _ = e.State(mixed)
+	if !st.Active() {
+		t.Errorf("mixed state = %+v, want active with the other trigger", st)
+	}
+	if len(fa.created) != 1 {
+		t.Errorf("built %d fake scalers, want 1", len(fa.created))
+	}
+}

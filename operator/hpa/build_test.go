@@ -38,6 +38,8 @@ func TestBuild(t *testing.T) {
 		name   string
 		so     func() *kedav1alpha1.ScaledObject
 		target Target
+		// metrics are the triggers' specs; one External metric when nil.
+		metrics []autoscalingv2.MetricSpec
 	}{
 		{name: "defaults", so: base, target: Target{APIVersion: "apps/v1", Kind: "Deployment", Name: "worker"}},
 		{name: "custom-name-behavior-min-excluded-labels", so: func() *kedav1alpha1.ScaledObject {
@@ -54,10 +56,23 @@ func TestBuild(t *testing.T) {
 			}}
 			return so
 		}, target: Target{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "worker"}},
+		// cpu and memory triggers pass through as Resource and ContainerResource metrics, with no
+		// selector: the HPA reads them from metrics.k8s.io.
+		{name: "resource-metrics", so: base, target: Target{APIVersion: "apps/v1", Kind: "Deployment", Name: "worker"}, metrics: []autoscalingv2.MetricSpec{
+			externalMetric("s0-redis-jobs", 5),
+			{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{Name: "cpu",
+				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To[int32](50)}}},
+			{Type: autoscalingv2.ContainerResourceMetricSourceType, ContainerResource: &autoscalingv2.ContainerResourceMetricSource{Name: "memory", Container: "app",
+				Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: ptr.To(resource.MustParse("256Mi"))}}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Build(tt.so(), tt.target, []autoscalingv2.MetricSpec{externalMetric("s0-redis-jobs", 5)})
+			metrics := tt.metrics
+			if metrics == nil {
+				metrics = []autoscalingv2.MetricSpec{externalMetric("s0-redis-jobs", 5)}
+			}
+			got := Build(tt.so(), tt.target, metrics)
 			out, err := yaml.Marshal(got)
 			if err != nil {
 				t.Fatal(err)

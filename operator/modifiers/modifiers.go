@@ -78,7 +78,8 @@ func Compile(spec *kedav1alpha1.ScaledObjectSpec) (*Composite, field.ErrorList) 
 	}
 	names := map[string]bool{}
 	for _, t := range spec.Triggers {
-		if t.Name != "" {
+		// cpu and memory are Resource metrics the HPA reads itself: they have no value here.
+		if t.Name != "" && t.Type != "cpu" && t.Type != "memory" {
 			names[t.Name] = true
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/api/validation"
 )
 
 // Resolved is a scale target found through the RESTMapper and its /scale subresource.
@@ -106,4 +107,23 @@ func (r *Resolved) PodSpec() (*corev1.PodSpec, error) {
 		return nil, fmt.Errorf("failed to read the pod template of %s %s: %w", r.GVKR.Kind, r.Object.GetName(), err)
 	}
 	return spec, nil
+}
+
+// CheckResourceRequests reads what validation.ResourceRequests needs from the cluster (the pod
+// template, the namespace's LimitRanges) and runs it. The webhook and the controller both call it,
+// so that an object admitted before its target changed is not Ready while the HPA cannot measure
+// it. The returned errors are the user's to fix; the error is the cluster's.
+func (r *Resolved) CheckResourceRequests(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject) ([]error, error) {
+	if !validation.NeedsResourceRequests(so) {
+		return nil, nil
+	}
+	podSpec, err := r.PodSpec()
+	if err != nil || podSpec == nil {
+		return nil, err
+	}
+	limitRanges := &corev1.LimitRangeList{}
+	if err := reader.List(ctx, limitRanges, client.InNamespace(so.Namespace)); err != nil {
+		return nil, fmt.Errorf("failed to list the LimitRanges of namespace %s: %w", so.Namespace, err)
+	}
+	return validation.ResourceRequests(so, r.GVKR.Kind, podSpec, limitRanges.Items), nil
 }

@@ -50,12 +50,16 @@ func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObj
 	if errs := validation.ScaledObject(so); len(errs) > 0 {
 		return errs, nil
 	}
-	if _, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so); err != nil {
+	target, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so)
+	if err != nil {
 		var te *scaletarget.Error
 		if errors.As(err, &te) {
 			return []error{te}, nil
 		}
 		return nil, err
+	}
+	if errs, err := target.CheckResourceRequests(ctx, v.Reader, so); err != nil || len(errs) > 0 {
+		return errs, err
 	}
 	conflict, err := ownership.Check(ctx, v.Client, so, ownership.Admission)
 	if err != nil || conflict == nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -27,14 +28,18 @@ type Result struct {
 	Skipped bool `json:"skipped,omitempty"`
 }
 
-// Manifest validates every object of a multi-document YAML stream.
+// Manifest validates every object of a multi-document YAML stream. A ScaledObject whose scale
+// target (a Deployment or StatefulSet) is in the same stream is also checked against its pod
+// template, as the webhook checks it against the cluster's.
 func Manifest(data []byte) ([]Result, error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var results []Result
+	scaledObjects := map[int]*kedav1alpha1.ScaledObject{}
+	workloads := map[string]*corev1.PodSpec{}
 	for {
 		doc, err := reader.Read()
 		if errors.Is(err, io.EOF) {
-			return results, nil
+			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("failed to read the manifest: %w", err)
@@ -43,13 +48,63 @@ func Manifest(data []byte) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			results = append(results, r)
+		if !ok {
+			continue
+		}
+		if r.scaledObject != nil {
+			scaledObjects[len(results)] = r.scaledObject
+		}
+		if r.podSpec != nil {
+			workloads[workloadKey(r.Kind, r.Namespace, r.Name)] = r.podSpec
+		}
+		results = append(results, r.Result)
+	}
+	for i, so := range scaledObjects {
+		ref := so.Spec.ScaleTargetRef
+		if ref == nil || (ref.APIVersion != "" && ref.APIVersion != "apps/v1") {
+			continue
+		}
+		kind := ref.Kind
+		if kind == "" {
+			kind = "Deployment"
+		}
+		if podSpec, ok := workloads[workloadKey(kind, so.Namespace, ref.Name)]; ok {
+			results[i].Errors = append(results[i].Errors, messages(validation.ResourceRequests(so, kind, podSpec, nil))...)
 		}
 	}
+	return results, nil
 }
 
-func object(doc []byte) (Result, bool, error) {
+func workloadKey(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
+}
+
+// parsed is one document's verdict plus what a later check across documents needs.
+type parsed struct {
+	Result
+	scaledObject *kedav1alpha1.ScaledObject
+	// podSpec is the pod template of an apps/v1 Deployment or StatefulSet.
+	podSpec *corev1.PodSpec
+}
+
+func object(doc []byte) (parsed, bool, error) {
+	r, ok, so, err := keda(doc)
+	p := parsed{Result: r, scaledObject: so}
+	if err == nil && ok && r.Skipped && (r.Kind == "Deployment" || r.Kind == "StatefulSet") {
+		var w struct {
+			APIVersion string `json:"apiVersion"`
+			Spec       struct {
+				Template corev1.PodTemplateSpec `json:"template"`
+			} `json:"spec"`
+		}
+		if yaml.Unmarshal(doc, &w) == nil && w.APIVersion == "apps/v1" {
+			p.podSpec = &w.Spec.Template.Spec
+		}
+	}
+	return p, ok, err
+}
+
+func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 	var meta struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -59,43 +114,44 @@ func object(doc []byte) (Result, bool, error) {
 		} `json:"metadata"`
 	}
 	if err := yaml.Unmarshal(doc, &meta); err != nil {
-		return Result{}, false, fmt.Errorf("failed to parse a document: %w", err)
+		return Result{}, false, nil, fmt.Errorf("failed to parse a document: %w", err)
 	}
 	if meta.Kind == "" {
-		return Result{}, false, nil
+		return Result{}, false, nil, nil
 	}
 	r := Result{Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name}
 	gv, _ := schema.ParseGroupVersion(meta.APIVersion)
 	if gv != kedav1alpha1.GroupVersion {
 		r.Skipped = true
-		return r, true, nil
+		return r, true, nil, nil
 	}
 	switch meta.Kind {
 	case "ScaledObject":
 		so := &kedav1alpha1.ScaledObject{}
 		if err := yaml.UnmarshalStrict(doc, so); err != nil {
 			r.Errors = append(r.Errors, "does not match the ScaledObject schema: "+err.Error())
-			return r, true, nil
+			return r, true, nil, nil
 		}
 		r.Errors = append(r.Errors, messages(validation.ScaledObject(so))...)
+		return r, true, so, nil
 	case "ScaledJob":
 		sj := &kedav1alpha1.ScaledJob{}
 		if err := yaml.UnmarshalStrict(doc, sj); err != nil {
 			r.Errors = append(r.Errors, "does not match the ScaledJob schema: "+err.Error())
-			return r, true, nil
+			return r, true, nil, nil
 		}
 		r.Errors = append(r.Errors, messages(validation.ScaledJob(sj))...)
 	case "TriggerAuthentication", "ClusterTriggerAuthentication":
 		ta := &kedav1alpha1.TriggerAuthentication{}
 		if err := yaml.UnmarshalStrict(doc, ta); err != nil {
 			r.Errors = append(r.Errors, "does not match the "+meta.Kind+" schema: "+err.Error())
-			return r, true, nil
+			return r, true, nil, nil
 		}
 		r.Errors = append(r.Errors, messages(validation.TriggerAuthentication(&ta.Spec, meta.Kind == "ClusterTriggerAuthentication"))...)
 	default:
 		r.Errors = append(r.Errors, fmt.Sprintf("keda.sh/v1alpha1 has no kind %q: use ScaledObject, ScaledJob, TriggerAuthentication or ClusterTriggerAuthentication", meta.Kind))
 	}
-	return r, true, nil
+	return r, true, nil, nil
 }
 
 func messages(errs []error) []string {

@@ -227,6 +227,10 @@ func activityFindings(in Inputs, paused bool) []Finding {
 	if !active {
 		var parts []string
 		for i, t := range so.Spec.Triggers {
+			if kedav1alpha1.IsResourceTrigger(t.Type) {
+				parts = append(parts, fmt.Sprintf("trigger %d (%s): a Resource metric the HPA reads from metrics.k8s.io, which takes no part in activation", i, t.Type))
+				continue
+			}
 			m := metricOf(so, i)
 			v := in.Values[m]
 			if v == "" {

@@ -71,6 +71,10 @@ func TestDiagnose(t *testing.T) {
 		}, first: "Cooldown: scaling to 0 in 40s"},
 		{name: "below activation", mutate: func(in *Inputs) { in.Scale.Spec.Replicas = 0 }, first: "No trigger active", also: "value 1, activation threshold 3"},
 		{name: "hpa missing", mutate: func(in *Inputs) { in.HPA = nil }, first: "HPA missing"},
+		{name: "cpu beside the trigger that activates", mutate: func(in *Inputs) {
+			in.Scale.Spec.Replicas = 0
+			in.ScaledObject.Spec.Triggers = append(in.ScaledObject.Spec.Triggers, kedav1alpha1.ScaleTriggers{Type: "cpu", MetricType: "Utilization", Metadata: map[string]string{"value": "50"}})
+		}, first: "No trigger active", also: "trigger 1 (cpu): a Resource metric the HPA reads from metrics.k8s.io, which takes no part in activation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

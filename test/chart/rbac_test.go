@@ -216,6 +216,8 @@ func operatorNeeds(ns string, secrets bool) []need {
 		{ns, "", "serviceaccounts/token", []string{"create"}, ""},
 		{namespace, "", "serviceaccounts/token", []string{"create"}, ""}, // ClusterTriggerAuthentication
 		{ns, "", "events", []string{"create", "patch"}, ""},
+		{ns, "", "limitranges", []string{"list"}, ""},          // cpu/memory triggers: default requests
+		{ns, "", "pods", []string{"get", "list", "watch"}, ""}, // kubernetes-workload triggers
 		{ns, "events.k8s.io", "events", []string{"create", "patch"}, ""},
 		{namespace, "coordination.k8s.io", "leases", []string{"get", "create", "update"}, ""},
 		// The self-managed certificate: its Secret, and the CA injected into the APIService and the

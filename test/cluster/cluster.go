@@ -39,6 +39,10 @@ type Options struct {
 	Nodes int
 	// HPASyncPeriod is the HPA controller's sync period.
 	HPASyncPeriod time.Duration
+	// MetricsServer runs metrics-server, serving metrics.k8s.io from the resource usage kwok
+	// emulates for its pods (UsageCPUAnnotation, UsageMemoryAnnotation), so that the HPA can scale
+	// on cpu and memory.
+	MetricsServer bool
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }
@@ -73,7 +77,7 @@ type Cluster struct {
 // apiserver answers /readyz, the default ServiceAccount exists and every node is Ready.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	opts.setDefaults()
-	bins, err := binaries(ctx, opts.Out)
+	bins, err := binaries(ctx, opts.Out, opts.MetricsServer)
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +119,11 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 			return nil, fmt.Errorf("failed to create %s: %w", d, err)
 		}
 	}
-	ports, err := FreePorts(6)
+	ports, err := FreePorts(7)
 	if err != nil {
 		return nil, err
 	}
-	etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort, metricsPort := ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]
 	pki := filepath.Join(c.dir, "pki")
 	if err := c.writePKI(pki); err != nil {
 		return nil, err
@@ -130,6 +134,7 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 		{"controller-manager", "system:kube-controller-manager", ""},
 		{"scheduler", "system:kube-scheduler", ""},
 		{"kwok", "kwok", "system:masters"},
+		{"metrics-server", "metrics-server", "system:masters"},
 	} {
 		var orgs []string
 		if id.org != "" {
@@ -217,9 +222,13 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 	); err != nil {
 		return nil, err
 	}
+	kwokConfig, err := writeKwokConfig(c.dir, bins.kwokStages, opts.MetricsServer)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.run("kwok", bins.kwok,
 		"--kubeconfig", filepath.Join(c.dir, "kwok.kubeconfig"),
-		"--config", bins.kwokStages,
+		"--config", kwokConfig,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--cidr=172.29.0.1/16", "--node-ip=127.0.0.1",
@@ -233,6 +242,11 @@ func start(ctx context.Context, opts Options, bins *binPaths) (_ *Cluster, err e
 	}
 	if err := c.waitUsable(ctx, kube); err != nil {
 		return nil, err
+	}
+	if opts.MetricsServer {
+		if err := c.startMetricsServer(ctx, bins.metricsServer, metricsPort, kwokPort); err != nil {
+			return nil, err
+		}
 	}
 	c.startup = time.Since(began)
 	fmt.Fprintf(opts.Out, ">> local cluster ready in %s (kubeconfig %s)\n", c.startup.Round(100*time.Millisecond), c.kubeconfig)
@@ -418,9 +432,10 @@ func (c *Cluster) createNodes(ctx context.Context, kube kubernetes.Interface) er
 		name := fmt.Sprintf("kwok-node-%d", i)
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:        name,
-				Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-				Labels:      map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": runtime.GOARCH, "type": "kwok"},
+				Name: name,
+				Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0",
+					"metrics.k8s.io/resource-metrics-path": resourceMetricsPath(name)},
+				Labels: map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": runtime.GOARCH, "type": "kwok"},
 			},
 			Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
 		}
@@ -482,13 +497,15 @@ func FreePorts(n int) ([]int, error) {
 // binPaths are the cached control plane binaries.
 type binPaths struct {
 	etcd, apiserver, controllerManager, scheduler, kwok, kwokStages string
+	// metricsServer is empty unless asked for.
+	metricsServer string
 }
 
 // modulePath is this repository's module, which holds hack/tools.sh.
 const modulePath = "github.com/kedactl/kedactl"
 
 // binaries returns the cached binaries, building them with hack/tools.sh when missing.
-func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
+func binaries(ctx context.Context, out io.Writer, metricsServer bool) (*binPaths, error) {
 	kube, err := ToolDir(ctx, out, "cluster")
 	if err != nil {
 		return nil, err
@@ -497,7 +514,16 @@ func binaries(ctx context.Context, out io.Writer) (*binPaths, error) {
 	if err != nil {
 		return nil, err
 	}
+	ms := ""
+	if metricsServer {
+		dir, err := ToolDir(ctx, out, "metrics-server")
+		if err != nil {
+			return nil, err
+		}
+		ms = filepath.Join(dir, "metrics-server")
+	}
 	return &binPaths{
+		metricsServer:     ms,
 		etcd:              filepath.Join(kube, "etcd"),
 		apiserver:         filepath.Join(kube, "kube-apiserver"),
 		controllerManager: filepath.Join(kube, "kube-controller-manager"),

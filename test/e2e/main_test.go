@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/env"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
@@ -43,7 +44,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	e, err := env.Start(ctx, env.Options{Out: os.Stdout})
+	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
 		return 1

@@ -20,6 +20,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	ns := s.newNamespace(t, "admit")
 	s.apply(t, ns, deployment("worker", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
 	s.apply(t, ns, deployment("other", 0, nil))
+	s.apply(t, ns, requestsDeployment("measured", 0, "100m", "64Mi"))
 	s.apply(t, ns, foreignHPA("theirs", "other"))
 	s.apply(t, ns, s.redisScaledObject("worker", "admit-"+ns, ""))
 
@@ -55,6 +56,16 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.advanced.scalingModifiers.formula", "names q1, which no trigger is called"}},
 		{"bad paused-replicas", strings.Replace(so("j", "fresh", "", ""), "metadata:\n  name: j\n", "metadata:\n  name: j\n  annotations:\n    autoscaling.keda.sh/paused-replicas: many\n", 1),
 			[]string{"paused-replicas", "whole number"}},
+		{"cpu trigger on containers without requests", so("l", "other", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
+			[]string{`container "worker" of Deployment`, "has no cpu request", "set spec.template.spec.containers[0].resources.requests.cpu"}},
+		{"memory containerName not in the pod", so("m", "measured", "  minReplicaCount: 1\n", "    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n        containerName: sidecar\n"),
+			[]string{`spec.triggers[0].metadata.containerName "sidecar" is not a container`, "use one of app"}},
+		{"only cpu cannot scale to zero", so("nn", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
+			[]string{"spec.minReplicaCount", "cannot scale to zero", "add another trigger"}},
+		{"cpu with metricType Value", so("o", "measured", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Value\n      metadata:\n        value: \"50\"\n"),
+			[]string{"spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
+		{"Utilization on an external trigger", so("p", "fresh", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
+			[]string{"spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only"}},
 		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
 			[]string{"spec.jobTargetRef.template.spec.containers", "add the container"}},
 		{"TriggerAuthentication without a key", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
@@ -83,6 +94,13 @@ func TestAdmissionWebhook(t *testing.T) {
 	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
 	if err := s.env.ApplyYAML(context.Background(), ns, lifted); err != nil {
 		t.Errorf("validations.keda.sh/hpa-ownership: \"false\" did not lift the check: %v", err)
+	}
+
+	// cpu and memory on containers that request them are admitted, beside a trigger that lets the
+	// target go to zero.
+	measured := so("q", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n        containerName: app\n    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n    - type: kubernetes-workload\n      metadata:\n        podSelector: app=producer\n        value: \"1\"\n")
+	if err := s.env.ApplyYAML(context.Background(), ns, measured); err != nil {
+		t.Errorf("a ScaledObject with cpu/memory triggers on containers with requests was refused: %v", err)
 	}
 
 	// An edit that breaks a valid ScaledObject is refused; the object keeps its valid spec.

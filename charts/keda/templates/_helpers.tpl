@@ -125,4 +125,12 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# cpu and memory triggers need requests: a LimitRange of the namespace may default them.
+- apiGroups: [""]
+  resources: ["limitranges"]
+  verbs: ["list"]
+# kubernetes-workload triggers count the pods matching their podSelector, from the manager's cache.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
 {{- end -}}

@@ -1,0 +1,146 @@
+package validation
+
+import (
+	"strings"
+	"testing"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+func cpuTrigger(metricType autoscalingv2.MetricTargetType, meta map[string]string) kedav1alpha1.ScaleTriggers {
+	if meta == nil {
+		meta = map[string]string{"value": "50"}
+	}
+	return kedav1alpha1.ScaleTriggers{Type: "cpu", MetricType: metricType, Metadata: meta}
+}
+
+var cronTrigger = kedav1alpha1.ScaleTriggers{Type: "cron", Metadata: map[string]string{"timezone": "Etc/UTC", "start": "0 9 * * *", "end": "0 17 * * *", "desiredReplicas": "2"}}
+
+func scaledObject(min *int32, triggers ...kedav1alpha1.ScaleTriggers) *kedav1alpha1.ScaledObject {
+	return &kedav1alpha1.ScaledObject{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "so"},
+		Spec:       kedav1alpha1.ScaledObjectSpec{ScaleTargetRef: &kedav1alpha1.ScaleTarget{Name: "web"}, MinReplicaCount: min, Triggers: triggers},
+	}
+}
+
+// TestScaledObjectResourceTriggers covers the rules about cpu and memory triggers that need no
+// cluster.
+func TestScaledObjectResourceTriggers(t *testing.T) {
+	tests := []struct {
+		name string
+		so   *kedav1alpha1.ScaledObject
+		want []string // substrings of the one expected error; nil for none
+	}{
+		{name: "cpu with minReplicaCount 1", so: scaledObject(ptr.To[int32](1), cpuTrigger("Utilization", nil))},
+		{name: "cpu and cron may go to zero", so: scaledObject(ptr.To[int32](0), cpuTrigger("Utilization", nil), cronTrigger)},
+		{name: "memory AverageValue", so: scaledObject(ptr.To[int32](2), kedav1alpha1.ScaleTriggers{Type: "memory", MetricType: "AverageValue", Metadata: map[string]string{"value": "256Mi"}})},
+		{name: "only cpu, minReplicaCount left at its default 0", so: scaledObject(nil, cpuTrigger("Utilization", nil)),
+			want: []string{"spec.minReplicaCount", "cannot scale to zero", "set minReplicaCount to 1 or more, or add another trigger"}},
+		{name: "only cpu and memory, minReplicaCount 0", so: scaledObject(ptr.To[int32](0), cpuTrigger("Utilization", nil), kedav1alpha1.ScaleTriggers{Type: "memory", MetricType: "Utilization", Metadata: map[string]string{"value": "70"}}),
+			want: []string{"spec.minReplicaCount", "cannot scale to zero"}},
+		{name: "cpu refuses Value", so: scaledObject(ptr.To[int32](1), cpuTrigger("Value", nil)),
+			want: []string{"spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
+		{name: "Utilization only for cpu and memory", so: scaledObject(ptr.To[int32](1), func() kedav1alpha1.ScaleTriggers { c := cronTrigger; c.MetricType = "Utilization"; return c }()),
+			want: []string{"spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only", "use AverageValue or Value"}},
+		{name: "cpu without a metric type", so: scaledObject(ptr.To[int32](1), cpuTrigger("", nil)),
+			want: []string{"spec.triggers[0].metricType is required for a cpu trigger", "Utilization or AverageValue"}},
+		{name: "cpu with a bad value", so: scaledObject(ptr.To[int32](1), cpuTrigger("Utilization", map[string]string{"value": "half"})),
+			want: []string{"spec.triggers[0].metadata.value", "whole percentage"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := ScaledObject(tt.so)
+			if tt.want == nil {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("got %d errors %v, want one", len(errs), errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errs[0].Error(), w) {
+					t.Errorf("error %q does not contain %q", errs[0], w)
+				}
+			}
+		})
+	}
+}
+
+func TestScaledJobRefusesResourceTriggers(t *testing.T) {
+	sj := &kedav1alpha1.ScaledJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sj"},
+		Spec: kedav1alpha1.ScaledJobSpec{
+			JobTargetRef: &batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job"}}}}},
+			Triggers:     []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)},
+		},
+	}
+	errs := ScaledJob(sj)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "spec.triggers[0].type") || !strings.Contains(errs[0].Error(), "ScaledObjects only") {
+		t.Fatalf("errors = %v, want one refusing the cpu trigger of a ScaledJob", errs)
+	}
+}
+
+func TestResourceRequests(t *testing.T) {
+	cpu := func(q string) corev1.ResourceList {
+		return corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(q)}
+	}
+	containers := func(cs ...corev1.Container) *corev1.PodSpec { return &corev1.PodSpec{Containers: cs} }
+	withRequests := corev1.Container{Name: "app", Resources: corev1.ResourceRequirements{Requests: cpu("100m")}}
+	withLimits := corev1.Container{Name: "app", Resources: corev1.ResourceRequirements{Limits: cpu("1")}}
+	bare := corev1.Container{Name: "sidecar"}
+	limitRange := func(typ corev1.LimitType, defaults corev1.ResourceList) []corev1.LimitRange {
+		return []corev1.LimitRange{{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: typ, DefaultRequest: defaults}}}}}
+	}
+	tests := []struct {
+		name        string
+		triggers    []kedav1alpha1.ScaleTriggers
+		podSpec     *corev1.PodSpec
+		limitRanges []corev1.LimitRange
+		want        [][]string // substrings, one list per expected error
+	}{
+		{name: "requests set", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}, podSpec: containers(withRequests)},
+		{name: "a limit defaults the request", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}, podSpec: containers(withLimits)},
+		{name: "no pod template is not checked", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}},
+		{name: "other triggers need nothing", triggers: []kedav1alpha1.ScaleTriggers{cronTrigger}, podSpec: containers(bare)},
+		{name: "missing cpu request", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}, podSpec: containers(withRequests, bare),
+			want: [][]string{{"trigger 0 (cpu)", `container "sidecar" of Deployment ns/web has no cpu request`, "set spec.template.spec.containers[1].resources.requests.cpu on the Deployment", "LimitRange"}}},
+		{name: "AverageValue needs it too, as in KEDA", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("AverageValue", map[string]string{"value": "100m"})}, podSpec: containers(bare),
+			want: [][]string{{"has no cpu request"}}},
+		{name: "memory is checked for memory", triggers: []kedav1alpha1.ScaleTriggers{{Type: "memory", MetricType: "Utilization", Metadata: map[string]string{"value": "60"}}}, podSpec: containers(withRequests),
+			want: [][]string{{"trigger 0 (memory)", "has no memory request", "resources.requests.memory"}}},
+		{name: "containerName checks only that container", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", map[string]string{"value": "50", "containerName": "app"})}, podSpec: containers(withRequests, bare)},
+		{name: "containerName without a request", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", map[string]string{"value": "50", "containerName": "sidecar"})}, podSpec: containers(withRequests, bare),
+			want: [][]string{{`container "sidecar"`, "containers[1].resources.requests.cpu"}}},
+		{name: "containerName not in the pod", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", map[string]string{"value": "50", "containerName": "web"})}, podSpec: containers(withRequests, bare),
+			want: [][]string{{`spec.triggers[0].metadata.containerName "web" is not a container of Deployment ns/web`, "use one of app, sidecar"}}},
+		{name: "a LimitRange default request", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}, podSpec: containers(bare), limitRanges: limitRange(corev1.LimitTypeContainer, cpu("200m"))},
+		{name: "a Pod LimitRange gives containers no default", triggers: []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)}, podSpec: containers(bare), limitRanges: limitRange(corev1.LimitTypePod, cpu("200m")),
+			want: [][]string{{"has no cpu request"}}},
+		{name: "each trigger reports", triggers: []kedav1alpha1.ScaleTriggers{cronTrigger, cpuTrigger("Utilization", nil), {Type: "memory", MetricType: "AverageValue", Metadata: map[string]string{"value": "1Gi"}}}, podSpec: containers(bare),
+			want: [][]string{{"trigger 1 (cpu)", "spec.triggers[1]"}, {"trigger 2 (memory)", "spec.triggers[2]"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := ResourceRequests(scaledObject(ptr.To[int32](1), tt.triggers...), "Deployment", tt.podSpec, tt.limitRanges)
+			if len(errs) != len(tt.want) {
+				t.Fatalf("got errors %v, want %d", errs, len(tt.want))
+			}
+			for i, want := range tt.want {
+				for _, w := range want {
+					if !strings.Contains(errs[i].Error(), w) {
+						t.Errorf("error %q does not contain %q", errs[i], w)
+					}
+				}
+			}
+		})
+	}
+}

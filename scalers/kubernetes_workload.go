@@ -1,0 +1,118 @@
+package scalers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/metrics/pkg/apis/external_metrics"
+)
+
+// PodLister is the one thing of the Kubernetes API a scaler may read: the pods of a namespace that
+// match a selector. The operator passes its cached client; tests pass a slice.
+type PodLister interface {
+	ListPods(ctx context.Context, namespace string, selector labels.Selector) ([]corev1.Pod, error)
+}
+
+// kubernetesWorkloadMetadata is the kubernetes-workload trigger's metadata.
+type kubernetesWorkloadMetadata struct {
+	PodSelector     string  `keda:"name=podSelector, order=triggerMetadata"`
+	Value           float64 `keda:"name=value, order=triggerMetadata, default=0"`
+	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, default=0"`
+	GroupByNode     bool    `keda:"name=groupByNode, order=triggerMetadata, default=false"`
+
+	selector labels.Selector
+}
+
+// Validate parses the selector and checks the target.
+func (m *kubernetesWorkloadMetadata) Validate() error {
+	sel, err := labels.Parse(m.PodSelector)
+	if err != nil {
+		return &ParamError{Param: "podSelector", Problem: fmt.Sprintf("%q is not a label selector (%v)", m.PodSelector, err),
+			Fix: "use Kubernetes selector syntax, e.g. app=backend or app=backend,tier notin (batch)"}
+	}
+	if sel.Empty() {
+		return &ParamError{Param: "podSelector", Problem: "selects every pod", Fix: "name the pods to count, e.g. app=backend"}
+	}
+	m.selector = sel
+	if m.Value <= 0 {
+		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "set the number of matching pods per replica of the target, greater than 0, e.g. \"2\" or \"0.5\""}
+	}
+	if m.ActivationValue < 0 {
+		return &ParamError{Param: "activationValue", Problem: fmt.Sprintf("is %g", m.ActivationValue), Fix: "must not be negative"}
+	}
+	return nil
+}
+
+type kubernetesWorkloadScaler struct {
+	cfg        *Config
+	meta       kubernetesWorkloadMetadata
+	metricName string
+}
+
+func newKubernetesWorkloadScaler(_ context.Context, cfg *Config) (Scaler, error) {
+	s := &kubernetesWorkloadScaler{cfg: cfg}
+	if err := ParseMetadata(cfg, &s.meta); err != nil {
+		return nil, err
+	}
+	if cfg.Pods == nil {
+		return nil, fmt.Errorf("trigger %d (%s): no Kubernetes client to count pods with (the operator passes its own)", cfg.TriggerIndex, cfg.TriggerType)
+	}
+	s.metricName = MetricName(cfg.TriggerIndex, "workload-"+cfg.ScalableObjectNamespace)
+	return s, nil
+}
+
+func (s *kubernetesWorkloadScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Value)
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// GetMetricsAndActivity counts the matching pods of the ScaledObject's namespace that are not in a
+// terminal phase (or, with groupByNode, the nodes they run on).
+func (s *kubernetesWorkloadScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	pods, err := s.cfg.Pods.ListPods(ctx, s.cfg.ScalableObjectNamespace, s.meta.selector)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, false, fmt.Errorf("listing pods %q in namespace %s took longer than %s: %w", s.meta.PodSelector, s.cfg.ScalableObjectNamespace, s.cfg.Timeout, err)
+		}
+		return nil, false, fmt.Errorf("failed to list pods %q in namespace %s: %w", s.meta.PodSelector, s.cfg.ScalableObjectNamespace, err)
+	}
+	count := countPods(pods, s.meta.GroupByNode)
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(count, resource.DecimalSI)}},
+		float64(count) > s.meta.ActivationValue, nil
+}
+
+// countPods counts the pods not Succeeded or Failed; byNode counts the distinct nodes they are
+// bound to instead, leaving out pods not scheduled yet.
+func countPods(pods []corev1.Pod, byNode bool) int64 {
+	nodes := map[string]struct{}{}
+	var n int64
+	for i := range pods {
+		p := &pods[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if !byNode {
+			n++
+			continue
+		}
+		if p.Spec.NodeName != "" {
+			nodes[p.Spec.NodeName] = struct{}{}
+		}
+	}
+	if byNode {
+		return int64(len(nodes))
+	}
+	return n
+}
+
+func (s *kubernetesWorkloadScaler) Close(context.Context) error { return nil }
