@@ -360,7 +360,7 @@ func TestRabbitMQScalerAgainstRealServer(t *testing.T) {
 		queue := "tls"
 		declare(t, vhost, queue)
 		publish(t, vhost, queue, 2)
-		keyDER, err := x509.MarshalECPrivateKey(srv.TLS.Key)
+		keyDER, err := x509.MarshalECPrivateKey(srv.TLS.ClientKey)
 		if err != nil {
 			t.Fatal(err)
 		}

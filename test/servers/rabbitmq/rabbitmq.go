@@ -27,6 +27,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/kedactl/kedactl/test/servers/internal/proc"
+	"github.com/kedactl/kedactl/test/servers/internal/testca"
 )
 
 // serverScript is the server's own start script; Debian's /usr/sbin/rabbitmq-server wrapper
@@ -82,14 +83,7 @@ type Server struct {
 // Start starts a server for one test and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := StartProcess(ctx, opts)
-	if err != nil {
-		t.Fatalf("failed to start rabbitmq-server: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return proc.ForTest(t, "rabbitmq-server", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, opts) })
 }
 
 // StartProcess installs RabbitMQ if needed (hack/tools.sh rabbitmq) and starts a node on free
@@ -147,9 +141,13 @@ log.console.level = warning
 log.file = false
 `, s.AMQPPort, s.ManagementPort, adminPass)
 	if opts.TLS {
-		paths, files, err := writeTLSFiles(dir)
+		files, err := testca.New("kedactl test rabbitmq CA")
 		if err != nil {
-			return fail(fmt.Errorf("failed to make TLS certificates: %w", err))
+			return fail(err)
+		}
+		paths, err := files.WriteServer(dir)
+		if err != nil {
+			return fail(err)
 		}
 		s.TLS, s.AMQPSPort, s.ManagementTLSPort = files, ports[4], ports[5]
 		conf += fmt.Sprintf(`listeners.ssl.1 = 127.0.0.1:%[1]d
@@ -165,7 +163,7 @@ management.ssl.certfile = %[4]s
 management.ssl.keyfile = %[5]s
 management.ssl.verify = verify_peer
 management.ssl.fail_if_no_peer_cert = true
-`, s.AMQPSPort, s.ManagementTLSPort, paths.ca, paths.cert, paths.key)
+`, s.AMQPSPort, s.ManagementTLSPort, paths.CA, paths.Cert, paths.Key)
 	}
 	files := map[string]string{
 		"rabbitmq.conf":   conf,
