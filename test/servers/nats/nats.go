@@ -44,14 +44,7 @@ type Server struct {
 // Start starts a single JetStream server for one test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := StartProcess(ctx)
-	if err != nil {
-		t.Fatalf("failed to start nats-server: %v", err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return proc.ForTest(t, "nats-server", StartProcess)
 }
 
 // StartProcess installs nats-server if needed (hack/tools.sh nats) and starts it with JetStream
@@ -80,14 +73,7 @@ type Cluster struct {
 // StartCluster starts a cluster of size nodes for one test and stops it when the test ends.
 func StartCluster(t testing.TB, size int) *Cluster {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	c, err := StartClusterProcess(ctx, size)
-	if err != nil {
-		t.Fatalf("failed to start a nats cluster: %v", err)
-	}
-	t.Cleanup(c.Stop)
-	return c
+	return proc.ForTest(t, "a nats cluster", func(ctx context.Context) (*Cluster, error) { return StartClusterProcess(ctx, size) })
 }
 
 // StartClusterProcess starts size nodes named nats-0, nats-1, ... on 127.0.0.1, 127.0.0.2, ...,
