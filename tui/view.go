@@ -178,7 +178,16 @@ func (m Model) triggerSummary(o *Object) string {
 		if len(h) > 0 {
 			cur = trimFloat(h[len(h)-1])
 		}
-		parts = append(parts, fmt.Sprintf("%s %s/%s", sparkline(h, 8), cur, targets[n]))
+		part := fmt.Sprintf("%s %s/%s", sparkline(h, 8), cur, targets[n])
+		// The metric name starts with its trigger's index (s<index>-), which finds the trigger's
+		// activation threshold; the target activates when the value goes above it.
+		var idx int
+		if _, err := fmt.Sscanf(n, "s%d-", &idx); err == nil && idx < len(o.ScaledObject.Spec.Triggers) {
+			if act := view.ActivationThreshold(o.ScaledObject.Spec.Triggers[idx].Metadata); act != "0" {
+				part += " act>" + act
+			}
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, "  ")
 }
