@@ -209,7 +209,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 
 	if opts.ExternalMetrics.Port != 0 {
-		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient()))
+		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor))
 		if err != nil {
 			return err
 		}

@@ -32,18 +32,41 @@ type StateReader interface {
 	Keys() []types.NamespacedName
 }
 
+// ReplicaReader knows the replicas of each ScaledObject's target, as last read from its /scale.
+type ReplicaReader interface {
+	CurrentReplicas(key types.NamespacedName) (int32, bool)
+}
+
 // Provider answers external metric queries from the engine's cache.
 type Provider struct {
 	state StateReader
 	// objects reads ScaledObjects and HPAs (the manager's cache) for fallback; nil disables it.
 	objects client.Reader
+	// replicas gives the target's current replicas for the currentReplicas fallback behaviours;
+	// nil (or a target not read yet) falls back to the HPA's status.
+	replicas ReplicaReader
 }
 
 var _ provider.ExternalMetricsProvider = (*Provider)(nil)
 
-// NewProvider returns a Provider reading state, and objects for fallback.
-func NewProvider(state StateReader, objects client.Reader) *Provider {
-	return &Provider{state: state, objects: objects}
+// NewProvider returns a Provider reading state, and objects and replicas for fallback.
+func NewProvider(state StateReader, objects client.Reader, replicas ReplicaReader) *Provider {
+	return &Provider{state: state, objects: objects, replicas: replicas}
+}
+
+// currentReplicas is the target's replica count the fallback behaviours compare with: what the
+// executor last read from /scale, else what the HPA last saw (0 before its first sync).
+func (p *Provider) currentReplicas(ctx context.Context, key types.NamespacedName, so *kedav1alpha1.ScaledObject) int32 {
+	if p.replicas != nil {
+		if n, ok := p.replicas.CurrentReplicas(key); ok {
+			return n
+		}
+	}
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{}
+	if err := p.objects.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: so.HPAName()}, hpa); err == nil {
+		return hpa.Status.CurrentReplicas
+	}
+	return 0
 }
 
 var externalMetricsResource = schema.GroupResource{Group: "external.metrics.k8s.io", Resource: "externalmetrics"}
@@ -114,11 +137,7 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 			continue
 		}
 		if scaling.FallbackActive(&so.Spec, t) {
-			current := int32(0)
-			hpa := &autoscalingv2.HorizontalPodAutoscaler{}
-			if err := p.objects.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: so.HPAName()}, hpa); err == nil {
-				current = hpa.Status.CurrentReplicas
-			}
+			current := p.currentReplicas(ctx, key, so)
 			if v, ok := scaling.FallbackValue(c.TargetOf(), scaling.FallbackReplicas(so.Spec.Fallback, current)); ok {
 				return oneValue(metric, t.Time, v), nil
 			}
@@ -148,12 +167,7 @@ func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *en
 	if err := p.objects.Get(ctx, key, so); err != nil || !scaling.FallbackActive(&so.Spec, t) {
 		return resource.Quantity{}, false
 	}
-	current := int32(0)
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{}
-	if err := p.objects.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: so.HPAName()}, hpa); err == nil {
-		current = hpa.Status.CurrentReplicas
-	}
-	return scaling.FallbackValue(t.Target, scaling.FallbackReplicas(so.Spec.Fallback, current))
+	return scaling.FallbackValue(t.Target, scaling.FallbackReplicas(so.Spec.Fallback, p.currentReplicas(ctx, key, so)))
 }
 
 // ListAllExternalMetrics lists the metric names of every registered trigger.

@@ -39,7 +39,7 @@ func TestGetExternalMetric(t *testing.T) {
 		{Index: 2, Type: "redis", MetricName: "s2-redis-other", Sample: engine.Sample{Polled: true, Err: errors.New("connection refused"), ConsecutiveFailures: 3}},
 		{Index: 3, Type: "redis", MetricName: "s3-redis-new"},
 	}}}
-	p := NewProvider(state, nil)
+	p := NewProvider(state, nil, nil)
 	sel := labels.SelectorFromSet(labels.Set{"scaledobject.keda.sh/name": "worker"})
 	tests := []struct {
 		name    string

@@ -50,6 +50,8 @@ type Executor struct {
 	// lastActive is when each object was last seen active; it is authoritative while the operator
 	// runs, and written to status.lastActiveTime on every activity transition.
 	lastActive map[types.NamespacedName]time.Time
+	// replicas is each target's replica count as last read from (or written to) its /scale.
+	replicas map[types.NamespacedName]int32
 }
 
 // ExecutorOptions configures NewExecutor.
@@ -85,6 +87,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		workers:    opts.Workers,
 		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
 		lastActive: map[types.NamespacedName]time.Time{},
+		replicas:   map[types.NamespacedName]int32{},
 	}
 }
 
@@ -97,6 +100,22 @@ func (x *Executor) Enqueue(key types.NamespacedName) {
 func (x *Executor) Forget(key types.NamespacedName) {
 	x.mu.Lock()
 	delete(x.lastActive, key)
+	delete(x.replicas, key)
+	x.mu.Unlock()
+}
+
+// CurrentReplicas is the replica count of key's target as the executor last saw it, for the
+// fallback behaviours that depend on it.
+func (x *Executor) CurrentReplicas(key types.NamespacedName) (int32, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n, ok := x.replicas[key]
+	return n, ok
+}
+
+func (x *Executor) setReplicas(key types.NamespacedName, n int32) {
+	x.mu.Lock()
+	x.replicas[key] = n
 	x.mu.Unlock()
 }
 
@@ -158,6 +177,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	if err != nil {
 		return fmt.Errorf("failed to get scale of %s: %w", target, err)
 	}
+	x.setReplicas(key, sc.Spec.Replicas)
 	fallback := AnyFallbackActive(&so.Spec, &st)
 	in := Input{
 		Fallback:        fallback,
@@ -194,6 +214,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 			x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Scale", "Failed to scale %s from %d to %d: %v", target, from, d.Replicas, err)
 			return fmt.Errorf("failed to scale %s from %d to %d: %w", target, from, d.Replicas, err)
 		}
+		x.setReplicas(key, d.Replicas)
 		log.Info("scaled target", "action", d.Action.String(), "from", from, "to", d.Replicas, "reason", d.Reason)
 		switch d.Action {
 		case Activate, EnsureMin:
