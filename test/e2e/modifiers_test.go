@@ -75,3 +75,53 @@ spec:
 	}
 	s.waitReplicas(t, ns, "mod", 0, 60*time.Second)
 }
+
+// TestScalingModifiersFallback: when a trigger the formula reads has failed failureThreshold
+// times, the composite metric serves the fallback replicas against the modifiers' target, so the
+// HPA converges to fallback.replicas, and Fallback turns True.
+func TestScalingModifiersFallback(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "modfallback")
+	s.apply(t, ns, deployment("mod", 1, map[string]string{"REDIS_PASSWORD": redisPassword}))
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: mod
+spec:
+  scaleTargetRef:
+    name: mod
+  pollingInterval: 1
+  maxReplicaCount: 5
+  fallback:
+    failureThreshold: 2
+    replicas: 3
+  advanced:
+    scalingModifiers:
+      formula: "up + down"
+      target: "2"
+  triggers:
+    - type: redis
+      name: up
+      metadata:
+        address: %s
+        passwordFromEnv: REDIS_PASSWORD
+        listName: modfallback-%s
+    - type: redis
+      name: down
+      metadata:
+        address: 127.0.0.1:1
+        listName: jobs
+`, s.redis.Addr, ns))
+	s.waitReplicas(t, ns, "mod", 3, 60*time.Second)
+	if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != 6 {
+		t.Errorf("composite-metric under fallback = %d, want 3 replicas x target 2 = 6", v)
+	}
+	eventually(t, 20*time.Second, "Fallback=True", func(ctx context.Context) (bool, string) {
+		so, err := s.scaledObject(ctx, ns, "mod")
+		if err != nil {
+			return false, err.Error()
+		}
+		return so.Status.Conditions.IsTrue("Fallback"), fmt.Sprintf("%+v", so.Status.Conditions)
+	})
+}
