@@ -24,7 +24,9 @@ import (
 
 // Resolved is a scale target found through the RESTMapper and its /scale subresource.
 type Resolved struct {
-	GVKR   kedav1alpha1.GroupVersionKindResource
+	GVKR kedav1alpha1.GroupVersionKindResource
+	// Object is the target itself; nil when the operator may only use its /scale (a kind not in
+	// the chart's rbac.scaledRefKinds).
 	Object *unstructured.Unstructured
 	Scale  *autoscalingv1.Scale
 }
@@ -70,7 +72,12 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(mapping.GroupVersionKind)
-	if err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: ref.Name}, obj); err != nil {
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: ref.Name}, obj); apierrors.IsForbidden(err) {
+		// The chart grants get on Deployments and StatefulSets, and on other kinds only when listed
+		// in rbac.scaledRefKinds; /scale (granted on every kind) is all activation needs. Without
+		// the object there is no pod template: no container env and no resource requests to read.
+		obj = nil
+	} else if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
 		}
@@ -78,6 +85,9 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 	}
 	sc, err := scales.Scales(so.Namespace).Get(ctx, mapping.Resource.GroupResource(), ref.Name, metav1.GetOptions{})
 	if err != nil {
+		if apierrors.IsNotFound(err) && obj == nil {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist or has no /scale subresource: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+		}
 		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
 			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s has no /scale subresource, so it cannot be scaled: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
 		}
@@ -98,6 +108,9 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 // PodSpec returns the pod template of the target (spec.template.spec), or nil when the target
 // has none (a /scale resource that is not a workload).
 func (r *Resolved) PodSpec() (*corev1.PodSpec, error) {
+	if r.Object == nil {
+		return nil, nil
+	}
 	raw, found, err := unstructured.NestedMap(r.Object.Object, "spec", "template", "spec")
 	if err != nil || !found {
 		return nil, nil //nolint:nilerr // no template: no env to read
