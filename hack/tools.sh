@@ -10,6 +10,7 @@
 #   hack/tools.sh mariadb        MariaDB from Debian (apt-get), for the mysql scaler's tests
 #   hack/tools.sh prometheus     Prometheus from Debian (apt-get), for the prometheus scaler's tests
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
+#   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -19,6 +20,7 @@ KUBE_VERSION=v1.36.3
 KWOK_VERSION=v0.8.0
 CONTROLLER_GEN_VERSION=v0.23.0
 HELM_VERSION=v3.22.0
+VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -29,6 +31,7 @@ dir() {
     kwok) echo "$cache/kwok-$KWOK_VERSION" ;;
     controller-gen) echo "$cache/controller-gen-$CONTROLLER_GEN_VERSION" ;;
     helm) echo "$cache/helm-$HELM_VERSION" ;;
+    vault) echo "$cache/vault-$VAULT_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -76,6 +79,39 @@ build_helm() {
   GOBIN=$OUT go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+# Vault's main module has replace directives, which `go install` refuses: hack/vault is a wrapper
+# module that copies them. One of them points the sdk at Vault's in-tree copy, which the module
+# proxy does not serve; the published sdk Vault requires (v0.21.0) differs from it in two
+# signatures (framework.Backend.ActivationFunc, keysutil.LockManager.RestorePolicy). So the build uses a temporary copy of Vault's
+# module source from the module cache, with the call sites adapted (no Vault source is kept in
+# this repository), and of the wrapper with a replace pointing at it.
+build_vault() {
+  echo ">> building vault $VAULT_VERSION into $OUT (about 15 minutes cold on 2 cores)" >&2
+  local src work
+  src=$(cd "$here/vault" && go mod download -json "github.com/hashicorp/vault@$VAULT_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || { echo "hack/tools.sh: vault $VAULT_VERSION is not in the module cache" >&2; return 1; }
+  work=$OUT/.src
+  mkdir -p "$work"
+  cp -r "$src" "$work/vault" && chmod -R u+w "$work/vault"
+  cp "$here/vault/go.mod" "$here/vault/go.sum" "$here/vault/main.go" "$work/"
+  sed -i 's/ActivationFunc: iStore.activateDeduplication,/ActivationFunc: func(ctx context.Context, req *logical.Request, _ string) error { return iStore.activateDeduplication(ctx, req) },/' \
+    "$work/vault/vault/identity_store.go"
+  sed -i 's/b.idStoreBackend.ActivationFunc(ctx, nil)/b.idStoreBackend.ActivationFunc(ctx, nil, "")/' \
+    "$work/vault/vault/logical_system_activation_flags.go"
+  # ...and in keysutil.LockManager.RestorePolicy, which returns no key name in the published sdk.
+  sed -i 's/restoredKeyName, err := b.lm.RestorePolicy(/restoredKeyName, err := keyName, b.lm.RestorePolicy(/' \
+    "$work/vault/builtin/logical/transit/path_restore.go"
+  if cmp -s "$src/vault/identity_store.go" "$work/vault/vault/identity_store.go" ||
+     cmp -s "$src/vault/logical_system_activation_flags.go" "$work/vault/vault/logical_system_activation_flags.go" ||
+     cmp -s "$src/builtin/logical/transit/path_restore.go" "$work/vault/builtin/logical/transit/path_restore.go"; then
+    echo "hack/tools.sh: the Vault sdk adaptation no longer applies to $VAULT_VERSION: revisit build_vault" >&2
+    return 1
+  fi
+  (cd "$work" && go mod edit -replace "github.com/hashicorp/vault=./vault" &&
+    go build -mod=mod -trimpath -ldflags "-s -w" -o "$OUT/vault" .)
+  rm -rf "$work"
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -96,6 +132,7 @@ case ${1:-all} in
   kwok) build_into "$(dir kwok)" build_kwok ;;
   controller-gen) build_into "$(dir controller-gen)" build_controller_gen ;;
   helm) build_into "$(dir helm)" build_helm ;;
+  vault) build_into "$(dir vault)" build_vault ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -111,6 +148,7 @@ case ${1:-all} in
     "$0" mariadb
     "$0" prometheus
     "$0" tmux
+    "$0" vault
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|helm|redis|postgres|mariadb|prometheus|tmux|vault|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	oauth2server "github.com/kedactl/kedactl/test/servers/oauth2"
+	vaultserver "github.com/kedactl/kedactl/test/servers/vault"
 )
 
 // TestAuthKinds: each TriggerAuthentication kind beyond Secrets, ConfigMaps and env gives a real
@@ -28,6 +32,7 @@ func TestAuthKinds(t *testing.T) {
 	t.Parallel()
 	t.Run("filePath", s.testFilePathAuth)
 	t.Run("oauth2", s.testOAuth2Auth)
+	t.Run("hashiCorpVault", s.testVaultAuth)
 }
 
 // redisAuthScaledObject is a ScaledObject whose redis trigger takes its password from the
@@ -224,4 +229,133 @@ spec:
 		secrets[fmt.Sprintf("access token %d", i)] = tok
 	}
 	s.checkNoLeak(t, ns, []string{"consumer"}, secrets)
+}
+
+// testVaultAuth: a real Vault dev server holds the Redis password. With token authentication
+// (a token limited to a read policy) the password comes from KV version 2 and is rotated in Vault
+// from a wrong to the right value; with kubernetes authentication the operator logs in with a
+// token of a ServiceAccount of the ScaledObject's namespace (TokenRequest, audience vault), which
+// Vault verifies with a TokenReview against the local apiserver, and reads KV version 1.
+func (s *suite) testVaultAuth(t *testing.T) {
+	t.Parallel()
+	srv := vaultserver.Start(t)
+	ctx := context.Background()
+	must := func(t *testing.T, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, srv.Mount(ctx, "kv1", "kv", map[string]string{"version": "1"}))
+	must(t, srv.Policy(ctx, "redis-read", `
+path "secret/data/redis/*" { capabilities = ["read"] }
+path "kv1/redis/*" { capabilities = ["read"] }
+`))
+	root, err := srv.Client()
+	must(t, err)
+
+	t.Run("token", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "authvault")
+		list := "vault-" + ns
+		tok, err := root.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"redis-read"}, TTL: "1h", NoParent: true})
+		must(t, err)
+		vaultToken := tok.Auth.ClientToken
+		wrong := "wrong-vault-password-" + ns
+		must(t, srv.Write(ctx, "secret/data/redis/"+ns, map[string]any{"data": map[string]any{"password": wrong}}))
+		s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: vault
+spec:
+  hashiCorpVault:
+    address: %s
+    authentication: token
+    credential:
+      token: %s
+    secrets:
+      - parameter: password
+        path: secret/data/redis/%s
+        key: password
+        type: secretV2
+`, srv.Addr, vaultToken, ns))
+		s.apply(t, ns, deployment("worker", 0, nil))
+		s.apply(t, ns, s.redisAuthScaledObject("worker", list, "vault", "TriggerAuthentication"))
+		s.pushJobs(t, list, 3)
+		s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScalerFailed)
+		s.holdReplicas(t, ns, "worker", 0, time.Second)
+
+		must(t, srv.Write(ctx, "secret/data/redis/"+ns, map[string]any{"data": map[string]any{"password": redisPassword}}))
+		s.waitReplicas(t, ns, "worker", 1, 60*time.Second)
+		s.checkNoLeak(t, ns, []string{"worker"}, map[string]string{"Redis password": redisPassword, "wrong password in Vault": wrong,
+			"Vault token": vaultToken, "Vault root token": srv.RootToken})
+	})
+
+	t.Run("kubernetes", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "authvaultk8s")
+		list := "vaultk8s-" + ns
+		// Vault checks the operator's ServiceAccount tokens with TokenReview, as a reviewer allowed
+		// to (system:auth-delegator).
+		s.apply(t, ns, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vault-reviewer\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: reader\n")
+		crb := "vault-reviewer-" + ns
+		s.apply(t, "", fmt.Sprintf(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: %s
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:auth-delegator
+subjects:
+  - kind: ServiceAccount
+    name: vault-reviewer
+    namespace: %s
+`, crb, ns))
+		t.Cleanup(func() {
+			_ = s.env.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb, metav1.DeleteOptions{})
+		})
+		reviewer, err := s.env.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "vault-reviewer",
+			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+		must(t, err)
+		cfg := s.env.Cluster.RestConfig()
+		caPEM := cfg.CAData
+		if len(caPEM) == 0 {
+			caPEM, err = os.ReadFile(cfg.CAFile)
+			must(t, err)
+		}
+		mount := "k8s-" + ns
+		must(t, srv.KubernetesAuth(ctx, mount, cfg.Host, string(caPEM), reviewer.Status.Token))
+		must(t, srv.Write(ctx, "auth/"+mount+"/role/reader", map[string]any{
+			"bound_service_account_names": "reader", "bound_service_account_namespaces": ns,
+			"audience": "vault", "token_policies": "redis-read", "token_ttl": "1h",
+		}))
+		must(t, srv.Write(ctx, "kv1/redis/"+ns, map[string]any{"password": redisPassword}))
+		s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: vault
+spec:
+  hashiCorpVault:
+    address: %s
+    authentication: kubernetes
+    mount: %s
+    role: reader
+    credential:
+      serviceAccountName: reader
+    secrets:
+      - parameter: password
+        path: kv1/redis/%s
+        key: password
+        type: secret
+`, srv.Addr, mount, ns))
+		s.apply(t, ns, deployment("worker", 0, nil))
+		s.apply(t, ns, s.redisAuthScaledObject("worker", list, "vault", "TriggerAuthentication"))
+		s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+		s.holdReplicas(t, ns, "worker", 0, time.Second)
+		s.pushJobs(t, list, 3)
+		s.waitReplicas(t, ns, "worker", 1, 60*time.Second)
+		s.checkNoLeak(t, ns, []string{"worker"}, map[string]string{"Redis password": redisPassword, "Vault root token": srv.RootToken,
+			"reviewer token": reviewer.Status.Token})
+	})
 }
