@@ -2,6 +2,8 @@ package v1alpha1
 
 import (
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -202,16 +204,53 @@ func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScop
 	}
 	if s.FilePath != "" && !clusterScoped {
 		errs = append(errs, field.Forbidden(spec.Child("filePath"), "only a ClusterTriggerAuthentication may read a file of the operator's filesystem: use a ClusterTriggerAuthentication, or secretTargetRef"))
+	} else if s.FilePath != "" && !filepath.IsLocal(s.FilePath) {
+		errs = append(errs, field.Invalid(spec.Child("filePath"), s.FilePath, "must be a path relative to the operator's --filepath-auth-root-path that stays inside it (no leading /, no ..)"))
+	}
+	if o := s.OAuth2; o != nil {
+		p := spec.Child("oauth2")
+		if o.Type != "clientCredentials" {
+			errs = append(errs, field.NotSupported(p.Child("type"), o.Type, []string{"clientCredentials"}))
+		}
+		required(p.Child("clientId"), o.ClientID, "set the OAuth2 client ID")
+		required(p.Child("tokenUrl"), o.TokenURL, "set the token endpoint, e.g. https://auth.example/oauth2/token")
+		if u, err := url.Parse(o.TokenURL); o.TokenURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			errs = append(errs, field.Invalid(p.Child("tokenUrl"), o.TokenURL, "must be an http:// or https:// URL"))
+		}
+		if o.ClientSecret == nil {
+			errs = append(errs, field.Required(p.Child("clientSecret"), "set clientSecret.valueFrom.secretKeyRef to the Secret key holding the client secret"))
+		} else {
+			q := p.Child("clientSecret", "valueFrom", "secretKeyRef")
+			required(q.Child("name"), o.ClientSecret.ValueFrom.SecretKeyRef.Name, "name the Secret holding the client secret")
+			required(q.Child("key"), o.ClientSecret.ValueFrom.SecretKeyRef.Key, "name the key of the Secret holding the client secret")
+		}
 	}
 	if v := s.HashiCorpVault; v != nil {
 		p := spec.Child("hashiCorpVault")
 		required(p.Child("address"), v.Address, "set the Vault address, e.g. https://vault.example:8200")
+		switch v.Authentication {
+		case "token":
+			if v.Credential == nil || strings.TrimSpace(v.Credential.Token) == "" {
+				errs = append(errs, field.Required(p.Child("credential", "token"), "token authentication needs the Vault token in credential.token"))
+			}
+		case "kubernetes":
+			required(p.Child("role"), v.Role, "name the Vault role of the kubernetes auth method to log in as")
+			required(p.Child("mount"), v.Mount, "name the mount path of Vault's kubernetes auth method, e.g. kubernetes")
+		default:
+			errs = append(errs, field.NotSupported(p.Child("authentication"), v.Authentication, []string{"token", "kubernetes"}))
+		}
+		if len(v.Secrets) == 0 {
+			errs = append(errs, field.Required(p.Child("secrets"), "list the Vault secrets (parameter, path, key) to read"))
+		}
 		for i, sec := range v.Secrets {
 			q := p.Child("secrets").Index(i)
 			required(q.Child("parameter"), sec.Parameter, "name the scaler parameter this secret supplies")
 			required(q.Child("path"), sec.Path, "set the secret's path in Vault")
-			if sec.Type != "pki" {
-				required(q.Child("key"), sec.Key, "name the key of the Vault secret")
+			required(q.Child("key"), sec.Key, "name the key of the Vault secret (for pki: certificate, private_key, issuing_ca or ca_chain)")
+			switch sec.Type {
+			case "", "secret", "secretV2", "pki":
+			default:
+				errs = append(errs, field.NotSupported(q.Child("type"), sec.Type, []string{"secret", "secretV2", "pki"}))
 			}
 		}
 	}

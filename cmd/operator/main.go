@@ -50,6 +50,8 @@ func run() error {
 	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", 3*time.Second, "timeout of each call to an event source")
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
 	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")
+	fs.StringVar(&opts.FilePathAuthRoot, "filepath-auth-root-path", "", "directory that ClusterTriggerAuthentications' spec.filePath is relative to (files outside it are refused); empty disables filePath")
+	fs.StringVar(&opts.VaultTokenAudience, "vault-token-audience", "vault", "audience of the ServiceAccount tokens requested to log in to HashiCorp Vault (credential.serviceAccountName); the Vault role must accept it")
 	fs.IntVar(&opts.PollWorkers, "poll-workers", 16, "how many triggers may be polled at once")
 	maxReconciles, err := envInt("KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES", 5)
 	if err != nil {

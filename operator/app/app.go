@@ -24,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -75,6 +76,12 @@ type Options struct {
 	ClusterObjectNamespace string
 	// AuthResync is how often objects using an authentication re-read their Secrets.
 	AuthResync time.Duration
+	// FilePathAuthRoot is the directory ClusterTriggerAuthentications' spec.filePath is relative
+	// to; empty refuses filePath.
+	FilePathAuthRoot string
+	// VaultTokenAudience is the audience of the ServiceAccount tokens the operator requests to log
+	// in to Vault with its kubernetes auth method.
+	VaultTokenAudience string
 	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once.
 	MaxConcurrentReconciles int
 }
@@ -224,7 +231,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 	reconciler := &controller.ScaledObjectReconciler{
 		Metrics:       promMetrics,
-		Resolver:      &resolve.Resolver{Reader: mgr.GetAPIReader(), ClusterObjectNamespace: opts.ClusterObjectNamespace, Tokens: &resolve.Tokens{Kube: kube}},
+		Resolver:      newResolver(mgr.GetAPIReader(), kube, opts),
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
 		Pods:          controller.PodLister(mgr.GetClient()),
@@ -263,6 +270,19 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("operator stopped: %w", err)
 	}
 	return nil
+}
+
+// newResolver resolves authentications; one Tokens serves boundServiceAccountToken and Vault's
+// kubernetes logins, so both share its cache.
+func newResolver(reader client.Reader, kube kubernetes.Interface, opts Options) *resolve.Resolver {
+	tokens := &resolve.Tokens{Kube: kube}
+	return &resolve.Resolver{
+		Reader:                 reader,
+		ClusterObjectNamespace: opts.ClusterObjectNamespace,
+		Tokens:                 tokens,
+		FilePathRoot:           opts.FilePathAuthRoot,
+		Vault:                  &resolve.Vault{Tokens: tokens, Audience: opts.VaultTokenAudience},
+	}
 }
 
 // ensureCerts makes the self-managed serving certificate before any server starts, and points both

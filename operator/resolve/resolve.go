@@ -7,6 +7,7 @@ package resolve
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -25,8 +26,14 @@ type Resolver struct {
 	// (KEDA_CLUSTER_OBJECT_NAMESPACE, "keda" by default), and the ServiceAccounts their
 	// boundServiceAccountToken entries name.
 	ClusterObjectNamespace string
-	// Tokens serves boundServiceAccountToken; nil refuses it.
+	// Tokens serves boundServiceAccountToken and the ServiceAccount tokens of hashiCorpVault's
+	// kubernetes authentication; nil refuses them.
 	Tokens *Tokens
+	// FilePathRoot is the directory a ClusterTriggerAuthentication's spec.filePath is relative to
+	// (--filepath-auth-root-path); empty refuses filePath.
+	FilePathRoot string
+	// Vault serves hashiCorpVault; nil refuses it.
+	Vault *Vault
 }
 
 // Env returns the environment of the named container of podSpec (the first when name is empty):
@@ -100,8 +107,22 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 	if err != nil {
 		return nil, err
 	}
+	// The same rules as the admission webhook and `kubectl keda check`, for objects that reached
+	// the cluster without the webhook (it was off, or the namespace opted out).
+	clusterScoped := ref.TriggerAuthKind() == "ClusterTriggerAuthentication"
+	if errs := kedav1alpha1.ValidateTriggerAuthenticationSpec(spec, clusterScoped); len(errs) > 0 {
+		return nil, fmt.Errorf("%s %s is invalid: %w", ref.TriggerAuthKind(), ref.Name, errs.ToAggregate())
+	}
 	if err := unsupported(spec, ref); err != nil {
 		return nil, err
+	}
+	// filePath first, so that the explicit sources below can override a shared file's values.
+	if spec.FilePath != "" {
+		fromFile, err := fileParams(r.FilePathRoot, spec.FilePath)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, fromFile)
 	}
 	for _, s := range spec.SecretTargetRef {
 		v, _, err := r.secretKey(ctx, objNamespace, s.Name, s.Key, false)
@@ -130,6 +151,23 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 			return nil, fmt.Errorf("%s %s: boundServiceAccountToken parameter %s: %w", ref.TriggerAuthKind(), ref.Name, b.Parameter, err)
 		}
 		params[b.Parameter] = v
+	}
+	if o := spec.OAuth2; o != nil {
+		if err := r.oauth2Params(ctx, objNamespace, o, params); err != nil {
+			return nil, fmt.Errorf("%s %s: oauth2: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+	}
+	if v := spec.HashiCorpVault; v != nil {
+		if r.Vault == nil {
+			return nil, fmt.Errorf("%s %s: hashiCorpVault is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		// A ServiceAccount named by credential.serviceAccountName lives in the namespace of the
+		// object being scaled, for a ClusterTriggerAuthentication too (as KEDA).
+		values, err := r.Vault.Resolve(ctx, namespace, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: hashiCorpVault: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
 	}
 	for _, e := range spec.Env {
 		vars, err := env(e.ContainerName)
@@ -175,9 +213,8 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 		names = append(names, "podIdentity")
 	}
 	for name, set := range map[string]bool{
-		"hashiCorpVault": spec.HashiCorpVault != nil, "azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
-		"gcpSecretManager":      spec.GCPSecretManager != nil,
-		"azureServicePrincipal": spec.AzureServicePrincipal != nil, "filePath": spec.FilePath != "", "oauth2": spec.OAuth2 != nil,
+		"azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
+		"gcpSecretManager": spec.GCPSecretManager != nil, "azureServicePrincipal": spec.AzureServicePrincipal != nil,
 	} {
 		if set {
 			names = append(names, name)
@@ -185,7 +222,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env or boundServiceAccountToken", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2 or hashiCorpVault", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
 	}
 	return nil
 }

@@ -35,20 +35,31 @@ type token struct {
 // Token returns a token of ServiceAccount namespace/name valid for at least a third of
 // TokenLifetime.
 func (t *Tokens) Token(ctx context.Context, namespace, name string) (string, error) {
+	return t.TokenFor(ctx, namespace, name, "")
+}
+
+// TokenFor is Token for one audience (empty: the apiserver's own), kept apart from the tokens of
+// other audiences.
+func (t *Tokens) TokenFor(ctx context.Context, namespace, name, audience string) (string, error) {
 	now := time.Now
 	if t.Now != nil {
 		now = t.Now
 	}
 	key := namespace + "/" + name
+	cacheKey := key + "\x00" + audience
 	t.mu.Lock()
-	cached, ok := t.tokens[key]
+	cached, ok := t.tokens[cacheKey]
 	t.mu.Unlock()
 	if ok && now().Add(TokenLifetime/3).Before(cached.expires) {
 		return cached.value, nil
 	}
 	seconds := int64(TokenLifetime / time.Second)
+	spec := authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds}
+	if audience != "" {
+		spec.Audiences = []string{audience}
+	}
 	tr, err := t.Kube.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds}}, metav1.CreateOptions{})
+		&authenticationv1.TokenRequest{Spec: spec}, metav1.CreateOptions{})
 	if err != nil {
 		return "", fmt.Errorf("failed to request a token for ServiceAccount %s: %w", key, err)
 	}
@@ -56,7 +67,7 @@ func (t *Tokens) Token(ctx context.Context, namespace, name string) (string, err
 	if t.tokens == nil {
 		t.tokens = map[string]token{}
 	}
-	t.tokens[key] = token{value: tr.Status.Token, expires: tr.Status.ExpirationTimestamp.Time}
+	t.tokens[cacheKey] = token{value: tr.Status.Token, expires: tr.Status.ExpirationTimestamp.Time}
 	t.mu.Unlock()
 	return tr.Status.Token, nil
 }

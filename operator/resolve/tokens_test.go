@@ -48,3 +48,28 @@ func TestTokensAreReusedUntilNearExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensPerAudience: a token for Vault carries the audience Vault's role expects, and is kept
+// apart from the apiserver-audience token of the same ServiceAccount.
+func TestTokensPerAudience(t *testing.T) {
+	kube := fake.NewClientset()
+	var audiences [][]string
+	kube.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		tr := a.(k8stesting.CreateAction).GetObject().(*authenticationv1.TokenRequest)
+		audiences = append(audiences, tr.Spec.Audiences)
+		return true, &authenticationv1.TokenRequest{Status: authenticationv1.TokenRequestStatus{
+			Token: fmt.Sprintf("token-%d", len(audiences)), ExpirationTimestamp: metav1.NewTime(time.Now().Add(TokenLifetime)),
+		}}, nil
+	})
+	tokens := &Tokens{Kube: kube}
+	ctx := context.Background()
+	api, _ := tokens.Token(ctx, "apps", "reader")
+	vault, _ := tokens.TokenFor(ctx, "apps", "reader", "vault")
+	again, _ := tokens.TokenFor(ctx, "apps", "reader", "vault")
+	if api == vault || vault != again {
+		t.Errorf("tokens: apiserver %q, vault %q then %q: want one per audience, reused", api, vault, again)
+	}
+	if len(audiences) != 2 || len(audiences[0]) != 0 || len(audiences[1]) != 1 || audiences[1][0] != "vault" {
+		t.Errorf("requested audiences %v, want [] then [vault]", audiences)
+	}
+}

@@ -57,7 +57,10 @@ type Env struct {
 	OperatorLog string
 	// PrometheusURL is the operator's Prometheus metrics endpoint.
 	PrometheusURL string
-	out           io.Writer
+	// FilePathAuthRoot is the operator's --filepath-auth-root-path: files ClusterTriggerAuthentications
+	// read through spec.filePath go here.
+	FilePathAuthRoot string
+	out              io.Writer
 }
 
 // RepoRoot returns the repository's root (the directory of the product's go.mod).
@@ -262,8 +265,13 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 	if err != nil {
 		return fmt.Errorf("failed to create %s: %w", e.OperatorLog, err)
 	}
+	e.FilePathAuthRoot = filepath.Join(dir, "trigger-auth-files")
+	if err := os.MkdirAll(e.FilePathAuthRoot, 0o700); err != nil {
+		return fmt.Errorf("failed to create the filePath root: %w", err)
+	}
 	args := append([]string{
 		"--kubeconfig", kubeconfig,
+		"--filepath-auth-root-path", e.FilePathAuthRoot,
 		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
 		"--webhook-port", strconv.Itoa(webhookPort),

@@ -1,0 +1,89 @@
+package v1alpha1
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestValidateTriggerAuthenticationSpec: the rules the webhook, the controller and `kubectl keda
+// check` share for filePath, oauth2 and hashiCorpVault; each error names the field and the fix,
+// and none echoes a credential.
+func TestValidateTriggerAuthenticationSpec(t *testing.T) {
+	secret := &SecretValue{ValueFrom: ValueFromSecret{SecretKeyRef: SecretKeyRef{Name: "oauth", Key: "secret"}}}
+	goodOAuth := func() *OAuth2 {
+		return &OAuth2{Type: "clientCredentials", ClientID: "app", ClientSecret: secret, TokenURL: "https://auth.example/token"}
+	}
+	goodVault := func() *HashiCorpVault {
+		return &HashiCorpVault{Address: "http://127.0.0.1:8200", Authentication: "token", Credential: &HashiCorpVaultCredential{Token: "hvs.root-token"},
+			Secrets: []HashiCorpVaultSecret{{Parameter: "password", Path: "secret/data/redis", Key: "password"}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		spec    TriggerAuthenticationSpec
+		cluster bool
+		want    []string // substrings of the joined errors; none means valid
+	}{
+		{name: "filePath on a ClusterTriggerAuthentication", spec: TriggerAuthenticationSpec{FilePath: "team/redis.json"}, cluster: true},
+		{name: "filePath on a TriggerAuthentication", spec: TriggerAuthenticationSpec{FilePath: "team/redis.json"},
+			want: []string{"spec.filePath", "only a ClusterTriggerAuthentication"}},
+		{name: "absolute filePath", spec: TriggerAuthenticationSpec{FilePath: "/etc/passwd"}, cluster: true,
+			want: []string{"spec.filePath", "relative to the operator's --filepath-auth-root-path"}},
+		{name: "filePath with ..", spec: TriggerAuthenticationSpec{FilePath: "../../var/run/secrets/token"}, cluster: true,
+			want: []string{"spec.filePath", "no .."}},
+		{name: "oauth2", spec: TriggerAuthenticationSpec{OAuth2: goodOAuth()}},
+		{name: "oauth2 without anything", spec: TriggerAuthenticationSpec{OAuth2: &OAuth2{}},
+			want: []string{"spec.oauth2.type", "spec.oauth2.clientId", "spec.oauth2.tokenUrl", "spec.oauth2.clientSecret"}},
+		{name: "oauth2 with a bad tokenUrl", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 { o := goodOAuth(); o.TokenURL = "ftp://x"; return o }()},
+			want: []string{"spec.oauth2.tokenUrl", "http:// or https://"}},
+		{name: "oauth2 secret without key", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 {
+			o := goodOAuth()
+			o.ClientSecret = &SecretValue{ValueFrom: ValueFromSecret{SecretKeyRef: SecretKeyRef{Name: "oauth"}}}
+			return o
+		}()}, want: []string{"spec.oauth2.clientSecret.valueFrom.secretKeyRef.key"}},
+		{name: "vault token", spec: TriggerAuthenticationSpec{HashiCorpVault: goodVault()}},
+		{name: "vault token without token", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault { v := goodVault(); v.Credential = nil; return v }()},
+			want: []string{"spec.hashiCorpVault.credential.token"}},
+		{name: "vault kubernetes", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault {
+			v := goodVault()
+			v.Authentication, v.Role, v.Mount, v.Credential = "kubernetes", "reader", "kubernetes", &HashiCorpVaultCredential{ServiceAccountName: "reader"}
+			return v
+		}()}},
+		{name: "vault kubernetes without role and mount", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault {
+			v := goodVault()
+			v.Authentication = "kubernetes"
+			return v
+		}()}, want: []string{"spec.hashiCorpVault.role", "spec.hashiCorpVault.mount"}},
+		{name: "vault unknown authentication and type", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault {
+			v := goodVault()
+			v.Authentication = "aws"
+			v.Secrets[0].Type = "kv3"
+			return v
+		}()}, want: []string{"spec.hashiCorpVault.authentication", "spec.hashiCorpVault.secrets[0].type"}},
+		{name: "vault without secrets", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault { v := goodVault(); v.Secrets = nil; return v }()},
+			want: []string{"spec.hashiCorpVault.secrets"}},
+		{name: "vault secret without key", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault {
+			v := goodVault()
+			v.Secrets[0].Key, v.Secrets[0].Type = "", "pki"
+			return v
+		}()}, want: []string{"spec.hashiCorpVault.secrets[0].key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := ValidateTriggerAuthenticationSpec(&tc.spec, tc.cluster)
+			if len(tc.want) == 0 {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			joined := errs.ToAggregate().Error()
+			for _, w := range tc.want {
+				if !strings.Contains(joined, w) {
+					t.Errorf("errors %q do not mention %q", joined, w)
+				}
+			}
+			if strings.Contains(joined, "hvs.root-token") {
+				t.Errorf("errors show the Vault token: %s", joined)
+			}
+		})
+	}
+}
