@@ -22,6 +22,7 @@ func TestBoundServiceAccountToken(t *testing.T) {
 	ns := s.newNamespace(t, "boundtoken")
 	want := "system:serviceaccount:" + ns + ":reader"
 	var depth, accepted, refused atomic.Int64
+	var lastToken atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		review, err := s.env.Kube.AuthenticationV1().TokenReviews().Create(r.Context(),
@@ -32,6 +33,7 @@ func TestBoundServiceAccountToken(t *testing.T) {
 			return
 		}
 		accepted.Add(1)
+		lastToken.Store(token)
 		fmt.Fprintf(w, `{"queue": {"depth": %d}}`, depth.Load())
 	}))
 	defer srv.Close()
@@ -76,4 +78,6 @@ spec:
 	}
 	depth.Store(0)
 	s.waitReplicas(t, ns, "consumer", 0, 60*time.Second)
+	token, _ := lastToken.Load().(string)
+	s.checkNoLeak(t, ns, []string{"consumer"}, map[string]string{"ServiceAccount token": token})
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // TestTriggerAuthenticationSecrets: the Redis password comes from a Secret through a
-// TriggerAuthentication (secretTargetRef) and through a ClusterTriggerAuthentication whose Secret
-// lives in the cluster object namespace (keda), as KEDA users write them.
+// TriggerAuthentication (secretTargetRef), through a ClusterTriggerAuthentication whose Secret
+// lives in the cluster object namespace (keda), and from a ConfigMap (configMapTargetRef), as KEDA
+// users write them; it never appears in the operator's log, events or status.
 func TestTriggerAuthenticationSecrets(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
@@ -22,9 +23,28 @@ func TestTriggerAuthenticationSecrets(t *testing.T) {
 	list := "auth-" + ns
 	ctaName := "redis-" + ns
 	s.redisAuthentications(t, ns, ctaName)
+	// KEDA allows parameters from a ConfigMap too (configMapTargetRef); here the password.
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: redis-config
+data:
+  password: %s
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: redis-cm-auth
+spec:
+  configMapTargetRef:
+    - parameter: password
+      name: redis-config
+      key: password
+`, redisPassword))
 	for _, c := range []struct{ name, ref string }{
 		{"namespaced", "name: redis-auth"},
 		{"clustered", "name: " + ctaName + "\n        kind: ClusterTriggerAuthentication"},
+		{"configmapped", "name: redis-cm-auth"},
 	} {
 		s.apply(t, ns, deployment(c.name, 0, nil))
 		s.apply(t, ns, s.redisScaledObjectWithAuth(c.name, c.ref, list))
@@ -36,6 +56,7 @@ func TestTriggerAuthenticationSecrets(t *testing.T) {
 	}
 	s.waitReplicas(t, ns, "namespaced", 1, 30*time.Second)
 	s.waitReplicas(t, ns, "clustered", 1, 30*time.Second)
+	s.waitReplicas(t, ns, "configmapped", 1, 30*time.Second)
 	so, err := s.scaledObject(context.Background(), ns, "clustered")
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +95,10 @@ func TestTriggerAuthenticationSecrets(t *testing.T) {
 	health("Failing")
 	s.apply(t, ns, fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: redis-secret\nstringData:\n  password: %s\n", redisPassword))
 	health("Happy")
+	s.checkNoLeak(t, ns, []string{"namespaced", "clustered", "configmapped"}, map[string]string{
+		"password (secretTargetRef, ClusterTriggerAuthentication, configMapTargetRef)": redisPassword,
+		"wrong password": "not-the-password",
+	})
 }
 
 // TestAuthenticationBackReferences: status.scaledobjects and status.scaledjobs of a
