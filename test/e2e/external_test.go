@@ -83,44 +83,13 @@ spec:
 `, indent(pki.CAPEM, "    "), indent(pki.ClientCertPEM, "    "), indent(pki.ClientKeyPEM, "    "), srv.Addr))
 
 	const metric = "s0-orders-waiting"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-	}
-	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-worker")
-	if err != nil {
-		t.Fatalf("HPA keda-hpa-worker: %v", err)
-	}
-	checkHPA(t, hpa, metric)
+	// Before the journey the scaler saw the ScaledObject's reference and its metadata.
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
 	ref := srv.LastRef()
 	if ref.GetName() != "worker" || ref.GetNamespace() != ns || ref.GetScalerMetadata()["queue"] != "orders" || ref.GetScalerMetadata()["scalerAddress"] != srv.Addr {
 		t.Errorf("the external scaler got %+v", ref)
 	}
-
-	// Nothing waiting keeps the worker at zero.
-	s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
-
-	// One order activates it.
-	srv.Set(1, true)
-	s.waitReplicas(t, ns, "worker", 1, 20*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 1 {
-		t.Errorf("external metric %s = %d, want 1", metric, v)
-	}
-
-	// A backlog makes the real HPA scale it to max (20 orders / 2 per replica = 10 > max 4).
-	srv.Set(20, true)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-		t.Errorf("external metric %s = %d, want 20", metric, v)
-	}
-
-	// Nothing waiting any more returns it to zero after the cooldown.
-	srv.Set(0, false)
-	drained := time.Now()
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	checkCooldown(t, drained, 5*time.Second, time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+	s.walkZeroToMaxToZero(t, ns, journey{metric: metric, fill: func(n int) { srv.Set(float64(n), true) }, drain: func() { srv.Set(0, false) }, slack: time.Second})
 }
 
 // TestExternalPushActivatesFromZeroOnPush: an external-push trigger polled only every 300

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	natsserver "github.com/kedactl/kedactl/test/servers/nats"
 )
 
@@ -94,51 +91,25 @@ spec:
         lagThreshold: "2"
 `, srv.MonitoringAddr))
 
-	const metric = "s0-nats-jetstream-orders"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
+	published := 0
+	fill := func(total int) {
+		publish(total - published)
+		published = total
 	}
-	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-worker")
-	if err != nil {
-		t.Fatalf("HPA keda-hpa-worker: %v", err)
-	}
-	checkHPA(t, hpa, metric)
-
-	// No lag keeps the worker at zero.
-	s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
-
-	// One message activates it.
-	publish(1)
-	s.waitReplicas(t, ns, "worker", 1, 20*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 1 {
-		t.Errorf("external metric %s = %d, want 1", metric, v)
-	}
-
-	// A backlog makes the real HPA scale it to max (20 messages / lagThreshold 2 = 10 > max 4).
-	publish(19)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-		t.Errorf("external metric %s = %d, want 20", metric, v)
-	}
-
-	// The pull consumer fetches and acknowledges everything: the lag is gone and the worker
-	// returns to zero after the cooldown.
-	for done := 0; done < 20; {
-		msgs, err := sub.Fetch(20-done, natsgo.MaxWait(5*time.Second))
-		if err != nil {
-			t.Fatalf("fetched %d of 20: %v", done, err)
-		}
-		for _, m := range msgs {
-			if err := m.AckSync(); err != nil {
-				t.Fatal(err)
+	// The pull consumer fetches and acknowledges everything: the lag is gone.
+	drain := func() {
+		for done := 0; done < published; {
+			msgs, err := sub.Fetch(published-done, natsgo.MaxWait(5*time.Second))
+			if err != nil {
+				t.Fatalf("fetched %d of %d: %v", done, published, err)
 			}
+			for _, m := range msgs {
+				if err := m.AckSync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			done += len(msgs)
 		}
-		done += len(msgs)
 	}
-	drained := time.Now()
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	checkCooldown(t, drained, 5*time.Second, 2*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+	s.walkZeroToMaxToZero(t, ns, journey{metric: "s0-nats-jetstream-orders", fill: fill, drain: drain, slack: 2 * time.Second})
 }

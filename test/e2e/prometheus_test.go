@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	promserver "github.com/kedactl/kedactl/test/servers/prometheus"
 )
 
@@ -91,39 +88,6 @@ spec:
         authModes: bearer
 `, token, guarded.URL, gauge))
 
-	const metric = "s0-prometheus"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-	}
-	hpa, err := s.hpa(ctx, ns, "keda-hpa-worker")
-	if err != nil {
-		t.Fatalf("HPA keda-hpa-worker: %v", err)
-	}
-	checkHPA(t, hpa, metric)
-
-	// A gauge at zero keeps the worker at zero.
-	s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
-
-	// One waiting job activates it.
-	set(1)
-	s.waitReplicas(t, ns, "worker", 1, 20*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 1 {
-		t.Errorf("external metric %s = %d, want 1", metric, v)
-	}
-
-	// A backlog makes the real HPA scale it to max (20 jobs / 2 per replica = 10 > max 4).
-	set(20)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-		t.Errorf("external metric %s = %d, want 20", metric, v)
-	}
-
-	// The gauge back at zero returns it to zero after the cooldown.
-	set(0)
-	drained := time.Now()
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	checkCooldown(t, drained, 5*time.Second, 2*time.Second) // 1 s polls of a 1 s scrape
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+	// The gauge counts the waiting jobs; 1 s polls of a 1 s scrape make the cooldown later.
+	s.walkZeroToMaxToZero(t, ns, journey{metric: "s0-prometheus", fill: func(n int) { set(float64(n)) }, drain: func() { set(0) }, slack: 2 * time.Second})
 }

@@ -12,7 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	rabbitserver "github.com/kedactl/kedactl/test/servers/rabbitmq"
 )
 
@@ -75,50 +74,23 @@ spec:
 `, protocol, queue))
 
 			metric := "s0-rabbitmq-" + queue
-			so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-			if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-				t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-			}
-			hpa, err := s.hpa(ctx, ns, "keda-hpa-worker")
-			if err != nil {
-				t.Fatalf("HPA keda-hpa-worker: %v", err)
-			}
-			checkHPA(t, hpa, metric)
-
-			// An empty queue keeps the worker at zero.
-			s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
-
-			publish := func(n int) {
+			published := 0
+			fill := func(total int) {
 				t.Helper()
-				if err := srv.Publish(ctx, srv.Vhost, queue, n); err != nil {
+				if err := srv.Publish(ctx, srv.Vhost, queue, total-published); err != nil {
+					t.Fatal(err)
+				}
+				published = total
+			}
+			drain := func() {
+				t.Helper()
+				if err := srv.Purge(srv.Vhost, queue); err != nil {
 					t.Fatal(err)
 				}
 			}
-			// One message activates it (over http once the management API's statistics show it,
-			// within a second or so).
-			publish(1)
-			s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-			s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-			if v := s.externalMetric(t, ns, metric, "worker"); v != 1 {
-				t.Errorf("external metric %s = %d, want 1", metric, v)
-			}
-
-			// A backlog makes the real HPA scale it to max (20 messages / 2 per replica = 10 > max 4).
-			publish(19)
-			s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-			if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-				t.Errorf("external metric %s = %d, want 20", metric, v)
-			}
-
-			// Purging the queue returns it to zero after the cooldown (over http the statistics lag
-			// the purge, which only makes the deactivation later).
-			if err := srv.Purge(srv.Vhost, queue); err != nil {
-				t.Fatal(err)
-			}
-			purged := time.Now()
-			s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-			checkCooldown(t, purged, 5*time.Second, time.Second)
-			s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+			// Over http a new message shows once the management API's statistics have it (within a
+			// second or so), and the statistics lag a purge, which only makes the deactivation later.
+			s.walkZeroToMaxToZero(t, ns, journey{metric: metric, fill: fill, drain: drain, activateWithin: 30 * time.Second, slack: time.Second})
 
 			// A wrong password in the Secret fails the trigger; the password shows nowhere.
 			wrong := strings.Replace(host, url.UserPassword(srv.User, srv.Password).String(), url.UserPassword(srv.User, "wrong-"+rabbitE2EPassword).String(), 1)
