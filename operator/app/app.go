@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -330,10 +331,28 @@ func newScalesClient(cfg *rest.Config, mapper interface {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the discovery client: %w", err)
 	}
-	resolver := scale.NewDiscoveryScaleKindResolver(memory.NewMemCacheClient(dc))
+	cached := memory.NewMemCacheClient(dc)
+	resolver := &refreshingScaleKindResolver{next: scale.NewDiscoveryScaleKindResolver(cached), cache: cached}
 	sc, err := scale.NewForConfig(cfg, mapper, dynamic.LegacyAPIPathResolverFunc, resolver)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the scale client: %w", err)
 	}
 	return sc, nil
+}
+
+// refreshingScaleKindResolver reads discovery again when a resource is not in the cached copy: a
+// CRD with a /scale subresource installed after the operator started is then scalable at once,
+// without a restart.
+type refreshingScaleKindResolver struct {
+	next  scale.ScaleKindResolver
+	cache discovery.CachedDiscoveryInterface
+}
+
+func (r *refreshingScaleKindResolver) ScaleForResource(resource schema.GroupVersionResource) (schema.GroupVersionKind, error) {
+	gvk, err := r.next.ScaleForResource(resource)
+	if err == nil {
+		return gvk, nil
+	}
+	r.cache.Invalidate()
+	return r.next.ScaleForResource(resource)
 }

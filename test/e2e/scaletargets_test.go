@@ -47,7 +47,6 @@ spec:
 func TestScaleSubresourceTargets(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
-	s.apply(t, "", workerCRD)
 	gvk := schema.GroupVersionKind{Group: "e2e.kedactl.dev", Version: "v1", Kind: "QueueWorker"}
 	for _, c := range []struct {
 		kind, apiVersion, object string
@@ -94,8 +93,12 @@ spec:
 			return n, err
 		}},
 	} {
+		// In order: the StatefulSet's activation fills the operator's discovery cache before the
+		// CRD exists, so the custom resource proves that a kind installed later is scalable too.
 		t.Run(c.kind, func(t *testing.T) {
-			t.Parallel()
+			if c.kind == "QueueWorker" {
+				s.apply(t, "", workerCRD)
+			}
 			ns := s.newNamespace(t, "scaletarget")
 			list := "scaletarget-" + ns
 			// A QueueWorker has no containers to read a password from: it comes from a Secret.

@@ -107,8 +107,11 @@ func TestExternalScalerAgainstGRPCServer(t *testing.T) {
 			auth  map[string]string
 			wants []string
 		}{
-			"untrusted server":   {map[string]string{"scalerAddress": secure.Addr, "enableTLS": "true"}, nil, []string{"TLS handshake failed", "caCert"}},
-			"no client cert":     {map[string]string{"scalerAddress": secure.Addr}, map[string]string{"caCert": ca.certPEM}, []string{"GetMetricSpec", "metadata.scalerAddress"}},
+			"untrusted server": {map[string]string{"scalerAddress": secure.Addr, "enableTLS": "true"}, nil, []string{"TLS handshake failed", "caCert"}},
+			// With TLS 1.3 the server refuses a client without a certificate after the client's side
+			// of the handshake is done: the client sees a TLS alert or just a closed connection,
+			// whichever comes first, so only the failed call is certain.
+			"no client cert":     {map[string]string{"scalerAddress": secure.Addr}, map[string]string{"caCert": ca.certPEM}, []string{"GetMetricSpec"}},
 			"plaintext":          {map[string]string{"scalerAddress": secure.Addr}, nil, []string{"GetMetricSpec", "metadata.scalerAddress " + secure.Addr}},
 			"key without cert":   {map[string]string{"scalerAddress": secure.Addr}, map[string]string{"tlsClientKey": client.keyPEM}, []string{"metadata.tlsClientCert", "is required with tlsClientKey"}},
 			"mismatched key":     {map[string]string{"scalerAddress": secure.Addr}, map[string]string{"tlsClientCert": client.certPEM, "tlsClientKey": server.keyPEM}, []string{"do not make a client certificate"}},
