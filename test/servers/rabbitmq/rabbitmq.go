@@ -91,6 +91,17 @@ func Start(t testing.TB, opts Options) *Server {
 // waits until the management API answers, then creates User and Vhost. As root, the node runs
 // as the rabbitmq (or nobody) account.
 func StartProcess(ctx context.Context, opts Options) (*Server, error) {
+	// The ports are free when chosen but another test's server may take one before RabbitMQ binds
+	// it, and then the node stops at boot: start again on other ports.
+	for attempt := 1; ; attempt++ {
+		s, err := startOnce(ctx, opts)
+		if err == nil || !errors.Is(err, proc.ErrExited) || attempt == 3 {
+			return s, err
+		}
+	}
+}
+
+func startOnce(ctx context.Context, opts Options) (*Server, error) {
 	opts.setDefaults()
 	if _, err := os.Stat(serverScript); err != nil {
 		if err := proc.Install(ctx, "rabbitmq"); err != nil {

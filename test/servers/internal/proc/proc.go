@@ -94,6 +94,10 @@ func (p *Process) Tail() string {
 	return string(data)
 }
 
+// ErrExited is what WaitUntil's error wraps when the process exited before it was ready: a server
+// that found one of its free ports taken in the meantime, for instance, and may be started again.
+var ErrExited = errors.New("exited")
+
 // WaitUntil calls ready (each call bounded to two seconds) every 100ms until it succeeds, the
 // process exits, timeout passes or ctx ends; what names the wait in errors.
 func (p *Process) WaitUntil(ctx context.Context, timeout time.Duration, what string, ready func(ctx context.Context) error) error {
@@ -108,7 +112,7 @@ func (p *Process) WaitUntil(ctx context.Context, timeout time.Duration, what str
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("%s exited before %s:\n%s", filepath.Base(p.cmd.Path), what, p.Tail())
+			return fmt.Errorf("%s %w before %s:\n%s", filepath.Base(p.cmd.Path), ErrExited, what, p.Tail())
 		case <-ctx.Done():
 			return fmt.Errorf("%s: no %s within %s: %w\n%s", filepath.Base(p.cmd.Path), what, timeout, err, p.Tail())
 		case <-time.After(100 * time.Millisecond):
