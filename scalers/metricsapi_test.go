@@ -17,14 +17,7 @@ func TestParseMetricsAPIMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		meta    map[string]string
-		auth    map[string]string
-		offline bool
-		wantErr []string
-		check   func(t *testing.T, m *metricsAPIMetadata)
-	}{
+	tests := []parseCase[metricsAPIMetadata]{
 		{name: "defaults", meta: base(), check: func(t *testing.T, m *metricsAPIMetadata) {
 			if m.Format != "json" || m.ActivationTargetValue != 0 || m.TargetValue != 8.8 || m.UnsafeSsl || m.AggregationType != "average" || m.Method != "header" {
 				t.Errorf("parsed %+v", m)
@@ -53,28 +46,7 @@ func TestParseMetricsAPIMetadata(t *testing.T) {
 		{name: "apiKey without key", meta: base("authMode", "apiKey"), wantErr: []string{"apiKey", "is required for authModes apiKey"}},
 		{name: "offline: credentials may come later", meta: base("authMode", "basic"), offline: true, check: func(*testing.T, *metricsAPIMetadata) {}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "metrics-api", TriggerMetadata: tt.meta, AuthParams: tt.auth, Offline: tt.offline}
-			var m metricsAPIMetadata
-			err := ParseMetadata(cfg, &m)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want an error mentioning %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, &m)
-		})
-	}
+	runParseCases(t, "metrics-api", tests)
 }
 
 // TestMetricsAPIMetricName: s<index>-metric-api-<valueLocation>, normalized as KEDA does.

@@ -1,7 +1,6 @@
 package scalers
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -14,15 +13,7 @@ func TestParseMySQLMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		meta    map[string]string
-		auth    map[string]string
-		env     map[string]string
-		offline bool
-		wantErr []string
-		check   func(t *testing.T, m *mysqlMetadata)
-	}{
+	tests := []parseCase[mysqlMetadata]{
 		{name: "parts and defaults", meta: parts(nil), check: func(t *testing.T, m *mysqlMetadata) {
 			if m.dsn.Addr != "db.example:3306" || m.dsn.User != "keda" || m.dsn.DBName != "jobs" || m.dsn.Passwd != "" || m.dsn.Net != "tcp" {
 				t.Errorf("dsn = %+v", m.dsn)
@@ -82,31 +73,7 @@ func TestParseMySQLMetadata(t *testing.T) {
 		}},
 		{name: "offline still checks queryValue", offline: true, meta: map[string]string{"query": "q", "queryValue": "-1"}, wantErr: []string{"metadata.queryValue"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "mysql", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline}
-			var m mysqlMetadata
-			err := ParseMetadata(cfg, &m)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want an error mentioning %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), "hunter2-secret") {
-					t.Errorf("error %q leaks the password", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, &m)
-		})
-	}
+	runParseCases(t, "mysql", tests, "hunter2-secret")
 }
 
 func TestMySQLMetricName(t *testing.T) {

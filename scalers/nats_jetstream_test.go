@@ -18,14 +18,7 @@ func TestParseNATSJetStreamMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		meta    map[string]string
-		auth    map[string]string
-		offline bool
-		wantErr []string
-		check   func(t *testing.T, m *natsJetStreamMetadata)
-	}{
+	tests := []parseCase[natsJetStreamMetadata]{
 		{name: "defaults", meta: base(), check: func(t *testing.T, m *natsJetStreamMetadata) {
 			if m.LagThreshold != 10 || m.ActivationLagThreshold != 0 || m.UseHTTPS {
 				t.Errorf("parsed %+v", m)
@@ -63,28 +56,7 @@ func TestParseNATSJetStreamMetadata(t *testing.T) {
 		{name: "useHttps not a boolean", meta: base("useHttps", "yes"), wantErr: []string{"metadata.useHttps", "true or false"}},
 		{name: "offline: endpoint may come from a TriggerAuthentication", meta: base("natsServerMonitoringEndpoint", ""), offline: true, check: func(*testing.T, *natsJetStreamMetadata) {}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "nats-jetstream", TriggerMetadata: tt.meta, AuthParams: tt.auth, Offline: tt.offline}
-			var m natsJetStreamMetadata
-			err := ParseMetadata(cfg, &m)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want an error mentioning %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, &m)
-		})
-	}
+	runParseCases(t, "nats-jetstream", tests)
 }
 
 // TestNATSJetStreamMetricName: s<index>-nats-jetstream-<stream>, normalized as KEDA does.

@@ -1,7 +1,6 @@
 package scalers
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -14,15 +13,7 @@ func TestParsePostgreSQLMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		meta    map[string]string
-		auth    map[string]string
-		env     map[string]string
-		offline bool
-		wantErr []string
-		check   func(t *testing.T, m *postgresqlMetadata)
-	}{
+	tests := []parseCase[postgresqlMetadata]{
 		{name: "parts and defaults", meta: parts(nil), check: func(t *testing.T, m *postgresqlMetadata) {
 			cc := m.connConfig
 			if cc.Host != "db.example" || cc.Port != 5432 || cc.User != "keda" || cc.Database != "jobs" || cc.Password != "" || cc.TLSConfig != nil {
@@ -88,31 +79,7 @@ func TestParsePostgreSQLMetadata(t *testing.T) {
 		}},
 		{name: "offline still checks the target", offline: true, meta: map[string]string{"query": "q"}, wantErr: []string{"metadata.targetQueryValue"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "postgresql", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline}
-			var m postgresqlMetadata
-			err := ParseMetadata(cfg, &m)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want an error mentioning %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), "hunter2-secret") {
-					t.Errorf("error %q leaks the password", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, &m)
-		})
-	}
+	runParseCases(t, "postgresql", tests, "hunter2-secret")
 }
 
 func TestPostgreSQLScalerSpec(t *testing.T) {

@@ -17,14 +17,7 @@ func TestParsePrometheusMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name    string
-		meta    map[string]string
-		auth    map[string]string
-		offline bool
-		wantErr []string
-		check   func(t *testing.T, m *prometheusMetadata)
-	}{
+	tests := []parseCase[prometheusMetadata]{
 		{name: "defaults", meta: base(), check: func(t *testing.T, m *prometheusMetadata) {
 			if m.queryURL.String() != "http://prometheus:9090/api/v1/query" || !m.IgnoreNullValues || m.UnsafeSsl || m.ActivationThreshold != 0 || m.Threshold != 10 {
 				t.Errorf("parsed %+v", m)
@@ -76,28 +69,7 @@ func TestParsePrometheusMetadata(t *testing.T) {
 		{name: "offline: credentials may come later", meta: base("authModes", "bearer"), offline: true, check: func(*testing.T, *prometheusMetadata) {}},
 		{name: "offline still checks the address", meta: base("serverAddress", "nope", "authModes", "bearer"), offline: true, wantErr: []string{"serverAddress"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "prometheus", TriggerMetadata: tt.meta, AuthParams: tt.auth, Offline: tt.offline}
-			var m prometheusMetadata
-			err := ParseMetadata(cfg, &m)
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatalf("want an error mentioning %q", tt.wantErr)
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, &m)
-		})
-	}
+	runParseCases(t, "prometheus", tests)
 }
 
 func TestPrometheusScalerSpec(t *testing.T) {
