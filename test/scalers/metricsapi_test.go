@@ -339,7 +339,7 @@ func TestMetricsAPIScalerAgainstRealServer(t *testing.T) {
 
 	t.Run("no answer in time", func(t *testing.T) {
 		failing(t, build(t, trigger(api.url+"/slow/json", "json"), nil), "no answer within the trigger's timeout of 1s", "metadata.url")
-		failing(t, build(t, trigger("http://"+silentListener(t)+"/x", "json", "timeout", "250ms"), nil), "no answer within the trigger's timeout of 250ms")
+		failing(t, build(t, trigger("http://"+silentServer(t)+"/x", "json", "timeout", "250ms"), nil), "no answer within the trigger's timeout of 250ms")
 	})
 
 	t.Run("nothing listens", func(t *testing.T) {

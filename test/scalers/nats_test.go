@@ -194,7 +194,7 @@ func TestNATSJetStreamScalerAgainstRealServer(t *testing.T) {
 	})
 
 	t.Run("server accepts and never answers", func(t *testing.T) {
-		failing(t, build(t, "natsServerMonitoringEndpoint", silentListener(t)), "no answer within the trigger's timeout of 1s")
+		failing(t, build(t, "natsServerMonitoringEndpoint", silentServer(t)), "no answer within the trigger's timeout of 1s")
 	})
 }
 

@@ -2,7 +2,6 @@ package scalers_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -209,36 +208,9 @@ func TestPrometheusScalerAgainstRealServer(t *testing.T) {
 	})
 
 	t.Run("server accepts and never answers", func(t *testing.T) {
-		addr := silentListener(t)
+		addr := silentServer(t)
 		failing(t, build(t, trigger("http://"+addr, gauge), nil), "no answer within the trigger's timeout of 1s")
 		// The trigger's own timeout (milliseconds, as KEDA reads it) wins over the operator's.
 		failing(t, build(t, trigger("http://"+addr, gauge, "timeout", "300"), nil), "no answer within the trigger's timeout of 300ms")
 	})
-}
-
-// silentListener accepts connections and never answers; it returns its address.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan net.Conn, 64)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				close(accepted)
-				return
-			}
-			accepted <- c
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		for c := range accepted {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }
