@@ -20,6 +20,9 @@ type Sample struct {
 	ConsecutiveFailures int32
 	// Polled is false until the first poll has finished.
 	Polled bool
+	// Seq numbers the engine's samples in the order they were taken: a larger Seq is a newer
+	// reading of the source.
+	Seq uint64
 }
 
 // TriggerState is what the engine knows about one trigger of one ScaledObject.
@@ -33,6 +36,9 @@ type TriggerState struct {
 	// Resource is set for cpu and memory triggers: a Resource metric that the HPA reads from
 	// metrics.k8s.io, never polled by the engine.
 	Resource bool
+	// UseCachedMetrics is spec.triggers[].useCachedMetrics: the HPA is answered from the last poll
+	// rather than from a read at its request.
+	UseCachedMetrics bool
 	Sample
 }
 
@@ -65,7 +71,8 @@ func (s *ObjectState) Active() bool {
 func (s *ObjectState) NamedValues() map[string]float64 {
 	out := make(map[string]float64, len(s.Triggers))
 	for _, t := range s.Triggers {
-		if t.Name != "" && t.Polled && !t.Resource {
+		if _, seen := out[t.Name]; t.Name != "" && !seen && t.Polled && !t.Resource {
+			// A trigger with several metrics enters the formula with its first.
 			out[t.Name] = t.Value.AsApproximateFloat64()
 		}
 	}
@@ -90,6 +97,15 @@ func (s *ObjectState) Polled() bool {
 		}
 	}
 	return true
+}
+
+// Newest is the Seq of the newest sample of any trigger: activation acts when it grows.
+func (s *ObjectState) Newest() uint64 {
+	var n uint64
+	for _, t := range s.Triggers {
+		n = max(n, t.Seq)
+	}
+	return n
 }
 
 // Metric returns the trigger that serves metricName, or nil. The comparison ignores case: the

@@ -27,6 +27,10 @@ type Input struct {
 	Created         time.Time
 	// LastActive is when a trigger was last seen active; zero when never.
 	LastActive time.Time
+	// Fresh is set when a trigger was read (or the spec changed) since the last decision. Without
+	// it nothing new is known, and replicas are not changed: a manual scale is not fought with an
+	// old sample before the next poll, as KEDA acts only in its polling loop.
+	Fresh bool
 }
 
 // Action says what to do with the target.
@@ -71,6 +75,14 @@ type Decision struct {
 // cooldownPeriod (and initialCooldownPeriod has passed since creation) the target goes back to zero
 // (or idle). A failing trigger never causes deactivation.
 func Decide(in Input) Decision {
+	d := decide(in)
+	if d.Action != Keep && !in.Fresh {
+		return Decision{Action: Keep, Reason: "no new sample since the last decision (would " + d.Action.String() + ": " + d.Reason + ")", CooldownRemaining: d.CooldownRemaining}
+	}
+	return d
+}
+
+func decide(in Input) Decision {
 	inactiveLevel := int32(0)
 	if in.Idle != nil {
 		inactiveLevel = *in.Idle

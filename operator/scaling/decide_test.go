@@ -16,6 +16,8 @@ func TestDecide(t *testing.T) {
 		action   Action
 		replicas int32
 		remains  time.Duration
+		// stale: no trigger was read since the last decision.
+		stale bool
 	}{
 		{name: "active at zero activates to 1", in: Input{Current: 0, Active: true}, action: Activate, replicas: 1},
 		{name: "active at zero with min raises to min", in: Input{Current: 0, Active: true, Min: 3}, action: EnsureMin, replicas: 3},
@@ -31,12 +33,15 @@ func TestDecide(t *testing.T) {
 		{name: "inactive at zero stays", in: Input{Current: 0}, action: Keep},
 		{name: "min above zero never deactivates", in: Input{Current: 2, Min: 2}, action: Keep},
 		{name: "min above zero restores min", in: Input{Current: 0, Min: 2}, action: EnsureMin, replicas: 2},
+		{name: "no new sample: a manual scale to zero is not undone", in: Input{Current: 0, Active: true}, stale: true, action: Keep},
+		{name: "no new sample: no deactivation either", in: Input{Current: 3, Cooldown: time.Minute, LastActive: now.Add(-61 * time.Second)}, stale: true, action: Keep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
 			in.Now = now
 			in.Created = created
+			in.Fresh = !tt.stale
 			got := Decide(in)
 			if got.Action != tt.action {
 				t.Fatalf("action = %v (%s), want %v", got.Action, got.Reason, tt.action)

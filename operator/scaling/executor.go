@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -52,6 +54,17 @@ type Executor struct {
 	lastActive map[types.NamespacedName]time.Time
 	// replicas is each target's replica count as last read from (or written to) its /scale.
 	replicas map[types.NamespacedName]int32
+	// decided is what each object's last decision was based on: activation changes replicas
+	// only on something newer.
+	decided map[types.NamespacedName]basis
+}
+
+// basis is what a decision knew: the newest sample, the spec's generation and the annotations
+// that steer activation.
+type basis struct {
+	seq         uint64
+	generation  int64
+	annotations string
 }
 
 // ExecutorOptions configures NewExecutor.
@@ -88,6 +101,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
 		lastActive: map[types.NamespacedName]time.Time{},
 		replicas:   map[types.NamespacedName]int32{},
+		decided:    map[types.NamespacedName]basis{},
 	}
 }
 
@@ -101,6 +115,7 @@ func (x *Executor) Forget(key types.NamespacedName) {
 	x.mu.Lock()
 	delete(x.lastActive, key)
 	delete(x.replicas, key)
+	delete(x.decided, key)
 	x.mu.Unlock()
 }
 
@@ -173,16 +188,15 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
 	target := fmt.Sprintf("%s/%s.%s %s/%s", gvkr.Group, gvkr.Version, gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name)
 	target = strings.TrimPrefix(target, "/")
-	sc, err := x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("failed to get scale of %s: %w", target, err)
-	}
-	x.setReplicas(key, sc.Spec.Replicas)
+	knows := basis{seq: st.Newest(), generation: so.Generation, annotations: activationAnnotations(so)}
+	x.mu.Lock()
+	prev, seen := x.decided[key]
+	x.mu.Unlock()
+	fresh := !seen || knows.seq > prev.seq || knows.generation != prev.generation || knows.annotations != prev.annotations
 	fallback := AnyFallbackActive(&so.Spec, &st)
 	in := Input{
 		Fallback:        fallback,
 		Now:             now,
-		Current:         sc.Spec.Replicas,
 		Active:          active,
 		Failing:         st.Failing(),
 		Min:             so.Spec.MinReplicas(),
@@ -191,14 +205,34 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		InitialCooldown: time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
 		Created:         so.CreationTimestamp.Time,
 		LastActive:      lastActive,
+		Fresh:           fresh,
 	}
-	d := Decide(in)
-	if p, err := so.Pause(); err == nil {
-		switch {
-		case p.ScaleIn && d.Action == Deactivate:
-			d = Decision{Action: Keep, Reason: "deactivation blocked by " + kedav1alpha1.AnnotationPausedScaleIn}
-		case p.ScaleOut && (d.Action == Activate || d.Action == EnsureMin):
-			d = Decision{Action: Keep, Reason: "activation blocked by " + kedav1alpha1.AnnotationPausedScaleOut}
+	var sc *autoscalingv1.Scale
+	d := Decision{Action: Keep, Reason: "no new sample since the last decision"}
+	if fresh {
+		// Replicas come from the informer for the kinds it covers; /scale is read for the others,
+		// and for every kind just before acting, so that a decision made on a cached count never
+		// writes over a change it has not seen.
+		current, cached, err := x.cachedReplicas(ctx, gvkr, so)
+		if err != nil {
+			return err
+		}
+		if !cached {
+			if sc, err = x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("failed to get scale of %s: %w", target, err)
+			}
+			current = sc.Spec.Replicas
+		}
+		x.setReplicas(key, current)
+		in.Current = current
+		d = x.decide(in, so)
+		if d.Action != Keep && sc == nil {
+			if sc, err = x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("failed to get scale of %s: %w", target, err)
+			}
+			x.setReplicas(key, sc.Spec.Replicas)
+			in.Current = sc.Spec.Replicas
+			d = x.decide(in, so)
 		}
 	}
 	log := x.log.WithValues("scaledObject", key.String(), "target", target)
@@ -225,11 +259,60 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 				"Deactivated %s from %d to %d", target, from, d.Replicas)
 		}
 	} else {
-		log.V(1).Info("no activation change", "replicas", sc.Spec.Replicas, "active", active, "reason", d.Reason)
+		log.V(1).Info("no activation change", "replicas", in.Current, "active", active, "reason", d.Reason)
 	}
+	x.mu.Lock()
+	x.decided[key] = knows
+	x.mu.Unlock()
 	x.reportTriggerFailures(so, st)
 	x.reportFallback(so, fallback)
 	return x.writeStatus(ctx, so, st, active, fallback, lastActive)
+}
+
+func activationAnnotations(so *kedav1alpha1.ScaledObject) string {
+	a := so.Annotations
+	return a[kedav1alpha1.AnnotationForceActivation] + "|" + a[kedav1alpha1.AnnotationPausedScaleIn] + "|" + a[kedav1alpha1.AnnotationPausedScaleOut]
+}
+
+// decide is Decide with the pause annotations that block one direction.
+func (x *Executor) decide(in Input, so *kedav1alpha1.ScaledObject) Decision {
+	d := Decide(in)
+	if p, err := so.Pause(); err == nil {
+		switch {
+		case p.ScaleIn && d.Action == Deactivate:
+			d = Decision{Action: Keep, Reason: "deactivation blocked by " + kedav1alpha1.AnnotationPausedScaleIn}
+		case p.ScaleOut && (d.Action == Activate || d.Action == EnsureMin):
+			d = Decision{Action: Keep, Reason: "activation blocked by " + kedav1alpha1.AnnotationPausedScaleOut}
+		}
+	}
+	return d
+}
+
+// cachedReplicas reads a Deployment's or StatefulSet's replicas from the manager's informer; cached
+// is false for other kinds, whose replicas only /scale gives.
+func (x *Executor) cachedReplicas(ctx context.Context, gvkr *kedav1alpha1.GroupVersionKindResource, so *kedav1alpha1.ScaledObject) (replicas int32, cached bool, err error) {
+	if gvkr.Group != "apps" {
+		return 0, false, nil
+	}
+	var obj client.Object
+	var spec func() *int32
+	switch gvkr.Kind {
+	case "Deployment":
+		d := &appsv1.Deployment{}
+		obj, spec = d, func() *int32 { return d.Spec.Replicas }
+	case "StatefulSet":
+		s := &appsv1.StatefulSet{}
+		obj, spec = s, func() *int32 { return s.Spec.Replicas }
+	default:
+		return 0, false, nil
+	}
+	if err := x.client.Get(ctx, types.NamespacedName{Namespace: so.Namespace, Name: so.Spec.ScaleTargetRef.Name}, obj); err != nil {
+		return 0, false, fmt.Errorf("failed to read %s %s/%s from the cache: %w", gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, err)
+	}
+	if r := spec(); r != nil {
+		return *r, true, nil
+	}
+	return 1, true, nil // the API server's default
 }
 
 // reportFallback emits ScaledObjectFallbackActivated/Deactivated when fallback starts or ends.
