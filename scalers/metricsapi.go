@@ -180,7 +180,7 @@ func notFormat(format string, body []byte, err error) error {
 	if len(start) > 60 {
 		start = start[:60] + "..."
 	}
-	return fmt.Errorf("the answer is not %s (%v; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, err, start)
+	return fmt.Errorf("the answer is not %s (%s; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, clip(err.Error(), 200), start)
 }
 
 // jsonValue reads location, a GJSON path, in a JSON document.
@@ -268,7 +268,7 @@ func pathValue(doc any, location string) (float64, error) {
 func keysOf(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, strconv.Quote(k))
+		keys = append(keys, strconv.Quote(clip(k, 40)))
 	}
 	sort.Strings(keys)
 	if len(keys) > 10 {
