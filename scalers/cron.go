@@ -2,6 +2,7 @@ package scalers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -30,10 +31,10 @@ func (m *cronMetadata) Validate() error {
 		return &ParamError{Param: "timezone", Problem: fmt.Sprintf("%q is not a known time zone", m.Timezone), Fix: "use an IANA name such as Etc/UTC or Europe/Paris"}
 	}
 	m.location = loc
-	if m.start, err = cronParser.Parse(m.Start); err != nil {
+	if m.start, err = parseCron(m.Start); err != nil {
 		return &ParamError{Param: "start", Problem: fmt.Sprintf("%q is not a valid cron expression (%v)", m.Start, err), Fix: "use five fields: minute hour day-of-month month day-of-week"}
 	}
-	if m.end, err = cronParser.Parse(m.End); err != nil {
+	if m.end, err = parseCron(m.End); err != nil {
 		return &ParamError{Param: "end", Problem: fmt.Sprintf("%q is not a valid cron expression (%v)", m.End, err), Fix: "use five fields: minute hour day-of-month month day-of-week"}
 	}
 	if m.Start == m.End {
@@ -57,6 +58,16 @@ type cronScaler struct {
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// parseCron parses a five-field cron expression. The cron library cuts a TZ= or CRON_TZ= prefix
+// off at the first space and panics when there is none ("TZ=UTC" alone, or a tab after it), so
+// that case is refused first.
+func parseCron(expr string) (cron.Schedule, error) {
+	if (strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=")) && !strings.Contains(expr, " ") {
+		return nil, errors.New("a TZ= prefix must be followed by a space and the five fields")
+	}
+	return cronParser.Parse(expr)
+}
 
 func newCronScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	return newCronScalerWithClock(cfg, time.Now)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"regexp"
 	"strings"
@@ -131,25 +132,39 @@ func buildExternalScaler(ctx context.Context, cfg *Config) (*externalScaler, err
 		conn.Close()
 		return nil, s.callError("GetMetricSpec", err)
 	}
+	if s.specs, err = externalMetricSpecs(cfg, s.meta.ScalerAddress, resp); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// externalMetricSpecs turns the server's GetMetricSpec answer into the HPA's metric specs.
+func externalMetricSpecs(cfg *Config, addr string, resp *pb.GetMetricSpecResponse) ([]autoscalingv2.MetricSpec, error) {
+	var specs []autoscalingv2.MetricSpec
 	for _, spec := range resp.GetMetricSpecs() {
 		target := spec.GetTargetSizeFloat()
-		if target <= 0 {
+		if !(target > 0) { // NaN too
 			target = float64(spec.GetTargetSize())
+		}
+		// The HPA refuses a target that is not above 0 (in thousandths), and a NaN or infinite
+		// one is no target.
+		if !(target >= 0.001) || math.IsInf(target, 0) {
+			return nil, fmt.Errorf("%s: the external scaler at metadata.scalerAddress %s answered GetMetricSpec with metric %q whose targetSize is %d and targetSizeFloat %g: one of them must be a finite number of at least 0.001",
+				triggerWho(cfg), addr, clip(spec.GetMetricName(), 80), spec.GetTargetSize(), spec.GetTargetSizeFloat())
 		}
 		// KEDA names it s<index>-<the server's metric name>, unchanged.
 		ms, err := ExternalMetricSpec(cfg, fmt.Sprintf("s%d-%s", cfg.TriggerIndex, spec.GetMetricName()), target)
 		if err != nil {
-			conn.Close()
 			return nil, err
 		}
-		s.specs = append(s.specs, ms)
+		specs = append(specs, ms)
 	}
-	if len(s.specs) == 0 {
-		conn.Close()
+	if len(specs) == 0 {
 		return nil, fmt.Errorf("%s: the external scaler at metadata.scalerAddress %s answered GetMetricSpec with no metric: it must name at least one metric to scale on",
-			triggerWho(cfg), s.meta.ScalerAddress)
+			triggerWho(cfg), addr)
 	}
-	return s, nil
+	return specs, nil
 }
 
 // scalerMetadata is what the server gets as ScaledObjectRef.scalerMetadata: the trigger's
@@ -183,20 +198,9 @@ func (s *externalScaler) GetMetricsAndActivity(ctx context.Context, metricName s
 	if err != nil {
 		return nil, false, s.callError("GetMetrics", err)
 	}
-	values := resp.GetMetricValues()
-	if len(values) == 0 {
-		return nil, false, fmt.Errorf("%s: the external scaler at metadata.scalerAddress %s answered GetMetrics(%q) with no value", triggerWho(s.cfg), s.meta.ScalerAddress, name)
-	}
-	picked := values[0]
-	for _, v := range values {
-		if v.GetMetricName() == name {
-			picked = v
-			break
-		}
-	}
-	value := picked.GetMetricValueFloat()
-	if value <= 0 {
-		value = float64(picked.GetMetricValue())
+	value, err := externalMetricValue(resp, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: the external scaler at metadata.scalerAddress %s answered GetMetrics(%q) with %w", triggerWho(s.cfg), s.meta.ScalerAddress, name, err)
 	}
 	active, err := s.client.IsActive(ctx, s.ref)
 	if err != nil {
@@ -228,6 +232,30 @@ func (s *externalScaler) callError(method string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %s: %s: %w", triggerWho(s.cfg), method, hint, err)
+}
+
+// externalMetricValue is the value of metric name in a GetMetrics answer: the value of that
+// name, else the first one.
+func externalMetricValue(resp *pb.GetMetricsResponse, name string) (float64, error) {
+	values := resp.GetMetricValues()
+	if len(values) == 0 {
+		return 0, errors.New("no value")
+	}
+	picked := values[0]
+	for _, v := range values {
+		if v.GetMetricName() == name {
+			picked = v
+			break
+		}
+	}
+	value := picked.GetMetricValueFloat()
+	if !(value > 0) { // NaN too
+		value = float64(picked.GetMetricValue())
+	}
+	if math.IsInf(value, 0) {
+		return 0, fmt.Errorf("metricValueFloat %g for metric %q, not a finite number", value, clip(picked.GetMetricName(), 80))
+	}
+	return value, nil
 }
 
 // withoutIndex removes the s<index>- prefix: the server knows its metric by its own name.

@@ -185,6 +185,10 @@ func resolveKafkaTrigger(lag *kafkaLagParams, conn *kafkaConnParams) (*kafkaTrig
 	return t, nil
 }
 
+// maxPartitionLimitation bounds the partitions partitionLimitation may name, far above what
+// one topic has.
+const maxPartitionLimitation = 100_000
+
 // parsePartitionList reads "0,2,5-8" into the sorted, distinct partition numbers.
 func parsePartitionList(s string) ([]int32, error) {
 	var out []int32
@@ -203,6 +207,10 @@ func parsePartitionList(s string) ([]int32, error) {
 			if last, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 32); err != nil || last < first {
 				return nil, fmt.Errorf("%q is not a range low-high", item)
 			}
+		}
+		// A range is expanded, so its size is bounded: "0-2147483647" would take 8 GiB.
+		if last-first >= maxPartitionLimitation || len(out)+int(last-first) >= maxPartitionLimitation {
+			return nil, fmt.Errorf("%q and the items before it name more than %d partitions", item, maxPartitionLimitation)
 		}
 		for p := first; p <= last; p++ {
 			out = append(out, int32(p))
@@ -318,7 +326,10 @@ func (s *kafkaScaler) read(ctx context.Context) ([]kafkaPartitionOffsets, error)
 		}
 		parts := d.Partitions.Numbers()
 		if s.t.partitions != nil {
-			parts = slices.DeleteFunc(parts, func(p int32) bool { return !slices.Contains(s.t.partitions, p) })
+			parts = slices.DeleteFunc(parts, func(p int32) bool {
+				_, found := slices.BinarySearch(s.t.partitions, p)
+				return !found
+			})
 			if len(parts) == 0 {
 				return nil, &kafkaTopicError{topic: topic, partitions: s.t.partitionLimitation}
 			}
@@ -361,8 +372,8 @@ func (s *kafkaScaler) lag(offsets []kafkaPartitionOffsets) kafkaLag {
 	var total, withPersistent, partitionsWithLag int64
 	for _, o := range offsets {
 		lag, lagWithPersistent := s.partitionLag(o)
-		total += lag
-		withPersistent += lagWithPersistent
+		total = addSat(total, lag)
+		withPersistent = addSat(withPersistent, lagWithPersistent)
 		if lag > 0 {
 			partitionsWithLag++
 		}
@@ -379,12 +390,17 @@ func (s *kafkaScaler) partitionLag(o kafkaPartitionOffsets) (lag, withPersistent
 		case s.t.scaleToZeroOnInvalidOffset:
 			return 0, 0
 		case s.t.offsetResetPolicy == "earliest":
-			return o.end, o.end
+			end := max(o.end, 0) // a broker that knows no end offset says -1
+			return end, end
 		default:
 			return 1, 1
 		}
 	}
-	lag = o.end - o.committed
+	// A committed offset at or past the end (a topic deleted and created again, or truncated)
+	// is no backlog; subtracting would give a negative lag, or wrap around.
+	if o.end > o.committed {
+		lag = o.end - o.committed
+	}
 	if s.t.excludePersistentLag {
 		prev, seen := s.previous[o.topic][o.partition]
 		if seen && prev == o.committed {
@@ -409,13 +425,13 @@ func capKafkaLag(p *kafkaLagParams, total, partitions, partitionsWithLag int64) 
 	}
 	upper := partitions
 	if p.ensureEvenDistributionOfPartitions {
-		total = nextPartitionDivisor(total, partitions, p.lagThreshold) * p.lagThreshold
+		total = mulSat(nextPartitionDivisor(total, partitions, p.lagThreshold), p.lagThreshold)
 	}
 	if p.limitToPartitionsWithLag {
 		upper = partitionsWithLag
 	}
 	if total/p.lagThreshold > upper {
-		total = upper * p.lagThreshold
+		total = mulSat(upper, p.lagThreshold)
 	}
 	return total
 }
@@ -423,8 +439,13 @@ func capKafkaLag(p *kafkaLagParams, total, partitions, partitionsWithLag int64) 
 // nextPartitionDivisor is the smallest divisor of partitions whose replicas cover total at
 // threshold each (partitions when none does).
 func nextPartitionDivisor(total, partitions, threshold int64) int64 {
+	// The replicas needed, rounded up; d*threshold >= total could overflow.
+	needed := total / threshold
+	if total%threshold != 0 {
+		needed++
+	}
 	for d := int64(1); d <= partitions; d++ {
-		if partitions%d == 0 && d*threshold >= total {
+		if partitions%d == 0 && d >= needed {
 			return d
 		}
 	}

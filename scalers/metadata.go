@@ -3,6 +3,7 @@ package scalers
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -194,8 +195,10 @@ func lookup(cfg *Config, p *paramTag) (string, bool, error) {
 	for _, src := range p.order {
 		switch src {
 		case SourceTriggerMetadata:
-			if v, ok := cfg.TriggerMetadata[p.name]; ok && v != "" {
-				return strings.TrimSpace(v), true, nil
+			// A value of blanks is no value: trimmed, it would pass for a set parameter that is
+			// empty (a list named "", a query of nothing).
+			if v := strings.TrimSpace(cfg.TriggerMetadata[p.name]); v != "" {
+				return v, true, nil
 			}
 		case SourceAuthParams:
 			if v, ok := cfg.AuthParams[p.name]; ok && v != "" {
@@ -270,8 +273,10 @@ func setField(f reflect.Value, raw string) error {
 		f.SetInt(n)
 	case reflect.Float64, reflect.Float32:
 		n, err := strconv.ParseFloat(raw, f.Type().Bits())
-		if err != nil {
-			return fmt.Errorf("use a number")
+		// ParseFloat reads NaN and Inf, which no threshold or target can be: every comparison
+		// with NaN is false, so it would pass the checks for "above 0" and never activate.
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return fmt.Errorf("use a finite number")
 		}
 		f.SetFloat(n)
 	case reflect.Slice:

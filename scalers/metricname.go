@@ -2,6 +2,7 @@ package scalers
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -27,7 +28,14 @@ func MetricName(index int, name string) string {
 // ExternalMetricSpec is the HPA metric spec of a trigger: AverageValue target unless the trigger's
 // metricType says Value.
 func ExternalMetricSpec(cfg *Config, metricName string, target float64) (autoscalingv2.MetricSpec, error) {
-	q := resource.NewMilliQuantity(int64(target*1000), resource.DecimalSI)
+	milli := saturatedMillis(target, math.Trunc)
+	if milli <= 0 {
+		// The HPA refuses a target that is not above 0, and a target below a thousandth is 0 in
+		// milli units.
+		return autoscalingv2.MetricSpec{}, fmt.Errorf("trigger %d (%s): metric %s: the target %g is not at least 0.001: the HPA needs a target above 0",
+			cfg.TriggerIndex, cfg.TriggerType, clip(metricName, 80), target)
+	}
+	q := resource.NewMilliQuantity(milli, resource.DecimalSI)
 	t := autoscalingv2.MetricTarget{}
 	switch cfg.MetricType {
 	case "", autoscalingv2.AverageValueMetricType:

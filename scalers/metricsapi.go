@@ -166,10 +166,10 @@ func metricsAPIValue(body []byte, format, location string, sel *promSelector) (f
 		return 0, fmt.Errorf("format %q is not one of json, yaml, xml, prometheus", format)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", location, err)
+		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", clip(location, 200), err)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", location, v)
+		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", clip(location, 200), v)
 	}
 	return v, nil
 }
@@ -180,7 +180,7 @@ func notFormat(format string, body []byte, err error) error {
 	if len(start) > 60 {
 		start = start[:60] + "..."
 	}
-	return fmt.Errorf("the answer is not %s (%v; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, err, start)
+	return fmt.Errorf("the answer is not %s (%s; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, clip(err.Error(), 200), start)
 }
 
 // jsonValue reads location, a GJSON path, in a JSON document.
@@ -219,6 +219,9 @@ func pathValue(doc any, location string) (float64, error) {
 	cur := doc
 	walked := "the document"
 	for _, seg := range strings.Split(location, ".") {
+		// The error quotes the segment that did not match, and the one before it: at most a
+		// line of each, whatever the location's length.
+		shown := clip(seg, 80)
 		switch node := cur.(type) {
 		case map[string]any:
 			next, ok := node[seg]
@@ -228,21 +231,21 @@ func pathValue(doc any, location string) (float64, error) {
 			case seg == "0":
 				// A lone XML element is a list of one.
 			default:
-				return 0, fmt.Errorf("%s has no %q (it has %s)", walked, seg, keysOf(node))
+				return 0, fmt.Errorf("%s has no %q (it has %s)", walked, shown, keysOf(node))
 			}
 		case []any:
 			i, err := strconv.Atoi(seg)
 			if err != nil || i < 0 || i >= len(node) {
-				return 0, fmt.Errorf("%s is a list of %d, and %q is not an index in it", walked, len(node), seg)
+				return 0, fmt.Errorf("%s is a list of %d, and %q is not an index in it", walked, len(node), shown)
 			}
 			cur = node[i]
 		default:
 			// A lone XML element is a list of one.
 			if seg != "0" {
-				return 0, fmt.Errorf("%s is a value, and has no %q", walked, seg)
+				return 0, fmt.Errorf("%s is a value, and has no %q", walked, shown)
 			}
 		}
-		walked = strconv.Quote(seg)
+		walked = strconv.Quote(shown)
 	}
 	switch v := cur.(type) {
 	case float64:
@@ -268,7 +271,7 @@ func pathValue(doc any, location string) (float64, error) {
 func keysOf(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, strconv.Quote(k))
+		keys = append(keys, strconv.Quote(clip(k, 40)))
 	}
 	sort.Strings(keys)
 	if len(keys) > 10 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"sort"
@@ -103,6 +104,21 @@ type jszConsumer struct {
 	} `json:"cluster"`
 }
 
+// lag is the consumer's lag: the messages it has not delivered yet (num_pending) plus those
+// delivered but not acknowledged (num_ack_pending), as KEDA counts it.
+func (c *jszConsumer) lag() (int64, error) {
+	// A server reports no negative count; a proxy or a broken answer could, and a negative lag
+	// would read as scaled to zero.
+	if c.NumPending < 0 || c.NumAckPending < 0 {
+		return 0, fmt.Errorf("the server reports num_pending %d and num_ack_pending %d, and a count below 0 is not a lag: check that metadata.natsServerMonitoringEndpoint is a NATS server's monitoring port",
+			c.NumPending, c.NumAckPending)
+	}
+	if c.NumPending > math.MaxInt64-c.NumAckPending {
+		return math.MaxInt64, nil // as many replicas as the HPA allows
+	}
+	return c.NumPending + c.NumAckPending, nil
+}
+
 type varzResponse struct {
 	ServerName  string   `json:"server_name"`
 	ConnectURLs []string `json:"connect_urls"`
@@ -153,7 +169,10 @@ func (s *natsJetStreamScaler) GetMetricsAndActivity(ctx context.Context, metricN
 	if err != nil {
 		return nil, false, err
 	}
-	lag := c.NumPending + c.NumAckPending
+	lag, err := c.lag()
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: consumer %q of stream %q on %s: %w", triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, s.meta.MonitoringEndpoint, err)
+	}
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(float64(lag))}}, lag > s.meta.ActivationLagThreshold, nil
 }
 
@@ -188,6 +207,9 @@ func (s *natsJetStreamScaler) consumer(ctx context.Context) (*jszConsumer, error
 	return s.fromLeader(ctx, c.Cluster.Leader)
 }
 
+// maxNATSNodes bounds the nodes a poll asks for their name while it looks for a consumer's leader.
+const maxNATSNodes = 32
+
 // fromLeader finds the monitoring endpoint of the cluster node named leader among the nodes the
 // configured endpoint knows (its /varz connect_urls, else its cluster routes), on the configured
 // monitoring port, and reads the consumer from it.
@@ -212,6 +234,12 @@ func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*j
 	for _, hostPort := range candidates {
 		if seen[hostPort] {
 			continue
+		}
+		if len(seen) == maxNATSNodes {
+			// Each node costs a request of up to the timeout; a cluster is a handful of nodes,
+			// and a poll must end.
+			names = append(names, fmt.Sprintf("and up to %d more not tried", len(candidates)-len(seen)))
+			break
 		}
 		seen[hostPort] = true
 		varz := *s.meta.jszURL
@@ -239,48 +267,66 @@ func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*j
 		return c, nil
 	}
 	return nil, fmt.Errorf("%s: consumer %q of stream %q is led by cluster node %q, but no node reachable from metadata.natsServerMonitoringEndpoint %s has that name (found %s): check that every node's monitoring port is %s and reachable",
-		triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, leader, s.meta.MonitoringEndpoint, strings.Join(names, ", "), monitorPort)
+		triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, clip(leader, 80), s.meta.MonitoringEndpoint, joinClipped(names), monitorPort)
 }
 
-// find locates the trigger's account, stream and consumer in a /jsz answer, with an error that
-// lists what is there when one is missing.
+// find locates the trigger's account, stream and consumer in a /jsz answer.
 func (s *natsJetStreamScaler) find(doc *jszResponse) (*jszConsumer, error) {
-	who := triggerWho(s.cfg)
+	c, err := findJSZConsumer(doc, &s.meta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", triggerWho(s.cfg), err)
+	}
+	return c, nil
+}
+
+// findJSZConsumer locates meta's account, stream and consumer in a /jsz answer, with an error
+// that lists what is there when one is missing.
+func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsumer, error) {
 	var acct *jszAccount
 	var accounts []string
+	// A JSON null in a list decodes as a nil entry, which names nothing: skipped.
 	for _, a := range doc.Accounts {
-		if s.meta.isAccount(a) {
+		if a == nil {
+			continue
+		}
+		if meta.isAccount(a) {
 			acct = a
 			break
 		}
 		accounts = append(accounts, a.Name)
 	}
 	if acct == nil {
-		return nil, fmt.Errorf("%s: the NATS server at %s has no JetStream account %q (it reports %s): check metadata.account (\"$G\" when the server has no accounts) or accountID",
-			who, s.meta.MonitoringEndpoint, s.meta.accountQuery(), listOrNone(accounts))
+		return nil, fmt.Errorf("the NATS server at %s has no JetStream account %q (it reports %s): check metadata.account (\"$G\" when the server has no accounts) or accountID",
+			meta.MonitoringEndpoint, meta.accountQuery(), listOrNone(accounts))
 	}
 	var stream *jszStream
 	var streams []string
 	for _, st := range acct.Streams {
-		if st.Name == s.meta.Stream {
+		if st == nil {
+			continue
+		}
+		if st.Name == meta.Stream {
 			stream = st
 			break
 		}
 		streams = append(streams, st.Name)
 	}
 	if stream == nil {
-		return nil, fmt.Errorf("%s: account %q has no stream %q (it has %s): check metadata.stream",
-			who, acct.Name, s.meta.Stream, listOrNone(streams))
+		return nil, fmt.Errorf("account %q has no stream %q (it has %s): check metadata.stream",
+			clip(acct.Name, 80), meta.Stream, listOrNone(streams))
 	}
 	var consumers []string
 	for _, c := range stream.Consumers {
-		if c.Name == s.meta.Consumer {
+		if c == nil {
+			continue
+		}
+		if c.Name == meta.Consumer {
 			return c, nil
 		}
 		consumers = append(consumers, c.Name)
 	}
-	return nil, fmt.Errorf("%s: stream %q has no consumer %q (it has %s): check metadata.consumer, the consumer's durable name",
-		who, s.meta.Stream, s.meta.Consumer, listOrNone(consumers))
+	return nil, fmt.Errorf("stream %q has no consumer %q (it has %s): check metadata.consumer, the consumer's durable name",
+		meta.Stream, meta.Consumer, listOrNone(consumers))
 }
 
 // jsz GETs and decodes a /jsz answer.
@@ -297,27 +343,53 @@ func (s *natsJetStreamScaler) getJSON(ctx context.Context, u *url.URL, into any)
 	if err != nil {
 		return err
 	}
+	if err := decodeMonitoringJSON(body, into); err != nil {
+		return fmt.Errorf("%s: GET %s: %w", triggerWho(s.cfg), u.Redacted(), err)
+	}
+	return nil
+}
+
+// decodeMonitoringJSON decodes an answer of a NATS monitoring endpoint (/jsz, /varz) into into.
+func decodeMonitoringJSON(body []byte, into any) error {
 	if err := json.Unmarshal(body, into); err != nil {
 		start := strings.TrimSpace(string(body))
 		if len(start) > 60 {
 			start = start[:60] + "..."
 		}
-		return fmt.Errorf("%s: GET %s: the answer is not the NATS monitoring JSON (%v; it starts with %q): check that metadata.natsServerMonitoringEndpoint is the server's monitoring port (http_port, 8222 by default), not its client port",
-			triggerWho(s.cfg), u.Redacted(), err, start)
+		return fmt.Errorf("the answer is not the NATS monitoring JSON (%v; it starts with %q): check that metadata.natsServerMonitoringEndpoint is the server's monitoring port (http_port, 8222 by default), not its client port",
+			err, start)
 	}
 	return nil
 }
 
-// listOrNone quotes names for an error, sorted, or says none.
+// listOrNone quotes names for an error, sorted, or says none. The server's answer decides how
+// many names and how long, and the error ends up in a condition: the list is cut short.
 func listOrNone(names []string) string {
+	const maxNames, maxLen = 20, 80
 	if len(names) == 0 {
 		return "none"
 	}
 	names = append([]string(nil), names...)
 	sort.Strings(names)
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = strconv.Quote(n)
+	quoted := make([]string, 0, min(len(names), maxNames)+1)
+	for _, n := range names[:min(len(names), maxNames)] {
+		quoted = append(quoted, strconv.Quote(clip(n, maxLen)))
+	}
+	if len(names) > maxNames {
+		quoted = append(quoted, fmt.Sprintf("and %d more", len(names)-maxNames))
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// joinClipped joins the nodes found for an error, cut short as listOrNone cuts names.
+func joinClipped(nodes []string) string {
+	const maxNodes = 20
+	out := make([]string, 0, min(len(nodes), maxNodes)+1)
+	for _, n := range nodes[:min(len(nodes), maxNodes)] {
+		out = append(out, clip(n, 200))
+	}
+	if len(nodes) > maxNodes {
+		out = append(out, fmt.Sprintf("and %d more", len(nodes)-maxNodes))
+	}
+	return strings.Join(out, ", ")
 }

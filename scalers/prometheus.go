@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,7 +65,9 @@ func (m *prometheusMetadata) Validate() error {
 		return err
 	}
 	m.headers = http.Header{}
-	for k, v := range headers {
+	// In order, so that of several bad names the error always shows the same.
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		v := headers[k]
 		if !validHeaderName(k) {
 			return &ParamError{Param: "customHeaders", Problem: "has " + strconv.Quote(k) + ", which is not an HTTP header name", Fix: "use a comma-separated list such as X-Client-Id=cid,X-Tenant-Id=tid"}
 		}
@@ -146,21 +150,48 @@ func (s *prometheusScaler) query(ctx context.Context) (float64, error) {
 	if err != nil && !errors.As(err, &statusErr) {
 		return 0, err
 	}
-	var resp promResponse
-	if jsonErr := json.Unmarshal(body, &resp); jsonErr != nil || resp.Status == "" {
-		if err != nil {
+	// Prometheus answers a bad query with 400 and its reason in the envelope: the envelope's
+	// words, when there is one, say more than the status code.
+	resp, perr := parsePromAnswer(body)
+	if perr != nil {
+		if errors.Is(perr, errNotPromAnswer) && err != nil {
 			return 0, err
 		}
-		return 0, s.fail("the answer is not a Prometheus API response: check that metadata.serverAddress is the Prometheus server's address (without /api/v1/query)")
-	}
-	if resp.Status != "success" {
-		// Prometheus answers a bad query with 400 and its reason.
-		return 0, s.fail(fmt.Sprintf("Prometheus rejected the query (%s: %s): check metadata.query", resp.ErrorType, resp.Error))
+		return 0, s.fail(perr.Error())
 	}
 	if err != nil {
 		return 0, err
 	}
-	return s.value(&resp)
+	v, perr := promValue(resp, s.meta.IgnoreNullValues)
+	if perr != nil {
+		return 0, s.fail(perr.Error())
+	}
+	return v, nil
+}
+
+// errNotPromAnswer: the body is no envelope of Prometheus' HTTP API.
+var errNotPromAnswer = errors.New("the answer is not a Prometheus API response: check that metadata.serverAddress is the Prometheus server's address (without /api/v1/query)")
+
+// parsePromAnswer reads the envelope of an answer of /api/v1/query; a rejected query is an error
+// with Prometheus' reason.
+func parsePromAnswer(body []byte) (*promResponse, error) {
+	var resp promResponse
+	if err := json.Unmarshal(body, &resp); err != nil || resp.Status == "" {
+		return nil, errNotPromAnswer
+	}
+	if resp.Status != "success" {
+		return nil, fmt.Errorf("Prometheus rejected the query (%s: %s): check metadata.query", clip(resp.ErrorType, 80), clip(resp.Error, 400))
+	}
+	return &resp, nil
+}
+
+// promAnswerValue is the query's value in a 2xx answer of /api/v1/query, as a poll reads it.
+func promAnswerValue(body []byte, ignoreNullValues bool) (float64, error) {
+	resp, err := parsePromAnswer(body)
+	if err != nil {
+		return 0, err
+	}
+	return promValue(resp, ignoreNullValues)
 }
 
 // promResponse is the envelope of Prometheus' HTTP API.
@@ -174,10 +205,10 @@ type promResponse struct {
 	} `json:"data"`
 }
 
-// value reads the query's single number: a vector of one sample or a scalar. No sample is 0
+// promValue reads the query's single number: a vector of one sample or a scalar. No sample is 0
 // when ignoreNullValues is on; more than one sample, a range vector or a value that is not a
 // finite number are errors.
-func (s *prometheusScaler) value(resp *promResponse) (float64, error) {
+func promValue(resp *promResponse, ignoreNullValues bool) (float64, error) {
 	var raw any
 	switch resp.Data.ResultType {
 	case "vector":
@@ -186,14 +217,14 @@ func (s *prometheusScaler) value(resp *promResponse) (float64, error) {
 			Value  [2]any            `json:"value"`
 		}
 		if err := json.Unmarshal(resp.Data.Result, &samples); err != nil {
-			return 0, s.fail("could not read the vector result: " + err.Error())
+			return 0, errors.New("could not read the vector result: " + err.Error())
 		}
 		switch len(samples) {
 		case 0:
-			if s.meta.IgnoreNullValues {
+			if ignoreNullValues {
 				return 0, nil
 			}
-			return 0, s.fail("the query returned no sample (is the scraped target lost?): check metadata.query, or set metadata.ignoreNullValues \"true\" to read no sample as 0")
+			return 0, errors.New("the query returned no sample (is the scraped target lost?): check metadata.query, or set metadata.ignoreNullValues \"true\" to read no sample as 0")
 		case 1:
 			raw = samples[0].Value[1]
 		default:
@@ -205,26 +236,26 @@ func (s *prometheusScaler) value(resp *promResponse) (float64, error) {
 			if len(samples) > 3 {
 				more = ", ..."
 			}
-			return 0, s.fail(fmt.Sprintf("the query returned %d series (%s%s), not one: aggregate metadata.query to one, e.g. sum(...)", len(samples), strings.Join(series, ", "), more))
+			return 0, fmt.Errorf("the query returned %d series (%s%s), not one: aggregate metadata.query to one, e.g. sum(...)", len(samples), strings.Join(series, ", "), more)
 		}
 	case "scalar":
 		var sample [2]any
 		if err := json.Unmarshal(resp.Data.Result, &sample); err != nil {
-			return 0, s.fail("could not read the scalar result: " + err.Error())
+			return 0, errors.New("could not read the scalar result: " + err.Error())
 		}
 		raw = sample[1]
 	case "matrix":
-		return 0, s.fail("the query returned a range vector: make metadata.query an instant one, e.g. rate(x[2m]) instead of x[2m]")
+		return 0, errors.New("the query returned a range vector: make metadata.query an instant one, e.g. rate(x[2m]) instead of x[2m]")
 	default:
-		return 0, s.fail(fmt.Sprintf("the query returned a %s, not a number: make metadata.query return one number", resp.Data.ResultType))
+		return 0, fmt.Errorf("the query returned a %s, not a number: make metadata.query return one number", clip(resp.Data.ResultType, 40))
 	}
 	str, ok := raw.(string)
 	if !ok {
-		return 0, s.fail(fmt.Sprintf("the sample's value %v is not a number", raw))
+		return 0, fmt.Errorf("the sample's value %s is not a number", clip(fmt.Sprint(raw), 60))
 	}
 	v, err := strconv.ParseFloat(str, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, s.fail(fmt.Sprintf("the query returned %s, not a finite number: make metadata.query return a number (e.g. guard a division with clamp_min or `or vector(0)`)", str))
+		return 0, fmt.Errorf("the query returned %s, not a finite number: make metadata.query return a number (e.g. guard a division with clamp_min or `or vector(0)`)", clip(str, 60))
 	}
 	return v, nil
 }
@@ -247,5 +278,6 @@ func seriesName(labels map[string]string) string {
 	for _, k := range keys {
 		parts = append(parts, k+"="+strconv.Quote(labels[k]))
 	}
-	return labels["__name__"] + "{" + strings.Join(parts, ",") + "}"
+	// The labels are the server's: an error shows at most a line of them.
+	return clip(labels["__name__"]+"{"+strings.Join(parts, ",")+"}", 200)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -476,21 +477,9 @@ func (s *rabbitMQScaler) readHTTP(ctx context.Context) (int64, float64, error) {
 		}
 		return 0, 0, err
 	}
-	notAPI := "the answer is not the RabbitMQ management API's: check that metadata.host is the management API's address (port 15672 by default), such as http://user:password@rabbitmq.default:15672/vhost"
-	var q rabbitQueue
-	if !s.meta.UseRegex {
-		if err := json.Unmarshal(body, &q); err != nil || q.Name == "" {
-			return 0, 0, s.fail(notAPI)
-		}
-	} else {
-		var page rabbitQueuePage
-		if err := json.Unmarshal(body, &page); err != nil || page.PageCount == nil {
-			return 0, 0, s.fail(notAPI)
-		}
-		if *page.PageCount > 1 {
-			return 0, 0, s.fail(fmt.Sprintf("the regex matches more queues than one page of metadata.pageSize %d holds: raise pageSize or narrow queueName", s.meta.PageSize))
-		}
-		q = combineQueues(page.Items, s.meta.Operation)
+	q, err := parseRabbitAnswer(body, s.meta.UseRegex, s.meta.Operation, s.meta.PageSize)
+	if err != nil {
+		return 0, 0, s.fail(err.Error())
 	}
 	if s.meta.ExcludeUnacknowledged {
 		return q.MessagesReady, q.MessageStats.PublishDetails.Rate, nil
@@ -498,9 +487,46 @@ func (s *rabbitMQScaler) readHTTP(ctx context.Context) (int64, float64, error) {
 	return q.Messages, q.MessageStats.PublishDetails.Rate, nil
 }
 
-// combineQueues folds the queues a regex matched into one by operation; each field is
-// combined on its own (max is the longest queue's messages and the fastest queue's rate). As
-// in KEDA, avg divides the message counts as integers. No queue gives zeros.
+// parseRabbitAnswer reads a 2xx answer of the management API: one queue, or with useRegex a
+// page of the queues that match, combined by operation.
+func parseRabbitAnswer(body []byte, useRegex bool, operation string, pageSize int64) (rabbitQueue, error) {
+	notAPI := errors.New("the answer is not the RabbitMQ management API's: check that metadata.host is the management API's address (port 15672 by default), such as http://user:password@rabbitmq.default:15672/vhost")
+	var q rabbitQueue
+	if !useRegex {
+		if err := json.Unmarshal(body, &q); err != nil || q.Name == "" {
+			return rabbitQueue{}, notAPI
+		}
+		return q, checkRabbitQueue(&q)
+	}
+	var page rabbitQueuePage
+	if err := json.Unmarshal(body, &page); err != nil || page.PageCount == nil {
+		return rabbitQueue{}, notAPI
+	}
+	if *page.PageCount > 1 {
+		return rabbitQueue{}, fmt.Errorf("the regex matches more queues than one page of metadata.pageSize %d holds: raise pageSize or narrow queueName", pageSize)
+	}
+	for i := range page.Items {
+		if err := checkRabbitQueue(&page.Items[i]); err != nil {
+			return rabbitQueue{}, err
+		}
+	}
+	return combineQueues(page.Items, operation), nil
+}
+
+// checkRabbitQueue refuses counts and rates below 0, which RabbitMQ never reports: a negative
+// value would read as no backlog.
+func checkRabbitQueue(q *rabbitQueue) error {
+	if q.Messages < 0 || q.MessagesReady < 0 || q.MessageStats.PublishDetails.Rate < 0 {
+		return fmt.Errorf("the answer gives queue %q messages %d, messages_ready %d and a publish rate of %g, and none may be below 0: check that metadata.host is the RabbitMQ management API",
+			clip(q.Name, 80), q.Messages, q.MessagesReady, q.MessageStats.PublishDetails.Rate)
+	}
+	return nil
+}
+
+// combineQueues folds the queues a regex matched (whose counts are 0 or more) into one by
+// operation; each field is combined on its own (max is the longest queue's messages and the
+// fastest queue's rate). As in KEDA, avg divides the message counts as integers. No queue gives
+// zeros.
 func combineQueues(queues []rabbitQueue, operation string) rabbitQueue {
 	var c rabbitQueue
 	if len(queues) == 0 {
@@ -514,9 +540,11 @@ func combineQueues(queues []rabbitQueue, operation string) rabbitQueue {
 			c.MessagesReady = max(c.MessagesReady, q.MessagesReady)
 			c.MessageStats.PublishDetails.Rate = max(c.MessageStats.PublishDetails.Rate, rate)
 		default:
-			c.Messages += q.Messages
-			c.MessagesReady += q.MessagesReady
-			c.MessageStats.PublishDetails.Rate += rate
+			// Held at the largest count and rate rather than wrapping to a negative count or
+			// overflowing to an infinite rate.
+			c.Messages = addSat(c.Messages, q.Messages)
+			c.MessagesReady = addSat(c.MessagesReady, q.MessagesReady)
+			c.MessageStats.PublishDetails.Rate = min(c.MessageStats.PublishDetails.Rate+rate, math.MaxFloat64)
 		}
 	}
 	if operation == rabbitOperationAvg {

@@ -147,6 +147,11 @@ func (s *redisScaler) GetMetricsAndActivity(ctx context.Context, metricName stri
 	if err != nil {
 		return nil, false, s.failure(ctx, err)
 	}
+	if n < 0 {
+		// Redis counts nothing below 0; a proxy or another server on the port might answer so,
+		// and a negative value would read as no backlog.
+		return nil, false, redact(fmt.Errorf("%s: %s on %s is %d, which no count can be: check that the address is a Redis server", redisTrigger(s.cfg), s.measure.what, s.conn, n), s.conn.secrets())
+	}
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(n, resource.DecimalSI)}},
 		n > s.activation, nil
 }

@@ -104,6 +104,14 @@ func (p *redisConnectionParams) addresses(topology redisTopology) ([]string, err
 		case len(p.Addresses) > 0:
 			addrs, param = p.Addresses, "addresses"
 		case len(p.Hosts) > 0 || len(p.Ports) > 0:
+			// One list missing is worded "is required", which offline validation lets pass: the
+			// target's env (hostsFromEnv, portsFromEnv) may hold it.
+			switch {
+			case len(p.Hosts) == 0:
+				return nil, &ParamError{Param: "hosts", Problem: "is required when ports is set", Fix: many}
+			case len(p.Ports) == 0:
+				return nil, &ParamError{Param: "ports", Problem: "is required when hosts is set", Fix: many}
+			}
 			if len(p.Hosts) != len(p.Ports) {
 				return nil, &ParamError{Param: "ports", Problem: fmt.Sprintf("has %d entries for %d hosts", len(p.Ports), len(p.Hosts)),
 					Fix: "give one port per host, in the same order, or use metadata.addresses (host1:port1,host2:port2)"}

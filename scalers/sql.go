@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,10 +133,14 @@ func toFloat(raw any) (float64, error) {
 		return float64(v), nil
 	case int32:
 		return float64(v), nil
-	case float64:
-		return v, nil
-	case float32:
-		return float64(v), nil
+	case float64, float32:
+		// Checked as text numbers are: a driver hands over a float column's NaN or Infinity
+		// (PostgreSQL's 'NaN'::float8) as it is.
+		f := reflect.ValueOf(v).Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("the query returned %g, not a finite number: make it return a number (e.g. guard a division with NULLIF and COALESCE)", f)
+		}
+		return f, nil
 	case []byte:
 		return parseNumber(string(v))
 	case string:
@@ -158,7 +163,7 @@ func parseNumber(s string) (float64, error) {
 
 // floatQuantity is v with millis precision, as KEDA reports metric values.
 func floatQuantity(v float64) *resource.Quantity {
-	return resource.NewMilliQuantity(int64(math.Round(v*1000)), resource.DecimalSI)
+	return resource.NewMilliQuantity(saturatedMillis(v, math.Round), resource.DecimalSI)
 }
 
 // redactedError is an error whose text had secrets removed; errors.Is and errors.As still see

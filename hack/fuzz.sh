@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the packages below for FUZZTIME each (default 5s), one after
+# another: go test fuzzes one target per run. make test runs it briefly, make bench for minutes.
+# An input that fails is written to <package>/testdata/fuzz/<target>/; commit it once fixed, so
+# that plain go test keeps replaying it.
+#
+#   FUZZTIME=2m hack/fuzz.sh            # a duration, or a count of inputs such as 10000x
+#   FUZZ_PACKAGES="./scalers/" hack/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-5s}
+FUZZ_PACKAGES=${FUZZ_PACKAGES:-./scalers/}
+
+failed=()
+for pkg in $FUZZ_PACKAGES; do
+	# -list prints the matching names, then an ok line.
+	targets=$("$GO" test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)
+	if [[ -z $targets ]]; then
+		echo "hack/fuzz.sh: no fuzz target in $pkg" >&2
+		exit 1
+	fi
+	for target in $targets; do
+		echo "== $pkg $target for $FUZZTIME"
+		# Keep going after a failure, so that one run reports every failing target.
+		if ! "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"; then
+			failed+=("$pkg $target")
+		fi
+	done
+done
+
+if ((${#failed[@]} > 0)); then
+	echo "hack/fuzz.sh: failed: ${failed[*]} (failing inputs are under testdata/fuzz/)" >&2
+	exit 1
+fi
+echo "hack/fuzz.sh: every target ran $FUZZTIME without a failure"
