@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -37,7 +39,9 @@ import (
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/metrics"
+	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
+	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
 	"github.com/kedactl/kedactl/operator/webhook"
@@ -143,9 +147,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNS,
 	}
-	if opts.WatchNamespace != "" {
-		mgrOpts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{opts.WatchNamespace: {}}}
-	}
+	mgrOpts.Cache = cacheOptions(opts.WatchNamespace)
 	var certManager *certs.Manager
 	if opts.ExternalMetrics.CertFile == "" && (opts.ExternalMetrics.Port != 0 || opts.Webhook.Port != 0) {
 		if certManager, err = ensureCerts(ctx, cfg, &opts, log); err != nil {
@@ -191,6 +193,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("failed to register the Prometheus metrics: %w", err)
 	}
 	var executor *scaling.Executor
+	formulas := &modifiers.Cache{}
 	eng := engine.New(engine.Options{
 		Observe: func(o engine.Observation) {
 			promMetrics.Poll(o.Key, o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
@@ -207,6 +210,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		State:    eng,
 		Recorder: mgr.GetEventRecorder("keda-operator"),
 		Log:      log.WithName("scaling"),
+		Formulas: formulas,
 	})
 	for _, r := range []interface {
 		Start(context.Context) error
@@ -217,7 +221,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 
 	if opts.ExternalMetrics.Port != 0 {
-		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor))
+		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas))
 		if err != nil {
 			return err
 		}
@@ -249,6 +253,9 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := controller.IndexAuthReferences(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	if err := ownership.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
 	}
@@ -271,6 +278,34 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("operator stopped: %w", err)
 	}
 	return nil
+}
+
+// cacheOptions limits the cache to the watched namespace, and keeps of Deployments and StatefulSets
+// only what activation reads from them (metadata and replicas): the operator reads their pod
+// templates uncached, when it reconciles, so a cluster's worth of templates is never held.
+func cacheOptions(watchNamespace string) cache.Options {
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&appsv1.Deployment{}:  {Transform: replicasOnly},
+		&appsv1.StatefulSet{}: {Transform: replicasOnly},
+	}}
+	if watchNamespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{watchNamespace: {}}
+	}
+	return opts
+}
+
+func replicasOnly(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return &appsv1.Deployment{TypeMeta: o.TypeMeta, ObjectMeta: slimMeta(o.ObjectMeta), Spec: appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}}, nil
+	case *appsv1.StatefulSet:
+		return &appsv1.StatefulSet{TypeMeta: o.TypeMeta, ObjectMeta: slimMeta(o.ObjectMeta), Spec: appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas}}, nil
+	}
+	return obj, nil
+}
+
+func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion, Generation: m.Generation}
 }
 
 // newResolver resolves authentications; one Tokens serves boundServiceAccountToken and Vault's

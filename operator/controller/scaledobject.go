@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -83,10 +84,13 @@ type ScaledObjectReconciler struct {
 	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once (KEDA's default, 5,
 	// when zero): one slow object, or a burst of new ones, must not hold up an edit to another.
 	MaxConcurrentReconciles int
+
+	seen seenObjects
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
-// annotations) and the HPAs they own. It needs authRefIndex (IndexAuthReferences).
+// annotations) and the specs of the HPAs they own. It needs authRefIndex (IndexAuthReferences) and
+// the ownership indexes (ownership.IndexFields).
 func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.RetryAfter == 0 {
 		r.RetryAfter = 10 * time.Second
@@ -102,7 +106,9 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		// The HPA's status changes every sync; only a change to its spec (or its deletion) needs a
+		// reconcile.
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindTriggerAuthentication))).
 		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindClusterTriggerAuthentication))).
 		Complete(r)
@@ -142,12 +148,12 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if client.IgnoreNotFound(err) == nil {
 			r.stop(ctx, req.NamespacedName)
 			r.forget(req.NamespacedName)
-			r.countRegistered(ctx, req.Namespace)
+			r.countRegistered(req.NamespacedName, false)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get ScaledObject %s: %w", req.NamespacedName, err)
 	}
-	r.countRegistered(ctx, req.Namespace)
+	r.countRegistered(req.NamespacedName, true)
 	if !so.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, so)
 	}
@@ -197,23 +203,40 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	configs, err := r.scalerConfigs(ctx, so, target)
 	if err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
+		if isTransient(err) {
+			// A Secret read or a Vault login that failed in passing: retry with back-off and keep
+			// polling with what the triggers had, samples and failure counts included.
+			return ctrl.Result{}, fmt.Errorf("failed to resolve the triggers of ScaledObject %s (retrying): %w", req.NamespacedName, err)
+		}
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, err.Error())
+	}
+	cached := make([]bool, len(so.Spec.Triggers))
+	for i, t := range so.Spec.Triggers {
+		cached[i] = t.UseCachedMetrics
 	}
 	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
 		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
 		Triggers:        configs,
+		CachedMetrics:   cached,
 	})
 	var metricSpecs []autoscalingv2.MetricSpec
 	var triggerErrs []string
+	allTransient := true
 	for _, info := range infos {
 		if info.Err != nil {
 			triggerErrs = append(triggerErrs, info.Err.Error())
+			allTransient = allTransient && isTransient(info.Err)
 			continue
 		}
 		metricSpecs = append(metricSpecs, info.MetricSpecs...)
 	}
 	if len(triggerErrs) > 0 {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", strings.Join(triggerErrs, "; "))
+		if allTransient && so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
+			// The source did not answer while its scaler was built: the other triggers keep
+			// polling and the HPA stays as it is until the build succeeds on a retry.
+			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledObject %s (retrying): %s", req.NamespacedName, strings.Join(triggerErrs, "; "))
+		}
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
 	}
 
@@ -382,7 +405,7 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 // rename or an adoption), so that no HPA is left orphaned scaling the same target.
 func (r *ScaledObjectReconciler) deleteStaleHPAs(ctx context.Context, so *kedav1alpha1.ScaledObject, keep string) error {
 	list := &autoscalingv2.HorizontalPodAutoscalerList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingLabels{kedav1alpha1.LabelScaledObjectName: so.Name}); err != nil {
+	if err := r.Client.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{ownership.ControllerIndex: so.Name}); err != nil {
 		return fmt.Errorf("failed to list the HPAs of ScaledObject %s/%s: %w", so.Namespace, so.Name, err)
 	}
 	for i := range list.Items {
@@ -473,15 +496,42 @@ func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedN
 	r.Activator.Forget(key)
 }
 
-// countRegistered sets keda_resource_registered_total for namespace from the cache.
-func (r *ScaledObjectReconciler) countRegistered(ctx context.Context, namespace string) {
+// countRegistered sets keda_resource_registered_total for key's namespace as key comes or goes,
+// from the objects this reconciler has seen, rather than listing the namespace on every reconcile.
+func (r *ScaledObjectReconciler) countRegistered(key types.NamespacedName, exists bool) {
 	if r.Metrics == nil {
 		return
 	}
-	list := &kedav1alpha1.ScaledObjectList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(namespace)); err == nil {
-		r.Metrics.Registered(namespace, len(list.Items))
+	r.Metrics.Registered(key.Namespace, r.seen.set(key, exists))
+}
+
+// seenObjects counts the ScaledObjects of each namespace the reconciler has seen.
+type seenObjects struct {
+	mu   sync.Mutex
+	keys map[types.NamespacedName]struct{}
+	per  map[string]int
+}
+
+// set records whether key exists and returns how many objects its namespace has.
+func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys == nil {
+		s.keys, s.per = map[types.NamespacedName]struct{}{}, map[string]int{}
 	}
+	_, had := s.keys[key]
+	switch {
+	case exists && !had:
+		s.keys[key] = struct{}{}
+		s.per[key.Namespace]++
+	case !exists && had:
+		delete(s.keys, key)
+		if s.per[key.Namespace]--; s.per[key.Namespace] == 0 {
+			delete(s.per, key.Namespace)
+			return 0
+		}
+	}
+	return s.per[key.Namespace]
 }
 
 // forget drops a deleted object's metric series.

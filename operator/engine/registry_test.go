@@ -248,8 +248,6 @@ func TestPanickingScalerIsAFailedPoll(t *testing.T) {
 	}
 }
 
-
-
 // slowScaler takes a while to answer and counts reads.
 type slowScaler struct {
 	fakeScaler

@@ -1,5 +1,6 @@
-// Package metrics serves external.metrics.k8s.io/v1beta1 to the HPA from the engine's cache, so
-// that answering the HPA never opens a connection to an event source.
+// Package metrics serves external.metrics.k8s.io/v1beta1 to the HPA from the engine: a trigger
+// with useCachedMetrics is answered from the last poll, any other with a read of its source at the
+// request, as KEDA does, shared with concurrent requests and counted as the trigger's poll.
 package metrics
 
 import (
@@ -30,6 +31,9 @@ import (
 type StateReader interface {
 	State(key types.NamespacedName) (engine.ObjectState, bool)
 	Keys() []types.NamespacedName
+	// Read reads one metric from its source now (single-flight with the engine's polls), for a
+	// trigger without useCachedMetrics.
+	Read(ctx context.Context, key types.NamespacedName, metricName string) (engine.TriggerState, bool)
 }
 
 // ReplicaReader knows the replicas of each ScaledObject's target, as last read from its /scale.
@@ -45,13 +49,16 @@ type Provider struct {
 	// replicas gives the target's current replicas for the currentReplicas fallback behaviours;
 	// nil (or a target not read yet) falls back to the HPA's status.
 	replicas ReplicaReader
+	// formulas compiles scalingModifiers once per generation; nil compiles on every request.
+	formulas *modifiers.Cache
 }
 
 var _ provider.ExternalMetricsProvider = (*Provider)(nil)
 
-// NewProvider returns a Provider reading state, and objects and replicas for fallback.
-func NewProvider(state StateReader, objects client.Reader, replicas ReplicaReader) *Provider {
-	return &Provider{state: state, objects: objects, replicas: replicas}
+// NewProvider returns a Provider reading state, objects and replicas for fallback, and formulas
+// (shared with activation) for scalingModifiers.
+func NewProvider(state StateReader, objects client.Reader, replicas ReplicaReader, formulas *modifiers.Cache) *Provider {
+	return &Provider{state: state, objects: objects, replicas: replicas, formulas: formulas}
 }
 
 // currentReplicas is the target's replica count the fallback behaviours compare with: what the
@@ -90,6 +97,12 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 	if t == nil {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (not a metric of ScaledObject %s)", info.Metric, key))
 	}
+	if !t.UseCachedMetrics && !t.Resource {
+		// KEDA reads the source on each HPA request unless useCachedMetrics is true.
+		if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+			t = &fresh
+		}
+	}
 	if !t.Polled {
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s has not been polled yet", info.Metric, key))
 	}
@@ -120,13 +133,18 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 	if err := p.objects.Get(ctx, key, so); err != nil {
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("failed to read ScaledObject %s: %v", key, err))
 	}
-	c, errs := modifiers.Compile(&so.Spec)
+	c, errs := p.formulas.Compile(so)
 	if c == nil || len(errs) > 0 {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s has no valid scalingModifiers: %v)", metric, key, errs.ToAggregate()))
 	}
 	newest := time.Time{}
 	for i := range st.Triggers {
 		t := &st.Triggers[i]
+		if !t.UseCachedMetrics && !t.Resource && t.MetricName != "" {
+			if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+				*t = fresh
+			}
+		}
 		if !t.Polled {
 			return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("trigger %d of ScaledObject %s has not been polled yet", t.Index, key))
 		}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -30,6 +31,48 @@ func (f fakeState) Keys() []types.NamespacedName {
 	return keys
 }
 
+// Read answers like an engine that cannot read the source now: the cached sample is served.
+func (f fakeState) Read(context.Context, types.NamespacedName, string) (engine.TriggerState, bool) {
+	return engine.TriggerState{}, false
+}
+
+// readingState reads the source at each request: its value is fresh.
+type readingState struct {
+	fakeState
+	reads map[string]int
+	fresh int64
+}
+
+func (r *readingState) Read(_ context.Context, key types.NamespacedName, metric string) (engine.TriggerState, bool) {
+	r.reads[metric]++
+	st := r.fakeState[key]
+	t := *st.Metric(metric)
+	t.Value = *resource.NewQuantity(r.fresh, resource.DecimalSI)
+	return t, true
+}
+
+// TestUseCachedMetricsDecidesWhereTheValueComesFrom: as in KEDA, a trigger without
+// useCachedMetrics is read from its source at the HPA's request; one with it is served the cache.
+func TestUseCachedMetricsDecidesWhereTheValueComesFrom(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "worker"}
+	polled := engine.Sample{Value: *resource.NewQuantity(1, resource.DecimalSI), Polled: true}
+	state := &readingState{reads: map[string]int{}, fresh: 42, fakeState: fakeState{key: {Key: key, Triggers: []engine.TriggerState{
+		{Index: 0, Type: "redis", MetricName: "s0-redis-live", Sample: polled},
+		{Index: 1, Type: "redis", MetricName: "s1-redis-cached", UseCachedMetrics: true, Sample: polled},
+	}}}}
+	p := NewProvider(state, nil, nil, nil)
+	sel := labels.SelectorFromSet(labels.Set{"scaledobject.keda.sh/name": "worker"})
+	for metric, want := range map[string]int64{"s0-redis-live": 42, "s1-redis-cached": 1} {
+		list, err := p.GetExternalMetric(t.Context(), "ns", sel, provider.ExternalMetricInfo{Metric: metric})
+		if err != nil || list.Items[0].Value.Value() != want {
+			t.Errorf("%s = %+v, %v; want %d", metric, list, err, want)
+		}
+	}
+	if state.reads["s0-redis-live"] != 1 || state.reads["s1-redis-cached"] != 0 {
+		t.Errorf("source reads = %v, want one for the live trigger and none for the cached one", state.reads)
+	}
+}
+
 func TestGetExternalMetric(t *testing.T) {
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	key := types.NamespacedName{Namespace: "ns", Name: "worker"}
@@ -39,7 +82,7 @@ func TestGetExternalMetric(t *testing.T) {
 		{Index: 2, Type: "redis", MetricName: "s2-redis-other", Sample: engine.Sample{Polled: true, Err: errors.New("connection refused"), ConsecutiveFailures: 3}},
 		{Index: 3, Type: "redis", MetricName: "s3-redis-new"},
 	}}}
-	p := NewProvider(state, nil, nil)
+	p := NewProvider(state, nil, nil, nil)
 	sel := labels.SelectorFromSet(labels.Set{"scaledobject.keda.sh/name": "worker"})
 	tests := []struct {
 		name    string

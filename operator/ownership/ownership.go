@@ -47,6 +47,43 @@ func targetOf(apiVersion, kind, name string) Target {
 	return Target{Group: gv.Group, Kind: kind, Name: name}
 }
 
+// Field indexes that keep the checks from listing a whole namespace: ScaledObjects and HPAs by the
+// target they scale, HPAs by the ScaledObject that controls them.
+const (
+	TargetIndex     = "keda.sh/scale-target"
+	ControllerIndex = "keda.sh/controlling-scaledobject"
+)
+
+func (t Target) indexKey() string { return t.Group + "/" + t.Kind + "/" + t.Name }
+
+// IndexFields registers TargetIndex and ControllerIndex with the manager's cache; Check needs them.
+func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &kedav1alpha1.ScaledObject{}, TargetIndex, func(o client.Object) []string {
+		so := o.(*kedav1alpha1.ScaledObject)
+		if so.Spec.ScaleTargetRef == nil {
+			return nil
+		}
+		return []string{TargetOf(so).indexKey()}
+	}); err != nil {
+		return fmt.Errorf("failed to index ScaledObjects by target: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, TargetIndex, func(o client.Object) []string {
+		ref := o.(*autoscalingv2.HorizontalPodAutoscaler).Spec.ScaleTargetRef
+		return []string{targetOf(ref.APIVersion, ref.Kind, ref.Name).indexKey()}
+	}); err != nil {
+		return fmt.Errorf("failed to index HPAs by target: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, ControllerIndex, func(o client.Object) []string {
+		if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "ScaledObject" {
+			return []string{owner.Name}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("failed to index HPAs by their ScaledObject: %w", err)
+	}
+	return nil
+}
+
 // Mode says which other ScaledObjects on the same target block this one.
 type Mode int
 
@@ -58,7 +95,8 @@ const (
 	Reconcile
 )
 
-// Check returns the first ownership conflict of so as a field error naming the fix, or nil.
+// Check returns the first ownership conflict of so as a field error naming the fix, or nil. reader
+// must be a cache with IndexFields' indexes.
 func Check(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
 	if so.Spec.ScaleTargetRef == nil {
 		return nil, nil
@@ -73,11 +111,11 @@ func Check(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObj
 }
 
 func otherScaledObject(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
-	list := &kedav1alpha1.ScaledObjectList{}
-	if err := reader.List(ctx, list, client.InNamespace(so.Namespace)); err != nil {
-		return nil, fmt.Errorf("failed to list the ScaledObjects of namespace %s: %w", so.Namespace, err)
-	}
 	want := TargetOf(so)
+	list := &kedav1alpha1.ScaledObjectList{}
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}); err != nil {
+		return nil, fmt.Errorf("failed to list the ScaledObjects of namespace %s scaling %s: %w", so.Namespace, want, err)
+	}
 	for i := range list.Items {
 		other := &list.Items[i]
 		if other.Name == so.Name || !other.DeletionTimestamp.IsZero() || TargetOf(other) != want {
@@ -124,11 +162,11 @@ func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.Scal
 	if strings.EqualFold(so.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership], "false") {
 		return nil, nil
 	}
-	list := &autoscalingv2.HorizontalPodAutoscalerList{}
-	if err := reader.List(ctx, list, client.InNamespace(so.Namespace)); err != nil {
-		return nil, fmt.Errorf("failed to list the HPAs of namespace %s: %w", so.Namespace, err)
-	}
 	want := TargetOf(so)
+	list := &autoscalingv2.HorizontalPodAutoscalerList{}
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}); err != nil {
+		return nil, fmt.Errorf("failed to list the HPAs of namespace %s scaling %s: %w", so.Namespace, want, err)
+	}
 	for i := range list.Items {
 		h := &list.Items[i]
 		ref := h.Spec.ScaleTargetRef

@@ -45,6 +45,7 @@ type Executor struct {
 	clock    clock.Clock
 	log      logr.Logger
 	workers  int
+	formulas *modifiers.Cache
 
 	queue workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
@@ -79,6 +80,8 @@ type ExecutorOptions struct {
 	Clock    clock.Clock
 	Log      logr.Logger
 	Workers  int
+	// Formulas compiles scalingModifiers once per generation (shared with the metrics server).
+	Formulas *modifiers.Cache
 }
 
 // NewExecutor returns an Executor; add it to a manager to start it.
@@ -98,6 +101,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		clock:      opts.Clock,
 		log:        opts.Log,
 		workers:    opts.Workers,
+		formulas:   opts.Formulas,
 		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
 		lastActive: map[types.NamespacedName]time.Time{},
 		replicas:   map[types.NamespacedName]int32{},
@@ -117,6 +121,7 @@ func (x *Executor) Forget(key types.NamespacedName) {
 	delete(x.replicas, key)
 	delete(x.decided, key)
 	x.mu.Unlock()
+	x.formulas.Forget(key)
 }
 
 // CurrentReplicas is the replica count of key's target as the executor last saw it, for the
@@ -365,7 +370,7 @@ func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.S
 // active is the activity of the object: the composite value against the activation target when
 // scalingModifiers are set, else whether any trigger is active.
 func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState) bool {
-	c, errs := modifiers.Compile(&so.Spec)
+	c, errs := x.formulas.Compile(so)
 	if c == nil || len(errs) > 0 {
 		return st.Active()
 	}

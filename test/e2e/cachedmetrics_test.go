@@ -11,12 +11,12 @@ import (
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
 
-// TestMetricsServedFromCache: whatever triggers[].useCachedMetrics says, the HPA's metric requests
-// are answered from the engine's cache, so the event source is read once per pollingInterval and
-// not once per HPA request. KEDA reads the source on every HPA request unless useCachedMetrics is
-// true; reading it less is how this operator keeps the load on event sources down. Each case uses
-// a Redis of its own so that its LLEN count is the trigger's alone.
-func TestMetricsServedFromCache(t *testing.T) {
+// TestUseCachedMetrics: as in KEDA, a trigger with useCachedMetrics answers the HPA from the last
+// poll, so the source is read once per pollingInterval; one without it answers each request with a
+// read at that moment. That read counts as the trigger's poll, so the source sees no more queries
+// than KEDA's (its polls plus one per HPA request). Each case uses a Redis of its own so that its
+// LLEN count is the trigger's alone.
+func TestUseCachedMetrics(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
 	for _, cached := range []bool{false, true} {
@@ -75,16 +75,30 @@ spec:
 			if serving < 10 {
 				t.Errorf("the HPA showed a current value at only %d of 12 checks: it was not reading the metric throughout", serving)
 			}
-			// One poll per 6s is 4 in the window, plus one at each edge; an HPA-driven read would
-			// add one per 2s sync, 12 more.
-			if polls > 6 {
-				t.Errorf("the source was read %d times in %s: the HPA's requests reached it (want at most 6, one per pollingInterval)", polls, window)
-			}
 			if polls < 2 {
 				t.Errorf("the source was read %d times in %s: the trigger is not being polled", polls, window)
 			}
-			if v := s.externalMetric(t, ns, "s0-redis-jobs", "worker"); v != 4 {
-				t.Errorf("the metric served is %d, want 4", v)
+			if cached {
+				// One poll per 6s is 4 in the window, plus one at each edge.
+				if polls > 6 {
+					t.Errorf("the source was read %d times in %s: the HPA's requests reached it (want at most 6, one per pollingInterval)", polls, window)
+				}
+				if v := s.externalMetric(t, ns, "s0-redis-jobs", "worker"); v != 4 {
+					t.Errorf("the metric served is %d, want 4", v)
+				}
+				return
+			}
+			// KEDA would have polled 4 times and read once per HPA sync (12): never more than that.
+			if polls > 4+12 {
+				t.Errorf("the source was read %d times in %s: more than KEDA's polls plus one read per HPA request (16)", polls, window)
+			}
+			// A request is answered with a read at that moment: a change to the list shows at
+			// once, not at the next poll.
+			if err := rc.RPush(ctx, "jobs", "5", "6").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if v := s.externalMetric(t, ns, "s0-redis-jobs", "worker"); v != 6 {
+				t.Errorf("right after the list grew to 6 the metric served is %d: the request was not answered from the source", v)
 			}
 		})
 	}

@@ -97,10 +97,11 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["*"]
   resources: ["*/scale"]
   verbs: ["get", "update"]
-# The operator reads the scale target itself to find its containers' environment.
+# The operator reads the scale target itself to find its containers' environment, and watches
+# Deployments and StatefulSets (replicas only) so that activation needs no /scale read per poll.
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
 {{- range .Values.rbac.scaledRefKinds }}
 - apiGroups: [{{ .apiGroup | quote }}]
   resources: [{{ .resource | default (printf "%ss" (lower .kind)) | quote }}]
