@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,5 +111,69 @@ func TestTargets(t *testing.T) {
 	tg = NewTarget("x", "s", 0.5, 1, true)
 	if tg.Met == nil || !*tg.Met || tg.Gap != "" {
 		t.Errorf("target = %+v", tg)
+	}
+}
+
+func TestSourceCountsAndValues(t *testing.T) {
+	s, err := StartSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	get := func(key string) string {
+		resp, err := http.Get(s.URL(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := get("a"); got != `{"value": 0}` {
+		t.Errorf("got %s", got)
+	}
+	s.Set("a", 3)
+	if got := get("a"); got != `{"value": 3}` {
+		t.Errorf("got %s", got)
+	}
+	get("b")
+	if s.Count("a") != 2 || s.Count("b") != 1 || s.Count("c") != 0 || s.Total() != 3 {
+		t.Errorf("counts a=%d b=%d total=%d", s.Count("a"), s.Count("b"), s.Total())
+	}
+}
+
+func TestParseProm(t *testing.T) {
+	text := `# HELP apiserver_request_total x
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",resource="pods",verb="LIST"} 7
+apiserver_request_total{code="201",resource="horizontalpodautoscalers",verb="POST"} 3
+apiserver_request_total{code="200",resource="a\"b",verb="PATCH"} 2.5
+rest_client_requests_total{code="200",host="127.0.0.1:1",method="GET"} 10
+process_cpu_seconds_total 1.5
+`
+	s := ParseProm(text)
+	if len(s) != 5 {
+		t.Fatalf("samples = %+v", s)
+	}
+	if got := SumProm(s, "apiserver_request_total", nil); got != 12.5 {
+		t.Errorf("sum = %v", got)
+	}
+	if got := SumProm(s, "apiserver_request_total", func(l map[string]string) bool { return IsWriteVerb(l["verb"]) }); got != 5.5 {
+		t.Errorf("writes = %v", got)
+	}
+	if s[2].Labels["resource"] != `a"b` || s[4].Name != "process_cpu_seconds_total" || s[4].Value != 1.5 {
+		t.Errorf("samples = %+v", s)
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	status := "Name:\top\nVmRSS:\t  2048 kB\n"
+	stat := "123 (my op) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0"
+	ps, err := parseProc(status, stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.RSSBytes != 2048*1024 || ps.CPUSecs != 3 {
+		t.Errorf("got %+v", ps)
 	}
 }

@@ -65,16 +65,29 @@ func RatioCell(ours, keda float64) string {
 	return fmtNum(round3(r)) + "×"
 }
 
-// NewTarget builds a target from a measured value against a limit; lower is better when below.
+// NewTarget builds a target "value < limit" (below) or "value >= limit".
 func NewTarget(name, unit string, value, limit float64, below bool) Target {
-	t := Target{Name: name, Goal: fmt.Sprintf("%s %s %s", map[bool]string{true: "<", false: ">="}[below], fmtNum(limit), unit)}
+	if below {
+		return NewTargetCmp(name, unit, value, limit, "<")
+	}
+	return NewTargetCmp(name, unit, value, limit, ">=")
+}
+
+// NewTargetCmp builds a target "value cmp limit", cmp one of <, <=, >=.
+func NewTargetCmp(name, unit string, value, limit float64, cmp string) Target {
+	t := Target{Name: name, Goal: fmt.Sprintf("%s %s %s", cmp, fmtNum(limit), unit)}
 	if math.IsNaN(value) {
 		t.Value = "not measured"
 		return t
 	}
 	t.Value = Num(value) + " " + unit
-	met := value < limit
-	if !below {
+	var met bool
+	switch cmp {
+	case "<":
+		met = value < limit
+	case "<=":
+		met = value <= limit
+	default:
 		met = value >= limit
 	}
 	t.Met = &met
