@@ -247,7 +247,7 @@ func (k *KEDA) Start(ctx context.Context, h *Harness) error {
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(promPort),
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(healthPort),
 		"--metrics-service-bind-address", "127.0.0.1:"+strconv.Itoa(grpcPort),
-		"--leader-elect=false", "--enable-cert-rotation=false", "--cert-dir", certs, "--ca-dir", certs,
+		"--leader-elect=false", "--enable-cert-rotation=false", "--cert-dir", certs,
 		"--kube-api-qps", k.QPS, "--kube-api-burst", k.Burst,
 		"--zap-log-level", "info",
 	)

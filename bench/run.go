@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kedactl/kedactl/test/cluster"
 )
 
 // Config is what one run measures; Smoke and Full are the two presets.
@@ -116,6 +118,9 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 	}
 	h.Logf("[%s] installing %d CRDs", op.Name(), len(files))
 	if err := h.InstallCRDs(ctx, files); err != nil {
+		return nil, err
+	}
+	if err := h.EnsureNamespace(ctx, cluster.APIServiceNamespace); err != nil {
 		return nil, err
 	}
 	h.Logf("[%s] starting", op.Name())
