@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/xml"
 	"flag"
 	"io"
 	"math"
@@ -175,5 +177,33 @@ func TestParseProc(t *testing.T) {
 	}
 	if ps.RSSBytes != 2048*1024 || ps.CPUSecs != 3 {
 		t.Errorf("got %+v", ps)
+	}
+}
+
+// TestChartsAreWellFormedXML parses every chart (a repeated attribute makes SVG viewers refuse it).
+func TestChartsAreWellFormedXML(t *testing.T) {
+	for _, svg := range [][]byte{
+		BarChart{Title: "t", YLabel: "y", Categories: []string{"a"}, Series: []Series{{Name: "s", Values: []float64{1}}}}.SVG(),
+		LineChart{Title: "t", XLabel: "x", YLabel: "y", X: []float64{1, 2}, Series: []Series{{Name: "s", Values: []float64{1, 2}}}}.SVG(),
+	} {
+		dec := xml.NewDecoder(bytes.NewReader(svg))
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%v in\n%s", err, svg)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				seen := map[string]bool{}
+				for _, a := range se.Attr {
+					if seen[a.Name.Local] {
+						t.Fatalf("<%s> repeats attribute %s", se.Name.Local, a.Name.Local)
+					}
+					seen[a.Name.Local] = true
+				}
+			}
+		}
 	}
 }

@@ -21,7 +21,7 @@ const (
 	chartW, chartH                 = 640, 360
 	padL, padR, padT, padB         = 70, 20, 40, 60
 	plotW, plotH                   = chartW - padL - padR, chartH - padT - padB
-	fontAttr                       = `font-family="sans-serif" font-size="12"`
+	fontAttr                       = `font-family="sans-serif"`
 	yTicks                         = 5
 	legendX, legendY, legendSwatch = padL + 10, padT + 8, 10
 	barGroupGap                    = 0.2
@@ -96,11 +96,11 @@ func (b *svgBuf) yAxis(label string, top float64) func(float64) float64 {
 		v := top * float64(i) / yTicks
 		py := y(v)
 		b.f(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", padL, py, padL+plotW, py)
-		b.f(`<text x="%d" y="%.1f" %s text-anchor="end">%s</text>`+"\n", padL-6, py+4, fontAttr, fmtNum(v))
+		b.f(`<text x="%d" y="%.1f" %s font-size="12" text-anchor="end">%s</text>`+"\n", padL-6, py+4, fontAttr, fmtNum(v))
 	}
 	b.f(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", padL, padT, padL, padT+plotH)
 	b.f(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", padL, padT+plotH, padL+plotW, padT+plotH)
-	b.f(`<text x="16" y="%d" %s text-anchor="middle" transform="rotate(-90 16 %d)">%s</text>`+"\n", padT+plotH/2, fontAttr, padT+plotH/2, html.EscapeString(label))
+	b.f(`<text x="16" y="%d" %s font-size="12" text-anchor="middle" transform="rotate(-90 16 %d)">%s</text>`+"\n", padT+plotH/2, fontAttr, padT+plotH/2, html.EscapeString(label))
 	return y
 }
 
@@ -108,7 +108,7 @@ func (b *svgBuf) legend(series []Series) {
 	for i, s := range series {
 		y := legendY + i*16
 		b.f(`<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`+"\n", legendX, y, legendSwatch, legendSwatch, palette[i%len(palette)])
-		b.f(`<text x="%d" y="%d" %s>%s</text>`+"\n", legendX+legendSwatch+4, y+9, fontAttr, html.EscapeString(s.Name))
+		b.f(`<text x="%d" y="%d" %s font-size="12">%s</text>`+"\n", legendX+legendSwatch+4, y+9, fontAttr, html.EscapeString(s.Name))
 	}
 }
 
@@ -133,7 +133,7 @@ func (c BarChart) SVG() []byte {
 				b.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n", x, y(v), barW, y(0)-y(v), palette[j%len(palette)])
 				b.f(`<text x="%.1f" y="%.1f" %s font-size="10" text-anchor="middle">%s</text>`+"\n", x+barW/2, y(v)-3, fontAttr, fmtNum(round3(v)))
 			}
-			b.f(`<text x="%.1f" y="%d" %s text-anchor="middle">%s</text>`+"\n", float64(padL)+group*(float64(i)+0.5), padT+plotH+18, fontAttr, html.EscapeString(cat))
+			b.f(`<text x="%.1f" y="%d" %s font-size="12" text-anchor="middle">%s</text>`+"\n", float64(padL)+group*(float64(i)+0.5), padT+plotH+18, fontAttr, html.EscapeString(cat))
 		}
 	}
 	b.legend(c.Series)
@@ -161,9 +161,9 @@ func (c LineChart) SVG() []byte {
 	}
 	x := func(i int) float64 { return float64(padL) + 10 + (xs[i]-lo)/(hi-lo)*float64(plotW-20) }
 	for i, v := range c.X {
-		b.f(`<text x="%.1f" y="%d" %s text-anchor="middle">%s</text>`+"\n", x(i), padT+plotH+18, fontAttr, fmtNum(v))
+		b.f(`<text x="%.1f" y="%d" %s font-size="12" text-anchor="middle">%s</text>`+"\n", x(i), padT+plotH+18, fontAttr, fmtNum(v))
 	}
-	b.f(`<text x="%d" y="%d" %s text-anchor="middle">%s</text>`+"\n", padL+plotW/2, padT+plotH+40, fontAttr, html.EscapeString(c.XLabel))
+	b.f(`<text x="%d" y="%d" %s font-size="12" text-anchor="middle">%s</text>`+"\n", padL+plotW/2, padT+plotH+40, fontAttr, html.EscapeString(c.XLabel))
 	for j, s := range c.Series {
 		color := palette[j%len(palette)]
 		var pts bytes.Buffer
