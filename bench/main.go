@@ -73,6 +73,7 @@ func run() error {
 	defer cancel()
 
 	began := time.Now()
+	loadBefore := loadavg()
 	src, err := StartSource()
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func run() error {
 	}
 	rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
 		Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
-		QPS: *qps, Burst: *burst,
+		QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(),
 	})
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -152,4 +153,16 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -17,6 +17,8 @@ type ReportMeta struct {
 	PhaseErrors []string
 	Commit      string
 	QPS, Burst  string
+	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the machine is shared.
+	LoadBefore, LoadAfter string
 }
 
 func gitCommit(root string) string {
@@ -71,6 +73,9 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
 		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
 		"Ratios are kedactl / KEDA: below 1 means kedactl uses less.",
+	}
+	if meta.LoadBefore != "" {
+		r.Meta = append(r.Meta, fmt.Sprintf("Machine load (1/5/15-minute averages) at the start: %s; at the end: %s. Other work on the machine skews CPU and latency figures.", meta.LoadBefore, meta.LoadAfter))
 	}
 	for _, e := range meta.PhaseErrors {
 		r.Meta = append(r.Meta, "Phase failed: "+e)
