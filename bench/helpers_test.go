@@ -207,3 +207,25 @@ func TestChartsAreWellFormedXML(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildReport renders a report from made-up phases and from none, as a failed run would.
+func TestBuildReport(t *testing.T) {
+	w := &Window{Minutes: 1, RSSMiB: 40, CPUPerMin: 1.2, OpReqPerMin: 10, OpWritesPerMin: 0.5, APIReqPerMin: 300, APIWritesPerMin: 20}
+	phase := func(name string) *PhaseResult {
+		p := &PhaseResult{Name: name, Fig4: &Fig4Result{PerTrigger: map[string]float64{}}}
+		for _, n := range []int{0, 20, 100} {
+			p.Levels = append(p.Levels, &LevelResult{N: n, Idle: w, TakeoverSecs: 3, WritesPerObject: 2, Activation: []float64{1, 2, 3}, ExtMetrics: []float64{0.002, 0.003}})
+		}
+		for _, g := range Fig4Groups(10) {
+			p.Fig4.PerTrigger[g] = 2
+		}
+		return p
+	}
+	for _, c := range []struct{ ours, keda *PhaseResult }{{phase("kedactl"), phase("KEDA")}, {nil, nil}, {phase("kedactl"), nil}} {
+		r := BuildReport(Smoke, c.ours, c.keda, ReportMeta{QPS: "20", Burst: "30"})
+		md := r.Markdown()
+		if len(r.Figures) != 6 || len(r.Files()) != 5 || md == "" {
+			t.Fatalf("figures %d, files %d", len(r.Figures), len(r.Files()))
+		}
+	}
+}
