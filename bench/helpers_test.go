@@ -224,7 +224,7 @@ func TestBuildReport(t *testing.T) {
 	for _, c := range []struct{ ours, keda *PhaseResult }{{phase("kedactl"), phase("KEDA")}, {nil, nil}, {phase("kedactl"), nil}} {
 		r := BuildReport(Smoke, c.ours, c.keda, ReportMeta{QPS: "20", Burst: "30"})
 		md := r.Markdown()
-		if len(r.Figures) != 6 || len(r.Files()) != 5 || md == "" {
+		if len(r.Figures) != 6 || len(r.Files()) != 6 || md == "" {
 			t.Fatalf("figures %d, files %d", len(r.Figures), len(r.Files()))
 		}
 	}

@@ -27,6 +27,8 @@ type Operator interface {
 	Procs() []*Proc
 	// PromURLs serve rest_client_requests_total for the operator's clients.
 	PromURLs() []string
+	// StartWebhook makes the validating webhook serve on the returned loopback port (figure 6).
+	StartWebhook(ctx context.Context, h *Harness) (port int, stop func(), err error)
 }
 
 // Proc is a process the bench started, in its own process group.
@@ -129,9 +131,10 @@ func servingCertFiles(c *cluster.Cluster, dir string) (caPEM []byte, err error) 
 
 // Ours is this repository's operator, built from ./cmd/operator.
 type Ours struct {
-	QPS, Burst string
-	proc       *Proc
-	promURL    string
+	QPS, Burst  string
+	proc        *Proc
+	promURL     string
+	webhookPort int
 }
 
 func (o *Ours) Name() string { return "kedactl" }
@@ -161,11 +164,12 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 	if err != nil {
 		return err
 	}
-	ports, err := cluster.FreePorts(3)
+	ports, err := cluster.FreePorts(4)
 	if err != nil {
 		return err
 	}
 	metricsPort, healthPort, promPort := ports[0], ports[1], ports[2]
+	o.webhookPort = ports[3]
 	o.promURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
 	o.proc, err = startProc(dir, "operator", bin, nil,
 		"--kubeconfig", h.Cluster.KubeconfigPath(),
@@ -174,7 +178,7 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 		"--tls-cert-file", filepath.Join(dir, "certs", "tls.crt"),
 		"--tls-private-key-file", filepath.Join(dir, "certs", "tls.key"),
 		"--cert-webhook-config-name", "", "--cert-apiservice-name", "",
-		"--webhook-port", "0",
+		"--webhook-port", strconv.Itoa(o.webhookPort), "--webhook-bind-address", "127.0.0.1",
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(healthPort),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(promPort),
 		"--leader-elect=false",

@@ -87,10 +87,7 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 			}
 		}
 	}
-	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), Figure{
-		ID: "6", Title: "Admission webhooks: kubectl apply of 100 ScaledObjects",
-		NotMeasured: "not built yet: the bench does not run either webhook (KEDA's is a third binary, cmd/webhooks, built by hack/tools.sh keda but not started).",
-	})
+	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
 	r.Targets = targets(cfg, ours, keda)
 	return r
 }
@@ -344,4 +341,38 @@ func targets(cfg Config, ours, keda *PhaseResult) []Target {
 	ext := func(l *LevelResult) []float64 { return l.ExtMetrics }
 	ts = append(ts, NewTarget(fmt.Sprintf("external metrics p99 at %d ScaledObjects", f5), "ms", get(ours, f5, pct(99, ext, 1000)), 5, true))
 	return ts
+}
+
+func fig6(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "6", Title: fmt.Sprintf("Admission webhook: applying %d ScaledObjects", cfg.Fig6N),
+		What: fmt.Sprintf("%d ScaledObjects applied one after the other with server-side apply (as `kubectl apply --server-side` does, from the harness's Go client), into a namespace outside the webhook's selector and into one inside it (failurePolicy Fail, URL on localhost); the Deployments exist beforehand. kedactl's webhook runs in its operator process, KEDA's is its cmd/webhooks binary. A second ScaledObject for an already scaled Deployment is then applied: the webhook should refuse it.", cfg.Fig6N)}
+	val := func(p *PhaseResult, sel func(*Fig6Result) float64) float64 {
+		if p == nil || p.Fig6 == nil {
+			return math.NaN()
+		}
+		return sel(p.Fig6)
+	}
+	base := func(r *Fig6Result) float64 { return r.BaselineSecs }
+	hook := func(r *Fig6Result) float64 { return r.WebhookSecs }
+	added := func(r *Fig6Result) float64 { return (r.WebhookSecs - r.BaselineSecs) / float64(max(r.N, 1)) * 1000 }
+	rej := func(p *PhaseResult) string {
+		if p == nil || p.Fig6 == nil {
+			return "–"
+		}
+		return map[bool]string{true: "yes", false: "no"}[p.Fig6.Rejected]
+	}
+	t := Table{Header: []string{"", "kedactl", "KEDA", "ratio"}}
+	for _, row := range []struct {
+		name string
+		sel  func(*Fig6Result) float64
+	}{{"seconds without webhook", base}, {"seconds with webhook", hook}, {"ms added per object", added}} {
+		o, k := val(ours, row.sel), val(keda, row.sel)
+		t.Rows = append(t.Rows, []string{row.name, Num(o), Num(k), RatioCell(o, k)})
+	}
+	t.Rows = append(t.Rows, []string{"duplicate refused", rej(ours), rej(keda), ""})
+	f.Tables = []Table{t}
+	f.Charts = []Chart{{File: "fig6-webhook.svg", Alt: "figure 6: apply time with the webhook",
+		SVG: BarChart{Title: fmt.Sprintf("Apply of %d ScaledObjects", cfg.Fig6N), YLabel: "seconds", Categories: []string{"without webhook", "with webhook"},
+			Series: []Series{{Name: oursName, Values: []float64{val(ours, base), val(ours, hook)}}, {Name: kedaName, Values: []float64{val(keda, base), val(keda, hook)}}}}.SVG()}}
+	return f
 }

@@ -27,6 +27,7 @@ type Config struct {
 	Fig5Levels     []int
 	Fig5Requests   int
 	Fig4N          int
+	Fig6N          int
 	Window, Settle time.Duration
 	Fig4Window     time.Duration
 	Polling        int64
@@ -36,14 +37,14 @@ type Config struct {
 // Smoke is a few-minute run: small counts, few trials.
 var Smoke = Config{
 	Scale: "smoke", IdleLevels: []int{0, 20, 100}, KEDAMaxLevel: 100, TakeoverLevel: 100, ActLoads: []int{20, 100},
-	Trials: 10, Fig5Levels: []int{100}, Fig5Requests: 100, Fig4N: 10,
+	Trials: 10, Fig5Levels: []int{100}, Fig5Requests: 100, Fig4N: 10, Fig6N: 20,
 	Window: 45 * time.Second, Settle: 15 * time.Second, Fig4Window: 60 * time.Second, Polling: 30,
 }
 
 // Full is the scale.
 var Full = Config{
 	Scale: "full", IdleLevels: []int{0, 100, 1000, 10000}, KEDAMaxLevel: 1000, TakeoverLevel: 1000, ActLoads: []int{20, 1000},
-	Trials: 30, Fig5Levels: []int{1000, 10000}, Fig5Requests: 300, Fig4N: 100,
+	Trials: 30, Fig5Levels: []int{1000, 10000}, Fig5Requests: 300, Fig4N: 100, Fig6N: 100,
 	Window: 60 * time.Second, Settle: 30 * time.Second, Fig4Window: 120 * time.Second, Polling: 30,
 }
 
@@ -84,6 +85,7 @@ type PhaseResult struct {
 	Name      string
 	Levels    []*LevelResult
 	Fig4      *Fig4Result
+	Fig6      *Fig6Result
 	Throttled int
 	Errors    []string
 	StartedAt time.Time
@@ -194,6 +196,16 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			fail("source queries", err)
 		} else {
 			res.Fig4 = f4
+		}
+	}
+	if cfg.Fig6N > 0 && ctx.Err() == nil {
+		h.Logf("[%s] webhook: applying %d ScaledObjects without and with it", op.Name(), cfg.Fig6N)
+		f6, err := webhookApply(ctx, h, op, tag, cfg)
+		if err != nil {
+			fail("webhook apply", err)
+		} else {
+			res.Fig6 = f6
+			h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
 		}
 	}
 	for _, p := range op.Procs() {
