@@ -96,6 +96,28 @@ func run() error {
 	maxLevel := slices.Max(cfg.IdleLevels)
 	results := map[string]*PhaseResult{}
 	var phaseErrs []string
+	writeReport := func() error {
+		rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
+			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
+			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(),
+		})
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		for name, data := range rep.Files() {
+			if err := os.WriteFile(filepath.Join(*out, name), data, 0o644); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(*out, "REPORT.md"), []byte(rep.Markdown()), 0o644); err != nil {
+			return err
+		}
+		raw, _ := json.MarshalIndent(map[string]any{"config": cfg, "results": results, "errors": phaseErrs}, "", "  ")
+		if err := os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644); err != nil {
+			return err
+		}
+		return nil
+	}
 	for _, name := range cfg.Operators {
 		var op Operator
 		var limit int
@@ -114,24 +136,12 @@ func run() error {
 			continue
 		}
 		results[name] = res
-	}
-	rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
-		Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
-		QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(),
-	})
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	for name, data := range rep.Files() {
-		if err := os.WriteFile(filepath.Join(*out, name), data, 0o644); err != nil {
+		// A report after each phase: a later failure or interrupt still leaves what was measured.
+		if err := writeReport(); err != nil {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(*out, "REPORT.md"), []byte(rep.Markdown()), 0o644); err != nil {
-		return err
-	}
-	raw, _ := json.MarshalIndent(map[string]any{"config": cfg, "results": results, "errors": phaseErrs}, "", "  ")
-	if err := os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644); err != nil {
+	if err := writeReport(); err != nil {
 		return err
 	}
 	h.Logf("wrote %s", filepath.Join(*out, "REPORT.md"))
