@@ -42,9 +42,14 @@ unit-test:
 demo: tools
 	$(GO) run ./test/cmd/demo
 
-## bench: benchmarks, report written to bench.out
+## bench: the go test micro-benchmarks (bench.out), then kedactl vs KEDA on the local cluster into
+## bench/REPORT.md and its charts (about 30 minutes warm; BENCH_SCALE=smoke for a few-minute run)
+BENCH_SCALE ?= full
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./operator/... ./scalers/... | tee bench.out
+	hack/tools.sh cluster
+	hack/tools.sh keda
+	$(GO) run ./bench -scale $(BENCH_SCALE)
 
 ## lint: formatting and vet
 lint:

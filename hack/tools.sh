@@ -15,6 +15,7 @@
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
+#   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh all
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
@@ -26,6 +27,7 @@ CONTROLLER_GEN_VERSION=v0.23.0
 HELM_VERSION=v3.22.0
 METRICS_SERVER_VERSION=v0.9.0
 VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
+KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -45,6 +47,7 @@ dir() {
     helm) echo "$cache/helm-$HELM_VERSION" ;;
     metrics-server) echo "$cache/metrics-server-$METRICS_SERVER_VERSION" ;;
     vault) echo "$cache/vault-$VAULT_VERSION" ;;
+    keda) echo "$cache/keda-$KEDA_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -151,6 +154,18 @@ build_vault() {
   rm -rf "$work"
 }
 
+# KEDA, the autoscaler the bench compares against: its three binaries built from the Go module proxy
+# through hack/keda (a wrapper module carrying KEDA's replace/exclude lines). Its CRDs are read by the
+# bench from the module cache at run time; `hack/tools.sh dir keda`/src points there.
+build_keda() {
+  echo ">> building KEDA $KEDA_VERSION into $OUT (about 11 minutes cold on 2 cores)" >&2
+  local pkg=github.com/kedacore/keda/v2
+  (cd "$here/keda" &&
+    go build -trimpath -ldflags "-s -w -X=$pkg/version.Version=$KEDA_VERSION" -o "$OUT/" \
+      "$pkg/cmd/operator" "$pkg/cmd/adapter" "$pkg/cmd/webhooks" &&
+    ln -s "$(go list -m -f '{{.Dir}}' "$pkg")" "$OUT/src")
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -174,6 +189,7 @@ case ${1:-all} in
   helm) build_into "$(dir helm)" build_helm ;;
   metrics-server) build_into "$(dir metrics-server)" build_metrics_server ;;
   vault) build_into "$(dir vault)" build_vault ;;
+  keda) build_into "$(dir keda)" build_keda ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -199,5 +215,5 @@ case ${1:-all} in
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|vault|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bench -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./bench -update rewrites it); got:\n%s", path, got)
+	}
+}
+
+func TestBarChartGolden(t *testing.T) {
+	c := BarChart{
+		Title: "Operator RSS", YLabel: "MiB", Categories: []string{"0", "100", "1000", "10000"},
+		Series: []Series{{Name: "kedactl", Values: []float64{30, 32.5, 41, 120}}, {Name: "KEDA 2.21.0", Values: []float64{80, 85, 110, math.NaN()}}},
+	}
+	golden(t, "bar.svg", c.SVG())
+}
+
+func TestLineChartGolden(t *testing.T) {
+	c := LineChart{
+		Title: "Requests/min", XLabel: "ScaledObjects", YLabel: "req/min", X: []float64{0, 100, 1000, 10000}, LogX: true,
+		Series: []Series{{Name: "kedactl", Values: []float64{2, 3, 5, 9}}, {Name: "KEDA", Values: []float64{4, 40, 400, math.NaN()}}},
+	}
+	golden(t, "line.svg", c.SVG())
+}
+
+func TestEmptyChartsRender(t *testing.T) {
+	for _, svg := range [][]byte{BarChart{Title: "empty"}.SVG(), LineChart{Title: "empty"}.SVG()} {
+		if len(svg) == 0 {
+			t.Fatal("empty SVG")
+		}
+	}
+}
+
+func TestReportGolden(t *testing.T) {
+	r := Report{
+		Title: "kedactl vs KEDA",
+		Meta:  []string{"scale: smoke"},
+		Targets: []Target{
+			NewTarget("polled activation p99", "s", 12.5, 30.5, true),
+			NewTarget("RSS at 10,000", "MiB", 300, 256, true),
+			NewTarget("not run", "s", math.NaN(), 1, true),
+		},
+		Figures: []Figure{
+			{ID: "1", Title: "Idle cost", What: "measured | on the cluster", Charts: []Chart{{File: "fig1.svg", Alt: "rss", SVG: []byte("<svg/>")}},
+				Tables: []Table{{Header: []string{"objects", "ours", "KEDA", "ours/KEDA"}, Rows: [][]string{{"100", Num(30), Num(80), RatioCell(30, 80)}, {"10000", Num(120), Num(math.NaN()), RatioCell(120, math.NaN())}}}},
+				Notes:  []string{"a note"}},
+			{ID: "6", Title: "Webhooks", NotMeasured: "no time"},
+		},
+		Notes: []string{"closing note"},
+	}
+	golden(t, "report.md", []byte(r.Markdown()))
+	if got := r.SortedFiles(); len(got) != 1 || got[0] != "fig1.svg" {
+		t.Errorf("files = %v", got)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
+	for _, c := range []struct{ p, want float64 }{{50, 5}, {99, 10}, {100, 10}, {0, 1}, {10, 1}, {11, 2}, {90, 9}} {
+		if got := Percentile(xs, c.p); got != c.want {
+			t.Errorf("p%v = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if !math.IsNaN(Percentile(nil, 50)) {
+		t.Error("no values should give NaN")
+	}
+}
+
+func TestNiceMaxAndFormat(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{{0, 1}, {1, 1}, {1.2, 2}, {2.2, 2.5}, {3, 5}, {7, 10}, {120, 200}, {0.03, 0.05}} {
+		if got := niceMax(c.in); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("niceMax(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if got := Num(12345.6); got != "12300" {
+		t.Errorf("Num = %q", got)
+	}
+	if got := RatioCell(1, 3); got != "0.333×" {
+		t.Errorf("RatioCell = %q", got)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	tg := NewTarget("x", "s", 2, 1, true)
+	if tg.Met == nil || *tg.Met || tg.Gap != "1 s (2×)" {
+		t.Errorf("target = %+v", tg)
+	}
+	tg = NewTarget("x", "s", 0.5, 1, true)
+	if tg.Met == nil || !*tg.Met || tg.Gap != "" {
+		t.Errorf("target = %+v", tg)
+	}
+}
+
+func TestSourceCountsAndValues(t *testing.T) {
+	s, err := StartSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	get := func(key string) string {
+		resp, err := http.Get(s.URL(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := get("a"); got != `{"value": 0}` {
+		t.Errorf("got %s", got)
+	}
+	s.Set("a", 3)
+	if got := get("a"); got != `{"value": 3}` {
+		t.Errorf("got %s", got)
+	}
+	get("b")
+	if s.Count("a") != 2 || s.Count("b") != 1 || s.Count("c") != 0 || s.Total() != 3 {
+		t.Errorf("counts a=%d b=%d total=%d", s.Count("a"), s.Count("b"), s.Total())
+	}
+}
+
+func TestParseProm(t *testing.T) {
+	text := `# HELP apiserver_request_total x
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",resource="pods",verb="LIST"} 7
+apiserver_request_total{code="201",resource="horizontalpodautoscalers",verb="POST"} 3
+apiserver_request_total{code="200",resource="a\"b",verb="PATCH"} 2.5
+rest_client_requests_total{code="200",host="127.0.0.1:1",method="GET"} 10
+process_cpu_seconds_total 1.5
+`
+	s := ParseProm(text)
+	if len(s) != 5 {
+		t.Fatalf("samples = %+v", s)
+	}
+	if got := SumProm(s, "apiserver_request_total", nil); got != 12.5 {
+		t.Errorf("sum = %v", got)
+	}
+	if got := SumProm(s, "apiserver_request_total", func(l map[string]string) bool { return IsWriteVerb(l["verb"]) }); got != 5.5 {
+		t.Errorf("writes = %v", got)
+	}
+	if s[2].Labels["resource"] != `a"b` || s[4].Name != "process_cpu_seconds_total" || s[4].Value != 1.5 {
+		t.Errorf("samples = %+v", s)
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	status := "Name:\top\nVmRSS:\t  2048 kB\n"
+	stat := "123 (my op) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0"
+	ps, err := parseProc(status, stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.RSSBytes != 2048*1024 || ps.CPUSecs != 3 {
+		t.Errorf("got %+v", ps)
+	}
+}
+
+// TestChartsAreWellFormedXML parses every chart (a repeated attribute makes SVG viewers refuse it).
+func TestChartsAreWellFormedXML(t *testing.T) {
+	for _, svg := range [][]byte{
+		BarChart{Title: "t", YLabel: "y", Categories: []string{"a"}, Series: []Series{{Name: "s", Values: []float64{1}}}}.SVG(),
+		LineChart{Title: "t", XLabel: "x", YLabel: "y", X: []float64{1, 2}, Series: []Series{{Name: "s", Values: []float64{1, 2}}}}.SVG(),
+	} {
+		dec := xml.NewDecoder(bytes.NewReader(svg))
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%v in\n%s", err, svg)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				seen := map[string]bool{}
+				for _, a := range se.Attr {
+					if seen[a.Name.Local] {
+						t.Fatalf("<%s> repeats attribute %s", se.Name.Local, a.Name.Local)
+					}
+					seen[a.Name.Local] = true
+				}
+			}
+		}
+	}
+}
+
+// TestBuildReport renders a report from made-up phases and from none, as a failed run would.
+func TestBuildReport(t *testing.T) {
+	w := &Window{Minutes: 1, RSSMiB: 40, CPUPerMin: 1.2, OpReqPerMin: 10, OpWritesPerMin: 0.5, APIReqPerMin: 300, APIWritesPerMin: 20}
+	phase := func(name string) *PhaseResult {
+		p := &PhaseResult{Name: name, Fig4: &Fig4Result{PerTrigger: map[string]float64{}}}
+		for _, n := range []int{0, 20, 100} {
+			p.Levels = append(p.Levels, &LevelResult{N: n, Idle: w, TakeoverSecs: 3, WritesPerObject: 2, Activation: []float64{1, 2, 3}, ExtMetrics: []float64{0.002, 0.003}})
+		}
+		for _, g := range Fig4Groups(10) {
+			p.Fig4.PerTrigger[g] = 2
+		}
+		return p
+	}
+	for _, c := range []struct{ ours, keda *PhaseResult }{{phase("kedactl"), phase("KEDA")}, {nil, nil}, {phase("kedactl"), nil}} {
+		r := BuildReport(Smoke, c.ours, c.keda, ReportMeta{QPS: "20", Burst: "30"})
+		md := r.Markdown()
+		if len(r.Figures) != 6 || len(r.Files()) != 6 || md == "" {
+			t.Fatalf("figures %d, files %d", len(r.Figures), len(r.Files()))
+		}
+	}
+}

@@ -1,0 +1,178 @@
+// Command bench is `make bench`: it measures this operator and KEDA side by side on the local
+// cluster (one cluster, one operator at a time, the same workloads and client rates) and writes
+// bench/REPORT.md with one SVG chart per figure.
+//
+//	go run ./bench                       # the issue's scale (about 30 minutes warm)
+//	go run ./bench -scale smoke          # 20/100 objects, few trials: a few minutes per operator
+//	go run ./bench -operators kedactl    # one side only
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kedactl/kedactl/test/cluster"
+)
+
+// kedaVersion is the KEDA release hack/tools.sh keda builds (keep in step with hack/keda/go.mod).
+const kedaVersion = "v2.21.0"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	scale := flag.String("scale", envOr("BENCH_SCALE", "full"), "smoke or full (env BENCH_SCALE)")
+	operators := flag.String("operators", envOr("BENCH_OPERATORS", "kedactl,keda"), "which operators to measure, comma-separated (env BENCH_OPERATORS)")
+	out := flag.String("out", "", "directory for REPORT.md and the charts (default: bench/ of the repository)")
+	trials := flag.Int("trials", 0, "activation trials per load (0: the scale's)")
+	window := flag.Duration("window", 0, "idle measurement window (0: the scale's)")
+	qps := flag.String("qps", "20", "client QPS of both operators (KEDA's default)")
+	burst := flag.String("burst", "30", "client burst of both operators (KEDA's default)")
+	flag.Parse()
+
+	var cfg Config
+	switch *scale {
+	case "smoke":
+		cfg = Smoke
+	case "full":
+		cfg = Full
+	default:
+		return fmt.Errorf("-scale must be smoke or full, not %q", *scale)
+	}
+	if *trials > 0 {
+		cfg.Trials = *trials
+	}
+	if *window > 0 {
+		cfg.Window = *window
+	}
+	cfg.Operators = strings.Split(*operators, ",")
+	root, err := cluster.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join(root, "bench")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Minute)
+	defer cancel()
+
+	began := time.Now()
+	loadBefore := loadavg()
+	src, err := StartSource()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// The Kubernetes default HPA sync period: figure 4 counts what the HPA's reads cost.
+	c, err := cluster.Start(ctx, cluster.Options{Nodes: 4, HPASyncPeriod: 15 * time.Second, Out: os.Stdout})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: stopping the cluster:", err)
+		}
+	}()
+	h, err := newHarness(c, src, os.Stdout)
+	if err != nil {
+		return err
+	}
+	maxLevel := slices.Max(cfg.IdleLevels)
+	results := map[string]*PhaseResult{}
+	var phaseErrs []string
+	writeReport := func() error {
+		rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
+			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
+			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(),
+		})
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		for name, data := range rep.Files() {
+			if err := os.WriteFile(filepath.Join(*out, name), data, 0o644); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(*out, "REPORT.md"), []byte(rep.Markdown()), 0o644); err != nil {
+			return err
+		}
+		raw, _ := json.MarshalIndent(map[string]any{"config": cfg, "results": results, "errors": phaseErrs}, "", "  ")
+		if err := os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644); err != nil {
+			return err
+		}
+		return nil
+	}
+	for _, name := range cfg.Operators {
+		var op Operator
+		var limit int
+		switch strings.TrimSpace(name) {
+		case "kedactl", "ours":
+			op, limit, name = &Ours{QPS: *qps, Burst: *burst}, maxLevel, "kedactl"
+		case "keda":
+			op, limit, name = &KEDA{QPS: *qps, Burst: *burst}, min(maxLevel, cfg.KEDAMaxLevel), "keda"
+		default:
+			return fmt.Errorf("unknown operator %q", name)
+		}
+		res, err := RunPhase(ctx, h, cfg, op, map[string]string{"kedactl": "k", "keda": "e"}[name], limit)
+		if err != nil {
+			h.Logf("[%s] phase failed: %v", op.Name(), err)
+			phaseErrs = append(phaseErrs, fmt.Sprintf("%s: %v", op.Name(), firstLine(err.Error())))
+			continue
+		}
+		results[name] = res
+		// A report after each phase: a later failure or interrupt still leaves what was measured.
+		if err := writeReport(); err != nil {
+			return err
+		}
+	}
+	if err := writeReport(); err != nil {
+		return err
+	}
+	h.Logf("wrote %s", filepath.Join(*out, "REPORT.md"))
+	if len(results) == 0 {
+		return fmt.Errorf("no operator was measured: %s", strings.Join(phaseErrs, "; "))
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

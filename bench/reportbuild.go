@@ -1,0 +1,378 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ReportMeta is what the report says about the run itself.
+type ReportMeta struct {
+	Began       time.Time
+	Took        time.Duration
+	PhaseErrors []string
+	Commit      string
+	QPS, Burst  string
+	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the machine is shared.
+	LoadBefore, LoadAfter string
+}
+
+func gitCommit(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+const (
+	oursName = "kedactl"
+	kedaName = "KEDA " + kedaVersion
+)
+
+// get returns f(level n) of a phase, NaN when the phase or level is missing.
+func get(p *PhaseResult, n int, f func(*LevelResult) float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	l := p.level(n)
+	if l == nil {
+		return math.NaN()
+	}
+	return f(l)
+}
+
+func idle(f func(*Window) float64) func(*LevelResult) float64 {
+	return func(l *LevelResult) float64 {
+		if l.Idle == nil {
+			return math.NaN()
+		}
+		return f(l.Idle)
+	}
+}
+
+func pct(p float64, sel func(*LevelResult) []float64, scale float64) func(*LevelResult) float64 {
+	return func(l *LevelResult) float64 { return Percentile(sel(l), p) * scale }
+}
+
+func takeoverOK(l *LevelResult) bool { return l.TakeoverSecs > 0 }
+
+// BuildReport turns the phases into the report; a nil phase is shown as not measured.
+func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
+	r := Report{Title: "make bench: kedactl vs " + kedaName}
+	r.Meta = []string{
+		fmt.Sprintf("Scale: **%s** (idle levels %v, take-over of %d, activation with %v loaded × %d trials, external metrics at %v, figure 4 with %d identical triggers).",
+			cfg.Scale, cfg.IdleLevels, cfg.TakeoverLevel, cfg.ActLoads, cfg.Trials, cfg.Fig5Levels, cfg.Fig4N),
+		fmt.Sprintf("Run %s, %s, commit %s, %s/%s, %d CPUs; one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it.",
+			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+		fmt.Sprintf("Both operators run on 127.0.0.1 with the admin kubeconfig and client rate qps %s, burst %s (KEDA's defaults); KEDA is its operator plus its metrics adapter (memory and CPU are their sum).", meta.QPS, meta.Burst),
+		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
+		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
+		"Ratios are kedactl / KEDA: below 1 means kedactl uses less.",
+	}
+	if meta.LoadBefore != "" {
+		r.Meta = append(r.Meta, fmt.Sprintf("Machine load (1/5/15-minute averages) at the start: %s; at the end: %s. Other work on the machine skews CPU and latency figures.", meta.LoadBefore, meta.LoadAfter))
+	}
+	for _, e := range meta.PhaseErrors {
+		r.Meta = append(r.Meta, "Phase failed: "+e)
+	}
+	for _, p := range []*PhaseResult{ours, keda} {
+		if p != nil {
+			for _, e := range p.Errors {
+				r.Meta = append(r.Meta, fmt.Sprintf("%s: %s", p.Name, e))
+			}
+		}
+	}
+	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
+	r.Targets = targets(cfg, ours, keda)
+	return r
+}
+
+func fig1(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "1", Title: "Idle cost by number of ScaledObjects",
+		What: fmt.Sprintf("Idle ScaledObjects (Deployments at 0, source answering 0). After the take-over and %s of settling, a %s window: peak RSS, CPU seconds per minute, the operator's own apiserver requests per minute (rest_client_requests_total from its Prometheus endpoints) and all clients' requests per minute (kube-apiserver's apiserver_request_total, resource requests, diffed over the window).", cfg.Settle, cfg.Window)}
+	metrics := []struct {
+		name string
+		f    func(*Window) float64
+	}{
+		{"RSS MiB", func(w *Window) float64 { return w.RSSMiB }},
+		{"CPU s/min", func(w *Window) float64 { return w.CPUPerMin }},
+		{"operator req/min", func(w *Window) float64 { return w.OpReqPerMin }},
+		{"operator writes/min", func(w *Window) float64 { return w.OpWritesPerMin }},
+		{"apiserver req/min (all clients)", func(w *Window) float64 { return w.APIReqPerMin }},
+		{"apiserver writes/min (all clients)", func(w *Window) float64 { return w.APIWritesPerMin }},
+	}
+	t := Table{Header: []string{"ScaledObjects"}}
+	for _, m := range metrics {
+		t.Header = append(t.Header, m.name+" kedactl", "KEDA", "ratio")
+	}
+	var cats []string
+	ratioSeries := make([]Series, 4)
+	for i, m := range []int{0, 1, 2, 4} {
+		ratioSeries[i].Name = metrics[m].name
+	}
+	for _, n := range cfg.IdleLevels {
+		row := []string{fmt.Sprint(n)}
+		for _, m := range metrics {
+			o, k := get(ours, n, idle(m.f)), get(keda, n, idle(m.f))
+			row = append(row, Num(o), Num(k), RatioCell(o, k))
+		}
+		t.Rows = append(t.Rows, row)
+		if !math.IsNaN(get(keda, n, idle(metrics[0].f))) {
+			cats = append(cats, fmt.Sprint(n))
+			for i, m := range []int{0, 1, 2, 4} {
+				ratioSeries[i].Values = append(ratioSeries[i].Values, Ratio(get(ours, n, idle(metrics[m].f)), get(keda, n, idle(metrics[m].f))))
+			}
+		}
+	}
+	f.Charts = []Chart{{File: "fig1-idle.svg", Alt: "figure 1: kedactl / KEDA ratios at idle",
+		SVG: BarChart{Title: "Idle cost, kedactl / KEDA (lower is better)", YLabel: "ratio", Categories: cats, Series: ratioSeries}.SVG()}}
+	f.Tables = []Table{t}
+	if ours != nil || keda != nil {
+		var notes []string
+		for _, p := range []*PhaseResult{ours, keda} {
+			if p != nil {
+				notes = append(notes, fmt.Sprintf("%s: %d log lines about client-side throttling (client-go logs only waits over 1 s at this verbosity)", p.Name, p.Throttled))
+			}
+		}
+		f.Notes = notes
+	}
+	return f
+}
+
+func fig2(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "2", Title: fmt.Sprintf("Take-over of %d new ScaledObjects", cfg.TakeoverLevel),
+		What: "The harness creates the Deployments and ScaledObjects (32 at a time) while the operator runs; time from the first create until every HPA exists; writes are the operator's (non-GET rest_client_requests_total) and all clients' (apiserver_request_total less the harness's 2 creates per object), counted until the operator's writes hold still for 5 s."}
+	t := Table{Header: []string{"ScaledObjects", "seconds kedactl", "KEDA", "ratio", "operator writes/object kedactl", "KEDA", "ratio", "apiserver writes/object kedactl", "KEDA", "ratio", "harness create seconds kedactl", "KEDA"}}
+	levels := cfg.levels(slices.Max(cfg.IdleLevels))
+	for _, n := range levels {
+		if n == 0 {
+			continue
+		}
+		sec := func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.TakeoverSecs
+		}
+		wr := func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.WritesPerObject
+		}
+		aw := func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.APIWritesPerObject
+		}
+		cs := func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.CreateSecs
+		}
+		o1, k1, o2, k2, o3, k3 := get(ours, n, sec), get(keda, n, sec), get(ours, n, wr), get(keda, n, wr), get(ours, n, aw), get(keda, n, aw)
+		t.Rows = append(t.Rows, []string{fmt.Sprint(n), Num(o1), Num(k1), RatioCell(o1, k1), Num(o2), Num(k2), RatioCell(o2, k2), Num(o3), Num(k3), RatioCell(o3, k3), Num(get(ours, n, cs)), Num(get(keda, n, cs))})
+	}
+	n := cfg.TakeoverLevel
+	val := func(p *PhaseResult, f func(*LevelResult) float64) float64 {
+		return get(p, n, func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return f(l)
+		})
+	}
+	secs := func(l *LevelResult) float64 { return l.TakeoverSecs }
+	wpo := func(l *LevelResult) float64 { return l.WritesPerObject }
+	apw := func(l *LevelResult) float64 { return l.APIWritesPerObject }
+	f.Charts = []Chart{{File: "fig2-takeover.svg", Alt: "figure 2: take-over time and writes",
+		SVG: BarChart{Title: fmt.Sprintf("Take-over of %d ScaledObjects", n), YLabel: "seconds / writes per object",
+			Categories: []string{"seconds", "operator writes/object", "apiserver writes/object"},
+			Series: []Series{{Name: oursName, Values: []float64{val(ours, secs), val(ours, wpo), val(ours, apw)}},
+				{Name: kedaName, Values: []float64{val(keda, secs), val(keda, wpo), val(keda, apw)}}}}.SVG()}}
+	f.Tables = []Table{t}
+	f.Notes = []string{"Each level's objects are taken over in a fresh namespace; the table lists every level the run visited."}
+	return f
+}
+
+func fig3(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "3", Title: "Activation latency (source 0 → 1 until the Deployment asks for ≥ 1 replica)",
+		What: fmt.Sprintf("With N ScaledObjects loaded, %d trials: each flips one object's source from 0 to 1 at a random moment within one polling interval (%d s) and watches its Deployment's spec.replicas; objects are used at most once per round (rounds reset the sources and wait for 0 replicas). A polled source: the expected latency is up to one polling interval.", cfg.Trials, cfg.Polling)}
+	t := Table{Header: []string{"loaded", "p50 s kedactl", "KEDA", "ratio", "p99 s kedactl", "KEDA", "ratio", "trials kedactl", "KEDA", "missed kedactl", "KEDA"}}
+	var cats []string
+	var so, sk []float64
+	act := func(l *LevelResult) []float64 { return l.Activation }
+	for _, n := range cfg.ActLoads {
+		o50, k50 := get(ours, n, pct(50, act, 1)), get(keda, n, pct(50, act, 1))
+		o99, k99 := get(ours, n, pct(99, act, 1)), get(keda, n, pct(99, act, 1))
+		cnt := func(l *LevelResult) float64 { return float64(len(l.Activation)) }
+		miss := func(l *LevelResult) float64 { return float64(l.ActivationMissed) }
+		t.Rows = append(t.Rows, []string{fmt.Sprint(n), Num(o50), Num(k50), RatioCell(o50, k50), Num(o99), Num(k99), RatioCell(o99, k99),
+			Num(get(ours, n, cnt)), Num(get(keda, n, cnt)), Num(get(ours, n, miss)), Num(get(keda, n, miss))})
+		cats = append(cats, fmt.Sprintf("p50 @%d", n), fmt.Sprintf("p99 @%d", n))
+		so = append(so, o50, o99)
+		sk = append(sk, k50, k99)
+	}
+	f.Charts = []Chart{{File: "fig3-activation.svg", Alt: "figure 3: activation latency",
+		SVG: BarChart{Title: "Activation latency, polled source", YLabel: "seconds", Categories: cats,
+			Series: []Series{{Name: oursName, Values: so}, {Name: kedaName, Values: sk}}}.SVG()}}
+	f.Tables = []Table{t}
+	return f
+}
+
+func fig4(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "4", Title: "Event-source queries per minute per trigger, HPA reading",
+		What: fmt.Sprintf("Four groups at once, each on its own source key: 1 trigger and %d identical triggers (same URL), with useCachedMetrics false and true; targets at minReplicaCount 1 so the HPA (15 s sync) reads the external metric; after a 45 s warm-up the source counts the queries for %s.", cfg.Fig4N, cfg.Fig4Window)}
+	groups := Fig4Groups(cfg.Fig4N)
+	t := Table{Header: []string{"group", "kedactl", "KEDA", "ratio"}}
+	val := func(p *PhaseResult, g string) float64 {
+		if p == nil || p.Fig4 == nil {
+			return math.NaN()
+		}
+		v, ok := p.Fig4.PerTrigger[g]
+		if !ok {
+			return math.NaN()
+		}
+		return v
+	}
+	var so, sk []float64
+	var cats []string
+	for i, g := range groups {
+		o, k := val(ours, g), val(keda, g)
+		t.Rows = append(t.Rows, []string{g, Num(o), Num(k), RatioCell(o, k)})
+		so, sk = append(so, o), append(sk, k)
+		cats = append(cats, []string{"1, uncached", "1, cached", fmt.Sprintf("%d, uncached", cfg.Fig4N), fmt.Sprintf("%d, cached", cfg.Fig4N)}[i])
+	}
+	f.Charts = []Chart{{File: "fig4-queries.svg", Alt: "figure 4: source queries per minute per trigger",
+		SVG: BarChart{Title: "Source queries per minute per trigger", YLabel: "queries/min/trigger", Categories: cats,
+			Series: []Series{{Name: oursName, Values: so}, {Name: kedaName, Values: sk}}}.SVG()}}
+	f.Tables = []Table{t}
+	return f
+}
+
+func fig5(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "5", Title: "External metrics request latency through the apiserver",
+		What: "GET /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC?labelSelector=scaledobject.keda.sh/name=NAME with the admin client, one at a time over 20 random ScaledObjects (metric names read from their HPAs), after 10 warm-up requests; latency measured by the client."}
+	t := Table{Header: []string{"ScaledObjects", "requests kedactl", "KEDA", "p50 ms kedactl", "KEDA", "ratio", "p99 ms kedactl", "KEDA", "ratio", "errors kedactl", "KEDA"}}
+	ext := func(l *LevelResult) []float64 { return l.ExtMetrics }
+	var cats []string
+	var so, sk []float64
+	for _, n := range cfg.Fig5Levels {
+		o50, k50 := get(ours, n, pct(50, ext, 1000)), get(keda, n, pct(50, ext, 1000))
+		o99, k99 := get(ours, n, pct(99, ext, 1000)), get(keda, n, pct(99, ext, 1000))
+		cnt := func(l *LevelResult) float64 { return float64(len(l.ExtMetrics)) }
+		errs := func(l *LevelResult) float64 { return float64(l.ExtMetricsErrors) }
+		t.Rows = append(t.Rows, []string{fmt.Sprint(n), Num(get(ours, n, cnt)), Num(get(keda, n, cnt)), Num(o50), Num(k50), RatioCell(o50, k50), Num(o99), Num(k99), RatioCell(o99, k99), Num(get(ours, n, errs)), Num(get(keda, n, errs))})
+		cats = append(cats, fmt.Sprintf("p50 @%d", n), fmt.Sprintf("p99 @%d", n))
+		so = append(so, o50, o99)
+		sk = append(sk, k50, k99)
+	}
+	f.Charts = []Chart{{File: "fig5-extmetrics.svg", Alt: "figure 5: external metrics latency",
+		SVG: BarChart{Title: "External metrics GET latency", YLabel: "milliseconds", Categories: cats,
+			Series: []Series{{Name: oursName, Values: so}, {Name: kedaName, Values: sk}}}.SVG()}}
+	f.Tables = []Table{t}
+	return f
+}
+
+func targets(cfg Config, ours, keda *PhaseResult) []Target {
+	var ts []Target
+	act := func(l *LevelResult) []float64 { return l.Activation }
+	ts = append(ts, Target{Name: "push activation p99", Value: "not measured", Goal: "< 0.5 s",
+		Gap: "the bench has no push source yet (metrics-api is polled)"})
+	loMax := slices.Max(cfg.ActLoads)
+	loMin := slices.Min(cfg.ActLoads)
+	for _, n := range cfg.ActLoads {
+		ts = append(ts, NewTarget(fmt.Sprintf("polled activation p99 with %d loaded", n), "s", get(ours, n, pct(99, act, 1)), float64(cfg.Polling)+0.5, true))
+	}
+	ts = append(ts, NewTargetCmp(fmt.Sprintf("activation p99 at %d loaded / at %d (no worse)", loMax, loMin), "×",
+		Ratio(get(ours, loMax, pct(99, act, 1)), get(ours, loMin, pct(99, act, 1))), 1, "<="))
+	f4 := func(p *PhaseResult, g string) float64 {
+		if p == nil || p.Fig4 == nil {
+			return math.NaN()
+		}
+		return p.Fig4.PerTrigger[g]
+	}
+	groups := Fig4Groups(cfg.Fig4N)
+	ts = append(ts,
+		NewTargetCmp("source queries vs KEDA, useCachedMetrics false (1 trigger)", "×", Ratio(f4(ours, groups[0]), f4(keda, groups[0])), 2.0/3, "<="),
+		NewTargetCmp("source queries vs KEDA, useCachedMetrics true (1 trigger)", "×", Ratio(f4(ours, groups[1]), f4(keda, groups[1])), 1, "<="),
+		NewTargetCmp(fmt.Sprintf("source queries vs KEDA, %d identical triggers (useCachedMetrics false)", cfg.Fig4N), "×", Ratio(f4(ours, groups[2]), f4(keda, groups[2])), 1.0/50, "<="),
+	)
+	top := slices.Max(cfg.IdleLevels)
+	note := ""
+	if top < 10000 {
+		note = fmt.Sprintf(" (goal stated for 10,000; this run's largest is %d)", top)
+	}
+	ts = append(ts,
+		NewTarget(fmt.Sprintf("RSS at %d ScaledObjects%s", top, note), "MiB", get(ours, top, idle(func(w *Window) float64 { return w.RSSMiB })), 256, true),
+		NewTarget(fmt.Sprintf("CPU at %d ScaledObjects", top), "cores", get(ours, top, idle(func(w *Window) float64 { return w.CPUPerMin / 60 })), 0.2, true),
+	)
+	thr := math.NaN()
+	if ours != nil {
+		thr = float64(ours.Throttled)
+	}
+	ts = append(ts, NewTargetCmp("client-side throttling log lines", "lines", thr, 0, "<="))
+	ts = append(ts, NewTarget(fmt.Sprintf("operator writes/min per 100 ScaledObjects, steady state at %d", top), "writes/min", get(ours, top, idle(func(w *Window) float64 {
+		return w.OpWritesPerMin / float64(max(top, 1)) * 100
+	})), 1, true))
+	n := cfg.TakeoverLevel
+	ts = append(ts,
+		NewTarget(fmt.Sprintf("take-over of %d new ScaledObjects", n), "s", get(ours, n, func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.TakeoverSecs
+		}), 30, true),
+		NewTargetCmp("operator writes per object taken over", "writes", get(ours, n, func(l *LevelResult) float64 {
+			if !takeoverOK(l) {
+				return math.NaN()
+			}
+			return l.WritesPerObject
+		}), 3, "<="),
+	)
+	f5 := slices.Max(cfg.Fig5Levels)
+	ext := func(l *LevelResult) []float64 { return l.ExtMetrics }
+	ts = append(ts, NewTarget(fmt.Sprintf("external metrics p99 at %d ScaledObjects", f5), "ms", get(ours, f5, pct(99, ext, 1000)), 5, true))
+	return ts
+}
+
+func fig6(cfg Config, ours, keda *PhaseResult) Figure {
+	f := Figure{ID: "6", Title: fmt.Sprintf("Admission webhook: applying %d ScaledObjects", cfg.Fig6N),
+		What: fmt.Sprintf("%d ScaledObjects applied one after the other with server-side apply (as `kubectl apply --server-side` does, from the harness's Go client), into a namespace outside the webhook's selector and into one inside it (failurePolicy Fail, URL on localhost); the Deployments exist beforehand. kedactl's webhook runs in its operator process, KEDA's is its cmd/webhooks binary. A second ScaledObject for an already scaled Deployment is then applied: the webhook should refuse it.", cfg.Fig6N)}
+	val := func(p *PhaseResult, sel func(*Fig6Result) float64) float64 {
+		if p == nil || p.Fig6 == nil {
+			return math.NaN()
+		}
+		return sel(p.Fig6)
+	}
+	base := func(r *Fig6Result) float64 { return r.BaselineSecs }
+	hook := func(r *Fig6Result) float64 { return r.WebhookSecs }
+	added := func(r *Fig6Result) float64 { return (r.WebhookSecs - r.BaselineSecs) / float64(max(r.N, 1)) * 1000 }
+	rej := func(p *PhaseResult) string {
+		if p == nil || p.Fig6 == nil {
+			return "–"
+		}
+		return map[bool]string{true: "yes", false: "no"}[p.Fig6.Rejected]
+	}
+	t := Table{Header: []string{"", "kedactl", "KEDA", "ratio"}}
+	for _, row := range []struct {
+		name string
+		sel  func(*Fig6Result) float64
+	}{{"seconds without webhook", base}, {"seconds with webhook", hook}, {"ms added per object", added}} {
+		o, k := val(ours, row.sel), val(keda, row.sel)
+		t.Rows = append(t.Rows, []string{row.name, Num(o), Num(k), RatioCell(o, k)})
+	}
+	t.Rows = append(t.Rows, []string{"duplicate refused", rej(ours), rej(keda), ""})
+	f.Tables = []Table{t}
+	f.Charts = []Chart{{File: "fig6-webhook.svg", Alt: "figure 6: apply time with the webhook",
+		SVG: BarChart{Title: fmt.Sprintf("Apply of %d ScaledObjects", cfg.Fig6N), YLabel: "seconds", Categories: []string{"without webhook", "with webhook"},
+			Series: []Series{{Name: oursName, Values: []float64{val(ours, base), val(ours, hook)}}, {Name: kedaName, Values: []float64{val(keda, base), val(keda, hook)}}}}.SVG()}}
+	return f
+}

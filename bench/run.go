@@ -1,0 +1,461 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kedactl/kedactl/test/cluster"
+)
+
+// Config is what one run measures; Smoke and Full are the two presets.
+type Config struct {
+	Scale          string
+	IdleLevels     []int // ScaledObject counts of figure 1 (ours)
+	KEDAMaxLevel   int   // KEDA is measured only up to this count
+	TakeoverLevel  int   // figure 2
+	ActLoads       []int // figure 3
+	Trials         int
+	Fig5Levels     []int
+	Fig5Requests   int
+	Fig4N          int
+	Fig6N          int
+	Window, Settle time.Duration
+	Fig4Window     time.Duration
+	Polling        int64
+	Operators      []string
+}
+
+// Smoke is a few-minute run: small counts, few trials.
+var Smoke = Config{
+	Scale: "smoke", IdleLevels: []int{0, 20, 100}, KEDAMaxLevel: 100, TakeoverLevel: 100, ActLoads: []int{20, 100},
+	Trials: 10, Fig5Levels: []int{100}, Fig5Requests: 100, Fig4N: 10, Fig6N: 20,
+	Window: 45 * time.Second, Settle: 15 * time.Second, Fig4Window: 60 * time.Second, Polling: 30,
+}
+
+// Full is the scale.
+var Full = Config{
+	Scale: "full", IdleLevels: []int{0, 100, 1000, 10000}, KEDAMaxLevel: 1000, TakeoverLevel: 1000, ActLoads: []int{20, 1000},
+	Trials: 30, Fig5Levels: []int{1000, 10000}, Fig5Requests: 300, Fig4N: 100, Fig6N: 100,
+	Window: 60 * time.Second, Settle: 30 * time.Second, Fig4Window: 120 * time.Second, Polling: 30,
+}
+
+// levels is every ScaledObject count the run visits for an operator, ascending.
+func (c Config) levels(maxLevel int) []int {
+	var out []int
+	for _, set := range [][]int{c.IdleLevels, c.ActLoads, c.Fig5Levels, {c.TakeoverLevel}} {
+		for _, l := range set {
+			if l <= maxLevel && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// LevelResult is what one ScaledObject count gave.
+type LevelResult struct {
+	N int
+	// Idle is figure 1's window; nil when not measured at this count.
+	Idle *Window
+	// Takeover (figure 2): from the first create to all HPAs, and the operator's writes per object.
+	TakeoverSecs, CreateSecs, WritesPerObject, APIWritesPerObject float64
+	Activation                                                    []float64 // seconds, figure 3
+	ActivationMissed                                              int
+	ExtMetrics                                                    []float64 // seconds, figure 5
+	ExtMetricsErrors                                              int
+}
+
+// Fig4Result is the source queries per minute per trigger of each trigger group.
+type Fig4Result struct {
+	PerTrigger map[string]float64
+}
+
+// PhaseResult is everything measured for one operator.
+type PhaseResult struct {
+	Name      string
+	Levels    []*LevelResult
+	Fig4      *Fig4Result
+	Fig6      *Fig6Result
+	Throttled int
+	Errors    []string
+	StartedAt time.Time
+	DurationS float64
+}
+
+func (p *PhaseResult) level(n int) *LevelResult {
+	for _, l := range p.Levels {
+		if l.N == n {
+			return l
+		}
+	}
+	return nil
+}
+
+// RunPhase measures one operator: it installs its CRDs, starts it, walks the levels and figure 4,
+// and stops it. A failed figure is recorded and the phase goes on.
+func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag string, maxLevel int) (*PhaseResult, error) {
+	res := &PhaseResult{Name: op.Name(), StartedAt: time.Now()}
+	defer func() { res.DurationS = time.Since(res.StartedAt).Seconds() }()
+	files, err := op.CRDFiles()
+	if err == nil && len(files) == 0 {
+		// KEDA's tool dir is known only after a first lookup.
+		if k, ok := op.(*KEDA); ok {
+			if _, err = k.dir(ctx, h); err == nil {
+				files, err = op.CRDFiles()
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.Logf("[%s] installing %d CRDs", op.Name(), len(files))
+	if err := h.InstallCRDs(ctx, files); err != nil {
+		return nil, err
+	}
+	if err := h.EnsureNamespace(ctx, cluster.APIServiceNamespace); err != nil {
+		return nil, err
+	}
+	h.Logf("[%s] starting", op.Name())
+	if err := op.Start(ctx, h); err != nil {
+		op.Stop()
+		return nil, err
+	}
+	defer op.Stop()
+	fail := func(what string, err error) {
+		msg := fmt.Sprintf("%s: %v", what, err)
+		h.Logf("[%s] FAILED %s", op.Name(), msg)
+		res.Errors = append(res.Errors, msg)
+	}
+	prevNS := ""
+	for _, n := range cfg.levels(maxLevel) {
+		if ctx.Err() != nil {
+			break
+		}
+		if prevNS != "" {
+			h.Logf("[%s] deleting namespace %s", op.Name(), prevNS)
+			if err := h.DeleteNamespace(ctx, prevNS); err != nil {
+				fail("delete "+prevNS, err)
+			}
+			prevNS = ""
+		}
+		lr := &LevelResult{N: n}
+		res.Levels = append(res.Levels, lr)
+		w := Workload{NS: fmt.Sprintf("b-%s-%d", tag, n), Prefix: "so", Polling: cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", tag, n, i) }}
+		if n > 0 {
+			prevNS = w.NS
+			if err := takeover(ctx, h, op, w, n, lr); err != nil {
+				fail(fmt.Sprintf("take over %d", n), err)
+				continue
+			}
+			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
+		}
+		if slices.Contains(cfg.IdleLevels, n) {
+			time.Sleep(cfg.Settle)
+			h.Logf("[%s] idle window at %d for %s", op.Name(), n, cfg.Window)
+			win, err := h.Measure(ctx, op, cfg.Window)
+			if err != nil {
+				fail(fmt.Sprintf("idle window at %d", n), err)
+			} else {
+				lr.Idle = &win
+				h.Logf("[%s] idle %d: RSS %.1f MiB, CPU %.2f s/min, operator %.1f req/min (%.2f writes), apiserver %.1f req/min (%.2f writes)",
+					op.Name(), n, win.RSSMiB, win.CPUPerMin, win.OpReqPerMin, win.OpWritesPerMin, win.APIReqPerMin, win.APIWritesPerMin)
+			}
+		}
+		if slices.Contains(cfg.Fig5Levels, n) && n > 0 {
+			if err := extMetrics(ctx, h, w, n, cfg.Fig5Requests, lr); err != nil {
+				fail(fmt.Sprintf("external metrics at %d", n), err)
+			} else {
+				h.Logf("[%s] external metrics at %d: p50 %.1f ms p99 %.1f ms (%d errors)", op.Name(), n, 1000*Percentile(lr.ExtMetrics, 50), 1000*Percentile(lr.ExtMetrics, 99), lr.ExtMetricsErrors)
+			}
+		}
+		if slices.Contains(cfg.ActLoads, n) && n > 0 {
+			if err := activation(ctx, h, w, n, cfg, lr); err != nil {
+				fail(fmt.Sprintf("activation at %d", n), err)
+			}
+			h.Logf("[%s] activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.Activation), Percentile(lr.Activation, 50), Percentile(lr.Activation, 99), lr.ActivationMissed)
+		}
+	}
+	if prevNS != "" {
+		if err := h.DeleteNamespace(ctx, prevNS); err != nil {
+			fail("delete "+prevNS, err)
+		}
+	}
+	if cfg.Fig4N > 0 && ctx.Err() == nil {
+		f4, err := sourceQueries(ctx, h, op, tag, cfg)
+		if err != nil {
+			fail("source queries", err)
+		} else {
+			res.Fig4 = f4
+		}
+	}
+	if cfg.Fig6N > 0 && ctx.Err() == nil {
+		h.Logf("[%s] webhook: applying %d ScaledObjects without and with it", op.Name(), cfg.Fig6N)
+		f6, err := webhookApply(ctx, h, op, tag, cfg)
+		if err != nil {
+			fail("webhook apply", err)
+		} else {
+			res.Fig6 = f6
+			h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
+		}
+	}
+	for _, p := range op.Procs() {
+		res.Throttled += countLines(p.Log, "client-side throttling")
+	}
+	return res, nil
+}
+
+func takeover(ctx context.Context, h *Harness, op Operator, w Workload, n int, lr *LevelResult) error {
+	before, err := h.Snapshot(ctx, op)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := h.Create(ctx, w, 0, n); err != nil {
+		return err
+	}
+	lr.CreateSecs = time.Since(start).Seconds()
+	done, err := h.WaitHPAs(ctx, w.NS, n, 2*time.Minute+time.Duration(n)*time.Second)
+	if err != nil {
+		return err
+	}
+	lr.TakeoverSecs = done.Sub(start).Seconds()
+	// The writes that follow the HPAs (status updates) belong to the takeover: wait until the
+	// operator's write count holds still for 5 s (at most a minute).
+	last, stable := before, 0
+	for i := 0; i < 60 && stable < 5; i++ {
+		time.Sleep(time.Second)
+		s, err := h.Snapshot(ctx, op)
+		if err != nil {
+			return err
+		}
+		if s.OpWrites == last.OpWrites {
+			stable++
+		} else {
+			stable = 0
+		}
+		last = s
+	}
+	lr.WritesPerObject = (last.OpWrites - before.OpWrites) / float64(n)
+	// The harness's own writes (2 per object) are left out of the apiserver's count.
+	lr.APIWritesPerObject = (last.APIWrites-before.APIWrites)/float64(n) - 2
+	return nil
+}
+
+// extMetricName reads the external metric name of a ScaledObject from its HPA.
+func extMetricName(ctx context.Context, h *Harness, ns, so string) (string, error) {
+	l, err := h.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, hpa := range l.Items {
+		if hpa.Spec.ScaleTargetRef.Name == so {
+			for _, m := range hpa.Spec.Metrics {
+				if m.External != nil {
+					return m.External.Metric.Name, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("no HPA with an external metric for %s/%s", ns, so)
+}
+
+func extMetrics(ctx context.Context, h *Harness, w Workload, n, requests int, lr *LevelResult) error {
+	// All objects of a level have the same trigger shape: one metric name pattern per object.
+	names := map[int]string{}
+	picks := make([]int, 0, 20)
+	for len(picks) < min(20, n) {
+		i := rand.IntN(n)
+		if _, ok := names[i]; ok {
+			continue
+		}
+		name, err := extMetricName(ctx, h, w.NS, w.Name(i))
+		if err != nil {
+			return err
+		}
+		names[i] = name
+		picks = append(picks, i)
+	}
+	get := func(i int) (time.Duration, error) {
+		start := time.Now()
+		_, err := h.Kube.CoreV1().RESTClient().Get().
+			AbsPath("/apis/external.metrics.k8s.io/v1beta1/namespaces", w.NS, names[i]).
+			Param("labelSelector", "scaledobject.keda.sh/name="+w.Name(i)).DoRaw(ctx)
+		return time.Since(start), err
+	}
+	for k := range 10 { // warm-up: connections, discovery
+		_, _ = get(picks[k%len(picks)])
+	}
+	for k := range requests {
+		d, err := get(picks[k%len(picks)])
+		if err != nil {
+			lr.ExtMetricsErrors++
+			if lr.ExtMetricsErrors > requests/2 {
+				return fmt.Errorf("external metrics GET failing: %w", err)
+			}
+			continue
+		}
+		lr.ExtMetrics = append(lr.ExtMetrics, d.Seconds())
+	}
+	return nil
+}
+
+// activation flips the source of trials objects from 0 to 1 at random moments spread over one
+// polling interval and times each until its Deployment asks for >= 1 replica, in rounds of at most
+// n objects (each round resets the sources and waits for the Deployments to return to 0).
+func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, lr *LevelResult) error {
+	remaining := cfg.Trials
+	poll := time.Duration(cfg.Polling) * time.Second
+	for remaining > 0 && ctx.Err() == nil {
+		k := min(remaining, n)
+		remaining -= k
+		idx := rand.Perm(n)[:k]
+		seen := map[string]time.Time{}
+		var mu sync.Mutex
+		wctx, cancel := context.WithCancel(ctx)
+		wi, err := h.Kube.AppsV1().Deployments(w.NS).Watch(wctx, metav1.ListOptions{})
+		if err != nil {
+			cancel()
+			return err
+		}
+		go func() {
+			for ev := range wi.ResultChan() {
+				if ev.Type != watch.Modified && ev.Type != watch.Added {
+					continue
+				}
+				d, ok := ev.Object.(*appsv1.Deployment)
+				if !ok {
+					continue
+				}
+				if d.Spec.Replicas != nil && *d.Spec.Replicas >= 1 {
+					mu.Lock()
+					if _, ok := seen[d.GetName()]; !ok {
+						seen[d.GetName()] = time.Now()
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+		flipped := map[string]time.Time{}
+		var fmu sync.Mutex
+		var wg sync.WaitGroup
+		for _, i := range idx {
+			wg.Add(1)
+			delay := time.Duration(rand.Int64N(int64(poll)))
+			go func() {
+				defer wg.Done()
+				time.Sleep(delay)
+				fmu.Lock()
+				flipped[w.Name(i)] = time.Now()
+				fmu.Unlock()
+				h.Src.Set(w.Key(i), 1)
+			}()
+		}
+		wg.Wait()
+		_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, poll+60*time.Second, true, func(context.Context) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) >= k, nil
+		})
+		cancel()
+		mu.Lock()
+		for name, t0 := range flipped {
+			if t1, ok := seen[name]; ok {
+				lr.Activation = append(lr.Activation, t1.Sub(t0).Seconds())
+			} else {
+				lr.ActivationMissed++
+			}
+		}
+		mu.Unlock()
+		for _, i := range idx {
+			h.Src.Set(w.Key(i), 0)
+		}
+		{
+			// Back to 0 replicas before the next round or the next figure.
+			err := wait.PollUntilContextTimeout(ctx, time.Second, 2*poll+60*time.Second, true, func(ctx context.Context) (bool, error) {
+				for _, i := range idx {
+					d, err := h.Kube.AppsV1().Deployments(w.NS).Get(ctx, w.Name(i), metav1.GetOptions{})
+					if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+						return false, nil
+					}
+				}
+				return true, nil
+			})
+			if err != nil {
+				h.Logf("activated Deployments did not all return to 0: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+// sourceQueries is figure 4: four trigger groups at once (1 and N identical triggers, with
+// useCachedMetrics false and true), targets held at >= 1 replica so that the HPA reads them; the
+// source counts the queries over a window.
+func sourceQueries(ctx context.Context, h *Harness, op Operator, tag string, cfg Config) (*Fig4Result, error) {
+	ns := "b-" + tag + "-q"
+	groups := []struct {
+		name   string
+		n      int
+		cached bool
+	}{{"1 trigger, useCachedMetrics false", 1, false}, {"1 trigger, useCachedMetrics true", 1, true},
+		{fmt.Sprintf("%d identical triggers, useCachedMetrics false", cfg.Fig4N), cfg.Fig4N, false},
+		{fmt.Sprintf("%d identical triggers, useCachedMetrics true", cfg.Fig4N), cfg.Fig4N, true}}
+	total := 0
+	var keys []string
+	for gi, g := range groups {
+		key := fmt.Sprintf("%s-q%d", tag, gi)
+		keys = append(keys, key)
+		h.Src.Set(key, 1)
+		w := Workload{NS: ns, Prefix: fmt.Sprintf("g%d", gi), Replicas: 1, MinReplicas: 1, Polling: cfg.Polling, Cached: g.cached, Key: func(int) string { return key }}
+		if err := h.Create(ctx, w, 0, g.n); err != nil {
+			return nil, err
+		}
+		total += g.n
+	}
+	defer func() {
+		if err := h.DeleteNamespace(ctx, ns); err != nil {
+			h.Logf("delete %s: %v", ns, err)
+		}
+	}()
+	if _, err := h.WaitHPAs(ctx, ns, total, 2*time.Minute+time.Duration(total)*time.Second); err != nil {
+		return nil, err
+	}
+	// Let the HPA controller pick every HPA up and read it a few times.
+	warm := 45 * time.Second
+	h.Logf("[%s] source queries: %d triggers, warm-up %s, window %s", op.Name(), total, warm, cfg.Fig4Window)
+	time.Sleep(warm)
+	before := make([]int64, len(keys))
+	for i, k := range keys {
+		before[i] = h.Src.Count(k)
+	}
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(cfg.Fig4Window):
+	}
+	mins := time.Since(start).Minutes()
+	res := &Fig4Result{PerTrigger: map[string]float64{}}
+	for i, g := range groups {
+		per := float64(h.Src.Count(keys[i])-before[i]) / mins / float64(g.n)
+		res.PerTrigger[g.name] = per
+		h.Logf("[%s] %s: %.2f queries/min per trigger", op.Name(), g.name, per)
+	}
+	return res, nil
+}
+
+// Fig4Groups lists figure 4's group names in order for n identical triggers.
+func Fig4Groups(n int) []string {
+	return []string{"1 trigger, useCachedMetrics false", "1 trigger, useCachedMetrics true",
+		fmt.Sprintf("%d identical triggers, useCachedMetrics false", n), fmt.Sprintf("%d identical triggers, useCachedMetrics true", n)}
+}

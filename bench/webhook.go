@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
+
+	"github.com/kedactl/kedactl/test/cluster"
+)
+
+// Fig6Result is figure 6: sequential server-side applies of N ScaledObjects without and with the
+// operator's validating webhook in the path.
+type Fig6Result struct {
+	N                         int
+	BaselineSecs, WebhookSecs float64
+	// Rejected tells that the webhook refused a second ScaledObject for an already scaled
+	// Deployment: proof that it was in the path.
+	Rejected bool
+}
+
+const webhookLabel = "bench.kedactl.dev/webhook"
+
+func waitTLS(ctx context.Context, port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only probing that the port serves TLS
+		if err != nil {
+			return false, nil
+		}
+		conn.Close()
+		return true, nil
+	})
+}
+
+func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg Config) (*Fig6Result, error) {
+	port, stop, err := op.StartWebhook(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	if err := waitTLS(ctx, port); err != nil {
+		return nil, fmt.Errorf("webhook on port %d: %w", port, err)
+	}
+	_, _, caPEM, err := h.Cluster.ServingCert()
+	if err != nil {
+		return nil, err
+	}
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-admission"},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    "vscaledobject.bench.kedactl.dev",
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			TimeoutSeconds:          ptr.To(int32(10)),
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{
+				URL:      ptr.To(fmt.Sprintf("https://localhost:%d/validate-keda-sh-v1alpha1-scaledobject", port)),
+				CABundle: caPEM,
+			},
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{webhookLabel: "on"}},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{"keda.sh"}, APIVersions: []string{"v1alpha1"},
+					Resources: []string{"scaledobjects"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
+			}},
+		}},
+	}
+	api := h.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	if _, err := api.Create(ctx, vwc, metav1.CreateOptions{}); err != nil {
+		return nil, err
+	}
+	defer func() { _ = api.Delete(context.Background(), vwc.Name, metav1.DeleteOptions{}) }()
+	res := &Fig6Result{N: cfg.Fig6N}
+	for i, labelled := range []bool{false, true} {
+		ns := fmt.Sprintf("b-%s-w%d", tag, i)
+		nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+		if labelled {
+			nsObj.Labels = map[string]string{webhookLabel: "on"}
+		}
+		if _, err := h.Kube.CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, err
+		}
+		defer func() {
+			if err := h.DeleteNamespace(ctx, ns); err != nil {
+				h.Logf("delete %s: %v", ns, err)
+			}
+		}()
+		w := Workload{NS: ns, Prefix: "w", Polling: cfg.Polling, Key: func(int) string { return tag + "-w" }}
+		if err := parallel(ctx, 0, cfg.Fig6N, 16, func(i int) error {
+			_, err := h.Kube.AppsV1().Deployments(ns).Create(ctx, w.deployment(i), metav1.CreateOptions{})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		for j := range cfg.Fig6N {
+			data, err := w.scaledObject(j, h.Src).MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := h.Dyn.Resource(soGVR).Namespace(ns).Patch(ctx, w.Name(j), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "bench", Force: ptr.To(true)}); err != nil {
+				return nil, fmt.Errorf("apply %s/%s: %w", ns, w.Name(j), err)
+			}
+		}
+		secs := time.Since(start).Seconds()
+		if labelled {
+			res.WebhookSecs = secs
+			dup := w.scaledObject(0, h.Src)
+			dup.SetName("duplicate")
+			data, _ := dup.MarshalJSON()
+			_, err := h.Dyn.Resource(soGVR).Namespace(ns).Patch(ctx, "duplicate", types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "bench", Force: ptr.To(true)})
+			res.Rejected = err != nil
+			if err != nil {
+				h.Logf("[%s] webhook refused a second ScaledObject for one Deployment: %v", op.Name(), err)
+			}
+		} else {
+			res.BaselineSecs = secs
+		}
+	}
+	return res, nil
+}
+
+// StartWebhook for ours: the webhook runs in the operator process.
+func (o *Ours) StartWebhook(context.Context, *Harness) (int, func(), error) {
+	return o.webhookPort, func() {}, nil
+}
+
+// StartWebhook for KEDA: its third binary, cmd/webhooks, with the same certificates.
+func (k *KEDA) StartWebhook(ctx context.Context, h *Harness) (int, func(), error) {
+	ports, err := cluster.FreePorts(3)
+	if err != nil {
+		return 0, nil, err
+	}
+	dir := filepath.Join(h.Dir, "keda")
+	p, err := startProc(dir, "keda-webhooks", filepath.Join(k.toolDir, "webhooks"),
+		[]string{"KUBECONFIG=" + h.Cluster.KubeconfigPath(), "WATCH_NAMESPACE=", "POD_NAMESPACE=" + cluster.APIServiceNamespace},
+		"--port", strconv.Itoa(ports[0]), "--cert-dir", filepath.Join(dir, "certs"),
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
+		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(ports[2]),
+		"--kube-api-qps", k.QPS, "--kube-api-burst", k.Burst, "--zap-log-level", "info")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := waitHTTP200(ctx, p, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[2]), 90*time.Second); err != nil {
+		p.Stop()
+		return 0, nil, err
+	}
+	return ports[0], p.Stop, nil
+}
