@@ -43,10 +43,11 @@ demo: tools
 	$(GO) run ./test/cmd/demo
 
 ## bench: the go test micro-benchmarks (bench.out), then kedactl vs KEDA on the local cluster into
-## bench/REPORT.md and its charts (about 30 minutes warm; BENCH_SCALE=smoke for a few-minute run)
+## bench/REPORT.md and its charts; the fuzz targets run 30s each (about 35 minutes warm; BENCH_SCALE=smoke for a few-minute run)
 BENCH_SCALE ?= full
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./operator/... ./scalers/... | tee bench.out
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-30s} hack/fuzz.sh
 	hack/tools.sh cluster
 	hack/tools.sh keda
 	$(GO) run ./bench -scale $(BENCH_SCALE)
