@@ -14,7 +14,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -24,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/scale"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
@@ -367,27 +367,10 @@ func newScalesClient(cfg *rest.Config, mapper interface {
 		return nil, fmt.Errorf("failed to create the discovery client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(dc)
-	resolver := &refreshingScaleKindResolver{next: scale.NewDiscoveryScaleKindResolver(cached), cache: cached}
+	resolver := newRefreshingScaleKindResolver(scale.NewDiscoveryScaleKindResolver(cached), cached, clock.RealClock{})
 	sc, err := scale.NewForConfig(cfg, mapper, dynamic.LegacyAPIPathResolverFunc, resolver)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the scale client: %w", err)
 	}
 	return sc, nil
-}
-
-// refreshingScaleKindResolver reads discovery again when a resource is not in the cached copy: a
-// CRD with a /scale subresource installed after the operator started is then scalable at once,
-// without a restart.
-type refreshingScaleKindResolver struct {
-	next  scale.ScaleKindResolver
-	cache discovery.CachedDiscoveryInterface
-}
-
-func (r *refreshingScaleKindResolver) ScaleForResource(resource schema.GroupVersionResource) (schema.GroupVersionKind, error) {
-	gvk, err := r.next.ScaleForResource(resource)
-	if err == nil {
-		return gvk, nil
-	}
-	r.cache.Invalidate()
-	return r.next.ScaleForResource(resource)
 }

@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,6 +59,8 @@ type Executor struct {
 	// decided is what each object's last decision was based on: activation changes replicas
 	// only on something newer.
 	decided map[types.NamespacedName]basis
+	// healthWritten is when each object's status.health last changed, for failuresToWrite.
+	healthWritten map[types.NamespacedName]time.Time
 }
 
 // basis is what a decision knew: the newest sample, the spec's generation and the annotations
@@ -106,6 +109,8 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		lastActive: map[types.NamespacedName]time.Time{},
 		replicas:   map[types.NamespacedName]int32{},
 		decided:    map[types.NamespacedName]basis{},
+
+		healthWritten: map[types.NamespacedName]time.Time{},
 	}
 }
 
@@ -120,6 +125,7 @@ func (x *Executor) Forget(key types.NamespacedName) {
 	delete(x.lastActive, key)
 	delete(x.replicas, key)
 	delete(x.decided, key)
+	delete(x.healthWritten, key)
 	x.mu.Unlock()
 	x.formulas.Forget(key)
 }
@@ -405,6 +411,15 @@ func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObjec
 		if !lastActive.IsZero() && (wasActive != active || s.LastActiveTime == nil) {
 			s.LastActiveTime = ptr.To(metav1.NewTime(lastActive))
 		}
+		key := types.NamespacedName{Namespace: so.Namespace, Name: so.Name}
+		now := x.clock.Now()
+		x.mu.Lock()
+		sinceWrite := now.Sub(x.healthWritten[key])
+		x.mu.Unlock()
+		var threshold int32
+		if so.Spec.Fallback != nil {
+			threshold = so.Spec.Fallback.FailureThreshold
+		}
 		health := map[string]kedav1alpha1.HealthStatus{}
 		activity := map[string]kedav1alpha1.TriggerActivityStatus{}
 		for _, t := range st.Triggers {
@@ -412,11 +427,21 @@ func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObjec
 				continue
 			}
 			h := kedav1alpha1.HealthStatusHappy
+			failures := t.ConsecutiveFailures
 			if t.Err != nil {
 				h = kedav1alpha1.HealthStatusFailing
+				if prev, ok := s.Health[t.MetricName]; ok && prev.Status == h && prev.NumberOfFailures != nil {
+					outage := time.Duration(failures) * time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second
+					failures = failuresToWrite(*prev.NumberOfFailures, failures, threshold, outage, sinceWrite)
+				}
 			}
-			health[t.MetricName] = kedav1alpha1.HealthStatus{NumberOfFailures: ptr.To(t.ConsecutiveFailures), Status: h}
+			health[t.MetricName] = kedav1alpha1.HealthStatus{NumberOfFailures: ptr.To(failures), Status: h}
 			activity[t.MetricName] = kedav1alpha1.TriggerActivityStatus{IsActive: t.Active}
+		}
+		if !equality.Semantic.DeepEqual(health, s.Health) {
+			x.mu.Lock()
+			x.healthWritten[key] = now
+			x.mu.Unlock()
 		}
 		s.Health = health
 		s.TriggersActivity = activity
