@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 	reconciler := &controller.ScaledObjectReconciler{
 		Metrics:       promMetrics,
-		Resolver:      newResolver(mgr.GetAPIReader(), kube, opts),
+		Resolver:      newResolver(mgr.GetAPIReader(), mgr.GetClient(), kube, opts),
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
 		Pods:          controller.PodLister(mgr.GetClient()),
@@ -310,10 +310,11 @@ func slimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {
 
 // newResolver resolves authentications; one Tokens serves boundServiceAccountToken and Vault's
 // kubernetes logins, so both share its cache.
-func newResolver(reader client.Reader, kube kubernetes.Interface, opts Options) *resolve.Resolver {
+func newResolver(reader, cache client.Reader, kube kubernetes.Interface, opts Options) *resolve.Resolver {
 	tokens := &resolve.Tokens{Kube: kube}
 	return &resolve.Resolver{
 		Reader:                 reader,
+		Authentications:        cache,
 		ClusterObjectNamespace: opts.ClusterObjectNamespace,
 		Tokens:                 tokens,
 		FilePathRoot:           opts.FilePathAuthRoot,

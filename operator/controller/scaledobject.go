@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -86,6 +87,8 @@ type ScaledObjectReconciler struct {
 	MaxConcurrentReconciles int
 
 	seen seenObjects
+	// hpas skips HPA applies that would change nothing.
+	hpas hpaApplies
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
@@ -255,7 +258,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	} else if conflict != nil {
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, conflict.Error())
 	}
-	if err := r.applyHPA(ctx, desired); err != nil {
+	if err := r.applyHPA(ctx, req.NamespacedName, desired); err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectCheckFailed, "Reconcile", "Failed to apply HPA %s: %v", desired.Name, err)
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonHPAUpdateFailed, fmt.Sprintf("failed to apply HPA %s: %v", desired.Name, err))
 	}
@@ -422,7 +425,7 @@ func (r *ScaledObjectReconciler) deleteStaleHPAs(ctx context.Context, so *kedav1
 }
 
 // applyHPA creates or updates the HPA with server-side apply: an unchanged HPA costs no write.
-func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, desired *autoscalingv2.HorizontalPodAutoscaler) error {
+func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, owner types.NamespacedName, desired *autoscalingv2.HorizontalPodAutoscaler) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(desired)
 	if err != nil {
 		return fmt.Errorf("failed to convert HPA %s/%s: %w", desired.Namespace, desired.Name, err)
@@ -431,7 +434,27 @@ func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, desired *autoscal
 	if md, ok := u["metadata"].(map[string]any); ok {
 		delete(md, "creationTimestamp")
 	}
-	return r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u}), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	digest, err := digestOf(u)
+	if err != nil {
+		return fmt.Errorf("failed to encode HPA %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	current := &autoscalingv2.HorizontalPodAutoscaler{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("failed to read HPA %s/%s from the cache: %w", desired.Namespace, desired.Name, err)
+		}
+		current = nil
+	}
+	if r.hpas.upToDate(owner, digest, current) {
+		return nil
+	}
+	applied := &unstructured.Unstructured{Object: u}
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		r.hpas.forget(owner)
+		return err
+	}
+	r.hpas.record(owner, appliedHPA{digest: digest, uid: applied.GetUID(), generation: applied.GetGeneration()})
+	return nil
 }
 
 // notReady records why the object cannot scale, stops its triggers and looks again later.
@@ -536,6 +559,7 @@ func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
 
 // forget drops a deleted object's metric series.
 func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
+	r.hpas.forget(key)
 	if r.Metrics != nil {
 		r.Metrics.Forget(key)
 	}

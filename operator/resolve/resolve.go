@@ -20,8 +20,12 @@ import (
 
 // Resolver reads Secrets, ConfigMaps and authentications.
 type Resolver struct {
-	// Reader reads uncached (the manager's API reader).
+	// Reader reads Secrets and ConfigMaps uncached (the manager's API reader): the operator keeps
+	// no cluster-wide watch on Secrets.
 	Reader client.Reader
+	// Authentications reads TriggerAuthentications and ClusterTriggerAuthentications; the
+	// operator passes its cache, which it watches them through anyway. Nil reads them with Reader.
+	Authentications client.Reader
 	// ClusterObjectNamespace holds the Secrets and ConfigMaps of ClusterTriggerAuthentications
 	// (KEDA_CLUSTER_OBJECT_NAMESPACE, "keda" by default), and the ServiceAccounts their
 	// boundServiceAccountToken entries name.
@@ -185,10 +189,14 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 
 // authSpec reads the authentication and says which namespace its Secrets live in.
 func (r *Resolver) authSpec(ctx context.Context, namespace string, ref *kedav1alpha1.AuthenticationRef) (*kedav1alpha1.TriggerAuthenticationSpec, string, error) {
+	reader := r.Authentications
+	if reader == nil {
+		reader = r.Reader
+	}
 	switch ref.TriggerAuthKind() {
 	case "ClusterTriggerAuthentication":
 		cta := &kedav1alpha1.ClusterTriggerAuthentication{}
-		if err := r.Reader.Get(ctx, types.NamespacedName{Name: ref.Name}, cta); err != nil {
+		if err := reader.Get(ctx, types.NamespacedName{Name: ref.Name}, cta); err != nil {
 			return nil, "", fmt.Errorf("authenticationRef: failed to get ClusterTriggerAuthentication %s: %w", ref.Name, err)
 		}
 		ns := r.ClusterObjectNamespace
@@ -198,7 +206,7 @@ func (r *Resolver) authSpec(ctx context.Context, namespace string, ref *kedav1al
 		return &cta.Spec, ns, nil
 	default:
 		ta := &kedav1alpha1.TriggerAuthentication{}
-		if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ta); err != nil {
+		if err := reader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ta); err != nil {
 			return nil, "", fmt.Errorf("authenticationRef: failed to get TriggerAuthentication %s/%s: %w", namespace, ref.Name, err)
 		}
 		return &ta.Spec, namespace, nil
