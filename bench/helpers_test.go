@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -227,5 +228,18 @@ func TestBuildReport(t *testing.T) {
 		if len(r.Figures) != 6 || len(r.Files()) != 6 || md == "" {
 			t.Fatalf("figures %d, files %d", len(r.Figures), len(r.Files()))
 		}
+	}
+}
+
+func TestCappedLeavesOutLargerLevels(t *testing.T) {
+	c := Full.Capped(1000)
+	if slices.Max(c.IdleLevels) != 1000 || slices.Max(c.Fig5Levels) != 1000 || slices.Max(c.ActLoads) != 1000 {
+		t.Errorf("capped at 1000: idle %v, fig5 %v, activation %v", c.IdleLevels, c.Fig5Levels, c.ActLoads)
+	}
+	if c.TakeoverLevel != 1000 || c.KEDAMaxLevel != 1000 || c.Fig4N != 100 {
+		t.Errorf("capped at 1000: takeover %d, KEDA max %d, fig4 %d", c.TakeoverLevel, c.KEDAMaxLevel, c.Fig4N)
+	}
+	if got := Full.Capped(1000).levels(1000); slices.Contains(got, 10000) {
+		t.Errorf("levels %v still visit 10000", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +42,7 @@ func run() error {
 	window := flag.Duration("window", 0, "idle measurement window (0: the scale's)")
 	qps := flag.String("qps", "20", "client QPS of both operators (KEDA's default)")
 	burst := flag.String("burst", "30", "client burst of both operators (KEDA's default)")
+	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
 	flag.Parse()
 
 	var cfg Config
@@ -54,6 +56,14 @@ func run() error {
 	}
 	if *trials > 0 {
 		cfg.Trials = *trials
+	}
+	if *maxObjects == 0 {
+		if v, err := strconv.Atoi(os.Getenv("BENCH_MAX_OBJECTS")); err == nil {
+			*maxObjects = v
+		}
+	}
+	if *maxObjects > 0 {
+		cfg = cfg.Capped(*maxObjects)
 	}
 	if *window > 0 {
 		cfg.Window = *window

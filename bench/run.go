@@ -48,6 +48,28 @@ var Full = Config{
 	Window: 60 * time.Second, Settle: 30 * time.Second, Fig4Window: 120 * time.Second, Polling: 30,
 }
 
+// Capped leaves out every level above n ScaledObjects (a shorter run; the report lists the levels
+// it visited).
+func (c Config) Capped(n int) Config {
+	keep := func(levels []int) []int {
+		var out []int
+		for _, l := range levels {
+			if l <= n {
+				out = append(out, l)
+			}
+		}
+		if len(out) == 0 {
+			out = []int{n}
+		}
+		return out
+	}
+	c.IdleLevels, c.ActLoads, c.Fig5Levels = keep(c.IdleLevels), keep(c.ActLoads), keep(c.Fig5Levels)
+	c.TakeoverLevel = min(c.TakeoverLevel, n)
+	c.KEDAMaxLevel = min(c.KEDAMaxLevel, n)
+	c.Fig4N = min(c.Fig4N, n)
+	return c
+}
+
 // levels is every ScaledObject count the run visits for an operator, ascending.
 func (c Config) levels(maxLevel int) []int {
 	var out []int
