@@ -40,8 +40,12 @@ func (e *Engine) startPushLocked(src *source) {
 		}
 		// Run is called once: a stream that returns early (its source cannot push, say) leaves
 		// the trigger to its polls rather than being restarted in a loop.
-		if err := runPushSafely(ctx, ps, push); err != nil {
-			e.opts.Log.Error(err, "push stream ended")
+		err := runPushSafely(ctx, ps, push)
+		switch {
+		case err != nil:
+			e.opts.Log.Error(err, "push stream ended", "metrics", src.metricNames())
+		case ctx.Err() == nil:
+			e.opts.Log.V(1).Info("push stream ended: the source cannot push (its trigger is polled only)", "metrics", src.metricNames())
 		}
 	}()
 	go func() {
@@ -99,4 +103,13 @@ func runPushSafely(ctx context.Context, ps scalers.PushScaler, push func(bool)) 
 	}()
 	ps.Run(ctx, push)
 	return nil
+}
+
+// metricNames names a source for logs: its External metrics as its scaler names them.
+func (src *source) metricNames() []string {
+	names := make([]string, 0, len(src.jobs))
+	for _, job := range src.jobs {
+		names = append(names, job.metricName)
+	}
+	return names
 }
