@@ -90,3 +90,80 @@ func TestCronMetadataErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCronNextBoundary(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		start, end string
+		now        time.Time
+		want       time.Time
+		ok         bool
+	}{
+		{name: "before the window: its start", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 8, 0, 0, 0, paris), want: time.Date(2026, 11, 23, 9, 0, 0, 0, paris), ok: true},
+		{name: "inside the window: its end", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 12, 0, 0, 0, paris), want: time.Date(2026, 11, 23, 17, 0, 0, 0, paris), ok: true},
+		{name: "at the start: the end, not the same start", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 9, 0, 0, 0, paris), want: time.Date(2026, 11, 23, 17, 0, 0, 0, paris), ok: true},
+		{name: "after the window: tomorrow's start", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 18, 0, 0, 0, paris), want: time.Date(2026, 11, 24, 9, 0, 0, 0, paris), ok: true},
+		{name: "the time zone of the trigger, not of now", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC), want: time.Date(2026, 11, 23, 9, 0, 0, 0, paris), ok: true},
+		{name: "across a daylight saving change", start: "0 9 * * *", end: "0 17 * * *",
+			now: time.Date(2026, 3, 28, 18, 0, 0, 0, paris), want: time.Date(2026, 3, 29, 9, 0, 0, 0, paris), ok: true},
+		{name: "a start that never comes: the end", start: "0 9 30 2 *", end: "0 17 * * *",
+			now: time.Date(2026, 11, 23, 18, 0, 0, 0, paris), want: time.Date(2026, 11, 24, 17, 0, 0, 0, paris), ok: true},
+		{name: "neither ever comes", start: "0 9 30 2 *", end: "0 17 31 2 *",
+			now: time.Date(2026, 11, 23, 18, 0, 0, 0, paris), ok: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			meta := map[string]string{"timezone": "Europe/Paris", "start": tt.start, "end": tt.end, "desiredReplicas": "4"}
+			s, err := newCronScalerWithClock(&Config{TriggerType: "cron", TriggerMetadata: meta}, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := s.nextBoundary(tt.now)
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Errorf("nextBoundary(%s) = %s, %v; want %s, %v", tt.now, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCronPushesAtTheBoundary runs the push stream on a clock set just before a window starts:
+// it pushes once the start has passed, with the trigger active, well before any poll would.
+func TestCronPushesAtTheBoundary(t *testing.T) {
+	meta := map[string]string{"timezone": "Etc/UTC", "start": "0 9 * * *", "end": "0 17 * * *", "desiredReplicas": "4"}
+	// The scaler's clock reads 200ms before 09:00 UTC when the test starts, and runs on from there.
+	offset := time.Date(2026, 11, 23, 8, 59, 59, 800_000_000, time.UTC).Sub(time.Now())
+	s, err := newCronScalerWithClock(&Config{TriggerType: "cron", TriggerMetadata: meta}, func() time.Time { return time.Now().Add(offset) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps PushScaler = s
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pushed := make(chan bool, 1)
+	go ps.Run(ctx, func(active bool) {
+		select {
+		case pushed <- active:
+		default:
+		}
+	})
+	select {
+	case active := <-pushed:
+		if !active {
+			t.Error("pushed inactive at the start of the window")
+		}
+		if _, active, _ := s.GetMetricsAndActivity(ctx, s.metricName); !active {
+			t.Error("a poll after the push is not active")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no push at the window's start")
+	}
+}

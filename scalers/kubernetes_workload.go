@@ -18,6 +18,15 @@ type PodLister interface {
 	ListPods(ctx context.Context, namespace string, selector labels.Selector) ([]corev1.Pod, error)
 }
 
+// PodWatcher is a capability a PodLister may have: telling when the pods it lists change, from the
+// watch that keeps its cache (the operator's informer), so that the kubernetes-workload trigger
+// can push without a watch of its own. WatchPods calls changed whenever a pod of namespace that
+// matches selector (before or after the change) is added, deleted, or changes in what the trigger
+// counts; the returned func stops the calls.
+type PodWatcher interface {
+	WatchPods(ctx context.Context, namespace string, selector labels.Selector, changed func()) (unregister func(), err error)
+}
+
 // kubernetesWorkloadMetadata is the kubernetes-workload trigger's metadata.
 type kubernetesWorkloadMetadata struct {
 	PodSelector     string  `keda:"name=podSelector, order=triggerMetadata"`

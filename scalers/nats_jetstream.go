@@ -93,6 +93,11 @@ type jszAccount struct {
 type jszStream struct {
 	Name      string         `json:"name"`
 	Consumers []*jszConsumer `json:"consumer_detail"`
+	// Config is the stream's configuration (config=true): its subjects are what the push stream
+	// listens on (nats_jetstream_push.go).
+	Config struct {
+		Subjects []string `json:"subjects"`
+	} `json:"config"`
 }
 
 type jszConsumer struct {
@@ -120,9 +125,13 @@ func (c *jszConsumer) lag() (int64, error) {
 }
 
 type varzResponse struct {
-	ServerName  string   `json:"server_name"`
-	ConnectURLs []string `json:"connect_urls"`
-	Cluster     struct {
+	ServerName string `json:"server_name"`
+	// Port, AuthRequired and TLSRequired describe the client listener, for the push stream.
+	Port         int      `json:"port"`
+	AuthRequired bool     `json:"auth_required"`
+	TLSRequired  bool     `json:"tls_required"`
+	ConnectURLs  []string `json:"connect_urls"`
+	Cluster      struct {
 		URLs []string `json:"urls"`
 	} `json:"cluster"`
 }

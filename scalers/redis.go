@@ -93,7 +93,7 @@ func newRedisSentinelScaler(_ context.Context, cfg *Config) (Scaler, error) {
 // the topology.
 func (m *redisMetadata) newScaler(cfg *Config) *redisScaler {
 	list := m.ListName
-	return newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-"+list), m.ListLength, m.ActivationListLength, redisMeasure{
+	s := newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-"+list), m.ListLength, m.ActivationListLength, redisMeasure{
 		what: fmt.Sprintf("the length of list %q", list), keyParam: "listName", keyKind: "list",
 		read: func(ctx context.Context, c redisClient) (int64, error) {
 			n, err := c.LLen(ctx, list).Result()
@@ -103,6 +103,8 @@ func (m *redisMetadata) newScaler(cfg *Config) *redisScaler {
 			return n, err
 		},
 	})
+	s.pushKey = list
+	return s
 }
 
 // redisMeasure is the one read a Redis trigger makes per poll.
@@ -124,6 +126,9 @@ type redisScaler struct {
 	target     int64
 	activation int64
 	measure    redisMeasure
+	// pushKey is the list whose keyspace notifications make the trigger push (redis_push.go);
+	// empty for the streams triggers.
+	pushKey string
 }
 
 func newRedisFamilyScaler(cfg *Config, conn *redisConnection, metricName string, target, activation int64, m redisMeasure) *redisScaler {

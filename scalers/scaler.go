@@ -53,10 +53,13 @@ type Config struct {
 	Offline bool
 }
 
-// PushScaler is a Scaler whose source can say when to look again (external-push): Run blocks
-// until ctx ends, calling push whenever the source reports the trigger's activity, and keeps its
-// connection to the source alive (reconnecting with a backoff) on its own. The engine answers a
-// push by polling the trigger at once, so activation from zero does not wait for the next poll.
+// PushScaler is a Scaler whose source can say when to look again (external-push, cron at its
+// window's boundaries, kubernetes-workload on pod changes, ...): Run blocks until ctx ends, calling
+// push whenever the source reports a change, and keeps its connection to the source alive
+// (reconnecting with a backoff) on its own. The engine answers a push by polling the trigger soon
+// (pushes coalesce, at most one poll a second), so activation from zero does not wait for the next
+// poll. A source that turns out unable to push (a server without notifications) makes Run return:
+// it is not called again, and the trigger is polled as before.
 type PushScaler interface {
 	Scaler
 	Run(ctx context.Context, push func(active bool))

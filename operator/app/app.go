@@ -239,7 +239,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Resolver:      newResolver(mgr.GetAPIReader(), mgr.GetClient(), kube, opts),
 		Client:        mgr.GetClient(),
 		Reader:        mgr.GetAPIReader(),
-		Pods:          controller.PodLister(mgr.GetClient()),
+		Pods:          newCachedPods(mgr.GetClient(), mgr.GetCache()),
 		Mapper:        mgr.GetRESTMapper(),
 		Scales:        scales,
 		Engine:        eng,
