@@ -41,12 +41,17 @@ func (e *Engine) startPushLocked(src *source) {
 		// Run is called once: a stream that returns early (its source cannot push, say) leaves
 		// the trigger to its polls rather than being restarted in a loop.
 		err := runPushSafely(ctx, ps, push)
-		switch {
-		case err != nil:
-			e.opts.Log.Error(err, "push stream ended", "metrics", src.metricNames())
-		case ctx.Err() == nil:
-			e.opts.Log.V(1).Info("push stream ended: the source cannot push (its trigger is polled only)", "metrics", src.metricNames())
+		if err == nil && ctx.Err() != nil {
+			return
 		}
+		e.mu.Lock()
+		names := src.metricNames()
+		e.mu.Unlock()
+		if err != nil {
+			e.opts.Log.Error(err, "push stream ended", "metrics", names)
+			return
+		}
+		e.opts.Log.V(1).Info("push stream ended: the source cannot push (its trigger is polled only)", "metrics", names)
 	}()
 	go func() {
 		defer e.pushWG.Done()
@@ -105,7 +110,8 @@ func runPushSafely(ctx context.Context, ps scalers.PushScaler, push func(bool)) 
 	return nil
 }
 
-// metricNames names a source for logs: its External metrics as its scaler names them.
+// metricNames names a source for logs: its External metrics as its scaler names them. The caller
+// holds e.mu.
 func (src *source) metricNames() []string {
 	names := make([]string, 0, len(src.jobs))
 	for _, job := range src.jobs {
