@@ -247,6 +247,8 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Recorder:      mgr.GetEventRecorder("keda-operator"),
 		ScalerTimeout: opts.ScalerTimeout,
 		AuthResync:    opts.AuthResync,
+		// A re-read costs about four requests: spread them to a fifth of the client's rate.
+		AuthResyncObjectsPerSecond: float64(cfg.QPS) / 20,
 
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}

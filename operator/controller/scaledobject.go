@@ -82,11 +82,16 @@ type ScaledObjectReconciler struct {
 	// AuthResync is how often an object whose triggers use an authentication is reconciled again,
 	// so that a changed Secret takes effect without watching Secrets cluster-wide.
 	AuthResync time.Duration
+	// AuthResyncObjectsPerSecond caps how many objects a second re-read their authentications
+	// when there are so many that AuthResync would exceed it; zero means no cap.
+	AuthResyncObjectsPerSecond float64
 	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once (KEDA's default, 5,
 	// when zero): one slow object, or a burst of new ones, must not hold up an edit to another.
 	MaxConcurrentReconciles int
 
 	seen seenObjects
+	// authUsers are the objects whose triggers use an authentication, for nextAuthResync.
+	authUsers seenObjects
 	// hpas skips HPA applies that would change nothing.
 	hpas hpaApplies
 }
@@ -297,8 +302,8 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)
-	if usesAuthentication(so) {
-		return ctrl.Result{RequeueAfter: r.AuthResync}, nil
+	if r.authUsers.set(req.NamespacedName, usesAuthentication(so)); usesAuthentication(so) {
+		return ctrl.Result{RequeueAfter: r.nextAuthResync()}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -535,6 +540,13 @@ type seenObjects struct {
 	per  map[string]int
 }
 
+// total is how many objects exist.
+func (s *seenObjects) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.keys)
+}
+
 // set records whether key exists and returns how many objects its namespace has.
 func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
 	s.mu.Lock()
@@ -560,6 +572,7 @@ func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
 // forget drops a deleted object's metric series.
 func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
 	r.hpas.forget(key)
+	r.authUsers.set(key, false)
 	if r.Metrics != nil {
 		r.Metrics.Forget(key)
 	}
