@@ -231,6 +231,8 @@ type kafkaScaler struct {
 	client     *kgo.Client
 	admin      *kadm.Client
 	metricName string
+	// release gives the client back to cfg.Clients (or closes it).
+	release func()
 
 	// mu guards previous: the committed offset of each partition at the last poll, for
 	// excludePersistentLag.
@@ -239,7 +241,7 @@ type kafkaScaler struct {
 }
 
 func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
-	cl, err := t.conn.newClient(cfg.Timeout)
+	cl, release, err := t.conn.newClient(cfg.Clients, cfg.Timeout)
 	if err != nil {
 		return nil, redact(fmt.Errorf("%s: could not set up the Kafka client: %w", redisTrigger(cfg), err), t.conn.secrets)
 	}
@@ -248,7 +250,7 @@ func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
 	if len(t.topics) > 0 {
 		detail = "kafka-" + strings.Join(t.topics, ",")
 	}
-	return &kafkaScaler{cfg: cfg, t: t, client: cl, admin: kadm.NewClient(cl), metricName: MetricName(cfg.TriggerIndex, detail),
+	return &kafkaScaler{cfg: cfg, t: t, client: cl, admin: kadm.NewClient(cl), metricName: MetricName(cfg.TriggerIndex, detail), release: release,
 		previous: map[string]map[int32]int64{}}, nil
 }
 
@@ -276,7 +278,7 @@ func (s *kafkaScaler) GetMetricsAndActivity(ctx context.Context, metricName stri
 }
 
 func (s *kafkaScaler) Close(context.Context) error {
-	s.client.Close()
+	s.release()
 	return nil
 }
 
