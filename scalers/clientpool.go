@@ -102,6 +102,9 @@ func acquirePooled[T any](p *ClientPool, kind string, parts []any, build func() 
 		if err != nil {
 			return v, nil, err
 		}
+		if closeFn == nil {
+			closeFn = func() {}
+		}
 		e = &poolEntry{value: v, close: closeFn}
 		p.entries[id] = e
 	}
