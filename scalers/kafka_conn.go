@@ -325,13 +325,14 @@ func btoi(b bool) int {
 // partitions are named in each request. It dials nothing until the first request; every dial is
 // bounded by timeout and every request by the caller's context, and a failed request is not
 // retried beyond the context's deadline, so a poll ends within the trigger's timeout.
-func (c *kafkaConnection) newClient(clients *ClientPool, timeout time.Duration) (*kgo.Client, func(), error) {
-	return acquirePooled(clients, "kafka", []any{c.identity, timeout.String()}, func() (*kgo.Client, func(), error) {
+func (c *kafkaConnection) newClient(clients *ClientPool, timeout time.Duration) (*kafkaShared, func(), error) {
+	return acquirePooled(clients, "kafka", []any{c.identity, timeout.String()}, func() (*kafkaShared, func(), error) {
 		cl, err := c.build(timeout)
 		if err != nil {
 			return nil, nil, err
 		}
-		return cl, cl.Close, nil
+		shared := newKafkaShared(cl)
+		return shared, shared.close, nil
 	})
 }
 

@@ -243,3 +243,56 @@ func TestKafkaTriggersShareOneClient(t *testing.T) {
 		t.Errorf("Kafka connections: %d without a pool, %d with; want at least %d and at most 2", without, with, sharedTriggers)
 	}
 }
+
+// TestKafkaPushOnProducedMessage: a kafka trigger pushes as soon as a record is appended to its
+// topic, well within the long poll's wait (5s), and only the triggers of that topic push; the
+// triggers of one pool watch through one client.
+func TestKafkaPushOnProducedMessage(t *testing.T) {
+	srv := kafkaserver.Start(t, kafkaserver.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, topic := range []string{"pushed", "quiet"} {
+		if err := srv.CreateTopic(ctx, topic, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := scalers.NewClientPool()
+	const perTopic = 10
+	pushes := map[string]chan struct{}{"pushed": make(chan struct{}, 100), "quiet": make(chan struct{}, 100)}
+	for i := range 2 * perTopic {
+		topic := []string{"pushed", "quiet"}[i%2]
+		s, err := scalers.New(ctx, &scalers.Config{TriggerType: "kafka", Timeout: 5 * time.Second, Clients: pool,
+			TriggerMetadata: map[string]string{"bootstrapServers": srv.Bootstrap, "consumerGroup": fmt.Sprintf("group-%d", i), "topic": topic, "lagThreshold": "10"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close(context.Background())
+		ps, ok := s.(scalers.PushScaler)
+		if !ok {
+			t.Fatal("the kafka scaler does not push")
+		}
+		go ps.Run(ctx, func(bool) { pushes[topic] <- struct{}{} })
+	}
+	// Let the watch read the end offsets before producing.
+	time.Sleep(time.Second)
+	start := time.Now()
+	if err := srv.Produce(ctx, "pushed", 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range perTopic {
+		select {
+		case <-pushes["pushed"]:
+		case <-time.After(4 * time.Second):
+			t.Fatalf("%d of %d triggers of the topic pushed within 4s of the record", i, perTopic)
+		}
+	}
+	t.Logf("%d triggers pushed %s after the record was produced", perTopic, time.Since(start).Round(time.Millisecond))
+	select {
+	case <-pushes["quiet"]:
+		t.Error("a trigger of another topic pushed")
+	case <-time.After(500 * time.Millisecond):
+	}
+	if pool.Len() != 1 {
+		t.Errorf("%d clients for one cluster, want 1", pool.Len())
+	}
+}
