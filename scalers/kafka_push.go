@@ -25,6 +25,10 @@ import (
 // kafkaWatchMaxWait is how long the broker holds a fetch with no new record.
 const kafkaWatchMaxWait = 5 * time.Second
 
+// kafkaWatchMinPush is the least time between two pushes of one watch: a busy topic gets a
+// record every millisecond, and a push per record would poll the lag as often.
+const kafkaWatchMinPush = time.Second
+
 // kafkaWatchRefresh is how often the topics' leaders and partitions are read again when
 // nothing failed, so that a partition added or moved is watched.
 const kafkaWatchRefresh = time.Minute
@@ -187,6 +191,9 @@ func (w *kafkaWatch) run(done chan struct{}) {
 		appended, ok, woken := w.fetch(parts)
 		if len(appended) > 0 {
 			w.appended(appended)
+			if !w.sleep(kafkaWatchMinPush) {
+				return
+			}
 		}
 		if woken {
 			// A subscriber with a new topic: read its partitions now, not after the wait.

@@ -246,9 +246,9 @@ type redisClient interface {
 // while a broken one is replaced.
 const redisPoolSize = 2
 
-// A client shared by many triggers holds a connection for one round trip per poll; eight let
-// the engine's default eight workers poll one server at once, and bound what one operator
-// opens to a server however many triggers read it.
+// A client shared by many triggers: a poll holds a connection for one round trip, so eight let
+// eight polls of one server run at once (more wait their turn, within their timeout), and
+// bound what one operator opens to a server however many triggers read it.
 const redisSharedPoolSize = 8
 
 // newClient returns the go-redis client of the trigger: with c.clients, the one client of

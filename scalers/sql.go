@@ -55,9 +55,9 @@ const (
 	sqlConnMaxLifetime = 30 * time.Minute
 )
 
-// One *sql.DB shared by many triggers: a poll holds a connection for one query, and the
-// engine's default eight workers may poll one database at once; four keep the server's
-// connection count small (PostgreSQL's default max_connections is 100) and queue the rest.
+// One *sql.DB shared by many triggers: a poll holds a connection for one query; four let four
+// polls of one database run at once and keep the server's connection count small
+// (PostgreSQL's default max_connections is 100); more wait their turn, within their timeout.
 const sqlSharedMaxOpenConns = 4
 
 // newSQLScaler polls the query on a *sql.DB of its own, closed with the scaler.

@@ -295,4 +295,18 @@ func TestKafkaPushOnProducedMessage(t *testing.T) {
 	if pool.Len() != 1 {
 		t.Errorf("%d clients for one cluster, want 1", pool.Len())
 	}
+
+	// A busy topic pushes at most once a second, not once a record.
+	busy := time.Now()
+	for time.Since(busy) < 2*time.Second {
+		if err := srv.Produce(ctx, "pushed", int32(time.Now().UnixNano()%3), 1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n := len(pushes["pushed"])
+	t.Logf("a record every 20ms for 2s: %d pushes for %d triggers", n, perTopic)
+	if n > 3*perTopic {
+		t.Errorf("%d pushes for %d triggers in 2s, want at most 3 each", n, perTopic)
+	}
 }
