@@ -232,3 +232,67 @@ func TestHTTPTransportIdentity(t *testing.T) {
 		t.Errorf("%d transports, want 4", pool.Len())
 	}
 }
+
+// TestConnectionIdentities: triggers share a client only when everything the connection is
+// made of is equal: the Redis database and password, the Kafka credentials, the SQL
+// connection string; the list, topic or query never matters.
+func TestConnectionIdentities(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		typ        string
+		base       map[string]string
+		same       []map[string]string
+		different  []map[string]string
+		baseAuth   map[string]string
+		otherCreds map[string]string
+	}{
+		{typ: "redis-streams", base: map[string]string{"address": "127.0.0.1:1", "stream": "a", "streamLength": "5"},
+			same:      []map[string]string{{"stream": "b"}, {"streamLength": "9"}},
+			different: []map[string]string{{"databaseIndex": "2"}, {"address": "127.0.0.1:2"}},
+			baseAuth:  map[string]string{"password": "one"}, otherCreds: map[string]string{"password": "two"}},
+		{typ: "kafka", base: map[string]string{"bootstrapServers": "127.0.0.1:1", "consumerGroup": "g", "topic": "a", "lagThreshold": "5", "sasl": "plaintext"},
+			same:      []map[string]string{{"topic": "b"}, {"consumerGroup": "h"}},
+			different: []map[string]string{{"bootstrapServers": "127.0.0.1:2"}},
+			baseAuth:  map[string]string{"username": "u", "password": "one"}, otherCreds: map[string]string{"username": "u", "password": "two"}},
+		{typ: "postgresql", base: map[string]string{"host": "127.0.0.1", "port": "1", "userName": "u", "dbName": "d", "sslmode": "disable", "query": "SELECT 1", "targetQueryValue": "1"},
+			same:      []map[string]string{{"query": "SELECT 2"}},
+			different: []map[string]string{{"dbName": "other"}},
+			baseAuth:  map[string]string{"password": "one"}, otherCreds: map[string]string{"password": "two"}},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			pool := NewClientPool()
+			build := func(change, auth map[string]string) {
+				t.Helper()
+				meta := map[string]string{}
+				for k, v := range tc.base {
+					meta[k] = v
+				}
+				for k, v := range change {
+					meta[k] = v
+				}
+				s, err := New(ctx, &Config{TriggerType: tc.typ, Clients: pool, Timeout: time.Second, TriggerMetadata: meta, AuthParams: auth})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = s.Close(ctx) })
+			}
+			build(nil, tc.baseAuth)
+			for _, change := range tc.same {
+				build(change, tc.baseAuth)
+			}
+			if pool.Len() != 1 {
+				t.Fatalf("%d clients for triggers that differ only in what they read, want 1", pool.Len())
+			}
+			for i, change := range tc.different {
+				build(change, tc.baseAuth)
+				if pool.Len() != 2+i {
+					t.Errorf("%v: shares the client of another connection", change)
+				}
+			}
+			build(nil, tc.otherCreds)
+			if pool.Len() != 2+len(tc.different) {
+				t.Error("other credentials share the client")
+			}
+		})
+	}
+}
