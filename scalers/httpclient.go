@@ -264,10 +264,59 @@ type httpClient struct {
 	addrParam string
 	// secrets are removed from every error text.
 	secrets []string
+	// release gives the transport back to cfg.Clients.
+	release func()
+}
+
+// Bounds of a shared transport. Requests are bounded by each trigger's own timeout (the
+// request's context), so the transport's own bounds only stop a connection that no request
+// waits on any more.
+const (
+	httpMaxIdleConnsPerHost = 8
+	httpMaxConnsPerHost     = 32
+	httpIdleConnTimeout     = 90 * time.Second
+	httpDialTimeout         = 30 * time.Second
+)
+
+// httpTransportParts is what makes two triggers' transports interchangeable: the TLS identity
+// (trusted CAs, client certificate, whether verification is skipped) and the proxy, which comes
+// from the operator's environment and is the same for all. Certificates and keys are hashed by
+// the pool, never kept.
+func httpTransportParts(p *httpAuthParams, auth *httpAuth, unsafeSSL bool) []any {
+	parts := []any{"proxy=environment", unsafeSSL, "", ""}
+	if auth.rootCAs != nil {
+		parts[2] = p.CA
+	}
+	if auth.clientCert != nil {
+		parts[3] = p.Cert + "\x00" + p.Key
+	}
+	return parts
+}
+
+// newHTTPTransport builds a bounded transport for one TLS identity.
+func newHTTPTransport(auth *httpAuth, unsafeSSL bool) *http.Transport {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: unsafeSSL, RootCAs: auth.rootCAs} //nolint:gosec // unsafeSsl is the user's explicit choice
+	if auth.clientCert != nil {
+		tlsConfig.Certificates = []tls.Certificate{*auth.clientCert}
+	}
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: httpDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: httpDialTimeout,
+		MaxIdleConns:        4 * httpMaxIdleConnsPerHost,
+		MaxIdleConnsPerHost: httpMaxIdleConnsPerHost,
+		MaxConnsPerHost:     httpMaxConnsPerHost,
+		IdleConnTimeout:     httpIdleConnTimeout,
+		ForceAttemptHTTP2:   true,
+	}
 }
 
 // newHTTPClient builds the client of one trigger: requests time out after timeout (the
 // trigger's own, or cfg.Timeout when it has none); unsafeSSL skips certificate verification.
+// The transport (and so the connections) is shared through cfg.Clients with every trigger of
+// the same TLS identity; the timeout, the credential headers and the OAuth token source are
+// the trigger's own.
 func newHTTPClient(cfg *Config, p *httpAuthParams, auth *httpAuth, addrParam string, addr *url.URL, timeout time.Duration, unsafeSSL bool) *httpClient {
 	if timeout <= 0 {
 		timeout = cfg.Timeout
@@ -275,19 +324,15 @@ func newHTTPClient(cfg *Config, p *httpAuthParams, auth *httpAuth, addrParam str
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: unsafeSSL, RootCAs: auth.rootCAs} //nolint:gosec // unsafeSsl is the user's explicit choice
-	if auth.clientCert != nil {
-		tlsConfig.Certificates = []tls.Certificate{*auth.clientCert}
-	}
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+	transport, release, err := acquirePooled(cfg.Clients, "http", httpTransportParts(p, auth, unsafeSSL), func() (*http.Transport, func(), error) {
+		t := newHTTPTransport(auth, unsafeSSL)
+		return t, t.CloseIdleConnections, nil
+	})
+	if err != nil {
+		// The identity is strings and a bool: encoding it cannot fail. Should it, the trigger
+		// still works, on a transport of its own.
+		transport = newHTTPTransport(auth, unsafeSSL)
+		release = transport.CloseIdleConnections
 	}
 	var rt http.RoundTripper = transport
 	if auth.oauth != nil {
@@ -303,7 +348,7 @@ func newHTTPClient(cfg *Config, p *httpAuthParams, auth *httpAuth, addrParam str
 	// Longest first, so that a longer secret goes whole before a shorter one inside it.
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return &httpClient{cfg: cfg, client: &http.Client{Transport: rt, Timeout: timeout}, auth: auth,
-		timeout: timeout, addrParam: addrParam, secrets: secrets}
+		timeout: timeout, addrParam: addrParam, secrets: secrets, release: release}
 }
 
 // httpStatusError is an answer outside 2xx.
@@ -447,9 +492,9 @@ func (c *httpClient) redactErr(err error) error {
 	return redact(err, c.secrets)
 }
 
-// close drops idle connections.
+// close gives the transport back; the last trigger to use it drops its idle connections.
 func (c *httpClient) close() {
-	c.client.CloseIdleConnections()
+	c.release()
 }
 
 // triggerWho names a trigger in errors as ParamError does: trigger 0 (prometheus "name").

@@ -229,8 +229,11 @@ type kafkaScaler struct {
 	cfg        *Config
 	t          *kafkaTrigger
 	client     *kgo.Client
+	watch      *kafkaWatch
 	admin      *kadm.Client
 	metricName string
+	// release gives the client back to cfg.Clients (or closes it).
+	release func()
 
 	// mu guards previous: the committed offset of each partition at the last poll, for
 	// excludePersistentLag.
@@ -239,7 +242,7 @@ type kafkaScaler struct {
 }
 
 func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
-	cl, err := t.conn.newClient(cfg.Timeout)
+	shared, release, err := t.conn.newClient(cfg.Clients, cfg.Timeout)
 	if err != nil {
 		return nil, redact(fmt.Errorf("%s: could not set up the Kafka client: %w", redisTrigger(cfg), err), t.conn.secrets)
 	}
@@ -248,7 +251,7 @@ func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
 	if len(t.topics) > 0 {
 		detail = "kafka-" + strings.Join(t.topics, ",")
 	}
-	return &kafkaScaler{cfg: cfg, t: t, client: cl, admin: kadm.NewClient(cl), metricName: MetricName(cfg.TriggerIndex, detail),
+	return &kafkaScaler{cfg: cfg, t: t, client: shared.client, watch: shared.watch, admin: kadm.NewClient(shared.client), metricName: MetricName(cfg.TriggerIndex, detail), release: release,
 		previous: map[string]map[int32]int64{}}, nil
 }
 
@@ -275,8 +278,23 @@ func (s *kafkaScaler) GetMetricsAndActivity(ctx context.Context, metricName stri
 		lag.withPersistent > s.t.activationLagThreshold, nil
 }
 
+var _ PushScaler = (*kafkaScaler)(nil)
+
+// Run pushes when a record is appended to one of the trigger's topics, so that the engine polls
+// the lag at once. A trigger without topics (every topic the group commits to) does not push:
+// the topics are known only at each poll.
+func (s *kafkaScaler) Run(ctx context.Context, push func(active bool)) {
+	if len(s.t.topics) == 0 {
+		<-ctx.Done()
+		return
+	}
+	unsubscribe := s.watch.subscribe(s.t.topics, func() { push(true) })
+	defer unsubscribe()
+	<-ctx.Done()
+}
+
 func (s *kafkaScaler) Close(context.Context) error {
-	s.client.Close()
+	s.release()
 	return nil
 }
 

@@ -68,6 +68,8 @@ type kafkaConnection struct {
 	versions *kversion.Versions
 	// secrets are removed from every error text.
 	secrets []string
+	// identity is every parameter the connection is built from, for the pool (which hashes it).
+	identity string
 }
 
 // SASL mechanisms, as KEDA names them.
@@ -84,7 +86,8 @@ const (
 // resolve validates the parameters and builds the connection. Problems are ParamErrors naming the
 // parameter and the fix; secret values never appear in them.
 func (p *kafkaConnParams) resolve() (*kafkaConnection, error) {
-	c := &kafkaConnection{secrets: []string{p.password, p.keyPassword}}
+	// %#v writes every field, in declaration order: the same parameters, the same text.
+	c := &kafkaConnection{secrets: []string{p.password, p.keyPassword}, identity: fmt.Sprintf("%#v", *p)}
 	if len(p.bootstrapServers) == 0 {
 		return nil, &ParamError{Param: "bootstrapServers", Problem: "is required",
 			Fix: "set metadata.bootstrapServers (host1:port1,host2:port2) or bootstrapServersFromEnv"}
@@ -316,10 +319,24 @@ func btoi(b bool) int {
 	return 0
 }
 
-// newClient returns the franz-go client. It dials nothing until the first request; every dial
-// is bounded by timeout and every request by the caller's context, and a failed request is not
+// newClient returns the franz-go client of the trigger: with clients, the one client of every
+// trigger of the same connection parameters and timeout, and the function that releases it (the
+// last release closes the client). The client keeps no per-trigger state: the group, topics and
+// partitions are named in each request. It dials nothing until the first request; every dial is
+// bounded by timeout and every request by the caller's context, and a failed request is not
 // retried beyond the context's deadline, so a poll ends within the trigger's timeout.
-func (c *kafkaConnection) newClient(timeout time.Duration) (*kgo.Client, error) {
+func (c *kafkaConnection) newClient(clients *ClientPool, timeout time.Duration) (*kafkaShared, func(), error) {
+	return acquirePooled(clients, "kafka", []any{c.identity, timeout.String()}, func() (*kafkaShared, func(), error) {
+		cl, err := c.build(timeout)
+		if err != nil {
+			return nil, nil, err
+		}
+		shared := newKafkaShared(cl)
+		return shared, shared.close, nil
+	})
+}
+
+func (c *kafkaConnection) build(timeout time.Duration) (*kgo.Client, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.brokers...),
 		kgo.DialTimeout(timeout),

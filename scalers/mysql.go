@@ -80,7 +80,8 @@ func newMySQLScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err != nil {
 		return nil, redact(fmt.Errorf("trigger %d (mysql): the connection settings are not usable: %w", cfg.TriggerIndex, err), []string{dsn.Passwd, m.ConnectionString})
 	}
-	return newSQLScaler(cfg, sql.OpenDB(connector), sqlQuery{
+	// FormatDSN writes every setting, password and timeout included.
+	return newSharedSQLScaler(cfg, []any{"mysql", dsn.FormatDSN()}, func() *sql.DB { return sql.OpenDB(connector) }, sqlQuery{
 		query:      m.Query,
 		target:     m.QueryValue,
 		activation: m.ActivationQueryValue,
@@ -88,5 +89,5 @@ func newMySQLScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		metricName: MetricName(cfg.TriggerIndex, "mysql-"+dsn.DBName),
 		source:     fmt.Sprintf("database %q on %s as user %q", dsn.DBName, dsn.Addr, dsn.User),
 		secrets:    []string{m.Password, dsn.Passwd, m.ConnectionString},
-	}), nil
+	})
 }

@@ -2,6 +2,7 @@ package scalers
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"slices"
@@ -91,7 +92,10 @@ func newPostgreSQLScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	// No prepared statements: they break behind PgBouncer in transaction mode, and a poll runs one
 	// query now and then.
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	return newSQLScaler(cfg, stdlib.OpenDB(*cc), sqlQuery{
+	// ConnString is the connection as written, password included; with the timeout it is
+	// everything the connection is made of.
+	dsn := []any{"postgresql", cc.ConnString(), cc.ConnectTimeout.String(), m.Password}
+	return newSharedSQLScaler(cfg, dsn, func() *sql.DB { return stdlib.OpenDB(*cc) }, sqlQuery{
 		query:      m.Query,
 		target:     m.TargetQueryValue,
 		activation: m.ActivationTargetQueryValue,
@@ -99,5 +103,5 @@ func newPostgreSQLScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		metricName: MetricName(cfg.TriggerIndex, "postgresql"),
 		source:     fmt.Sprintf("database %q on %s as user %q", cc.Database, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.User),
 		secrets:    []string{m.Password, cc.Password, m.Connection},
-	}), nil
+	})
 }

@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -367,6 +367,9 @@ type rabbitMQScaler struct {
 	// http reaches the management API (protocol http); amqp the broker (protocol amqp).
 	http *httpClient
 	amqp *rabbitAMQP
+	// releaseAMQP gives amqp back to cfg.Clients (or closes it); closed makes later polls fail.
+	releaseAMQP func()
+	closed      atomic.Bool
 }
 
 func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
@@ -389,7 +392,18 @@ func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		s.http = newHTTPClient(cfg, &p, s.meta.auth, "host", s.meta.httpBase, s.timeout, s.meta.UnsafeSsl)
 		s.http.secrets = s.secrets
 	} else {
-		s.amqp = &rabbitAMQP{meta: &s.meta, timeout: s.timeout}
+		m := &s.meta
+		// Everything the connection is made of; the pool hashes it. The queue, mode and
+		// timeout are the trigger's own and stay out.
+		identity := []any{m.Host, m.vhost, m.Username, m.Password, m.tls != nil, m.UnsafeSsl, m.CA, m.Cert, m.Key, m.KeyPassword}
+		var err error
+		s.amqp, s.releaseAMQP, err = acquirePooled(cfg.Clients, "amqp", identity, func() (*rabbitAMQP, func(), error) {
+			a := newRabbitAMQP(m)
+			return a, a.close, nil
+		})
+		if err != nil {
+			return nil, s.failWrap("could not share the connection", err)
+		}
 	}
 	return s, nil
 }
@@ -412,7 +426,7 @@ func (s *rabbitMQScaler) GetMetricsAndActivity(ctx context.Context, metricName s
 	if s.http != nil {
 		messages, rate, err = s.readHTTP(ctx)
 	} else {
-		messages, err = s.amqp.queueLength(ctx, s)
+		messages, err = s.amqp.queueLength(ctx, s, s.meta.QueueName, s.timeout)
 	}
 	if err != nil {
 		return nil, false, err
@@ -430,8 +444,8 @@ func (s *rabbitMQScaler) Close(context.Context) error {
 	if s.http != nil {
 		s.http.close()
 	}
-	if s.amqp != nil {
-		s.amqp.close()
+	if s.amqp != nil && !s.closed.Swap(true) {
+		s.releaseAMQP()
 	}
 	return nil
 }
@@ -587,43 +601,79 @@ func (s *rabbitMQScaler) failWrap(problem string, err error) error {
 	return redact(fmt.Errorf("%s: %s: %s: %w", triggerWho(s.cfg), s.where(), problem, err), s.secrets)
 }
 
-// rabbitAMQP is one trigger's AMQP connection, opened on the first poll and kept between
-// polls; a poll that fails on it or times out drops it, and the next poll dials again.
+// rabbitAMQP is an AMQP connection, shared by the triggers of one identity (cfg.Clients), opened
+// on the first poll and kept between polls; a poll that fails on it or times out drops it, and
+// the next poll dials again. Polls run concurrently, each on a channel of its own.
 type rabbitAMQP struct {
-	meta    *rabbitMQMetadata
-	timeout time.Duration
+	// meta gives the connection parameters (host, vhost, credentials, TLS), which every trigger
+	// sharing the connection has alike; never the queue or the timeout.
+	meta *rabbitMQMetadata
 
-	// mu serialises polls on the connection.
-	mu     sync.Mutex
+	// lock (a channel, so that a poll waiting for another's dial gives up at its own deadline)
+	// guards conn and closed.
+	lock   chan struct{}
 	conn   *amqp.Connection
 	closed bool
 }
 
-// queueLength counts the queue's ready messages with a passive declare (which creates
-// nothing), dialling first when there is no open connection. Dial, handshake and declare
-// together end within the trigger's timeout.
-func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func newRabbitAMQP(meta *rabbitMQMetadata) *rabbitAMQP {
+	return &rabbitAMQP{meta: meta, lock: make(chan struct{}, 1)}
+}
+
+// connection returns the open connection, dialling first when there is none.
+func (a *rabbitAMQP) connection(ctx context.Context, s *rabbitMQScaler, timeout time.Duration) (*amqp.Connection, error) {
+	select {
+	case a.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, s.failWrap(a.explain(ctx, ctx.Err(), "could not connect", timeout), ctx.Err())
+	}
+	defer func() { <-a.lock }()
 	if a.closed {
-		return 0, s.fail("the trigger's scaler is closed")
+		return nil, s.fail("the trigger's scaler is closed")
 	}
 	if a.conn == nil || a.conn.IsClosed() {
 		conn, err := a.dial(ctx)
 		if err != nil {
-			return 0, s.failWrap(a.explain(ctx, err, "could not connect"), err)
+			return nil, s.failWrap(a.explain(ctx, err, "could not connect", timeout), err)
 		}
 		a.conn = conn
 	}
-	conn := a.conn
+	return a.conn, nil
+}
+
+// drop forgets conn, closing it by deadline when it is still open, unless a later poll has
+// replaced it already.
+func (a *rabbitAMQP) drop(conn *amqp.Connection, deadline time.Time) {
+	if !conn.IsClosed() {
+		_ = conn.CloseDeadline(deadline)
+	}
+	a.lock <- struct{}{}
+	if a.conn == conn {
+		a.conn = nil
+	}
+	<-a.lock
+}
+
+// queueLength counts queue's ready messages with a passive declare (which creates nothing),
+// dialling first when there is no open connection. Dial, handshake and declare together end
+// within timeout, the trigger's.
+func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler, queue string, timeout time.Duration) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if s.closed.Load() {
+		return 0, s.fail("the trigger's scaler is closed")
+	}
+	conn, err := a.connection(ctx, s, timeout)
+	if err != nil {
+		return 0, err
+	}
 	type result struct {
 		queue amqp.Queue
 		err   error
 	}
 	// The client library's calls take no context: the call runs aside, and a timeout closes
-	// the connection under it.
+	// the connection under it (an unanswered declare means the connection is unwell; the
+	// triggers sharing it dial again at their next poll).
 	done := make(chan result, 1)
 	go func() {
 		ch, err := conn.Channel()
@@ -631,7 +681,7 @@ func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64,
 			done <- result{err: err}
 			return
 		}
-		q, err := ch.QueueDeclarePassive(a.meta.QueueName, false, false, false, false, nil)
+		q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
 		if err == nil {
 			_ = ch.Close()
 		}
@@ -646,15 +696,14 @@ func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler) (int64,
 				return 0, s.failWrap("the queue does not exist: check metadata.queueName and the vhost (metadata.vhostName, or host's path)", r.err)
 			}
 			if conn.IsClosed() {
-				a.conn = nil
+				a.drop(conn, time.Now())
 			}
-			return 0, s.failWrap(a.explain(ctx, r.err, "could not read the queue"), r.err)
+			return 0, s.failWrap(a.explain(ctx, r.err, "could not read the queue", timeout), r.err)
 		}
 		return int64(r.queue.Messages), nil
 	case <-ctx.Done():
-		_ = conn.CloseDeadline(time.Now())
-		a.conn = nil
-		return 0, s.failWrap(a.explain(ctx, ctx.Err(), "could not read the queue"), ctx.Err())
+		a.drop(conn, time.Now())
+		return 0, s.failWrap(a.explain(ctx, ctx.Err(), "could not read the queue", timeout), ctx.Err())
 	}
 }
 
@@ -684,7 +733,7 @@ func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
 }
 
 // explain words an AMQP failure with what to check.
-func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string {
+func (a *rabbitAMQP) explain(ctx context.Context, err error, what string, timeout time.Duration) string {
 	var amqpErr *amqp.Error
 	var certErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
@@ -696,9 +745,9 @@ func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string
 	case errors.Is(err, amqp.ErrCredentials) && late:
 		// The client library reports any failure after the login as refused credentials; at the
 		// deadline that is RabbitMQ taking its time to refuse them.
-		return fmt.Sprintf("%s: RabbitMQ did not accept the login within the trigger's timeout of %s (it waits about 3 s before refusing a wrong user or password): check the credentials in host (or username and password), or raise metadata.timeout", what, a.timeout)
+		return fmt.Sprintf("%s: RabbitMQ did not accept the login within the trigger's timeout of %s (it waits about 3 s before refusing a wrong user or password): check the credentials in host (or username and password), or raise metadata.timeout", what, timeout)
 	case late || errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
-		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, a.timeout)
+		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, timeout)
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.AccessRefused:
 		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.vhost)
 	case errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &certErr):
@@ -712,13 +761,17 @@ func (a *rabbitAMQP) explain(ctx context.Context, err error, what string) string
 	}
 }
 
-// close closes the connection, if any; later polls fail.
+// close closes the connection, if any, when the last trigger sharing it is closed; later polls
+// fail. Closing waits at most rabbitCloseTimeout for the broker's answer.
 func (a *rabbitAMQP) close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.lock <- struct{}{}
+	defer func() { <-a.lock }()
 	a.closed = true
 	if a.conn != nil {
-		_ = a.conn.CloseDeadline(time.Now().Add(a.timeout))
+		_ = a.conn.CloseDeadline(time.Now().Add(rabbitCloseTimeout))
 		a.conn = nil
 	}
 }
+
+// rabbitCloseTimeout bounds the close handshake with the broker.
+const rabbitCloseTimeout = 3 * time.Second

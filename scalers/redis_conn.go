@@ -63,6 +63,11 @@ type redisConnection struct {
 	sentinelPassword string
 	db               int
 	tls              *tls.Config
+	// tlsIdentity is the TLS material tls was built from, for the pool's identity (hashed there).
+	tlsIdentity []string
+	// clients shares the go-redis client with the triggers of the same identity; nil shares
+	// nothing. The scaler's constructor sets it from Config.Clients.
+	clients *ClientPool
 }
 
 // resolve validates the parameters for topology and builds the connection. Problems are
@@ -88,6 +93,9 @@ func (p *redisConnectionParams) resolve(topology redisTopology) (*redisConnectio
 	}
 	if c.tls, err = p.tlsConfig(); err != nil {
 		return nil, err
+	}
+	if c.tls != nil {
+		c.tlsIdentity = []string{strconv.FormatBool(p.UnsafeSsl), p.CA, p.Cert, p.CertLegacy, p.Key, p.KeyPassword}
 	}
 	return c, nil
 }
@@ -238,29 +246,66 @@ type redisClient interface {
 // while a broken one is replaced.
 const redisPoolSize = 2
 
-// newClient returns the go-redis client for the topology. Every wait is bounded by timeout, and
+// A client shared by many triggers: a poll holds a connection for one round trip, so eight let
+// eight polls of one server run at once (more wait their turn, within their timeout), and
+// bound what one operator opens to a server however many triggers read it.
+const redisSharedPoolSize = 8
+
+// newClient returns the go-redis client of the trigger: with c.clients, the one client of
+// every trigger of the same identity (addresses, topology, credentials, database, TLS material
+// and timeout), closed when the last of them closes it. Every wait is bounded by timeout, and
 // the context's deadline applies to reads and writes; there are no retries, so a failed poll
 // returns within the timeout and the next poll tries again.
 func (c *redisConnection) newClient(timeout time.Duration) redisClient {
+	if c.clients == nil {
+		return c.build(timeout, redisPoolSize)
+	}
+	parts := []any{c.topology, c.addrs, c.username, c.password, c.sentinelMaster, c.sentinelUsername, c.sentinelPassword, c.db, c.tlsIdentity, timeout.String()}
+	client, release, err := acquirePooled(c.clients, "redis", parts, func() (redisClient, func(), error) {
+		cl := c.build(timeout, redisSharedPoolSize)
+		return cl, func() { _ = cl.Close() }, nil
+	})
+	if err != nil {
+		// The identity is strings and numbers: encoding it cannot fail. Should it, the trigger
+		// still works, on a client of its own.
+		return c.build(timeout, redisPoolSize)
+	}
+	return &sharedRedisClient{redisClient: client, release: release}
+}
+
+// sharedRedisClient is a trigger's handle on a shared client: Close releases the trigger's
+// reference instead of closing the connections other triggers use.
+type sharedRedisClient struct {
+	redisClient
+	release func()
+}
+
+func (s *sharedRedisClient) Close() error {
+	s.release()
+	return nil
+}
+
+// build returns a go-redis client for the topology with at most poolSize connections (per node).
+func (c *redisConnection) build(timeout time.Duration, poolSize int) redisClient {
 	switch c.topology {
 	case redisCluster:
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: c.addrs, Username: c.username, Password: c.password, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: redisPoolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
 		})
 	case redisSentinel:
 		return redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: c.sentinelMaster, SentinelAddrs: c.addrs, SentinelUsername: c.sentinelUsername, SentinelPassword: c.sentinelPassword,
 			Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: redisPoolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
 		})
 	default:
 		return redis.NewClient(&redis.Options{
 			Addr: c.addrs[0], Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: redisPoolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
 		})
 	}
 }

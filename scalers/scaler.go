@@ -51,6 +51,9 @@ type Config struct {
 	// Offline is set when validating a manifest without a cluster (kubectl keda check): parameters
 	// that a TriggerAuthentication or the target's env could supply are not required.
 	Offline bool
+	// Clients shares connections between triggers that reach the same source as the same
+	// identity; the operator passes one pool to every trigger. Nil shares nothing.
+	Clients *ClientPool
 }
 
 // PushScaler is a Scaler whose source can say when to look again (external-push, cron at its

@@ -32,6 +32,9 @@ type sqlScaler struct {
 	source string
 	// secrets are removed from every error text (the password, the connection string).
 	secrets []string
+	// release gives the *sql.DB back: closes it, or releases the trigger's reference to the
+	// one of cfg.Clients.
+	release func()
 }
 
 // sqlQuery is the part of a SQL trigger's metadata the shared scaler needs.
@@ -52,16 +55,48 @@ const (
 	sqlConnMaxLifetime = 30 * time.Minute
 )
 
+// One *sql.DB shared by many triggers: a poll holds a connection for one query; four let four
+// polls of one database run at once and keep the server's connection count small
+// (PostgreSQL's default max_connections is 100); more wait their turn, within their timeout.
+const sqlSharedMaxOpenConns = 4
+
+// newSQLScaler polls the query on a *sql.DB of its own, closed with the scaler.
 func newSQLScaler(cfg *Config, db *sql.DB, q sqlQuery) *sqlScaler {
-	db.SetMaxOpenConns(sqlMaxOpenConns)
-	db.SetMaxIdleConns(sqlMaxOpenConns)
+	limitSQLDB(db, sqlMaxOpenConns)
+	return newSQLScalerOn(cfg, db, func() { _ = db.Close() }, q)
+}
+
+// newSharedSQLScaler polls the query on the *sql.DB of cfg.Clients for the connection dsn
+// (driver name, then everything the connection is made of, password and timeout included;
+// hashed by the pool), opened with open when the pool has none.
+func newSharedSQLScaler(cfg *Config, dsn []any, open func() *sql.DB, q sqlQuery) (*sqlScaler, error) {
+	if cfg.Clients == nil {
+		return newSQLScaler(cfg, open(), q), nil
+	}
+	db, release, err := acquirePooled(cfg.Clients, "sql", dsn, func() (*sql.DB, func(), error) {
+		db := open()
+		limitSQLDB(db, sqlSharedMaxOpenConns)
+		return db, func() { _ = db.Close() }, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: could not share the connection: %w", cfg.TriggerType, q.source, err)
+	}
+	return newSQLScalerOn(cfg, db, release, q), nil
+}
+
+func limitSQLDB(db *sql.DB, maxOpen int) {
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
 	db.SetConnMaxIdleTime(sqlConnMaxIdleTime)
 	db.SetConnMaxLifetime(sqlConnMaxLifetime)
+}
+
+func newSQLScalerOn(cfg *Config, db *sql.DB, release func(), q sqlQuery) *sqlScaler {
 	// Longest first: a connection string goes whole before the password inside it.
 	secrets := slices.Clone(q.secrets)
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return &sqlScaler{cfg: cfg, db: db, query: q.query, target: q.target, activation: q.activation,
-		metricName: q.metricName, source: q.source, secrets: secrets}
+		metricName: q.metricName, source: q.source, secrets: secrets, release: release}
 }
 
 func (s *sqlScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
@@ -83,7 +118,8 @@ func (s *sqlScaler) GetMetricsAndActivity(ctx context.Context, metricName string
 }
 
 func (s *sqlScaler) Close(context.Context) error {
-	return s.db.Close()
+	s.release()
+	return nil
 }
 
 // queryFloat runs query with a deadline of timeout and returns the first column of its first row

@@ -45,6 +45,7 @@ import (
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
 	"github.com/kedactl/kedactl/operator/webhook"
+	"github.com/kedactl/kedactl/scalers"
 )
 
 // Options configures the operator. Zero values get defaults in setDefaults.
@@ -194,7 +195,11 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 	var executor *scaling.Executor
 	formulas := &modifiers.Cache{}
+	// One pool for every trigger: triggers on one source share its connection.
+	clients := scalers.NewClientPool()
+	defer clients.Close()
 	eng := engine.New(engine.Options{
+		Clients: clients,
 		Observe: func(o engine.Observation) {
 			promMetrics.Poll(o.Key, o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
 		},

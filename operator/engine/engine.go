@@ -25,6 +25,9 @@ type Options struct {
 	PollTimeout time.Duration
 	// NewScaler builds a scaler from a trigger's config; scalers.New by default.
 	NewScaler func(ctx context.Context, cfg *scalers.Config) (scalers.Scaler, error)
+	// Clients is given to every trigger whose Config has none, so that triggers on one source
+	// share its connection; nil shares nothing.
+	Clients *scalers.ClientPool
 	// OnPolled is called, outside any lock, with each object whose triggers got a new sample.
 	OnPolled func(key types.NamespacedName)
 	// Observe is called, outside any lock, for every trigger a poll fed; nil ignores it.

@@ -188,6 +188,11 @@ func (e *Engine) Register(ctx context.Context, key types.NamespacedName, reg Reg
 // build makes src's scaler from cfg, outside any lock, and publishes the outcome. A failed build
 // leaves the share key free, so that the next Register tries again.
 func (e *Engine) build(ctx context.Context, src *source, cfg *scalers.Config) {
+	if cfg.Clients == nil && e.opts.Clients != nil {
+		withPool := *cfg
+		withPool.Clients = e.opts.Clients
+		cfg = &withPool
+	}
 	scaler, err := newScalerSafely(ctx, e.opts.NewScaler, cfg)
 	var specs []autoscalingv2.MetricSpec
 	if err == nil {

@@ -2,6 +2,10 @@ package resolve
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,7 +48,23 @@ type Vault struct {
 	mu     sync.Mutex
 	logins map[string]expiring
 	pki    map[string]pkiResult
+	// clients holds one Vault client per address, namespace and authentication (keyed by an
+	// HMAC under clientKey, so no token is kept in clear as a key), all on httpClient, so that a
+	// resync of many TriggerAuthentications reuses connections instead of opening new ones.
+	clients    map[string]*vaultClient
+	clientKey  []byte
+	httpClient *http.Client
 }
+
+// vaultClient is a client kept between resolves, dropped when unused for vaultClientIdle.
+type vaultClient struct {
+	client *vaultapi.Client
+	used   time.Time
+}
+
+// vaultClientIdle is how long a client is kept unused: a TriggerAuthentication resolves at
+// every resync, far more often; one deleted leaves nothing behind after that.
+const vaultClientIdle = 15 * time.Minute
 
 type expiring struct {
 	value   string
@@ -65,7 +85,7 @@ func (v *Vault) now() time.Time {
 
 // Resolve returns the parameters of spec.hashiCorpVault. namespace is that of the scaled object.
 func (v *Vault) Resolve(ctx context.Context, namespace string, spec *kedav1alpha1.HashiCorpVault) (map[string]string, error) {
-	client, err := v.client(spec)
+	client, err := v.client(namespace, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -86,14 +106,46 @@ func (v *Vault) Resolve(ctx context.Context, namespace string, spec *kedav1alpha
 	return out, err
 }
 
-func (v *Vault) client(spec *kedav1alpha1.HashiCorpVault) (*vaultapi.Client, error) {
+// client returns the Vault client of spec's address, namespace and authentication, made at the
+// first resolve that needs it. Resolves of the same identity share it: they set it the same
+// token (a kubernetes login's is cached per identity too), and its calls are safe for
+// concurrent use.
+func (v *Vault) client(namespace string, spec *kedav1alpha1.HashiCorpVault) (*vaultapi.Client, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.clients == nil {
+		v.clients = map[string]*vaultClient{}
+		v.clientKey = make([]byte, 32)
+		// crypto/rand.Read does not fail on supported platforms.
+		_, _ = rand.Read(v.clientKey)
+		// DefaultConfig's client: the transport Vault's library sets up (pooled, HTTP/2, and
+		// the TLS settings of VAULT_CACERT and the like, as each client read them before), made
+		// once for every client instead of once per resolve.
+		def := vaultapi.DefaultConfig()
+		if def.Error != nil {
+			return nil, fmt.Errorf("failed to set up the Vault HTTP client: %w", def.Error)
+		}
+		v.httpClient = def.HttpClient
+	}
+	now := v.now()
+	for k, c := range v.clients {
+		if now.Sub(c.used) > vaultClientIdle {
+			delete(v.clients, k)
+		}
+	}
+	key := v.clientIdentity(namespace, spec)
+	if c, ok := v.clients[key]; ok {
+		c.used = now
+		return c.client, nil
+	}
 	timeout := v.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	// Not DefaultConfig: it reads VAULT_* variables of the operator's environment, which must not
-	// change what an authentication object means.
-	cfg := &vaultapi.Config{Address: spec.Address, Timeout: timeout, MaxRetries: 1}
+	// Not DefaultConfig's other settings: it reads VAULT_* variables of the operator's
+	// environment (address, token, namespace), which must not change what an authentication
+	// object means.
+	cfg := &vaultapi.Config{Address: spec.Address, Timeout: timeout, MaxRetries: 1, HttpClient: v.httpClient}
 	client, err := vaultapi.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("address %s: %w", spec.Address, err)
@@ -103,7 +155,27 @@ func (v *Vault) client(spec *kedav1alpha1.HashiCorpVault) (*vaultapi.Client, err
 	if spec.Namespace != "" {
 		client.SetNamespace(spec.Namespace)
 	}
+	v.clients[key] = &vaultClient{client: client, used: now}
 	return client, nil
+}
+
+// clientIdentity is everything a client's requests depend on: where, in which Vault namespace,
+// and as whom (the token, or the kubernetes login's mount, role and ServiceAccount), hashed.
+func (v *Vault) clientIdentity(namespace string, spec *kedav1alpha1.HashiCorpVault) string {
+	mac := hmac.New(sha256.New, v.clientKey)
+	parts := []string{spec.Address, spec.Namespace, spec.Authentication, spec.Mount, spec.Role}
+	if c := spec.Credential; c != nil {
+		parts = append(parts, c.Token, c.ServiceAccount, c.ServiceAccountName)
+		if c.ServiceAccountName != "" {
+			// The ServiceAccount is the scaled object's namespace's.
+			parts = append(parts, namespace)
+		}
+	}
+	for _, p := range parts {
+		// Length-prefixed, so that no two lists of parts write the same bytes.
+		fmt.Fprintf(mac, "%d:%s", len(p), p)
+	}
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // authenticate sets the client's Vault token. For kubernetes authentication it returns the key of
