@@ -132,6 +132,7 @@ type redisScaler struct {
 }
 
 func newRedisFamilyScaler(cfg *Config, conn *redisConnection, metricName string, target, activation int64, m redisMeasure) *redisScaler {
+	conn.clients = cfg.Clients
 	return &redisScaler{cfg: cfg, conn: conn, client: conn.newClient(cfg.Timeout), metricName: metricName, target: target, activation: activation, measure: m}
 }
 

@@ -162,7 +162,6 @@ func (m *redisStreamsMetadata) newScaler(cfg *Config) *redisScaler {
 			return 0, nil // no such group yet: nothing has been delivered to it
 		}
 	}
-	m.conn.clients = cfg.Clients
 	return newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-streams-"+stream), target, m.ActivationLagCount, measure)
 }
 
