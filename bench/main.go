@@ -42,6 +42,7 @@ func run() error {
 	window := flag.Duration("window", 0, "idle measurement window (0: the scale's)")
 	qps := flag.String("qps", "20", "client QPS of both operators (KEDA's default)")
 	burst := flag.String("burst", "30", "client burst of both operators (KEDA's default)")
+	reuse := flag.String("reuse", "", "results.json of an earlier run with the same scale: its phases of operators this run does not measure go into the report")
 	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
 	flag.Parse()
 
@@ -105,11 +106,24 @@ func run() error {
 	}
 	maxLevel := slices.Max(cfg.IdleLevels)
 	results := map[string]*PhaseResult{}
+	var reused []string
+	if *reuse != "" {
+		earlier, err := loadResults(*reuse)
+		if err != nil {
+			return err
+		}
+		for name, res := range earlier {
+			if !slices.Contains(cfg.Operators, name) {
+				results[name] = res
+				reused = append(reused, fmt.Sprintf("%s from %s", name, *reuse))
+			}
+		}
+	}
 	var phaseErrs []string
 	writeReport := func() error {
 		rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
 			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
-			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(),
+			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(), Reused: reused,
 		})
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return err
@@ -159,6 +173,21 @@ func run() error {
 		return fmt.Errorf("no operator was measured: %s", strings.Join(phaseErrs, "; "))
 	}
 	return nil
+}
+
+// loadResults reads the phases a run wrote into its results.json.
+func loadResults(path string) (map[string]*PhaseResult, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read earlier results: %w", err)
+	}
+	var file struct {
+		Results map[string]*PhaseResult `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return nil, fmt.Errorf("failed to parse earlier results %s: %w", path, err)
+	}
+	return file.Results, nil
 }
 
 func envOr(name, def string) string {

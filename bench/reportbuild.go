@@ -19,6 +19,8 @@ type ReportMeta struct {
 	QPS, Burst  string
 	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the machine is shared.
 	LoadBefore, LoadAfter string
+	// Reused names the phases taken from an earlier run's results.json.
+	Reused []string
 }
 
 func gitCommit(root string) string {
@@ -73,6 +75,9 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
 		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
 		"Ratios are kedactl / KEDA: below 1 means kedactl uses less.",
+	}
+	if len(meta.Reused) > 0 {
+		r.Meta = append(r.Meta, fmt.Sprintf("Phases taken from an earlier run on this machine (same scale and settings, its own fresh cluster): %s.", strings.Join(meta.Reused, "; ")))
 	}
 	if meta.LoadBefore != "" {
 		r.Meta = append(r.Meta, fmt.Sprintf("Machine load (1/5/15-minute averages) at the start: %s; at the end: %s. Other work on the machine skews CPU and latency figures.", meta.LoadBefore, meta.LoadAfter))

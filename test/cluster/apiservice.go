@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 	"k8s.io/utils/ptr"
@@ -64,17 +65,28 @@ func (c *Cluster) RegisterAPIService(ctx context.Context, group, version string,
 			VersionPriority:      100,
 		},
 	}
-	if existing, err := agg.ApiregistrationV1().APIServices().Get(ctx, name, metav1.GetOptions{}); err == nil {
+	// The aggregator writes the APIService's status while it checks the service: an update made
+	// on a copy read a moment before conflicts, and is made again on a fresh read.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		existing, err := agg.ApiregistrationV1().APIServices().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			_, err = agg.ApiregistrationV1().APIServices().Create(ctx, desired, metav1.CreateOptions{})
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		spec := desired.Spec
 		if caBundle == nil {
 			// The server injects its own CA (a self-managed certificate): keep what it wrote.
-			desired.Spec.CABundle = existing.Spec.CABundle
+			spec.CABundle = existing.Spec.CABundle
 		}
-		existing.Spec = desired.Spec
-		if _, err := agg.ApiregistrationV1().APIServices().Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("failed to update APIService %s: %w", name, err)
-		}
-	} else if _, err := agg.ApiregistrationV1().APIServices().Create(ctx, desired, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("failed to create APIService %s: %w", name, err)
+		existing.Spec = spec
+		_, err = agg.ApiregistrationV1().APIServices().Update(ctx, existing, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("failed to create or update APIService %s: %w", name, err)
 	}
 	last := "none yet"
 	err = c.poll(ctx, "APIService "+name+" Available", 60*time.Second, func(ctx context.Context) (bool, error) {
