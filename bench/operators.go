@@ -225,7 +225,9 @@ func (k *KEDA) dir(ctx context.Context, h *Harness) (string, error) {
 }
 
 func (k *KEDA) CRDFiles() ([]string, error) {
-	return filepath.Glob(filepath.Join(k.toolDir, "src", "config", "crd", "bases", "keda.sh_*.yaml"))
+	// All of KEDA's CRDs, its eventing kinds too: its operator watches CloudEventSources and exits
+	// when their informers cannot sync.
+	return filepath.Glob(filepath.Join(k.toolDir, "src", "config", "crd", "bases", "*.yaml"))
 }
 
 func (k *KEDA) Start(ctx context.Context, h *Harness) error {
