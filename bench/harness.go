@@ -109,6 +109,10 @@ type Workload struct {
 	Cached      bool
 	// Key returns the source key of object i (identical triggers share one).
 	Key func(i int) string
+	// PodLabel, when set, makes each object's trigger kubernetes-workload instead of metrics-api:
+	// it counts the pods labelled PodLabel=Name(i) (value 1, activationValue 0), which the
+	// harness creates and deletes (figure 3's push source). Key is not used then.
+	PodLabel string
 }
 
 // Name is object i's name (Deployment and ScaledObject).
@@ -130,6 +134,33 @@ func (w Workload) deployment(i int) *appsv1.Deployment {
 	}
 }
 
+// trigger is object i's one trigger: metrics-api on the counting source, or kubernetes-workload
+// when w.PodLabel is set.
+func (w Workload) trigger(i int, src *Source) map[string]any {
+	if w.PodLabel != "" {
+		return map[string]any{
+			"type":     "kubernetes-workload",
+			"metadata": map[string]any{"podSelector": w.PodLabel + "=" + w.Name(i), "value": "1"},
+		}
+	}
+	return map[string]any{
+		"type":             "metrics-api",
+		"useCachedMetrics": w.Cached,
+		"metadata": map[string]any{
+			"url": src.URL(w.Key(i)), "valueLocation": "value", "targetValue": "10",
+		},
+	}
+}
+
+// eventPod is the pod that makes object i's kubernetes-workload trigger active: labelled for its
+// podSelector only (no Deployment's selector matches it), scheduled onto a kwok node like any pod.
+func (w Workload) eventPod(i int) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: w.Name(i) + "-event", Namespace: w.NS, Labels: map[string]string{w.PodLabel: w.Name(i)}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/bench:1"}}},
+	}
+}
+
 func (w Workload) scaledObject(i int, src *Source) *unstructured.Unstructured {
 	name := w.Name(i)
 	return &unstructured.Unstructured{Object: map[string]any{
@@ -142,13 +173,7 @@ func (w Workload) scaledObject(i int, src *Source) *unstructured.Unstructured {
 			"cooldownPeriod":  int64(0),
 			"minReplicaCount": w.MinReplicas,
 			"maxReplicaCount": int64(10),
-			"triggers": []any{map[string]any{
-				"type":             "metrics-api",
-				"useCachedMetrics": w.Cached,
-				"metadata": map[string]any{
-					"url": src.URL(w.Key(i)), "valueLocation": "value", "targetValue": "10",
-				},
-			}},
+			"triggers":        []any{w.trigger(i, src)},
 		},
 	}}
 }
@@ -399,4 +424,30 @@ func (h *Harness) Measure(ctx context.Context, op Operator, d time.Duration) (Wi
 		OpReqPerMin: (b.OpReqs - a.OpReqs) / m, OpWritesPerMin: (b.OpWrites - a.OpWrites) / m,
 		APIReqPerMin: (b.APIReqs - a.APIReqs) / m, APIWritesPerMin: (b.APIWrites - a.APIWrites) / m,
 	}, nil
+}
+
+// WaitReady waits until objects 0..n-1 of w report the condition Ready True.
+func (h *Harness) WaitReady(ctx context.Context, w Workload, n int, timeout time.Duration) error {
+	ready := 0
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		ready = 0
+		for i := range n {
+			so, err := h.Dyn.Resource(soGVR).Namespace(w.NS).Get(ctx, w.Name(i), metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			conds, _, _ := unstructured.NestedSlice(so.Object, "status", "conditions")
+			for _, c := range conds {
+				if m, _ := c.(map[string]any); m["type"] == "Ready" && m["status"] == "True" {
+					ready++
+					break
+				}
+			}
+		}
+		return ready == n, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%d of %d ScaledObjects %s-* in %s Ready after %s: %w", ready, n, w.Prefix, w.NS, timeout, err)
+	}
+	return nil
 }

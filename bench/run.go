@@ -9,9 +9,11 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 
 	"github.com/kedactl/kedactl/test/cluster"
 )
@@ -91,8 +93,10 @@ type LevelResult struct {
 	Idle *Window
 	// Takeover (figure 2): from the first create to all HPAs, and the operator's writes per object.
 	TakeoverSecs, CreateSecs, WritesPerObject, APIWritesPerObject float64
-	Activation                                                    []float64 // seconds, figure 3
+	Activation                                                    []float64 // seconds, figure 3, polled source
 	ActivationMissed                                              int
+	PushActivation                                                []float64 // seconds, figure 3, push source
+	PushActivationMissed                                          int
 	ExtMetrics                                                    []float64 // seconds, figure 5
 	ExtMetricsErrors                                              int
 }
@@ -205,6 +209,10 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 				fail(fmt.Sprintf("activation at %d", n), err)
 			}
 			h.Logf("[%s] activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.Activation), Percentile(lr.Activation, 50), Percentile(lr.Activation, 99), lr.ActivationMissed)
+			if err := pushActivation(ctx, h, w.NS, n, cfg, lr); err != nil {
+				fail(fmt.Sprintf("push activation at %d", n), err)
+			}
+			h.Logf("[%s] push activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.PushActivation), Percentile(lr.PushActivation, 50), Percentile(lr.PushActivation, 99), lr.PushActivationMissed)
 		}
 	}
 	if prevNS != "" {
@@ -331,23 +339,42 @@ func extMetrics(ctx context.Context, h *Harness, w Workload, n, requests int, lr
 	return nil
 }
 
-// activation flips the source of trials objects from 0 to 1 at random moments spread over one
-// polling interval and times each until its Deployment asks for >= 1 replica, in rounds of at most
-// n objects (each round resets the sources and waits for the Deployments to return to 0).
-func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, lr *LevelResult) error {
-	remaining := cfg.Trials
-	poll := time.Duration(cfg.Polling) * time.Second
+// activationSource is what a figure 3 trial does to one object of a set: fire makes its trigger
+// active (the event the latency is timed from, taken just before fire), reset makes it inactive.
+type activationSource struct {
+	ns      string
+	objects int                // a round picks from objects 0..objects-1
+	name    func(i int) string // object i's Deployment
+	fire    func(ctx context.Context, i int) error
+	reset   func(ctx context.Context, i int) error
+}
+
+// activationTrials fires trials objects of src at random moments spread over one polling interval
+// and times each until its Deployment asks for >= 1 replica, in rounds of at most src.objects
+// objects (each round resets the objects and waits for the Deployments to return to 0). It returns
+// the latencies in seconds, the trials that did not activate in time, and the first failure to
+// fire or reset (those trials count as missed).
+func activationTrials(ctx context.Context, h *Harness, src activationSource, trials int, poll time.Duration) (lat []float64, missed int, firstErr error) {
+	var errMu sync.Mutex
+	noteErr := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	remaining := trials
 	for remaining > 0 && ctx.Err() == nil {
-		k := min(remaining, n)
+		k := min(remaining, src.objects)
 		remaining -= k
-		idx := rand.Perm(n)[:k]
+		idx := rand.Perm(src.objects)[:k]
 		seen := map[string]time.Time{}
 		var mu sync.Mutex
 		wctx, cancel := context.WithCancel(ctx)
-		wi, err := h.Kube.AppsV1().Deployments(w.NS).Watch(wctx, metav1.ListOptions{})
+		wi, err := h.Kube.AppsV1().Deployments(src.ns).Watch(wctx, metav1.ListOptions{})
 		if err != nil {
 			cancel()
-			return err
+			return lat, missed, fmt.Errorf("failed to watch the Deployments of %s: %w", src.ns, err)
 		}
 		go func() {
 			for ev := range wi.ResultChan() {
@@ -376,36 +403,50 @@ func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, 
 			go func() {
 				defer wg.Done()
 				time.Sleep(delay)
+				t0 := time.Now()
+				if err := src.fire(ctx, i); err != nil {
+					noteErr(err)
+					fmu.Lock()
+					missed++
+					fmu.Unlock()
+					return
+				}
 				fmu.Lock()
-				flipped[w.Name(i)] = time.Now()
+				flipped[src.name(i)] = t0
 				fmu.Unlock()
-				h.Src.Set(w.Key(i), 1)
 			}()
 		}
 		wg.Wait()
 		_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, poll+60*time.Second, true, func(context.Context) (bool, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			return len(seen) >= k, nil
+			for name := range flipped {
+				if _, ok := seen[name]; !ok {
+					return false, nil
+				}
+			}
+			return true, nil
 		})
 		cancel()
 		mu.Lock()
 		for name, t0 := range flipped {
 			if t1, ok := seen[name]; ok {
-				lr.Activation = append(lr.Activation, t1.Sub(t0).Seconds())
+				lat = append(lat, t1.Sub(t0).Seconds())
 			} else {
-				lr.ActivationMissed++
+				missed++
 			}
 		}
 		mu.Unlock()
 		for _, i := range idx {
-			h.Src.Set(w.Key(i), 0)
+			if err := src.reset(ctx, i); err != nil {
+				noteErr(err)
+			}
 		}
 		{
 			// Back to 0 replicas before the next round or the next figure.
 			err := wait.PollUntilContextTimeout(ctx, time.Second, 2*poll+60*time.Second, true, func(ctx context.Context) (bool, error) {
 				for _, i := range idx {
-					d, err := h.Kube.AppsV1().Deployments(w.NS).Get(ctx, w.Name(i), metav1.GetOptions{})
+					d, err := h.Kube.AppsV1().Deployments(src.ns).Get(ctx, src.name(i), metav1.GetOptions{})
 					if err != nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
 						return false, nil
 					}
@@ -417,7 +458,61 @@ func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, 
 			}
 		}
 	}
-	return nil
+	return lat, missed, firstErr
+}
+
+// activation is figure 3's polled source: it flips the metrics-api source of trials of w's n
+// objects from 0 to 1 (and back to 0 after the round).
+func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, lr *LevelResult) error {
+	set := func(v int64) func(context.Context, int) error {
+		return func(_ context.Context, i int) error { h.Src.Set(w.Key(i), v); return nil }
+	}
+	lat, missed, err := activationTrials(ctx, h, activationSource{ns: w.NS, objects: n, name: w.Name, fire: set(1), reset: set(0)}, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
+	lr.Activation = append(lr.Activation, lat...)
+	lr.ActivationMissed += missed
+	return err
+}
+
+// pushLabel is the label whose value names the push ScaledObject a pod makes active.
+const pushLabel = "bench.kedactl.io/push"
+
+// pushActivation is figure 3's push source: beside the loaded objects it creates cfg.Trials
+// kubernetes-workload ScaledObjects in ns (pollingInterval cfg.Polling, each counting the pods
+// labelled for it alone), waits until they are Ready, then for each trial creates one matching pod
+// (the event) and deletes it after the round (grace period 0). loaded is how many ScaledObjects ns
+// already holds.
+func pushActivation(ctx context.Context, h *Harness, ns string, loaded int, cfg Config, lr *LevelResult) error {
+	w := Workload{NS: ns, Prefix: "push", Polling: cfg.Polling, PodLabel: pushLabel}
+	k := cfg.Trials
+	if err := h.Create(ctx, w, 0, k); err != nil {
+		return fmt.Errorf("failed to create %d kubernetes-workload ScaledObjects in %s: %w", k, ns, err)
+	}
+	if _, err := h.WaitHPAs(ctx, ns, loaded+k, 2*time.Minute+time.Duration(k)*time.Second); err != nil {
+		return fmt.Errorf("kubernetes-workload ScaledObjects not taken over: %w", err)
+	}
+	if err := h.WaitReady(ctx, w, k, 2*time.Minute); err != nil {
+		return err
+	}
+	pods := h.Kube.CoreV1().Pods(ns)
+	src := activationSource{ns: ns, objects: k, name: w.Name,
+		fire: func(ctx context.Context, i int) error {
+			if _, err := pods.Create(ctx, w.eventPod(i), metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("failed to create pod %s/%s: %w", ns, w.eventPod(i).Name, err)
+			}
+			return nil
+		},
+		reset: func(ctx context.Context, i int) error {
+			name := w.eventPod(i).Name
+			if err := pods.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("failed to delete pod %s/%s: %w", ns, name, err)
+			}
+			return nil
+		},
+	}
+	lat, missed, err := activationTrials(ctx, h, src, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
+	lr.PushActivation = append(lr.PushActivation, lat...)
+	lr.PushActivationMissed += missed
+	return err
 }
 
 // sourceQueries is figure 4: four trigger groups at once (1 and N identical triggers, with
