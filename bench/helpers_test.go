@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -242,4 +243,50 @@ func TestCappedLeavesOutLargerLevels(t *testing.T) {
 	if got := Full.Capped(1000).levels(1000); slices.Contains(got, 10000) {
 		t.Errorf("levels %v still visit 10000", got)
 	}
+}
+
+// TestFig3PushRows renders figure 3 and its targets with full, partial and missing data: every
+// load gets a polled and a push row, and the push targets say "not measured" where a phase, a
+// level or its push trials are missing.
+func TestFig3PushRows(t *testing.T) {
+	level := func(n int, polled, push []float64, pushMissed int) *LevelResult {
+		return &LevelResult{N: n, Activation: polled, PushActivation: push, PushActivationMissed: pushMissed}
+	}
+	polled := []float64{3, 12, 27, 29.5}
+	full := func(name string, push []float64) *PhaseResult {
+		return &PhaseResult{Name: name, Levels: []*LevelResult{level(20, polled, push, 0), level(100, polled, push, 1)}}
+	}
+	cases := []struct {
+		name       string
+		ours, keda *PhaseResult
+		// want is the push targets' measured values, one per load.
+		want []string
+	}{
+		{"full", full("kedactl", []float64{0.05, 0.08, 0.2}), full("KEDA", []float64{4, 17, 29}), []string{"0.2 s", "0.2 s"}},
+		{"partial", &PhaseResult{Name: "kedactl", Levels: []*LevelResult{level(20, polled, []float64{0.9, 0.1}, 0), level(100, polled, nil, 2)}},
+			&PhaseResult{Name: "KEDA", Levels: []*LevelResult{level(20, polled, nil, 0)}}, []string{"0.9 s", "not measured"}},
+		{"missing", nil, nil, []string{"not measured", "not measured"}},
+	}
+	var md bytes.Buffer
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := fig3(Smoke, c.ours, c.keda)
+			if got := len(f.Tables[0].Rows); got != 2*len(Smoke.ActLoads) {
+				t.Errorf("%d rows, want a polled and a push row per load (%d)", got, 2*len(Smoke.ActLoads))
+			}
+			ts := activationTargets(Smoke, c.ours)
+			for i, n := range Smoke.ActLoads {
+				want := fmt.Sprintf("push activation p99 with %d loaded", n)
+				if ts[i].Name != want || ts[i].Value != c.want[i] || ts[i].Goal != "< 0.5 s" {
+					t.Errorf("target %d = %+v, want %q measuring %q", i, ts[i], want, c.want[i])
+				}
+			}
+			r := Report{Title: "figure 3, " + c.name + " data", Targets: ts, Figures: []Figure{f}}
+			md.WriteString(r.Markdown())
+			if c.name == "full" {
+				golden(t, "fig3-full.svg", f.Charts[0].SVG)
+			}
+		})
+	}
+	golden(t, "fig3.md", md.Bytes())
 }
