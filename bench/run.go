@@ -353,7 +353,7 @@ type activationSource struct {
 // and times each until its Deployment asks for >= 1 replica, in rounds of at most src.objects
 // objects (each round resets the objects and waits for the Deployments to return to 0). It returns
 // the latencies in seconds, the trials that did not activate in time, and the first failure to
-// fire or reset (those trials count as missed).
+// fire or reset (a trial that failed to fire counts as missed).
 func activationTrials(ctx context.Context, h *Harness, src activationSource, trials int, poll time.Duration) (lat []float64, missed int, firstErr error) {
 	var errMu sync.Mutex
 	noteErr := func(err error) {
