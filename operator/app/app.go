@@ -270,8 +270,20 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("failed to set up the authentication back-reference controller: %w", err)
 	}
 	if opts.Webhook.Port != 0 {
+		// Admission reads through clients of its own: client-go throttles each client by itself,
+		// and a kubectl apply must not queue behind the reconciles the same apply sets off (KEDA's
+		// webhook runs in a process of its own, with its own rate).
+		admissionCfg := rest.CopyConfig(cfg)
+		admissionReader, err := client.New(admissionCfg, client.Options{Scheme: scheme, Mapper: mgr.GetRESTMapper()})
+		if err != nil {
+			return fmt.Errorf("failed to create the admission webhook's client: %w", err)
+		}
+		admissionScales, err := newScalesClient(admissionCfg, mgr.GetRESTMapper())
+		if err != nil {
+			return fmt.Errorf("failed to create the admission webhook's scale client: %w", err)
+		}
 		webhook.Register(mgr.GetWebhookServer(), scheme, &webhook.Validator{
-			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper(), Scales: scales,
+			Client: mgr.GetClient(), Reader: admissionReader, Mapper: mgr.GetRESTMapper(), Scales: admissionScales,
 		})
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
