@@ -61,6 +61,11 @@ type Executor struct {
 	decided map[types.NamespacedName]basis
 	// healthWritten is when each object's status.health last changed, for failuresToWrite.
 	healthWritten map[types.NamespacedName]time.Time
+
+	// evaluating holds a lock per object for the length of an evaluation, so that Forget waits
+	// for one under way: a deleted object's restoreToOriginalReplicaCount must not be undone by
+	// a decision taken on its last sample a moment before.
+	evaluating sync.Map // types.NamespacedName -> *sync.Mutex
 }
 
 // basis is what a decision knew: the newest sample, the spec's generation and the annotations
@@ -121,6 +126,10 @@ func (x *Executor) Enqueue(key types.NamespacedName) {
 
 // Forget drops what the executor remembers of a deleted object.
 func (x *Executor) Forget(key types.NamespacedName) {
+	lock := x.evaluationLock(key)
+	lock.Lock()
+	defer lock.Unlock()
+	x.evaluating.Delete(key)
 	x.mu.Lock()
 	delete(x.lastActive, key)
 	delete(x.replicas, key)
@@ -178,7 +187,16 @@ func (x *Executor) next(ctx context.Context) bool {
 }
 
 // evaluate decides and applies activation for one ScaledObject, then writes its activity status.
+// evaluationLock is key's evaluation lock.
+func (x *Executor) evaluationLock(key types.NamespacedName) *sync.Mutex {
+	lock, _ := x.evaluating.LoadOrStore(key, &sync.Mutex{})
+	return lock.(*sync.Mutex)
+}
+
 func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error {
+	lock := x.evaluationLock(key)
+	lock.Lock()
+	defer lock.Unlock()
 	so := &kedav1alpha1.ScaledObject{}
 	if err := x.client.Get(ctx, key, so); err != nil {
 		return client.IgnoreNotFound(err)
