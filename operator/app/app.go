@@ -14,7 +14,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -201,11 +200,15 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	eng := engine.New(engine.Options{
 		Clients: clients,
 		Observe: func(o engine.Observation) {
-			promMetrics.Poll(o.Key, o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
+			promMetrics.Poll(o.Key.NamespacedName(), observabilityType(o.Key.Kind), o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
 		},
 		Workers:     opts.PollWorkers,
 		PollTimeout: opts.ScalerTimeout + time.Second,
-		OnPolled:    func(key types.NamespacedName) { executor.Enqueue(key) },
+		OnPolled: func(key engine.Key) {
+			if key.Kind == engine.KindScaledObject {
+				executor.Enqueue(key.NamespacedName())
+			}
+		},
 		Log:         log.WithName("engine"),
 	})
 	executor = scaling.NewExecutor(scaling.ExecutorOptions{
@@ -393,4 +396,12 @@ func newScalesClient(cfg *rest.Config, mapper interface {
 		return nil, fmt.Errorf("failed to create the scale client: %w", err)
 	}
 	return sc, nil
+}
+
+// observabilityType is the Prometheus "type" label of an engine key's kind.
+func observabilityType(kind engine.Kind) string {
+	if kind == engine.KindScaledJob {
+		return observability.TypeScaledJob
+	}
+	return observability.TypeScaledObject
 }

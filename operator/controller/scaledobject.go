@@ -49,8 +49,8 @@ const FieldOwner = "keda-operator"
 
 // Registry is the part of the engine the controller uses.
 type Registry interface {
-	Register(ctx context.Context, key types.NamespacedName, reg engine.Registration) []engine.TriggerInfo
-	Unregister(ctx context.Context, key types.NamespacedName)
+	Register(ctx context.Context, key engine.Key, reg engine.Registration) []engine.TriggerInfo
+	Unregister(ctx context.Context, key engine.Key)
 }
 
 // Activator is told about objects whose activation should be evaluated now.
@@ -222,7 +222,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	for i, t := range so.Spec.Triggers {
 		cached[i] = t.UseCachedMetrics
 	}
-	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
+	infos := r.Engine.Register(ctx, engine.ScaledObjectKey(req.NamespacedName), engine.Registration{
 		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
 		Triggers:        configs,
 		CachedMetrics:   cached,
@@ -465,7 +465,7 @@ func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, owner types.Names
 // notReady records why the object cannot scale, stops its triggers and looks again later.
 func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, reason, msg string) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(so)
-	r.Engine.Unregister(ctx, key)
+	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	prev := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
 	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
 	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
@@ -520,7 +520,7 @@ func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.S
 }
 
 func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {
-	r.Engine.Unregister(ctx, key)
+	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	r.Activator.Forget(key)
 }
 
@@ -574,7 +574,7 @@ func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
 	r.hpas.forget(key)
 	r.authUsers.set(key, false)
 	if r.Metrics != nil {
-		r.Metrics.Forget(key)
+		r.Metrics.Forget(key, observability.TypeScaledObject)
 	}
 }
 

@@ -29,11 +29,11 @@ import (
 
 // StateReader is the part of the engine the provider reads.
 type StateReader interface {
-	State(key types.NamespacedName) (engine.ObjectState, bool)
-	Keys() []types.NamespacedName
+	State(key engine.Key) (engine.ObjectState, bool)
+	Keys() []engine.Key
 	// Read reads one metric from its source now (single-flight with the engine's polls), for a
 	// trigger without useCachedMetrics.
-	Read(ctx context.Context, key types.NamespacedName, metricName string) (engine.TriggerState, bool)
+	Read(ctx context.Context, key engine.Key, metricName string) (engine.TriggerState, bool)
 }
 
 // ReplicaReader knows the replicas of each ScaledObject's target, as last read from its /scale.
@@ -86,7 +86,7 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the label selector must select %s=<ScaledObject name>, got %q", kedav1alpha1.LabelScaledObjectName, selector.String()))
 	}
 	key := types.NamespacedName{Namespace: namespace, Name: name}
-	st, ok := p.state.State(key)
+	st, ok := p.state.State(engine.ScaledObjectKey(key))
 	if !ok {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s is not registered)", info.Metric, key))
 	}
@@ -99,7 +99,7 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 	}
 	if !t.UseCachedMetrics && !t.Resource {
 		// KEDA reads the source on each HPA request unless useCachedMetrics is true.
-		if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+		if fresh, ok := p.state.Read(ctx, engine.ScaledObjectKey(key), t.MetricName); ok {
 			t = &fresh
 		}
 	}
@@ -141,7 +141,7 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 	for i := range st.Triggers {
 		t := &st.Triggers[i]
 		if !t.UseCachedMetrics && !t.Resource && t.MetricName != "" {
-			if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+			if fresh, ok := p.state.Read(ctx, engine.ScaledObjectKey(key), t.MetricName); ok {
 				*t = fresh
 			}
 		}
@@ -192,6 +192,11 @@ func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *en
 func (p *Provider) ListAllExternalMetrics() []provider.ExternalMetricInfo {
 	seen := map[string]bool{}
 	for _, key := range p.state.Keys() {
+		if key.Kind != engine.KindScaledObject {
+			// The HPA asks for ScaledObjects' metrics only: a ScaledJob's triggers are read by
+			// the operator itself.
+			continue
+		}
 		st, _ := p.state.State(key)
 		for _, t := range st.Triggers {
 			if t.MetricName != "" {
