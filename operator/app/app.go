@@ -209,7 +209,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 				executor.Enqueue(key.NamespacedName())
 			}
 		},
-		Log:         log.WithName("engine"),
+		Log: log.WithName("engine"),
 	})
 	executor = scaling.NewExecutor(scaling.ExecutorOptions{
 		Client:   mgr.GetClient(),

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/kedactl/kedactl/scalers"
 )
 
