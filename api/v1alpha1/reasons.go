@@ -56,6 +56,8 @@ const (
 	ReasonScaledJobUnpaused    = "ScaledJobUnpaused"
 	// ReasonPartialTriggerError: some of a ScaledJob's triggers failed while another is active.
 	ReasonPartialTriggerError = "PartialTriggerError"
+	// ReasonKEDAJobCreateFailed: Ready False, creating a ScaledJob's Jobs failed in a loop.
+	ReasonKEDAJobCreateFailed = "KEDAJobCreateFailed"
 	// ReasonUnknownState: the Active condition of a ScaledJob whose check failed.
 	ReasonUnknownState = "UnknownState"
 )

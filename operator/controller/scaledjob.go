@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -160,12 +161,15 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		Triggers:        configs,
 	})
 	var triggerErrs []string
+	var metricSpecs []autoscalingv2.MetricSpec
 	allTransient := true
 	for _, info := range infos {
 		if info.Err != nil {
 			triggerErrs = append(triggerErrs, info.Err.Error())
 			allTransient = allTransient && isTransient(info.Err)
+			continue
 		}
+		metricSpecs = append(metricSpecs, info.MetricSpecs...)
 	}
 	if len(triggerErrs) > 0 {
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", strings.Join(triggerErrs, "; "))
@@ -183,6 +187,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse,
 			Reason: kedav1alpha1.ReasonScaledJobUnpaused, Message: "ScaledJob is unpaused"})
 		s.Paused = ""
+		s.ExternalMetricNames = externalMetricNames(metricSpecs)
 		s.TriggersTypes = ptr.To(triggerTypes(sj.Spec.Triggers))
 		s.AuthenticationsTypes = authenticationTypes(sj.Spec.Triggers)
 	})
@@ -209,25 +214,29 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 // strategy is gradual (they then run to their end).
 func (r *ScaledJobReconciler) rollout(ctx context.Context, log logr.Logger, sj *kedav1alpha1.ScaledJob) error {
 	jobs := &batchv1.JobList{}
-	if err := r.Client.List(ctx, jobs, client.InNamespace(sj.Namespace), client.MatchingLabels{scaledjob.LabelScaledJobName: sj.Name}); err != nil {
+	if err := r.Client.List(ctx, jobs, client.InNamespace(sj.Namespace), client.MatchingLabels{kedav1alpha1.LabelScaledJobName: sj.Name}); err != nil {
 		return fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
 	}
-	plan := scaledjob.PlanRollout(sj, jobs.Items)
-	if len(plan.Delete) == 0 {
+	plan := scaledjob.RolloutCleanup(sj, jobs.Items)
+	if len(plan.Jobs) == 0 {
 		return nil
 	}
-	log.Info("deleting the Jobs of an earlier generation", "jobs", len(plan.Delete), "propagation", plan.Propagation)
+	log.Info("deleting the Jobs of an earlier generation", "jobs", len(plan.Jobs), "why", plan.Why, "propagation", plan.Propagation)
 	r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobRolloutCleanupStarted, "Reconcile",
-		"Deleting %d jobs owned by the previous version of the scaledJob", len(plan.Delete))
-	for i := range plan.Delete {
-		job := &plan.Delete[i]
-		if err := r.Client.Delete(ctx, job, client.PropagationPolicy(plan.Propagation)); client.IgnoreNotFound(err) != nil {
-			r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledJobRolloutCleanupFailed, "Reconcile", "Failed to delete job %s: %v", job.Name, err)
-			return fmt.Errorf("failed to delete Job %s/%s of an earlier generation of ScaledJob %s: %w", job.Namespace, job.Name, sj.Name, err)
+		"Deleting %d jobs owned by the previous version of the scaledJob", len(plan.Jobs))
+	for _, ref := range plan.Jobs {
+		job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}
+		err := r.Client.Delete(ctx, job, client.PropagationPolicy(plan.Propagation), client.Preconditions{UID: &ref.UID})
+		if client.IgnoreNotFound(err) != nil {
+			r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledJobRolloutCleanupFailed, "Reconcile", "Failed to delete job %s: %v", ref.Name, err)
+			return fmt.Errorf("failed to delete Job %s/%s of an earlier generation of ScaledJob %s: %w", ref.Namespace, ref.Name, sj.Name, err)
 		}
 	}
+	// The runner counts the Jobs it created until its cache lists them: these may be among the
+	// deleted ones, never to be listed.
+	r.Runner.Forget(client.ObjectKeyFromObject(sj))
 	r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobRolloutCleanupCompleted, "Reconcile",
-		"Deleted %d jobs owned by the previous version of the scaledJob", len(plan.Delete))
+		"Deleted %d jobs owned by the previous version of the scaledJob", len(plan.Jobs))
 	return nil
 }
 

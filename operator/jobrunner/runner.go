@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,10 +157,11 @@ func (r *Runner) run(ctx context.Context, key types.NamespacedName) error {
 	queue := scaledjob.CombineTriggers(&sj.Spec, Samples(&st))
 	decision := scaledjob.Decide(&sj.Spec, queue, counts)
 	r.opts.Log.V(1).Info("ScaledJob scaling loop", "scaledJob", key.String(), "decision", decision.String())
+	var createErr error
 	if decision.Active && decision.Create > 0 {
-		r.createJobs(ctx, sj, decision.Create)
+		createErr = r.createJobs(ctx, sj, decision.Create)
 	}
-	if err := r.writeStatus(ctx, sj, &st, decision.Active); err != nil {
+	if err := r.writeStatus(ctx, sj, &st, decision.Active, createErr); err != nil {
 		return err
 	}
 	return r.trimHistory(ctx, sj, jobs)
@@ -223,10 +225,12 @@ func (r *Runner) unseenCreated(key types.NamespacedName, listed []batchv1.Job) i
 	return int64(len(kept))
 }
 
-// createJobs creates n Jobs from sj's template, each failure reported as an event, as in KEDA.
-func (r *Runner) createJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob, n int64) {
+// createJobs creates n Jobs from sj's template, each failure reported as an event, as in KEDA; it
+// returns the last failure.
+func (r *Runner) createJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob, n int64) error {
 	key := client.ObjectKeyFromObject(sj)
 	var made int64
+	var failed error
 	for range n {
 		job, err := scaledjob.BuildJob(sj, r.opts.OperatorVersion)
 		if err == nil {
@@ -238,6 +242,7 @@ func (r *Runner) createJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob, n i
 		if err != nil {
 			r.opts.Log.Error(err, "failed to create a Job", "scaledJob", key.String())
 			r.opts.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAJobCreateFailed, "Scale", "Failed to create job %s: %v", sj.Name+"-", err)
+			failed = err
 			continue
 		}
 		made++
@@ -249,13 +254,18 @@ func (r *Runner) createJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob, n i
 		r.opts.Log.Info("created Jobs", "scaledJob", key.String(), "jobs", made)
 		r.opts.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAJobsCreated, "Scale", "Created %d jobs", made)
 	}
+	return failed
 }
 
-// writeStatus sets Active (with its events), Ready from the triggers' errors as KEDA does, and
-// lastActiveTime while active.
-func (r *Runner) writeStatus(ctx context.Context, sj *kedav1alpha1.ScaledJob, st *engine.ObjectState, active bool) error {
+// writeStatus sets Active (with its events), Ready from the triggers' errors and Job creation as
+// KEDA does, and lastActiveTime while active.
+func (r *Runner) writeStatus(ctx context.Context, sj *kedav1alpha1.ScaledJob, st *engine.ObjectState, active bool, createErr error) error {
 	wasActive := sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionActive)
 	ready := readyCondition(st, active)
+	if createErr != nil {
+		ready = kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: kedav1alpha1.ReasonKEDAJobCreateFailed, Message: "Failed to create Jobs: " + createErr.Error()}
+	}
 	now := metav1.NewTime(r.opts.Clock.Now())
 	err := status.UpdateScaledJob(ctx, r.opts.Client, r.opts.Reader, sj, func(s *kedav1alpha1.ScaledJobStatus) {
 		if active {
@@ -286,7 +296,7 @@ func readyCondition(st *engine.ObjectState, active bool) kedav1alpha1.Condition 
 	switch {
 	case !st.Failing():
 		return kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
-			Reason: kedav1alpha1.ReasonScaledJobReady, Message: "ScaledJob is defined correctly and is ready to scaling"}
+			Reason: kedav1alpha1.ReasonScaledJobReady, Message: "ScaledJob is defined correctly and is ready for scaling"}
 	case active:
 		return kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionUnknown,
 			Reason: kedav1alpha1.ReasonPartialTriggerError, Message: "Some triggers defined in ScaledJob are not working correctly"}
@@ -331,4 +341,12 @@ func Samples(st *engine.ObjectState) []scaledjob.TriggerSample {
 		i = j
 	}
 	return out
+}
+
+// targetValue is a metric's AverageValue target, 0 when it has none (as KEDA counts it).
+func targetValue(t autoscalingv2.MetricTarget) float64 {
+	if t.AverageValue == nil {
+		return 0
+	}
+	return t.AverageValue.AsApproximateFloat64()
 }

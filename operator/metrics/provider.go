@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ var externalMetricsResource = schema.GroupResource{Group: "external.metrics.k8s.
 // GetExternalMetric returns the latest sample of info.Metric for the ScaledObject named by the
 // selector's scaledobject.keda.sh/name label.
 func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, selector labels.Selector, info provider.ExternalMetricInfo) (*external_metrics.ExternalMetricValueList, error) {
+	if name, ok := selector.RequiresExactMatch(kedav1alpha1.LabelScaledJobName); ok {
+		return p.scaledJobMetric(types.NamespacedName{Namespace: namespace, Name: name}, info.Metric)
+	}
 	name, ok := selector.RequiresExactMatch(kedav1alpha1.LabelScaledObjectName)
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the label selector must select %s=<ScaledObject name>, got %q", kedav1alpha1.LabelScaledObjectName, selector.String()))
@@ -119,6 +123,32 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 		MetricLabels: map[string]string{},
 		Timestamp:    metav1.NewTime(t.Time),
 		Value:        t.Value,
+	}}}, nil
+}
+
+// scaledJobMetric is the latest sample of a ScaledJob's trigger, as its last poll read it (no HPA
+// reads it, so nothing reads the source on request), labelled with what the Job count needs
+// besides the value: the trigger's target per Job and its activity.
+func (p *Provider) scaledJobMetric(key types.NamespacedName, metric string) (*external_metrics.ExternalMetricValueList, error) {
+	st, ok := p.state.State(engine.ScaledJobKey(key))
+	if !ok {
+		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledJob %s is not registered)", metric, key))
+	}
+	t := st.Metric(metric)
+	switch {
+	case t == nil:
+		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (not a metric of ScaledJob %s)", metric, key))
+	case !t.Polled:
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledJob %s has not been polled yet", metric, key))
+	case t.Err != nil:
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledJob %s: trigger %d (%s) failed %d time(s) in a row: %v", metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
+	}
+	labels := map[string]string{kedav1alpha1.MetricLabelActive: strconv.FormatBool(t.Active)}
+	if t.Target.AverageValue != nil {
+		labels[kedav1alpha1.MetricLabelTargetAverageValue] = t.Target.AverageValue.String()
+	}
+	return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
+		MetricName: metric, MetricLabels: labels, Timestamp: metav1.NewTime(t.Time), Value: t.Value,
 	}}}, nil
 }
 

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func TestGetExternalMetric(t *testing.T) {
 		{name: "failing trigger", ns: "ns", sel: sel, metric: "s2-redis-other", errWhat: apierrors.IsServiceUnavailable, errText: "failed 3 time(s)"},
 		{name: "not polled yet", ns: "ns", sel: sel, metric: "s3-redis-new", errWhat: apierrors.IsServiceUnavailable, errText: "not been polled"},
 		{name: "unknown metric", ns: "ns", sel: sel, metric: "s9-nope", errWhat: apierrors.IsNotFound},
-		{name: "a ScaledJob's metric", ns: "ns", sel: sel, metric: "s0-redis-queue", errWhat: apierrors.IsNotFound},
+		{name: "a ScaledJob's metric asked as a ScaledObject's", ns: "ns", sel: sel, metric: "s0-redis-queue", errWhat: apierrors.IsNotFound},
 		{name: "unknown object", ns: "other", sel: sel, metric: "s0-redis-jobs", errWhat: apierrors.IsNotFound},
 		{name: "no selector", ns: "ns", sel: labels.Everything(), metric: "s0-redis-jobs", errWhat: apierrors.IsBadRequest, errText: "scaledobject.keda.sh/name"},
 	}
@@ -125,5 +126,33 @@ func TestGetExternalMetric(t *testing.T) {
 	}
 	if got := p.ListAllExternalMetrics(); len(got) != 4 {
 		t.Errorf("ListAllExternalMetrics = %v", got)
+	}
+}
+
+// TestScaledJobMetric: a ScaledJob's trigger is served by the scaledjob.keda.sh/name selector, from
+// its last poll, labelled with its target per Job and activity for `kubectl keda describe sj`.
+func TestScaledJobMetric(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	key := engine.Key{Kind: engine.KindScaledJob, Namespace: "ns", Name: "importer"}
+	target := autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(5, resource.DecimalSI)}
+	state := fakeState{key: {Key: key, Triggers: []engine.TriggerState{
+		{Index: 0, Type: "redis", MetricName: "s0-redis-files", Target: target, Sample: engine.Sample{Value: *resource.NewQuantity(12, resource.DecimalSI), Active: true, Time: now, Polled: true}},
+		{Index: 1, Type: "redis", MetricName: "s1-redis-down", Target: target, Sample: engine.Sample{Polled: true, Err: errors.New("refused"), ConsecutiveFailures: 2}},
+	}}}
+	p := NewProvider(state, nil, nil, nil)
+	sel := labels.SelectorFromSet(labels.Set{"scaledjob.keda.sh/name": "importer"})
+	list, err := p.GetExternalMetric(t.Context(), "ns", sel, provider.ExternalMetricInfo{Metric: "s0-redis-files"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := list.Items[0]
+	if it.Value.Value() != 12 || it.MetricLabels["kedactl.dev/target-average-value"] != "5" || it.MetricLabels["kedactl.dev/active"] != "true" {
+		t.Errorf("item = %+v", it)
+	}
+	if _, err := p.GetExternalMetric(t.Context(), "ns", sel, provider.ExternalMetricInfo{Metric: "s1-redis-down"}); !apierrors.IsServiceUnavailable(err) {
+		t.Errorf("failing trigger: error = %v, want ServiceUnavailable", err)
+	}
+	if _, err := p.GetExternalMetric(t.Context(), "other", sel, provider.ExternalMetricInfo{Metric: "s0-redis-files"}); !apierrors.IsNotFound(err) {
+		t.Errorf("unknown ScaledJob: error = %v, want NotFound", err)
 	}
 }
