@@ -238,6 +238,10 @@ func TestScaledJobCreatesJobsAsItemsArrive(t *testing.T) {
 	if sj.Status.LastActiveTime == nil {
 		t.Error("status.lastActiveTime is not set while active")
 	}
+	series := fmt.Sprintf(`keda_scaler_metrics_value{metric=%q,namespace=%q,scaledObject="worker",scaler="redisScaler",triggerIndex="0",type="scaledjob"} 7`, metric, ns)
+	if prom := s.prometheus(t); !strings.Contains(prom, series) {
+		t.Errorf("the operator's Prometheus metrics lack %s", series)
+	}
 	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAJobsCreated, "Created 2 jobs")
 	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAJobsCreated, "Created 1 jobs")
 	s.waitEvent(t, ns, "worker", kedav1alpha1.EventScaledJobActive)
@@ -472,4 +476,38 @@ spec:
 	if err == nil || !strings.Contains(err.Error(), "spec.jobTargetRef.template.spec.containers") {
 		t.Fatalf("apply = %v, want a refusal naming spec.jobTargetRef.template.spec.containers", err)
 	}
+}
+
+// TestScaledJobConditions (KEDA's scaled_job_conditions): a trigger whose source does not answer
+// makes the ScaledJob not Ready with KEDA's reason, and no Job is created; pointed at a working
+// source it becomes Ready and runs Jobs.
+func TestScaledJobConditions(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "sjcond")
+	list := "sjcond-" + ns
+	s.pushItems(t, list, 1)
+	good := s.redisScaledJob("worker", list, sjOptions{outcome: cluster.JobOutcomeRun})
+	// Nothing listens on port 1 of the loopback address.
+	s.apply(t, ns, strings.Replace(good, "address: "+s.redis.Addr, "address: 127.0.0.1:1", 1))
+	waitJobReady := func(want metav1.ConditionStatus, reason string) {
+		t.Helper()
+		eventually(t, 60*time.Second, fmt.Sprintf("ScaledJob Ready=%s (%s)", want, reason), func(ctx context.Context) (bool, string) {
+			sj, err := s.scaledJob(ctx, ns, "worker")
+			if err != nil {
+				return false, err.Error()
+			}
+			c := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
+			if c == nil {
+				return false, "no Ready condition"
+			}
+			return c.Status == want && c.Reason == reason, fmt.Sprintf("%+v", *c)
+		})
+	}
+	waitJobReady(metav1.ConditionFalse, kedav1alpha1.ReasonTriggerError)
+	s.holdJobs(t, ns, "worker", "none while the trigger fails", 3*time.Second, func(c jobCounts) bool { return c.total() == 0 })
+
+	s.apply(t, ns, good)
+	waitJobReady(metav1.ConditionTrue, kedav1alpha1.ReasonScaledJobReady)
+	s.waitJobs(t, ns, "worker", "1 running", func(c jobCounts) bool { return c.unfinished == 1 })
 }
