@@ -24,8 +24,16 @@ const (
 
 	// LabelScaledObjectName is set on the HPA and used as the external metrics label selector.
 	LabelScaledObjectName = "scaledobject.keda.sh/name"
-	// LabelScaledJobName is set on the Jobs a ScaledJob creates.
+	// LabelScaledJobName is set on the Jobs a ScaledJob creates. As an external metrics label
+	// selector it asks this operator (not KEDA, whose metrics server serves ScaledObjects only) for
+	// the latest sample of a ScaledJob's trigger, so that `kubectl keda` can show a ScaledJob's queue.
 	LabelScaledJobName = "scaledjob.keda.sh/name"
+
+	// MetricLabelTargetAverageValue and MetricLabelActive are the labels of a ScaledJob's external
+	// metric value: the trigger's target per Job and whether it is active, which the ScaledJob's
+	// Job count is computed from besides the value.
+	MetricLabelTargetAverageValue = "kedactl.dev/target-average-value"
+	MetricLabelActive             = "kedactl.dev/active"
 )
 
 // PollingIntervalSeconds returns spec.pollingInterval or KEDA's default.

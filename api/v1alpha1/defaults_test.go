@@ -93,7 +93,7 @@ func TestScaledJobDefaults(t *testing.T) {
 		{
 			name:    "all omitted: KEDA's defaults",
 			polling: 30, mn: 0, mx: 100, succeeded: 100, failed: 100,
-			rollout: "default", propagation: "background", scaling: "default", multiple: "max",
+			rollout: "immediate", propagation: "background", scaling: "default", multiple: "max",
 		},
 		{
 			name: "all set",
@@ -110,7 +110,7 @@ func TestScaledJobDefaults(t *testing.T) {
 			name:    "explicit zero history limits are kept",
 			spec:    v1alpha1.ScaledJobSpec{SuccessfulJobsHistoryLimit: ptr.To[int32](0), FailedJobsHistoryLimit: ptr.To[int32](0)},
 			polling: 30, mn: 0, mx: 100, succeeded: 0, failed: 0,
-			rollout: "default", propagation: "background", scaling: "default", multiple: "max",
+			rollout: "immediate", propagation: "background", scaling: "default", multiple: "max",
 		},
 		{
 			name:    "deprecated rolloutStrategy applies when rollout.strategy is unset",
@@ -119,10 +119,10 @@ func TestScaledJobDefaults(t *testing.T) {
 			rollout: "gradual", propagation: "background", scaling: "default", multiple: "max",
 		},
 		{
-			name:    "rollout.strategy wins over the deprecated rolloutStrategy",
-			spec:    v1alpha1.ScaledJobSpec{RolloutStrategy: "gradual", Rollout: v1alpha1.Rollout{Strategy: "default"}},
+			name:    "the deprecated rolloutStrategy wins over rollout.strategy, as in KEDA",
+			spec:    v1alpha1.ScaledJobSpec{RolloutStrategy: "gradual", Rollout: v1alpha1.Rollout{Strategy: "immediate"}},
 			polling: 30, mn: 0, mx: 100, succeeded: 100, failed: 100,
-			rollout: "default", propagation: "background", scaling: "default", multiple: "max",
+			rollout: "gradual", propagation: "background", scaling: "default", multiple: "max",
 		},
 	}
 	for _, tt := range tests {

@@ -36,3 +36,14 @@ func (so *ScaledObject) Pause() (PauseState, error) {
 	p.ScaleOut = a[AnnotationPausedScaleOut] == "true"
 	return p, nil
 }
+
+// Paused reports whether the ScaledJob's autoscaling.keda.sh/paused annotation stops it creating
+// Jobs. As in KEDA, a value that is not a boolean pauses (it reads as an intent to pause).
+func (sj *ScaledJob) Paused() bool {
+	v, ok := sj.Annotations[AnnotationPaused]
+	if !ok {
+		return false
+	}
+	paused, err := strconv.ParseBool(v)
+	return err != nil || paused
+}

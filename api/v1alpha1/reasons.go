@@ -18,6 +18,20 @@ const (
 	EventKEDAScaleTargetDeactivated        = "KEDAScaleTargetDeactivated"
 	EventKEDAScaleTargetActivationFailed   = "KEDAScaleTargetActivationFailed"
 	EventKEDAScaleTargetDeactivationFailed = "KEDAScaleTargetDeactivationFailed"
+
+	EventScaledJobReady                   = "ScaledJobReady"
+	EventScaledJobCheckFailed             = "ScaledJobCheckFailed"
+	EventScaledJobUpdateFailed            = "ScaledJobUpdateFailed"
+	EventScaledJobDeleted                 = "ScaledJobDeleted"
+	EventScaledJobPaused                  = "ScaledJobPaused"
+	EventScaledJobUnpaused                = "ScaledJobUnpaused"
+	EventScaledJobActive                  = "ScaledJobActive"
+	EventScaledJobInactive                = "ScaledJobInactive"
+	EventScaledJobRolloutCleanupStarted   = "ScaledJobRolloutCleanupStarted"
+	EventScaledJobRolloutCleanupCompleted = "ScaledJobRolloutCleanupCompleted"
+	EventScaledJobRolloutCleanupFailed    = "ScaledJobRolloutCleanupFailed"
+	EventKEDAJobsCreated                  = "KEDAJobsCreated"
+	EventKEDAJobCreateFailed              = "KEDAJobCreateFailed"
 )
 
 // Condition reasons written by the operator.
@@ -35,6 +49,17 @@ const (
 	ReasonScaledObjectUnpaused    = "ScaledObjectUnpaused"
 	ReasonScaledObjectPaused      = "ScaledObjectPaused"
 	ReasonUnknown                 = "Unknown"
+
+	ReasonScaledJobReady       = "ScaledJobReady"
+	ReasonScaledJobCheckFailed = "ScaledJobCheckFailed"
+	ReasonScaledJobPaused      = "ScaledJobPaused"
+	ReasonScaledJobUnpaused    = "ScaledJobUnpaused"
+	// ReasonPartialTriggerError: some of a ScaledJob's triggers failed while another is active.
+	ReasonPartialTriggerError = "PartialTriggerError"
+	// ReasonKEDAJobCreateFailed: Ready False, creating a ScaledJob's Jobs failed in a loop.
+	ReasonKEDAJobCreateFailed = "KEDAJobCreateFailed"
+	// ReasonUnknownState: the Active condition of a ScaledJob whose check failed.
+	ReasonUnknownState = "UnknownState"
 )
 
 // FinalizerName is the finalizer the operator puts on ScaledObjects to clean up on deletion.

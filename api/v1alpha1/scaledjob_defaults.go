@@ -7,11 +7,24 @@ const (
 	DefaultFailedJobsHistoryLimit     = 100
 )
 
-// Values of spec.rollout.strategy (and the deprecated spec.rolloutStrategy).
+// Annotations KEDA reads from a ScaledJob or writes on the Jobs it creates.
 const (
-	// RolloutStrategyDefault deletes the running Jobs when the ScaledJob is updated.
-	RolloutStrategyDefault = "default"
-	// RolloutStrategyGradual leaves running Jobs to finish; only new Jobs use the new template.
+	// AnnotationJobExcludedLabels lists, comma separated, the ScaledJob's labels not to copy onto
+	// its Jobs. Entries are not trimmed: KEDA matches them byte for byte.
+	AnnotationJobExcludedLabels = "scaledjob.keda.sh/job-excluded-labels"
+	// AnnotationJobGeneration on a Job records the ScaledJob generation it was built from; a
+	// rollout deletes Jobs whose value differs or is missing.
+	AnnotationJobGeneration = "scaledjob.keda.sh/generation"
+)
+
+// Values of spec.rollout.strategy and the deprecated spec.rolloutStrategy. KEDA's CRD accepts
+// exactly these two (enum gradual;immediate). KEDA's docs still name the first one "default", and
+// KEDA's controller treats every value other than gradual as immediate, so EffectiveRolloutStrategy
+// does the same: "default" (or an empty field) means immediate.
+const (
+	// RolloutStrategyImmediate deletes the Jobs built from an older generation of the ScaledJob.
+	RolloutStrategyImmediate = "immediate"
+	// RolloutStrategyGradual leaves existing Jobs to finish; only new Jobs use the new template.
 	RolloutStrategyGradual = "gradual"
 )
 
@@ -43,12 +56,13 @@ func (s *ScaledJobSpec) PollingIntervalSeconds() int32 {
 	return valueOr(s.PollingInterval, DefaultPollingInterval)
 }
 
-// MinReplicas returns spec.minReplicaCount or KEDA's default.
+// MinReplicas returns spec.minReplicaCount or KEDA's default, as written: the scaling arithmetic
+// (which clamps it to maxReplicaCount) lives in operator/scaledjob.
 func (s *ScaledJobSpec) MinReplicas() int32 {
 	return valueOr(s.MinReplicaCount, DefaultMinReplicaCount)
 }
 
-// MaxReplicas returns spec.maxReplicaCount or KEDA's default.
+// MaxReplicas returns spec.maxReplicaCount or KEDA's default, as written.
 func (s *ScaledJobSpec) MaxReplicas() int32 {
 	return valueOr(s.MaxReplicaCount, DefaultMaxReplicaCount)
 }
@@ -63,26 +77,44 @@ func (s *ScaledJobSpec) FailedJobsHistory() int32 {
 	return valueOr(s.FailedJobsHistoryLimit, DefaultFailedJobsHistoryLimit)
 }
 
-// EffectiveRolloutStrategy returns spec.rollout.strategy, else the deprecated spec.rolloutStrategy,
-// else RolloutStrategyDefault.
+// EffectiveRolloutStrategy returns RolloutStrategyGradual or RolloutStrategyImmediate. As in KEDA,
+// the deprecated spec.rolloutStrategy wins whenever it is set, and anything but "gradual" (including
+// the "default" of KEDA's docs and an empty field) is immediate.
 func (s *ScaledJobSpec) EffectiveRolloutStrategy() string {
-	return firstNonEmpty(s.Rollout.Strategy, s.RolloutStrategy, RolloutStrategyDefault)
+	if firstNonEmpty(s.RolloutStrategy, s.Rollout.Strategy) == RolloutStrategyGradual {
+		return RolloutStrategyGradual
+	}
+	return RolloutStrategyImmediate
 }
 
-// EffectivePropagationPolicy returns spec.rollout.propagationPolicy or PropagationPolicyBackground.
+// EffectivePropagationPolicy returns PropagationPolicyForeground when spec.rollout.propagationPolicy
+// is exactly "foreground", else PropagationPolicyBackground, as KEDA decides.
 func (s *ScaledJobSpec) EffectivePropagationPolicy() string {
-	return firstNonEmpty(s.Rollout.PropagationPolicy, PropagationPolicyBackground)
+	if s.Rollout.PropagationPolicy == PropagationPolicyForeground {
+		return PropagationPolicyForeground
+	}
+	return PropagationPolicyBackground
 }
 
-// EffectiveScalingStrategy returns spec.scalingStrategy.strategy or ScalingStrategyDefault.
+// EffectiveScalingStrategy returns spec.scalingStrategy.strategy when it is one of the four KEDA
+// knows, else ScalingStrategyDefault (KEDA falls back to default for any other value). Whether a
+// custom strategy's parameters parse is decided where they are used (operator/scaledjob).
 func (s *ScaledJobSpec) EffectiveScalingStrategy() string {
-	return firstNonEmpty(s.ScalingStrategy.Strategy, ScalingStrategyDefault)
+	switch v := s.ScalingStrategy.Strategy; v {
+	case ScalingStrategyCustom, ScalingStrategyAccurate, ScalingStrategyEager:
+		return v
+	}
+	return ScalingStrategyDefault
 }
 
-// EffectiveMultipleScalersCalculation returns spec.scalingStrategy.multipleScalersCalculation or
-// MultipleScalersCalculationMax.
+// EffectiveMultipleScalersCalculation returns spec.scalingStrategy.multipleScalersCalculation when it
+// is min, avg or sum, else MultipleScalersCalculationMax (KEDA's fallback for any other value).
 func (s *ScaledJobSpec) EffectiveMultipleScalersCalculation() string {
-	return firstNonEmpty(s.ScalingStrategy.MultipleScalersCalculation, MultipleScalersCalculationMax)
+	switch v := s.ScalingStrategy.MultipleScalersCalculation; v {
+	case MultipleScalersCalculationMin, MultipleScalersCalculationAvg, MultipleScalersCalculationSum:
+		return v
+	}
+	return MultipleScalersCalculationMax
 }
 
 func firstNonEmpty(values ...string) string {

@@ -8,13 +8,16 @@ import (
 	"crypto/tls"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -38,6 +41,7 @@ import (
 	"github.com/kedactl/kedactl/operator/certs"
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/jobrunner"
 	"github.com/kedactl/kedactl/operator/metrics"
 	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
@@ -194,6 +198,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("failed to register the Prometheus metrics: %w", err)
 	}
 	var executor *scaling.Executor
+	var jobs *jobrunner.Runner
 	formulas := &modifiers.Cache{}
 	// One pool for every trigger: triggers on one source share its connection.
 	clients := scalers.NewClientPool()
@@ -201,12 +206,19 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	eng := engine.New(engine.Options{
 		Clients: clients,
 		Observe: func(o engine.Observation) {
-			promMetrics.Poll(o.Key, o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
+			promMetrics.Poll(o.Key.NamespacedName(), observabilityType(o.Key.Kind), o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
 		},
 		Workers:     opts.PollWorkers,
 		PollTimeout: opts.ScalerTimeout + time.Second,
-		OnPolled:    func(key types.NamespacedName) { executor.Enqueue(key) },
-		Log:         log.WithName("engine"),
+		OnPolled: func(key engine.Key) {
+			switch key.Kind {
+			case engine.KindScaledObject:
+				executor.Enqueue(key.NamespacedName())
+			case engine.KindScaledJob:
+				jobs.Enqueue(key.NamespacedName())
+			}
+		},
+		Log: log.WithName("engine"),
 	})
 	executor = scaling.NewExecutor(scaling.ExecutorOptions{
 		Client:   mgr.GetClient(),
@@ -217,9 +229,17 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Log:      log.WithName("scaling"),
 		Formulas: formulas,
 	})
+	jobs = jobrunner.New(jobrunner.Options{
+		Client:          mgr.GetClient(),
+		Reader:          mgr.GetAPIReader(),
+		State:           eng,
+		Recorder:        mgr.GetEventRecorder("keda-operator"),
+		OperatorVersion: strings.TrimPrefix(version.Get(), "v"),
+		Log:             log.WithName("scaledjob"),
+	})
 	for _, r := range []interface {
 		Start(context.Context) error
-	}{eng, executor} {
+	}{eng, executor, jobs} {
 		if err := mgr.Add(leaderRunnable{r}); err != nil {
 			return fmt.Errorf("failed to add runnable: %w", err)
 		}
@@ -266,6 +286,22 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
 	}
+	jobReconciler := &controller.ScaledJobReconciler{
+		Metrics:                 promMetrics,
+		Resolver:                reconciler.Resolver,
+		Client:                  mgr.GetClient(),
+		Reader:                  mgr.GetAPIReader(),
+		Pods:                    reconciler.Pods,
+		Engine:                  eng,
+		Runner:                  jobs,
+		Recorder:                mgr.GetEventRecorder("keda-operator"),
+		ScalerTimeout:           opts.ScalerTimeout,
+		AuthResync:              opts.AuthResync,
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+	}
+	if err := jobReconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up the ScaledJob controller: %w", err)
+	}
 	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the authentication back-reference controller: %w", err)
 	}
@@ -301,16 +337,27 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 
 // cacheOptions limits the cache to the watched namespace, and keeps of Deployments and StatefulSets
 // only what activation reads from them (metadata and replicas): the operator reads their pod
-// templates uncached, when it reconciles, so a cluster's worth of templates is never held.
+// templates uncached, when it reconciles, so a cluster's worth of templates is never held. Of Jobs
+// it holds only those of ScaledJobs (labelled scaledjob.keda.sh/name), not every Job of the cluster.
 func cacheOptions(watchNamespace string) cache.Options {
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:  {Transform: replicasOnly},
 		&appsv1.StatefulSet{}: {Transform: replicasOnly},
+		&batchv1.Job{}:        {Label: scaledJobsJobs()},
 	}}
 	if watchNamespace != "" {
 		opts.DefaultNamespaces = map[string]cache.Config{watchNamespace: {}}
 	}
 	return opts
+}
+
+// scaledJobsJobs selects the Jobs that ScaledJobs create.
+func scaledJobsJobs() labels.Selector {
+	req, err := labels.NewRequirement(kedav1alpha1.LabelScaledJobName, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant, valid label key: cannot fail
+	}
+	return labels.NewSelector().Add(*req)
 }
 
 func replicasOnly(obj any) (any, error) {
@@ -393,4 +440,12 @@ func newScalesClient(cfg *rest.Config, mapper interface {
 		return nil, fmt.Errorf("failed to create the scale client: %w", err)
 	}
 	return sc, nil
+}
+
+// observabilityType is the Prometheus "type" label of an engine key's kind.
+func observabilityType(kind engine.Kind) string {
+	if kind == engine.KindScaledJob {
+		return observability.TypeScaledJob
+	}
+	return observability.TypeScaledObject
 }

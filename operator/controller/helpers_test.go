@@ -16,10 +16,10 @@ func TestStatusStrings(t *testing.T) {
 		{Type: "cron"},
 		{Type: "redis", AuthenticationRef: &kedav1alpha1.AuthenticationRef{Name: "redis-auth"}},
 	}}}
-	if got := triggerTypes(so); got != "redis,cron" {
+	if got := triggerTypes(so.Spec.Triggers); got != "redis,cron" {
 		t.Errorf("triggersTypes = %q", got)
 	}
-	if got := authenticationTypes(so); got != "redis-auth" {
+	if got := authenticationTypes(so.Spec.Triggers); got != "redis-auth" {
 		t.Errorf("authenticationsTypes = %q", got)
 	}
 }

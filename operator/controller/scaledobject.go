@@ -49,8 +49,8 @@ const FieldOwner = "keda-operator"
 
 // Registry is the part of the engine the controller uses.
 type Registry interface {
-	Register(ctx context.Context, key types.NamespacedName, reg engine.Registration) []engine.TriggerInfo
-	Unregister(ctx context.Context, key types.NamespacedName)
+	Register(ctx context.Context, key engine.Key, reg engine.Registration) []engine.TriggerInfo
+	Unregister(ctx context.Context, key engine.Key)
 }
 
 // Activator is told about objects whose activation should be evaluated now.
@@ -139,8 +139,8 @@ func (r *ScaledObjectReconciler) usersOf(kind string) handler.MapFunc {
 }
 
 // usesAuthentication reports whether any trigger refers to an authentication.
-func usesAuthentication(so *kedav1alpha1.ScaledObject) bool {
-	for _, t := range so.Spec.Triggers {
+func usesAuthentication(triggers []kedav1alpha1.ScaleTriggers) bool {
+	for _, t := range triggers {
 		if t.AuthenticationRef != nil {
 			return true
 		}
@@ -222,7 +222,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	for i, t := range so.Spec.Triggers {
 		cached[i] = t.UseCachedMetrics
 	}
-	infos := r.Engine.Register(ctx, req.NamespacedName, engine.Registration{
+	infos := r.Engine.Register(ctx, engine.ScaledObjectKey(req.NamespacedName), engine.Registration{
 		PollingInterval: time.Duration(so.Spec.PollingIntervalSeconds()) * time.Second,
 		Triggers:        configs,
 		CachedMetrics:   cached,
@@ -290,8 +290,8 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		s.ExternalMetricNames = externalMetricNames(metricSpecs)
 		s.CompositeScalerName = compositeName
 		s.ResourceMetricNames = resourceMetricNames(metricSpecs)
-		s.TriggersTypes = ptr.To(triggerTypes(so))
-		s.AuthenticationsTypes = authenticationTypes(so)
+		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
+		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
 	})
 	if err != nil {
 		return ctrl.Result{}, err
@@ -302,7 +302,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)
-	if r.authUsers.set(req.NamespacedName, usesAuthentication(so)); usesAuthentication(so) {
+	if r.authUsers.set(req.NamespacedName, usesAuthentication(so.Spec.Triggers)); usesAuthentication(so.Spec.Triggers) {
 		return ctrl.Result{RequeueAfter: r.nextAuthResync()}, nil
 	}
 	return ctrl.Result{}, nil
@@ -344,8 +344,8 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 		if s.OriginalReplicaCount == nil {
 			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
 		}
-		s.TriggersTypes = ptr.To(triggerTypes(so))
-		s.AuthenticationsTypes = authenticationTypes(so)
+		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
+		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
 	})
 	if err != nil {
 		return err
@@ -364,15 +364,35 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 	if err != nil {
 		return nil, err
 	}
+	return triggerConfigs(ctx, r.Resolver, triggerOwner{
+		Kind: "ScaledObject", Namespace: so.Namespace, Name: so.Name, Triggers: so.Spec.Triggers,
+		PodSpec: podSpec, EnvSourceContainerName: so.Spec.ScaleTargetRef.EnvSourceContainerName,
+	}, r.ScalerTimeout, r.Pods)
+}
+
+// triggerOwner is what resolving triggers needs to know of the ScaledObject or ScaledJob that has
+// them.
+type triggerOwner struct {
+	Kind, Namespace, Name string
+	Triggers              []kedav1alpha1.ScaleTriggers
+	// PodSpec is the pod template whose containers' env the triggers may read.
+	PodSpec                *corev1.PodSpec
+	EnvSourceContainerName string
+}
+
+// triggerConfigs resolves each of owner's triggers into the config its scaler is built from: the
+// container env of its pod template and the trigger's authentication. Errors name objects and keys,
+// never values.
+func triggerConfigs(ctx context.Context, resolver *resolve.Resolver, owner triggerOwner, timeout time.Duration, pods scalers.PodLister) ([]scalers.Config, error) {
 	envCache := map[string]map[string]string{}
 	envOf := func(container string) (map[string]string, error) {
 		if container == "" {
-			container = so.Spec.ScaleTargetRef.EnvSourceContainerName
+			container = owner.EnvSourceContainerName
 		}
 		if env, ok := envCache[container]; ok {
 			return env, nil
 		}
-		env, err := r.Resolver.Env(ctx, so.Namespace, podSpec, container)
+		env, err := resolver.Env(ctx, owner.Namespace, owner.PodSpec, container)
 		if err != nil {
 			return nil, err
 		}
@@ -383,16 +403,16 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 	if err != nil {
 		return nil, err
 	}
-	configs := make([]scalers.Config, len(so.Spec.Triggers))
-	for i, t := range so.Spec.Triggers {
-		auth, err := r.Resolver.AuthParams(ctx, so.Namespace, t.AuthenticationRef, envOf)
+	configs := make([]scalers.Config, len(owner.Triggers))
+	for i, t := range owner.Triggers {
+		auth, err := resolver.AuthParams(ctx, owner.Namespace, t.AuthenticationRef, envOf)
 		if err != nil {
 			return nil, fmt.Errorf("trigger %d (%s): %w", i, t.Type, err)
 		}
 		configs[i] = scalers.Config{
-			ScalableObjectName:      so.Name,
-			ScalableObjectNamespace: so.Namespace,
-			ScalableObjectType:      "ScaledObject",
+			ScalableObjectName:      owner.Name,
+			ScalableObjectNamespace: owner.Namespace,
+			ScalableObjectType:      owner.Kind,
 			TriggerIndex:            i,
 			TriggerName:             t.Name,
 			TriggerType:             t.Type,
@@ -400,8 +420,8 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 			AuthParams:              auth,
 			ResolvedEnv:             env,
 			MetricType:              t.MetricType,
-			Timeout:                 r.ScalerTimeout,
-			Pods:                    r.Pods,
+			Timeout:                 timeout,
+			Pods:                    pods,
 		}
 	}
 	return configs, nil
@@ -465,7 +485,7 @@ func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, owner types.Names
 // notReady records why the object cannot scale, stops its triggers and looks again later.
 func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, reason, msg string) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(so)
-	r.Engine.Unregister(ctx, key)
+	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	prev := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
 	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
 	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
@@ -473,8 +493,8 @@ func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, 
 		ensureCondition(s, kedav1alpha1.ConditionActive)
 		ensureCondition(s, kedav1alpha1.ConditionFallback)
 		ensureCondition(s, kedav1alpha1.ConditionPaused)
-		s.TriggersTypes = ptr.To(triggerTypes(so))
-		s.AuthenticationsTypes = authenticationTypes(so)
+		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
+		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
 	})
 	if changed {
 		log.Info("ScaledObject not ready", "reason", reason, "message", msg)
@@ -520,7 +540,7 @@ func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.S
 }
 
 func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {
-	r.Engine.Unregister(ctx, key)
+	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	r.Activator.Forget(key)
 }
 
@@ -574,7 +594,7 @@ func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
 	r.hpas.forget(key)
 	r.authUsers.set(key, false)
 	if r.Metrics != nil {
-		r.Metrics.Forget(key)
+		r.Metrics.Forget(key, observability.TypeScaledObject)
 	}
 }
 
@@ -622,18 +642,18 @@ func resourceMetricNames(specs []autoscalingv2.MetricSpec) []string {
 }
 
 // triggerTypes is status.triggersTypes: the distinct trigger types, comma separated.
-func triggerTypes(so *kedav1alpha1.ScaledObject) string {
+func triggerTypes(triggers []kedav1alpha1.ScaleTriggers) string {
 	var types []string
-	for _, t := range so.Spec.Triggers {
+	for _, t := range triggers {
 		types = append(types, t.Type)
 	}
 	return joinDistinct(types)
 }
 
 // authenticationTypes is status.authenticationsTypes: the distinct authentication refs.
-func authenticationTypes(so *kedav1alpha1.ScaledObject) string {
+func authenticationTypes(triggers []kedav1alpha1.ScaleTriggers) string {
 	var names []string
-	for _, t := range so.Spec.Triggers {
+	for _, t := range triggers {
 		if t.AuthenticationRef != nil {
 			names = append(names, t.AuthenticationRef.Name)
 		}

@@ -6,7 +6,6 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // Sample is the result of one poll of one trigger's metric.
@@ -45,7 +44,7 @@ type TriggerState struct {
 // ObjectState is what the engine knows about one ScaledObject: its triggers' latest samples and the
 // errors met while building their scalers.
 type ObjectState struct {
-	Key      types.NamespacedName
+	Key      Key
 	Triggers []TriggerState
 }
 

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/kedactl/kedactl/scalers"
 )
 
@@ -23,7 +21,7 @@ func TestEngineGivesItsClientPoolToEveryTrigger(t *testing.T) {
 	withOwn := trigger(1, "other")
 	withOwn.Clients = own
 	reg := Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs"), withOwn}}
-	e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "a"}, reg)
+	e.Register(context.Background(), Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}, reg)
 	if len(got) != 2 || got[0] != pool || got[1] != own {
 		t.Fatalf("the scalers got pools %v, want the engine's then the trigger's own", got)
 	}

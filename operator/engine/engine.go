@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-logr/logr"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
 	"github.com/kedactl/kedactl/scalers"
@@ -29,7 +28,7 @@ type Options struct {
 	// share its connection; nil shares nothing.
 	Clients *scalers.ClientPool
 	// OnPolled is called, outside any lock, with each object whose triggers got a new sample.
-	OnPolled func(key types.NamespacedName)
+	OnPolled func(key Key)
 	// Observe is called, outside any lock, for every trigger a poll fed; nil ignores it.
 	Observe func(o Observation)
 	Clock   clock.WithTicker
@@ -47,7 +46,7 @@ func (o *Options) setDefaults() {
 		o.NewScaler = scalers.New
 	}
 	if o.OnPolled == nil {
-		o.OnPolled = func(types.NamespacedName) {}
+		o.OnPolled = func(Key) {}
 	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
@@ -56,7 +55,7 @@ func (o *Options) setDefaults() {
 
 // Observation describes one trigger's share of one poll, for metrics.
 type Observation struct {
-	Key        types.NamespacedName
+	Key        Key
 	Index      int
 	Type       string
 	MetricName string
@@ -81,9 +80,9 @@ type Engine struct {
 	shareSecret []byte
 
 	mu       sync.Mutex
-	objects  map[types.NamespacedName]*object
+	objects  map[Key]*object
 	sources  map[string]*source
-	objLocks map[types.NamespacedName]*objectLock
+	objLocks map[Key]*objectLock
 	queue    dueQueue
 	stopped  bool
 	// seq numbers samples, so that a reader can tell a new sample from one it has seen.
@@ -100,7 +99,7 @@ type Engine struct {
 
 // object is one registered ScaledObject.
 type object struct {
-	key             types.NamespacedName
+	key             Key
 	pollingInterval time.Duration
 	// triggers is replaced whole by Register: readers never see a half-built registration.
 	triggers []*subscription
@@ -139,16 +138,16 @@ func New(opts Options) *Engine {
 	return &Engine{
 		opts:        opts,
 		shareSecret: secret,
-		objects:     map[types.NamespacedName]*object{},
+		objects:     map[Key]*object{},
 		sources:     map[string]*source{},
-		objLocks:    map[types.NamespacedName]*objectLock{},
+		objLocks:    map[Key]*objectLock{},
 		wake:        make(chan struct{}, 1),
 		work:        make(chan *pollJob),
 	}
 }
 
 // Refresh asks for key's triggers to be polled now rather than at their next due time.
-func (e *Engine) Refresh(key types.NamespacedName) {
+func (e *Engine) Refresh(key Key) {
 	e.mu.Lock()
 	if obj := e.objects[key]; obj != nil {
 		for _, sub := range obj.triggers {
@@ -174,7 +173,7 @@ func (e *Engine) pollSoonLocked(job *pollJob) {
 
 // State returns a copy of what the engine knows about key. A trigger with several External metrics
 // (an external scaler may name more than one) has one TriggerState per metric.
-func (e *Engine) State(key types.NamespacedName) (ObjectState, bool) {
+func (e *Engine) State(key Key) (ObjectState, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	obj := e.objects[key]
@@ -207,10 +206,10 @@ func (e *Engine) State(key types.NamespacedName) (ObjectState, bool) {
 }
 
 // Keys returns the registered objects.
-func (e *Engine) Keys() []types.NamespacedName {
+func (e *Engine) Keys() []Key {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	keys := make([]types.NamespacedName, 0, len(e.objects))
+	keys := make([]Key, 0, len(e.objects))
 	for k := range e.objects {
 		keys = append(keys, k)
 	}
@@ -324,8 +323,8 @@ func closeAll(ctx context.Context, log logr.Logger, list []scalers.Scaler) {
 	}
 }
 
-func dedupe(keys []types.NamespacedName) []types.NamespacedName {
-	seen := map[types.NamespacedName]bool{}
+func dedupe(keys []Key) []Key {
+	seen := map[Key]bool{}
 	out := keys[:0]
 	for _, k := range keys {
 		if !seen[k] {

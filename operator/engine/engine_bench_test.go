@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/kedactl/kedactl/scalers"
 )
 
@@ -16,9 +14,9 @@ import (
 func BenchmarkMetricLookup(b *testing.B) {
 	fa := &factory{}
 	e := New(Options{NewScaler: fa.new})
-	keys := make([]types.NamespacedName, 1000)
+	keys := make([]Key, 1000)
 	for i := range keys {
-		keys[i] = types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("so-%d", i)}
+		keys[i] = Key{Kind: KindScaledObject, Namespace: "ns", Name: fmt.Sprintf("so-%d", i)}
 		e.Register(context.Background(), keys[i], Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, fmt.Sprintf("list-%d", i))}})
 	}
 	b.ReportAllocs()
@@ -37,13 +35,13 @@ func BenchmarkMetricLookup(b *testing.B) {
 func BenchmarkPollScheduling(b *testing.B) {
 	fa := &factory{}
 	var polled atomic.Int64
-	e := New(Options{NewScaler: fa.new, OnPolled: func(types.NamespacedName) { polled.Add(1) }})
+	e := New(Options{NewScaler: fa.new, OnPolled: func(Key) { polled.Add(1) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = e.Start(ctx) }()
-	keys := make([]types.NamespacedName, 1000)
+	keys := make([]Key, 1000)
 	for i := range keys {
-		keys[i] = types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("so-%d", i)}
+		keys[i] = Key{Kind: KindScaledObject, Namespace: "ns", Name: fmt.Sprintf("so-%d", i)}
 		e.Register(ctx, keys[i], Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, fmt.Sprintf("list-%d", i))}})
 	}
 	for polled.Load() < int64(len(keys)) {

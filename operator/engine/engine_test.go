@@ -10,7 +10,6 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 
 	"github.com/kedactl/kedactl/scalers"
@@ -75,9 +74,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func startEngine(t *testing.T, fa *factory, polled chan<- types.NamespacedName) *Engine {
+func startEngine(t *testing.T, fa *factory, polled chan<- Key) *Engine {
 	t.Helper()
-	e := New(Options{NewScaler: fa.new, OnPolled: func(k types.NamespacedName) {
+	e := New(Options{NewScaler: fa.new, OnPolled: func(k Key) {
 		if polled != nil {
 			select {
 			case polled <- k:
@@ -95,8 +94,8 @@ func startEngine(t *testing.T, fa *factory, polled chan<- types.NamespacedName) 
 func TestEngineSharesIdenticalTriggers(t *testing.T) {
 	fa := &factory{}
 	e := startEngine(t, fa, nil)
-	a := types.NamespacedName{Namespace: "ns", Name: "a"}
-	b := types.NamespacedName{Namespace: "ns", Name: "b"}
+	a := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
+	b := Key{Kind: KindScaledObject, Namespace: "ns", Name: "b"}
 	infoA := e.Register(context.Background(), a, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 	infoB := e.Register(context.Background(), b, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "other"), trigger(1, "jobs")}})
 	if len(fa.created) != 2 {
@@ -133,10 +132,38 @@ func TestEngineSharesIdenticalTriggers(t *testing.T) {
 	}
 }
 
+// TestScaledJobAndScaledObjectOfOneNameAreTwoObjects: both kinds share the engine (an identical
+// trigger is polled once for both) but the kind keeps their registrations apart.
+func TestScaledJobAndScaledObjectOfOneNameAreTwoObjects(t *testing.T) {
+	fa := &factory{}
+	e := startEngine(t, fa, nil)
+	so := Key{Kind: KindScaledObject, Namespace: "ns", Name: "worker"}
+	sj := Key{Kind: KindScaledJob, Namespace: "ns", Name: "worker"}
+	e.Register(context.Background(), so, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	e.Register(context.Background(), sj, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs"), trigger(1, "more")}})
+	if len(fa.created) != 2 {
+		t.Fatalf("built %d scalers, want 2 (the jobs trigger is shared across kinds)", len(fa.created))
+	}
+	if keys := e.Keys(); len(keys) != 2 {
+		t.Fatalf("keys = %v, want the ScaledObject and the ScaledJob", keys)
+	}
+	e.Unregister(context.Background(), so)
+	st, ok := e.State(sj)
+	if !ok || len(st.Triggers) != 2 {
+		t.Fatalf("the ScaledJob's registration after unregistering the ScaledObject = %+v, %v", st, ok)
+	}
+	if _, ok := e.State(so); ok {
+		t.Error("the ScaledObject is still registered")
+	}
+	if fa.created[0].closed.Load() {
+		t.Error("the shared scaler was closed while the ScaledJob uses it")
+	}
+}
+
 func TestEngineKeepsScalerWhenConfigUnchanged(t *testing.T) {
 	fa := &factory{}
 	e := startEngine(t, fa, nil)
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	reg := Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}}
 	e.Register(context.Background(), key, reg)
 	e.Register(context.Background(), key, reg)
@@ -155,7 +182,7 @@ func TestEngineReportsBuildErrors(t *testing.T) {
 	e := startEngine(t, fa, nil)
 	bad := trigger(0, "x")
 	bad.TriggerMetadata["bad"] = "yes"
-	infos := e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "a"}, Registration{Triggers: []scalers.Config{bad}})
+	infos := e.Register(context.Background(), Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}, Registration{Triggers: []scalers.Config{bad}})
 	if infos[0].Err == nil {
 		t.Fatal("want the build error")
 	}
@@ -163,9 +190,9 @@ func TestEngineReportsBuildErrors(t *testing.T) {
 
 func TestEngineCountsFailuresAndRefreshes(t *testing.T) {
 	fa := &factory{}
-	polled := make(chan types.NamespacedName, 10)
+	polled := make(chan Key, 10)
 	e := startEngine(t, fa, polled)
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 	<-polled
 	s := fa.created[0]
@@ -223,10 +250,10 @@ func (p *pushScaler) Run(ctx context.Context, push func(active bool)) {
 // cache (and OnPolled) at once; the push stream ends when the trigger goes away.
 func TestEnginePollsAtOnceOnPush(t *testing.T) {
 	ps := &pushScaler{fakeScaler: fakeScaler{name: "s0-push"}, pushes: make(chan bool)}
-	polled := make(chan types.NamespacedName, 10)
+	polled := make(chan Key, 10)
 	e := startEngine(t, &factory{}, polled)
 	e.opts.NewScaler = func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ps, nil }
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 	<-polled
 	if st, _ := e.State(key); st.Active() {
@@ -254,7 +281,7 @@ func TestEnginePollsAtOnceOnPush(t *testing.T) {
 func TestEngineStartsPushStreamsRegisteredBeforeStart(t *testing.T) {
 	ps := &pushScaler{fakeScaler: fakeScaler{name: "s0-push"}, pushes: make(chan bool)}
 	e := New(Options{NewScaler: func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ps, nil }})
-	e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "a"}, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	e.Register(context.Background(), Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 	if ps.runs.Load() != 0 {
 		t.Fatal("push stream started before the engine runs")
 	}
@@ -280,8 +307,8 @@ func TestEngineDoesNotPollResourceTriggers(t *testing.T) {
 		}
 		return fa.new(ctx, cfg)
 	}
-	polled := make(chan types.NamespacedName, 10)
-	e := New(Options{NewScaler: newScaler, OnPolled: func(k types.NamespacedName) {
+	polled := make(chan Key, 10)
+	e := New(Options{NewScaler: newScaler, OnPolled: func(k Key) {
 		select {
 		case polled <- k:
 		default:
@@ -293,7 +320,7 @@ func TestEngineDoesNotPollResourceTriggers(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 
 	cpu := scalers.Config{ScalableObjectNamespace: "ns", TriggerIndex: 0, TriggerType: "cpu", MetricType: "Utilization", TriggerMetadata: map[string]string{"value": "50"}}
-	onlyCPU := types.NamespacedName{Namespace: "ns", Name: "only-cpu"}
+	onlyCPU := Key{Kind: KindScaledObject, Namespace: "ns", Name: "only-cpu"}
 	infos := e.Register(context.Background(), onlyCPU, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{cpu}})
 	if infos[0].Err != nil || len(infos[0].MetricSpecs) != 1 || infos[0].MetricSpecs[0].Resource == nil {
 		t.Fatalf("cpu trigger info = %+v, want one Resource metric spec", infos[0])
@@ -306,7 +333,7 @@ func TestEngineDoesNotPollResourceTriggers(t *testing.T) {
 		t.Error("an object with only cpu/memory triggers is always active")
 	}
 
-	mixed := types.NamespacedName{Namespace: "ns", Name: "mixed"}
+	mixed := Key{Kind: KindScaledObject, Namespace: "ns", Name: "mixed"}
 	e.Register(context.Background(), mixed, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{cpu, trigger(1, "jobs")}})
 	<-polled
 	st, _ = e.State(mixed)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 
 	"github.com/kedactl/kedactl/scalers"
@@ -65,7 +64,7 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 		last.Value = values[0].Value
 		last.Active = active
 	}
-	notify := make([]types.NamespacedName, 0, len(job.src.subs))
+	notify := make([]Key, 0, len(job.src.subs))
 	var observations []Observation
 	for sub := range job.src.subs {
 		notify = append(notify, sub.owner.key)
@@ -101,7 +100,7 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 // useCachedMetrics, and returns the trigger's fresh state. It is single-flight with the scheduled
 // polls: a poll already under way is waited for rather than repeated, and the read counts as the
 // job's poll for its interval. ok is false when key or the metric is not registered.
-func (e *Engine) Read(ctx context.Context, key types.NamespacedName, metricName string) (TriggerState, bool) {
+func (e *Engine) Read(ctx context.Context, key Key, metricName string) (TriggerState, bool) {
 	e.mu.Lock()
 	job := e.jobOfLocked(key, metricName)
 	if job == nil {
@@ -137,7 +136,7 @@ func (e *Engine) Read(ctx context.Context, key types.NamespacedName, metricName 
 	return *t, true
 }
 
-func (e *Engine) jobOfLocked(key types.NamespacedName, metricName string) *pollJob {
+func (e *Engine) jobOfLocked(key Key, metricName string) *pollJob {
 	obj := e.objects[key]
 	if obj == nil {
 		return nil

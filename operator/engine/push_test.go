@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/kedactl/kedactl/scalers"
 )
 
@@ -41,11 +39,11 @@ func (b *burstScaler) Run(ctx context.Context, push func(active bool)) {
 	<-ctx.Done()
 }
 
-func registerPush(t *testing.T, s scalers.Scaler) (*Engine, types.NamespacedName) {
+func registerPush(t *testing.T, s scalers.Scaler) (*Engine, Key) {
 	t.Helper()
 	e := startEngine(t, &factory{}, nil)
 	e.opts.NewScaler = func(context.Context, *scalers.Config) (scalers.Scaler, error) { return s, nil }
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 	waitFor(t, "the first poll", func() bool { st, _ := e.State(key); return st.Polled() })
 	return e, key

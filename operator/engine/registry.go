@@ -7,7 +7,6 @@ import (
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kedactl/kedactl/scalers"
 )
@@ -62,7 +61,7 @@ type objectLock struct {
 	users int
 }
 
-func (e *Engine) lockObject(key types.NamespacedName) func() {
+func (e *Engine) lockObject(key Key) func() {
 	e.mu.Lock()
 	l := e.objLocks[key]
 	if l == nil {
@@ -86,7 +85,7 @@ func (e *Engine) lockObject(key types.NamespacedName) func() {
 // change and releasing those that went away. Scalers are built outside every lock (building one
 // may dial its source), one build per share key however many objects ask for it, and the object's
 // complete new registration is swapped in at once. It returns the metric specs of every trigger.
-func (e *Engine) Register(ctx context.Context, key types.NamespacedName, reg Registration) []TriggerInfo {
+func (e *Engine) Register(ctx context.Context, key Key, reg Registration) []TriggerInfo {
 	if reg.PollingInterval <= 0 {
 		reg.PollingInterval = 30 * time.Second
 	}
@@ -219,7 +218,7 @@ func (e *Engine) build(ctx context.Context, src *source, cfg *scalers.Config) {
 }
 
 // Unregister stops polling key's triggers and closes the scalers no other object shares.
-func (e *Engine) Unregister(ctx context.Context, key types.NamespacedName) {
+func (e *Engine) Unregister(ctx context.Context, key Key) {
 	defer e.lockObject(key)()
 	e.mu.Lock()
 	obj := e.objects[key]

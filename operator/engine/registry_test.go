@@ -11,7 +11,6 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 
 	"github.com/kedactl/kedactl/scalers"
@@ -54,7 +53,7 @@ func within(t *testing.T, what string, d time.Duration, f func()) {
 func TestRegisterNeverShowsAHalfBuiltRegistration(t *testing.T) {
 	g := newGatedFactory()
 	e := New(Options{NewScaler: g.new})
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
 
 	done := make(chan struct{})
@@ -88,12 +87,12 @@ func TestRegisterDoesNotWaitForOtherObjectsBuilds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: name}, Registration{Triggers: []scalers.Config{trigger(0, "slow")}})
+			e.Register(context.Background(), Key{Kind: KindScaledObject, Namespace: "ns", Name: name}, Registration{Triggers: []scalers.Config{trigger(0, "slow")}})
 		}()
 	}
 	<-g.entered
 	within(t, "an unrelated object's Register", 2*time.Second, func() {
-		infos := e.Register(context.Background(), types.NamespacedName{Namespace: "ns", Name: "c"}, Registration{Triggers: []scalers.Config{trigger(0, "fast")}})
+		infos := e.Register(context.Background(), Key{Kind: KindScaledObject, Namespace: "ns", Name: "c"}, Registration{Triggers: []scalers.Config{trigger(0, "fast")}})
 		if infos[0].Err != nil {
 			t.Error(infos[0].Err)
 		}
@@ -104,7 +103,7 @@ func TestRegisterDoesNotWaitForOtherObjectsBuilds(t *testing.T) {
 		t.Errorf("the shared slow scaler was built %d times, want once", n)
 	}
 	for _, name := range []string{"a", "b"} {
-		if st, _ := e.State(types.NamespacedName{Namespace: "ns", Name: name}); len(st.Triggers) != 1 || st.Triggers[0].Err != nil {
+		if st, _ := e.State(Key{Kind: KindScaledObject, Namespace: "ns", Name: name}); len(st.Triggers) != 1 || st.Triggers[0].Err != nil {
 			t.Errorf("%s: %+v", name, st)
 		}
 	}
@@ -115,7 +114,7 @@ func TestRegisterDoesNotWaitForOtherObjectsBuilds(t *testing.T) {
 func TestPollingIntervalEditTakesEffect(t *testing.T) {
 	fa := &factory{}
 	e := startEngine(t, fa, nil)
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	reg := Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}}
 	e.Register(context.Background(), key, reg)
 	waitFor(t, "the first poll", func() bool { st, _ := e.State(key); return st.Polled() })
@@ -199,7 +198,7 @@ func TestEveryMetricOfAMultiMetricScalerIsPolled(t *testing.T) {
 	ms := &multiScaler{asked: map[string]int{}}
 	e := startEngine(t, &factory{}, nil)
 	e.opts.NewScaler = func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ms, nil }
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "x"), trigger(1, "y")}})
 	waitFor(t, "both metrics polled", func() bool { st, _ := e.State(key); return st.Polled() })
 	st, _ := e.State(key)
@@ -225,7 +224,7 @@ func (p *panicScaler) GetMetricsAndActivity(context.Context, string) ([]external
 func TestPanickingScalerIsAFailedPoll(t *testing.T) {
 	ps := &panicScaler{fakeScaler{name: "s0-boom"}}
 	fa := &factory{}
-	polled := make(chan types.NamespacedName, 10)
+	polled := make(chan Key, 10)
 	e := startEngine(t, fa, polled)
 	e.opts.NewScaler = func(ctx context.Context, cfg *scalers.Config) (scalers.Scaler, error) {
 		if cfg.TriggerMetadata["list"] == "boom" {
@@ -233,7 +232,7 @@ func TestPanickingScalerIsAFailedPoll(t *testing.T) {
 		}
 		return fa.new(ctx, cfg)
 	}
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "boom"), trigger(1, "fine")}})
 	waitFor(t, "both polled", func() bool { st, _ := e.State(key); return st.Polled() })
 	e.Refresh(key)
@@ -265,7 +264,7 @@ func TestReadIsSingleFlightAndCountsAsThePoll(t *testing.T) {
 	ss := &slowScaler{fakeScaler: fakeScaler{name: "s0-slow"}, delay: 100 * time.Millisecond}
 	e := startEngine(t, &factory{}, nil)
 	e.opts.NewScaler = func(context.Context, *scalers.Config) (scalers.Scaler, error) { return ss, nil }
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	e.Register(context.Background(), key, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "x")}})
 	waitFor(t, "the first poll", func() bool { st, _ := e.State(key); return st.Polled() })
 	first, _ := e.State(key)
@@ -303,7 +302,7 @@ func TestBuildErrorFreesTheShareKey(t *testing.T) {
 		}
 		return (&factory{}).new(ctx, cfg)
 	}})
-	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	key := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
 	reg := Registration{Triggers: []scalers.Config{trigger(0, "jobs")}}
 	if infos := e.Register(context.Background(), key, reg); infos[0].Err == nil {
 		t.Fatal("want the build error")

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,11 +30,11 @@ import (
 
 // StateReader is the part of the engine the provider reads.
 type StateReader interface {
-	State(key types.NamespacedName) (engine.ObjectState, bool)
-	Keys() []types.NamespacedName
+	State(key engine.Key) (engine.ObjectState, bool)
+	Keys() []engine.Key
 	// Read reads one metric from its source now (single-flight with the engine's polls), for a
 	// trigger without useCachedMetrics.
-	Read(ctx context.Context, key types.NamespacedName, metricName string) (engine.TriggerState, bool)
+	Read(ctx context.Context, key engine.Key, metricName string) (engine.TriggerState, bool)
 }
 
 // ReplicaReader knows the replicas of each ScaledObject's target, as last read from its /scale.
@@ -81,12 +82,15 @@ var externalMetricsResource = schema.GroupResource{Group: "external.metrics.k8s.
 // GetExternalMetric returns the latest sample of info.Metric for the ScaledObject named by the
 // selector's scaledobject.keda.sh/name label.
 func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, selector labels.Selector, info provider.ExternalMetricInfo) (*external_metrics.ExternalMetricValueList, error) {
+	if name, ok := selector.RequiresExactMatch(kedav1alpha1.LabelScaledJobName); ok {
+		return p.scaledJobMetric(types.NamespacedName{Namespace: namespace, Name: name}, info.Metric)
+	}
 	name, ok := selector.RequiresExactMatch(kedav1alpha1.LabelScaledObjectName)
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the label selector must select %s=<ScaledObject name>, got %q", kedav1alpha1.LabelScaledObjectName, selector.String()))
 	}
 	key := types.NamespacedName{Namespace: namespace, Name: name}
-	st, ok := p.state.State(key)
+	st, ok := p.state.State(engine.ScaledObjectKey(key))
 	if !ok {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s is not registered)", info.Metric, key))
 	}
@@ -99,7 +103,7 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 	}
 	if !t.UseCachedMetrics && !t.Resource {
 		// KEDA reads the source on each HPA request unless useCachedMetrics is true.
-		if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+		if fresh, ok := p.state.Read(ctx, engine.ScaledObjectKey(key), t.MetricName); ok {
 			t = &fresh
 		}
 	}
@@ -122,6 +126,32 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 	}}}, nil
 }
 
+// scaledJobMetric is the latest sample of a ScaledJob's trigger, as its last poll read it (no HPA
+// reads it, so nothing reads the source on request), labelled with what the Job count needs
+// besides the value: the trigger's target per Job and its activity.
+func (p *Provider) scaledJobMetric(key types.NamespacedName, metric string) (*external_metrics.ExternalMetricValueList, error) {
+	st, ok := p.state.State(engine.ScaledJobKey(key))
+	if !ok {
+		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledJob %s is not registered)", metric, key))
+	}
+	t := st.Metric(metric)
+	switch {
+	case t == nil:
+		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (not a metric of ScaledJob %s)", metric, key))
+	case !t.Polled:
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledJob %s has not been polled yet", metric, key))
+	case t.Err != nil:
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledJob %s: trigger %d (%s) failed %d time(s) in a row: %v", metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
+	}
+	labels := map[string]string{kedav1alpha1.MetricLabelActive: strconv.FormatBool(t.Active)}
+	if t.Target.AverageValue != nil {
+		labels[kedav1alpha1.MetricLabelTargetAverageValue] = t.Target.AverageValue.String()
+	}
+	return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
+		MetricName: metric, MetricLabels: labels, Timestamp: metav1.NewTime(t.Time), Value: t.Value,
+	}}}, nil
+}
+
 // composite evaluates the ScaledObject's scalingModifiers formula over its triggers' latest values.
 // When a trigger the formula reads has failed failureThreshold times, the fallback value is served
 // against the composite target instead.
@@ -141,7 +171,7 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 	for i := range st.Triggers {
 		t := &st.Triggers[i]
 		if !t.UseCachedMetrics && !t.Resource && t.MetricName != "" {
-			if fresh, ok := p.state.Read(ctx, key, t.MetricName); ok {
+			if fresh, ok := p.state.Read(ctx, engine.ScaledObjectKey(key), t.MetricName); ok {
 				*t = fresh
 			}
 		}
@@ -192,6 +222,11 @@ func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *en
 func (p *Provider) ListAllExternalMetrics() []provider.ExternalMetricInfo {
 	seen := map[string]bool{}
 	for _, key := range p.state.Keys() {
+		if key.Kind != engine.KindScaledObject {
+			// The HPA asks for ScaledObjects' metrics only: a ScaledJob's triggers are read by
+			// the operator itself.
+			continue
+		}
 		st, _ := p.state.State(key)
 		for _, t := range st.Triggers {
 			if t.MetricName != "" {

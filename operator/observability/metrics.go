@@ -18,6 +18,7 @@ type Metrics struct {
 	scalerActive     *prometheus.GaugeVec
 	scalerErrors     *prometheus.CounterVec
 	objectErrors     *prometheus.CounterVec
+	jobErrors        *prometheus.CounterVec
 	objectPaused     *prometheus.GaugeVec
 	registered       *prometheus.GaugeVec
 	scaleLoopLatency *prometheus.GaugeVec
@@ -39,6 +40,8 @@ func New() *Metrics {
 			Help: "Errors met by each scaler."}, scalerLabels),
 		objectErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "scaled_object", Name: "errors_total",
 			Help: "Errors met while scaling each ScaledObject."}, []string{"namespace", "scaledObject"}),
+		jobErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "scaled_job", Name: "errors_total",
+			Help: "Errors met while scaling each ScaledJob."}, []string{"namespace", "scaledJob"}),
 		objectPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "scaled_object", Name: "paused",
 			Help: "1 when the ScaledObject is paused, else 0."}, []string{"namespace", "scaledObject"}),
 		registered: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "resource", Name: "registered_total",
@@ -52,7 +55,7 @@ func New() *Metrics {
 
 // Register adds the collectors to reg and sets build info.
 func (m *Metrics) Register(reg prometheus.Registerer, version, commit string) error {
-	for _, c := range []prometheus.Collector{m.scalerValue, m.scalerLatency, m.scalerActive, m.scalerErrors, m.objectErrors, m.objectPaused, m.registered, m.scaleLoopLatency, m.buildInfo} {
+	for _, c := range []prometheus.Collector{m.scalerValue, m.scalerLatency, m.scalerActive, m.scalerErrors, m.objectErrors, m.jobErrors, m.objectPaused, m.registered, m.scaleLoopLatency, m.buildInfo} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -61,15 +64,26 @@ func (m *Metrics) Register(reg prometheus.Registerer, version, commit string) er
 	return nil
 }
 
-// Poll records one poll of one trigger of a ScaledObject. Labels carry names only, never values
-// of metadata, so no secret can reach them.
-func (m *Metrics) Poll(key types.NamespacedName, index int, scaler, metric string, value float64, active bool, err error, latency, lateness time.Duration) {
-	labels := prometheus.Labels{"namespace": key.Namespace, "metric": metric, "scaledObject": key.Name, "scaler": scaler + "Scaler", "triggerIndex": strconv.Itoa(index), "type": "scaledobject"}
+// Values of the "type" label: which kind of object a series is about. KEDA labels the scaler series
+// of a ScaledJob "scaledObject" too, and tells the kinds apart by this label.
+const (
+	TypeScaledObject = "scaledobject"
+	TypeScaledJob    = "scaledjob"
+)
+
+// Poll records one poll of one trigger of a ScaledObject or ScaledJob (objType is TypeScaledObject
+// or TypeScaledJob). Labels carry names only, never values of metadata, so no secret can reach them.
+func (m *Metrics) Poll(key types.NamespacedName, objType string, index int, scaler, metric string, value float64, active bool, err error, latency, lateness time.Duration) {
+	labels := prometheus.Labels{"namespace": key.Namespace, "metric": metric, "scaledObject": key.Name, "scaler": scaler + "Scaler", "triggerIndex": strconv.Itoa(index), "type": objType}
 	m.scalerLatency.With(labels).Set(latency.Seconds())
-	m.scaleLoopLatency.WithLabelValues(key.Namespace, "scaledobject", key.Name).Set(lateness.Seconds())
+	m.scaleLoopLatency.WithLabelValues(key.Namespace, objType, key.Name).Set(lateness.Seconds())
 	if err != nil {
 		m.scalerErrors.With(labels).Inc()
-		m.objectErrors.WithLabelValues(key.Namespace, key.Name).Inc()
+		if objType == TypeScaledJob {
+			m.jobErrors.WithLabelValues(key.Namespace, key.Name).Inc()
+		} else {
+			m.objectErrors.WithLabelValues(key.Namespace, key.Name).Inc()
+		}
 		return
 	}
 	m.scalerErrors.With(labels).Add(0)
@@ -95,13 +109,18 @@ func (m *Metrics) Registered(namespace string, count int) {
 	m.registered.WithLabelValues("scaled_object", namespace).Set(float64(count))
 }
 
-// Forget removes a deleted ScaledObject's series.
-func (m *Metrics) Forget(key types.NamespacedName) {
-	match := prometheus.Labels{"namespace": key.Namespace, "scaledObject": key.Name}
-	for _, v := range []*prometheus.GaugeVec{m.scalerValue, m.scalerLatency, m.scalerActive, m.objectPaused} {
+// Forget removes the series of a deleted ScaledObject or ScaledJob (objType as in Poll).
+func (m *Metrics) Forget(key types.NamespacedName, objType string) {
+	match := prometheus.Labels{"namespace": key.Namespace, "scaledObject": key.Name, "type": objType}
+	for _, v := range []*prometheus.GaugeVec{m.scalerValue, m.scalerLatency, m.scalerActive} {
 		v.DeletePartialMatch(match)
 	}
 	m.scalerErrors.DeletePartialMatch(match)
-	m.objectErrors.DeletePartialMatch(match)
-	m.scaleLoopLatency.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "resource": key.Name})
+	m.scaleLoopLatency.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "type": objType, "resource": key.Name})
+	if objType == TypeScaledJob {
+		m.jobErrors.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "scaledJob": key.Name})
+		return
+	}
+	m.objectPaused.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "scaledObject": key.Name})
+	m.objectErrors.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "scaledObject": key.Name})
 }

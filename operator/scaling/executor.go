@@ -31,7 +31,7 @@ import (
 
 // StateReader is the part of the engine the executor reads.
 type StateReader interface {
-	State(key types.NamespacedName) (engine.ObjectState, bool)
+	State(key engine.Key) (engine.ObjectState, bool)
 }
 
 // Executor applies activation decisions to scale targets and writes the activity part of status.
@@ -205,7 +205,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	if !so.DeletionTimestamp.IsZero() || gvkr == nil {
 		return nil
 	}
-	st, ok := x.state.State(key)
+	st, ok := x.state.State(engine.ScaledObjectKey(key))
 	if !ok || !st.Polled() || len(st.Triggers) == 0 {
 		return nil
 	}

@@ -1,6 +1,6 @@
-// Package status writes ScaledObject status from more than one writer (the controller and the
-// activation executor) without losing either's fields: each writer mutates only its own fields and
-// retries on a conflict against a fresh read.
+// Package status writes ScaledObject and ScaledJob status from more than one writer (the controller
+// and the activation or Job executor) without losing either's fields: each writer mutates only its
+// own fields and retries on a conflict against a fresh read.
 package status
 
 import (
@@ -20,27 +20,45 @@ const maxAttempts = 4
 // object again through reader (uncached) and reapplies mutate. so is updated in place to what was
 // written.
 func Update(ctx context.Context, c client.Client, reader client.Reader, so *kedav1alpha1.ScaledObject, mutate func(*kedav1alpha1.ScaledObjectStatus)) error {
-	obj := so.DeepCopy()
+	return update(ctx, c, reader, so, "ScaledObject",
+		func(o *kedav1alpha1.ScaledObject) *kedav1alpha1.ScaledObjectStatus { return &o.Status }, mutate)
+}
+
+// UpdateScaledJob is Update for a ScaledJob.
+func UpdateScaledJob(ctx context.Context, c client.Client, reader client.Reader, sj *kedav1alpha1.ScaledJob, mutate func(*kedav1alpha1.ScaledJobStatus)) error {
+	return update(ctx, c, reader, sj, "ScaledJob",
+		func(o *kedav1alpha1.ScaledJob) *kedav1alpha1.ScaledJobStatus { return &o.Status }, mutate)
+}
+
+// kedaObject is a KEDA kind whose status this package writes.
+type kedaObject[T any] interface {
+	*T
+	client.Object
+	DeepCopy() *T
+}
+
+func update[T any, P kedaObject[T], S any](ctx context.Context, c client.Client, reader client.Reader, orig P, kind string, statusOf func(P) *S, mutate func(*S)) error {
+	obj := P(orig.DeepCopy())
 	for attempt := 1; ; attempt++ {
-		before := obj.Status.DeepCopy()
-		mutate(&obj.Status)
-		if equality.Semantic.DeepEqual(before, &obj.Status) {
-			obj.DeepCopyInto(so)
+		before := P(obj.DeepCopy())
+		mutate(statusOf(obj))
+		if equality.Semantic.DeepEqual(statusOf(before), statusOf(obj)) {
+			*orig = *obj
 			return nil
 		}
 		err := c.Status().Update(ctx, obj)
 		if err == nil {
-			obj.DeepCopyInto(so)
+			*orig = *obj
 			return nil
 		}
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		if !apierrors.IsConflict(err) || attempt >= maxAttempts {
-			return fmt.Errorf("failed to update status of ScaledObject %s/%s: %w", so.Namespace, so.Name, err)
+			return fmt.Errorf("failed to update status of %s %s/%s: %w", kind, orig.GetNamespace(), orig.GetName(), err)
 		}
-		obj = &kedav1alpha1.ScaledObject{}
-		if err := reader.Get(ctx, client.ObjectKeyFromObject(so), obj); err != nil {
+		obj = P(new(T))
+		if err := reader.Get(ctx, client.ObjectKeyFromObject(orig), obj); err != nil {
 			return client.IgnoreNotFound(err)
 		}
 	}

@@ -202,7 +202,10 @@ func operatorNeeds(ns string, secrets bool) []need {
 		{ns, "keda.sh", "scaledobjects", []string{"get", "list", "watch", "patch"}, ""},
 		{ns, "keda.sh", "scaledobjects/status", []string{"update"}, ""},
 		{ns, "keda.sh", "scaledobjects/finalizers", []string{"update"}, ""},
-		{ns, "keda.sh", "scaledjobs", []string{"get", "list", "watch"}, ""},
+		{ns, "keda.sh", "scaledjobs", []string{"get", "list", "watch", "patch"}, ""},
+		{ns, "keda.sh", "scaledjobs/status", []string{"update"}, ""},
+		{ns, "keda.sh", "scaledjobs/finalizers", []string{"update"}, ""},
+		{ns, "batch", "jobs", []string{"get", "list", "watch", "create", "delete"}, ""},
 		{ns, "keda.sh", "triggerauthentications", []string{"get", "list", "watch"}, ""},
 		{ns, "keda.sh", "triggerauthentications/status", []string{"update"}, ""},
 		{"", "keda.sh", "clustertriggerauthentications", []string{"get", "list", "watch"}, ""},
@@ -217,7 +220,7 @@ func operatorNeeds(ns string, secrets bool) []need {
 		{namespace, "", "serviceaccounts/token", []string{"create"}, ""}, // ClusterTriggerAuthentication
 		{ns, "", "events", []string{"create", "patch"}, ""},
 		{ns, "", "limitranges", []string{"list"}, ""},          // cpu/memory triggers: default requests
-		{ns, "", "pods", []string{"get", "list", "watch"}, ""}, // kubernetes-workload triggers
+		{ns, "", "pods", []string{"get", "list", "watch"}, ""}, // kubernetes-workload triggers, pending Jobs
 		{ns, "events.k8s.io", "events", []string{"create", "patch"}, ""},
 		{namespace, "coordination.k8s.io", "leases", []string{"get", "create", "update"}, ""},
 		// The self-managed certificate: its Secret, and the CA injected into the APIService and the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Annotations a test sets on a pod (or its template) to choose the cpu and memory kwok reports for
@@ -76,12 +77,87 @@ spec:
     value: pod.Usage("memory", container.name)
 `
 
-// writeKwokConfig writes kwok's --config: the lifecycle stages, plus the emulated resource metrics
-// when metrics-server is to scrape them.
+// JobOutcomeLabel, on a pod template of a Job, says what kwok does with the Job's pods once they
+// run: absent, they succeed at once (kwok's own pod-complete stage); JobOutcomeRun keeps them
+// running; JobOutcomeFail makes them fail. Tests of ScaledJobs use it to hold Jobs running or fail
+// them.
+const (
+	JobOutcomeLabel = "kedactl_job_outcome"
+	JobOutcomeRun   = "run"
+	JobOutcomeFail  = "fail"
+)
+
+// podCompleteSelector is the match expression of kwok's pod-complete stage that the job outcome
+// label is added after.
+const podCompleteSelector = `    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values:
+      - 'Job'
+`
+
+// kwokPodFailStage fails the running pods of Jobs labelled JobOutcomeLabel=JobOutcomeFail.
+const kwokPodFailStage = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Running'
+    - key: '.metadata.labels.` + JobOutcomeLabel + `'
+      operator: 'In'
+      values:
+      - '` + JobOutcomeFail + `'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 1
+            finishedAt: {{ $now | Quote }}
+            reason: Error
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Failed
+`
+
+// withJobOutcomes makes kwok's pod-complete stage skip pods with JobOutcomeLabel, and adds the
+// stage that fails those labelled JobOutcomeFail.
+func withJobOutcomes(stages []byte) ([]byte, error) {
+	text := string(stages)
+	if strings.Count(text, podCompleteSelector) != 1 {
+		return nil, fmt.Errorf("kwok's stages do not have the one pod-complete selector on Job pods this harness expects")
+	}
+	text = strings.Replace(text, podCompleteSelector, podCompleteSelector+`    - key: '.metadata.labels.`+JobOutcomeLabel+`'
+      operator: 'DoesNotExist'
+`, 1)
+	return []byte(text + "\n---\n" + kwokPodFailStage), nil
+}
+
+// writeKwokConfig writes kwok's --config: the lifecycle stages (with the job outcomes), plus the
+// emulated resource metrics when metrics-server is to scrape them.
 func writeKwokConfig(dir, stagesPath string, metrics bool) (string, error) {
 	stages, err := os.ReadFile(stagesPath)
 	if err != nil {
 		return "", fmt.Errorf("failed to read kwok's stages: %w", err)
+	}
+	if stages, err = withJobOutcomes(stages); err != nil {
+		return "", err
 	}
 	if metrics {
 		stages = append(stages, []byte("\n---\n"+kwokMetricsConfig)...)

@@ -76,10 +76,21 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects/finalizers"]
   verbs: ["update"]
-# ScaledJobs: watched, to name them in their authentications' status.scaledjobs.
+# ScaledJobs: watched; the finalizer is added and removed with patches; status is updated.
 - apiGroups: ["keda.sh"]
   resources: ["scaledjobs"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["keda.sh"]
+  resources: ["scaledjobs/status"]
+  verbs: ["update"]
+- apiGroups: ["keda.sh"]
+  resources: ["scaledjobs/finalizers"]
+  verbs: ["update"]
+# The Jobs of ScaledJobs: watched (those labelled scaledjob.keda.sh/name only), created, and deleted
+# to trim their history and on a rollout.
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "delete"]
 # TriggerAuthentications: watched, and status.scaledobjects/scaledjobs name their users.
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications"]
@@ -130,7 +141,8 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: [""]
   resources: ["limitranges"]
   verbs: ["list"]
-# kubernetes-workload triggers count the pods matching their podSelector, from the manager's cache.
+# kubernetes-workload triggers count the pods matching their podSelector, and ScaledJobs tell pending
+# Jobs from running ones by their pods, from the manager's cache.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
