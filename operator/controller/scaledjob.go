@@ -3,11 +3,9 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
@@ -87,17 +84,12 @@ func (r *ScaledJobReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // usersOf maps a (Cluster)TriggerAuthentication to the ScaledJobs whose triggers refer to it.
 func (r *ScaledJobReconciler) usersOf(kind string) handler.MapFunc {
-	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		list := &kedav1alpha1.ScaledJobList{}
-		if err := r.Client.List(ctx, list, client.MatchingFields{authRefIndex: authRefKey(kind, obj.GetNamespace(), obj.GetName())}); err != nil {
-			return nil
-		}
-		out := make([]reconcile.Request, 0, len(list.Items))
-		for i := range list.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return out
-	}
+	return authUsers(r.Client, kind, func() *kedav1alpha1.ScaledJobList { return &kedav1alpha1.ScaledJobList{} },
+		func(l *kedav1alpha1.ScaledJobList, add func(client.Object)) {
+			for i := range l.Items {
+				add(&l.Items[i])
+			}
+		})
 }
 
 // Reconcile brings one ScaledJob in line with its spec.
@@ -160,23 +152,13 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		PollingInterval: time.Duration(sj.Spec.PollingIntervalSeconds()) * time.Second,
 		Triggers:        configs,
 	})
-	var triggerErrs []string
-	var metricSpecs []autoscalingv2.MetricSpec
-	allTransient := true
-	for _, info := range infos {
-		if info.Err != nil {
-			triggerErrs = append(triggerErrs, info.Err.Error())
-			allTransient = allTransient && isTransient(info.Err)
-			continue
+	reg := outcomeOf(infos)
+	if reg.errs != "" {
+		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", reg.errs)
+		if reg.allTransient && sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
+			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledJob %s (retrying): %s", req.NamespacedName, reg.errs)
 		}
-		metricSpecs = append(metricSpecs, info.MetricSpecs...)
-	}
-	if len(triggerErrs) > 0 {
-		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", strings.Join(triggerErrs, "; "))
-		if allTransient && sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
-			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledJob %s (retrying): %s", req.NamespacedName, strings.Join(triggerErrs, "; "))
-		}
-		return r.notReady(ctx, log, sj, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
+		return r.notReady(ctx, log, sj, kedav1alpha1.ReasonTriggerError, reg.errs)
 	}
 
 	wasReady := sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady)
@@ -187,7 +169,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse,
 			Reason: kedav1alpha1.ReasonScaledJobUnpaused, Message: "ScaledJob is unpaused"})
 		s.Paused = ""
-		s.ExternalMetricNames = externalMetricNames(metricSpecs)
+		s.ExternalMetricNames = externalMetricNames(reg.metricSpecs)
 		s.TriggersTypes = ptr.To(triggerTypes(sj.Spec.Triggers))
 		s.AuthenticationsTypes = authenticationTypes(sj.Spec.Triggers)
 	})

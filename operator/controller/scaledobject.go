@@ -30,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
@@ -122,20 +121,14 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// usersOf maps a (Cluster)TriggerAuthentication to the ScaledObjects whose triggers refer to it,
-// so that editing it takes effect at once.
+// usersOf maps a (Cluster)TriggerAuthentication to the ScaledObjects whose triggers refer to it.
 func (r *ScaledObjectReconciler) usersOf(kind string) handler.MapFunc {
-	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		list := &kedav1alpha1.ScaledObjectList{}
-		if err := r.Client.List(ctx, list, client.MatchingFields{authRefIndex: authRefKey(kind, obj.GetNamespace(), obj.GetName())}); err != nil {
-			return nil
-		}
-		out := make([]reconcile.Request, 0, len(list.Items))
-		for i := range list.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return out
-	}
+	return authUsers(r.Client, kind, func() *kedav1alpha1.ScaledObjectList { return &kedav1alpha1.ScaledObjectList{} },
+		func(l *kedav1alpha1.ScaledObjectList, add func(client.Object)) {
+			for i := range l.Items {
+				add(&l.Items[i])
+			}
+		})
 }
 
 // usesAuthentication reports whether any trigger refers to an authentication.
@@ -227,25 +220,16 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		Triggers:        configs,
 		CachedMetrics:   cached,
 	})
-	var metricSpecs []autoscalingv2.MetricSpec
-	var triggerErrs []string
-	allTransient := true
-	for _, info := range infos {
-		if info.Err != nil {
-			triggerErrs = append(triggerErrs, info.Err.Error())
-			allTransient = allTransient && isTransient(info.Err)
-			continue
-		}
-		metricSpecs = append(metricSpecs, info.MetricSpecs...)
-	}
-	if len(triggerErrs) > 0 {
-		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", strings.Join(triggerErrs, "; "))
-		if allTransient && so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
+	reg := outcomeOf(infos)
+	metricSpecs := reg.metricSpecs
+	if reg.errs != "" {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", reg.errs)
+		if reg.allTransient && so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
 			// The source did not answer while its scaler was built: the other triggers keep
 			// polling and the HPA stays as it is until the build succeeds on a retry.
-			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledObject %s (retrying): %s", req.NamespacedName, strings.Join(triggerErrs, "; "))
+			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledObject %s (retrying): %s", req.NamespacedName, reg.errs)
 		}
-		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, strings.Join(triggerErrs, "; "))
+		return r.notReady(ctx, log, so, kedav1alpha1.ReasonTriggerError, reg.errs)
 	}
 
 	// scalingModifiers replace the triggers' metrics in the HPA with their composite.

@@ -1,0 +1,55 @@
+package controller
+
+import (
+	"context"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/kedactl/kedactl/operator/engine"
+)
+
+// registered is what registering an object's triggers with the engine came to.
+type registered struct {
+	// metricSpecs are the metric specs of the triggers that were built.
+	metricSpecs []autoscalingv2.MetricSpec
+	// errs are the build errors of the others, joined; allTransient says each was a source that
+	// did not answer in passing rather than a spec error.
+	errs         string
+	allTransient bool
+}
+
+func outcomeOf(infos []engine.TriggerInfo) registered {
+	var out registered
+	var errs []string
+	out.allTransient = true
+	for _, info := range infos {
+		if info.Err != nil {
+			errs = append(errs, info.Err.Error())
+			out.allTransient = out.allTransient && isTransient(info.Err)
+			continue
+		}
+		out.metricSpecs = append(out.metricSpecs, info.MetricSpecs...)
+	}
+	out.errs = strings.Join(errs, "; ")
+	return out
+}
+
+// authUsers maps a (Cluster)TriggerAuthentication of kind to the objects of list's kind whose
+// triggers refer to it (through authRefIndex), so that editing it takes effect at once.
+func authUsers[L client.ObjectList](c client.Client, kind string, newList func() L, each func(L, func(client.Object))) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		list := newList()
+		if err := c.List(ctx, list, client.MatchingFields{authRefIndex: authRefKey(kind, obj.GetNamespace(), obj.GetName())}); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		each(list, func(o client.Object) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		})
+		return out
+	}
+}
