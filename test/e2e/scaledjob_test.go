@@ -147,6 +147,18 @@ func (s *suite) scaledJob(ctx context.Context, ns, name string) (*kedav1alpha1.S
 	return sj, err
 }
 
+// waitScaledJob waits until the ScaledJob satisfies ok, which also describes what it saw.
+func (s *suite) waitScaledJob(t *testing.T, ns, name, what string, ok func(*kedav1alpha1.ScaledJob) (bool, string)) {
+	t.Helper()
+	eventually(t, 60*time.Second, fmt.Sprintf("ScaledJob %s/%s %s", ns, name, what), func(ctx context.Context) (bool, string) {
+		sj, err := s.scaledJob(ctx, ns, name)
+		if err != nil {
+			return false, err.Error()
+		}
+		return ok(sj)
+	})
+}
+
 func (s *suite) pushItems(t *testing.T, list string, n int) {
 	t.Helper()
 	rc := s.redis.Client()
@@ -169,11 +181,7 @@ func TestScaledJobCreatesJobsAsItemsArrive(t *testing.T) {
 	list := "sj-" + ns
 	s.apply(t, ns, s.redisScaledJob("worker", list, sjOptions{spec: "  maxReplicaCount: 3\n", outcome: cluster.JobOutcomeRun}))
 
-	eventually(t, 30*time.Second, "ScaledJob Ready", func(ctx context.Context) (bool, string) {
-		sj, err := s.scaledJob(ctx, ns, "worker")
-		if err != nil {
-			return false, err.Error()
-		}
+	s.waitScaledJob(t, ns, "worker", "Ready", func(sj *kedav1alpha1.ScaledJob) (bool, string) {
 		c := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
 		return c != nil && c.Status == metav1.ConditionTrue && sj.Status.TriggersTypes != nil && *sj.Status.TriggersTypes == "redis", fmt.Sprintf("%+v", sj.Status)
 	})
@@ -360,11 +368,7 @@ func TestScaledJobPause(t *testing.T) {
 	paused := strings.Replace(doc, "  labels:\n    team: queues\n", "  labels:\n    team: queues\n  annotations:\n    autoscaling.keda.sh/paused: \"true\"\n", 1)
 	s.apply(t, ns, paused)
 	s.pushItems(t, list, 2)
-	eventually(t, 30*time.Second, "ScaledJob Paused", func(ctx context.Context) (bool, string) {
-		sj, err := s.scaledJob(ctx, ns, "worker")
-		if err != nil {
-			return false, err.Error()
-		}
+	s.waitScaledJob(t, ns, "worker", "Paused", func(sj *kedav1alpha1.ScaledJob) (bool, string) {
 		return sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused) && sj.Status.Paused == "true", fmt.Sprintf("%+v", sj.Status)
 	})
 	s.holdJobs(t, ns, "worker", "no Job while paused", 4*time.Second, func(c jobCounts) bool { return c.total() == 0 })
@@ -492,11 +496,7 @@ func TestScaledJobConditions(t *testing.T) {
 	s.apply(t, ns, strings.Replace(good, "address: "+s.redis.Addr, "address: 127.0.0.1:1", 1))
 	waitJobReady := func(want metav1.ConditionStatus, reason string) {
 		t.Helper()
-		eventually(t, 60*time.Second, fmt.Sprintf("ScaledJob Ready=%s (%s)", want, reason), func(ctx context.Context) (bool, string) {
-			sj, err := s.scaledJob(ctx, ns, "worker")
-			if err != nil {
-				return false, err.Error()
-			}
+		s.waitScaledJob(t, ns, "worker", fmt.Sprintf("Ready=%s (%s)", want, reason), func(sj *kedav1alpha1.ScaledJob) (bool, string) {
 			c := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
 			if c == nil {
 				return false, "no Ready condition"
