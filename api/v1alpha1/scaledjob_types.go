@@ -54,21 +54,25 @@ type ScaledJobSpec struct {
 	MaxReplicaCount *int32 `json:"maxReplicaCount,omitempty"`
 	// RolloutStrategy is deprecated in favour of Rollout.Strategy.
 	// +optional
+	// +kubebuilder:validation:Enum=gradual;immediate
 	RolloutStrategy string `json:"rolloutStrategy,omitempty"`
 	// +optional
 	Rollout Rollout `json:"rollout,omitempty"`
 	// +optional
 	ScalingStrategy ScalingStrategy `json:"scalingStrategy,omitempty"`
-	Triggers        []ScaleTriggers `json:"triggers"`
+	// +kubebuilder:validation:MinItems=1
+	Triggers []ScaleTriggers `json:"triggers"`
 }
 
 // Rollout says what happens to running Jobs when the ScaledJob changes.
 type Rollout struct {
-	// Strategy is default or gradual (see EffectiveRolloutStrategy).
+	// Strategy is immediate or gradual (see EffectiveRolloutStrategy).
 	// +optional
+	// +kubebuilder:validation:Enum=gradual;immediate
 	Strategy string `json:"strategy,omitempty"`
 	// PropagationPolicy is background or foreground (see EffectivePropagationPolicy).
 	// +optional
+	// +kubebuilder:validation:Enum=foreground;background
 	PropagationPolicy string `json:"propagationPolicy,omitempty"`
 }
 
@@ -76,6 +80,7 @@ type Rollout struct {
 type ScalingStrategy struct {
 	// Strategy is default, custom, accurate or eager (see EffectiveScalingStrategy).
 	// +optional
+	// +kubebuilder:validation:Enum=default;custom;accurate;eager
 	Strategy string `json:"strategy,omitempty"`
 	// CustomScalingQueueLengthDeduction and CustomScalingRunningJobPercentage (a decimal number
 	// as a string) tune the custom strategy.
@@ -89,6 +94,7 @@ type ScalingStrategy struct {
 	PendingPodConditions []string `json:"pendingPodConditions,omitempty"`
 	// MultipleScalersCalculation is max, min, avg or sum (see EffectiveMultipleScalersCalculation).
 	// +optional
+	// +kubebuilder:validation:Enum=min;avg;sum;max
 	MultipleScalersCalculation string `json:"multipleScalersCalculation,omitempty"`
 }
 

@@ -60,6 +60,7 @@ type ScaledObjectSpec struct {
 	// +optional
 	Advanced *AdvancedConfig `json:"advanced,omitempty"`
 
+	// +kubebuilder:validation:MinItems=1
 	Triggers []ScaleTriggers `json:"triggers"`
 	// +optional
 	Fallback *Fallback `json:"fallback,omitempty"`

@@ -480,6 +480,45 @@ spec:
 	if err == nil || !strings.Contains(err.Error(), "spec.jobTargetRef.template.spec.containers") {
 		t.Fatalf("apply = %v, want a refusal naming spec.jobTargetRef.template.spec.containers", err)
 	}
+
+	// KEDA's CRD refuses an empty trigger list, in the API server's words.
+	doc := s.redisScaledJob("empty", "sjbad-"+ns, sjOptions{})
+	doc = doc[:strings.Index(doc, "  triggers:")] + "  triggers: []\n"
+	err = s.env.ApplyYAML(context.Background(), ns, doc)
+	if err == nil || !strings.Contains(err.Error(), "spec.triggers in body should have at least 1 items") {
+		t.Fatalf("apply with no triggers = %v, want the CRD's refusal of spec.triggers", err)
+	}
+	// ... and a value outside its enums.
+	err = s.env.ApplyYAML(context.Background(), ns, s.redisScaledJob("odd", "sjbad-"+ns, sjOptions{spec: "  rollout:\n    strategy: sometimes\n"}))
+	if err == nil || !strings.Contains(err.Error(), "spec.rollout.strategy") {
+		t.Fatalf("apply with rollout.strategy sometimes = %v, want a refusal naming spec.rollout.strategy", err)
+	}
+}
+
+// TestScaledJobExcludedLabels (KEDA's scaled_job_validation): the labels named in
+// scaledjob.keda.sh/job-excluded-labels are not copied to the Jobs; the others are.
+func TestScaledJobExcludedLabels(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "sjlabels")
+	list := "sjlabels-" + ns
+	s.pushItems(t, list, 1)
+	doc := s.redisScaledJob("worker", list, sjOptions{outcome: cluster.JobOutcomeRun})
+	doc = strings.Replace(doc, "  labels:\n    team: queues\n", "  labels:\n    team: queues\n    foo.bar/environment: bar\n    foo.bar/version: \"1\"\n  annotations:\n    scaledjob.keda.sh/job-excluded-labels: foo.bar/environment,foo.bar/version\n", 1)
+	s.apply(t, ns, doc)
+	s.waitJobs(t, ns, "worker", "1 running", func(c jobCounts) bool { return c.unfinished == 1 })
+	jobs, err := s.jobsOf(context.Background(), ns, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, excluded := range []string{"foo.bar/environment", "foo.bar/version"} {
+		if v, ok := jobs[0].Labels[excluded]; ok {
+			t.Errorf("Job %s has the excluded label %s=%s", jobs[0].Name, excluded, v)
+		}
+	}
+	if jobs[0].Labels["team"] != "queues" {
+		t.Errorf("Job %s lacks the ScaledJob's label team=queues: %v", jobs[0].Name, jobs[0].Labels)
+	}
 }
 
 // TestScaledJobConditions (KEDA's scaled_job_conditions): a trigger whose source does not answer
