@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -509,18 +510,24 @@ func (r *ScaledObjectReconciler) finalize(ctx context.Context, log logr.Logger, 
 	return nil
 }
 
+// restore sets the target back to status.originalReplicaCount. The target's controller writes its
+// status all the while (and activation may have just scaled it), so an update that meets a newer
+// version reads /scale again and retries rather than leaving the target where it was.
 func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.ScaledObject) error {
 	g := so.Status.ScaleTargetGVKR
 	gr := schema.GroupResource{Group: g.Group, Resource: g.Resource}
-	sc, err := r.Scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("failed to get /scale of %s/%s: %w", so.Namespace, so.Spec.ScaleTargetRef.Name, err)
-	}
-	sc.Spec.Replicas = *so.Status.OriginalReplicaCount
-	if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("failed to restore %s/%s to %d replicas: %w", so.Namespace, so.Spec.ScaleTargetRef.Name, sc.Spec.Replicas, err)
-	}
-	return nil
+	name, want := so.Spec.ScaleTargetRef.Name, *so.Status.OriginalReplicaCount
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc, err := r.Scales.Scales(so.Namespace).Get(ctx, gr, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("failed to get /scale of %s/%s: %w", so.Namespace, name, err)
+		}
+		sc.Spec.Replicas = want
+		if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("failed to restore %s/%s to %d replicas: %w", so.Namespace, name, want, err)
+		}
+		return nil
+	})
 }
 
 func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {

@@ -111,8 +111,6 @@ func TestActivationSemantics(t *testing.T) {
 		if err := s.env.Client.Delete(ctx, so); err != nil {
 			t.Fatal(err)
 		}
-		// Alone this takes under a second; in the full parallel suite on 2 cores the deletion
-		// has been seen to take over 30 s to be finalized (under investigation, issue 12).
-		s.waitReplicas(t, ns, "restore", 3, 90*time.Second)
+		s.waitReplicas(t, ns, "restore", 3, 30*time.Second)
 	})
 }
