@@ -125,7 +125,8 @@ func ScaledJobStateOf(in ScaledJobInputs) ScaledJobState {
 
 	byTrigger := metricsByTrigger(sj.Status.ExternalMetricNames)
 	var samples []scaledjob.TriggerSample
-	read, notServed, failed := 0, 0, 0
+	read, failed := 0, 0
+	var notServed error
 	for i, t := range sj.Spec.Triggers {
 		row := JobTrigger{Trigger: TriggerName(t, i), Type: t.Type, Activation: ActivationThreshold(t.Metadata), Value: "-", Target: "-", Active: "-"}
 		names := byTrigger[i]
@@ -138,7 +139,7 @@ func ScaledJobStateOf(in ScaledJobInputs) ScaledJobState {
 		case err != nil:
 			row.Error = err.Error()
 			if apierrors.IsNotFound(err) {
-				notServed++
+				notServed = err
 			} else {
 				failed++
 				if st.MetricErrors == nil {
@@ -161,8 +162,11 @@ func ScaledJobStateOf(in ScaledJobInputs) ScaledJobState {
 	switch {
 	case len(sj.Status.ExternalMetricNames) == 0:
 		st.QueueUnavailable = "status.externalMetricNames is empty: " + QueueFromOperatorOnly
-	case read == 0 && failed == 0 && notServed > 0:
-		st.QueueUnavailable = "the external metrics API does not serve this ScaledJob's metrics: " + QueueFromOperatorOnly
+	case read == 0 && sj.Paused():
+		// kedactl's operator stops polling a paused ScaledJob, so it serves no sample either.
+		st.QueueUnavailable = "paused: the operator reads no trigger while the ScaledJob is paused"
+	case read == 0 && failed == 0 && notServed != nil:
+		st.QueueUnavailable = fmt.Sprintf("the external metrics API serves no sample of this ScaledJob (%v); %s", notServed, QueueFromOperatorOnly)
 	case read == 0:
 		st.QueueUnavailable = "no trigger's value could be read"
 	default:

@@ -126,7 +126,17 @@ func TestScaledJobStateOf(t *testing.T) {
 				return ScaledJobInputs{ScaledJob: testScaledJob("orders"), Jobs: jobs, Pods: pods,
 					MetricErrors: map[string]error{"s0-redis-orders": fmt.Errorf("metric s0-redis-orders: %w", notFound)}}
 			},
-			queue: "-", queueUnavailable: "the external metrics API does not serve this ScaledJob's metrics: " + QueueFromOperatorOnly,
+			queue: "-", queueUnavailable: "the external metrics API serves no sample of this ScaledJob (metric s0-redis-orders: s0-redis-orders.external.metrics.k8s.io \"\" not found); " + QueueFromOperatorOnly,
+		},
+		{
+			name: "paused: the operator serves no sample",
+			in: func() ScaledJobInputs {
+				sj := testScaledJob("orders")
+				sj.Annotations = map[string]string{kedav1alpha1.AnnotationPaused: "true"}
+				return ScaledJobInputs{ScaledJob: sj, Jobs: jobs, Pods: pods,
+					MetricErrors: map[string]error{"s0-redis-orders": fmt.Errorf("metric s0-redis-orders: %w", notFound)}}
+			},
+			queue: "-", queueUnavailable: "paused: the operator reads no trigger while the ScaledJob is paused",
 		},
 		{
 			// The operator leaves a failing trigger out: the queue is the other one's.
