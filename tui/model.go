@@ -40,6 +40,9 @@ type Options struct {
 	// DetailRefresh is how often the selected object's details are read from the apiserver.
 	DetailRefresh time.Duration
 	NoColor       bool
+	// Now is the clock the details are read by (a Job's age is as of its read); time.Now unless
+	// a test fixes it.
+	Now func() time.Time
 }
 
 // Model is the TUI's state.
@@ -62,6 +65,8 @@ type Model struct {
 
 	detail    *commands.Description
 	detailErr error
+	// detailAt is when detail was read: ages in it are shown as of then, so View needs no clock.
+	detailAt time.Time
 	// metrics is the raw external.metrics answer for the selected object, when asked for with m.
 	metrics     []commands.MetricRow
 	metricsErr  error
@@ -104,6 +109,7 @@ type (
 		key  ref
 		desc *commands.Description
 		err  error
+		at   time.Time
 	}
 	pausedMsg struct {
 		action confirmAction
@@ -130,6 +136,9 @@ func New(src Source, opts Options) Model {
 	if opts.DetailRefresh <= 0 {
 		opts.DetailRefresh = 5 * time.Second
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	h := help.New()
 	if opts.NoColor {
 		h.Styles = help.Styles{}
@@ -154,12 +163,12 @@ func (m Model) loadObjects() tea.Cmd {
 }
 
 func (m Model) describe(r ref) tea.Cmd {
-	src := m.src
+	src, now := m.src, m.opts.Now
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		d, err := src.Describe(ctx, r.kind, r.namespace, r.name)
-		return describeMsg{key: r, desc: d, err: err}
+		return describeMsg{key: r, desc: d, err: err, at: now()}
 	}
 }
 
@@ -228,7 +237,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case describeMsg:
 		if msg.key == m.selected {
-			m.detail, m.detailErr = msg.desc, msg.err
+			m.detail, m.detailErr, m.detailAt = msg.desc, msg.err, msg.at
 		}
 		return m, nil
 	case metricsMsg:
@@ -473,6 +482,6 @@ func lessRef(a, b ref) bool {
 
 // What the detail view says when a ScaledJob is asked for what only ScaledObjects have.
 const (
-	noExternalMetrics = "a ScaledJob has no external metrics: the operator starts its Jobs itself"
+	noExternalMetrics = "raw metrics are a ScaledObject's: a ScaledJob's trigger values are in its details"
 	noHPA             = "a ScaledJob has no HPA to transfer"
 )

@@ -12,12 +12,15 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/commands"
 	"github.com/kedactl/kedactl/plugin/diagnose"
+	"github.com/kedactl/kedactl/plugin/view"
 )
 
 // updating reports whether -update was given. teatest's golden package defines the flag for the
@@ -54,9 +57,14 @@ func (f *fakeSource) Objects(_ context.Context, ns string) ([]Object, error) {
 
 func (f *fakeSource) Describe(_ context.Context, kind, ns, name string) (*commands.Description, error) {
 	if kind == commands.KindScaledJob {
-		return &commands.Description{Kind: kind, Namespace: ns, Name: name, Findings: []diagnose.Finding{
-			{Severity: diagnose.Warning, Title: "At maxReplicaCount: 4 Jobs running", Detail: "no more Jobs start until some finish; raise spec.maxReplicaCount (4) to run more at once"},
-		}, Events: []commands.EventLine{{Object: "ScaledJob/" + name, Type: "Normal", Reason: "KEDAJobsCreated", Message: "Created 2 jobs"}}}, nil
+		for _, o := range f.objects {
+			if o.ScaledJob != nil && o.ScaledJob.Namespace == ns && o.ScaledJob.Name == name {
+				d := commands.DescribeScaledJobFrom(liveScaledJob(o.ScaledJob))
+				d.Events = []commands.EventLine{{Object: "ScaledJob/" + name, Type: "Normal", Reason: "KEDAJobsCreated", Message: "Created 2 jobs"}}
+				return d, nil
+			}
+		}
+		return nil, fmt.Errorf("ScaledJob %s/%s not found", ns, name)
 	}
 	return &commands.Description{Kind: kind, Namespace: ns, Name: name, Findings: []diagnose.Finding{
 		{Severity: diagnose.Warning, Title: "HPA limited: TooManyReplicas", Detail: "the desired replica count is more than the maximum replica count (maxReplicaCount is 5)"},
@@ -84,6 +92,42 @@ func scaledJob(ns, name string, running int) Object {
 		Status: kedav1alpha1.ScaledJobStatus{Conditions: kedav1alpha1.Conditions{
 			{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue}, {Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionTrue}, {Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionFalse}}},
 	}}
+}
+
+// testNow is the clock of the tests: the ages of Jobs are as of it.
+var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// liveScaledJob is what the cluster shows about sj, a ScaledJob at its maximum of 4 unfinished Jobs
+// (one pending) with 12 items queued, as kedactl's operator serves them; 3 Jobs have finished.
+func liveScaledJob(sj *kedav1alpha1.ScaledJob) view.ScaledJobInputs {
+	sj = sj.DeepCopy()
+	metric := "s0-rabbitmq-" + sj.Name
+	sj.Status.ExternalMetricNames = []string{metric}
+	in := view.ScaledJobInputs{ScaledJob: sj, Metrics: map[string]view.JobMetric{metric: {Value: resource.MustParse("12"),
+		Labels: map[string]string{kedav1alpha1.MetricLabelTargetAverageValue: "1", kedav1alpha1.MetricLabelActive: "true"}}}}
+	for i, st := range []struct {
+		age      time.Duration
+		finished batchv1.JobConditionType
+		pod      corev1.PodPhase
+	}{
+		{50 * time.Minute, batchv1.JobComplete, corev1.PodSucceeded},
+		{40 * time.Minute, batchv1.JobFailed, corev1.PodFailed},
+		{30 * time.Minute, batchv1.JobComplete, corev1.PodSucceeded},
+		{6 * time.Minute, "", corev1.PodRunning},
+		{5 * time.Minute, "", corev1.PodRunning},
+		{2 * time.Minute, "", corev1.PodRunning},
+		{15 * time.Second, "", corev1.PodPending},
+	} {
+		name := fmt.Sprintf("%s-%05d", sj.Name, 7*i+3)
+		j := batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: sj.Namespace, Name: name, CreationTimestamp: metav1.NewTime(testNow.Add(-st.age))}}
+		if st.finished != "" {
+			j.Status.Conditions = []batchv1.JobCondition{{Type: st.finished, Status: corev1.ConditionTrue}}
+		}
+		in.Jobs = append(in.Jobs, j)
+		in.Pods = append(in.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: sj.Namespace, Name: name + "-pod", Labels: map[string]string{"job-name": name}},
+			Status: corev1.PodStatus{Phase: st.pod}})
+	}
+	return in
 }
 
 func object(ns, name string, current, desired int32, value, target int64, active bool) Object {
@@ -118,7 +162,7 @@ func ptr32(v int32) *int32 { return &v }
 
 func newTestModel(t *testing.T, src *fakeSource) Model {
 	t.Helper()
-	m := New(src, Options{NoColor: true})
+	m := New(src, Options{NoColor: true, Now: func() time.Time { return testNow }})
 	m, _ = step(m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	return load(t, m)
 }
@@ -203,8 +247,11 @@ func TestScreens(t *testing.T) {
 	golden(t, "detail-80x24", detail.Render())
 
 	job, _ := press(m, "j", "j", "j", "enter")
+	golden(t, "detail-scaledjob-reading-80x24", job.Render())
 	job, _ = step(job, job.describe(job.selected)())
 	golden(t, "detail-scaledjob-80x24", job.Render())
+	tall, _ := step(job, tea.WindowSizeMsg{Width: 100, Height: 40})
+	golden(t, "detail-scaledjob-100x40", tall.Render())
 
 	helpScreen, _ := press(m, "?")
 	golden(t, "help-80x24", helpScreen.Render())

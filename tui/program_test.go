@@ -23,6 +23,9 @@ func TestProgram(t *testing.T) {
 		{name: "open-details", steps: []struct{ keys, waitFor string }{
 			{"", "orders"}, {"j", ""}, {"j", ""}, {"\r", "TooManyReplicas"},
 		}},
+		{name: "open-scaledjob", steps: []struct{ keys, waitFor string }{
+			{"", "sj/sync"}, {"jjj", ""}, {"\r", "0 new Jobs"},
+		}},
 		{name: "filter", steps: []struct{ keys, waitFor string }{
 			{"", "orders"}, {"/", ""}, {"rep", ""}, {"\r", "filter: rep"},
 		}},
@@ -54,7 +57,7 @@ func TestProgram(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			src := fixtures()
-			m := New(src, Options{NoColor: true, Refresh: time.Hour, DetailRefresh: time.Hour})
+			m := New(src, Options{NoColor: true, Refresh: time.Hour, DetailRefresh: time.Hour, Now: func() time.Time { return testNow }})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			for _, st := range tc.steps {
 				for _, r := range st.keys {

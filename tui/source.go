@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/scaledjob"
 	"github.com/kedactl/kedactl/plugin/commands"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
 )
@@ -21,7 +22,8 @@ type Object struct {
 	// ScaledObject is set for a ScaledObject, with HPA the HPA it owns (nil when missing).
 	ScaledObject kedav1alpha1.ScaledObject
 	HPA          *autoscalingv2.HorizontalPodAutoscaler
-	// ScaledJob is set instead for a ScaledJob, with RunningJobs its Jobs still running.
+	// ScaledJob is set instead for a ScaledJob, with RunningJobs its unfinished Jobs (pending ones
+	// included, as the operator counts them).
 	ScaledJob   *kedav1alpha1.ScaledJob
 	RunningJobs int
 }
@@ -42,10 +44,11 @@ func (o *Object) ref() ref {
 // Source is how the TUI reads and changes the cluster. Every call runs inside a tea.Cmd, never in
 // View. kind is commands.KindScaledObject or commands.KindScaledJob.
 type Source interface {
-	// Objects returns the ScaledObjects (with their HPAs) and ScaledJobs (with their running Jobs)
-	// of namespace ("" for all).
+	// Objects returns the ScaledObjects (with their HPAs) and ScaledJobs (with their unfinished
+	// Jobs) of namespace ("" for all).
 	Objects(ctx context.Context, namespace string) ([]Object, error)
-	// Describe diagnoses one object and reads its events.
+	// Describe diagnoses one object and reads its events; for a ScaledJob also its queue, Job
+	// counts, decision and recent Jobs.
 	Describe(ctx context.Context, kind, namespace, name string) (*commands.Description, error)
 	// SetPaused pauses or resumes autoscaling of an object.
 	SetPaused(ctx context.Context, kind, namespace, name string, paused bool) error
@@ -109,13 +112,10 @@ func (s *ClusterSource) Objects(ctx context.Context, namespace string) ([]Object
 		if err := s.cache.List(ctx, running, client.InNamespace(sj.Namespace), client.MatchingLabels{kedav1alpha1.LabelScaledJobName: sj.Name}); err != nil {
 			return nil, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
 		}
-		o := Object{ScaledJob: sj}
-		for j := range running.Items {
-			if kedaclient.JobRunning(&running.Items[j]) {
-				o.RunningJobs++
-			}
-		}
-		out = append(out, o)
+		// The informers hold no Pods, so pending Jobs cannot be told apart here; the detail view
+		// reads them with the diagnosis.
+		counts := scaledjob.CountJobs(running.Items, nil, nil)
+		out = append(out, Object{ScaledJob: sj, RunningJobs: int(counts.Running)})
 	}
 	return out, nil
 }

@@ -218,18 +218,60 @@ func (m Model) renderDetail() string {
 	return b.String()
 }
 
-// renderJobDetail is a ScaledJob's triggers, Jobs and conditions.
+// renderJobDetail is a ScaledJob's triggers with their values, its queue and Jobs, its conditions
+// and its recent Jobs. The numbers come with the diagnosis (read from the apiserver, Pods and
+// external metrics included); until it arrives, the Jobs the list counted are shown.
 func (m Model) renderJobDetail(o *Object) string {
 	var b strings.Builder
 	sj := o.ScaledJob
-	rows := [][]string{{"TRIGGER", "TYPE", "ACTIVATION", "ACTIVE"}}
-	for _, r := range view.ScaledJobRows(sj, o.RunningJobs) {
-		rows = append(rows, []string{r.Trigger, r.Type, r.Activation, r.Active})
+	var st *view.ScaledJobState
+	if m.detail != nil && m.detail.ScaledJob != nil {
+		st = m.detail.ScaledJob
+	}
+	rows := [][]string{{"TRIGGER", "TYPE", "VALUE", "TARGET", "ACTIVATION", "ACTIVE"}}
+	if st != nil {
+		for _, r := range view.ScaledJobRows(sj, st) {
+			rows = append(rows, []string{r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active})
+		}
+	} else {
+		for i, t := range sj.Spec.Triggers {
+			rows = append(rows, []string{view.TriggerName(t, i), t.Type, "-", "-", view.ActivationThreshold(t.Metadata), cond(sj.Status.Conditions, kedav1alpha1.ConditionActive)})
+		}
 	}
 	b.WriteString(m.table(rows))
-	b.WriteString(truncate(fmt.Sprintf("Jobs: %d running  min %d  max %d  strategy %s", o.RunningJobs, sj.Spec.MinReplicas(), sj.Spec.MaxReplicas(), sj.Spec.EffectiveScalingStrategy()), m.width) + "\n")
+	line := fmt.Sprintf("Jobs: %d running  min %d  max %d  strategy %s", o.RunningJobs, sj.Spec.MinReplicas(), sj.Spec.MaxReplicas(), sj.Spec.EffectiveScalingStrategy())
+	if st != nil {
+		limits := fmt.Sprintf("max %d", st.Max)
+		if st.Min > 0 {
+			limits = fmt.Sprintf("min %d  %s", st.Min, limits)
+		}
+		line = fmt.Sprintf("Queue %s  running %d  pending %d  succeeded %d  failed %d  %s  strategy %s",
+			st.QueueString(), st.Running, st.Pending, st.Succeeded, st.Failed, limits, st.Strategy)
+	}
+	b.WriteString(truncate(line, m.width) + "\n")
 	b.WriteString(truncate("Conditions: "+conditionList(sj.Status.Conditions), m.width) + "\n\n")
+	if st != nil {
+		b.WriteString(m.renderJobs(st))
+	}
 	return b.String()
+}
+
+// renderJobs lists the newest Jobs, as many as leave a short diagnosis room below (at least 3, at
+// most view.RecentJobs): 4 on an 80x24 terminal.
+func (m Model) renderJobs(st *view.ScaledJobState) string {
+	if len(st.Jobs) == 0 {
+		return m.styles.dim.Render("No Jobs.") + "\n\n"
+	}
+	n := min(len(st.Jobs), max(3, min(view.RecentJobs, m.height-20)))
+	rows := [][]string{{"JOB", "PHASE", "AGE"}}
+	for _, j := range st.Jobs[:n] {
+		rows = append(rows, []string{j.Name, j.Phase, view.Age(m.detailAt.Sub(j.Created))})
+	}
+	out := m.table(rows)
+	if more := len(st.Jobs) - n; more > 0 {
+		out += m.styles.dim.Render(fmt.Sprintf("… %d more", more)) + "\n"
+	}
+	return out + "\n"
 }
 
 // renderObjectDetail is a ScaledObject's triggers against their targets, its HPA and conditions.

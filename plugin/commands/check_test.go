@@ -44,7 +44,9 @@ func TestPausePatches(t *testing.T) {
 		{"pause", []string{"pause", "w"}, `"autoscaling.keda.sh/paused":"true"`},
 		{"replicas", []string{"pause", "w", "--replicas", "3"}, `"autoscaling.keda.sh/paused-replicas":"3"`},
 		{"scale-in", []string{"pause", "w", "--scale-in"}, `"autoscaling.keda.sh/paused-scale-in":"true"`},
-		{"scale-out", []string{"pause", "sj/w"}, `"autoscaling.keda.sh/paused":"true"`},
+		{"scale-out", []string{"pause", "w", "--scale-out"}, `"autoscaling.keda.sh/paused-scale-out":"true"`},
+		{"pause sj", []string{"pause", "sj/w"}, `"autoscaling.keda.sh/paused":"true"`},
+		{"resume sj", []string{"resume", "scaledjob/w"}, `{"metadata":{"annotations":{"autoscaling.keda.sh/paused":null,"autoscaling.keda.sh/paused-replicas":null,"autoscaling.keda.sh/paused-scale-in":null,"autoscaling.keda.sh/paused-scale-out":null}}}`},
 		{"resume", []string{"resume", "w"}, `{"metadata":{"annotations":{"autoscaling.keda.sh/paused":null,"autoscaling.keda.sh/paused-replicas":null,"autoscaling.keda.sh/paused-scale-in":null,"autoscaling.keda.sh/paused-scale-out":null}}}`},
 		{"transfer", []string{"transfer-hpa", "w", "--hpa", "h"}, `{"metadata":{"annotations":{"scaledobject.keda.sh/transfer-hpa-ownership":"true"}},"spec":{"advanced":{"horizontalPodAutoscalerConfig":{"name":"h"}}}}`},
 	}

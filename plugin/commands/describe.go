@@ -10,11 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/diagnose"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/plugin/view"
 )
 
 // DescribeOptions is `kubectl keda describe` (alias `why`).
@@ -39,7 +42,10 @@ func newDescribeCommand(f *factory, streams genericiooptions.IOStreams) *cobra.C
 		Long: `describe reads the ScaledObject, its HPA, its target, the external metrics API and the
 events, and says what stops or limits scaling: not ready, paused, metrics API unavailable,
 failing triggers, fallback, HPA conditions, ownership conflicts, activation and cooldown.
-For a ScaledJob (sj/NAME): readiness, pause, running Jobs against maxReplicaCount, activity.`,
+For a ScaledJob (sj/NAME): readiness, pause, failing triggers, and the operator's arithmetic
+redone from live data: each trigger's value and target per Job (served by kedactl's operator on
+the external metrics API), the combined queue, the running and pending Jobs, and how many new Jobs
+the scaling strategy creates now, or why none; then the recent Jobs.`,
 		Example:           "  kubectl keda describe worker\n  kubectl keda why worker -o yaml\n  kubectl keda describe sj/importer",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: f.completeScaledObjects,
@@ -88,7 +94,9 @@ type Description struct {
 	// Values are each external metric's value as the external metrics API serves it to the HPA
 	// (the total, before the HPA divides an AverageValue metric by the replicas).
 	Values map[string]string `json:"values,omitempty"`
-	Events []EventLine       `json:"events"`
+	// ScaledJob is a ScaledJob's queue, Jobs and decision.
+	ScaledJob *view.ScaledJobState `json:"scaledJob,omitempty"`
+	Events    []EventLine          `json:"events"`
 }
 
 // EventLine is one event of the ScaledObject, its HPA or its target.
@@ -174,19 +182,51 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 	return d, nil
 }
 
-// DescribeScaledJob gathers what the cluster shows about one ScaledJob and diagnoses it.
+// DescribeScaledJob gathers what the cluster shows about one ScaledJob and diagnoses it. The TUI
+// calls it too.
 func DescribeScaledJob(ctx context.Context, c *kedaclient.Client, namespace, name string, events int) (*Description, error) {
 	sj, err := c.ScaledJob(ctx, namespace, name)
 	if err != nil {
 		return nil, err
 	}
-	in := diagnose.JobInputs{ScaledJob: sj}
-	in.RunningJobs, in.RunningErr = c.RunningJobs(ctx, sj)
-	d := &Description{Kind: KindScaledJob, Namespace: namespace, Name: name, Findings: diagnose.DiagnoseScaledJob(in)}
+	d := DescribeScaledJobFrom(ReadScaledJob(ctx, c, sj))
 	if d.Events, err = recentEvents(ctx, c, namespace, [][2]string{{KindScaledJob, name}}, events); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// DescribeScaledJobFrom redoes the operator's arithmetic on what was read about a ScaledJob and
+// diagnoses it; the events are left to the caller.
+func DescribeScaledJobFrom(live view.ScaledJobInputs) *Description {
+	sj := live.ScaledJob
+	st := view.ScaledJobStateOf(live)
+	in := diagnose.JobInputs{ScaledJob: sj, Counts: st.Counts(), CountsErr: live.JobsErr, Decision: st.Result,
+		QueueUnavailable: st.QueueUnavailable, Triggers: st.Triggers, MetricErrors: st.MetricErrors}
+	return &Description{Kind: KindScaledJob, Namespace: sj.Namespace, Name: sj.Name, Findings: diagnose.DiagnoseScaledJob(in), ScaledJob: &st}
+}
+
+// ReadScaledJob reads what view.ScaledJobStateOf needs about sj: its Jobs and their Pods, and the
+// latest sample of each trigger from the external metrics API, as the operator serves it under the
+// names in status.externalMetricNames. Upstream KEDA lists no names there, so nothing is asked.
+// Failures are recorded in the inputs, not returned: the rest is still worth showing.
+func ReadScaledJob(ctx context.Context, c *kedaclient.Client, sj *kedav1alpha1.ScaledJob) view.ScaledJobInputs {
+	in := view.ScaledJobInputs{ScaledJob: sj, Metrics: map[string]view.JobMetric{}, MetricErrors: map[string]error{}}
+	in.Jobs, in.Pods, in.JobsErr = c.JobsOf(ctx, sj)
+	for _, m := range sj.Status.ExternalMetricNames {
+		v, err := c.ScaledJobMetric(ctx, sj.Namespace, sj.Name, m)
+		if err != nil {
+			in.MetricErrors[m] = err
+			continue
+		}
+		q, err := resource.ParseQuantity(v.Value)
+		if err != nil {
+			in.MetricErrors[m] = fmt.Errorf("metric %s: value %q: %w", m, v.Value, err)
+			continue
+		}
+		in.Metrics[m] = view.JobMetric{Value: q, Labels: v.Labels}
+	}
+	return in
 }
 
 // recentEvents reads the last n events of each {kind, name} object.
@@ -215,13 +255,19 @@ func eventLine(object string, e *corev1.Event) EventLine {
 	return EventLine{Object: object, Type: e.Type, Reason: e.Reason, Message: e.Message, Count: count, Last: kedaclient.EventTime(e)}
 }
 
-// PrintDescription writes the findings and events as text.
+// PrintDescription writes the findings, a ScaledJob's triggers and recent Jobs, and the events as
+// text.
 func PrintDescription(w io.Writer, d *Description, now time.Time) error {
 	fmt.Fprintf(w, "%s %s/%s\n\n", d.Kind, d.Namespace, d.Name)
 	for _, f := range d.Findings {
 		fmt.Fprintf(w, "%-8s %s\n", strings.ToUpper(f.Severity.String()), f.Title)
 		if f.Detail != "" {
 			fmt.Fprintf(w, "         %s\n", f.Detail)
+		}
+	}
+	if st := d.ScaledJob; st != nil {
+		if err := printScaledJob(w, st, now); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintln(w, "\nEvents:")
@@ -232,18 +278,36 @@ func PrintDescription(w io.Writer, d *Description, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  AGE\tOBJECT\tTYPE\tREASON\tMESSAGE")
 	for _, e := range d.Events {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", age(now.Sub(e.Last)), e.Object, e.Type, e.Reason, strings.ReplaceAll(e.Message, "\n", " "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", view.Age(now.Sub(e.Last)), e.Object, e.Type, e.Reason, strings.ReplaceAll(e.Message, "\n", " "))
 	}
 	return tw.Flush()
 }
 
-func age(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%dh", int(d.Hours()))
+// printScaledJob writes a ScaledJob's triggers with their samples and its recent Jobs, as kubectl
+// describe lists an object's parts.
+func printScaledJob(w io.Writer, st *view.ScaledJobState, now time.Time) error {
+	fmt.Fprintln(w, "\nTriggers:")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TRIGGER\tTYPE\tVALUE\tTARGET-PER-JOB\tACTIVATION\tACTIVE\tMETRIC")
+	for _, t := range st.Triggers {
+		metric := t.Metric
+		if metric == "" {
+			metric = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Trigger, t.Type, t.Value, t.Target, t.Activation, t.Active, metric)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nJobs (newest %d):\n", view.RecentJobs)
+	if len(st.Jobs) == 0 {
+		fmt.Fprintln(w, "  <none>")
+		return nil
+	}
+	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AGE\tNAME\tPHASE")
+	for _, j := range st.Jobs {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", view.Age(now.Sub(j.Created)), j.Name, j.Phase)
+	}
+	return tw.Flush()
 }

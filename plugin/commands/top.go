@@ -37,7 +37,10 @@ func newTopCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Comman
 		Short: "Show each trigger's live value against its target and activation threshold",
 		Long: `top shows one row per trigger: the value the external metrics API serves to the HPA (the
 same request the HPA makes), the HPA's target, the activation threshold, whether the trigger is
-active, and the target's replicas (current/desired by the HPA) against min-max.`,
+active, and the target's replicas (current/desired by the HPA) against min-max.
+ScaledJobs get their own table: each trigger's value and target per Job, the combined queue
+length ("-" when the operator does not serve it: only kedactl's does), the running, pending,
+succeeded and failed Jobs, and the fewest-most unfinished Jobs.`,
 		Example: `  kubectl keda top
   kubectl keda top worker -w
   kubectl keda top -A -o yaml`,
@@ -129,7 +132,7 @@ func (o *TopOptions) print(rows []view.TriggerRow) error {
 }
 
 // rows reads every ScaledObject asked for and queries its metrics through the external metrics
-// API, as the HPA does; without a NAME it adds every ScaledJob with its running Jobs.
+// API, as the HPA does; without a NAME it adds every ScaledJob with its queue and Jobs.
 func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.TriggerRow, error) {
 	var objects []kedav1alpha1.ScaledObject
 	if o.Name != "" {
@@ -161,11 +164,8 @@ func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.Tri
 		return nil, err
 	}
 	for i := range jobs {
-		running, err := c.RunningJobs(ctx, &jobs[i])
-		if err != nil {
-			running = -1 // shown as "-": the rows are still worth printing
-		}
-		rows = append(rows, view.ScaledJobRows(&jobs[i], running)...)
+		st := view.ScaledJobStateOf(ReadScaledJob(ctx, c, &jobs[i]))
+		rows = append(rows, view.ScaledJobRows(&jobs[i], &st)...)
 	}
 	return rows, nil
 }

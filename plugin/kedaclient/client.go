@@ -94,25 +94,19 @@ func (c *Client) ScaledJobs(ctx context.Context, namespace string) ([]kedav1alph
 	return list.Items, nil
 }
 
-// RunningJobs counts the Jobs of a ScaledJob that are still running (KEDA labels them
-// scaledjob.keda.sh/name).
-func (c *Client) RunningJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob) (int, error) {
-	jobs, err := c.Kube.BatchV1().Jobs(sj.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kedav1alpha1.LabelScaledJobName + "=" + sj.Name})
+// JobsOf lists a ScaledJob's Jobs and their Pods: KEDA labels both scaledjob.keda.sh/name=<ScaledJob>
+// (the Pods through the Job's pod template), so one selector finds them, as the operator finds them.
+func (c *Client) JobsOf(ctx context.Context, sj *kedav1alpha1.ScaledJob) ([]batchv1.Job, []corev1.Pod, error) {
+	sel := metav1.ListOptions{LabelSelector: kedav1alpha1.LabelScaledJobName + "=" + sj.Name}
+	jobs, err := c.Kube.BatchV1().Jobs(sj.Namespace).List(ctx, sel)
 	if err != nil {
-		return 0, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
+		return nil, nil, fmt.Errorf("failed to list the Jobs of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
 	}
-	n := 0
-	for i := range jobs.Items {
-		if JobRunning(&jobs.Items[i]) {
-			n++
-		}
+	pods, err := c.Kube.CoreV1().Pods(sj.Namespace).List(ctx, sel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to list the Pods of ScaledJob %s/%s: %w", sj.Namespace, sj.Name, err)
 	}
-	return n, nil
-}
-
-// JobRunning reports whether a Job still has running pods and has not completed.
-func JobRunning(j *batchv1.Job) bool {
-	return j.Status.CompletionTime == nil && j.Status.Active > 0
+	return jobs.Items, pods.Items, nil
 }
 
 // sortByNamespaceName sorts objects by namespace, then name, as kubectl lists them.
@@ -183,6 +177,9 @@ type MetricValue struct {
 	Metric    string    `json:"metric"`
 	Value     string    `json:"value"`
 	Timestamp time.Time `json:"timestamp"`
+	// Labels are the value's metricLabels: kedactl's operator describes a ScaledJob's trigger
+	// with them (kedav1alpha1.MetricLabelTargetAverageValue, kedav1alpha1.MetricLabelActive).
+	Labels map[string]string `json:"labels,omitempty"`
 	// Raw is the API's JSON answer.
 	Raw json.RawMessage `json:"-"`
 }
@@ -193,15 +190,36 @@ var ErrNoMetricsAPI = errors.New("the external metrics API (v1beta1.external.met
 // ExternalMetric asks the external metrics API for metric of the ScaledObject, exactly as the HPA
 // does (namespace, metric name, label selector scaledobject.keda.sh/name=<so>).
 func (c *Client) ExternalMetric(ctx context.Context, namespace, soName, metric string) (*MetricValue, error) {
-	raw, err := c.Kube.CoreV1().RESTClient().Get().
-		AbsPath("/apis/external.metrics.k8s.io/v1beta1/namespaces", namespace, metric).
-		Param("labelSelector", kedav1alpha1.LabelScaledObjectName+"="+soName).DoRaw(ctx)
+	raw, err := c.externalMetric(ctx, namespace, kedav1alpha1.LabelScaledObjectName+"="+soName, metric)
 	if err != nil {
 		if apierrors.IsNotFound(err) && strings.Contains(err.Error(), "the server could not find the requested resource") {
 			return nil, ErrNoMetricsAPI
 		}
 		return nil, fmt.Errorf("metric %s: %w", metric, err)
 	}
+	return ParseMetricAnswer(raw, metric)
+}
+
+// ScaledJobMetric asks the external metrics API for metric of the ScaledJob (label selector
+// scaledjob.keda.sh/name=<sj>), which only kedactl's operator serves. A NotFound answer is returned
+// wrapped, not turned into ErrNoMetricsAPI: upstream KEDA answers NotFound for ScaledJobs, and the
+// caller tells that apart from a failing trigger with apierrors.IsNotFound.
+func (c *Client) ScaledJobMetric(ctx context.Context, namespace, sjName, metric string) (*MetricValue, error) {
+	raw, err := c.externalMetric(ctx, namespace, kedav1alpha1.LabelScaledJobName+"="+sjName, metric)
+	if err != nil {
+		return nil, fmt.Errorf("metric %s: %w", metric, err)
+	}
+	return ParseMetricAnswer(raw, metric)
+}
+
+func (c *Client) externalMetric(ctx context.Context, namespace, selector, metric string) ([]byte, error) {
+	return c.Kube.CoreV1().RESTClient().Get().
+		AbsPath("/apis/external.metrics.k8s.io/v1beta1/namespaces", namespace, metric).
+		Param("labelSelector", selector).DoRaw(ctx)
+}
+
+// ParseMetricAnswer reads the external metrics API's answer for metric: its first value.
+func ParseMetricAnswer(raw []byte, metric string) (*MetricValue, error) {
 	list := &v1beta1.ExternalMetricValueList{}
 	if err := json.Unmarshal(raw, list); err != nil {
 		return nil, fmt.Errorf("failed to decode the answer for metric %s: %w", metric, err)
@@ -210,7 +228,7 @@ func (c *Client) ExternalMetric(ctx context.Context, namespace, soName, metric s
 		return nil, fmt.Errorf("metric %s: the external metrics API returned no value", metric)
 	}
 	it := list.Items[0]
-	return &MetricValue{Metric: metric, Value: it.Value.String(), Timestamp: it.Timestamp.Time, Raw: raw}, nil
+	return &MetricValue{Metric: metric, Value: it.Value.String(), Timestamp: it.Timestamp.Time, Labels: it.MetricLabels, Raw: raw}, nil
 }
 
 // MetricsAPIAvailable reports whether the APIService of external.metrics.k8s.io is Available, with

@@ -34,6 +34,15 @@ type TriggerRow struct {
 	Fallback     string `json:"fallback"`
 	Ready        string `json:"ready"`
 	Health       string `json:"health"`
+	// Queue, the Job counts and Max are a ScaledJob's (ScaledJobState), the same on each of its
+	// rows; Queue is absent when unavailable, the counts when the Jobs could not be read.
+	Queue     *int64 `json:"queue,omitempty"`
+	Running   *int64 `json:"running,omitempty"`
+	Pending   *int64 `json:"pending,omitempty"`
+	Succeeded *int64 `json:"succeeded,omitempty"`
+	Failed    *int64 `json:"failed,omitempty"`
+	Max       *int64 `json:"max,omitempty"`
+	Strategy  string `json:"strategy,omitempty"`
 }
 
 // Inputs is what TriggerRows needs about one ScaledObject; HPA, Scale and Values may be missing.
@@ -80,12 +89,8 @@ func TriggerRows(in Inputs) []TriggerRow {
 	metrics := metricNamesByTrigger(so)
 	rows := make([]TriggerRow, 0, len(so.Spec.Triggers))
 	for i, t := range so.Spec.Triggers {
-		name := t.Name
-		if name == "" {
-			name = fmt.Sprintf("#%d", i)
-		}
 		row := TriggerRow{
-			Kind: "ScaledObject", Namespace: so.Namespace, ScaledObject: so.Name, Target: target, Trigger: name, Type: t.Type,
+			Kind: "ScaledObject", Namespace: so.Namespace, ScaledObject: so.Name, Target: target, Trigger: TriggerName(t, i), Type: t.Type,
 			Metric: "-", Value: "-", TargetValue: "-", Activation: ActivationThreshold(t.Metadata), Active: "-",
 			Replicas: replicas, MinMax: minMax, Paused: paused,
 			Fallback: conditionStatus(so.Status.Conditions, kedav1alpha1.ConditionFallback),
@@ -117,13 +122,15 @@ func TriggerRows(in Inputs) []TriggerRow {
 	return rows
 }
 
-// ScaledJobRows returns one row per trigger of a ScaledJob. A ScaledJob has no HPA and no external
-// metric (the operator creates Jobs itself), so what is shown is its status and its running Jobs
-// (running < 0 when they could not be counted).
-func ScaledJobRows(sj *kedav1alpha1.ScaledJob, running int) []TriggerRow {
+// ScaledJobRows returns one row per trigger of a ScaledJob, each with the trigger's latest value and
+// target per Job (when kedactl's operator serves them) and the ScaledJob's queue and Jobs from st.
+// Replicas is the unfinished Jobs, as the list of the TUI shows them.
+func ScaledJobRows(sj *kedav1alpha1.ScaledJob, st *ScaledJobState) []TriggerRow {
 	replicas := "-"
-	if running >= 0 {
-		replicas = fmt.Sprintf("%d/-", running)
+	var running, pending, succeeded, failed *int64
+	if st.JobsUnavailable == "" {
+		replicas = fmt.Sprintf("%d/-", st.Running)
+		running, pending, succeeded, failed = &st.Running, &st.Pending, &st.Succeeded, &st.Failed
 	}
 	paused := conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionPaused)
 	if sj.Annotations[kedav1alpha1.AnnotationPaused] == "true" {
@@ -134,17 +141,28 @@ func ScaledJobRows(sj *kedav1alpha1.ScaledJob, running int) []TriggerRow {
 	}
 	rows := make([]TriggerRow, 0, len(sj.Spec.Triggers))
 	for i, t := range sj.Spec.Triggers {
-		name := t.Name
-		if name == "" {
-			name = fmt.Sprintf("#%d", i)
-		}
-		rows = append(rows, TriggerRow{
-			Kind: "ScaledJob", Namespace: sj.Namespace, ScaledJob: sj.Name, Target: "Job", Trigger: name, Type: t.Type,
+		row := TriggerRow{
+			Kind: "ScaledJob", Namespace: sj.Namespace, ScaledJob: sj.Name, Target: "Job", Trigger: TriggerName(t, i), Type: t.Type,
 			Metric: "-", Value: "-", TargetValue: "-", Activation: ActivationThreshold(t.Metadata),
 			Active:   conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionActive),
-			Replicas: replicas, MinMax: fmt.Sprintf("%d-%d", sj.Spec.MinReplicas(), sj.Spec.MaxReplicas()), Paused: paused,
+			Replicas: replicas, MinMax: fmt.Sprintf("%d-%d", st.Min, st.Max), Paused: paused,
 			Fallback: "-", Ready: conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionReady), Health: "-",
-		})
+			Queue: st.Queue, Running: running, Pending: pending, Succeeded: succeeded, Failed: failed, Max: &st.Max, Strategy: st.Strategy,
+		}
+		if i < len(st.Triggers) {
+			jt := st.Triggers[i]
+			if jt.Metric != "" {
+				row.Metric = jt.Metric
+			}
+			row.Value, row.TargetValue = jt.Value, jt.Target
+			if jt.Error != "" {
+				row.Value = "<error>"
+			}
+			if jt.Active != "-" {
+				row.Active = jt.Active
+			}
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

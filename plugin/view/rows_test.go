@@ -10,7 +10,10 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -91,13 +94,21 @@ func TestScaledJobRowsFromKEDAStatus(t *testing.T) {
 	so.Namespace, so.Name = "shop", "orders"
 	so.Spec.ScaleTargetRef = &kedav1alpha1.ScaleTarget{Name: "orders"}
 	so.Spec.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "cron", Metadata: map[string]string{"timezone": "Etc/UTC"}}}
-	rows := append(TriggerRows(Inputs{ScaledObject: so}), ScaledJobRows(sj, 3)...)
+	// Upstream KEDA serves no queue for a ScaledJob: its Jobs are counted, its queue is "-".
+	var jobs []batchv1.Job
+	var pods []corev1.Pod
+	for _, name := range []string{"reports-a", "reports-b", "reports-c"} {
+		jobs = append(jobs, batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "batch", Name: name}})
+		pods = append(pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "batch", Labels: map[string]string{"job-name": name}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}})
+	}
+	st := ScaledJobStateOf(ScaledJobInputs{ScaledJob: sj, Jobs: jobs, Pods: pods})
+	rows := append(TriggerRows(Inputs{ScaledObject: so}), ScaledJobRows(sj, &st)...)
 	var buf bytes.Buffer
 	if err := PrintTriggerTable(&buf, rows, true, false); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "top-scaledjobs.golden", buf.Bytes())
-	if r := rows[1]; r.Kind != "ScaledJob" || r.Replicas != "3/-" || r.MinMax != "0-8" || r.Active != "True" || r.Activation != "2" || r.Ready != "True" {
+	if r := rows[1]; r.Kind != "ScaledJob" || r.Replicas != "3/-" || r.MinMax != "0-8" || r.Active != "True" || r.Activation != "2" || r.Ready != "True" || r.Queue != nil || *r.Running != 3 || *r.Max != 8 {
 		t.Errorf("ScaledJob row = %+v", r)
 	}
 }

@@ -34,8 +34,17 @@ func PrintTriggerTable(w io.Writer, rows []TriggerRow, allNamespaces, wide bool)
 
 func printTable(w io.Writer, kind string, rows []TriggerRow, allNamespaces, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
+	// A ScaledJob has no scale target and no replicas: its columns are its queue and its Jobs, and
+	// MIN-MAX is the fewest and most unfinished Jobs it keeps (scaledjob.Bounds).
+	jobs := kind == "SCALEDJOB"
 	cols := []string{kind, "TARGET", "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "REPLICAS", "MIN-MAX", "PAUSED", "READY"}
-	if wide {
+	if jobs {
+		cols = []string{kind, "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "QUEUE", "RUNNING", "PENDING", "SUCCEEDED", "FAILED", "MIN-MAX", "PAUSED", "READY"}
+	}
+	switch {
+	case wide && jobs:
+		cols = append(cols, "METRIC", "STRATEGY")
+	case wide:
 		cols = append(cols, "METRIC", "HEALTH", "FALLBACK")
 	}
 	if allNamespaces {
@@ -43,12 +52,15 @@ func printTable(w io.Writer, kind string, rows []TriggerRow, allNamespaces, wide
 	}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, r := range rows {
-		name := r.ScaledObject
-		if r.Kind == "ScaledJob" {
-			name = r.ScaledJob
+		vals := []string{r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready}
+		if jobs {
+			vals = []string{r.ScaledJob, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active,
+				count(r.Queue), count(r.Running), count(r.Pending), count(r.Succeeded), count(r.Failed), r.MinMax, r.Paused, r.Ready}
 		}
-		vals := []string{name, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready}
-		if wide {
+		switch {
+		case wide && jobs:
+			vals = append(vals, r.Metric, r.Strategy)
+		case wide:
 			vals = append(vals, r.Metric, r.Health, r.Fallback)
 		}
 		if allNamespaces {
@@ -57,4 +69,12 @@ func printTable(w io.Writer, kind string, rows []TriggerRow, allNamespaces, wide
 		fmt.Fprintln(tw, strings.Join(vals, "\t"))
 	}
 	return tw.Flush()
+}
+
+// count prints a number that may be unknown.
+func count(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return fmt.Sprint(*n)
 }
