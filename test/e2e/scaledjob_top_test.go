@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/tui"
 )
 
@@ -51,20 +52,31 @@ spec:
 		}
 	}
 
-	s.apply(t, ns, `apiVersion: batch/v1
+	// A Job of the ScaledJob's current generation (else the operator's rollout deletes it, as
+	// KEDA's does) whose pod keeps running.
+	sj, err := s.scaledJob(context.Background(), ns, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: batch/v1
 kind: Job
 metadata:
   name: nightly-manual
   labels:
     scaledjob.keda.sh/name: nightly
+  annotations:
+    scaledjob.keda.sh/generation: "%d"
 spec:
   template:
+    metadata:
+      labels:
+        %s: %s
     spec:
       restartPolicy: Never
       containers:
         - name: report
           image: example.com/report:1.0
-`)
+`, sj.Generation, cluster.JobOutcomeLabel, cluster.JobOutcomeRun))
 	kc, err := kedaclient.New(s.env.Cluster.RestConfig())
 	if err != nil {
 		t.Fatal(err)
