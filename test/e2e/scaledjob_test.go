@@ -15,6 +15,7 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/test/cluster"
+	rabbitserver "github.com/kedactl/kedactl/test/servers/rabbitmq"
 )
 
 // sjOptions shape a ScaledJob on a Redis list for these tests.
@@ -549,4 +550,78 @@ func TestScaledJobConditions(t *testing.T) {
 	s.apply(t, ns, good)
 	waitJobReady(metav1.ConditionTrue, kedav1alpha1.ReasonScaledJobReady)
 	s.waitJobs(t, ns, "worker", "1 running", func(c jobCounts) bool { return c.unfinished == 1 })
+}
+
+// TestScaledJobRabbitMQ: a ScaledJob on a real RabbitMQ queue, its host URL (password included)
+// from a Secret through a TriggerAuthentication, starts a Job per message up to maxReplicaCount.
+func TestScaledJobRabbitMQ(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ctx := context.Background()
+	srv := rabbitserver.Start(t, rabbitserver.Options{Password: rabbitE2EPassword, Vhost: "e2e-jobs"})
+	const queue = "videos"
+	if err := srv.DeclareQueue(srv.Vhost, queue); err != nil {
+		t.Fatal(err)
+	}
+	ns := s.newNamespace(t, "sjrabbit")
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: rabbitmq-secret
+stringData:
+  host: %q
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: rabbitmq-auth
+spec:
+  secretTargetRef:
+    - parameter: host
+      name: rabbitmq-secret
+      key: host
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata:
+  name: encoder
+spec:
+  pollingInterval: 1
+  maxReplicaCount: 4
+  jobTargetRef:
+    template:
+      metadata:
+        labels:
+          %s: %s
+      spec:
+        containers:
+          - name: encoder
+            image: example.com/encoder:1.0
+  triggers:
+    - type: rabbitmq
+      authenticationRef:
+        name: rabbitmq-auth
+      metadata:
+        protocol: amqp
+        queueName: %s
+        mode: QueueLength
+        value: "1"
+`, srv.AMQPURL(srv.Vhost), cluster.JobOutcomeLabel, cluster.JobOutcomeRun, queue))
+	s.holdJobs(t, ns, "encoder", "none while the queue is empty", 3*time.Second, func(c jobCounts) bool { return c.total() == 0 })
+	if err := srv.Publish(ctx, srv.Vhost, queue, 2); err != nil {
+		t.Fatal(err)
+	}
+	s.waitJobs(t, ns, "encoder", "2 running for 2 messages", func(c jobCounts) bool { return c.unfinished == 2 })
+	if err := srv.Publish(ctx, srv.Vhost, queue, 5); err != nil {
+		t.Fatal(err)
+	}
+	s.waitJobs(t, ns, "encoder", "4 running (maxReplicaCount) for 7 messages", func(c jobCounts) bool { return c.unfinished == 4 })
+	s.holdJobs(t, ns, "encoder", "never more than 4", 3*time.Second, func(c jobCounts) bool { return c.total() == 4 })
+	sj, err := s.scaledJob(ctx, ns, "encoder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sj.Status.AuthenticationsTypes != "rabbitmq-auth" {
+		t.Errorf("status.authenticationsTypes = %q, want rabbitmq-auth", sj.Status.AuthenticationsTypes)
+	}
 }
