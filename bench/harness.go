@@ -345,7 +345,9 @@ type Counters struct {
 	CPUSecs, RSSBytes  float64
 	OpReqs, OpWrites   float64
 	APIReqs, APIWrites float64
-	Running            bool
+	// APIWritesBy is APIWrites by verb and resource (WritesByKind).
+	APIWritesBy map[string]float64
+	Running     bool
 }
 
 // Snapshot reads the operator's processes, its client metrics and the apiserver's request counts.
@@ -378,6 +380,7 @@ func (h *Harness) Snapshot(ctx context.Context, op Operator) (Counters, error) {
 	resource := func(l map[string]string) bool { return l["resource"] != "" }
 	c.APIReqs = SumProm(api, "apiserver_request_total", resource)
 	c.APIWrites = SumProm(api, "apiserver_request_total", func(l map[string]string) bool { return resource(l) && IsWriteVerb(l["verb"]) })
+	c.APIWritesBy = WritesByKind(api)
 	return c, nil
 }
 

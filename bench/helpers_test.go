@@ -290,3 +290,30 @@ func TestFig3PushRows(t *testing.T) {
 	}
 	golden(t, "fig3.md", md.Bytes())
 }
+
+func TestWritesByKind(t *testing.T) {
+	samples := ParseProm(`apiserver_request_total{code="200",resource="scaledobjects",subresource="status",verb="PUT"} 10
+apiserver_request_total{code="201",resource="horizontalpodautoscalers",subresource="",verb="POST"} 5
+apiserver_request_total{code="200",resource="horizontalpodautoscalers",subresource="",verb="GET"} 50
+apiserver_request_total{code="201",resource="scaledobjects",subresource="",verb="POST"} 5
+`)
+	got := WritesByKind(samples)
+	if len(got) != 3 || got["PUT scaledobjects/status"] != 10 || got["POST horizontalpodautoscalers"] != 5 {
+		t.Errorf("WritesByKind = %v", got)
+	}
+	// The harness creates a ScaledObject per object: left out of the operator's take-over.
+	per := writesPerObjectBy(map[string]float64{"PUT scaledobjects/status": 2}, got, 4)
+	want := map[string]float64{"PUT scaledobjects/status": 2, "POST horizontalpodautoscalers": 1.25, "POST scaledobjects": 0.25}
+	if len(per) != len(want) {
+		t.Fatalf("writesPerObjectBy = %v, want %v", per, want)
+	}
+	for k, v := range want {
+		if per[k] != v {
+			t.Errorf("%s = %v, want %v", k, per[k], v)
+		}
+	}
+	table := writesByKindTable(4, &PhaseResult{Levels: []*LevelResult{{N: 4, TakeoverSecs: 1, APIWritesPerObjectBy: per}}}, nil)
+	if len(table.Rows) != 3 || table.Rows[0][0] != "POST horizontalpodautoscalers" || table.Rows[0][2] != "–" {
+		t.Errorf("table = %v", table.Rows)
+	}
+}

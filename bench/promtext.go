@@ -95,6 +95,23 @@ var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELE
 // IsWriteVerb tells whether a verb or method writes.
 func IsWriteVerb(v string) bool { return writeVerbs[strings.ToUpper(v)] }
 
+// WritesByKind sums the apiserver's write requests by verb and resource (with its subresource),
+// e.g. "PUT scaledobjects/status": what a count of writes is made of.
+func WritesByKind(samples []Sample) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range samples {
+		if s.Name != "apiserver_request_total" || s.Labels["resource"] == "" || !IsWriteVerb(s.Labels["verb"]) {
+			continue
+		}
+		kind := s.Labels["verb"] + " " + s.Labels["resource"]
+		if sub := s.Labels["subresource"]; sub != "" {
+			kind += "/" + sub
+		}
+		out[kind] += s.Value
+	}
+	return out
+}
+
 // ProcStat is a process's resident memory and CPU time so far.
 type ProcStat struct {
 	RSSBytes float64

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -92,7 +94,7 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 			}
 		}
 	}
-	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
+	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda, meta.QPS), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
 	r.Targets = targets(cfg, ours, keda)
 	return r
 }
@@ -149,7 +151,7 @@ func fig1(cfg Config, ours, keda *PhaseResult) Figure {
 	return f
 }
 
-func fig2(cfg Config, ours, keda *PhaseResult) Figure {
+func fig2(cfg Config, ours, keda *PhaseResult, qpsText string) Figure {
 	f := Figure{ID: "2", Title: fmt.Sprintf("Take-over of %d new ScaledObjects", cfg.TakeoverLevel),
 		What: "The harness creates the Deployments and ScaledObjects (32 at a time) while the operator runs; time from the first create until every HPA exists; writes are the operator's (non-GET rest_client_requests_total) and all clients' (apiserver_request_total less the harness's 2 creates per object), counted until the operator's writes hold still for 5 s."}
 	t := Table{Header: []string{"ScaledObjects", "seconds kedactl", "KEDA", "ratio", "operator writes/object kedactl", "KEDA", "ratio", "apiserver writes/object kedactl", "KEDA", "ratio", "harness create seconds kedactl", "KEDA"}}
@@ -202,9 +204,48 @@ func fig2(cfg Config, ours, keda *PhaseResult) Figure {
 			Categories: []string{"seconds", "operator writes/object", "apiserver writes/object"},
 			Series: []Series{{Name: oursName, Values: []float64{val(ours, secs), val(ours, wpo), val(ours, apw)}},
 				{Name: kedaName, Values: []float64{val(keda, secs), val(keda, wpo), val(keda, apw)}}}}.SVG()}}
-	f.Tables = []Table{t}
-	f.Notes = []string{"Each level's objects are taken over in a fresh namespace; the table lists every level the run visited."}
+	f.Tables = []Table{t, writesByKindTable(n, ours, keda)}
+	f.Notes = []string{"Each level's objects are taken over in a fresh namespace; the table lists every level the run visited.",
+		fmt.Sprintf("The second table is what the writes per object at %d are made of, by verb and resource, from all clients (events included, the harness's creates left out).", n)}
+	if qps, err := strconv.ParseFloat(qpsText, 64); err == nil && qps > 0 {
+		if w := val(ours, wpo); !math.IsNaN(w) {
+			f.Notes = append(f.Notes, fmt.Sprintf("At qps %s the operator's own writes alone need %s writes/object × %d / %s per second = %s s of its client's rate (its reads come on top): the floor under its take-over time at KEDA's client rate.",
+				qpsText, Num(w), n, qpsText, Num(w*float64(n)/qps)))
+		}
+	}
 	return f
+}
+
+// writesByKindTable lists the take-over's writes per object at level n by verb and resource.
+func writesByKindTable(n int, ours, keda *PhaseResult) Table {
+	by := func(p *PhaseResult) map[string]float64 {
+		if p == nil {
+			return nil
+		}
+		if l := p.level(n); l != nil && takeoverOK(l) {
+			return l.APIWritesPerObjectBy
+		}
+		return nil
+	}
+	o, k := by(ours), by(keda)
+	kinds := map[string]bool{}
+	for kind := range o {
+		kinds[kind] = true
+	}
+	for kind := range k {
+		kinds[kind] = true
+	}
+	t := Table{Header: []string{"write (verb resource)", "per object kedactl", "KEDA"}}
+	for _, kind := range slices.Sorted(maps.Keys(kinds)) {
+		cell := func(m map[string]float64) string {
+			if m == nil {
+				return "–"
+			}
+			return Num(m[kind])
+		}
+		t.Rows = append(t.Rows, []string{kind, cell(o), cell(k)})
+	}
+	return t
 }
 
 // activationKind is one source of figure 3: its names and what a level measured with it.

@@ -93,6 +93,9 @@ type LevelResult struct {
 	Idle *Window
 	// Takeover (figure 2): from the first create to all HPAs, and the operator's writes per object.
 	TakeoverSecs, CreateSecs, WritesPerObject, APIWritesPerObject float64
+	// APIWritesPerObjectBy is what the take-over's writes per object are made of (all clients,
+	// the harness's creates left out), by verb and resource.
+	APIWritesPerObjectBy map[string]float64 `json:",omitempty"`
 	Activation                                                    []float64 // seconds, figure 3, polled source
 	ActivationMissed                                              int
 	PushActivation                                                []float64 // seconds, figure 3, push source
@@ -278,7 +281,24 @@ func takeover(ctx context.Context, h *Harness, op Operator, w Workload, n int, l
 	lr.WritesPerObject = (last.OpWrites - before.OpWrites) / float64(n)
 	// The harness's own writes (2 per object) are left out of the apiserver's count.
 	lr.APIWritesPerObject = (last.APIWrites-before.APIWrites)/float64(n) - 2
+	lr.APIWritesPerObjectBy = writesPerObjectBy(before.APIWritesBy, last.APIWritesBy, n)
 	return nil
+}
+
+// writesPerObjectBy is the take-over's writes per object by kind, less the harness's own creates
+// (a Deployment and a ScaledObject per object); kinds under 0.01 a object are left out.
+func writesPerObjectBy(before, after map[string]float64, n int) map[string]float64 {
+	out := map[string]float64{}
+	for kind, v := range after {
+		per := (v - before[kind]) / float64(n)
+		if kind == "POST deployments" || kind == "POST scaledobjects" {
+			per--
+		}
+		if per >= 0.01 {
+			out[kind] = per
+		}
+	}
+	return out
 }
 
 // extMetricName reads the external metric name of a ScaledObject from its HPA.
