@@ -96,12 +96,12 @@ type LevelResult struct {
 	// APIWritesPerObjectBy is what the take-over's writes per object are made of (all clients,
 	// the harness's creates left out), by verb and resource.
 	APIWritesPerObjectBy map[string]float64 `json:",omitempty"`
-	Activation                                                    []float64 // seconds, figure 3, polled source
-	ActivationMissed                                              int
-	PushActivation                                                []float64 // seconds, figure 3, push source
-	PushActivationMissed                                          int
-	ExtMetrics                                                    []float64 // seconds, figure 5
-	ExtMetricsErrors                                              int
+	Activation           []float64          // seconds, figure 3, polled source
+	ActivationMissed     int
+	PushActivation       []float64 // seconds, figure 3, push source
+	PushActivationMissed int
+	ExtMetrics           []float64 // seconds, figure 5
+	ExtMetricsErrors     int
 }
 
 // Fig4Result is the source queries per minute per trigger of each trigger group.
