@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -315,5 +316,21 @@ apiserver_request_total{code="201",resource="scaledobjects",subresource="",verb=
 	table := writesByKindTable(4, &PhaseResult{Levels: []*LevelResult{{N: 4, TakeoverSecs: 1, APIWritesPerObjectBy: per}}}, nil)
 	if len(table.Rows) != 3 || table.Rows[0][0] != "POST horizontalpodautoscalers" || table.Rows[0][2] != "–" {
 		t.Errorf("table = %v", table.Rows)
+	}
+}
+
+func TestProfileTop(t *testing.T) {
+	out := `File: operator
+Type: cpu
+Time: 2026-12-07 00:10:00 UTC
+Duration: 10s, Total samples = 120ms ( 1.20%)
+Showing nodes accounting for 90ms, 75.00% of 120ms total
+      flat  flat%   sum%        cum   cum%
+      40ms 33.33% 33.33%       40ms 33.33%  runtime.futex
+      20ms 16.67% 50.00%       60ms 50.00%  encoding/json.(*encodeState).marshal
+`
+	got := profileTop(out)
+	if len(got) != 5 || !strings.HasPrefix(got[0], "Duration: 10s") || !strings.HasSuffix(got[4], "encoding/json.(*encodeState).marshal") {
+		t.Errorf("profileTop = %q", got)
 	}
 }

@@ -31,6 +31,13 @@ type Operator interface {
 	StartWebhook(ctx context.Context, h *Harness) (port int, stop func(), err error)
 }
 
+// Profiler is an Operator that serves Go's /debug/pprof, so that figure 5 can say where its time
+// goes while it answers external metrics requests.
+type Profiler interface {
+	// PprofURL is the base URL of /debug/pprof, with the binary it profiles.
+	PprofURL() (base, binary string)
+}
+
 // Proc is a process the bench started, in its own process group.
 type Proc struct {
 	Name, Log string
@@ -133,7 +140,9 @@ func servingCertFiles(c *cluster.Cluster, dir string) (caPEM []byte, err error) 
 type Ours struct {
 	QPS, Burst  string
 	proc        *Proc
+	bin         string
 	promURL     string
+	pprofURL    string
 	webhookPort int
 }
 
@@ -164,13 +173,14 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 	if err != nil {
 		return err
 	}
-	ports, err := cluster.FreePorts(4)
+	ports, err := cluster.FreePorts(5)
 	if err != nil {
 		return err
 	}
-	metricsPort, healthPort, promPort := ports[0], ports[1], ports[2]
+	metricsPort, healthPort, promPort, pprofPort := ports[0], ports[1], ports[2], ports[4]
 	o.webhookPort = ports[3]
 	o.promURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
+	o.pprofURL, o.bin = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprofPort), bin
 	o.proc, err = startProc(dir, "operator", bin, nil,
 		"--kubeconfig", h.Cluster.KubeconfigPath(),
 		"--secure-port", strconv.Itoa(metricsPort),
@@ -181,6 +191,7 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 		"--webhook-port", strconv.Itoa(o.webhookPort), "--webhook-bind-address", "127.0.0.1",
 		"--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(healthPort),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(promPort),
+		"--profiling-bind-address", "127.0.0.1:"+strconv.Itoa(pprofPort),
 		"--leader-elect=false",
 		"--cluster-object-namespace", cluster.APIServiceNamespace,
 		"--cert-secret-namespace", cluster.APIServiceNamespace,
@@ -196,9 +207,10 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 	return h.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM)
 }
 
-func (o *Ours) Stop()              { o.proc.Stop() }
-func (o *Ours) Procs() []*Proc     { return []*Proc{o.proc} }
-func (o *Ours) PromURLs() []string { return []string{o.promURL} }
+func (o *Ours) Stop()                      { o.proc.Stop() }
+func (o *Ours) Procs() []*Proc             { return []*Proc{o.proc} }
+func (o *Ours) PromURLs() []string         { return []string{o.promURL} }
+func (o *Ours) PprofURL() (string, string) { return o.pprofURL, o.bin }
 
 // KEDA runs KEDA's operator and metrics adapter as built by hack/tools.sh keda, outside a cluster:
 // kubeconfig and namespaces through the environment, loopback ports, no leader election, no

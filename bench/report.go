@@ -28,12 +28,20 @@ type Target struct {
 
 // Figure is one measured figure: a chart, tables and notes; NotMeasured says why it is missing.
 type Figure struct {
-	ID, Title   string
-	What        string // how it was measured
-	Charts      []Chart
-	Tables      []Table
-	Notes       []string
+	ID, Title string
+	What      string // how it was measured
+	Charts    []Chart
+	Tables    []Table
+	Notes     []string
+	// Blocks are preformatted texts shown after the notes (profiles).
+	Blocks      []Block
 	NotMeasured string
+}
+
+// Block is a caption and preformatted lines.
+type Block struct {
+	Caption string
+	Lines   []string
 }
 
 // Chart is one SVG file next to REPORT.md.
@@ -133,6 +141,9 @@ func (r Report) Markdown() string {
 		}
 		if len(f.Notes) > 0 {
 			b.WriteString("\n")
+		}
+		for _, blk := range f.Blocks {
+			fmt.Fprintf(&b, "%s\n\n```\n%s\n```\n\n", blk.Caption, strings.Join(blk.Lines, "\n"))
 		}
 	}
 	if len(r.Notes) > 0 {

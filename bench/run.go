@@ -3,8 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,6 +108,9 @@ type LevelResult struct {
 	PushActivationMissed int
 	ExtMetrics           []float64 // seconds, figure 5
 	ExtMetricsErrors     int
+	// ExtMetricsProfile is the top of the operator's CPU profile while it answered them (go tool
+	// pprof -top), for operators that serve one.
+	ExtMetricsProfile []string `json:",omitempty"`
 }
 
 // Fig4Result is the source queries per minute per trigger of each trigger group.
@@ -201,7 +210,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			}
 		}
 		if slices.Contains(cfg.Fig5Levels, n) && n > 0 {
-			if err := extMetrics(ctx, h, w, n, cfg.Fig5Requests, lr); err != nil {
+			if err := extMetrics(ctx, h, op, w, n, cfg.Fig5Requests, lr); err != nil {
 				fail(fmt.Sprintf("external metrics at %d", n), err)
 			} else {
 				h.Logf("[%s] external metrics at %d: p50 %.1f ms p99 %.1f ms (%d errors)", op.Name(), n, 1000*Percentile(lr.ExtMetrics, 50), 1000*Percentile(lr.ExtMetrics, 99), lr.ExtMetricsErrors)
@@ -319,7 +328,7 @@ func extMetricName(ctx context.Context, h *Harness, ns, so string) (string, erro
 	return "", fmt.Errorf("no HPA with an external metric for %s/%s", ns, so)
 }
 
-func extMetrics(ctx context.Context, h *Harness, w Workload, n, requests int, lr *LevelResult) error {
+func extMetrics(ctx context.Context, h *Harness, op Operator, w Workload, n, requests int, lr *LevelResult) error {
 	// All objects of a level have the same trigger shape: one metric name pattern per object.
 	names := map[int]string{}
 	picks := make([]int, 0, 20)
@@ -344,6 +353,12 @@ func extMetrics(ctx context.Context, h *Harness, w Workload, n, requests int, lr
 	}
 	for k := range 10 { // warm-up: connections, discovery
 		_, _ = get(picks[k%len(picks)])
+	}
+	if p, ok := op.(Profiler); ok {
+		// A CPU profile of the operator over the requests: where its share of the latency goes.
+		profiled := make(chan []string, 1)
+		go func() { profiled <- cpuProfileTop(ctx, h, p, fmt.Sprintf("extmetrics-%d", n), 10*time.Second) }()
+		defer func() { lr.ExtMetricsProfile = <-profiled }()
 	}
 	for k := range requests {
 		d, err := get(picks[k%len(picks)])
@@ -595,4 +610,49 @@ func sourceQueries(ctx context.Context, h *Harness, op Operator, tag string, cfg
 func Fig4Groups(n int) []string {
 	return []string{"1 trigger, useCachedMetrics false", "1 trigger, useCachedMetrics true",
 		fmt.Sprintf("%d identical triggers, useCachedMetrics false", n), fmt.Sprintf("%d identical triggers, useCachedMetrics true", n)}
+}
+
+// cpuProfileTop takes a CPU profile of the operator for d and returns the top of `go tool pprof
+// -top`: the functions its CPU time went to. Failures are returned as a one-line explanation,
+// since the profile only explains a figure.
+func cpuProfileTop(ctx context.Context, h *Harness, p Profiler, name string, d time.Duration) []string {
+	base, bin := p.PprofURL()
+	file := filepath.Join(h.Dir, name+".pprof")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/profile?seconds=%d", base, int(d.Seconds())), nil)
+	if err != nil {
+		return []string{"no profile: " + err.Error()}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return []string{"no profile: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return []string{fmt.Sprintf("no profile: HTTP %d %v", resp.StatusCode, err)}
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return []string{"no profile: " + err.Error()}
+	}
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=15", bin, file).Output()
+	if err != nil {
+		return []string{"no profile: go tool pprof: " + err.Error()}
+	}
+	return profileTop(string(out))
+}
+
+// profileTop keeps the header line of `go tool pprof -top` with the total and the table rows.
+func profileTop(out string) []string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "Showing nodes") || strings.HasPrefix(t, "Duration:") || strings.HasPrefix(t, "flat ") {
+			keep = append(keep, t)
+			continue
+		}
+		if len(keep) > 0 && t != "" && strings.Contains(t, "%") {
+			keep = append(keep, t)
+		}
+	}
+	return keep
 }

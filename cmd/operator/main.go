@@ -30,6 +30,7 @@ func run() error {
 	fs.StringVar(&opts.WatchNamespace, "watch-namespace", os.Getenv("WATCH_NAMESPACE"), "namespace to watch; empty means all")
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables it")
+	fs.StringVar(&opts.ProfilingBindAddress, "profiling-bind-address", "", "address of Go's /debug/pprof profiles; empty disables it")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", false, "use leader election so that only one replica scales")
 	fs.StringVar(&opts.LeaderElectionNS, "leader-election-namespace", "", "namespace of the leader election lease")
 	fs.StringVar(&opts.ExternalMetrics.BindAddress, "metrics-server-bind-address", "", "address of the external metrics API server; empty means all interfaces")

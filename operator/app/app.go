@@ -64,9 +64,12 @@ type Options struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" disables it.
 	HealthProbeBindAddress string
-	LeaderElection         bool
-	LeaderElectionID       string
-	LeaderElectionNS       string
+	// ProfilingBindAddress serves Go's /debug/pprof (KEDA's --profiling-bind-address); empty or
+	// "0" disables it.
+	ProfilingBindAddress string
+	LeaderElection       bool
+	LeaderElectionID     string
+	LeaderElectionNS     string
 
 	// ExternalMetrics configures the external.metrics.k8s.io server; Port 0 disables it.
 	ExternalMetrics metrics.ServerOptions
@@ -148,6 +151,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Logger:                  log,
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		PprofBindAddress:        opts.ProfilingBindAddress,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNS,
