@@ -323,17 +323,6 @@ func fig4(cfg Config, ours, keda *PhaseResult) Figure {
 		SVG: BarChart{Title: "Source queries per minute per trigger", YLabel: "queries/min/trigger", Categories: cats,
 			Series: []Series{{Name: oursName, Values: so}, {Name: kedaName, Values: sk}}}.SVG()}}
 	f.Tables = []Table{t}
-	for _, n := range cfg.Fig5Levels {
-		if ours == nil {
-			break
-		}
-		if l := ours.level(n); l != nil && len(l.ExtMetricsProfile) > 0 {
-			f.Blocks = append(f.Blocks, Block{
-				Caption: fmt.Sprintf("Where %s's CPU went while it answered at %d ScaledObjects (a 10 s CPU profile over the requests, `go tool pprof -top`; the rest of the latency is the apiserver's aggregation proxy and the client):", oursName, n),
-				Lines:   l.ExtMetricsProfile,
-			})
-		}
-	}
 	return f
 }
 
