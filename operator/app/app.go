@@ -263,23 +263,21 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err != nil {
 		return fmt.Errorf("failed to create a clientset: %w", err)
 	}
+	tuning := controller.Tuning{ScalerTimeout: opts.ScalerTimeout, AuthResync: opts.AuthResync, MaxConcurrentReconciles: opts.MaxConcurrentReconciles}
 	reconciler := &controller.ScaledObjectReconciler{
-		Metrics:       promMetrics,
-		Resolver:      newResolver(mgr.GetAPIReader(), mgr.GetClient(), kube, opts),
-		Client:        mgr.GetClient(),
-		Reader:        mgr.GetAPIReader(),
-		Pods:          newCachedPods(mgr.GetClient(), mgr.GetCache()),
-		Mapper:        mgr.GetRESTMapper(),
-		Scales:        scales,
-		Engine:        eng,
-		Activator:     executor,
-		Recorder:      mgr.GetEventRecorder("keda-operator"),
-		ScalerTimeout: opts.ScalerTimeout,
-		AuthResync:    opts.AuthResync,
+		Metrics:   promMetrics,
+		Resolver:  newResolver(mgr.GetAPIReader(), mgr.GetClient(), kube, opts),
+		Client:    mgr.GetClient(),
+		Reader:    mgr.GetAPIReader(),
+		Pods:      newCachedPods(mgr.GetClient(), mgr.GetCache()),
+		Mapper:    mgr.GetRESTMapper(),
+		Scales:    scales,
+		Engine:    eng,
+		Activator: executor,
+		Recorder:  mgr.GetEventRecorder("keda-operator"),
+		Tuning:    tuning,
 		// A re-read costs about four requests: spread them to a fifth of the client's rate.
 		AuthResyncObjectsPerSecond: float64(cfg.QPS) / 20,
-
-		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
 	if err := controller.IndexAuthReferences(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
@@ -291,17 +289,15 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
 	}
 	jobReconciler := &controller.ScaledJobReconciler{
-		Metrics:                 promMetrics,
-		Resolver:                reconciler.Resolver,
-		Client:                  mgr.GetClient(),
-		Reader:                  mgr.GetAPIReader(),
-		Pods:                    reconciler.Pods,
-		Engine:                  eng,
-		Runner:                  jobs,
-		Recorder:                mgr.GetEventRecorder("keda-operator"),
-		ScalerTimeout:           opts.ScalerTimeout,
-		AuthResync:              opts.AuthResync,
-		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		Metrics:  promMetrics,
+		Resolver: reconciler.Resolver,
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Pods:     reconciler.Pods,
+		Engine:   eng,
+		Runner:   jobs,
+		Recorder: mgr.GetEventRecorder("keda-operator"),
+		Tuning:   tuning,
 	}
 	if err := jobReconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledJob controller: %w", err)

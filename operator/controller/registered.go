@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,6 +12,32 @@ import (
 
 	"github.com/kedactl/kedactl/operator/engine"
 )
+
+// Tuning is the timing and concurrency both reconcilers take; zero values get defaults.
+type Tuning struct {
+	// ScalerTimeout bounds each call a scaler makes to its event source.
+	ScalerTimeout time.Duration
+	// RetryAfter is how soon an object whose target, spec or triggers are broken is looked at again.
+	RetryAfter time.Duration
+	// AuthResync is how often an object whose triggers use an authentication is reconciled again,
+	// so that a changed Secret takes effect without watching Secrets cluster-wide.
+	AuthResync time.Duration
+	// MaxConcurrentReconciles is how many objects of a kind are reconciled at once (KEDA's default,
+	// 5, when zero): one slow object, or a burst of new ones, must not hold up an edit to another.
+	MaxConcurrentReconciles int
+}
+
+func (t *Tuning) setDefaults() {
+	if t.RetryAfter == 0 {
+		t.RetryAfter = 10 * time.Second
+	}
+	if t.AuthResync == 0 {
+		t.AuthResync = 30 * time.Second
+	}
+	if t.MaxConcurrentReconciles <= 0 {
+		t.MaxConcurrentReconciles = 5
+	}
+}
 
 // registered is what registering an object's triggers with the engine came to.
 type registered struct {

@@ -49,29 +49,14 @@ type ScaledJobReconciler struct {
 	Metrics *observability.Metrics
 	// Pods lists the pods the kubernetes-workload trigger counts (the manager's cached client).
 	Pods scalers.PodLister
-	// ScalerTimeout bounds each call a scaler makes to its event source.
-	ScalerTimeout time.Duration
-	// RetryAfter is how soon a ScaledJob whose spec or triggers are broken is looked at again.
-	RetryAfter time.Duration
-	// AuthResync is how often a ScaledJob whose triggers use an authentication is reconciled again.
-	AuthResync time.Duration
-	// MaxConcurrentReconciles is how many ScaledJobs are reconciled at once (5 when zero).
-	MaxConcurrentReconciles int
+	Tuning
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledJobs (spec, labels and annotations,
 // for the pause annotation) and the authentications their triggers name. It needs authRefIndex
 // (IndexAuthReferences).
 func (r *ScaledJobReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.RetryAfter == 0 {
-		r.RetryAfter = 10 * time.Second
-	}
-	if r.AuthResync == 0 {
-		r.AuthResync = 30 * time.Second
-	}
-	if r.MaxConcurrentReconciles <= 0 {
-		r.MaxConcurrentReconciles = 5
-	}
+	r.Tuning.setDefaults()
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scaledjob").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).

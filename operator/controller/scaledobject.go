@@ -75,19 +75,10 @@ type ScaledObjectReconciler struct {
 	Metrics *observability.Metrics
 	// Pods lists the pods the kubernetes-workload trigger counts (the manager's cached client).
 	Pods scalers.PodLister
-	// ScalerTimeout bounds each call a scaler makes to its event source.
-	ScalerTimeout time.Duration
-	// RetryAfter is how soon an object whose target or triggers are broken is looked at again.
-	RetryAfter time.Duration
-	// AuthResync is how often an object whose triggers use an authentication is reconciled again,
-	// so that a changed Secret takes effect without watching Secrets cluster-wide.
-	AuthResync time.Duration
+	Tuning
 	// AuthResyncObjectsPerSecond caps how many objects a second re-read their authentications
 	// when there are so many that AuthResync would exceed it; zero means no cap.
 	AuthResyncObjectsPerSecond float64
-	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once (KEDA's default, 5,
-	// when zero): one slow object, or a burst of new ones, must not hold up an edit to another.
-	MaxConcurrentReconciles int
 
 	seen seenObjects
 	// authUsers are the objects whose triggers use an authentication, for nextAuthResync.
@@ -100,15 +91,7 @@ type ScaledObjectReconciler struct {
 // annotations) and the specs of the HPAs they own. It needs authRefIndex (IndexAuthReferences) and
 // the ownership indexes (ownership.IndexFields).
 func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.RetryAfter == 0 {
-		r.RetryAfter = 10 * time.Second
-	}
-	if r.AuthResync == 0 {
-		r.AuthResync = 30 * time.Second
-	}
-	if r.MaxConcurrentReconciles <= 0 {
-		r.MaxConcurrentReconciles = 5
-	}
+	r.Tuning.setDefaults()
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scaledobject").
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
