@@ -84,6 +84,12 @@ func run() error {
 	defer cancel()
 
 	began := time.Now()
+
+	// The commit measured is the one checked out when the operator is built, at the start: the
+
+	// tree may move on during a long run.
+
+	commit := gitCommit(root)
 	loadBefore := loadavg()
 	src, err := StartSource()
 	if err != nil {
@@ -122,7 +128,7 @@ func run() error {
 	var phaseErrs []string
 	writeReport := func() error {
 		rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
-			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: gitCommit(root),
+			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: commit,
 			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(), Reused: reused,
 		})
 		if err := os.MkdirAll(*out, 0o755); err != nil {
