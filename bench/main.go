@@ -84,11 +84,8 @@ func run() error {
 	defer cancel()
 
 	began := time.Now()
-
 	// The commit measured is the one checked out when the operator is built, at the start: the
-
 	// tree may move on during a long run.
-
 	commit := gitCommit(root)
 	loadBefore := loadavg()
 	src, err := StartSource()
