@@ -334,3 +334,29 @@ Showing nodes accounting for 90ms, 75.00% of 120ms total
 		t.Errorf("profileTop = %q", got)
 	}
 }
+
+func TestProfileWhy(t *testing.T) {
+	l := &LevelResult{ExtMetricsProfile: []string{"Duration: 10s, Total samples = 130ms ( 1.30%)"}}
+	for range 100 {
+		l.ExtMetrics = append(l.ExtMetrics, 0.003)
+	}
+	got := profileWhy(l)
+	if !strings.Contains(got, "(100 of them") || !strings.Contains(got, "at most 1.3 ms of CPU a request") {
+		t.Errorf("profileWhy = %q", got)
+	}
+	if got := profileWhy(&LevelResult{}); !strings.Contains(got, "no CPU profile") {
+		t.Errorf("without a profile: %q", got)
+	}
+}
+
+func TestGapsAreExplained(t *testing.T) {
+	met, notMet := true, false
+	r := Report{Title: "t", Targets: []Target{
+		{Name: "a", Value: "1", Goal: "< 2", Met: &met, Why: "never shown"},
+		{Name: "b", Value: "3", Goal: "< 2", Met: &notMet, Gap: "1", Why: "because"},
+	}}
+	out := r.Markdown()
+	if !strings.Contains(out, "Why the gaps:\n\n- **b**: because") || strings.Contains(out, "never shown") {
+		t.Errorf("report:\n%s", out)
+	}
+}

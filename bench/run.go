@@ -357,7 +357,7 @@ func extMetrics(ctx context.Context, h *Harness, op Operator, w Workload, n, req
 	if p, ok := op.(Profiler); ok {
 		// A CPU profile of the operator over the requests: where its share of the latency goes.
 		profiled := make(chan []string, 1)
-		go func() { profiled <- cpuProfileTop(ctx, h, p, fmt.Sprintf("extmetrics-%d", n), 10*time.Second) }()
+		go func() { profiled <- cpuProfileTop(ctx, h, p, fmt.Sprintf("extmetrics-%d", n), profileWindow) }()
 		defer func() { lr.ExtMetricsProfile = <-profiled }()
 	}
 	for k := range requests {
@@ -611,6 +611,9 @@ func Fig4Groups(n int) []string {
 	return []string{"1 trigger, useCachedMetrics false", "1 trigger, useCachedMetrics true",
 		fmt.Sprintf("%d identical triggers, useCachedMetrics false", n), fmt.Sprintf("%d identical triggers, useCachedMetrics true", n)}
 }
+
+// profileWindow is how long figure 5's CPU profile of the operator lasts.
+const profileWindow = 10 * time.Second
 
 // cpuProfileTop takes a CPU profile of the operator for d and returns the top of `go tool pprof
 // -top`: the functions its CPU time went to. Failures are returned as a one-line explanation,
