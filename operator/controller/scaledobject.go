@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -97,12 +98,20 @@ func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		// The HPA's status changes every sync; only a change to its spec (or its deletion) needs a
-		// reconcile.
-		Owns(&autoscalingv2.HorizontalPodAutoscaler{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}, builder.WithPredicates(ownedHPAChanges())).
 		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindTriggerAuthentication))).
 		Watches(&kedav1alpha1.ClusterTriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindClusterTriggerAuthentication))).
 		Complete(r)
+}
+
+// ownedHPAChanges passes the events of an owned HPA that need a reconcile: a change to its spec
+// (someone edited it) and its deletion. Its status changes every sync, and its creation is the
+// reconcile's own doing: passing creations would reconcile every new ScaledObject twice, which at
+// a take-over of thousands is thousands of reads of their targets.
+func ownedHPAChanges() predicate.Predicate {
+	return predicate.And(predicate.GenerationChangedPredicate{}, predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+	})
 }
 
 // usersOf maps a (Cluster)TriggerAuthentication to the ScaledObjects whose triggers refer to it.
