@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -358,5 +359,22 @@ func TestGapsAreExplained(t *testing.T) {
 	out := r.Markdown()
 	if !strings.Contains(out, "Why the gaps:\n\n- **b**: because") || strings.Contains(out, "never shown") {
 		t.Errorf("report:\n%s", out)
+	}
+}
+
+func TestSettledRate(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	a := Counters{At: at, OpReqs: 100}
+	if !settledRate(a, Counters{At: at.Add(15 * time.Second), OpReqs: 105}) {
+		t.Error("20 requests a minute is a steady state")
+	}
+	if settledRate(a, Counters{At: at.Add(15 * time.Second), OpReqs: 700}) {
+		t.Error("2,400 requests a minute (a take-over's backlog) counts as settled")
+	}
+	if settledRate(a, a) {
+		t.Error("no time between the snapshots counts as settled")
+	}
+	if got := settleMax(10000); got != 2*time.Minute+1500*time.Second {
+		t.Errorf("settleMax(10000) = %s", got)
 	}
 }

@@ -97,6 +97,9 @@ type LevelResult struct {
 	N int
 	// Idle is figure 1's window; nil when not measured at this count.
 	Idle *Window
+	// SettleSecs is how long after the take-over the operator's requests took to come down to
+	// a steady state, before the idle window.
+	SettleSecs float64 `json:",omitempty"`
 	// Takeover (figure 2): from the first create to all HPAs, and the operator's writes per object.
 	TakeoverSecs, CreateSecs, WritesPerObject, APIWritesPerObject float64
 	// APIWritesPerObjectBy is what the take-over's writes per object are made of (all clients,
@@ -198,8 +201,13 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
 		}
 		if slices.Contains(cfg.IdleLevels, n) {
-			time.Sleep(cfg.Settle)
-			h.Logf("[%s] idle window at %d for %s", op.Name(), n, cfg.Window)
+			settled, err := settle(ctx, h, op, cfg.Settle, settleMax(n))
+			if err != nil {
+				fail(fmt.Sprintf("settling at %d", n), err)
+				continue
+			}
+			lr.SettleSecs = settled.Seconds()
+			h.Logf("[%s] idle window at %d for %s (settled after %s)", op.Name(), n, cfg.Window, settled.Round(time.Second))
 			win, err := h.Measure(ctx, op, cfg.Window)
 			if err != nil {
 				fail(fmt.Sprintf("idle window at %d", n), err)
@@ -658,4 +666,51 @@ func profileTop(out string) []string {
 		}
 	}
 	return keep
+}
+
+// settleRate is the operator's request rate under which it counts as settled: a steady state makes
+// a few requests a minute whatever its size, a take-over's backlog hundreds.
+const settleRate = 30.0 // requests a minute
+
+// settleMax bounds the wait for a steady state at n objects: the backlog of a take-over of n at the
+// client rate, with room.
+func settleMax(n int) time.Duration { return 2*time.Minute + time.Duration(n)*150*time.Millisecond }
+
+// settle waits at least least, then until the operator's requests over 15 s come under
+// settleRate, at most most; it returns how long it waited. Not settling in time is not an error:
+// the window then measures what the operator still does, and the report shows how long it waited.
+func settle(ctx context.Context, h *Harness, op Operator, least, most time.Duration) (time.Duration, error) {
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(least):
+	}
+	const step = 15 * time.Second
+	prev, err := h.Snapshot(ctx, op)
+	if err != nil {
+		return 0, err
+	}
+	for time.Since(start) < most {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(step):
+		}
+		cur, err := h.Snapshot(ctx, op)
+		if err != nil {
+			return 0, err
+		}
+		if settledRate(prev, cur) {
+			break
+		}
+		prev = cur
+	}
+	return time.Since(start), nil
+}
+
+// settledRate reports whether the operator's requests between two snapshots came under settleRate.
+func settledRate(a, b Counters) bool {
+	minutes := b.At.Sub(a.At).Minutes()
+	return minutes > 0 && (b.OpReqs-a.OpReqs)/minutes < settleRate
 }
