@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -376,5 +377,31 @@ func TestSettledRate(t *testing.T) {
 	}
 	if got := settleMax(10000); got != 2*time.Minute+1500*time.Second {
 		t.Errorf("settleMax(10000) = %s", got)
+	}
+}
+
+func TestRebuildReport(t *testing.T) {
+	dir := t.TempDir()
+	meta := ReportMeta{Began: time.Date(2026, 12, 7, 0, 23, 0, 0, time.UTC), Took: time.Minute, Commit: "abc1234", QPS: "20", Burst: "30"}
+	raw, err := json.Marshal(resultsFile{Config: Smoke, Results: map[string]*PhaseResult{"kedactl": {Name: "kedactl"}}, Meta: &meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "results.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rebuildReport(path, dir); err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
+	if err != nil || !strings.Contains(string(report), "commit abc1234") {
+		t.Errorf("rebuilt report: %v\n%s", err, report)
+	}
+	if err := os.WriteFile(path, []byte(`{"results":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rebuildReport(path, dir); err == nil || !strings.Contains(err.Error(), "no meta") {
+		t.Errorf("results without meta: %v", err)
 	}
 }

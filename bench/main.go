@@ -44,6 +44,7 @@ func run() error {
 	burst := flag.String("burst", "30", "client burst of both operators (KEDA's default)")
 	reuse := flag.String("reuse", "", "results.json of an earlier run with the same scale: its phases of operators this run does not measure go into the report")
 	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
+	rebuild := flag.String("rebuild", "", "results.json of an earlier run: write its REPORT.md and charts again with this code, measuring nothing")
 	flag.Parse()
 
 	var cfg Config
@@ -76,6 +77,9 @@ func run() error {
 	}
 	if *out == "" {
 		*out = filepath.Join(root, "bench")
+	}
+	if *rebuild != "" {
+		return rebuildReport(*rebuild, *out)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -124,10 +128,11 @@ func run() error {
 	}
 	var phaseErrs []string
 	writeReport := func() error {
-		rep := BuildReport(cfg, results["kedactl"], results["keda"], ReportMeta{
+		meta := ReportMeta{
 			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: commit,
 			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(), Reused: reused,
-		})
+		}
+		rep := BuildReport(cfg, results["kedactl"], results["keda"], meta)
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return err
 		}
@@ -139,7 +144,7 @@ func run() error {
 		if err := os.WriteFile(filepath.Join(*out, "REPORT.md"), []byte(rep.Markdown()), 0o644); err != nil {
 			return err
 		}
-		raw, _ := json.MarshalIndent(map[string]any{"config": cfg, "results": results, "errors": phaseErrs}, "", "  ")
+		raw, _ := json.MarshalIndent(resultsFile{Config: cfg, Results: results, Errors: phaseErrs, Meta: &meta}, "", "  ")
 		if err := os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644); err != nil {
 			return err
 		}
@@ -176,6 +181,37 @@ func run() error {
 		return fmt.Errorf("no operator was measured: %s", strings.Join(phaseErrs, "; "))
 	}
 	return nil
+}
+
+// resultsFile is results.json: what a run measured, with how (config) and when (meta).
+type resultsFile struct {
+	Config  Config                  `json:"config"`
+	Results map[string]*PhaseResult `json:"results"`
+	Errors  []string                `json:"errors"`
+	Meta    *ReportMeta             `json:"meta,omitempty"`
+}
+
+// rebuildReport writes REPORT.md and the charts of an earlier run again, from its results.json,
+// with this code's report: a change to the report needs no new measurement.
+func rebuildReport(path, out string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	var file resultsFile
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return fmt.Errorf("failed to parse %s: %w", path, err)
+	}
+	if file.Meta == nil {
+		return fmt.Errorf("%s has no meta (written before runs recorded it): it cannot be rebuilt", path)
+	}
+	rep := BuildReport(file.Config, file.Results["kedactl"], file.Results["keda"], *file.Meta)
+	for name, data := range rep.Files() {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(out, "REPORT.md"), []byte(rep.Markdown()), 0o644)
 }
 
 // loadResults reads the phases a run wrote into its results.json.

@@ -132,7 +132,7 @@ func (r Report) Markdown() string {
 			}
 		}
 		if len(whys) > 0 {
-			fmt.Fprintf(&b, "\nWhy the gaps:\n\n%s\n", strings.Join(whys, "\n"))
+			fmt.Fprintf(&b, "\nWhy the gaps:\n\n%s\n\n", strings.Join(whys, "\n"))
 		}
 	}
 	for _, f := range r.Figures {
