@@ -17,6 +17,23 @@ import (
 
 const rabbitE2EPassword = "e2e-rabbit-secret/with:odd@chars"
 
+// rabbitSecret holds a RabbitMQ host URL (password included) for rabbitAuth.
+func rabbitSecret(host string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: rabbitmq-secret\nstringData:\n  host: %q\n", host)
+}
+
+// rabbitAuth is the TriggerAuthentication rabbitmq-auth: the trigger's host from rabbitSecret.
+const rabbitAuth = `apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: rabbitmq-auth
+spec:
+  secretTargetRef:
+    - parameter: host
+      name: rabbitmq-secret
+      key: host
+`
+
 // TestRabbitMQScalesZeroToMaxToZero: a rabbitmq trigger on a real RabbitMQ, its host URL
 // (password included) from a Secret through a TriggerAuthentication, keeps a worker at 0 while
 // a queue on a non-default vhost is empty, activates it on the first message, lets the real HPA
@@ -38,20 +55,8 @@ func TestRabbitMQScalesZeroToMaxToZero(t *testing.T) {
 			host := map[string]string{"amqp": srv.AMQPURL(srv.Vhost), "http": srv.ManagementURL(srv.Vhost)}[protocol]
 			ns := s.newNamespace(t, "rabbitmq-"+protocol)
 			s.apply(t, ns, deployment("worker", 0, nil))
-			secret := func(host string) string {
-				return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: rabbitmq-secret\nstringData:\n  host: %q\n", host)
-			}
-			s.apply(t, ns, secret(host))
-			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: rabbitmq-auth
-spec:
-  secretTargetRef:
-    - parameter: host
-      name: rabbitmq-secret
-      key: host
----
+			s.apply(t, ns, rabbitSecret(host))
+			s.apply(t, ns, rabbitAuth+fmt.Sprintf(`---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata:
@@ -94,7 +99,7 @@ spec:
 
 			// A wrong password in the Secret fails the trigger; the password shows nowhere.
 			wrong := strings.Replace(host, url.UserPassword(srv.User, srv.Password).String(), url.UserPassword(srv.User, "wrong-"+rabbitE2EPassword).String(), 1)
-			s.apply(t, ns, secret(wrong))
+			s.apply(t, ns, rabbitSecret(wrong))
 			eventually(t, 60*time.Second, "the trigger failing", func(ctx context.Context) (bool, string) {
 				so, err := s.scaledObject(ctx, ns, "worker")
 				if err != nil {

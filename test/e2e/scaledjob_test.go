@@ -564,23 +564,8 @@ func TestScaledJobRabbitMQ(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := s.newNamespace(t, "sjrabbit")
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: rabbitmq-secret
-stringData:
-  host: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: rabbitmq-auth
-spec:
-  secretTargetRef:
-    - parameter: host
-      name: rabbitmq-secret
-      key: host
----
+	s.apply(t, ns, rabbitSecret(srv.AMQPURL(srv.Vhost)))
+	s.apply(t, ns, rabbitAuth+fmt.Sprintf(`---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledJob
 metadata:
@@ -606,7 +591,7 @@ spec:
         queueName: %s
         mode: QueueLength
         value: "1"
-`, srv.AMQPURL(srv.Vhost), cluster.JobOutcomeLabel, cluster.JobOutcomeRun, queue))
+`, cluster.JobOutcomeLabel, cluster.JobOutcomeRun, queue))
 	s.holdJobs(t, ns, "encoder", "none while the queue is empty", 3*time.Second, func(c jobCounts) bool { return c.total() == 0 })
 	if err := srv.Publish(ctx, srv.Vhost, queue, 2); err != nil {
 		t.Fatal(err)
