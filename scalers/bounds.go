@@ -13,6 +13,25 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// rewordedError is an error whose text was rewritten (secrets removed, or cut short); errors.Is
+// and errors.As still see the original (context.DeadlineExceeded, driver error types).
+type rewordedError struct {
+	msg string
+	err error
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }
+
+// clipErr cuts err's text to at most n bytes: a client library's error may quote a whole reply
+// of the source (go-redis quotes a number it could not parse), too long for a condition or event.
+func clipErr(err error, n int) error {
+	if err == nil || len(err.Error()) <= n {
+		return err
+	}
+	return &rewordedError{msg: clip(err.Error(), n), err: err}
+}
+
 // addSat and mulSat add and multiply counts of 0 or more, held at math.MaxInt64: a sum of a
 // source's counts (Kafka offsets, RabbitMQ queues) that wrapped around would read as a negative
 // backlog.

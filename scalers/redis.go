@@ -173,7 +173,7 @@ func (s *redisScaler) failure(ctx context.Context, err error) error {
 	if fix != "" {
 		fix = ": " + fix
 	}
-	return redact(fmt.Errorf("%s: could not read %s from %s: %w%s", redisTrigger(s.cfg), s.measure.what, s.conn, err, fix), s.conn.secrets())
+	return redact(fmt.Errorf("%s: could not read %s from %s: %w%s", redisTrigger(s.cfg), s.measure.what, s.conn, clipErr(redact(err, s.conn.secrets()), 300), fix), s.conn.secrets())
 }
 
 // fix recognises the usual causes of a failed read and names the parameters to check.
@@ -211,6 +211,10 @@ func (s *redisScaler) fix(ctx context.Context, err error) string {
 		return fmt.Sprintf("the key holds another type than a %s: check %s", s.measure.keyKind, s.measure.keyParam)
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
 		return `TLS failed: put the CA that signed the server's certificate in the TriggerAuthentication parameter ca (or set unsafeSsl: "true" to skip verification), a client certificate in cert and key if the server asks for one, and check that the server serves TLS`
+	case (errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset")) && s.conn.tls != nil:
+		// A TLS 1.3 server refuses a client certificate after the client's side of the handshake
+		// is done: the client may see its alert, or only the closed connection.
+		return "the server closed the connection: if it asks for a client certificate, put one in the TriggerAuthentication parameters cert and key"
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
 		return `the server closed the connection: if it serves TLS only, set enableTLS: "true"`
 	}

@@ -292,20 +292,20 @@ func (c *redisConnection) build(timeout time.Duration, poolSize int) redisClient
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: c.addrs, Username: c.username, Password: c.password, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
 		})
 	case redisSentinel:
 		return redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: c.sentinelMaster, SentinelAddrs: c.addrs, SentinelUsername: c.sentinelUsername, SentinelPassword: c.sentinelPassword,
 			Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
 		})
 	default:
 		return redis.NewClient(&redis.Options{
 			Addr: c.addrs[0], Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1,
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
 		})
 	}
 }

@@ -202,16 +202,6 @@ func floatQuantity(v float64) *resource.Quantity {
 	return resource.NewMilliQuantity(saturatedMillis(v, math.Round), resource.DecimalSI)
 }
 
-// redactedError is an error whose text had secrets removed; errors.Is and errors.As still see
-// the original (context.DeadlineExceeded, driver error types).
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // redact removes every non-empty secret from err's text.
 func redact(err error, secrets []string) error {
 	if err == nil {
@@ -223,5 +213,5 @@ func redact(err error, secrets []string) error {
 			msg = strings.ReplaceAll(msg, s, "(redacted)")
 		}
 	}
-	return &redactedError{msg: msg, err: err}
+	return &rewordedError{msg: msg, err: err}
 }
