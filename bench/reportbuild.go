@@ -157,6 +157,15 @@ func fig1(cfg Config, ours, keda *PhaseResult) Figure {
 		}
 		f.Notes = notes
 	}
+	if ours != nil && len(cfg.IdleLevels) > 0 {
+		top := slices.Max(cfg.IdleLevels)
+		if l := ours.level(top); l != nil && len(l.IdleHeapProfile) > 0 {
+			f.Blocks = append(f.Blocks, Block{
+				Caption: fmt.Sprintf("What held %s's live heap after the idle window at %d ScaledObjects (`go tool pprof -top -sample_index=inuse_space`; RSS adds the runtime's own and not yet returned memory):", oursName, top),
+				Lines:   l.IdleHeapProfile,
+			})
+		}
+	}
 	return f
 }
 

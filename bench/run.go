@@ -97,6 +97,9 @@ type LevelResult struct {
 	N int
 	// Idle is figure 1's window; nil when not measured at this count.
 	Idle *Window
+	// IdleHeapProfile is the top of the operator's live heap after the idle window, for operators
+	// that serve one.
+	IdleHeapProfile []string `json:",omitempty"`
 	// SettleSecs is how long after the take-over the operator's requests took to come down to
 	// a steady state, before the idle window.
 	SettleSecs float64 `json:",omitempty"`
@@ -213,6 +216,9 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 				fail(fmt.Sprintf("idle window at %d", n), err)
 			} else {
 				lr.Idle = &win
+				if p, ok := op.(Profiler); ok {
+					lr.IdleHeapProfile = heapProfileTop(ctx, h, p, fmt.Sprintf("heap-%d", n))
+				}
 				h.Logf("[%s] idle %d: RSS %.1f MiB, CPU %.2f s/min, operator %.1f req/min (%.2f writes), apiserver %.1f req/min (%.2f writes)",
 					op.Name(), n, win.RSSMiB, win.CPUPerMin, win.OpReqPerMin, win.OpWritesPerMin, win.APIReqPerMin, win.APIWritesPerMin)
 			}
@@ -624,12 +630,24 @@ func Fig4Groups(n int) []string {
 const profileWindow = 10 * time.Second
 
 // cpuProfileTop takes a CPU profile of the operator for d and returns the top of `go tool pprof
-// -top`: the functions its CPU time went to. Failures are returned as a one-line explanation,
-// since the profile only explains a figure.
+// -top`: the functions its CPU time went to.
 func cpuProfileTop(ctx context.Context, h *Harness, p Profiler, name string, d time.Duration) []string {
+	return pprofTop(ctx, h, p, name, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())))
+}
+
+// heapProfileTop returns the top of the operator's live heap (`go tool pprof -top
+// -sample_index=inuse_space`): what its memory is held by.
+func heapProfileTop(ctx context.Context, h *Harness, p Profiler, name string) []string {
+	return pprofTop(ctx, h, p, name, "heap?gc=1", "-sample_index=inuse_space")
+}
+
+// pprofTop fetches the profile at the operator's /debug/pprof/<what>, keeps it in the run's
+// directory and returns its `go tool pprof -top`. Failures are returned as a one-line
+// explanation, since a profile only explains a figure.
+func pprofTop(ctx context.Context, h *Harness, p Profiler, name, what string, args ...string) []string {
 	base, bin := p.PprofURL()
 	file := filepath.Join(h.Dir, name+".pprof")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/profile?seconds=%d", base, int(d.Seconds())), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+what, nil)
 	if err != nil {
 		return []string{"no profile: " + err.Error()}
 	}
@@ -645,7 +663,8 @@ func cpuProfileTop(ctx context.Context, h *Harness, p Profiler, name string, d t
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return []string{"no profile: " + err.Error()}
 	}
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=15", bin, file).Output()
+	cmd := append([]string{"tool", "pprof", "-top", "-nodecount=15"}, args...)
+	out, err := exec.CommandContext(ctx, "go", append(cmd, bin, file)...).Output()
 	if err != nil {
 		return []string{"no profile: go tool pprof: " + err.Error()}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -339,8 +340,10 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 // only what activation reads from them (metadata and replicas): the operator reads their pod
 // templates uncached, when it reconciles, so a cluster's worth of templates is never held. Of Jobs
 // it holds only those of ScaledJobs (labelled scaledjob.keda.sh/name), not every Job of the cluster.
+// Of every object it drops what it never reads and what can outweigh the rest: managedFields and
+// kubectl's last-applied-configuration (a copy of the whole object as applied).
 func cacheOptions(watchNamespace string) cache.Options {
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+	opts := cache.Options{DefaultTransform: withoutBookkeeping, ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:  {Transform: replicasOnly},
 		&appsv1.StatefulSet{}: {Transform: replicasOnly},
 		&batchv1.Job{}:        {Label: scaledJobsJobs()},
@@ -366,6 +369,23 @@ func replicasOnly(obj any) (any, error) {
 		return &appsv1.Deployment{TypeMeta: o.TypeMeta, ObjectMeta: slimMeta(o.ObjectMeta), Spec: appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}}, nil
 	case *appsv1.StatefulSet:
 		return &appsv1.StatefulSet{TypeMeta: o.TypeMeta, ObjectMeta: slimMeta(o.ObjectMeta), Spec: appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas}}, nil
+	}
+	return obj, nil
+}
+
+// withoutBookkeeping removes managedFields and the last-applied-configuration annotation from a
+// cached object. The operator writes ScaledObjects, ScaledJobs and authentications only by patch
+// and through their status subresource, and HPAs by server-side apply, so what the cache lacks is
+// never written back as missing.
+func withoutBookkeeping(obj any) (any, error) {
+	if o, ok := obj.(metav1.Object); ok {
+		o.SetManagedFields(nil)
+		if a := o.GetAnnotations(); a != nil {
+			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+				delete(a, corev1.LastAppliedConfigAnnotation)
+				o.SetAnnotations(a)
+			}
+		}
 	}
 	return obj, nil
 }

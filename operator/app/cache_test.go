@@ -1,0 +1,40 @@
+package app
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+func TestWithoutBookkeeping(t *testing.T) {
+	so := &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{
+		Name:          "orders",
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
+		Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation: `{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject"}`,
+			"autoscaling.keda.sh/paused":       "true",
+		},
+	}}
+	got, err := withoutBookkeeping(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := got.(*kedav1alpha1.ScaledObject)
+	if kept.ManagedFields != nil {
+		t.Errorf("managedFields kept: %v", kept.ManagedFields)
+	}
+	if want := map[string]string{"autoscaling.keda.sh/paused": "true"}; len(kept.Annotations) != 1 || kept.Annotations["autoscaling.keda.sh/paused"] != "true" {
+		t.Errorf("annotations %v, want %v", kept.Annotations, want)
+	}
+
+	plain := &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Name: "plain"}}
+	if got, err := withoutBookkeeping(plain); err != nil || got.(*kedav1alpha1.ScaledObject).Annotations != nil {
+		t.Errorf("an object without annotations came back as %+v, %v", got, err)
+	}
+	if got, err := withoutBookkeeping("not an object"); err != nil || got != "not an object" {
+		t.Errorf("a value that is not an object came back as %v, %v", got, err)
+	}
+}
