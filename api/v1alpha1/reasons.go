@@ -13,6 +13,7 @@ const (
 	EventKEDAScalersStarted                = "KEDAScalersStarted"
 	EventKEDAScalersStopped                = "KEDAScalersStopped"
 	EventKEDAScalerFailed                  = "KEDAScalerFailed"
+	EventKEDAScalersInfo                   = "KEDAScalersInfo"
 	EventKEDAMetricSourceFailed            = "KEDAMetricSourceFailed"
 	EventKEDAScaleTargetActivated          = "KEDAScaleTargetActivated"
 	EventKEDAScaleTargetDeactivated        = "KEDAScaleTargetDeactivated"

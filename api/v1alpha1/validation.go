@@ -164,9 +164,8 @@ func (sj *ScaledJob) ValidateSpec() field.ErrorList {
 			errs = append(errs, field.Invalid(spec.Child(c.name), *c.v, "must not be negative"))
 		}
 	}
-	if s.MinReplicaCount != nil && s.MaxReplicaCount != nil && *s.MinReplicaCount > *s.MaxReplicaCount {
-		errs = append(errs, field.Invalid(spec.Child("minReplicaCount"), *s.MinReplicaCount, fmt.Sprintf("must not be greater than maxReplicaCount (%d)", *s.MaxReplicaCount)))
-	}
+	// minReplicaCount above maxReplicaCount is admitted, as KEDA admits it: both are taken as
+	// maxReplicaCount (operator/scaledjob.BoundsFor), and the webhook warns.
 	return errs
 }
 

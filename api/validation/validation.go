@@ -30,6 +30,38 @@ func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
 	return append(errs, Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers)...)
 }
 
+// ScaledObjectWarnings names what KEDA admits but what does nothing as written: the admission
+// webhook returns them as warnings and `kubectl keda check` prints them; none is a refusal.
+func ScaledObjectWarnings(so *kedav1alpha1.ScaledObject) []string {
+	s := &so.Spec
+	// With replicas that never go below a minimum above zero, and no idle replicas, the operator
+	// never activates or deactivates: the HPA does all the scaling on its own schedule.
+	if s.MinReplicaCount == nil || *s.MinReplicaCount == 0 || s.IdleReplicaCount != nil {
+		return nil
+	}
+	var warnings []string
+	cached := false
+	for _, t := range s.Triggers {
+		cached = cached || t.UseCachedMetrics
+	}
+	if s.PollingInterval != nil && !cached {
+		warnings = append(warnings, fmt.Sprintf("spec.pollingInterval has no effect here: it paces activation from zero and the cache of useCachedMetrics triggers, and with minReplicaCount %d, no idleReplicaCount and no trigger with useCachedMetrics there is neither (the HPA polls on its own schedule)", *s.MinReplicaCount))
+	}
+	if s.CooldownPeriod != nil {
+		warnings = append(warnings, fmt.Sprintf("spec.cooldownPeriod has no effect here: it delays scaling to zero (or to idleReplicaCount), which minReplicaCount %d without idleReplicaCount never does; the HPA's behavior.scaleDown paces scaling in", *s.MinReplicaCount))
+	}
+	return warnings
+}
+
+// ScaledJobWarnings names what KEDA admits but reads otherwise than written.
+func ScaledJobWarnings(sj *kedav1alpha1.ScaledJob) []string {
+	s := &sj.Spec
+	if s.MinReplicaCount != nil && s.MaxReplicaCount != nil && *s.MinReplicaCount > *s.MaxReplicaCount {
+		return []string{fmt.Sprintf("spec.minReplicaCount %d is greater than maxReplicaCount %d: both are taken as %d, as KEDA takes them; lower minReplicaCount or raise maxReplicaCount", *s.MinReplicaCount, *s.MaxReplicaCount, *s.MaxReplicaCount)}
+	}
+	return nil
+}
+
 // ScaledJob validates a ScaledJob's spec and trigger metadata.
 func ScaledJob(sj *kedav1alpha1.ScaledJob) []error {
 	return append(fieldErrors(sj.ValidateSpec()), Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers)...)

@@ -144,3 +144,59 @@ func TestResourceRequests(t *testing.T) {
 		})
 	}
 }
+
+func TestScaledObjectWarnings(t *testing.T) {
+	cached := cronTrigger
+	cached.Type, cached.Metadata, cached.UseCachedMetrics = "metrics-api", map[string]string{"url": "http://src/", "valueLocation": "v", "targetValue": "1"}, true
+	for _, tt := range []struct {
+		name                      string
+		min, idle, polling, cool  *int32
+		triggers                  []kedav1alpha1.ScaleTriggers
+		wantPolling, wantCooldown bool
+	}{
+		{name: "scale to zero: both act", min: ptr.To[int32](0), polling: ptr.To[int32](10), cool: ptr.To[int32](60)},
+		{name: "min unset is zero", polling: ptr.To[int32](10), cool: ptr.To[int32](60)},
+		{name: "min 1: neither acts", min: ptr.To[int32](1), polling: ptr.To[int32](10), cool: ptr.To[int32](60), wantPolling: true, wantCooldown: true},
+		{name: "min 1, nothing set", min: ptr.To[int32](1)},
+		{name: "idle replicas: both act", min: ptr.To[int32](2), idle: ptr.To[int32](0), polling: ptr.To[int32](10), cool: ptr.To[int32](60)},
+		{name: "useCachedMetrics keeps polling", min: ptr.To[int32](1), polling: ptr.To[int32](10), cool: ptr.To[int32](60), triggers: []kedav1alpha1.ScaleTriggers{cached}, wantCooldown: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			triggers := tt.triggers
+			if triggers == nil {
+				triggers = []kedav1alpha1.ScaleTriggers{cronTrigger}
+			}
+			so := scaledObject(tt.min, triggers...)
+			so.Spec.IdleReplicaCount, so.Spec.PollingInterval, so.Spec.CooldownPeriod = tt.idle, tt.polling, tt.cool
+			got := strings.Join(ScaledObjectWarnings(so), "\n")
+			if has := strings.Contains(got, "spec.pollingInterval has no effect"); has != tt.wantPolling {
+				t.Errorf("pollingInterval warned %t, want %t: %q", has, tt.wantPolling, got)
+			}
+			if has := strings.Contains(got, "spec.cooldownPeriod has no effect"); has != tt.wantCooldown {
+				t.Errorf("cooldownPeriod warned %t, want %t: %q", has, tt.wantCooldown, got)
+			}
+		})
+	}
+}
+
+func TestScaledJobMinAboveMaxIsAWarning(t *testing.T) {
+	sj := &kedav1alpha1.ScaledJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sj"},
+		Spec: kedav1alpha1.ScaledJobSpec{
+			MinReplicaCount: ptr.To[int32](5), MaxReplicaCount: ptr.To[int32](2),
+			JobTargetRef: &batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job", Image: "job"}}}}},
+			Triggers:     []kedav1alpha1.ScaleTriggers{cronTrigger},
+		},
+	}
+	if errs := ScaledJob(sj); len(errs) > 0 {
+		t.Errorf("refused what KEDA admits: %v", errs)
+	}
+	w := ScaledJobWarnings(sj)
+	if len(w) != 1 || !strings.Contains(w[0], "spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2") {
+		t.Errorf("warnings %q", w)
+	}
+	sj.Spec.MinReplicaCount = ptr.To[int32](2)
+	if w := ScaledJobWarnings(sj); len(w) > 0 {
+		t.Errorf("min equal to max warned: %q", w)
+	}
+}

@@ -321,6 +321,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		}
 		webhook.Register(mgr.GetWebhookServer(), scheme, &webhook.Validator{
 			Client: mgr.GetClient(), Reader: admissionReader, Mapper: mgr.GetRESTMapper(), Scales: admissionScales,
+			Recorder: mgr.GetEventRecorder("keda-admission"),
 		})
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

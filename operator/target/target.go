@@ -1,5 +1,5 @@
 // Package target finds a ScaledObject's scale target through the RESTMapper and its /scale
-// subresource. The controller and the admission webhook share it, so both refuse a missing or
+// subresource. The controller and the admission webhook share it, so both name a missing or
 // unscalable target with the same words.
 package target
 
@@ -52,24 +52,11 @@ func (r *Resolved) KindString() string {
 // Resolve finds spec.scaleTargetRef (apps/v1 Deployment by default) and reads its /scale.
 func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, scales scale.ScalesGetter, so *kedav1alpha1.ScaledObject) (*Resolved, error) {
 	ref := so.Spec.ScaleTargetRef
-	apiVersion, kind := ref.APIVersion, ref.Kind
-	if apiVersion == "" {
-		apiVersion = "apps/v1"
-	}
-	if kind == "" {
-		kind = "Deployment"
-	}
-	gv, err := schema.ParseGroupVersion(apiVersion)
+	mapping, err := Mapping(mapper, so)
 	if err != nil {
-		return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef.apiVersion %q is not a valid group/version: %v", apiVersion, err)}
+		return nil, err
 	}
-	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
-	if err != nil {
-		if meta.IsNoMatchError(err) {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef: the cluster has no kind %s in %s: fix apiVersion/kind", kind, apiVersion)}
-		}
-		return nil, fmt.Errorf("failed to map %s %s: %w", apiVersion, kind, err)
-	}
+	kind := mapping.GroupVersionKind.Kind
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(mapping.GroupVersionKind)
 	if err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: ref.Name}, obj); apierrors.IsForbidden(err) {
@@ -103,6 +90,33 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 		Object: obj,
 		Scale:  sc,
 	}, nil
+}
+
+// Mapping maps spec.scaleTargetRef's apiVersion and kind (apps/v1 Deployment by default) to a
+// resource of the cluster; a kind the cluster does not serve is an *Error.
+func Mapping(mapper meta.RESTMapper, so *kedav1alpha1.ScaledObject) (*meta.RESTMapping, error) {
+	var apiVersion, kind string
+	if ref := so.Spec.ScaleTargetRef; ref != nil {
+		apiVersion, kind = ref.APIVersion, ref.Kind
+	}
+	if apiVersion == "" {
+		apiVersion = "apps/v1"
+	}
+	if kind == "" {
+		kind = "Deployment"
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef.apiVersion %q is not a valid group/version: %v", apiVersion, err)}
+	}
+	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("spec.scaleTargetRef: the cluster has no kind %s in %s: fix apiVersion/kind", kind, apiVersion)}
+		}
+		return nil, fmt.Errorf("failed to map %s %s: %w", apiVersion, kind, err)
+	}
+	return mapping, nil
 }
 
 // PodSpec returns the pod template of the target (spec.template.spec), or nil when the target

@@ -1,7 +1,10 @@
 // Package webhook is the operator's validating admission webhook for the four keda.sh kinds. It
 // refuses what KEDA's webhook refuses, with the same validation the controller and `kubectl keda
-// check` use (api/validation), plus the checks that need the cluster: the scale target exists and is
-// scalable, and nothing else scales it (operator/ownership).
+// check` use (api/validation), plus the checks that need the cluster: the target's kind exists,
+// nothing else scales the target (operator/ownership), and for cpu and memory triggers the target's
+// containers request what the HPA measures. What KEDA admits but does nothing as written comes back
+// as warnings. A target that does not exist yet is admitted, as KEDA admits it (GitOps tools apply
+// in any order): the controller reports it until it appears.
 package webhook
 
 import (
@@ -12,10 +15,12 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/scale"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -38,70 +43,105 @@ const (
 type Validator struct {
 	// Client lists ScaledObjects and HPAs (the manager's cache).
 	Client client.Reader
-	// Reader reads the scale target uncached.
+	// Reader reads the scale target uncached, for its pod template (cpu and memory triggers only).
 	Reader client.Reader
 	Mapper meta.RESTMapper
 	Scales scale.ScalesGetter
+	// Recorder, when set, also records each warning as a KEDAScalersInfo event on the object, as
+	// KEDA does; never for a dry run.
+	Recorder events.EventRecorder
 }
 
-// ScaledObject returns every reason to refuse so; an error that is not the user's (the apiserver
-// failing) comes back as the second value.
-func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) ([]error, error) {
+// Verdict is what admission says about an object: the reasons to refuse it, and warnings for an
+// object admitted (or refused) as written.
+type Verdict struct {
+	Refusals []error
+	Warnings []string
+}
+
+// ScaledObject returns the verdict on so; an error that is not the user's (the apiserver failing)
+// comes back as the second value.
+func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) (Verdict, error) {
+	verdict := Verdict{Warnings: validation.ScaledObjectWarnings(so)}
 	if errs := validation.ScaledObject(so); len(errs) > 0 {
-		return errs, nil
+		verdict.Refusals = errs
+		return verdict, nil
 	}
-	target, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so)
-	if err != nil {
-		var te *scaletarget.Error
-		if errors.As(err, &te) {
-			return []error{te}, nil
-		}
-		return nil, err
-	}
-	if errs, err := target.CheckResourceRequests(ctx, v.Reader, so); err != nil || len(errs) > 0 {
-		return errs, err
+	if _, err := scaletarget.Mapping(v.Mapper, so); err != nil {
+		return verdict, userError(&verdict, err)
 	}
 	conflict, err := ownership.Check(ctx, v.Client, so, ownership.Admission)
-	if err != nil || conflict == nil {
-		return nil, err
+	if err != nil {
+		return verdict, err
 	}
-	return []error{conflict}, nil
+	if conflict != nil {
+		verdict.Refusals = []error{conflict}
+		return verdict, nil
+	}
+	if !validation.NeedsResourceRequests(so) {
+		return verdict, nil
+	}
+	// What the HPA measures must be requested by the target's containers, so the target is read
+	// (KEDA refuses a cpu or memory trigger on a target it cannot find, too).
+	target, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so)
+	if err != nil {
+		return verdict, userError(&verdict, err)
+	}
+	errs, err := target.CheckResourceRequests(ctx, v.Reader, so)
+	verdict.Refusals = errs
+	return verdict, err
+}
+
+// userError moves a target problem the user must fix into the verdict's refusals, and returns
+// any other error.
+func userError(verdict *Verdict, err error) error {
+	var te *scaletarget.Error
+	if errors.As(err, &te) {
+		verdict.Refusals = append(verdict.Refusals, te)
+		return nil
+	}
+	return err
 }
 
 // Register adds the four handlers to the webhook server.
 func Register(srv webhook.Server, scheme *runtime.Scheme, v *Validator) {
-	dec := admission.NewDecoder(scheme)
-	srv.Register(PathScaledObject, &webhook.Admission{Handler: handler(dec, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
-		func(old, cur *kedav1alpha1.ScaledObject) bool {
-			return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) && apiequality.Semantic.DeepEqual(old.Annotations, cur.Annotations)
-		}, v.ScaledObject)})
-	srv.Register(PathScaledJob, &webhook.Admission{Handler: handler(dec, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
-		func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
-		func(_ context.Context, sj *kedav1alpha1.ScaledJob) ([]error, error) {
-			return validation.ScaledJob(sj), nil
-		})})
-	srv.Register(PathTriggerAuthentication, &webhook.Admission{Handler: handler(dec, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
-		func(old, cur *kedav1alpha1.TriggerAuthentication) bool {
-			return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
-		},
-		func(_ context.Context, ta *kedav1alpha1.TriggerAuthentication) ([]error, error) {
-			return validation.TriggerAuthentication(&ta.Spec, false), nil
-		})})
-	srv.Register(PathClusterTriggerAuthentication, &webhook.Admission{Handler: handler(dec, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
-		func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool {
-			return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
-		},
-		func(_ context.Context, cta *kedav1alpha1.ClusterTriggerAuthentication) ([]error, error) {
-			return validation.TriggerAuthentication(&cta.Spec, true), nil
-		})})
+	for path, h := range handlers(scheme, v) {
+		srv.Register(path, &webhook.Admission{Handler: h})
+	}
 }
 
-// handler decodes the object of a CREATE or UPDATE and refuses it with every reason validate gives.
-// An UPDATE that leaves what is validated unchanged (the operator adding or removing its finalizer,
-// labels, a deletion in progress) is always allowed: a target deleted after admission must never
-// keep the object from being finalized.
-func handler[T client.Object](dec admission.Decoder, newObj func() T, unchanged func(old, cur T) bool,
-	validate func(context.Context, T) ([]error, error)) admission.HandlerFunc {
+// handlers are the four kinds' admission handlers, by path.
+func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler {
+	dec := admission.NewDecoder(scheme)
+	return map[string]admission.Handler{
+		PathScaledObject: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
+			func(old, cur *kedav1alpha1.ScaledObject) bool {
+				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) && apiequality.Semantic.DeepEqual(old.Annotations, cur.Annotations)
+			}, v.ScaledObject),
+		PathScaledJob: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
+			func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
+			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
+				return Verdict{Refusals: validation.ScaledJob(sj), Warnings: validation.ScaledJobWarnings(sj)}, nil
+			}),
+		PathTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
+			func(old, cur *kedav1alpha1.TriggerAuthentication) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
+			func(_ context.Context, ta *kedav1alpha1.TriggerAuthentication) (Verdict, error) {
+				return Verdict{Refusals: validation.TriggerAuthentication(&ta.Spec, false)}, nil
+			}),
+		PathClusterTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
+			func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
+			func(_ context.Context, cta *kedav1alpha1.ClusterTriggerAuthentication) (Verdict, error) {
+				return Verdict{Refusals: validation.TriggerAuthentication(&cta.Spec, true)}, nil
+			}),
+	}
+}
+
+// handler decodes the object of a CREATE or UPDATE and refuses it with every reason validate gives;
+// warnings go with the answer either way. An UPDATE that leaves what is validated unchanged (the
+// operator adding or removing its finalizer, labels, a deletion in progress) is always allowed: a
+// target deleted after admission must never keep the object from being finalized.
+func handler[T client.Object](dec admission.Decoder, recorder events.EventRecorder, newObj func() T, unchanged func(old, cur T) bool,
+	validate func(context.Context, T) (Verdict, error)) admission.HandlerFunc {
 	return func(ctx context.Context, req admission.Request) admission.Response {
 		if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 			return admission.Allowed("")
@@ -125,17 +165,22 @@ func handler[T client.Object](dec admission.Decoder, newObj func() T, unchanged 
 		if obj.GetNamespace() == "" {
 			obj.SetNamespace(req.Namespace)
 		}
-		errs, err := validate(ctx, obj)
+		verdict, err := validate(ctx, obj)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("failed to validate %s %s: %w", req.Kind.Kind, req.Name, err))
 		}
-		if len(errs) == 0 {
-			return admission.Allowed("")
+		if recorder != nil && (req.DryRun == nil || !*req.DryRun) {
+			for _, w := range verdict.Warnings {
+				recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersInfo, "Admission", "%s", w)
+			}
 		}
-		msgs := make([]string, 0, len(errs))
-		for _, e := range errs {
+		if len(verdict.Refusals) == 0 {
+			return admission.Allowed("").WithWarnings(verdict.Warnings...)
+		}
+		msgs := make([]string, 0, len(verdict.Refusals))
+		for _, e := range verdict.Refusals {
 			msgs = append(msgs, e.Error())
 		}
-		return admission.Denied(strings.Join(msgs, "; "))
+		return admission.Denied(strings.Join(msgs, "; ")).WithWarnings(verdict.Warnings...)
 	}
 }

@@ -24,6 +24,8 @@ type Result struct {
 	Namespace string   `json:"namespace,omitempty"`
 	Name      string   `json:"name"`
 	Errors    []string `json:"errors,omitempty"`
+	// Warnings are what the webhook would warn about: admitted, but not doing what it says.
+	Warnings []string `json:"warnings,omitempty"`
 	// Skipped is set for objects that are not keda.sh kinds.
 	Skipped bool `json:"skipped,omitempty"`
 }
@@ -133,6 +135,7 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 			return r, true, nil, nil
 		}
 		r.Errors = append(r.Errors, messages(validation.ScaledObject(so))...)
+		r.Warnings = validation.ScaledObjectWarnings(so)
 		return r, true, so, nil
 	case "ScaledJob":
 		sj := &kedav1alpha1.ScaledJob{}
@@ -141,6 +144,7 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 			return r, true, nil, nil
 		}
 		r.Errors = append(r.Errors, messages(validation.ScaledJob(sj))...)
+		r.Warnings = validation.ScaledJobWarnings(sj)
 	case "TriggerAuthentication", "ClusterTriggerAuthentication":
 		ta := &kedav1alpha1.TriggerAuthentication{}
 		if err := yaml.UnmarshalStrict(doc, ta); err != nil {

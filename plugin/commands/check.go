@@ -93,13 +93,18 @@ func (o *CheckOptions) Run() error {
 			switch {
 			case r.Skipped:
 				fmt.Fprintf(o.streams.Out, "%s: %s: skipped (not a keda.sh kind)\n", r.File, name)
-			case len(r.Errors) == 0:
+			case len(r.Errors) == 0 && len(r.Warnings) == 0:
 				fmt.Fprintf(o.streams.Out, "%s: %s: ok\n", r.File, name)
+			case len(r.Errors) == 0:
+				fmt.Fprintf(o.streams.Out, "%s: %s: ok, with warnings:\n", r.File, name)
 			default:
 				fmt.Fprintf(o.streams.Out, "%s: %s:\n", r.File, name)
 				for _, e := range r.Errors {
 					fmt.Fprintf(o.streams.Out, "  - %s\n", e)
 				}
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(o.streams.Out, "  - warning: %s\n", w)
 			}
 		}
 	}

@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/test/env"
 )
 
@@ -42,8 +44,10 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{`spec.triggers[0].type "kafka-ish" is not a known scaler type`, "use one of"}},
 		{"metadata that does not parse", so("d", "fresh", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
 			[]string{"spec.triggers[0].metadata.listLength", "not a valid integer"}},
-		{"target missing", so("e", "nowhere", "", ""),
+		{"cpu trigger on a missing target", so("e", "nowhere", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
 			[]string{"doesn't exist", "fix spec.scaleTargetRef"}},
+		{"target kind the cluster lacks", strings.Replace(so("ea", "fresh", "", ""), "    name: fresh\n", "    apiVersion: example.com/v1\n    kind: Widget\n    name: fresh\n", 1),
+			[]string{"spec.scaleTargetRef", "the cluster has no kind Widget in example.com/v1"}},
 		{"second ScaledObject on a target", so("f", "worker", "", ""),
 			[]string{"spec.scaleTargetRef", "already scaled by ScaledObject worker", "one ScaledObject per target"}},
 		{"foreign HPA on the target", so("g", "other", "", ""),
@@ -89,6 +93,39 @@ func TestAdmissionWebhook(t *testing.T) {
 			}
 		})
 	}
+
+	// A target that does not exist yet is admitted, as KEDA admits it (GitOps tools apply in any
+	// order): Ready is False, naming it, until the Deployment appears; then the object scales.
+	if err := s.env.ApplyYAML(context.Background(), ns, so("later", "later", "", "")); err != nil {
+		t.Fatalf("a ScaledObject whose target does not exist yet was refused: %v", err)
+	}
+	waiting := s.waitReady(t, ns, "later", metav1.ConditionFalse)
+	if c := waiting.Status.Conditions.Get(kedav1alpha1.ConditionReady); !strings.Contains(c.Message, "doesn't exist") {
+		t.Errorf("Ready is False with %s: %s; want the missing target named", c.Reason, c.Message)
+	}
+	s.apply(t, ns, deployment("later", 0, nil))
+	s.waitReady(t, ns, "later", metav1.ConditionTrue)
+
+	// What KEDA admits but does nothing as written is admitted with a warning, which kubectl
+	// prints, and a KEDAScalersInfo event, as KEDA records it.
+	warned := so("warned", "warned", "  minReplicaCount: 1\n  pollingInterval: 10\n  cooldownPeriod: 60\n", "")
+	clamped := "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: clamped\nspec:\n  minReplicaCount: 5\n  maxReplicaCount: 2\n  jobTargetRef:\n    template:\n      spec:\n        restartPolicy: Never\n        containers:\n          - name: job\n            image: job\n" +
+		fmt.Sprintf("  triggers:\n    - type: redis\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)
+	for _, tc := range []struct{ doc, want string }{
+		{warned, "Warning: spec.pollingInterval has no effect here"},
+		{warned, "Warning: spec.cooldownPeriod has no effect here"},
+		{clamped, "Warning: spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2"},
+	} {
+		kubectl := exec.Command("kubectl", "--kubeconfig", s.env.Cluster.KubeconfigPath(), "apply", "--server-side", "-n", ns, "-f", "-")
+		kubectl.Stdin = strings.NewReader(tc.doc)
+		out, err := kubectl.CombinedOutput()
+		if err != nil {
+			t.Errorf("kubectl apply refused what KEDA admits: %v\n%s", err, out)
+		} else if !strings.Contains(string(out), tc.want) {
+			t.Errorf("kubectl apply printed no %q:\n%s", tc.want, out)
+		}
+	}
+	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalersInfo, "spec.pollingInterval has no effect here")
 
 	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
 	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
