@@ -124,12 +124,16 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 				return Verdict{Refusals: validation.ScaledJob(sj), Warnings: validation.ScaledJobWarnings(sj)}, nil
 			}),
 		PathTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
-			func(old, cur *kedav1alpha1.TriggerAuthentication) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
+			func(old, cur *kedav1alpha1.TriggerAuthentication) bool {
+				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
+			},
 			func(_ context.Context, ta *kedav1alpha1.TriggerAuthentication) (Verdict, error) {
 				return Verdict{Refusals: validation.TriggerAuthentication(&ta.Spec, false)}, nil
 			}),
 		PathClusterTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
-			func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
+			func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool {
+				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
+			},
 			func(_ context.Context, cta *kedav1alpha1.ClusterTriggerAuthentication) (Verdict, error) {
 				return Verdict{Refusals: validation.TriggerAuthentication(&cta.Spec, true)}, nil
 			}),

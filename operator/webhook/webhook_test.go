@@ -75,7 +75,9 @@ func TestAdmission(t *testing.T) {
 	irrelevant := func(s *kedav1alpha1.ScaledObjectSpec) {
 		s.MinReplicaCount, s.PollingInterval, s.CooldownPeriod = ptr.To[int32](1), ptr.To[int32](10), ptr.To[int32](60)
 	}
-	widget := func(s *kedav1alpha1.ScaledObjectSpec) { s.ScaleTargetRef.APIVersion, s.ScaleTargetRef.Kind = "example.com/v1", "Widget" }
+	widget := func(s *kedav1alpha1.ScaledObjectSpec) {
+		s.ScaleTargetRef.APIVersion, s.ScaleTargetRef.Kind = "example.com/v1", "Widget"
+	}
 	clamped := &kedav1alpha1.ScaledJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledJob"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sj"},
@@ -113,7 +115,7 @@ func TestAdmission(t *testing.T) {
 			}
 			req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 				Operation: admissionv1.Create, Namespace: "ns", Name: tt.obj.GetName(), DryRun: ptr.To(tt.dryRun),
-				Kind: metav1.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: tt.obj.GetObjectKind().GroupVersionKind().Kind},
+				Kind:   metav1.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: tt.obj.GetObjectKind().GroupVersionKind().Kind},
 				Object: runtime.RawExtension{Raw: raw},
 			}}
 			resp := hs[tt.path].Handle(context.Background(), req)
