@@ -100,6 +100,11 @@ func validateTriggers(path *field.Path, triggers []ScaleTriggers) field.ErrorLis
 		default:
 			errs = append(errs, field.NotSupported(p.Child("metricType"), t.MetricType, []string{"AverageValue", "Value", "Utilization"}))
 		}
+		if t.UseCachedMetrics && (IsResourceTrigger(t.Type) || t.Type == "cron") {
+			// The HPA reads cpu and memory from metrics-server, and a cron trigger's value is the
+			// clock's: there is no source read to cache (KEDA refuses it too).
+			errs = append(errs, field.Invalid(p.Child("useCachedMetrics"), true, fmt.Sprintf("a %s trigger has no source read to cache: remove useCachedMetrics", t.Type)))
+		}
 		if t.AuthenticationRef != nil && t.AuthenticationRef.Name == "" {
 			errs = append(errs, field.Required(p.Child("authenticationRef", "name"), "name the TriggerAuthentication or ClusterTriggerAuthentication"))
 		}

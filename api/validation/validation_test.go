@@ -200,3 +200,38 @@ func TestScaledJobMinAboveMaxIsAWarning(t *testing.T) {
 		t.Errorf("min equal to max warned: %q", w)
 	}
 }
+
+func TestUseCachedMetricsOnlyWhereThereIsASourceRead(t *testing.T) {
+	withCache := func(tr kedav1alpha1.ScaleTriggers) kedav1alpha1.ScaleTriggers {
+		tr.UseCachedMetrics = true
+		return tr
+	}
+	redis := kedav1alpha1.ScaleTriggers{Type: "redis", Metadata: map[string]string{"address": "redis:6379", "listName": "jobs"}}
+	for _, tt := range []struct {
+		name    string
+		trigger kedav1alpha1.ScaleTriggers
+		refused bool
+	}{
+		{"cpu", withCache(cpuTrigger(autoscalingv2.UtilizationMetricType, nil)), true},
+		{"memory", withCache(kedav1alpha1.ScaleTriggers{Type: "memory", MetricType: autoscalingv2.UtilizationMetricType, Metadata: map[string]string{"value": "50"}}), true},
+		{"cron", withCache(cronTrigger), true},
+		{"redis", withCache(redis), false},
+		{"cron without the cache", cronTrigger, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			so := scaledObject(ptr.To[int32](1), tt.trigger, cronTrigger)
+			var found []string
+			for _, err := range ScaledObject(so) {
+				if strings.Contains(err.Error(), "useCachedMetrics") {
+					found = append(found, err.Error())
+				}
+			}
+			if tt.refused != (len(found) == 1) {
+				t.Fatalf("refusals about useCachedMetrics: %q, want refused %t", found, tt.refused)
+			}
+			if tt.refused && !strings.Contains(found[0], "spec.triggers[0].useCachedMetrics") || tt.refused && !strings.Contains(found[0], "remove useCachedMetrics") {
+				t.Errorf("refusal %q names no field or fix", found[0])
+			}
+		})
+	}
+}
