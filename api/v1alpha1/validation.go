@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -26,6 +26,7 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	if len(s.Triggers) == 0 {
 		errs = append(errs, field.Required(spec.Child("triggers"), "add at least one trigger"))
 	}
+	errs = append(errs, validateHPAName(so)...)
 	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
 	if f := s.Fallback; f != nil {
 		errs = append(errs, validateFallback(spec, f, s.Triggers, s.Advanced != nil && s.Advanced.ScalingModifiers.Formula != "")...)
@@ -56,6 +57,30 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	if minR == 0 && len(s.Triggers) > 0 && onlyResourceTriggers(s.Triggers) {
 		errs = append(errs, field.Invalid(spec.Child("minReplicaCount"), minR,
 			"a ScaledObject whose triggers are all cpu or memory cannot scale to zero: set minReplicaCount to 1 or more, or add another trigger that can activate the target"))
+	}
+	return errs
+}
+
+// validateHPAName refuses names that could not label the HPA or be its name, as KEDA does: the
+// ScaledObject's name is the value of the scaledobject.keda.sh/name label (at most 63 characters),
+// and so is the HPA's name, keda-hpa-<name> unless horizontalPodAutoscalerConfig.name sets it.
+func validateHPAName(so *ScaledObject) field.ErrorList {
+	var errs field.ErrorList
+	if n := len(so.Name); n > validation.LabelValueMaxLength {
+		return append(errs, field.Invalid(field.NewPath("metadata", "name"), so.Name, fmt.Sprintf("is %d characters, and it becomes the value of the %s label, which holds at most %d: shorten the name", n, LabelScaledObjectName, validation.LabelValueMaxLength)))
+	}
+	custom := so.Spec.Advanced != nil && so.Spec.Advanced.HorizontalPodAutoscalerConfig != nil && so.Spec.Advanced.HorizontalPodAutoscalerConfig.Name != ""
+	name := so.HPAName()
+	p := field.NewPath("spec", "advanced", "horizontalPodAutoscalerConfig", "name")
+	switch {
+	case len(name) > validation.LabelValueMaxLength && custom:
+		errs = append(errs, field.Invalid(p, name, fmt.Sprintf("the HPA's name is %d characters, at most %d: choose a shorter name", len(name), validation.LabelValueMaxLength)))
+	case len(name) > validation.LabelValueMaxLength:
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), so.Name, fmt.Sprintf("the HPA's name %s would be %d characters, at most %d: set spec.advanced.horizontalPodAutoscalerConfig.name to a shorter name, or shorten the ScaledObject's name", name, len(name), validation.LabelValueMaxLength)))
+	case custom:
+		if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(p, name, "is not a valid object name ("+strings.Join(msgs, "; ")+"): use lower-case letters, digits, '-' and '.'"))
+		}
 	}
 	return errs
 }

@@ -235,3 +235,34 @@ func TestUseCachedMetricsOnlyWhereThereIsASourceRead(t *testing.T) {
 		})
 	}
 }
+
+func TestNamesThatCannotNameOrLabelTheHPA(t *testing.T) {
+	long := strings.Repeat("a", 60) // keda-hpa-<60> is 69 characters
+	for _, tt := range []struct {
+		name, soName, hpaName string
+		want                  string // a part of the refusal, or "" to admit
+	}{
+		{name: "short", soName: "orders"},
+		{name: "63 characters with a custom HPA name", soName: strings.Repeat("b", 63), hpaName: "orders-hpa"},
+		{name: "64 characters", soName: strings.Repeat("b", 64), hpaName: "orders-hpa", want: "metadata.name: Invalid value: \"" + strings.Repeat("b", 64) + "\": is 64 characters, and it becomes the value of the scaledobject.keda.sh/name label"},
+		{name: "derived HPA name too long", soName: long, want: "set spec.advanced.horizontalPodAutoscalerConfig.name to a shorter name, or shorten the ScaledObject's name"},
+		{name: "custom HPA name saves a long name", soName: long, hpaName: "short"},
+		{name: "custom HPA name too long", soName: "orders", hpaName: strings.Repeat("h", 64), want: "spec.advanced.horizontalPodAutoscalerConfig.name"},
+		{name: "custom HPA name not an object name", soName: "orders", hpaName: "Orders_HPA", want: "is not a valid object name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			so := scaledObject(nil, cronTrigger)
+			so.Name = tt.soName
+			if tt.hpaName != "" {
+				so.Spec.Advanced = &kedav1alpha1.AdvancedConfig{HorizontalPodAutoscalerConfig: &kedav1alpha1.HorizontalPodAutoscalerConfig{Name: tt.hpaName}}
+			}
+			errs := ScaledObject(so)
+			switch {
+			case tt.want == "" && len(errs) > 0:
+				t.Errorf("refused: %v", errs)
+			case tt.want != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.want)):
+				t.Errorf("refusals %v, want one saying %q", errs, tt.want)
+			}
+		})
+	}
+}
