@@ -16,7 +16,7 @@ type PauseState struct {
 	ScaleOut bool
 }
 
-// Pause reads the pause annotations as KEDA defines them. A paused-replicas value that is not a
+// Pause reads the pause annotations as KEDA defines them (boolAnnotation). A paused-replicas value that is not a
 // whole number is an error naming the annotation.
 func (so *ScaledObject) Pause() (PauseState, error) {
 	var p PauseState
@@ -29,21 +29,34 @@ func (so *ScaledObject) Pause() (PauseState, error) {
 		r := int32(n)
 		p.Paused, p.Replicas = true, &r
 	}
-	if a[AnnotationPaused] == "true" {
+	if boolAnnotation(a, AnnotationPaused) {
 		p.Paused = true
 	}
-	p.ScaleIn = a[AnnotationPausedScaleIn] == "true"
-	p.ScaleOut = a[AnnotationPausedScaleOut] == "true"
+	p.ScaleIn = boolAnnotation(a, AnnotationPausedScaleIn)
+	p.ScaleOut = boolAnnotation(a, AnnotationPausedScaleOut)
 	return p, nil
 }
 
+// ForceActivation reports whether the force-activation annotation keeps the target active
+// whatever its triggers say.
+func (so *ScaledObject) ForceActivation() bool {
+	return boolAnnotation(so.Annotations, AnnotationForceActivation)
+}
+
 // Paused reports whether the ScaledJob's autoscaling.keda.sh/paused annotation stops it creating
-// Jobs. As in KEDA, a value that is not a boolean pauses (it reads as an intent to pause).
+// Jobs.
 func (sj *ScaledJob) Paused() bool {
-	v, ok := sj.Annotations[AnnotationPaused]
+	return boolAnnotation(sj.Annotations, AnnotationPaused)
+}
+
+// boolAnnotation reads a yes/no annotation as KEDA reads it: absent is no; a value
+// strconv.ParseBool knows (true, True, 1, false, 0, ...) is that; any other value, even empty, is
+// yes, since setting the annotation at all reads as the intent.
+func boolAnnotation(annotations map[string]string, key string) bool {
+	v, ok := annotations[key]
 	if !ok {
 		return false
 	}
-	paused, err := strconv.ParseBool(v)
-	return err != nil || paused
+	b, err := strconv.ParseBool(v)
+	return err != nil || b
 }

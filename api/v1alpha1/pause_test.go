@@ -27,3 +27,35 @@ func TestScaledJobPaused(t *testing.T) {
 		}
 	}
 }
+
+func TestScaledObjectBooleanAnnotations(t *testing.T) {
+	for _, tc := range []struct {
+		value     string
+		set, want bool
+	}{
+		{set: false, want: false},
+		{value: "true", set: true, want: true},
+		{value: "True", set: true, want: true},
+		{value: "1", set: true, want: true},
+		{value: "false", set: true, want: false},
+		{value: "0", set: true, want: false},
+		// Not a boolean, even empty: KEDA reads setting the annotation as the intent.
+		{value: "yes", set: true, want: true},
+		{value: "", set: true, want: true},
+	} {
+		for _, key := range []string{AnnotationPaused, AnnotationPausedScaleIn, AnnotationPausedScaleOut, AnnotationForceActivation} {
+			so := &ScaledObject{}
+			if tc.set {
+				so.Annotations = map[string]string{key: tc.value}
+			}
+			p, err := so.Pause()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{AnnotationPaused: p.Paused, AnnotationPausedScaleIn: p.ScaleIn, AnnotationPausedScaleOut: p.ScaleOut, AnnotationForceActivation: so.ForceActivation()}[key]
+			if got != tc.want {
+				t.Errorf("%s set %t to %q reads as %t, want %t", key, tc.set, tc.value, got, tc.want)
+			}
+		}
+	}
+}

@@ -211,7 +211,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	}
 	now := x.clock.Now()
 	// force-activation keeps the target active whatever the triggers say.
-	active := x.active(so, &st) || so.Annotations[kedav1alpha1.AnnotationForceActivation] == "true"
+	active := x.active(so, &st) || so.ForceActivation()
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
