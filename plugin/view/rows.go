@@ -79,7 +79,7 @@ func TriggerRows(in Inputs) []TriggerRow {
 		minMax = fmt.Sprintf("%d|%s", *so.Spec.IdleReplicaCount, minMax)
 	}
 	paused := conditionStatus(so.Status.Conditions, kedav1alpha1.ConditionPaused)
-	if v, ok := so.Annotations[kedav1alpha1.AnnotationPaused]; ok && v == "true" {
+	if p, err := so.Pause(); err == nil && p.Paused {
 		paused = "True"
 	}
 	if v, ok := so.Annotations[kedav1alpha1.AnnotationPausedReplicas]; ok {
@@ -133,7 +133,7 @@ func ScaledJobRows(sj *kedav1alpha1.ScaledJob, st *ScaledJobState) []TriggerRow 
 		running, pending, succeeded, failed = &st.Running, &st.Pending, &st.Succeeded, &st.Failed
 	}
 	paused := conditionStatus(sj.Status.Conditions, kedav1alpha1.ConditionPaused)
-	if sj.Annotations[kedav1alpha1.AnnotationPaused] == "true" {
+	if sj.Paused() {
 		paused = "True"
 	}
 	if v, ok := sj.Annotations[kedav1alpha1.AnnotationPausedReplicas]; ok {
