@@ -27,7 +27,9 @@ func run() error {
 	var opts app.Options
 	fs := pflag.NewFlagSet("operator", pflag.ContinueOnError)
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file; empty means in-cluster")
-	fs.StringVar(&opts.WatchNamespace, "watch-namespace", os.Getenv("WATCH_NAMESPACE"), "namespace to watch; empty means all")
+	fs.StringVar(&opts.Watch.Namespaces, "watch-namespace", os.Getenv("WATCH_NAMESPACE"), "namespace to watch, or several separated by commas; empty means all")
+	fs.StringVar(&opts.Watch.LabelSelector, "watch-label-selector", os.Getenv("WATCH_LABEL_SELECTOR"), "handle only the ScaledObjects, ScaledJobs and HPAs this label selector selects; empty means all")
+	fs.StringVar(&opts.Watch.LabelSelectorForTriggerAuth, "watch-label-selector-for-triggerauth", os.Getenv("WATCH_LABEL_SELECTOR_FOR_TRIGGERAUTH"), "handle only the (Cluster)TriggerAuthentications this label selector selects; empty means all")
 	fs.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	fs.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables it")
 	fs.StringVar(&opts.ProfilingBindAddress, "profiling-bind-address", "", "address of Go's /debug/pprof profiles; empty disables it")

@@ -58,8 +58,8 @@ type Options struct {
 	// Kubeconfig is the kubeconfig file, also used for the metrics server's delegated auth; empty
 	// means in-cluster.
 	Kubeconfig string
-	// WatchNamespace limits the operator to one namespace; empty means all.
-	WatchNamespace string
+	// Watch limits the operator to namespaces and labels, as KEDA's WATCH_* variables do.
+	Watch Watch
 
 	// MetricsBindAddress serves the operator's Prometheus metrics; "0" disables it.
 	MetricsBindAddress string
@@ -157,7 +157,9 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNS,
 	}
-	mgrOpts.Cache = cacheOptions(opts.WatchNamespace)
+	if mgrOpts.Cache, err = cacheOptions(opts.Watch); err != nil {
+		return err
+	}
 	var certManager *certs.Manager
 	if opts.ExternalMetrics.CertFile == "" && (opts.ExternalMetrics.Port != 0 || opts.Webhook.Port != 0) {
 		if certManager, err = ensureCerts(ctx, cfg, &opts, log); err != nil {
@@ -330,29 +332,26 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("failed to add the ready check: %w", err)
 	}
-	log.Info("starting the operator", "watchNamespace", opts.WatchNamespace, "externalMetricsPort", opts.ExternalMetrics.Port, "webhookPort", opts.Webhook.Port)
+	log.Info("starting the operator", "watchNamespace", opts.Watch.Namespaces, "watchLabelSelector", opts.Watch.LabelSelector, "externalMetricsPort", opts.ExternalMetrics.Port, "webhookPort", opts.Webhook.Port)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("operator stopped: %w", err)
 	}
 	return nil
 }
 
-// cacheOptions limits the cache to the watched namespace, and keeps of Deployments and StatefulSets
+// cacheOptions limits the cache to the watched namespaces and labels, and keeps of Deployments and StatefulSets
 // only what activation reads from them (metadata and replicas): the operator reads their pod
 // templates uncached, when it reconciles, so a cluster's worth of templates is never held. Of Jobs
 // it holds only those of ScaledJobs (labelled scaledjob.keda.sh/name), not every Job of the cluster.
 // Of every object it drops what it never reads and what can outweigh the rest: managedFields and
 // kubectl's last-applied-configuration (a copy of the whole object as applied).
-func cacheOptions(watchNamespace string) cache.Options {
+func cacheOptions(watch Watch) (cache.Options, error) {
 	opts := cache.Options{DefaultTransform: withoutBookkeeping, ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:  {Transform: replicasOnly},
 		&appsv1.StatefulSet{}: {Transform: replicasOnly},
 		&batchv1.Job{}:        {Label: scaledJobsJobs()},
 	}}
-	if watchNamespace != "" {
-		opts.DefaultNamespaces = map[string]cache.Config{watchNamespace: {}}
-	}
-	return opts
+	return opts, watch.scope(&opts)
 }
 
 // scaledJobsJobs selects the Jobs that ScaledJobs create.

@@ -89,7 +89,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"scalar for an object", []string{"--set", "resources.operator=big"}, "at '/resources/operator': got string, want object"},
 		{"number for a string", []string{"--set", "watchNamespace=5"}, "at '/watchNamespace': got number, want string"},
 		{"unknown log level", []string{"--set", "logging.operator.level=verbose"}, "/logging/operator/level"},
-		{"several namespaces", []string{"--set-string", `watchNamespace=a\,b`}, "at '/watchNamespace'"},
+		{"a namespace that is not a name", []string{"--set-string", `watchNamespace=a\,B_c`}, "at '/watchNamespace'"},
 		{"wildcard scale target group", []string{"--set", "rbac.scaledRefKinds[0].apiGroup=*", "--set", "rbac.scaledRefKinds[0].kind=Foo"}, "/rbac/scaledRefKinds/0/apiGroup"},
 		{"pdb with both bounds", []string{"--set", "podDisruptionBudget.operator.minAvailable=1", "--set", "podDisruptionBudget.operator.maxUnavailable=1"}, "/podDisruptionBudget/operator"},
 	}
@@ -247,6 +247,40 @@ func TestOptionalObjects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSeveralWatchedNamespaces: a comma-separated watchNamespace, as KEDA's WATCH_NAMESPACE, gets
+// the watched Role and its binding in each namespace, and reaches the operator as written.
+func TestSeveralWatchedNamespaces(t *testing.T) {
+	roles := map[string]bool{}
+	env := ""
+	for _, obj := range renderObjects(t, "--set-string", `watchNamespace=apps\, jobs`) {
+		switch {
+		case obj.GetName() == "keda-operator-watched":
+			roles[obj.GetKind()+" in "+obj.GetNamespace()] = true
+		case obj.GetKind() == "Deployment":
+			containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+			for _, c := range containers {
+				vars, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+				for _, v := range vars {
+					if m := v.(map[string]any); m["name"] == "WATCH_NAMESPACE" {
+						env, _ = m["value"].(string)
+					}
+				}
+			}
+		}
+	}
+	for _, want := range []string{"Role in apps", "RoleBinding in apps", "Role in jobs", "RoleBinding in jobs"} {
+		if !roles[want] {
+			t.Errorf("no %s; rendered %v", want, roles)
+		}
+	}
+	if len(roles) != 4 {
+		t.Errorf("rendered %v, want a Role and a RoleBinding in apps and in jobs only", roles)
+	}
+	if env != "apps, jobs" {
+		t.Errorf("WATCH_NAMESPACE is %q", env)
 	}
 }
 
