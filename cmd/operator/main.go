@@ -50,7 +50,11 @@ func run() error {
 	fs.StringVar(&opts.Certs.WebhookConfigName, "cert-webhook-config-name", "keda-admission", "ValidatingWebhookConfiguration into which the self-managed CA is injected; empty injects none")
 	fs.DurationVar(&opts.Certs.CheckInterval, "cert-check-interval", time.Minute, "how often the self-managed certificate's expiry and injection are checked")
 	fs.DurationVar(&opts.Certs.CertValidity, "cert-validity", 365*24*time.Hour, "lifetime of the self-managed serving certificate (renewed when a third of it is left)")
-	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", 3*time.Second, "timeout of each call to an event source")
+	defaultTimeoutMS, err := envInt("KEDA_HTTP_DEFAULT_TIMEOUT", 3000)
+	if err != nil {
+		return err
+	}
+	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", time.Duration(defaultTimeoutMS)*time.Millisecond, "timeout of each call to an event source (default from KEDA's KEDA_HTTP_DEFAULT_TIMEOUT, in milliseconds)")
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
 	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")
 	fs.StringVar(&opts.FilePathAuthRoot, "filepath-auth-root-path", "", "directory that ClusterTriggerAuthentications' spec.filePath is relative to (files outside it are refused); empty disables filePath")
