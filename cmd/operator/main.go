@@ -65,6 +65,7 @@ func run() error {
 		return err
 	}
 	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", maxReconciles, "how many ScaledObjects are reconciled at once (env KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES)")
+	caDirs := fs.StringArray("ca-dir", []string{"/custom/ca"}, "directory of CA certificates (PEM) that event sources' TLS certificates may be signed by, beside the system's; may be given several times (as KEDA's --ca-dir)")
 	var qps float64
 	var burst int
 	fs.Float64Var(&qps, "kube-api-qps", 20, "requests per second the operator may send to the apiserver (as KEDA's --kube-api-qps)")
@@ -78,6 +79,13 @@ func run() error {
 	}
 	log := zap.New(zap.UseFlagOptions(&zapOpts))
 	ctrl.SetLogger(log)
+	// Before any TLS connection: crypto/x509 reads the system pool once.
+	if dirs := certDirsWith(*caDirs, os.Getenv("SSL_CERT_DIR"), dirExists); dirs != "" {
+		if err := os.Setenv("SSL_CERT_DIR", dirs); err != nil {
+			return fmt.Errorf("failed to add --ca-dir to the trusted CAs: %w", err)
+		}
+		log.Info("trusting the CA certificates of --ca-dir beside the system's", "SSL_CERT_DIR", dirs)
+	}
 
 	cfg, err := restConfig(opts.Kubeconfig)
 	if err != nil {
