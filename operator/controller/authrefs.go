@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/operator/observability"
 )
 
 // authRefIndex indexes ScaledObjects and ScaledJobs by the authentications their triggers refer
@@ -77,6 +78,8 @@ func IndexAuthReferences(ctx context.Context, indexer client.FieldIndexer) error
 // out without a finalizer.
 type AuthReferenceReconciler struct {
 	Client client.Client
+	// Metrics counts the authentications in keda_resource_registered_total; nil disables it.
+	Metrics *observability.Metrics
 }
 
 // SetupWithManager watches both authentication kinds, and ScaledObjects and ScaledJobs mapped to
@@ -122,8 +125,18 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 		ta := &kedav1alpha1.TriggerAuthentication{}
 		obj, status = ta, &ta.Status
 	}
+	resource := observability.ResourceTriggerAuthentication
+	if kind == kedav1alpha1.KindClusterTriggerAuthentication {
+		resource = observability.ResourceClusterTriggerAuthentication
+	}
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) && r.Metrics != nil {
+			r.Metrics.Gone(resource, req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.Metrics != nil {
+		r.Metrics.Handled(resource, req.NamespacedName, nil)
 	}
 	key := client.MatchingFields{authRefIndex: authRefKey(kind, req.Namespace, req.Name)}
 	sos := &kedav1alpha1.ScaledObjectList{}

@@ -86,10 +86,14 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 			r.stop(ctx, req.NamespacedName)
 			if r.Metrics != nil {
 				r.Metrics.Forget(req.NamespacedName, observability.TypeScaledJob)
+				r.Metrics.Gone(observability.ResourceScaledJob, req.NamespacedName)
 			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get ScaledJob %s: %w", req.NamespacedName, err)
+	}
+	if r.Metrics != nil {
+		r.Metrics.Handled(observability.ResourceScaledJob, req.NamespacedName, triggerTypeList(sj.Spec.Triggers))
 	}
 	if !sj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, sj)

@@ -81,7 +81,6 @@ type ScaledObjectReconciler struct {
 	// when there are so many that AuthResync would exceed it; zero means no cap.
 	AuthResyncObjectsPerSecond float64
 
-	seen seenObjects
 	// authUsers are the objects whose triggers use an authentication, for nextAuthResync.
 	authUsers seenObjects
 	// hpas skips HPA applies that would change nothing.
@@ -142,12 +141,16 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if client.IgnoreNotFound(err) == nil {
 			r.stop(ctx, req.NamespacedName)
 			r.forget(req.NamespacedName)
-			r.countRegistered(req.NamespacedName, false)
+			if r.Metrics != nil {
+				r.Metrics.Gone(observability.ResourceScaledObject, req.NamespacedName)
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get ScaledObject %s: %w", req.NamespacedName, err)
 	}
-	r.countRegistered(req.NamespacedName, true)
+	if r.Metrics != nil {
+		r.Metrics.Handled(observability.ResourceScaledObject, req.NamespacedName, triggerTypeList(so.Spec.Triggers))
+	}
 	if !so.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, so)
 	}
@@ -527,16 +530,7 @@ func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedN
 	r.Activator.Forget(key)
 }
 
-// countRegistered sets keda_resource_registered_total for key's namespace as key comes or goes,
-// from the objects this reconciler has seen, rather than listing the namespace on every reconcile.
-func (r *ScaledObjectReconciler) countRegistered(key types.NamespacedName, exists bool) {
-	if r.Metrics == nil {
-		return
-	}
-	r.Metrics.Registered(key.Namespace, r.seen.set(key, exists))
-}
-
-// seenObjects counts the ScaledObjects of each namespace the reconciler has seen.
+// seenObjects counts the objects of each namespace the reconciler has seen.
 type seenObjects struct {
 	mu   sync.Mutex
 	keys map[types.NamespacedName]struct{}
@@ -626,11 +620,16 @@ func resourceMetricNames(specs []autoscalingv2.MetricSpec) []string {
 
 // triggerTypes is status.triggersTypes: the distinct trigger types, comma separated.
 func triggerTypes(triggers []kedav1alpha1.ScaleTriggers) string {
-	var types []string
+	return joinDistinct(triggerTypeList(triggers))
+}
+
+// triggerTypeList is each trigger's type, in order.
+func triggerTypeList(triggers []kedav1alpha1.ScaleTriggers) []string {
+	types := make([]string, 0, len(triggers))
 	for _, t := range triggers {
 		types = append(types, t.Type)
 	}
-	return joinDistinct(types)
+	return types
 }
 
 // authenticationTypes is status.authenticationsTypes: the distinct authentication refs.

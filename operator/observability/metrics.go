@@ -5,6 +5,7 @@ package observability
 import (
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,8 +22,16 @@ type Metrics struct {
 	jobErrors        *prometheus.CounterVec
 	objectPaused     *prometheus.GaugeVec
 	registered       *prometheus.GaugeVec
+	triggers         *prometheus.GaugeVec
 	scaleLoopLatency *prometheus.GaugeVec
 	buildInfo        *prometheus.GaugeVec
+	validations      *prometheus.CounterVec
+	validationErrors *prometheus.CounterVec
+
+	mu sync.Mutex
+	// handled is what Handled last recorded of each object, by resource/namespace/name, so that
+	// the counts change by what changed, without listing anything.
+	handled map[string][]string
 }
 
 var scalerLabels = []string{"namespace", "metric", "scaledObject", "scaler", "triggerIndex", "type"}
@@ -46,6 +55,12 @@ func New() *Metrics {
 			Help: "1 when the ScaledObject is paused, else 0."}, []string{"namespace", "scaledObject"}),
 		registered: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "resource", Name: "registered_total",
 			Help: "KEDA resources the operator handles, by type and namespace."}, []string{"type", "namespace"}),
+		triggers: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "trigger", Name: "registered_total",
+			Help: "Triggers of the ScaledObjects and ScaledJobs the operator handles, by trigger type."}, []string{"type"}),
+		validations: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "webhook", Name: "scaled_object_validations_total",
+			Help: "ScaledObjects the admission webhook validated, by namespace and action (create, update)."}, []string{"namespace", "action"}),
+		validationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "webhook", Name: "scaled_object_validation_errors_total",
+			Help: "ScaledObjects the admission webhook refused, by namespace, action and reason."}, []string{"namespace", "action", "reason"}),
 		scaleLoopLatency: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "internal_scale_loop", Name: "latency_seconds",
 			Help: "How late the last poll of each object ran against its schedule."}, []string{"namespace", "type", "resource"}),
 		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Name: "build_info",
@@ -55,7 +70,7 @@ func New() *Metrics {
 
 // Register adds the collectors to reg and sets build info.
 func (m *Metrics) Register(reg prometheus.Registerer, version, commit string) error {
-	for _, c := range []prometheus.Collector{m.scalerValue, m.scalerLatency, m.scalerActive, m.scalerErrors, m.objectErrors, m.jobErrors, m.objectPaused, m.registered, m.scaleLoopLatency, m.buildInfo} {
+	for _, c := range []prometheus.Collector{m.scalerValue, m.scalerLatency, m.scalerActive, m.scalerErrors, m.objectErrors, m.jobErrors, m.objectPaused, m.registered, m.triggers, m.scaleLoopLatency, m.buildInfo, m.validations, m.validationErrors} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -104,9 +119,58 @@ func (m *Metrics) Paused(key types.NamespacedName, paused bool) {
 	m.objectPaused.WithLabelValues(key.Namespace, key.Name).Set(v)
 }
 
-// Registered sets how many ScaledObjects a namespace has.
-func (m *Metrics) Registered(namespace string, count int) {
-	m.registered.WithLabelValues("scaled_object", namespace).Set(float64(count))
+// Values of keda_resource_registered_total's "type" label, as KEDA names its kinds.
+const (
+	ResourceScaledObject                 = "scaled_object"
+	ResourceScaledJob                    = "scaled_job"
+	ResourceTriggerAuthentication        = "trigger_authentication"
+	ResourceClusterTriggerAuthentication = "cluster_trigger_authentication"
+)
+
+// Handled records that the operator handles one object of resource (a Resource constant) with
+// these trigger types, for keda_resource_registered_total and keda_trigger_registered_total.
+// Calling it again for the same object replaces what it said before.
+func (m *Metrics) Handled(resource string, key types.NamespacedName, triggerTypes []string) {
+	m.record(resource, key, true, triggerTypes)
+}
+
+// Gone records that an object Handled recorded is gone.
+func (m *Metrics) Gone(resource string, key types.NamespacedName) {
+	m.record(resource, key, false, nil)
+}
+
+func (m *Metrics) record(resource string, key types.NamespacedName, exists bool, triggerTypes []string) {
+	id := resource + "/" + key.Namespace + "/" + key.Name
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.handled == nil {
+		m.handled = map[string][]string{}
+	}
+	before, had := m.handled[id]
+	if had {
+		m.registered.WithLabelValues(resource, key.Namespace).Dec()
+		for _, t := range before {
+			m.triggers.WithLabelValues(t).Dec()
+		}
+		delete(m.handled, id)
+	}
+	if !exists {
+		return
+	}
+	m.registered.WithLabelValues(resource, key.Namespace).Inc()
+	for _, t := range triggerTypes {
+		m.triggers.WithLabelValues(t).Inc()
+	}
+	m.handled[id] = append([]string(nil), triggerTypes...)
+}
+
+// Validated records one ScaledObject the admission webhook validated (action create or update),
+// and the reason it refused it, if it did (KEDA's reasons, e.g. incorrect-replicas).
+func (m *Metrics) Validated(namespace, action, refusal string) {
+	m.validations.WithLabelValues(namespace, action).Inc()
+	if refusal != "" {
+		m.validationErrors.WithLabelValues(namespace, action, refusal).Inc()
+	}
 }
 
 // Forget removes the series of a deleted ScaledObject or ScaledJob (objType as in Poll).

@@ -24,7 +24,6 @@ func TestPollAndForget(t *testing.T) {
 	m.Poll(key, TypeScaledJob, 0, "redis", "s0-redis-jobs", 3, true, nil, 0, 0)
 	m.Poll(key, TypeScaledJob, 0, "redis", "s0-redis-jobs", 3, true, errors.New("down"), 0, 0)
 	m.Paused(key, true)
-	m.Registered("ns", 1)
 	want := `
 # HELP keda_scaler_metrics_value The current value of each scaler's metric, as served to the HPA.
 # TYPE keda_scaler_metrics_value gauge
@@ -58,5 +57,71 @@ keda_scaled_job_errors_total{namespace="ns",scaledJob="worker"} 1
 	}
 	if n := testutil.CollectAndCount(m.buildInfo); n != 1 {
 		t.Errorf("build info series = %d", n)
+	}
+}
+
+func TestHandledCountsResourcesAndTriggers(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New()
+	if err := m.Register(reg, "v1.0.0", "abc"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := types.NamespacedName{Namespace: "ns", Name: "a"}, types.NamespacedName{Namespace: "ns", Name: "b"}
+	m.Handled(ResourceScaledObject, a, []string{"redis", "cron"})
+	m.Handled(ResourceScaledObject, b, []string{"redis"})
+	m.Handled(ResourceScaledObject, a, []string{"redis", "cron"}) // a resync changes nothing
+	m.Handled(ResourceScaledJob, a, []string{"rabbitmq"})         // a ScaledJob of the same name counts apart
+	m.Handled(ResourceTriggerAuthentication, a, nil)
+	m.Handled(ResourceScaledObject, b, []string{"kafka"}) // an edit moves b's trigger
+	want := `
+# HELP keda_resource_registered_total KEDA resources the operator handles, by type and namespace.
+# TYPE keda_resource_registered_total gauge
+keda_resource_registered_total{namespace="ns",type="scaled_job"} 1
+keda_resource_registered_total{namespace="ns",type="scaled_object"} 2
+keda_resource_registered_total{namespace="ns",type="trigger_authentication"} 1
+# HELP keda_trigger_registered_total Triggers of the ScaledObjects and ScaledJobs the operator handles, by trigger type.
+# TYPE keda_trigger_registered_total gauge
+keda_trigger_registered_total{type="cron"} 1
+keda_trigger_registered_total{type="kafka"} 1
+keda_trigger_registered_total{type="rabbitmq"} 1
+keda_trigger_registered_total{type="redis"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "keda_resource_registered_total", "keda_trigger_registered_total"); err != nil {
+		t.Error(err)
+	}
+	m.Gone(ResourceScaledObject, a)
+	m.Gone(ResourceScaledObject, a) // twice: a deletion seen again
+	want = `
+# HELP keda_trigger_registered_total Triggers of the ScaledObjects and ScaledJobs the operator handles, by trigger type.
+# TYPE keda_trigger_registered_total gauge
+keda_trigger_registered_total{type="cron"} 0
+keda_trigger_registered_total{type="kafka"} 1
+keda_trigger_registered_total{type="rabbitmq"} 1
+keda_trigger_registered_total{type="redis"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "keda_trigger_registered_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestValidated(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New()
+	if err := m.Register(reg, "v1.0.0", "abc"); err != nil {
+		t.Fatal(err)
+	}
+	m.Validated("ns", "create", "")
+	m.Validated("ns", "update", "incorrect-replicas")
+	want := `
+# HELP keda_webhook_scaled_object_validation_errors_total ScaledObjects the admission webhook refused, by namespace, action and reason.
+# TYPE keda_webhook_scaled_object_validation_errors_total counter
+keda_webhook_scaled_object_validation_errors_total{action="update",namespace="ns",reason="incorrect-replicas"} 1
+# HELP keda_webhook_scaled_object_validations_total ScaledObjects the admission webhook validated, by namespace and action (create, update).
+# TYPE keda_webhook_scaled_object_validations_total counter
+keda_webhook_scaled_object_validations_total{action="create",namespace="ns"} 1
+keda_webhook_scaled_object_validations_total{action="update",namespace="ns"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "keda_webhook_scaled_object_validations_total", "keda_webhook_scaled_object_validation_errors_total"); err != nil {
+		t.Error(err)
 	}
 }

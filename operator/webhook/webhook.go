@@ -19,6 +19,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -50,6 +51,13 @@ type Validator struct {
 	// Recorder, when set, also records each warning as a KEDAScalersInfo event on the object, as
 	// KEDA does; never for a dry run.
 	Recorder events.EventRecorder
+	// Metrics, when set, counts ScaledObject validations and refusals by KEDA's reasons.
+	Metrics ValidationMetrics
+}
+
+// ValidationMetrics counts ScaledObject validations (operator/observability.Metrics).
+type ValidationMetrics interface {
+	Validated(namespace, action, refusal string)
 }
 
 // Verdict is what admission says about an object: the reasons to refuse it, and warnings for an
@@ -57,6 +65,8 @@ type Validator struct {
 type Verdict struct {
 	Refusals []error
 	Warnings []string
+	// Reason classifies the refusals as KEDA's webhook metrics do (e.g. incorrect-replicas).
+	Reason string
 }
 
 // ScaledObject returns the verdict on so; an error that is not the user's (the apiserver failing)
@@ -64,10 +74,11 @@ type Verdict struct {
 func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) (Verdict, error) {
 	verdict := Verdict{Warnings: validation.ScaledObjectWarnings(so)}
 	if errs := validation.ScaledObject(so); len(errs) > 0 {
-		verdict.Refusals = errs
+		verdict.Refusals, verdict.Reason = errs, specReason(errs[0])
 		return verdict, nil
 	}
 	if _, err := scaletarget.Mapping(v.Mapper, so); err != nil {
+		verdict.Reason = reasonScaleTarget
 		return verdict, userError(&verdict, err)
 	}
 	conflict, err := ownership.Check(ctx, v.Client, so, ownership.Admission)
@@ -75,7 +86,7 @@ func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObj
 		return verdict, err
 	}
 	if conflict != nil {
-		verdict.Refusals = []error{conflict}
+		verdict.Refusals, verdict.Reason = []error{conflict}, ownershipReason(conflict)
 		return verdict, nil
 	}
 	if !validation.NeedsResourceRequests(so) {
@@ -85,11 +96,67 @@ func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObj
 	// (KEDA refuses a cpu or memory trigger on a target it cannot find, too).
 	target, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so)
 	if err != nil {
+		verdict.Reason = reasonScaleTarget
 		return verdict, userError(&verdict, err)
 	}
 	errs, err := target.CheckResourceRequests(ctx, v.Reader, so)
-	verdict.Refusals = errs
+	verdict.Refusals, verdict.Reason = errs, "missing-requests"
 	return verdict, err
+}
+
+// countedScaledObject is ScaledObject, counted in Metrics as KEDA's webhook counts it.
+func (v *Validator) countedScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) (Verdict, error) {
+	verdict, err := v.ScaledObject(ctx, so)
+	if v.Metrics != nil && err == nil {
+		action := "create"
+		if req, rerr := admission.RequestFromContext(ctx); rerr == nil && req.Operation == admissionv1.Update {
+			action = "update"
+		}
+		reason := ""
+		if len(verdict.Refusals) > 0 {
+			reason = verdict.Reason
+		}
+		v.Metrics.Validated(so.Namespace, action, reason)
+	}
+	return verdict, err
+}
+
+// reasonScaleTarget is the refusal reason of a target kind the cluster lacks, or of a cpu or
+// memory trigger's missing target (KEDA counts neither; the name is ours).
+const reasonScaleTarget = "scale-target-not-found"
+
+// specReason names an offline refusal by KEDA's reasons, from the field it is about.
+func specReason(err error) string {
+	var fe *field.Error
+	if !errors.As(err, &fe) {
+		return "incorrect-triggers" // a scaler's own metadata error, or an annotation's
+	}
+	switch f := fe.Field; {
+	case f == "metadata.name" && strings.Contains(fe.Detail, "label"):
+		return "name-too-long"
+	case f == "metadata.name" || strings.HasPrefix(f, "spec.advanced.horizontalPodAutoscalerConfig.name"):
+		return "hpa-name-too-long"
+	case strings.Contains(fe.Detail, "cannot scale to zero"):
+		return "scale-to-zero-requirements-not-met"
+	case f == "spec.minReplicaCount" || f == "spec.maxReplicaCount" || f == "spec.idleReplicaCount":
+		return "incorrect-replicas"
+	case strings.HasPrefix(f, "spec.fallback") || strings.Contains(fe.Detail, "fallback"):
+		return "incorrect-fallback"
+	case strings.HasPrefix(f, "spec.advanced.scalingModifiers"):
+		return "scaling-modifiers"
+	}
+	return "incorrect-triggers"
+}
+
+// ownershipReason names an ownership refusal by KEDA's reasons.
+func ownershipReason(err *field.Error) string {
+	switch {
+	case strings.HasPrefix(err.Field, "spec.advanced.horizontalPodAutoscalerConfig"):
+		return "other-scaled-object-hpa"
+	case strings.Contains(err.Detail, "already scaled by ScaledObject"):
+		return "other-scaled-object"
+	}
+	return "other-hpa"
 }
 
 // userError moves a target problem the user must fix into the verdict's refusals, and returns
@@ -117,7 +184,7 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 		PathScaledObject: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
 			func(old, cur *kedav1alpha1.ScaledObject) bool {
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) && apiequality.Semantic.DeepEqual(old.Annotations, cur.Annotations)
-			}, v.ScaledObject),
+			}, v.countedScaledObject),
 		PathScaledJob: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
 			func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
 			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
@@ -169,7 +236,7 @@ func handler[T client.Object](dec admission.Decoder, recorder events.EventRecord
 		if obj.GetNamespace() == "" {
 			obj.SetNamespace(req.Namespace)
 		}
-		verdict, err := validate(ctx, obj)
+		verdict, err := validate(admission.NewContextWithRequest(ctx, req), obj)
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("failed to validate %s %s: %w", req.Kind.Kind, req.Name, err))
 		}

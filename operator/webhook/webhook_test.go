@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
@@ -23,6 +25,13 @@ import (
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/ownership"
 )
+
+// countedValidations records what the webhook counts.
+type countedValidations []string
+
+func (c *countedValidations) Validated(namespace, action, refusal string) {
+	*c = append(*c, namespace+" "+action+" "+refusal)
+}
 
 // builderIndexer registers ownership's field indexes on a fake client, as the manager's cache has
 // them.
@@ -66,7 +75,8 @@ func TestAdmission(t *testing.T) {
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(appsv1.SchemeGroupVersion.WithKind("Deployment"), meta.RESTScopeNamespace)
 	recorder := events.NewFakeRecorder(10)
-	hs := handlers(scheme, &Validator{Client: c, Reader: c, Mapper: mapper, Recorder: recorder})
+	counted := &countedValidations{}
+	hs := handlers(scheme, &Validator{Client: c, Reader: c, Mapper: mapper, Recorder: recorder, Metrics: counted})
 
 	cpu := func(s *kedav1alpha1.ScaledObjectSpec) {
 		s.MinReplicaCount = ptr.To[int32](1)
@@ -95,17 +105,23 @@ func TestAdmission(t *testing.T) {
 		refusal  string // a part of the refusal, or "" to admit
 		warnings []string
 		events   int
+		counted  string // what keda_webhook_* count for a ScaledObject: "namespace action reason"
 	}{
-		{name: "target that does not exist yet", path: PathScaledObject, obj: scaledObject("later", "later", nil)},
-		{name: "cpu trigger on a missing target", path: PathScaledObject, obj: scaledObject("cpu", "nowhere", cpu), refusal: "Target resource Deployment ns/nowhere doesn't exist"},
-		{name: "kind the cluster lacks", path: PathScaledObject, obj: scaledObject("widget", "w", widget), refusal: "the cluster has no kind Widget in example.com/v1"},
-		{name: "second ScaledObject on a target", path: PathScaledObject, obj: scaledObject("second", "web", nil), refusal: "already scaled by ScaledObject first"},
+		{name: "target that does not exist yet", path: PathScaledObject, obj: scaledObject("later", "later", nil), counted: "ns create "},
+		{name: "cpu trigger on a missing target", path: PathScaledObject, obj: scaledObject("cpu", "nowhere", cpu), refusal: "Target resource Deployment ns/nowhere doesn't exist", counted: "ns create scale-target-not-found"},
+		{name: "kind the cluster lacks", path: PathScaledObject, obj: scaledObject("widget", "w", widget), refusal: "the cluster has no kind Widget in example.com/v1", counted: "ns create scale-target-not-found"},
+		{name: "second ScaledObject on a target", path: PathScaledObject, obj: scaledObject("second", "web", nil), refusal: "already scaled by ScaledObject first", counted: "ns create other-scaled-object"},
+		{name: "min above max", path: PathScaledObject, obj: scaledObject("minmax", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
+			s.MinReplicaCount, s.MaxReplicaCount = ptr.To[int32](5), ptr.To[int32](2)
+		}),
+			refusal: "spec.minReplicaCount", counted: "ns create incorrect-replicas"},
+		{name: "name too long for the label", path: PathScaledObject, obj: scaledObject(strings.Repeat("n", 64), "later", nil), refusal: "scaledobject.keda.sh/name label", counted: "ns create name-too-long"},
 		{name: "settings that do nothing", path: PathScaledObject, obj: scaledObject("warned", "later", irrelevant),
-			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2},
+			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2, counted: "ns create "},
 		{name: "dry run records no event", path: PathScaledObject, obj: scaledObject("warned", "later", irrelevant), dryRun: true,
-			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}},
+			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, counted: "ns create "},
 		{name: "refused with warnings", path: PathScaledObject, obj: scaledObject("both", "web", irrelevant), refusal: "already scaled by ScaledObject first",
-			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2},
+			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2, counted: "ns create other-scaled-object"},
 		{name: "ScaledJob min above max", path: PathScaledJob, obj: clamped, warnings: []string{"spec.minReplicaCount 5 is greater than maxReplicaCount 2"}, events: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +134,11 @@ func TestAdmission(t *testing.T) {
 				Kind:   metav1.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: tt.obj.GetObjectKind().GroupVersionKind().Kind},
 				Object: runtime.RawExtension{Raw: raw},
 			}}
+			*counted = nil
 			resp := hs[tt.path].Handle(context.Background(), req)
+			if got := strings.Join(*counted, ","); tt.path == PathScaledObject && got != tt.counted {
+				t.Errorf("counted %q, want %q", got, tt.counted)
+			}
 			switch {
 			case tt.refusal == "" && !resp.Allowed:
 				t.Errorf("refused: %v", resp.Result)
@@ -145,5 +165,39 @@ func TestAdmission(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRefusalReasons(t *testing.T) {
+	spec := field.NewPath("spec")
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{field.Invalid(spec.Child("minReplicaCount"), 0, "a ScaledObject whose triggers are all cpu or memory cannot scale to zero: ..."), "scale-to-zero-requirements-not-met"},
+		{field.Invalid(spec.Child("idleReplicaCount"), 1, "must be less than minReplicaCount (1)"), "incorrect-replicas"},
+		{field.Invalid(spec.Child("fallback", "replicas"), -1, "must not be negative"), "incorrect-fallback"},
+		{field.Invalid(spec.Child("triggers").Index(0).Child("metricType"), "Value", "fallback works only with ..."), "incorrect-fallback"},
+		{field.Invalid(spec.Child("advanced", "scalingModifiers", "formula"), "q1", "names q1, which no trigger is called"), "scaling-modifiers"},
+		{field.Invalid(spec.Child("advanced", "horizontalPodAutoscalerConfig", "name"), "X_Y", "is not a valid object name"), "hpa-name-too-long"},
+		{field.Invalid(field.NewPath("metadata", "name"), "n", "the HPA's name keda-hpa-n would be 70 characters"), "hpa-name-too-long"},
+		{field.Duplicate(spec.Child("triggers").Index(1).Child("name"), "q"), "incorrect-triggers"},
+		{errors.New("trigger 0 (redis): spec.triggers[0].metadata.listLength \"five\" is not a valid integer"), "incorrect-triggers"},
+	} {
+		if got := specReason(tt.err); got != tt.want {
+			t.Errorf("%v: reason %q, want %q", tt.err, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		err  *field.Error
+		want string
+	}{
+		{field.Forbidden(spec.Child("scaleTargetRef"), "the workload apps/v1.Deployment web is already scaled by ScaledObject first: ..."), "other-scaled-object"},
+		{field.Forbidden(spec.Child("scaleTargetRef"), "the workload apps/v1.Deployment web is already scaled by HPA theirs: ..."), "other-hpa"},
+		{field.Forbidden(spec.Child("advanced", "horizontalPodAutoscalerConfig", "name"), "HPA ns/h already exists and is not owned by this ScaledObject"), "other-scaled-object-hpa"},
+	} {
+		if got := ownershipReason(tt.err); got != tt.want {
+			t.Errorf("%v: reason %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }

@@ -70,6 +70,8 @@ spec:
 			"keda_scaler_detail_errors_total{" + labels + "} 0",
 			fmt.Sprintf(`keda_scaled_object_paused{namespace="%s",scaledObject="observed"} 0`, ns),
 			fmt.Sprintf(`keda_resource_registered_total{namespace="%s",type="scaled_object"} 2`, ns),
+			`keda_trigger_registered_total{type="redis"} `,
+			fmt.Sprintf(`keda_webhook_scaled_object_validations_total{action="create",namespace="%s"} 2`, ns),
 			fmt.Sprintf(`keda_scaled_object_errors_total{namespace="%s",scaledObject="wrongpass"}`, ns),
 			`keda_internal_scale_loop_latency_seconds{namespace="` + ns + `",resource="observed",type="scaledobject"}`,
 			"keda_build_info{",
