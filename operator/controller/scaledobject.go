@@ -233,6 +233,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if len(errs) > 0 {
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, errs.ToAggregate().Error())
 	}
+	// Status lists the triggers' own metrics even when the HPA gets their composite, as KEDA's
+	// does (kubectl keda reads each trigger's value by these names).
+	triggerSpecs := metricSpecs
 	compositeName := ""
 	if composite != nil {
 		metricSpecs, compositeName = withComposite(metricSpecs, composite.MetricSpec()), modifiers.MetricName
@@ -267,9 +270,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
 		}
 		s.HpaName = desired.Name
-		s.ExternalMetricNames = externalMetricNames(metricSpecs)
+		s.ExternalMetricNames = externalMetricNames(triggerSpecs)
 		s.CompositeScalerName = compositeName
-		s.ResourceMetricNames = resourceMetricNames(metricSpecs)
+		s.ResourceMetricNames = resourceMetricNames(triggerSpecs)
 		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
 		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
 	})

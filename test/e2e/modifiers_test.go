@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,10 @@ spec:
 	so := s.waitReady(t, ns, "mod", metav1.ConditionTrue)
 	if so.Status.CompositeScalerName != "composite-metric" {
 		t.Errorf("status.compositeScalerName = %q, want composite-metric", so.Status.CompositeScalerName)
+	}
+	// As KEDA's, status names the triggers' metrics, not the composite the HPA reads.
+	if got := so.Status.ExternalMetricNames; len(got) != 2 || !strings.HasPrefix(got[0], "s0-redis-") || !strings.HasPrefix(got[1], "s1-redis-") {
+		t.Errorf("status.externalMetricNames = %q, want the two triggers' metrics", got)
 	}
 	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-mod")
 	if err != nil {
