@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -56,9 +57,10 @@ func Build(so *kedav1alpha1.ScaledObject, target Target, metrics []autoscalingv2
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta: metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      name,
-			Namespace: so.Namespace,
-			Labels:    labels,
+			Name:        name,
+			Namespace:   so.Namespace,
+			Labels:      labels,
+			Annotations: annotationsOf(so),
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion:         kedav1alpha1.GroupVersion.String(),
 				Kind:               "ScaledObject",
@@ -110,6 +112,25 @@ func MinReplicas(spec *kedav1alpha1.ScaledObjectSpec) int32 {
 		return m
 	}
 	return 1
+}
+
+// annotationsOf are the ScaledObject's annotations, which the HPA carries as KEDA's does (tools
+// that read the HPA find the pause and ownership annotations there too); kubectl's
+// last-applied-configuration, a copy of the ScaledObject, is left out.
+func annotationsOf(so *kedav1alpha1.ScaledObject) map[string]string {
+	if len(so.Annotations) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(so.Annotations))
+	for k, v := range so.Annotations {
+		if k != corev1.LastAppliedConfigAnnotation {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func excludedLabels(annotation string) map[string]bool {
