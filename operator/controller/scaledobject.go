@@ -154,11 +154,16 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !so.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, so)
 	}
-	if !controllerutil.ContainsFinalizer(so, kedav1alpha1.FinalizerName) {
+	// The finalizer, and KEDA's scaledobject.keda.sh/name label on the object itself, in one write.
+	if !controllerutil.ContainsFinalizer(so, kedav1alpha1.FinalizerName) || so.Labels[kedav1alpha1.LabelScaledObjectName] != so.Name {
 		patch := client.MergeFrom(so.DeepCopy())
 		controllerutil.AddFinalizer(so, kedav1alpha1.FinalizerName)
+		if so.Labels == nil {
+			so.Labels = map[string]string{}
+		}
+		so.Labels[kedav1alpha1.LabelScaledObjectName] = so.Name
 		if err := r.Client.Patch(ctx, so, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("failed to add finalizer to ScaledObject %s: %w", req.NamespacedName, err)
+			return ctrl.Result{}, fmt.Errorf("failed to add the finalizer and the %s label to ScaledObject %s: %w", kedav1alpha1.LabelScaledObjectName, req.NamespacedName, err)
 		}
 	}
 

@@ -33,6 +33,9 @@ func (s *suite) walkZeroToMaxToZero(t *testing.T, ns string, j journey) {
 	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != j.metric {
 		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, j.metric)
 	}
+	if got := so.Labels[kedav1alpha1.LabelScaledObjectName]; got != "worker" {
+		t.Errorf("label %s = %q, want the ScaledObject's name, as KEDA sets it", kedav1alpha1.LabelScaledObjectName, got)
+	}
 	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-worker")
 	if err != nil {
 		t.Fatalf("HPA keda-hpa-worker: %v", err)
