@@ -58,7 +58,10 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 	last := &job.last
 	last.Time, last.Polled, last.Err, last.Seq = now, true, err, e.seq
 	if err != nil {
+		// A failing trigger is not active, as in KEDA: it neither keeps the target up nor renews
+		// its last active time. Its last value stays for the fallback and for display.
 		last.ConsecutiveFailures++
+		last.Active = false
 	} else {
 		last.ConsecutiveFailures = 0
 		last.Value = values[0].Value

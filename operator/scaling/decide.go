@@ -4,6 +4,10 @@ package scaling
 
 import (
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
 // Input is everything an activation decision depends on.
@@ -17,6 +21,9 @@ type Input struct {
 	// Fallback is true when fallback replicas are in force: the target must be up for the HPA to
 	// converge to them.
 	Fallback bool
+	// FallbackReplicas is spec.fallback.replicas; nil without a fallback. With a fallback of 0
+	// replicas a failing trigger does not hold the target up, as in KEDA.
+	FallbackReplicas *int32
 
 	Min int32
 	// Idle is spec.idleReplicaCount; nil when unset.
@@ -73,7 +80,8 @@ type Decision struct {
 // Decide returns what the operator should do with the target, the way KEDA does it: an active
 // trigger brings the target from zero (or idle) to max(min, 1); when no trigger has been active for
 // cooldownPeriod (and initialCooldownPeriod has passed since creation) the target goes back to zero
-// (or idle). A failing trigger never causes deactivation.
+// (or idle). A failing trigger holds the target where it is, unless a fallback of 0 replicas says
+// that failing means none.
 func Decide(in Input) Decision {
 	d := decide(in)
 	if d.Action != Keep && !in.Fresh {
@@ -117,7 +125,7 @@ func decide(in Input) Decision {
 	if in.Current <= inactiveLevel {
 		return Decision{Action: Keep, Reason: "inactive and already at zero or idle"}
 	}
-	if in.Failing {
+	if in.Failing && (in.FallbackReplicas == nil || *in.FallbackReplicas != 0) {
 		return Decision{Action: Keep, Reason: "a trigger is failing: not deactivating on an error"}
 	}
 	remaining := time.Duration(0)
@@ -131,4 +139,21 @@ func decide(in Input) Decision {
 		return Decision{Action: Keep, Reason: "inactive, waiting for the cooldown", CooldownRemaining: remaining}
 	}
 	return Decision{Action: Deactivate, Replicas: inactiveLevel, Reason: "no trigger active for the cooldown period"}
+}
+
+// Ready is the Ready condition a poll leaves, as KEDA's scale loop sets it: True, except that
+// failing triggers make it False (TriggerError) when nothing is active and no fallback covers
+// them, and Unknown (PartialTriggerError) when another trigger keeps the target active above zero.
+// It needs in.Current, so it is only known on a fresh decision.
+func Ready(in Input) (status metav1.ConditionStatus, reason, message string) {
+	switch {
+	case !in.Failing:
+	case in.Active && (in.Current == 0 || in.Idle != nil && in.Current < in.Min):
+		// Activating from zero or idle: the working trigger is enough.
+	case in.Active:
+		return metav1.ConditionUnknown, kedav1alpha1.ReasonPartialTriggerError, "Some triggers defined in ScaledObject are not working correctly"
+	case in.FallbackReplicas == nil:
+		return metav1.ConditionFalse, kedav1alpha1.ReasonTriggerError, "Triggers defined in ScaledObject are not working correctly"
+	}
+	return metav1.ConditionTrue, kedav1alpha1.ReasonScaledObjectReady, "ScaledObject is defined correctly and is ready for scaling"
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -30,6 +31,8 @@ func TestDecide(t *testing.T) {
 		{name: "never active deactivates at once", in: Input{Current: 2, Cooldown: time.Minute}, action: Deactivate, replicas: 0},
 		{name: "initial cooldown holds a new object", in: Input{Current: 2, InitialCooldown: 2 * time.Hour}, action: Keep, remains: time.Hour},
 		{name: "failing trigger never deactivates", in: Input{Current: 2, Failing: true}, action: Keep},
+		{name: "failing trigger with a fallback keeps the target", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](3)}, action: Keep},
+		{name: "failing trigger with a fallback of 0 replicas deactivates", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](0)}, action: Deactivate, replicas: 0},
 		{name: "inactive at zero stays", in: Input{Current: 0}, action: Keep},
 		{name: "min above zero never deactivates", in: Input{Current: 2, Min: 2}, action: Keep},
 		{name: "min above zero restores min", in: Input{Current: 0, Min: 2}, action: EnsureMin, replicas: 2},
@@ -51,6 +54,31 @@ func TestDecide(t *testing.T) {
 			}
 			if got.CooldownRemaining != tt.remains {
 				t.Errorf("cooldown remaining = %v, want %v", got.CooldownRemaining, tt.remains)
+			}
+		})
+	}
+}
+
+func TestReady(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		in     Input
+		status metav1.ConditionStatus
+		reason string
+	}{
+		{"all triggers working", Input{Current: 3, Active: true}, metav1.ConditionTrue, "ScaledObjectReady"},
+		{"failing, nothing active, no fallback", Input{Current: 3, Failing: true}, metav1.ConditionFalse, "TriggerError"},
+		{"failing at zero, no fallback", Input{Current: 0, Failing: true}, metav1.ConditionFalse, "TriggerError"},
+		{"failing, nothing active, a fallback covers it", Input{Current: 3, Failing: true, FallbackReplicas: ptr.To[int32](2)}, metav1.ConditionTrue, "ScaledObjectReady"},
+		{"failing, nothing active, a fallback of 0", Input{Current: 3, Failing: true, FallbackReplicas: ptr.To[int32](0)}, metav1.ConditionTrue, "ScaledObjectReady"},
+		{"one failing while another keeps it up", Input{Current: 3, Active: true, Failing: true}, metav1.ConditionUnknown, "PartialTriggerError"},
+		{"one failing while another activates it from zero", Input{Current: 0, Active: true, Failing: true}, metav1.ConditionTrue, "ScaledObjectReady"},
+		{"one failing while another activates it from idle", Input{Current: 1, Min: 3, Idle: ptr.To[int32](1), Active: true, Failing: true}, metav1.ConditionTrue, "ScaledObjectReady"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, reason, msg := Ready(tt.in)
+			if status != tt.status || reason != tt.reason || msg == "" {
+				t.Errorf("Ready = %s %s %q, want %s %s", status, reason, msg, tt.status, tt.reason)
 			}
 		})
 	}

@@ -223,18 +223,23 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	x.mu.Unlock()
 	fresh := !seen || knows.seq > prev.seq || knows.generation != prev.generation || knows.annotations != prev.annotations
 	fallback := AnyFallbackActive(&so.Spec, &st)
+	var fallbackReplicas *int32
+	if so.Spec.Fallback != nil {
+		fallbackReplicas = &so.Spec.Fallback.Replicas
+	}
 	in := Input{
-		Fallback:        fallback,
-		Now:             now,
-		Active:          active,
-		Failing:         st.Failing(),
-		Min:             so.Spec.MinReplicas(),
-		Idle:            so.Spec.IdleReplicaCount,
-		Cooldown:        time.Duration(so.Spec.CooldownPeriodSeconds()) * time.Second,
-		InitialCooldown: time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
-		Created:         so.CreationTimestamp.Time,
-		LastActive:      lastActive,
-		Fresh:           fresh,
+		Fallback:         fallback,
+		FallbackReplicas: fallbackReplicas,
+		Now:              now,
+		Active:           active,
+		Failing:          st.Failing(),
+		Min:              so.Spec.MinReplicas(),
+		Idle:             so.Spec.IdleReplicaCount,
+		Cooldown:         time.Duration(so.Spec.CooldownPeriodSeconds()) * time.Second,
+		InitialCooldown:  time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
+		Created:          so.CreationTimestamp.Time,
+		LastActive:       lastActive,
+		Fresh:            fresh,
 	}
 	var sc *autoscalingv1.Scale
 	d := Decision{Action: Keep, Reason: "no new sample since the last decision"}
@@ -295,7 +300,12 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	x.mu.Unlock()
 	x.reportTriggerFailures(so, st)
 	x.reportFallback(so, fallback)
-	return x.writeStatus(ctx, so, st, active, fallback, lastActive)
+	var ready *kedav1alpha1.Condition
+	if fresh {
+		status, reason, message := Ready(in)
+		ready = &kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
+	}
+	return x.writeStatus(ctx, so, st, active, fallback, lastActive, ready)
 }
 
 func activationAnnotations(so *kedav1alpha1.ScaledObject) string {
@@ -406,11 +416,14 @@ func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState)
 	return c.Active(v)
 }
 
-// writeStatus writes the Active condition, lastActiveTime, health and triggersActivity when they
-// changed. lastActiveTime is written when activity changes, not on every active poll: while Active
+// writeStatus writes the Active condition, Ready when a fresh decision set it (nil leaves it),
+// lastActiveTime, health and triggersActivity when they changed. lastActiveTime is written when activity changes, not on every active poll: while Active
 // is True it is "now", and once it turns False it holds the exact last active time.
-func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active, fallback bool, lastActive time.Time) error {
+func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active, fallback bool, lastActive time.Time, ready *kedav1alpha1.Condition) error {
 	return status.Update(ctx, x.client, x.reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+		if ready != nil {
+			s.Conditions.Set(*ready)
+		}
 		wasActive := s.Conditions.IsTrue(kedav1alpha1.ConditionActive)
 		cond := kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionFalse,
 			Reason: kedav1alpha1.ReasonScalerNotActive, Message: "Scaling is not performed because triggers are not active"}

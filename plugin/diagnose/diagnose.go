@@ -92,9 +92,10 @@ func Diagnose(in Inputs) []Finding {
 	conflicts := conflictFindings(in)
 	if c := so.Status.Conditions.Get(kedav1alpha1.ConditionReady); c == nil {
 		add(Error, "Not reconciled yet", "status has no Ready condition: is the operator running and watching this namespace?")
-	} else if c.Status != metav1.ConditionTrue && (c.Reason != kedav1alpha1.ReasonScaledObjectCheckFailed || len(conflicts) == 0) {
-		// An ownership conflict is what a failed check reports when there is one; its own finding
-		// below names it more precisely.
+	} else if c.Status != metav1.ConditionTrue && (c.Reason != kedav1alpha1.ReasonScaledObjectCheckFailed || len(conflicts) == 0) && !pollsFailing(so) {
+		// An ownership conflict is what a failed check reports when there is one, and failing
+		// polls are what a trigger error reports; their own findings below name them more
+		// precisely.
 		add(Error, "Not ready: "+c.Reason, c.Message)
 	}
 	if in.ScaleErr != nil {
@@ -152,10 +153,31 @@ func Diagnose(in Inputs) []Finding {
 	return out
 }
 
+// pollsFailing reports whether Ready is not True because polls fail (KEDA's TriggerError or
+// PartialTriggerError, set by the scale loop while status.health counts failures), rather than
+// because the object could not be set up.
+func pollsFailing(so *kedav1alpha1.ScaledObject) bool {
+	c := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
+	if c == nil || (c.Reason != kedav1alpha1.ReasonTriggerError && c.Reason != kedav1alpha1.ReasonPartialTriggerError) {
+		return false
+	}
+	for _, h := range so.Status.Health {
+		if h.Status == kedav1alpha1.HealthStatusFailing {
+			return true
+		}
+	}
+	return false
+}
+
+// scaling reports whether the object is set up and scaling (its HPA exists), even if polls fail.
+func scaling(so *kedav1alpha1.ScaledObject) bool {
+	return so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) || pollsFailing(so)
+}
+
 func hpaFindings(in Inputs, paused bool) []Finding {
 	so := in.ScaledObject
 	var out []Finding
-	if paused || !so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
+	if paused || !scaling(so) {
 		return nil
 	}
 	if in.HPA == nil {
@@ -218,7 +240,7 @@ func conflictFindings(in Inputs) []Finding {
 
 func activityFindings(in Inputs, paused bool) []Finding {
 	so := in.ScaledObject
-	if paused || in.Scale == nil || !so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
+	if paused || in.Scale == nil || !scaling(so) {
 		return nil
 	}
 	current := in.Scale.Spec.Replicas

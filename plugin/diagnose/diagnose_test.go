@@ -59,6 +59,11 @@ func TestDiagnose(t *testing.T) {
 		{name: "failing trigger", mutate: func(in *Inputs) {
 			in.ScaledObject.Status.Health["s0-redis-jobs"] = kedav1alpha1.HealthStatus{Status: kedav1alpha1.HealthStatusFailing, NumberOfFailures: ptr.To[int32](7)}
 		}, first: "Trigger failing: s0-redis-jobs", also: "7 failure(s)"},
+		{name: "failing trigger that made Ready False, as KEDA's scale loop does", mutate: func(in *Inputs) {
+			in.ScaledObject.Status.Health["s0-redis-jobs"] = kedav1alpha1.HealthStatus{Status: kedav1alpha1.HealthStatusFailing, NumberOfFailures: ptr.To[int32](7)}
+			in.ScaledObject.Status.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: kedav1alpha1.ReasonTriggerError, Message: "Triggers defined in ScaledObject are not working correctly"})
+			in.HPA.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: "FailedGetExternalMetric", Message: "unable to get external metric"}}
+		}, first: "Trigger failing: s0-redis-jobs", also: "HPA scaling inactive: FailedGetExternalMetric"},
 		{name: "hpa limited", mutate: func(in *Inputs) {
 			in.ScaledObject.Status.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionTrue})
 			in.HPA.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.ScalingLimited, Status: corev1.ConditionTrue, Reason: "TooManyReplicas", Message: "the desired replica count is more than the maximum replica count"}}

@@ -50,9 +50,9 @@ spec:
 	}
 }
 
-// TestUnreachableSourceIsCountedInHealth: a trigger whose source cannot be reached is Ready (the
-// metadata is fine) but counts failures in status.health, raises one KEDAScalerFailed event, and
-// never takes the target down.
+// TestUnreachableSourceIsCountedInHealth: a trigger whose source cannot be reached makes Ready
+// False with TriggerError (as KEDA's scale loop does), counts failures in status.health, raises a
+// KEDAScalerFailed event, and never takes the target down.
 func TestUnreachableSourceIsCountedInHealth(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
@@ -73,7 +73,12 @@ spec:
         address: 127.0.0.1:1
         listName: jobs
 `)
-	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	// As KEDA's scale loop, a poll that fails with nothing active and no fallback leaves Ready
+	// False with TriggerError.
+	failing := s.waitReady(t, ns, "worker", metav1.ConditionFalse)
+	if c := failing.Status.Conditions.Get(kedav1alpha1.ConditionReady); c.Reason != kedav1alpha1.ReasonTriggerError {
+		t.Errorf("Ready is False with %s (%s), want TriggerError", c.Reason, c.Message)
+	}
 	eventually(t, 30*time.Second, "status.health to count failures", func(ctx context.Context) (bool, string) {
 		so, err := s.scaledObject(ctx, ns, "worker")
 		if err != nil {
