@@ -48,7 +48,7 @@ type Validator struct {
 	Reader client.Reader
 	Mapper meta.RESTMapper
 	Scales scale.ScalesGetter
-	// Recorder, when set, also records each warning as a KEDAScalersInfo event on the object, as
+	// Recorder, when set, also records the warnings as a KEDAScalersInfo event on the object, as
 	// KEDA does; never for a dry run.
 	Recorder events.EventRecorder
 	// Metrics, when set, counts ScaledObject validations and refusals by KEDA's reasons.
@@ -87,20 +87,25 @@ func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObj
 	}
 	if conflict != nil {
 		verdict.Refusals, verdict.Reason = []error{conflict}, ownershipReason(conflict)
-		return verdict, nil
 	}
 	if !validation.NeedsResourceRequests(so) {
 		return verdict, nil
 	}
 	// What the HPA measures must be requested by the target's containers, so the target is read
-	// (KEDA refuses a cpu or memory trigger on a target it cannot find, too).
+	// (KEDA refuses a cpu or memory trigger on a target it cannot find, too). Its refusals join
+	// an ownership conflict's: every reason comes back at once.
 	target, err := scaletarget.Resolve(ctx, v.Reader, v.Mapper, v.Scales, so)
 	if err != nil {
-		verdict.Reason = reasonScaleTarget
+		if verdict.Reason == "" {
+			verdict.Reason = reasonScaleTarget
+		}
 		return verdict, userError(&verdict, err)
 	}
 	errs, err := target.CheckResourceRequests(ctx, v.Reader, so)
-	verdict.Refusals, verdict.Reason = errs, "missing-requests"
+	if len(errs) > 0 && verdict.Reason == "" {
+		verdict.Reason = "missing-requests"
+	}
+	verdict.Refusals = append(verdict.Refusals, errs...)
 	return verdict, err
 }
 
@@ -240,10 +245,10 @@ func handler[T client.Object](dec admission.Decoder, recorder events.EventRecord
 		if err != nil {
 			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("failed to validate %s %s: %w", req.Kind.Kind, req.Name, err))
 		}
-		if recorder != nil && (req.DryRun == nil || !*req.DryRun) {
-			for _, w := range verdict.Warnings {
-				recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersInfo, "Admission", "%s", w)
-			}
+		if recorder != nil && len(verdict.Warnings) > 0 && (req.DryRun == nil || !*req.DryRun) {
+			// One event for all: events of one object, reason and action form one series, whose
+			// note would keep only the last warning.
+			recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersInfo, "Admission", "%s", strings.Join(verdict.Warnings, "; "))
 		}
 		if len(verdict.Refusals) == 0 {
 			return admission.Allowed("").WithWarnings(verdict.Warnings...)

@@ -117,11 +117,11 @@ func TestAdmission(t *testing.T) {
 			refusal: "spec.minReplicaCount", counted: "ns create incorrect-replicas"},
 		{name: "name too long for the label", path: PathScaledObject, obj: scaledObject(strings.Repeat("n", 64), "later", nil), refusal: "scaledobject.keda.sh/name label", counted: "ns create name-too-long"},
 		{name: "settings that do nothing", path: PathScaledObject, obj: scaledObject("warned", "later", irrelevant),
-			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2, counted: "ns create "},
+			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 1, counted: "ns create "},
 		{name: "dry run records no event", path: PathScaledObject, obj: scaledObject("warned", "later", irrelevant), dryRun: true,
 			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, counted: "ns create "},
 		{name: "refused with warnings", path: PathScaledObject, obj: scaledObject("both", "web", irrelevant), refusal: "already scaled by ScaledObject first",
-			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 2, counted: "ns create other-scaled-object"},
+			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 1, counted: "ns create other-scaled-object"},
 		{name: "ScaledJob min above max", path: PathScaledJob, obj: clamped, warnings: []string{"spec.minReplicaCount 5 is greater than maxReplicaCount 2"}, events: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,7 +96,8 @@ func TestAdmissionWebhook(t *testing.T) {
 
 	// A target that does not exist yet is admitted, as KEDA admits it (GitOps tools apply in any
 	// order): Ready is False, naming it, until the Deployment appears; then the object scales.
-	if err := s.env.ApplyYAML(context.Background(), ns, so("later", "later", "", "")); err != nil {
+	cron := "    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n"
+	if err := s.env.ApplyYAML(context.Background(), ns, so("later", "later", "", cron)); err != nil {
 		t.Fatalf("a ScaledObject whose target does not exist yet was refused: %v", err)
 	}
 	waiting := s.waitReady(t, ns, "later", metav1.ConditionFalse)
@@ -111,21 +112,26 @@ func TestAdmissionWebhook(t *testing.T) {
 	warned := so("warned", "warned", "  minReplicaCount: 1\n  pollingInterval: 10\n  cooldownPeriod: 60\n", "")
 	clamped := "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: clamped\nspec:\n  minReplicaCount: 5\n  maxReplicaCount: 2\n  jobTargetRef:\n    template:\n      spec:\n        restartPolicy: Never\n        containers:\n          - name: job\n            image: job\n" +
 		fmt.Sprintf("  triggers:\n    - type: redis\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)
-	for _, tc := range []struct{ doc, want string }{
-		{warned, "Warning: spec.pollingInterval has no effect here"},
-		{warned, "Warning: spec.cooldownPeriod has no effect here"},
-		{clamped, "Warning: spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2"},
+	for _, tc := range []struct {
+		doc  string
+		want []string
+	}{
+		{warned, []string{"Warning: spec.pollingInterval has no effect here", "Warning: spec.cooldownPeriod has no effect here"}},
+		{clamped, []string{"Warning: spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2"}},
 	} {
 		kubectl := exec.Command("kubectl", "--kubeconfig", s.env.Cluster.KubeconfigPath(), "apply", "--server-side", "-n", ns, "-f", "-")
 		kubectl.Stdin = strings.NewReader(tc.doc)
 		out, err := kubectl.CombinedOutput()
 		if err != nil {
 			t.Errorf("kubectl apply refused what KEDA admits: %v\n%s", err, out)
-		} else if !strings.Contains(string(out), tc.want) {
-			t.Errorf("kubectl apply printed no %q:\n%s", tc.want, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("kubectl apply printed no %q:\n%s", w, out)
+			}
 		}
 	}
-	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalersInfo, "spec.pollingInterval has no effect here")
+	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalersInfo, "spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here")
 
 	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
 	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
