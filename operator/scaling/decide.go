@@ -128,12 +128,11 @@ func decide(in Input) Decision {
 	if in.Failing && (in.FallbackReplicas == nil || *in.FallbackReplicas != 0) {
 		return Decision{Action: Keep, Reason: "a trigger is failing: not deactivating on an error"}
 	}
-	remaining := time.Duration(0)
+	// As in KEDA, initialCooldownPeriod holds a target only until its first activation; after
+	// that, cooldownPeriod counts from the last active poll.
+	remaining := in.Created.Add(in.InitialCooldown).Sub(in.Now)
 	if !in.LastActive.IsZero() {
 		remaining = in.LastActive.Add(in.Cooldown).Sub(in.Now)
-	}
-	if initial := in.Created.Add(in.InitialCooldown).Sub(in.Now); initial > remaining {
-		remaining = initial
 	}
 	if remaining > 0 {
 		return Decision{Action: Keep, Reason: "inactive, waiting for the cooldown", CooldownRemaining: remaining}

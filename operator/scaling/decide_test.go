@@ -30,6 +30,7 @@ func TestDecide(t *testing.T) {
 		{name: "inactive after cooldown goes to idle", in: Input{Current: 3, Min: 2, Idle: ptr.To[int32](1), Cooldown: time.Minute, LastActive: now.Add(-2 * time.Minute)}, action: Deactivate, replicas: 1},
 		{name: "never active deactivates at once", in: Input{Current: 2, Cooldown: time.Minute}, action: Deactivate, replicas: 0},
 		{name: "initial cooldown holds a new object", in: Input{Current: 2, InitialCooldown: 2 * time.Hour}, action: Keep, remains: time.Hour},
+		{name: "initial cooldown ends with the first activation", in: Input{Current: 2, InitialCooldown: 2 * time.Hour, Cooldown: time.Minute, LastActive: now.Add(-2 * time.Minute)}, action: Deactivate, replicas: 0},
 		{name: "failing trigger never deactivates", in: Input{Current: 2, Failing: true}, action: Keep},
 		{name: "failing trigger with a fallback keeps the target", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](3)}, action: Keep},
 		{name: "failing trigger with a fallback of 0 replicas deactivates", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](0)}, action: Deactivate, replicas: 0},
