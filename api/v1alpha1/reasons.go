@@ -13,7 +13,7 @@ const (
 	EventKEDAScalersStarted                = "KEDAScalersStarted"
 	EventKEDAScalersStopped                = "KEDAScalersStopped"
 	EventKEDAScalerFailed                  = "KEDAScalerFailed"
-	EventKEDAScalersInfo                   = "KEDAScalersInfo"
+	EventKEDAScalerInfo                    = "KEDAScalerInfo"
 	EventKEDAMetricSourceFailed            = "KEDAMetricSourceFailed"
 	EventKEDAScaleTargetActivated          = "KEDAScaleTargetActivated"
 	EventKEDAScaleTargetDeactivated        = "KEDAScaleTargetDeactivated"

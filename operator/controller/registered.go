@@ -6,10 +6,14 @@ import (
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 )
 
@@ -79,4 +83,10 @@ func authUsers[L client.ObjectList](c client.Client, kind string, newList func()
 		})
 		return out
 	}
+}
+
+// scalersStopped records KEDA's KEDAScalersStopped event on an object whose triggers stopped being
+// polled because it was paused or deleted.
+func scalersStopped(recorder events.EventRecorder, obj runtime.Object) {
+	recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStopped, "Stop", "Stopped scalers watch")
 }

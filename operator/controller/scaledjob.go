@@ -213,7 +213,9 @@ func (r *ScaledJobReconciler) rollout(ctx context.Context, log logr.Logger, sj *
 
 // pause stops the triggers, so no Job is created; running Jobs are left alone.
 func (r *ScaledJobReconciler) pause(ctx context.Context, log logr.Logger, sj *kedav1alpha1.ScaledJob) error {
-	r.stop(ctx, client.ObjectKeyFromObject(sj))
+	if r.stop(ctx, client.ObjectKeyFromObject(sj)) {
+		scalersStopped(r.Recorder, sj)
+	}
 	wasPaused := sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused)
 	err := status.UpdateScaledJob(ctx, r.Client, r.Reader, sj, func(s *kedav1alpha1.ScaledJobStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionPaused, Status: metav1.ConditionTrue,
@@ -261,7 +263,9 @@ func (r *ScaledJobReconciler) finalize(ctx context.Context, log logr.Logger, sj 
 		return nil
 	}
 	key := client.ObjectKeyFromObject(sj)
-	r.stop(ctx, key)
+	if r.stop(ctx, key) {
+		scalersStopped(r.Recorder, sj)
+	}
 	patch := client.MergeFrom(sj.DeepCopy())
 	controllerutil.RemoveFinalizer(sj, kedav1alpha1.FinalizerName)
 	if err := r.Client.Patch(ctx, sj, patch); client.IgnoreNotFound(err) != nil {
@@ -273,9 +277,10 @@ func (r *ScaledJobReconciler) finalize(ctx context.Context, log logr.Logger, sj 
 	return nil
 }
 
-func (r *ScaledJobReconciler) stop(ctx context.Context, key types.NamespacedName) {
-	r.Engine.Unregister(ctx, engine.ScaledJobKey(key))
-	r.Runner.Forget(key)
+// stop stops key's triggers and Job runs; it reports whether its triggers were being polled.
+func (r *ScaledJobReconciler) stop(ctx context.Context, key types.NamespacedName) bool {
+	defer r.Runner.Forget(key)
+	return r.Engine.Unregister(ctx, engine.ScaledJobKey(key))
 }
 
 // ensureJobCondition adds a condition of type t with status st when there is none, as KEDA

@@ -51,7 +51,7 @@ const FieldOwner = "keda-operator"
 // Registry is the part of the engine the controller uses.
 type Registry interface {
 	Register(ctx context.Context, key engine.Key, reg engine.Registration) []engine.TriggerInfo
-	Unregister(ctx context.Context, key engine.Key)
+	Unregister(ctx context.Context, key engine.Key) (registered bool)
 }
 
 // Activator is told about objects whose activation should be evaluated now.
@@ -300,7 +300,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // paused-replicas.
 func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so *kedav1alpha1.ScaledObject, target *scaletarget.Resolved, p kedav1alpha1.PauseState) error {
 	key := client.ObjectKeyFromObject(so)
-	r.stop(ctx, key)
+	if r.stop(ctx, key) {
+		scalersStopped(r.Recorder, so)
+	}
 	hpaObj := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: so.Namespace, Name: so.HPAName()}}
 	if err := r.Client.Delete(ctx, hpaObj); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("failed to delete HPA %s/%s while pausing: %w", so.Namespace, hpaObj.Name, err)
@@ -497,7 +499,9 @@ func (r *ScaledObjectReconciler) finalize(ctx context.Context, log logr.Logger, 
 		return nil
 	}
 	key := client.ObjectKeyFromObject(so)
-	r.stop(ctx, key)
+	if r.stop(ctx, key) {
+		scalersStopped(r.Recorder, so)
+	}
 	if a := so.Spec.Advanced; a != nil && a.RestoreToOriginalReplicaCount && so.Status.OriginalReplicaCount != nil && so.Status.ScaleTargetGVKR != nil {
 		if err := r.restore(ctx, so); err != nil {
 			log.Error(err, "failed to restore the original replica count")
@@ -533,9 +537,10 @@ func (r *ScaledObjectReconciler) restore(ctx context.Context, so *kedav1alpha1.S
 	})
 }
 
-func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) {
-	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
-	r.Activator.Forget(key)
+// stop stops key's triggers and activation; it reports whether its triggers were being polled.
+func (r *ScaledObjectReconciler) stop(ctx context.Context, key types.NamespacedName) bool {
+	defer r.Activator.Forget(key)
+	return r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 }
 
 // seenObjects counts the objects of each namespace the reconciler has seen.

@@ -217,8 +217,9 @@ func (e *Engine) build(ctx context.Context, src *source, cfg *scalers.Config) {
 	}
 }
 
-// Unregister stops polling key's triggers and closes the scalers no other object shares.
-func (e *Engine) Unregister(ctx context.Context, key Key) {
+// Unregister stops polling key's triggers and closes the scalers no other object shares; it
+// reports whether key was registered.
+func (e *Engine) Unregister(ctx context.Context, key Key) (registered bool) {
 	defer e.lockObject(key)()
 	e.mu.Lock()
 	obj := e.objects[key]
@@ -231,6 +232,7 @@ func (e *Engine) Unregister(ctx context.Context, key Key) {
 	}
 	e.mu.Unlock()
 	closeAll(ctx, e.opts.Log, toClose)
+	return obj != nil
 }
 
 // attachLocked adds sub to its source, scheduling the source's jobs if it was not polled yet.

@@ -368,8 +368,9 @@ func (x *Executor) reportFallback(so *kedav1alpha1.ScaledObject, fallback bool) 
 	}
 }
 
-// reportTriggerFailures emits one KEDAScalerFailed event when a trigger starts failing, not one
-// per failed poll: status.health carries the running count.
+// reportTriggerFailures emits one KEDAScalerFailed (KEDAMetricSourceFailed under scalingModifiers)
+// event when a trigger starts failing, not one per failed poll: status.health carries the running
+// count.
 func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engine.ObjectState) {
 	for _, t := range st.Triggers {
 		if t.Err == nil || t.MetricName == "" {
@@ -378,7 +379,12 @@ func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engin
 		if prev, ok := so.Status.Health[t.MetricName]; ok && prev.Status == kedav1alpha1.HealthStatusFailing {
 			continue
 		}
-		x.recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Poll",
+		// KEDA names a failing trigger of a formula a metric source, and any other a scaler.
+		reason := kedav1alpha1.EventKEDAScalerFailed
+		if a := so.Spec.Advanced; a != nil && a.ScalingModifiers.Formula != "" {
+			reason = kedav1alpha1.EventKEDAMetricSourceFailed
+		}
+		x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Poll",
 			"trigger %d (%s) metric %s: %v", t.Index, t.Type, t.MetricName, t.Err)
 		x.log.Info("trigger failing", "scaledObject", client.ObjectKeyFromObject(so).String(), "metric", t.MetricName, "error", t.Err.Error())
 	}

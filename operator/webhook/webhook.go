@@ -48,7 +48,7 @@ type Validator struct {
 	Reader client.Reader
 	Mapper meta.RESTMapper
 	Scales scale.ScalesGetter
-	// Recorder, when set, also records the warnings as a KEDAScalersInfo event on the object, as
+	// Recorder, when set, also records the warnings as a KEDAScalerInfo event on the object, as
 	// KEDA does; never for a dry run.
 	Recorder events.EventRecorder
 	// Metrics, when set, counts ScaledObject validations and refusals by KEDA's reasons.
@@ -248,7 +248,7 @@ func handler[T client.Object](dec admission.Decoder, recorder events.EventRecord
 		if recorder != nil && len(verdict.Warnings) > 0 && (req.DryRun == nil || !*req.DryRun) {
 			// One event for all: events of one object, reason and action form one series, whose
 			// note would keep only the last warning.
-			recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersInfo, "Admission", "%s", strings.Join(verdict.Warnings, "; "))
+			recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalerInfo, "Admission", "%s", strings.Join(verdict.Warnings, "; "))
 		}
 		if len(verdict.Refusals) == 0 {
 			return admission.Allowed("").WithWarnings(verdict.Warnings...)

@@ -154,8 +154,8 @@ func TestAdmission(t *testing.T) {
 				}
 			}
 			for i := 0; i < tt.events; i++ {
-				if ev := <-recorder.Events; !strings.HasPrefix(ev, "Normal KEDAScalersInfo") {
-					t.Errorf("event %q, want a Normal KEDAScalersInfo", ev)
+				if ev := <-recorder.Events; !strings.HasPrefix(ev, "Normal KEDAScalerInfo") {
+					t.Errorf("event %q, want a Normal KEDAScalerInfo", ev)
 				}
 			}
 			if n := len(recorder.Events); n > 0 {

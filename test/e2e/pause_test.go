@@ -36,6 +36,7 @@ func TestPauseHoldsReplicasAndResumeRestores(t *testing.T) {
 		return err
 	})
 	s.waitEvent(t, ns, "worker", kedav1alpha1.EventScaledObjectPaused)
+	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScalersStopped, "Stopped scalers watch")
 	if err := rc.RPush(ctx, list, "5", "6", "7", "8", "9", "10").Err(); err != nil {
 		t.Fatal(err)
 	}

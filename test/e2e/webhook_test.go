@@ -108,7 +108,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	s.waitReady(t, ns, "later", metav1.ConditionTrue)
 
 	// What KEDA admits but does nothing as written is admitted with a warning, which kubectl
-	// prints, and a KEDAScalersInfo event, as KEDA records it.
+	// prints, and a KEDAScalerInfo event, as KEDA records it.
 	warned := so("warned", "warned", "  minReplicaCount: 1\n  pollingInterval: 10\n  cooldownPeriod: 60\n", "")
 	clamped := "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: clamped\nspec:\n  minReplicaCount: 5\n  maxReplicaCount: 2\n  jobTargetRef:\n    template:\n      spec:\n        restartPolicy: Never\n        containers:\n          - name: job\n            image: job\n" +
 		fmt.Sprintf("  triggers:\n    - type: redis\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)
@@ -131,7 +131,7 @@ func TestAdmissionWebhook(t *testing.T) {
 			}
 		}
 	}
-	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalersInfo, "spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here")
+	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalerInfo, "spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here")
 
 	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
 	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
