@@ -32,7 +32,13 @@ const (
 	EventScaledJobRolloutCleanupCompleted = "ScaledJobRolloutCleanupCompleted"
 	EventScaledJobRolloutCleanupFailed    = "ScaledJobRolloutCleanupFailed"
 	EventKEDAJobsCreated                  = "KEDAJobsCreated"
-	EventKEDAJobCreateFailed              = "KEDAJobCreateFailed"
+
+	EventTriggerAuthenticationAdded = "TriggerAuthenticationAdded"
+	// EventClusterTriggerAuthenticationUpdated is KEDA's reason for an update of either kind of
+	// authentication (KEDA spells the TriggerAuthentication one so too).
+	EventClusterTriggerAuthenticationUpdated = "ClusterTriggerAuthenticationUpdated"
+	EventClusterTriggerAuthenticationAdded   = "ClusterTriggerAuthenticationAdded"
+	EventKEDAJobCreateFailed                 = "KEDAJobCreateFailed"
 )
 
 // Condition reasons written by the operator.

@@ -305,7 +305,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := jobReconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledJob controller: %w", err)
 	}
-	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient(), Metrics: promMetrics}).SetupWithManager(mgr); err != nil {
+	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient(), Metrics: promMetrics, Recorder: mgr.GetEventRecorder("keda-operator")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the authentication back-reference controller: %w", err)
 	}
 	if opts.Webhook.Port != 0 {

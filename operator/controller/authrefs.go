@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -80,6 +83,12 @@ type AuthReferenceReconciler struct {
 	Client client.Client
 	// Metrics counts the authentications in keda_resource_registered_total; nil disables it.
 	Metrics *observability.Metrics
+	// Recorder records KEDA's Added and Updated events on authentications; nil disables them.
+	Recorder events.EventRecorder
+
+	mu sync.Mutex
+	// generations is the generation each authentication had when last reconciled, by kind/key.
+	generations map[string]int64
 }
 
 // SetupWithManager watches both authentication kinds, and ScaledObjects and ScaledJobs mapped to
@@ -130,13 +139,21 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 		resource = observability.ResourceClusterTriggerAuthentication
 	}
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) && r.Metrics != nil {
-			r.Metrics.Gone(resource, req.NamespacedName)
+		if apierrors.IsNotFound(err) {
+			r.forgetGeneration(kind, req.String())
+			if r.Metrics != nil {
+				r.Metrics.Gone(resource, req.NamespacedName)
+			}
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if r.Metrics != nil {
 		r.Metrics.Handled(resource, req.NamespacedName, nil)
+	}
+	if r.Recorder != nil {
+		if reason, msg := r.generationEvent(kind, req.String(), obj.GetGeneration()); reason != "" {
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Reconcile", "%s", msg)
+		}
 	}
 	key := client.MatchingFields{authRefIndex: authRefKey(kind, req.Namespace, req.Name)}
 	sos := &kedav1alpha1.ScaledObjectList{}
@@ -182,4 +199,40 @@ func referrers(cluster bool, sos []kedav1alpha1.ScaledObject, sjs []kedav1alpha1
 	sort.Strings(a)
 	sort.Strings(b)
 	return strings.Join(a, ","), strings.Join(b, ",")
+}
+
+// generationEvent is the event KEDA records when it reconciles an authentication: Added for a new
+// one (generation 1 when first seen), Updated when its spec changed since the last reconcile
+// (or first seen at a later generation, as after a restart); none when only its users changed.
+func (r *AuthReferenceReconciler) generationEvent(kind, key string, generation int64) (reason, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.generations == nil {
+		r.generations = map[string]int64{}
+	}
+	previous, seen := r.generations[kind+"/"+key]
+	r.generations[kind+"/"+key] = generation
+	return authEvent(kind, seen, previous, generation)
+}
+
+func (r *AuthReferenceReconciler) forgetGeneration(kind, key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.generations, kind+"/"+key)
+}
+
+// authEvent decides generationEvent's event from what was seen before.
+func authEvent(kind string, seen bool, previous, generation int64) (reason, msg string) {
+	cluster := kind == kedav1alpha1.KindClusterTriggerAuthentication
+	switch {
+	case !seen && generation <= 1:
+		if cluster {
+			return kedav1alpha1.EventClusterTriggerAuthenticationAdded, "ClusterTriggerAuthentication added"
+		}
+		return kedav1alpha1.EventTriggerAuthenticationAdded, "TriggerAuthentication added"
+	case !seen || generation != previous:
+		// KEDA records a TriggerAuthentication's update under the cluster kind's reason too.
+		return kedav1alpha1.EventClusterTriggerAuthenticationUpdated, fmt.Sprintf("%s updated (generation %d)", kind, generation)
+	}
+	return "", ""
 }

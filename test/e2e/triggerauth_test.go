@@ -57,6 +57,7 @@ spec:
 	s.waitReplicas(t, ns, "namespaced", 1, 30*time.Second)
 	s.waitReplicas(t, ns, "clustered", 1, 30*time.Second)
 	s.waitReplicas(t, ns, "configmapped", 1, 30*time.Second)
+	s.waitEvent(t, ns, "redis-cm-auth", kedav1alpha1.EventTriggerAuthenticationAdded)
 	so, err := s.scaledObject(context.Background(), ns, "clustered")
 	if err != nil {
 		t.Fatal(err)
