@@ -405,3 +405,21 @@ func TestRebuildReport(t *testing.T) {
 		t.Errorf("results without meta: %v", err)
 	}
 }
+
+func TestHeapWhy(t *testing.T) {
+	profile := []string{
+		"Showing nodes accounting for 180.5MB, 92.10% of 196MB total",
+		"flat  flat%   sum%        cum   cum%",
+		"60MB 30.61% 30.61%       60MB 30.61%  k8s.io/client-go/tools/cache.(*threadSafeMap).Add",
+		"40MB 20.41% 51.02%       40MB 20.41%  github.com/prometheus/client_golang/prometheus.(*metricMap).getOrCreateMetricWithLabelValues",
+	}
+	got := heapWhy(profile, 310)
+	for _, want := range []string{"196MB of the 310 MiB RSS", "k8s.io/client-go/tools/cache.(*threadSafeMap).Add (60MB)", "getOrCreateMetricWithLabelValues (40MB)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("heapWhy = %q, want it to say %q", got, want)
+		}
+	}
+	if got := heapWhy(nil, 310); !strings.Contains(got, "no heap profile") {
+		t.Errorf("without a profile: %q", got)
+	}
+}

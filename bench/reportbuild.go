@@ -414,6 +414,8 @@ func targets(cfg Config, ours, keda *PhaseResult, qpsText string) []Target {
 			why += " (this run measured 30 s after the take-over, before the bench waited for the backlog to end)"
 		}
 		rss.Why, cpu.Why = why+".", why+"."
+	} else if l := ours.level(top); l != nil && rss.Met != nil && !*rss.Met {
+		rss.Why = heapWhy(l.IdleHeapProfile, get(ours, top, idle(func(w *Window) float64 { return w.RSSMiB })))
 	}
 	ts = append(ts, rss, cpu)
 	thr := math.NaN()
@@ -565,4 +567,25 @@ func fig6(cfg Config, ours, keda *PhaseResult) Figure {
 		SVG: BarChart{Title: fmt.Sprintf("Apply of %d ScaledObjects", cfg.Fig6N), YLabel: "seconds", Categories: []string{"without webhook", "with webhook"},
 			Series: []Series{{Name: oursName, Values: []float64{val(ours, base), val(ours, hook)}}, {Name: kedaName, Values: []float64{val(keda, base), val(keda, hook)}}}}.SVG()}}
 	return f
+}
+
+// heapWhy explains an RSS over its goal from the heap profile taken after the idle window: how
+// much of it the live heap is, and what holds the most of that.
+func heapWhy(profile []string, rssMiB float64) string {
+	total, holders := "", []string{}
+	for _, line := range profile {
+		if _, after, ok := strings.Cut(line, " of "); ok && strings.HasPrefix(line, "Showing nodes") {
+			total = strings.TrimSuffix(strings.Fields(after)[0], ",")
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) >= 6 && strings.HasSuffix(f[1], "%") && len(holders) < 4 {
+			holders = append(holders, fmt.Sprintf("%s (%s)", f[len(f)-1], f[0]))
+		}
+	}
+	if total == "" {
+		return "no heap profile of the operator was taken for this level."
+	}
+	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS (the rest is the Go runtime's own memory, stacks and heap not yet returned to the system); what holds the most of it, by the heap profile under figure 1: %s.",
+		total, Num(rssMiB), strings.Join(holders, ", "))
 }
