@@ -586,6 +586,6 @@ func heapWhy(profile []string, rssMiB float64) string {
 	if total == "" {
 		return "no heap profile of the operator was taken for this level."
 	}
-	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS (the rest is the Go runtime's own memory, stacks and heap not yet returned to the system); what holds the most of it, by the heap profile under figure 1: %s.",
+	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS; the rest is mostly the collector's headroom (with Go's default GOGC=100 the heap grows to about twice what is live before a collection) and memory not yet returned to the system. What holds the most of the live heap, by the heap profile under figure 1: %s.",
 		total, Num(rssMiB), strings.Join(holders, ", "))
 }
