@@ -391,17 +391,24 @@ func TestRebuildReport(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := rebuildReport(path, dir); err != nil {
+	if err := rebuildReport(path, dir, "the e2e tests ran meanwhile"); err != nil {
 		t.Fatal(err)
 	}
 	report, err := os.ReadFile(filepath.Join(dir, "REPORT.md"))
-	if err != nil || !strings.Contains(string(report), "commit abc1234") {
+	if err != nil || !strings.Contains(string(report), "commit abc1234") || !strings.Contains(string(report), "Note: the e2e tests ran meanwhile") {
 		t.Errorf("rebuilt report: %v\n%s", err, report)
+	}
+	// The note stays in results.json: a later rebuild keeps it.
+	if err := rebuildReport(path, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	if report, _ := os.ReadFile(filepath.Join(dir, "REPORT.md")); !strings.Contains(string(report), "Note: the e2e tests ran meanwhile") {
+		t.Errorf("the note was lost by a second rebuild:\n%s", report)
 	}
 	if err := os.WriteFile(path, []byte(`{"results":{}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := rebuildReport(path, dir); err == nil || !strings.Contains(err.Error(), "no meta") {
+	if err := rebuildReport(path, dir, ""); err == nil || !strings.Contains(err.Error(), "no meta") {
 		t.Errorf("results without meta: %v", err)
 	}
 }

@@ -45,6 +45,7 @@ func run() error {
 	reuse := flag.String("reuse", "", "results.json of an earlier run with the same scale: its phases of operators this run does not measure go into the report")
 	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
 	rebuild := flag.String("rebuild", "", "results.json of an earlier run: write its REPORT.md and charts again with this code, measuring nothing")
+	note := flag.String("note", "", "with -rebuild: a note about the run to keep in its results.json and show in the report (e.g. other work on the machine meanwhile)")
 	flag.Parse()
 
 	var cfg Config
@@ -79,7 +80,7 @@ func run() error {
 		*out = filepath.Join(root, "bench")
 	}
 	if *rebuild != "" {
-		return rebuildReport(*rebuild, *out)
+		return rebuildReport(*rebuild, *out, *note)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -192,8 +193,9 @@ type resultsFile struct {
 }
 
 // rebuildReport writes REPORT.md and the charts of an earlier run again, from its results.json,
-// with this code's report: a change to the report needs no new measurement.
-func rebuildReport(path, out string) error {
+// with this code's report: a change to the report needs no new measurement. A note is added to
+// the run's meta (and results.json) first.
+func rebuildReport(path, out, note string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("failed to read %s: %w", path, err)
@@ -204,6 +206,16 @@ func rebuildReport(path, out string) error {
 	}
 	if file.Meta == nil {
 		return fmt.Errorf("%s has no meta (written before runs recorded it): it cannot be rebuilt", path)
+	}
+	if note != "" {
+		file.Meta.Notes = append(file.Meta.Notes, note)
+		updated, err := json.MarshalIndent(file, "", "  ")
+		if err != nil {
+			return fmt.Errorf("failed to encode %s with the note: %w", path, err)
+		}
+		if err := os.WriteFile(path, updated, 0o644); err != nil {
+			return err
+		}
 	}
 	rep := BuildReport(file.Config, file.Results["kedactl"], file.Results["keda"], *file.Meta)
 	for name, data := range rep.Files() {

@@ -23,6 +23,9 @@ type ReportMeta struct {
 	LoadBefore, LoadAfter string
 	// Reused names the phases taken from an earlier run's results.json.
 	Reused []string
+	// Notes are what whoever watched the run wrote about it (-rebuild -note), e.g. other work that
+	// ran on the machine meanwhile.
+	Notes []string `json:",omitempty"`
 }
 
 func gitCommit(root string) string {
@@ -86,6 +89,9 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 	}
 	for _, e := range meta.PhaseErrors {
 		r.Meta = append(r.Meta, "Phase failed: "+e)
+	}
+	for _, n := range meta.Notes {
+		r.Meta = append(r.Meta, "Note: "+n)
 	}
 	for _, p := range []*PhaseResult{ours, keda} {
 		if p != nil {
@@ -414,7 +420,8 @@ func targets(cfg Config, ours, keda *PhaseResult, qpsText string) []Target {
 			why += " (this run measured 30 s after the take-over, before the bench waited for the backlog to end)"
 		}
 		rss.Why, cpu.Why = why+".", why+"."
-	} else if l := ours.level(top); l != nil && rss.Met != nil && !*rss.Met {
+	} else if ours != nil && rss.Met != nil && !*rss.Met && ours.level(top) != nil {
+		l := ours.level(top)
 		rss.Why = heapWhy(l.IdleHeapProfile, get(ours, top, idle(func(w *Window) float64 { return w.RSSMiB })))
 	}
 	ts = append(ts, rss, cpu)

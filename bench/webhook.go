@@ -104,6 +104,11 @@ func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg 
 		}); err != nil {
 			return nil, err
 		}
+		// The operator takes over what the previous batch applied for a while after it: wait
+		// for that, so that neither batch is timed against the other's reconciles.
+		if _, err := settle(ctx, h, op, 5*time.Second, settleMax(cfg.Fig6N)); err != nil {
+			return nil, err
+		}
 		start := time.Now()
 		for j := range cfg.Fig6N {
 			data, err := w.scaledObject(j, h.Src).MarshalJSON()
