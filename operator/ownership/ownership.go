@@ -157,7 +157,8 @@ func namedHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.Scaled
 }
 
 // foreignHPA refuses a target that an HPA the ScaledObject does not own already scales: two
-// autoscalers would fight over its replicas.
+// autoscalers would fight over its replicas. validations.keda.sh/hpa-ownership: "false" lifts the
+// check, on the ScaledObject (as KEDA's docs put it) or on the HPA (where KEDA's webhook reads it).
 func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject) (*field.Error, error) {
 	if strings.EqualFold(so.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership], "false") {
 		return nil, nil
@@ -172,6 +173,9 @@ func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.Scal
 		ref := h.Spec.ScaleTargetRef
 		if targetOf(ref.APIVersion, ref.Kind, ref.Name) != want || ownedBy(h, so) {
 			continue
+		}
+		if strings.EqualFold(h.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership], "false") {
+			continue // the HPA itself lifts the check, where KEDA reads the annotation
 		}
 		if h.Name == so.HPAName() && so.Annotations[kedav1alpha1.AnnotationTransferHPAOwnership] == "true" {
 			continue // being adopted

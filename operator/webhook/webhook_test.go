@@ -9,6 +9,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -64,9 +65,15 @@ func TestAdmission(t *testing.T) {
 	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	hpaOn := func(name, target string, annotations map[string]string) *autoscalingv2.HorizontalPodAutoscaler {
+		return &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Annotations: annotations},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 3, ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target}}}
+	}
 	builder := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}},
 		scaledObject("first", "web", nil),
+		hpaOn("theirs", "fought", nil),
+		hpaOn("lifted", "shared", map[string]string{kedav1alpha1.AnnotationValidationHPAOwnership: "false"}),
 	)
 	if err := ownership.IndexFields(context.Background(), builderIndexer{builder}); err != nil {
 		t.Fatal(err)
@@ -111,6 +118,8 @@ func TestAdmission(t *testing.T) {
 		{name: "cpu trigger on a missing target", path: PathScaledObject, obj: scaledObject("cpu", "nowhere", cpu), refusal: "Target resource Deployment ns/nowhere doesn't exist", counted: "ns create scale-target-not-found"},
 		{name: "kind the cluster lacks", path: PathScaledObject, obj: scaledObject("widget", "w", widget), refusal: "the cluster has no kind Widget in example.com/v1", counted: "ns create scale-target-not-found"},
 		{name: "second ScaledObject on a target", path: PathScaledObject, obj: scaledObject("second", "web", nil), refusal: "already scaled by ScaledObject first", counted: "ns create other-scaled-object"},
+		{name: "a foreign HPA scales the target", path: PathScaledObject, obj: scaledObject("fought", "fought", nil), refusal: "already scaled by HPA theirs", counted: "ns create other-hpa"},
+		{name: "a foreign HPA that lifts the check itself", path: PathScaledObject, obj: scaledObject("shared", "shared", nil), counted: "ns create "},
 		{name: "min above max", path: PathScaledObject, obj: scaledObject("minmax", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
 			s.MinReplicaCount, s.MaxReplicaCount = ptr.To[int32](5), ptr.To[int32](2)
 		}),
