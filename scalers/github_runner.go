@@ -129,7 +129,7 @@ func (m *githubRunnerMetadata) Validate() error {
 		key, err := parseGitHubAppKey(m.AppKey)
 		if err != nil {
 			return &ParamError{Param: "appKey", Problem: "is not an RSA private key in PEM (" + err.Error() + ")",
-				Fix: "put the private key the GitHub App's settings generated (-----BEGIN RSA PRIVATE KEY-----) in the TriggerAuthentication's appKey parameter"}
+				Fix: "put the PEM file the GitHub App's settings page generated, whole, in the TriggerAuthentication's appKey parameter"}
 		}
 		m.appKey = key
 		m.auth = &httpAuth{}
