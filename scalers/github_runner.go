@@ -132,8 +132,11 @@ func (m *githubRunnerMetadata) Validate() error {
 				Fix: "put the PEM file the GitHub App's settings page generated, whole, in the TriggerAuthentication's appKey parameter"}
 		}
 		m.appKey = key
-		m.auth = &httpAuth{}
-		return nil
+		// The App's token wins over any other credential, as in KEDA; ca still applies.
+		p := m.httpAuthParams
+		p.AuthModes, p.AuthMode = nil, nil
+		m.auth, err = p.validate()
+		return err
 	}
 	// KEDA's bridge: a personalAccessToken is the bearer token, with authModes bearer or without
 	// authModes.
@@ -670,10 +673,18 @@ func (s *githubRunnerScaler) statusError(u *url.URL, resp *http.Response, body [
 	}
 	e := fmt.Errorf("the server answered %d %s%s", resp.StatusCode, http.StatusText(resp.StatusCode), said)
 	limited := !s.limit.until(s.now()).IsZero()
+	if !limited && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests) &&
+		strings.Contains(strings.ToLower(msg.Message), "rate limit") {
+		// A rate limit without Retry-After or a spent X-RateLimit-Remaining: GitHub asks
+		// clients to wait at least a minute.
+		s.limit.retryAfter, limited = s.now().Add(time.Minute), true
+	}
 	switch {
 	case (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests) && limited:
 		return s.fail(u, fmt.Errorf("%w: %w", errGitHubRateLimited, e))
 	case resp.StatusCode == http.StatusUnauthorized:
+		// A revoked installation token: the next request fetches a new one.
+		s.appToken = ""
 		e = fmt.Errorf("%w: GitHub refused the credentials: check personalAccessToken (or the GitHub App's applicationID, installationID and appKey) in the TriggerAuthentication", e)
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
 		e = fmt.Errorf("%w: the token may not read this: it needs read access to the repositories' Actions (and metadata)", e)
