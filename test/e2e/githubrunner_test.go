@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/test/cluster"
 	ghserver "github.com/kedactl/kedactl/test/servers/github"
 )
 
@@ -137,6 +138,85 @@ spec:
 	for _, r := range gh.Requests() {
 		if r.Authorization != "Bearer "+pat || r.APIVersion != "2022-11-28" || r.Status != 200 || !strings.HasPrefix(r.Path, "/orgs/acme/") && !strings.HasPrefix(r.Path, "/repos/acme/") {
 			t.Fatalf("request %s %s (Authorization %q, API version %q) answered %d", r.Method, r.Path, r.Authorization, r.APIVersion, r.Status)
+		}
+	}
+}
+
+// TestGitHubRunnerScaledJob: as GitHub runners are usually run, a ScaledJob starts one runner Job
+// per queued job for the labels, up to maxReplicaCount, with the token from a
+// TriggerAuthentication.
+func TestGitHubRunnerScaledJob(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	const pat = "ghp_e2e-github-runner-scaledjob"
+	gh := ghserver.Start(t, ghserver.Options{Token: pat})
+	gh.AddUser("octocat", "dotfiles")
+	queue := func(n int) {
+		jobs := make([]ghserver.Job, n)
+		for i := range jobs {
+			jobs[i] = ghserver.Job{Status: "queued", Labels: []string{"self-hosted", "kedactl-sj"}}
+		}
+		gh.AddRun("octocat", "dotfiles", "queued", jobs...)
+	}
+
+	ns := s.newNamespace(t, "github-sj")
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: github-secret
+stringData:
+  token: %q
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: github-auth
+spec:
+  secretTargetRef:
+    - parameter: personalAccessToken
+      name: github-secret
+      key: token
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata:
+  name: runners
+spec:
+  pollingInterval: 1
+  maxReplicaCount: 5
+  jobTargetRef:
+    backoffLimit: 0
+    template:
+      metadata:
+        labels:
+          %s: %s
+      spec:
+        restartPolicy: Never
+        containers:
+          - name: runner
+            image: ghcr.io/actions/actions-runner:latest
+  triggers:
+    - type: github-runner
+      authenticationRef:
+        name: github-auth
+      metadata:
+        githubApiURL: %s
+        owner: octocat
+        runnerScope: repo
+        labels: kedactl-sj
+`, pat, cluster.JobOutcomeLabel, cluster.JobOutcomeRun, gh.URL))
+	s.waitScaledJob(t, ns, "runners", "Ready", func(sj *kedav1alpha1.ScaledJob) (bool, string) {
+		c := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
+		return c != nil && c.Status == metav1.ConditionTrue, fmt.Sprintf("%+v", sj.Status)
+	})
+
+	queue(2)
+	s.waitJobs(t, ns, "runners", "2 runners for 2 queued jobs", func(c jobCounts) bool { return c.unfinished == 2 })
+	queue(10)
+	s.waitJobs(t, ns, "runners", "5 runners (maxReplicaCount) for 12 queued jobs", func(c jobCounts) bool { return c.unfinished == 5 })
+	for _, r := range gh.Requests() {
+		if r.Authorization != "Bearer "+pat || r.Status != 200 {
+			t.Fatalf("request %s %s (Authorization %q) answered %d", r.Method, r.Path, r.Authorization, r.Status)
 		}
 	}
 }
