@@ -29,6 +29,8 @@ var registry = map[string]entry{
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 
+	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}},
+
 	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
 
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
