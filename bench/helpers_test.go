@@ -430,3 +430,19 @@ func TestHeapWhy(t *testing.T) {
 		t.Errorf("without a profile: %q", got)
 	}
 }
+
+func TestOnlySomeFigures(t *testing.T) {
+	c := Full
+	c.Only = []int{5, 6}
+	if got := c.levels(100000); !slices.Equal(got, []int{1000, 10000}) {
+		t.Errorf("levels visited %v, want the take-over's and figure 5's", got)
+	}
+	if c.measures(1) || c.measures(4) || !c.measures(5) || !c.measures(6) || !Full.measures(3) {
+		t.Errorf("measures: %+v", c.Only)
+	}
+	// The report of such a run shows the rest as not measured.
+	p := &PhaseResult{Name: "kedactl", Levels: []*LevelResult{{N: 1000, ExtMetrics: []float64{0.002}}, {N: 10000, ExtMetrics: []float64{0.003}}}}
+	if md := BuildReport(c, p, nil, ReportMeta{QPS: "20", Burst: "30"}).Markdown(); !strings.Contains(md, "external metrics p99 at 10000") {
+		t.Errorf("report:\n%s", md)
+	}
+}

@@ -43,6 +43,7 @@ func run() error {
 	qps := flag.String("qps", "20", "client QPS of both operators (KEDA's default)")
 	burst := flag.String("burst", "30", "client burst of both operators (KEDA's default)")
 	reuse := flag.String("reuse", "", "results.json of an earlier run with the same scale: its phases of operators this run does not measure go into the report")
+	figures := flag.String("figures", "", "measure only these figures, comma-separated (e.g. 5,6); the take-overs the levels need are measured anyway (default: all)")
 	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
 	rebuild := flag.String("rebuild", "", "results.json of an earlier run: write its REPORT.md and charts again with this code, measuring nothing")
 	note := flag.String("note", "", "with -rebuild: a note about the run to keep in its results.json and show in the report (e.g. other work on the machine meanwhile)")
@@ -70,6 +71,17 @@ func run() error {
 	}
 	if *window > 0 {
 		cfg.Window = *window
+	}
+	if *figures != "" {
+		var figs []int
+		for _, f := range strings.Split(*figures, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 || n > 6 {
+				return fmt.Errorf("-figures %q: list figure numbers 1 to 6, e.g. 5,6", *figures)
+			}
+			figs = append(figs, n)
+		}
+		cfg.Only = figs
 	}
 	cfg.Operators = strings.Split(*operators, ",")
 	root, err := cluster.ModuleRoot()

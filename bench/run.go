@@ -40,6 +40,9 @@ type Config struct {
 	Fig4Window     time.Duration
 	Polling        int64
 	Operators      []string
+	// Only lists the figures a run measures (1 to 6), when it re-measures some alone; empty means
+	// all. The take-over (figure 2) is measured at every level visited: the levels need objects.
+	Only []int `json:",omitempty"`
 }
 
 // Smoke is a few-minute run: small counts, few trials.
@@ -79,9 +82,20 @@ func (c Config) Capped(n int) Config {
 }
 
 // levels is every ScaledObject count the run visits for an operator, ascending.
+// measures reports whether the run measures figure fig (Only lists them; empty means all).
+func (c Config) measures(fig int) bool {
+	return len(c.Only) == 0 || slices.Contains(c.Only, fig)
+}
+
 func (c Config) levels(maxLevel int) []int {
 	var out []int
-	for _, set := range [][]int{c.IdleLevels, c.ActLoads, c.Fig5Levels, {c.TakeoverLevel}} {
+	var sets [][]int
+	for fig, set := range map[int][]int{1: c.IdleLevels, 3: c.ActLoads, 5: c.Fig5Levels, 2: {c.TakeoverLevel}} {
+		if c.measures(fig) {
+			sets = append(sets, set)
+		}
+	}
+	for _, set := range sets {
 		for _, l := range set {
 			if l <= maxLevel && !slices.Contains(out, l) {
 				out = append(out, l)
@@ -203,7 +217,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			}
 			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
 		}
-		if slices.Contains(cfg.IdleLevels, n) {
+		if cfg.measures(1) && slices.Contains(cfg.IdleLevels, n) {
 			settled, err := settle(ctx, h, op, cfg.Settle, settleMax(n))
 			if err != nil {
 				fail(fmt.Sprintf("settling at %d", n), err)
@@ -223,14 +237,21 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 					op.Name(), n, win.RSSMiB, win.CPUPerMin, win.OpReqPerMin, win.OpWritesPerMin, win.APIReqPerMin, win.APIWritesPerMin)
 			}
 		}
-		if slices.Contains(cfg.Fig5Levels, n) && n > 0 {
+		if cfg.measures(5) && slices.Contains(cfg.Fig5Levels, n) && n > 0 {
+			if !cfg.measures(1) || !slices.Contains(cfg.IdleLevels, n) {
+				// Without the idle window's wait, wait here: the requests are timed in a steady state.
+				if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
+					fail(fmt.Sprintf("settling at %d", n), err)
+					continue
+				}
+			}
 			if err := extMetrics(ctx, h, op, w, n, cfg.Fig5Requests, lr); err != nil {
 				fail(fmt.Sprintf("external metrics at %d", n), err)
 			} else {
 				h.Logf("[%s] external metrics at %d: p50 %.1f ms p99 %.1f ms (%d errors)", op.Name(), n, 1000*Percentile(lr.ExtMetrics, 50), 1000*Percentile(lr.ExtMetrics, 99), lr.ExtMetricsErrors)
 			}
 		}
-		if slices.Contains(cfg.ActLoads, n) && n > 0 {
+		if cfg.measures(3) && slices.Contains(cfg.ActLoads, n) && n > 0 {
 			if err := activation(ctx, h, w, n, cfg, lr); err != nil {
 				fail(fmt.Sprintf("activation at %d", n), err)
 			}
@@ -246,7 +267,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			fail("delete "+prevNS, err)
 		}
 	}
-	if cfg.Fig4N > 0 && ctx.Err() == nil {
+	if cfg.measures(4) && cfg.Fig4N > 0 && ctx.Err() == nil {
 		f4, err := sourceQueries(ctx, h, op, tag, cfg)
 		if err != nil {
 			fail("source queries", err)
@@ -254,7 +275,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			res.Fig4 = f4
 		}
 	}
-	if cfg.Fig6N > 0 && ctx.Err() == nil {
+	if cfg.measures(6) && cfg.Fig6N > 0 && ctx.Err() == nil {
 		h.Logf("[%s] webhook: applying %d ScaledObjects without and with it", op.Name(), cfg.Fig6N)
 		f6, err := webhookApply(ctx, h, op, tag, cfg)
 		if err != nil {
