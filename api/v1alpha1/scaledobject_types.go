@@ -106,9 +106,28 @@ type Fallback struct {
 	Replicas         int32 `json:"replicas"`
 	// +optional
 	// +kubebuilder:default=static
-	// +kubebuilder:validation:Enum=static;currentReplicas;currentReplicasIfHigher;currentReplicasIfLower
+	// +kubebuilder:validation:Enum=static;currentReplicas;currentReplicasIfHigher;currentReplicasIfLower;scalingModifiers
 	Behavior string `json:"behavior,omitempty"`
 }
+
+// fallback.behavior values, as KEDA 2.21 has them.
+const (
+	// FallbackBehaviorStatic serves fallback.replicas (the default).
+	FallbackBehaviorStatic = "static"
+	// FallbackBehaviorCurrentReplicas holds the target's current replicas.
+	FallbackBehaviorCurrentReplicas = "currentReplicas"
+	// FallbackBehaviorCurrentReplicasIfHigher serves the higher of current and fallback.replicas.
+	FallbackBehaviorCurrentReplicasIfHigher = "currentReplicasIfHigher"
+	// FallbackBehaviorCurrentReplicasIfLower serves the lower of current and fallback.replicas.
+	FallbackBehaviorCurrentReplicasIfLower = "currentReplicasIfLower"
+	// FallbackBehaviorScalingModifiers leaves the failing trigger to the scalingModifiers formula,
+	// where its value is nil (for expr's ?? operator); a formula that gives nil serves
+	// fallback.replicas times the scalingModifiers target.
+	FallbackBehaviorScalingModifiers = "scalingModifiers"
+)
+
+// FallbackBehaviors lists the fallback.behavior values.
+var FallbackBehaviors = []string{FallbackBehaviorStatic, FallbackBehaviorCurrentReplicas, FallbackBehaviorCurrentReplicasIfHigher, FallbackBehaviorCurrentReplicasIfLower, FallbackBehaviorScalingModifiers}
 
 // AdvancedConfig holds the HPA settings and scaling modifiers.
 type AdvancedConfig struct {

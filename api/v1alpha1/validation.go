@@ -140,28 +140,32 @@ func validateTriggers(path *field.Path, triggers []ScaleTriggers) field.ErrorLis
 	return errs
 }
 
-// validateFallback enforces KEDA's rule: the fallback replicas are served as an AverageValue metric,
-// so without scalingModifiers every trigger the fallback covers must use AverageValue.
+// validateFallback enforces KEDA's rules (CheckFallbackValid, its webhook and its CRD): failureThreshold
+// and replicas 0 or more; a behavior KEDA knows, scalingModifiers only with a formula; and, without
+// scalingModifiers, a trigger other than cpu and memory for the fallback to stand in for. Value
+// triggers are fine: their fallback value is divided by the target's ready pods.
 func validateFallback(spec *field.Path, f *Fallback, triggers []ScaleTriggers, modifiers bool) field.ErrorList {
 	var errs field.ErrorList
 	p := spec.Child("fallback")
-	if f.FailureThreshold < 1 {
-		errs = append(errs, field.Invalid(p.Child("failureThreshold"), f.FailureThreshold, "must be at least 1: the number of failed polls in a row before the fallback takes over"))
+	if f.FailureThreshold < 0 {
+		errs = append(errs, field.Invalid(p.Child("failureThreshold"), f.FailureThreshold, "must be 0 or more: the fallback takes over after more than this many failed reads in a row"))
 	}
 	if f.Replicas < 0 {
-		errs = append(errs, field.Invalid(p.Child("replicas"), f.Replicas, "must not be negative"))
+		errs = append(errs, field.Invalid(p.Child("replicas"), f.Replicas, "must be 0 or more: the replicas the HPA converges to while a trigger keeps failing"))
 	}
-	if modifiers {
-		return errs
+	switch f.Behavior {
+	case "", FallbackBehaviorStatic, FallbackBehaviorCurrentReplicas, FallbackBehaviorCurrentReplicasIfHigher, FallbackBehaviorCurrentReplicasIfLower:
+	case FallbackBehaviorScalingModifiers:
+		if !modifiers {
+			errs = append(errs, field.Invalid(p.Child("behavior"), f.Behavior,
+				"scalingModifiers needs spec.advanced.scalingModifiers.formula (the formula decides what a failing trigger means): add a formula, or choose static, currentReplicas, currentReplicasIfHigher or currentReplicasIfLower"))
+		}
+	default:
+		errs = append(errs, field.NotSupported(p.Child("behavior"), f.Behavior, FallbackBehaviors))
 	}
-	for i, t := range triggers {
-		if IsResourceTrigger(t.Type) {
-			continue // resource metrics come from the metrics server, not from the operator
-		}
-		if t.MetricType != "" && t.MetricType != autoscalingv2.AverageValueMetricType {
-			errs = append(errs, field.Invalid(spec.Child("triggers").Index(i).Child("metricType"), t.MetricType,
-				"spec.fallback works only with triggers of metricType AverageValue: set AverageValue here, or remove spec.fallback"))
-		}
+	if !modifiers && len(triggers) > 0 && onlyResourceTriggers(triggers) {
+		errs = append(errs, field.Invalid(p, "cpu/memory only",
+			"spec.fallback needs a trigger other than cpu or memory: the HPA reads those from metrics-server and no fallback value can stand in for them; add an event source trigger, or remove spec.fallback"))
 	}
 	return errs
 }

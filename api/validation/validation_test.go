@@ -266,3 +266,67 @@ func TestNamesThatCannotNameOrLabelTheHPA(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackAsKEDAValidatesIt: KEDA 2.21 admits failureThreshold and replicas of 0, Value
+// triggers (their fallback is divided by the ready pods) and every behavior it knows; it refuses
+// negative numbers, the scalingModifiers behavior without a formula, and a fallback with nothing
+// but cpu and memory triggers to stand in for (unless scalingModifiers are set).
+func TestFallbackAsKEDAValidatesIt(t *testing.T) {
+	redis := func(metricType autoscalingv2.MetricTargetType) kedav1alpha1.ScaleTriggers {
+		return kedav1alpha1.ScaleTriggers{Type: "redis", Name: "q", MetricType: metricType, Metadata: map[string]string{"address": "localhost:6379", "listName": "l"}}
+	}
+	withFallback := func(f kedav1alpha1.Fallback, min int32, triggers ...kedav1alpha1.ScaleTriggers) *kedav1alpha1.ScaledObject {
+		so := scaledObject(ptr.To(min), triggers...)
+		so.Spec.Fallback = &f
+		return so
+	}
+	formula := func(so *kedav1alpha1.ScaledObject) *kedav1alpha1.ScaledObject {
+		so.Spec.Advanced = &kedav1alpha1.AdvancedConfig{ScalingModifiers: kedav1alpha1.ScalingModifiers{Formula: "q ?? 4", Target: "2"}}
+		return so
+	}
+	memory := kedav1alpha1.ScaleTriggers{Type: "memory", MetricType: "AverageValue", Metadata: map[string]string{"value": "256Mi"}}
+	tests := []struct {
+		name string
+		so   *kedav1alpha1.ScaledObject
+		want []string // substrings of the one expected error; nil for none
+	}{
+		{name: "AverageValue trigger", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 0, redis("AverageValue"))},
+		{name: "metricType left out", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 0, redis(""))},
+		{name: "Value trigger", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 0, redis("Value"))},
+		{name: "failureThreshold 0", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 0, Replicas: 2}, 0, redis(""))},
+		{name: "replicas 0", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 0}, 0, redis(""))},
+		{name: "cpu beside an event source", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 2}, 1, cpuTrigger("Utilization", nil), redis(""))},
+		{name: "every behavior", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 2, Behavior: "currentReplicasIfLower"}, 0, redis(""))},
+		{name: "scalingModifiers behavior with a formula", so: formula(withFallback(kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 2, Behavior: "scalingModifiers"}, 0, redis("")))},
+		{name: "cpu and memory only, with scalingModifiers", so: formula(withFallback(kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 2}, 1, cpuTrigger("Utilization", nil), memory, redis("")))},
+		{name: "negative failureThreshold", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: -1, Replicas: 2}, 0, redis("")),
+			want: []string{"spec.fallback.failureThreshold", "must be 0 or more"}},
+		{name: "negative replicas", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: -2}, 0, redis("")),
+			want: []string{"spec.fallback.replicas", "must be 0 or more"}},
+		{name: "cpu and memory only", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 1, cpuTrigger("Utilization", nil), memory),
+			want: []string{"spec.fallback", "needs a trigger other than cpu or memory", "add an event source trigger, or remove spec.fallback"}},
+		{name: "scalingModifiers behavior without a formula", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2, Behavior: "scalingModifiers"}, 0, redis("")),
+			want: []string{"spec.fallback.behavior", "needs spec.advanced.scalingModifiers.formula", "add a formula, or choose static"}},
+		{name: "unknown behavior", so: withFallback(kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2, Behavior: "latest"}, 0, redis("")),
+			want: []string{"spec.fallback.behavior", "Unsupported value: \"latest\"", "scalingModifiers"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := ScaledObject(tt.so)
+			if tt.want == nil {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("got %d errors %v, want one", len(errs), errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errs[0].Error(), w) {
+					t.Errorf("error %q does not contain %q", errs[0], w)
+				}
+			}
+		})
+	}
+}

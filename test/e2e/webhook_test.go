@@ -52,8 +52,10 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.scaleTargetRef", "already scaled by ScaledObject worker", "one ScaledObject per target"}},
 		{"foreign HPA on the target", so("g", "other", "", ""),
 			[]string{"already scaled by HPA theirs", "validations.keda.sh/hpa-ownership"}},
-		{"fallback with a Value trigger", so("h", "fresh", "  fallback:\n    failureThreshold: 3\n    replicas: 2\n", fmt.Sprintf("    - type: redis\n      metricType: Value\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
-			[]string{"spec.triggers[0].metricType", "fallback works only with triggers of metricType AverageValue"}},
+		{"fallback with only cpu and memory triggers", so("h", "measured", "  minReplicaCount: 1\n  fallback:\n    failureThreshold: 3\n    replicas: 2\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n"),
+			[]string{"spec.fallback", "needs a trigger other than cpu or memory", "add an event source trigger, or remove spec.fallback"}},
+		{"scalingModifiers fallback without a formula", so("ha", "fresh", "  fallback:\n    failureThreshold: 3\n    replicas: 2\n    behavior: scalingModifiers\n", ""),
+			[]string{"spec.fallback.behavior", "needs spec.advanced.scalingModifiers.formula"}},
 		{"duplicate trigger names", so("i", "fresh", "", fmt.Sprintf("    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: a}\n    - type: redis\n      name: q\n      metadata: {address: %[1]s, listName: b}\n", s.redis.Addr)),
 			[]string{"spec.triggers[1].name", "give each trigger its own name"}},
 		{"formula naming no trigger", so("k", "fresh", "  advanced:\n    scalingModifiers:\n      formula: \"q1 * 2\"\n      target: \"2\"\n", ""),
@@ -144,6 +146,17 @@ func TestAdmissionWebhook(t *testing.T) {
 	measured := so("q", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n        containerName: app\n    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n    - type: kubernetes-workload\n      metadata:\n        podSelector: app=producer\n        value: \"1\"\n")
 	if err := s.env.ApplyYAML(context.Background(), ns, measured); err != nil {
 		t.Errorf("a ScaledObject with cpu/memory triggers on containers with requests was refused: %v", err)
+	}
+
+	// KEDA 2.21 admits a fallback over a Value trigger (its value is divided by the ready pods) and
+	// a failureThreshold of 0, and the scalingModifiers behavior beside a formula.
+	for name, doc := range map[string]string{
+		"fallback with a Value trigger": so("h", "fresh", "  fallback:\n    failureThreshold: 0\n    replicas: 2\n", fmt.Sprintf("    - type: redis\n      metricType: Value\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
+		"scalingModifiers fallback":     so("ha", "fresh2", "  fallback:\n    failureThreshold: 3\n    replicas: 2\n    behavior: scalingModifiers\n  advanced:\n    scalingModifiers:\n      formula: \"q ?? 4\"\n      target: \"2\"\n", fmt.Sprintf("    - type: redis\n      name: q\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
+	} {
+		if err := s.env.ApplyYAML(context.Background(), ns, doc); err != nil {
+			t.Errorf("%s was refused, KEDA admits it: %v", name, err)
+		}
 	}
 
 	// An edit that breaks a valid ScaledObject is refused; the object keeps its valid spec.
