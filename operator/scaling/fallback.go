@@ -1,20 +1,23 @@
 package scaling
 
 import (
+	"fmt"
 	"math"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 )
 
-// FallbackActive reports whether fallback is configured and a trigger has failed at least
-// failureThreshold times in a row.
+// FallbackActive reports whether fallback is configured and a trigger has failed more than
+// failureThreshold times in a row, as KEDA counts it (numberOfFailures > failureThreshold): with a
+// threshold of 0 the first failure falls back, with 3 the fourth.
 func FallbackActive(spec *kedav1alpha1.ScaledObjectSpec, t *engine.TriggerState) bool {
 	f := spec.Fallback
-	return f != nil && t.Err != nil && f.FailureThreshold > 0 && t.ConsecutiveFailures >= f.FailureThreshold
+	return f != nil && t.Err != nil && f.FailureThreshold >= 0 && f.Replicas >= 0 && t.ConsecutiveFailures > f.FailureThreshold
 }
 
 // AnyFallbackActive reports whether any trigger of st is falling back.
@@ -28,30 +31,80 @@ func AnyFallbackActive(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectSta
 }
 
 // FallbackReplicas is how many replicas the HPA should converge to while falling back, given the
-// target's current replicas, per fallback.behavior.
+// target's current replicas, per fallback.behavior. The scalingModifiers behavior serves no
+// replicas of its own (the formula decides); it is not asked here.
 func FallbackReplicas(f *kedav1alpha1.Fallback, current int32) int32 {
 	switch f.Behavior {
-	case "currentReplicas":
+	case kedav1alpha1.FallbackBehaviorCurrentReplicas:
 		return current
-	case "currentReplicasIfHigher":
+	case kedav1alpha1.FallbackBehaviorCurrentReplicasIfHigher:
 		return max(current, f.Replicas)
-	case "currentReplicasIfLower":
+	case kedav1alpha1.FallbackBehaviorCurrentReplicasIfLower:
 		return min(current, f.Replicas)
 	default:
 		return f.Replicas
 	}
 }
 
-// FallbackValue is the metric value that makes the HPA converge to replicas: for an AverageValue
-// target, replicas times the target. ok is false for other target types (fallback needs
-// AverageValue triggers, as KEDA requires).
-func FallbackValue(target autoscalingv2.MetricTarget, replicas int32) (resource.Quantity, bool) {
-	if target.Type != autoscalingv2.AverageValueMetricType || target.AverageValue == nil {
-		return resource.Quantity{}, false
+// FallbackPlaceholder is the value KEDA serves for a failing trigger under the scalingModifiers
+// behavior: the formula reads that trigger as nil, so that expr's ?? operator can replace it.
+var FallbackPlaceholder = *resource.NewQuantity(-1, resource.DecimalSI)
+
+// TargetValue is a trigger's HPA target as its metric type and number: the AverageValue or the
+// Value.
+func TargetValue(t autoscalingv2.MetricTarget) (autoscalingv2.MetricTargetType, float64, error) {
+	switch {
+	case t.Type == autoscalingv2.AverageValueMetricType && t.AverageValue != nil:
+		return t.Type, t.AverageValue.AsApproximateFloat64(), nil
+	case t.Type == autoscalingv2.ValueMetricType && t.Value != nil:
+		return t.Type, t.Value.AsApproximateFloat64(), nil
 	}
-	milli := target.AverageValue.MilliValue() * int64(replicas)
-	if milli > math.MaxInt64/2 {
+	return t.Type, 0, fmt.Errorf("a fallback needs an AverageValue or Value target, the trigger's is %q", t.Type)
+}
+
+// FallbackValue is the metric value that makes the HPA converge to replicas, as KEDA computes it:
+// for an AverageValue target, target x replicas (the HPA divides by the pods it runs); for a Value
+// target, target x replicas / ready, where ready is the target's Running and Ready pods (the HPA
+// multiplies the ratio to the target by them). With no ready pod a Value target has no fallback:
+// the error says so and the HPA keeps the failure.
+func FallbackValue(metricType autoscalingv2.MetricTargetType, target float64, replicas, ready int32) (resource.Quantity, error) {
+	perTarget := float64(replicas)
+	switch metricType {
+	case autoscalingv2.AverageValueMetricType:
+	case autoscalingv2.ValueMetricType:
+		if ready <= 0 {
+			return resource.Quantity{}, fmt.Errorf("the target has no Running and Ready pod, and a Value target's fallback is divided by them: no fallback until a pod is ready")
+		}
+		perTarget /= float64(ready)
+	default:
+		return resource.Quantity{}, fmt.Errorf("a fallback needs an AverageValue or Value target, not %q", metricType)
+	}
+	milli := target * 1000 * perTarget
+	switch {
+	case math.IsNaN(milli) || milli < 0:
+		milli = 0
+	case milli > math.MaxInt64/2:
 		milli = math.MaxInt64 / 2
 	}
-	return *resource.NewMilliQuantity(milli, resource.DecimalSI), true
+	return *resource.NewMilliQuantity(int64(milli), resource.DecimalSI), nil
+}
+
+// ReadyReplicas counts the pods that are Running with the Ready condition True, as KEDA (and the
+// HPA's replica calculator) count them for a Value target's fallback.
+func ReadyReplicas(pods []corev1.Pod) int32 {
+	var n int32
+	for i := range pods {
+		if pods[i].Status.Phase != corev1.PodRunning {
+			continue
+		}
+		for _, c := range pods[i].Status.Conditions {
+			if c.Type == corev1.PodReady {
+				if c.Status == corev1.ConditionTrue {
+					n++
+				}
+				break
+			}
+		}
+	}
+	return n
 }

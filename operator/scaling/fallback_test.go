@@ -2,16 +2,18 @@ package scaling
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 )
 
-func TestFallback(t *testing.T) {
+func TestFallbackReplicas(t *testing.T) {
 	for _, tc := range []struct {
 		behavior string
 		current  int32
@@ -25,20 +27,118 @@ func TestFallback(t *testing.T) {
 			t.Errorf("behavior %q current %d: %d, want %d", tc.behavior, tc.current, got, tc.want)
 		}
 	}
-	v, ok := FallbackValue(autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(5, resource.DecimalSI)}, 3)
-	if !ok || v.Value() != 15 {
-		t.Errorf("fallback value = %v %v, want 15", v.String(), ok)
+}
+
+// TestFallbackActiveAfterMoreThanThreshold: KEDA falls back once numberOfFailures >
+// failureThreshold; a threshold of 0 falls back at the first failure.
+func TestFallbackActiveAfterMoreThanThreshold(t *testing.T) {
+	down := errors.New("down")
+	for _, tc := range []struct {
+		name     string
+		fallback *kedav1alpha1.Fallback
+		failures int32
+		err      error
+		want     bool
+	}{
+		{"no fallback", nil, 9, down, false},
+		{"threshold 3, 3 failures", &kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 3, down, false},
+		{"threshold 3, 4 failures", &kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}, 4, down, true},
+		{"threshold 0, first failure", &kedav1alpha1.Fallback{FailureThreshold: 0, Replicas: 2}, 1, down, true},
+		{"threshold 0, working", &kedav1alpha1.Fallback{FailureThreshold: 0, Replicas: 2}, 0, nil, false},
+		{"recovered after failures", &kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 2}, 5, nil, false},
+		{"replicas 0 falls back too", &kedav1alpha1.Fallback{FailureThreshold: 1, Replicas: 0}, 2, down, true},
+		{"negative threshold is no fallback (KEDA's HasValidFallback)", &kedav1alpha1.Fallback{FailureThreshold: -1, Replicas: 2}, 2, down, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &kedav1alpha1.ScaledObjectSpec{Fallback: tc.fallback}
+			tr := &engine.TriggerState{Sample: engine.Sample{Err: tc.err, ConsecutiveFailures: tc.failures}}
+			if got := FallbackActive(spec, tr); got != tc.want {
+				t.Errorf("FallbackActive = %v, want %v", got, tc.want)
+			}
+			st := &engine.ObjectState{Triggers: []engine.TriggerState{{}, *tr}}
+			if got := AnyFallbackActive(spec, st); got != tc.want {
+				t.Errorf("AnyFallbackActive = %v, want %v", got, tc.want)
+			}
+		})
 	}
-	if _, ok := FallbackValue(autoscalingv2.MetricTarget{Type: autoscalingv2.ValueMetricType, Value: resource.NewQuantity(5, resource.DecimalSI)}, 3); ok {
-		t.Error("a Value target must not fall back")
+}
+
+// TestFallbackValue: AverageValue serves target x replicas; Value serves target x replicas /
+// ready pods, and nothing with no ready pod, as KEDA's doFallback.
+func TestFallbackValue(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		typ       autoscalingv2.MetricTargetType
+		target    float64
+		replicas  int32
+		ready     int32
+		wantMilli int64
+		wantErr   string
+	}{
+		{name: "AverageValue", typ: "AverageValue", target: 5, replicas: 3, wantMilli: 15000},
+		{name: "AverageValue ignores ready pods", typ: "AverageValue", target: 5, replicas: 3, ready: 7, wantMilli: 15000},
+		{name: "AverageValue fractional target", typ: "AverageValue", target: 0.5, replicas: 3, wantMilli: 1500},
+		{name: "AverageValue 0 replicas", typ: "AverageValue", target: 5, replicas: 0, wantMilli: 0},
+		{name: "Value, as many ready pods as replicas", typ: "Value", target: 5, replicas: 3, ready: 3, wantMilli: 5000},
+		{name: "Value, 2 ready pods, 4 replicas wanted", typ: "Value", target: 5, replicas: 4, ready: 2, wantMilli: 10000},
+		{name: "Value, 3 ready pods, 1 replica wanted", typ: "Value", target: 6, replicas: 1, ready: 3, wantMilli: 2000},
+		{name: "Value, no ready pod", typ: "Value", target: 5, replicas: 3, ready: 0, wantErr: "no Running and Ready pod"},
+		{name: "Utilization", typ: "Utilization", target: 50, replicas: 3, ready: 3, wantErr: "AverageValue or Value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := FallbackValue(tc.typ, tc.target, tc.replicas, tc.ready)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || v.MilliValue() != tc.wantMilli {
+				t.Errorf("FallbackValue = %s (%v), want %dm", v.String(), err, tc.wantMilli)
+			}
+		})
 	}
-	spec := &kedav1alpha1.ScaledObjectSpec{Fallback: &kedav1alpha1.Fallback{FailureThreshold: 3, Replicas: 2}}
-	failing := &engine.TriggerState{Sample: engine.Sample{Err: errors.New("down"), ConsecutiveFailures: 2}}
-	if FallbackActive(spec, failing) {
-		t.Error("active below the threshold")
+}
+
+func TestTargetValue(t *testing.T) {
+	q := resource.MustParse("2500m")
+	for _, tc := range []struct {
+		target autoscalingv2.MetricTarget
+		want   float64
+		ok     bool
+	}{
+		{autoscalingv2.MetricTarget{Type: "AverageValue", AverageValue: &q}, 2.5, true},
+		{autoscalingv2.MetricTarget{Type: "Value", Value: &q}, 2.5, true},
+		{autoscalingv2.MetricTarget{Type: "Value", AverageValue: &q}, 0, false},
+		{autoscalingv2.MetricTarget{Type: "Utilization"}, 0, false},
+	} {
+		typ, v, err := TargetValue(tc.target)
+		if (err == nil) != tc.ok || v != tc.want || typ != tc.target.Type {
+			t.Errorf("TargetValue(%+v) = %s %v %v", tc.target, typ, v, err)
+		}
 	}
-	failing.ConsecutiveFailures = 3
-	if !FallbackActive(spec, failing) || FallbackActive(&kedav1alpha1.ScaledObjectSpec{}, failing) {
-		t.Error("fallback active wrongly")
+}
+
+func TestReadyReplicas(t *testing.T) {
+	pod := func(phase corev1.PodPhase, ready corev1.ConditionStatus) corev1.Pod {
+		p := corev1.Pod{Status: corev1.PodStatus{Phase: phase}}
+		if ready != "" {
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: ready}}
+		}
+		return p
+	}
+	pods := []corev1.Pod{
+		pod(corev1.PodRunning, corev1.ConditionTrue),
+		pod(corev1.PodRunning, corev1.ConditionTrue),
+		pod(corev1.PodRunning, corev1.ConditionFalse),  // starting
+		pod(corev1.PodRunning, ""),                     // no Ready condition yet
+		pod(corev1.PodPending, corev1.ConditionFalse),  // not scheduled
+		pod(corev1.PodSucceeded, corev1.ConditionTrue), // finished
+	}
+	if n := ReadyReplicas(pods); n != 2 {
+		t.Errorf("ReadyReplicas = %d, want 2", n)
+	}
+	if n := ReadyReplicas(nil); n != 0 {
+		t.Errorf("ReadyReplicas(nil) = %d", n)
 	}
 }
