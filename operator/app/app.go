@@ -253,7 +253,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 
 	if opts.ExternalMetrics.Port != 0 {
-		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas))
+		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())}))
 		if err != nil {
 			return err
 		}

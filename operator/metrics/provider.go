@@ -42,6 +42,12 @@ type ReplicaReader interface {
 	CurrentReplicas(key types.NamespacedName) (int32, bool)
 }
 
+// ReadyPodCounter counts the Running and Ready pods of a ScaledObject's target, which a Value
+// target's fallback is divided by.
+type ReadyPodCounter interface {
+	ReadyPods(ctx context.Context, so *kedav1alpha1.ScaledObject) (int32, error)
+}
+
 // Provider answers external metric queries from the engine's cache.
 type Provider struct {
 	state StateReader
@@ -52,14 +58,17 @@ type Provider struct {
 	replicas ReplicaReader
 	// formulas compiles scalingModifiers once per generation; nil compiles on every request.
 	formulas *modifiers.Cache
+	// pods counts the target's ready pods for a Value target's fallback; nil serves no such
+	// fallback.
+	pods ReadyPodCounter
 }
 
 var _ provider.ExternalMetricsProvider = (*Provider)(nil)
 
-// NewProvider returns a Provider reading state, objects and replicas for fallback, and formulas
-// (shared with activation) for scalingModifiers.
-func NewProvider(state StateReader, objects client.Reader, replicas ReplicaReader, formulas *modifiers.Cache) *Provider {
-	return &Provider{state: state, objects: objects, replicas: replicas, formulas: formulas}
+// NewProvider returns a Provider reading state, objects, replicas and pods for fallback, and
+// formulas (shared with activation) for scalingModifiers.
+func NewProvider(state StateReader, objects client.Reader, replicas ReplicaReader, formulas *modifiers.Cache, pods ReadyPodCounter) *Provider {
+	return &Provider{state: state, objects: objects, replicas: replicas, formulas: formulas, pods: pods}
 }
 
 // currentReplicas is the target's replica count the fallback behaviours compare with: what the
@@ -111,12 +120,15 @@ func (p *Provider) GetExternalMetric(ctx context.Context, namespace string, sele
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s has not been polled yet", info.Metric, key))
 	}
 	if t.Err != nil {
-		if v, ok := p.fallback(ctx, key, t); ok {
-			return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
-				MetricName: info.Metric, MetricLabels: map[string]string{}, Timestamp: metav1.NewTime(t.Time), Value: v,
-			}}}, nil
+		v, served, err := p.fallback(ctx, key, t)
+		if served {
+			return oneValue(info.Metric, t.Time, v), nil
 		}
-		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v", info.Metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
+		msg := fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v", info.Metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err)
+		if err != nil {
+			msg += "; no fallback: " + err.Error()
+		}
+		return nil, apierrors.NewServiceUnavailable(msg)
 	}
 	return &external_metrics.ExternalMetricValueList{Items: []external_metrics.ExternalMetricValue{{
 		MetricName:   info.Metric,
@@ -152,9 +164,12 @@ func (p *Provider) scaledJobMetric(key types.NamespacedName, metric string) (*ex
 	}}}, nil
 }
 
-// composite evaluates the ScaledObject's scalingModifiers formula over its triggers' latest values.
-// When a trigger the formula reads has failed failureThreshold times, the fallback value is served
-// against the composite target instead.
+// composite evaluates the ScaledObject's scalingModifiers formula over its triggers' latest values,
+// with KEDA's fallback: when a trigger has failed more than failureThreshold times, the fallback
+// value is served against the composite target and metric type instead (whatever the other
+// triggers do); under the scalingModifiers behavior that trigger enters the formula as nil
+// instead, and a formula that gives nil serves fallback.replicas x the composite target. A trigger
+// failing without a fallback fails the request.
 func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *engine.ObjectState, metric string) (*external_metrics.ExternalMetricValueList, error) {
 	if p.objects == nil {
 		return nil, apierrors.NewServiceUnavailable("the composite metric needs the ScaledObject, which this server cannot read")
@@ -167,7 +182,10 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 	if c == nil || len(errs) > 0 {
 		return nil, apierrors.NewNotFound(externalMetricsResource, fmt.Sprintf("%s (ScaledObject %s has no valid scalingModifiers: %v)", metric, key, errs.ToAggregate()))
 	}
+	byFormula := so.Spec.Fallback != nil && so.Spec.Fallback.Behavior == kedav1alpha1.FallbackBehaviorScalingModifiers
 	newest := time.Time{}
+	var failing, fallingBack *engine.TriggerState
+	missing := map[string]bool{}
 	for i := range st.Triggers {
 		t := &st.Triggers[i]
 		if !t.UseCachedMetrics && !t.Resource && t.MetricName != "" {
@@ -181,20 +199,47 @@ func (p *Provider) composite(ctx context.Context, key types.NamespacedName, st *
 		if t.Time.After(newest) {
 			newest = t.Time
 		}
-		if t.Err == nil {
-			continue
-		}
-		if scaling.FallbackActive(&so.Spec, t) {
-			current := p.currentReplicas(ctx, key, so)
-			if v, ok := scaling.FallbackValue(c.TargetOf(), scaling.FallbackReplicas(so.Spec.Fallback, current)); ok {
-				return oneValue(metric, t.Time, v), nil
+		switch {
+		case t.Err == nil:
+		case scaling.FallbackActive(&so.Spec, t) && byFormula:
+			if t.Name != "" {
+				missing[t.Name] = true
 			}
+		case scaling.FallbackActive(&so.Spec, t):
+			if fallingBack == nil {
+				fallingBack = t
+			}
+		case failing == nil:
+			failing = t
 		}
+	}
+	if t := fallingBack; t != nil {
+		v, err := p.fallbackValue(ctx, key, so, c.MetricType, c.Target)
+		if err != nil {
+			return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v; no fallback: %v", metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err, err))
+		}
+		return oneValue(metric, t.Time, v), nil
+	}
+	if t := failing; t != nil {
 		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: trigger %d (%s) failed %d time(s) in a row: %v", metric, key, t.Index, t.Type, t.ConsecutiveFailures, t.Err))
 	}
-	v, err := c.Evaluate(st.NamedValues())
-	if err != nil {
-		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: %v", metric, key, err))
+	var v float64
+	if len(missing) > 0 {
+		var null bool
+		var err error
+		v, null, err = c.EvaluateWithNil(st.NamedValues(), missing)
+		if err != nil {
+			return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: %v", metric, key, err))
+		}
+		if null {
+			// KEDA serves fallback.replicas x target here, whatever the metric type.
+			v = float64(so.Spec.Fallback.Replicas) * c.Target
+		}
+	} else {
+		var err error
+		if v, err = c.Evaluate(st.NamedValues()); err != nil {
+			return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("metric %s of ScaledObject %s: %v", metric, key, err))
+		}
 	}
 	return oneValue(metric, newest, *resource.NewMilliQuantity(int64(v*1000), resource.DecimalSI)), nil
 }
@@ -205,17 +250,51 @@ func oneValue(metric string, at time.Time, v resource.Quantity) *external_metric
 	}}}
 }
 
-// fallback returns the value that makes the HPA converge to the fallback replicas when the
-// trigger has failed failureThreshold times in a row.
-func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *engine.TriggerState) (resource.Quantity, bool) {
+// fallback returns the value served for trigger t while it fails, as KEDA's
+// GetMetricsWithFallback: once it has failed more than failureThreshold times, the value that
+// makes the HPA converge to the fallback replicas (served is true), or KEDA's placeholder -1 under
+// the scalingModifiers behavior. err says why a trigger past its threshold has no fallback value
+// (a Value target with no ready pod).
+func (p *Provider) fallback(ctx context.Context, key types.NamespacedName, t *engine.TriggerState) (v resource.Quantity, served bool, err error) {
 	if p.objects == nil {
-		return resource.Quantity{}, false
+		return resource.Quantity{}, false, nil
 	}
 	so := &kedav1alpha1.ScaledObject{}
 	if err := p.objects.Get(ctx, key, so); err != nil || !scaling.FallbackActive(&so.Spec, t) {
-		return resource.Quantity{}, false
+		return resource.Quantity{}, false, nil
 	}
-	return scaling.FallbackValue(t.Target, scaling.FallbackReplicas(so.Spec.Fallback, p.currentReplicas(ctx, key, so)))
+	if so.Spec.Fallback.Behavior == kedav1alpha1.FallbackBehaviorScalingModifiers {
+		return scaling.FallbackPlaceholder.DeepCopy(), true, nil
+	}
+	typ, target, err := scaling.TargetValue(t.Target)
+	if err != nil {
+		return resource.Quantity{}, false, err
+	}
+	if v, err = p.fallbackValue(ctx, key, so, typ, target); err != nil {
+		return resource.Quantity{}, false, err
+	}
+	return v, true, nil
+}
+
+// fallbackValue is the value of a metric with target (of type typ) that makes the HPA converge to
+// the fallback replicas; a Value target's is divided by the target's ready pods.
+func (p *Provider) fallbackValue(ctx context.Context, key types.NamespacedName, so *kedav1alpha1.ScaledObject, typ autoscalingv2.MetricTargetType, target float64) (resource.Quantity, error) {
+	replicas := so.Spec.Fallback.Replicas
+	if b := so.Spec.Fallback.Behavior; b != "" && b != kedav1alpha1.FallbackBehaviorStatic {
+		replicas = scaling.FallbackReplicas(so.Spec.Fallback, p.currentReplicas(ctx, key, so))
+	}
+	var ready int32
+	if typ == autoscalingv2.ValueMetricType {
+		if p.pods == nil {
+			return resource.Quantity{}, fmt.Errorf("this server cannot count the target's ready pods, which a Value target's fallback is divided by")
+		}
+		n, err := p.pods.ReadyPods(ctx, so)
+		if err != nil {
+			return resource.Quantity{}, fmt.Errorf("failed to count the ready pods of the target, which a Value target's fallback is divided by: %w", err)
+		}
+		ready = n
+	}
+	return scaling.FallbackValue(typ, target, replicas, ready)
 }
 
 // ListAllExternalMetrics lists the metric names of every registered trigger.

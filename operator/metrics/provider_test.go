@@ -60,7 +60,7 @@ func TestUseCachedMetricsDecidesWhereTheValueComesFrom(t *testing.T) {
 		{Index: 0, Type: "redis", MetricName: "s0-redis-live", Sample: polled},
 		{Index: 1, Type: "redis", MetricName: "s1-redis-cached", UseCachedMetrics: true, Sample: polled},
 	}}}}
-	p := NewProvider(state, nil, nil, nil)
+	p := NewProvider(state, nil, nil, nil, nil)
 	sel := labels.SelectorFromSet(labels.Set{"scaledobject.keda.sh/name": "worker"})
 	for metric, want := range map[string]int64{"s0-redis-live": 42, "s1-redis-cached": 1} {
 		list, err := p.GetExternalMetric(t.Context(), "ns", sel, provider.ExternalMetricInfo{Metric: metric})
@@ -87,7 +87,7 @@ func TestGetExternalMetric(t *testing.T) {
 	state[jobKey] = engine.ObjectState{Key: jobKey, Triggers: []engine.TriggerState{
 		{Index: 0, Type: "redis", MetricName: "s0-redis-queue", Sample: engine.Sample{Value: *resource.NewQuantity(5, resource.DecimalSI), Time: now, Polled: true}},
 	}}
-	p := NewProvider(state, nil, nil, nil)
+	p := NewProvider(state, nil, nil, nil, nil)
 	sel := labels.SelectorFromSet(labels.Set{"scaledobject.keda.sh/name": "worker"})
 	tests := []struct {
 		name    string
@@ -139,7 +139,7 @@ func TestScaledJobMetric(t *testing.T) {
 		{Index: 0, Type: "redis", MetricName: "s0-redis-files", Target: target, Sample: engine.Sample{Value: *resource.NewQuantity(12, resource.DecimalSI), Active: true, Time: now, Polled: true}},
 		{Index: 1, Type: "redis", MetricName: "s1-redis-down", Target: target, Sample: engine.Sample{Polled: true, Err: errors.New("refused"), ConsecutiveFailures: 2}},
 	}}}
-	p := NewProvider(state, nil, nil, nil)
+	p := NewProvider(state, nil, nil, nil, nil)
 	sel := labels.SelectorFromSet(labels.Set{"scaledjob.keda.sh/name": "importer"})
 	list, err := p.GetExternalMetric(t.Context(), "ns", sel, provider.ExternalMetricInfo{Metric: "s0-redis-files"})
 	if err != nil {

@@ -29,6 +29,9 @@ const MetricName = "composite-metric"
 // Composite is a compiled scalingModifiers.
 type Composite struct {
 	program *vm.Program
+	// nullable is the formula compiled to take nil for a trigger (the scalingModifiers fallback
+	// behavior) and to give nil, which the ?? operator allows.
+	nullable *vm.Program
 	// Names are the trigger names the formula reads.
 	Names            []string
 	Target           float64
@@ -109,6 +112,15 @@ func Compile(spec *kedav1alpha1.ScaledObjectSpec) (*Composite, field.ErrorList) 
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	anyEnv := make(map[string]any, len(env))
+	for n := range env {
+		anyEnv[n] = 0.0
+	}
+	nullable, err := expr.Compile(sm.Formula, expr.Env(anyEnv))
+	if err != nil {
+		return nil, field.ErrorList{field.Invalid(p.Child("formula"), sm.Formula, "does not compile: "+firstLine(err.Error()))}
+	}
+	c.nullable = nullable
 	c.program = tree
 	c.Names = identifiers(tree.Node())
 	return c, nil
@@ -149,6 +161,44 @@ func (c *Composite) Evaluate(values map[string]float64) (float64, error) {
 		return 0, fmt.Errorf("scalingModifiers formula gave %v, not a number", out)
 	}
 	return f, nil
+}
+
+// EvaluateWithNil computes the formula with nil for the triggers named in missing (failing past
+// the fallback's threshold under the scalingModifiers behavior), as KEDA does: `a ?? b` then reads
+// b. null is true when the formula gives nil (every alternative missing); the caller serves
+// the fallback replicas then.
+func (c *Composite) EvaluateWithNil(values map[string]float64, missing map[string]bool) (v float64, null bool, err error) {
+	env := make(map[string]any, len(c.Names))
+	for _, n := range c.Names {
+		if missing[n] {
+			env[n] = nil
+			continue
+		}
+		v, ok := values[n]
+		if !ok {
+			return 0, false, fmt.Errorf("scalingModifiers formula: trigger %q has no value yet", n)
+		}
+		env[n] = v
+	}
+	out, err := expr.Run(c.nullable, env)
+	if err != nil {
+		return 0, false, fmt.Errorf("scalingModifiers formula failed with failing triggers %s read as nil (use ?? to replace them): %w",
+			strings.Join(slices.Sorted(maps.Keys(missing)), ", "), err)
+	}
+	switch o := out.(type) {
+	case nil:
+		return 0, true, nil
+	case float64:
+		v = o
+	case int:
+		v = float64(o)
+	default:
+		return 0, false, fmt.Errorf("scalingModifiers formula gave %v (%T), not a number", out, out)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false, fmt.Errorf("scalingModifiers formula gave %v, not a number", v)
+	}
+	return v, false, nil
 }
 
 // Active reports whether the composite value is above the activation target.

@@ -100,3 +100,46 @@ func TestEvaluateAndMetricSpec(t *testing.T) {
 		t.Fatal(errs)
 	}
 }
+
+// TestEvaluateWithNil: under the scalingModifiers fallback behavior a trigger past its threshold
+// enters the formula as nil, as in KEDA: ?? moves on to the next alternative, a formula that
+// gives nil says so (the fallback replicas are served), and one that cannot take nil fails.
+func TestEvaluateWithNil(t *testing.T) {
+	values := map[string]float64{"primary": 16, "secondary": 12}
+	for _, tc := range []struct {
+		formula string
+		missing []string
+		want    float64
+		null    bool
+		err     string
+	}{
+		{formula: "primary ?? secondary ?? 8", want: 16},
+		{formula: "primary ?? secondary ?? 8", missing: []string{"primary"}, want: 12},
+		{formula: "primary ?? secondary ?? 8", missing: []string{"primary", "secondary"}, want: 8},
+		{formula: "primary ?? secondary", missing: []string{"primary", "secondary"}, null: true},
+		{formula: "(primary ?? 0) + secondary", missing: []string{"primary"}, want: 12},
+		{formula: "primary > 10 ? 1 : 0", want: 1},
+		{formula: "primary + secondary", missing: []string{"secondary"}, err: "failing triggers secondary read as nil (use ?? to replace them)"},
+	} {
+		t.Run(tc.formula+" without "+strings.Join(tc.missing, ","), func(t *testing.T) {
+			c, errs := modifiers.Compile(spec(kedav1alpha1.ScalingModifiers{Formula: tc.formula, Target: "2"}, "primary", "secondary"))
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			missing := map[string]bool{}
+			for _, m := range tc.missing {
+				missing[m] = true
+			}
+			got, null, err := c.EvaluateWithNil(values, missing)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want || null != tc.null {
+				t.Errorf("EvaluateWithNil = %v null %v (%v), want %v null %v", got, null, err, tc.want, tc.null)
+			}
+		})
+	}
+}
