@@ -15,12 +15,18 @@ type Input struct {
 	Now time.Time
 	// Current is the target's replicas as /scale reports them.
 	Current int32
-	// Active is true when any trigger is active; Failing when any trigger's last poll failed.
+	// Active is true when any trigger is active; Failing when a trigger's last poll failed and no
+	// fallback value stands in for it (FallbackState.Failing).
 	Active  bool
 	Failing bool
-	// Fallback is true when fallback replicas are in force: the target must be up for the HPA to
-	// converge to them.
+	// Fallback is true when a fallback value stands in for a failing trigger (FallbackState.Serving):
+	// KEDA counts that trigger as active, so the target is activated from zero for the HPA to
+	// converge to the fallback replicas.
 	Fallback bool
+	// FallbackPerReadyPod is set when every fallback value is a Value target's, divided by the
+	// target's ready pods: at zero replicas there is none, so, as in KEDA, no fallback is served and
+	// the target is not activated by it.
+	FallbackPerReadyPod bool
 	// FallbackReplicas is spec.fallback.replicas; nil without a fallback. With a fallback of 0
 	// replicas a failing trigger does not hold the target up, as in KEDA.
 	FallbackReplicas *int32
@@ -101,12 +107,15 @@ func decide(in Input) Decision {
 		activeFloor = 1
 	}
 
-	if in.Active || in.Fallback {
+	// KEDA's scale loop counts a trigger whose fallback value is served as active: fallback brings a
+	// target up from zero (a Value target's fallback excepted: with no ready pod it has no value).
+	fallback := in.Fallback && !(in.FallbackPerReadyPod && in.Current == 0)
+	if in.Active || fallback {
 		switch {
 		case scalesToInactive && in.Current <= inactiveLevel:
 			reason := "a trigger is active and the target is at zero or idle"
 			if !in.Active {
-				reason = "fallback is in force and the target is at zero or idle"
+				reason = "fallback is in force (KEDA counts the trigger as active) and the target is at zero or idle"
 			}
 			return Decision{Action: Activate, Replicas: activeFloor, Reason: reason}
 		case in.Current < in.Min:

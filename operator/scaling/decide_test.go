@@ -34,6 +34,14 @@ func TestDecide(t *testing.T) {
 		{name: "failing trigger never deactivates", in: Input{Current: 2, Failing: true}, action: Keep},
 		{name: "failing trigger with a fallback keeps the target", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](3)}, action: Keep},
 		{name: "failing trigger with a fallback of 0 replicas deactivates", in: Input{Current: 2, Failing: true, FallbackReplicas: ptr.To[int32](0)}, action: Deactivate, replicas: 0},
+		// KEDA's scale loop counts a trigger whose fallback value is served as active (its
+		// TestFallbackFromZero: a target at zero goes to the fallback replicas).
+		{name: "fallback served at zero activates, as in KEDA", in: Input{Current: 0, Fallback: true, FallbackReplicas: ptr.To[int32](3)}, action: Activate, replicas: 1},
+		{name: "fallback served at idle activates to min", in: Input{Current: 1, Min: 2, Idle: ptr.To[int32](1), Fallback: true, FallbackReplicas: ptr.To[int32](3)}, action: Activate, replicas: 2},
+		{name: "fallback served above zero holds the target past the cooldown", in: Input{Current: 3, Fallback: true, FallbackReplicas: ptr.To[int32](3), Cooldown: time.Minute, LastActive: now.Add(-time.Hour)}, action: Keep},
+		{name: "fallback of 0 replicas served: KEDA still counts the trigger active", in: Input{Current: 2, Fallback: true, FallbackReplicas: ptr.To[int32](0)}, action: Keep},
+		{name: "Value fallback at zero: no ready pod to divide by, not activated", in: Input{Current: 0, Fallback: true, FallbackPerReadyPod: true, FallbackReplicas: ptr.To[int32](3)}, action: Keep},
+		{name: "Value fallback above zero holds the target", in: Input{Current: 2, Fallback: true, FallbackPerReadyPod: true, FallbackReplicas: ptr.To[int32](3), Cooldown: time.Minute, LastActive: now.Add(-time.Hour)}, action: Keep},
 		{name: "inactive at zero stays", in: Input{Current: 0}, action: Keep},
 		{name: "min above zero never deactivates", in: Input{Current: 2, Min: 2}, action: Keep},
 		{name: "min above zero restores min", in: Input{Current: 0, Min: 2}, action: EnsureMin, replicas: 2},

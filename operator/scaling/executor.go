@@ -210,8 +210,9 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		return nil
 	}
 	now := x.clock.Now()
+	fb := Fallback(&so.Spec, &st)
 	// force-activation keeps the target active whatever the triggers say.
-	active := x.active(so, &st) || so.ForceActivation()
+	active := x.active(so, &st, fb.Missing) || so.ForceActivation()
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
@@ -222,24 +223,25 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	prev, seen := x.decided[key]
 	x.mu.Unlock()
 	fresh := !seen || knows.seq > prev.seq || knows.generation != prev.generation || knows.annotations != prev.annotations
-	fallback := AnyFallbackActive(&so.Spec, &st)
+	fallback := fb.InForce
 	var fallbackReplicas *int32
 	if so.Spec.Fallback != nil {
 		fallbackReplicas = &so.Spec.Fallback.Replicas
 	}
 	in := Input{
-		Fallback:         fallback,
-		FallbackReplicas: fallbackReplicas,
-		Now:              now,
-		Active:           active,
-		Failing:          st.Failing(),
-		Min:              so.Spec.MinReplicas(),
-		Idle:             so.Spec.IdleReplicaCount,
-		Cooldown:         time.Duration(so.Spec.CooldownPeriodSeconds()) * time.Second,
-		InitialCooldown:  time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
-		Created:          so.CreationTimestamp.Time,
-		LastActive:       lastActive,
-		Fresh:            fresh,
+		Fallback:            fb.Serving,
+		FallbackPerReadyPod: fb.PerReadyPod,
+		FallbackReplicas:    fallbackReplicas,
+		Now:                 now,
+		Active:              active,
+		Failing:             fb.Failing,
+		Min:                 so.Spec.MinReplicas(),
+		Idle:                so.Spec.IdleReplicaCount,
+		Cooldown:            time.Duration(so.Spec.CooldownPeriodSeconds()) * time.Second,
+		InitialCooldown:     time.Duration(so.Spec.InitialCooldownPeriodSeconds()) * time.Second,
+		Created:             so.CreationTimestamp.Time,
+		LastActive:          lastActive,
+		Fresh:               fresh,
 	}
 	var sc *autoscalingv1.Scale
 	d := Decision{Action: Keep, Reason: "no new sample since the last decision"}
@@ -408,11 +410,24 @@ func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.S
 }
 
 // active is the activity of the object: the composite value against the activation target when
-// scalingModifiers are set, else whether any trigger is active.
-func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState) bool {
+// scalingModifiers are set, else whether any trigger is active. missing names the triggers the
+// formula reads as nil (fallback.behavior scalingModifiers); a formula that then gives nil is
+// fallback.replicas x target, as the metrics server serves it.
+func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState, missing map[string]bool) bool {
 	c, errs := x.formulas.Compile(so)
 	if c == nil || len(errs) > 0 {
 		return st.Active()
+	}
+	if len(missing) > 0 && so.Spec.Fallback != nil {
+		v, null, err := c.EvaluateWithNil(st.NamedValues(), missing)
+		if err != nil {
+			x.log.Info("scalingModifiers formula not evaluated with the failing triggers as nil; inactive", "scaledObject", client.ObjectKeyFromObject(so).String(), "reason", err.Error())
+			return false
+		}
+		if null {
+			v = float64(so.Spec.Fallback.Replicas) * c.Target
+		}
+		return c.Active(v)
 	}
 	v, err := c.Evaluate(st.NamedValues())
 	if err != nil {

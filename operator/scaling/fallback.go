@@ -30,6 +30,68 @@ func AnyFallbackActive(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectSta
 	return false
 }
 
+// FallbackState is what fallback makes of a poll, as KEDA's scale loop sees it once fallback is
+// applied to each trigger.
+type FallbackState struct {
+	// InForce is set when a trigger has failed more than failureThreshold times: the Fallback
+	// condition.
+	InForce bool
+	// Serving is set when a fallback value stands in for a failing trigger, which KEDA counts as an
+	// active trigger without error (so it activates the target from zero, as KEDA's
+	// TestFallbackFromZero expects). Not under the scalingModifiers behavior: there the formula
+	// decides.
+	Serving bool
+	// PerReadyPod is set when every value served is a Value target's, divided by the target's
+	// ready pods: at zero replicas there is none, KEDA serves no fallback and the trigger stays a
+	// failure.
+	PerReadyPod bool
+	// Failing is set when a trigger failed and no fallback stands in for it (within its threshold,
+	// or no fallback configured): KEDA's isError.
+	Failing bool
+	// Missing names the triggers the scalingModifiers formula reads as nil (the scalingModifiers
+	// behavior, past the threshold).
+	Missing map[string]bool
+}
+
+// Fallback tells what fallback makes of st under spec.
+func Fallback(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectState) FallbackState {
+	var fs FallbackState
+	byFormula := spec.Fallback != nil && spec.Fallback.Behavior == kedav1alpha1.FallbackBehaviorScalingModifiers
+	modifiersType := autoscalingv2.MetricTargetType("")
+	if spec.Advanced != nil && spec.Advanced.ScalingModifiers.Formula != "" {
+		modifiersType = spec.Advanced.ScalingModifiers.MetricType
+		if modifiersType == "" {
+			modifiersType = autoscalingv2.AverageValueMetricType
+		}
+	}
+	perReadyPod := true
+	for i := range st.Triggers {
+		t := &st.Triggers[i]
+		switch {
+		case t.Err == nil:
+		case !FallbackActive(spec, t):
+			fs.Failing = true
+		case byFormula:
+			fs.InForce = true
+			if t.Name != "" {
+				if fs.Missing == nil {
+					fs.Missing = map[string]bool{}
+				}
+				fs.Missing[t.Name] = true
+			}
+		default:
+			fs.InForce, fs.Serving = true, true
+			typ := t.Target.Type
+			if modifiersType != "" {
+				typ = modifiersType
+			}
+			perReadyPod = perReadyPod && typ == autoscalingv2.ValueMetricType
+		}
+	}
+	fs.PerReadyPod = fs.Serving && perReadyPod
+	return fs
+}
+
 // FallbackReplicas is how many replicas the HPA should converge to while falling back, given the
 // target's current replicas, per fallback.behavior. The scalingModifiers behavior serves no
 // replicas of its own (the formula decides); it is not asked here.

@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -141,4 +142,58 @@ func TestReadyReplicas(t *testing.T) {
 	if n := ReadyReplicas(nil); n != 0 {
 		t.Errorf("ReadyReplicas(nil) = %d", n)
 	}
+}
+
+// TestFallbackState: what fallback makes of a poll, as KEDA's scale loop sees it (threshold 2).
+func TestFallbackState(t *testing.T) {
+	down := errors.New("down")
+	avg, val := target(autoscalingv2.AverageValueMetricType), target(autoscalingv2.ValueMetricType)
+	ok := func(name string, tg autoscalingv2.MetricTarget) engine.TriggerState {
+		return engine.TriggerState{Name: name, Target: tg, Sample: engine.Sample{Polled: true}}
+	}
+	failing := func(name string, tg autoscalingv2.MetricTarget, n int32) engine.TriggerState {
+		return engine.TriggerState{Name: name, Target: tg, Sample: engine.Sample{Polled: true, Err: down, ConsecutiveFailures: n}}
+	}
+	withModifiers := func(metricType autoscalingv2.MetricTargetType) *kedav1alpha1.AdvancedConfig {
+		return &kedav1alpha1.AdvancedConfig{ScalingModifiers: kedav1alpha1.ScalingModifiers{Formula: "a ?? b", Target: "2", MetricType: metricType}}
+	}
+	for _, tc := range []struct {
+		name     string
+		behavior string
+		advanced *kedav1alpha1.AdvancedConfig
+		noFB     bool
+		triggers []engine.TriggerState
+		want     FallbackState
+	}{
+		{name: "all working", triggers: []engine.TriggerState{ok("a", avg)}},
+		{name: "failing within the threshold", triggers: []engine.TriggerState{failing("a", avg, 2)}, want: FallbackState{Failing: true}},
+		{name: "failing without a fallback", noFB: true, triggers: []engine.TriggerState{failing("a", avg, 9)}, want: FallbackState{Failing: true}},
+		{name: "past the threshold: served", triggers: []engine.TriggerState{failing("a", avg, 3)}, want: FallbackState{InForce: true, Serving: true}},
+		{name: "Value past the threshold: per ready pod", triggers: []engine.TriggerState{failing("a", val, 3)}, want: FallbackState{InForce: true, Serving: true, PerReadyPod: true}},
+		{name: "Value and AverageValue past the threshold", triggers: []engine.TriggerState{failing("a", val, 3), failing("b", avg, 3)}, want: FallbackState{InForce: true, Serving: true}},
+		{name: "one served, one within its threshold", triggers: []engine.TriggerState{failing("a", avg, 3), failing("b", avg, 1)}, want: FallbackState{InForce: true, Serving: true, Failing: true}},
+		{name: "composite Value metric type", advanced: withModifiers("Value"), triggers: []engine.TriggerState{failing("a", avg, 3), ok("b", avg)}, want: FallbackState{InForce: true, Serving: true, PerReadyPod: true}},
+		{name: "composite AverageValue over a Value trigger", advanced: withModifiers(""), triggers: []engine.TriggerState{failing("a", val, 3), ok("b", avg)}, want: FallbackState{InForce: true, Serving: true}},
+		{name: "scalingModifiers behavior: the formula reads nil", behavior: "scalingModifiers", advanced: withModifiers(""), triggers: []engine.TriggerState{failing("a", avg, 3), ok("b", avg)}, want: FallbackState{InForce: true, Missing: map[string]bool{"a": true}}},
+		{name: "scalingModifiers behavior within the threshold", behavior: "scalingModifiers", advanced: withModifiers(""), triggers: []engine.TriggerState{failing("a", avg, 2), ok("b", avg)}, want: FallbackState{Failing: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &kedav1alpha1.ScaledObjectSpec{Advanced: tc.advanced, Fallback: &kedav1alpha1.Fallback{FailureThreshold: 2, Replicas: 3, Behavior: tc.behavior}}
+			if tc.noFB {
+				spec.Fallback = nil
+			}
+			got := Fallback(spec, &engine.ObjectState{Triggers: tc.triggers})
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Fallback = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func target(typ autoscalingv2.MetricTargetType) autoscalingv2.MetricTarget {
+	q := resource.NewQuantity(5, resource.DecimalSI)
+	if typ == autoscalingv2.ValueMetricType {
+		return autoscalingv2.MetricTarget{Type: typ, Value: q}
+	}
+	return autoscalingv2.MetricTarget{Type: typ, AverageValue: q}
 }
