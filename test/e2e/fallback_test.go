@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +132,106 @@ spec:
 			s.waitEvent(t, ns, "worker", kedav1alpha1.EventScaledObjectFallbackDeactivated)
 		})
 	}
+}
+
+// TestFallbackFromZero: as KEDA's TestFallbackFromZero, a target at zero whose only trigger fails
+// more than failureThreshold times goes to the fallback replicas: KEDA's scale loop counts a
+// trigger whose fallback is served as active, so the target is activated and the HPA converges to
+// fallback.replicas.
+func TestFallbackFromZero(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "fallback")
+	s.apply(t, ns, deployment("worker", 0, nil))
+	s.apply(t, ns, `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 1
+  cooldownPeriod: 1
+  maxReplicaCount: 5
+  fallback:
+    failureThreshold: 1
+    replicas: 3
+  triggers:
+    - type: redis
+      metadata:
+        address: 127.0.0.1:1
+        listName: jobs
+        listLength: "5"
+`)
+	s.waitReplicas(t, ns, "worker", 3, 60*time.Second)
+	so, err := s.scaledObject(context.Background(), ns, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := so.Status.Health["s0-redis-jobs"]; h.NumberOfFailures == nil || *h.NumberOfFailures < 2 {
+		t.Errorf("health = %+v, want more than failureThreshold (1) failures before the fallback", h)
+	}
+}
+
+// TestFallbackValueTrigger: a Value trigger's fallback is target x fallback.replicas / the target's
+// ready pods, as KEDA serves it, so the HPA (which multiplies the ratio by the ready pods)
+// converges to fallback.replicas; failureThreshold 0 falls back at the first failure. At zero
+// replicas there is no ready pod: no fallback value, and the target is not activated by it.
+func TestFallbackValueTrigger(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	scaledObject := `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 1
+  maxReplicaCount: 6
+  fallback:
+    failureThreshold: 0
+    replicas: 4
+  triggers:
+    - type: redis
+      metricType: Value
+      metadata:
+        address: 127.0.0.1:1
+        listName: jobs
+        listLength: "5"
+`
+	t.Run("running", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "fallback")
+		s.apply(t, ns, deployment("worker", 2, nil))
+		s.apply(t, ns, scaledObject)
+		s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
+		// Once the 4 pods are ready the value is 5 x 4 / 4: the HPA stays at 4.
+		eventually(t, 60*time.Second, "fallback value 5 with 4 ready pods", func(ctx context.Context) (bool, string) {
+			v := s.externalMetric(t, ns, "s0-redis-jobs", "worker")
+			return v == 5, fmt.Sprintf("value %d", v)
+		})
+	})
+	t.Run("at zero", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "fallback")
+		s.apply(t, ns, deployment("worker", 0, nil))
+		s.apply(t, ns, scaledObject)
+		eventually(t, 60*time.Second, "Fallback=True", func(ctx context.Context) (bool, string) {
+			so, err := s.scaledObject(ctx, ns, "worker")
+			if err != nil {
+				return false, err.Error()
+			}
+			return so.Status.Conditions.IsTrue(kedav1alpha1.ConditionFallback), fmt.Sprintf("%+v", so.Status.Conditions)
+		})
+		// The poll that turned Fallback True was decided on before its status was written.
+		if n, err := s.replicas(context.Background(), ns, "worker"); err != nil || n != 0 {
+			t.Errorf("replicas = %d (%v), want 0: a Value fallback with no ready pod does not activate", n, err)
+		}
+		path := fmt.Sprintf("/apis/external.metrics.k8s.io/v1beta1/namespaces/%s/s0-redis-jobs", ns)
+		_, err := s.env.Kube.CoreV1().RESTClient().Get().AbsPath(path).Param("labelSelector", kedav1alpha1.LabelScaledObjectName+"=worker").DoRaw(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "no Running and Ready pod") {
+			t.Errorf("GET %s: %v, want the failure naming the missing ready pods", path, err)
+		}
+	})
 }

@@ -130,3 +130,75 @@ spec:
 		return so.Status.Conditions.IsTrue("Fallback"), fmt.Sprintf("%+v", so.Status.Conditions)
 	})
 }
+
+// TestScalingModifiersFallbackBehavior: KEDA's fallback_scaling_modifiers scenario. With
+// fallback.behavior scalingModifiers a trigger past its threshold enters the formula as nil, so
+// "primary ?? secondary ?? 8" (target 2, primary 16 items, secondary 12) reads the next working
+// trigger, then its constant; a formula that gives nil serves fallback.replicas (3) x target.
+func TestScalingModifiersFallbackBehavior(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	for _, c := range []struct {
+		name               string
+		formula            string
+		primary, secondary bool // working
+		want               int32
+	}{
+		{"both working: primary", "primary ?? secondary ?? 8", true, true, 8},
+		{"primary failing: secondary", "primary ?? secondary ?? 8", false, true, 6},
+		{"both failing: the constant", "primary ?? secondary ?? 8", false, false, 4},
+		{"both failing, formula nil: fallback replicas", "primary ?? secondary", false, false, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ns := s.newNamespace(t, "modfallback")
+			s.pushJobs(t, "primary-"+ns, 16)
+			s.pushJobs(t, "secondary-"+ns, 12)
+			trigger := func(name string, working bool) string {
+				addr := s.redis.Addr
+				if !working {
+					addr = "127.0.0.1:1"
+				}
+				return fmt.Sprintf("    - type: redis\n      name: %s\n      metadata:\n        address: %s\n        passwordFromEnv: REDIS_PASSWORD\n        listName: %s-%s\n        listLength: \"2\"\n", name, addr, name, ns)
+			}
+			s.apply(t, ns, deployment("mod", 1, map[string]string{"REDIS_PASSWORD": redisPassword}))
+			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: mod
+spec:
+  scaleTargetRef:
+    name: mod
+  pollingInterval: 1
+  minReplicaCount: 1
+  maxReplicaCount: 20
+  fallback:
+    behavior: scalingModifiers
+    failureThreshold: 2
+    replicas: 3
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 0
+    scalingModifiers:
+      formula: %q
+      target: "2"
+  triggers:
+%s%s`, c.formula, trigger("primary", c.primary), trigger("secondary", c.secondary)))
+			s.waitReplicas(t, ns, "mod", c.want, 90*time.Second)
+			if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != int64(c.want)*2 {
+				t.Errorf("composite-metric = %d, want %d replicas x target 2", v, c.want)
+			}
+			if !c.primary {
+				eventually(t, 20*time.Second, "Fallback=True", func(ctx context.Context) (bool, string) {
+					so, err := s.scaledObject(ctx, ns, "mod")
+					if err != nil {
+						return false, err.Error()
+					}
+					return so.Status.Conditions.IsTrue("Fallback"), fmt.Sprintf("%+v", so.Status.Conditions)
+				})
+			}
+		})
+	}
+}
