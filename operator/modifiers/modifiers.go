@@ -219,11 +219,6 @@ func (c *Composite) MetricSpec() autoscalingv2.MetricSpec {
 	}
 }
 
-// TargetOf is the composite metric's HPA target, for the fallback value.
-func (c *Composite) TargetOf() autoscalingv2.MetricTarget {
-	return *c.MetricSpec().External.Target.DeepCopy()
-}
-
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]

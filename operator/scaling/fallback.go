@@ -20,16 +20,6 @@ func FallbackActive(spec *kedav1alpha1.ScaledObjectSpec, t *engine.TriggerState)
 	return f != nil && t.Err != nil && f.FailureThreshold >= 0 && f.Replicas >= 0 && t.ConsecutiveFailures > f.FailureThreshold
 }
 
-// AnyFallbackActive reports whether any trigger of st is falling back.
-func AnyFallbackActive(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectState) bool {
-	for i := range st.Triggers {
-		if FallbackActive(spec, &st.Triggers[i]) {
-			return true
-		}
-	}
-	return false
-}
-
 // FallbackState is what fallback makes of a poll, as KEDA's scale loop sees it once fallback is
 // applied to each trigger.
 type FallbackState struct {

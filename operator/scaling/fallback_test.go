@@ -57,8 +57,8 @@ func TestFallbackActiveAfterMoreThanThreshold(t *testing.T) {
 				t.Errorf("FallbackActive = %v, want %v", got, tc.want)
 			}
 			st := &engine.ObjectState{Triggers: []engine.TriggerState{{}, *tr}}
-			if got := AnyFallbackActive(spec, st); got != tc.want {
-				t.Errorf("AnyFallbackActive = %v, want %v", got, tc.want)
+			if got := Fallback(spec, st).InForce; got != tc.want {
+				t.Errorf("Fallback(...).InForce = %v, want %v", got, tc.want)
 			}
 		})
 	}
