@@ -109,7 +109,7 @@ func decide(in Input) Decision {
 
 	// KEDA's scale loop counts a trigger whose fallback value is served as active: fallback brings a
 	// target up from zero (a Value target's fallback excepted: with no ready pod it has no value).
-	fallback := in.Fallback && !(in.FallbackPerReadyPod && in.Current == 0)
+	fallback := FallbackState{Serving: in.Fallback, PerReadyPod: in.FallbackPerReadyPod}.ServedAt(in.Current, true)
 	if in.Active || fallback {
 		switch {
 		case scalesToInactive && in.Current <= inactiveLevel:

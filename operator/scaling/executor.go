@@ -211,8 +211,11 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	}
 	now := x.clock.Now()
 	fb := Fallback(&so.Spec, &st)
-	// force-activation keeps the target active whatever the triggers say.
-	active := x.active(so, &st, fb.Missing) || so.ForceActivation()
+	// force-activation keeps the target active whatever the triggers say; a served fallback counts
+	// as an active trigger, as in KEDA's scale loop (Active True, lastActiveTime kept fresh, so the
+	// cooldown starts when the trigger recovers).
+	replicas, known := x.CurrentReplicas(key)
+	active := x.active(so, &st, fb.Missing) || so.ForceActivation() || fb.ServedAt(replicas, known)
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}

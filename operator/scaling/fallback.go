@@ -43,6 +43,12 @@ type FallbackState struct {
 	Missing map[string]bool
 }
 
+// ServedAt reports whether a fallback value is served with the target at current replicas (known
+// false: not read yet): a Value target's needs a ready pod, none at zero.
+func (fs FallbackState) ServedAt(current int32, known bool) bool {
+	return fs.Serving && !(fs.PerReadyPod && (!known || current == 0))
+}
+
 // Fallback tells what fallback makes of st under spec.
 func Fallback(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectState) FallbackState {
 	var fs FallbackState

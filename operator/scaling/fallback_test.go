@@ -197,3 +197,24 @@ func target(typ autoscalingv2.MetricTargetType) autoscalingv2.MetricTarget {
 	}
 	return autoscalingv2.MetricTarget{Type: typ, AverageValue: q}
 }
+
+func TestFallbackServedAt(t *testing.T) {
+	for _, tc := range []struct {
+		fs      FallbackState
+		current int32
+		known   bool
+		want    bool
+	}{
+		{FallbackState{}, 3, true, false},
+		{FallbackState{InForce: true, Serving: true}, 0, true, true},
+		{FallbackState{InForce: true, Serving: true}, 0, false, true},
+		{FallbackState{InForce: true, Serving: true, PerReadyPod: true}, 0, true, false},
+		{FallbackState{InForce: true, Serving: true, PerReadyPod: true}, 2, false, false},
+		{FallbackState{InForce: true, Serving: true, PerReadyPod: true}, 2, true, true},
+		{FallbackState{InForce: true, Missing: map[string]bool{"a": true}}, 2, true, false},
+	} {
+		if got := tc.fs.ServedAt(tc.current, tc.known); got != tc.want {
+			t.Errorf("%+v.ServedAt(%d, %v) = %v, want %v", tc.fs, tc.current, tc.known, got, tc.want)
+		}
+	}
+}
