@@ -76,10 +76,13 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 			cfg.Scale, cfg.IdleLevels, cfg.TakeoverLevel, cfg.ActLoads, cfg.Trials, cfg.Fig5Levels, cfg.Fig4N),
 		fmt.Sprintf("Run %s, %s, commit %s, %s/%s, %d CPUs; one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it.",
 			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
-		fmt.Sprintf("Both operators run on 127.0.0.1 with the admin kubeconfig and client rate qps %s, burst %s (KEDA's defaults); KEDA is its operator plus its metrics adapter (memory and CPU are their sum).", meta.QPS, meta.Burst),
+		fmt.Sprintf("Both operators run on 127.0.0.1 with the admin kubeconfig and client rate qps %s, burst %s (%s); KEDA is its operator plus its metrics adapter (memory and CPU are their sum).", meta.QPS, meta.Burst, rateNote(meta)),
 		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
 		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
 		"Ratios are kedactl / KEDA: below 1 means kedactl uses less.",
+	}
+	if len(cfg.Only) > 0 {
+		r.Meta = append(r.Meta, fmt.Sprintf("This run measured figures %v only (and the take-overs their levels need); the other figures and targets are empty.", cfg.Only))
 	}
 	if len(meta.Reused) > 0 {
 		r.Meta = append(r.Meta, fmt.Sprintf("Phases taken from an earlier run on this machine (same scale and settings, its own fresh cluster): %s.", strings.Join(meta.Reused, "; ")))
@@ -595,4 +598,12 @@ func heapWhy(profile []string, rssMiB float64) string {
 	}
 	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS; the rest is mostly the collector's headroom (with Go's default GOGC=100 the heap grows to about twice what is live before a collection) and memory not yet returned to the system. What holds the most of the live heap, by the heap profile under figure 1: %s.",
 		total, Num(rssMiB), strings.Join(holders, ", "))
+}
+
+// rateNote says whether the run's client rate is KEDA's default, which the comparison assumes.
+func rateNote(meta ReportMeta) string {
+	if meta.QPS == "20" && meta.Burst == "30" {
+		return "KEDA's defaults"
+	}
+	return "not KEDA's defaults of 20 and 30: take-over times are not comparable with runs at those"
 }
