@@ -547,7 +547,7 @@ func activationTargets(cfg Config, ours *PhaseResult) []Target {
 
 func fig6(cfg Config, ours, keda *PhaseResult) Figure {
 	f := Figure{ID: "6", Title: fmt.Sprintf("Admission webhook: applying %d ScaledObjects", cfg.Fig6N),
-		What: fmt.Sprintf("%d ScaledObjects applied one after the other with server-side apply (as `kubectl apply --server-side` does, from the harness's Go client), into a namespace outside the webhook's selector and into one inside it (failurePolicy Fail, URL on localhost); the Deployments exist beforehand. kedactl's webhook runs in its operator process, KEDA's is its cmd/webhooks binary. A second ScaledObject for an already scaled Deployment is then applied: the webhook should refuse it.", cfg.Fig6N)}
+		What: fmt.Sprintf("%d ScaledObjects applied one after the other with server-side apply as dry runs (admission runs, nothing is stored, so no operator takes anything over while the applies are timed), into a namespace outside the webhook's selector and into one inside it (failurePolicy Fail, URL on localhost), after the operator has settled; the Deployments exist beforehand. kedactl's webhook runs in its operator process, KEDA's is its cmd/webhooks binary. A second ScaledObject for a Deployment a stored one scales is then applied: the webhook should refuse it. (Runs before 2026-12-07 stored the applies, so their figure included the operator's take-over of each object.)", cfg.Fig6N)}
 	val := func(p *PhaseResult, sel func(*Fig6Result) float64) float64 {
 		if p == nil || p.Fig6 == nil {
 			return math.NaN()
