@@ -1,6 +1,7 @@
 package scalers
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -153,16 +154,6 @@ func (m *githubRunnerMetadata) Validate() error {
 	}
 	m.auth, err = p.validate()
 	return err
-}
-
-// cmpOr is the first non-empty string.
-func cmpOr(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // parseGitHubAppKey reads a GitHub App's private key: PKCS #1 as GitHub generates it, or PKCS #8.
@@ -348,7 +339,7 @@ func (s *githubRunnerScaler) count(ctx context.Context) (int64, error) {
 					}
 					// A run is listed under the repository that holds the workflow; its jobs
 					// too, unless GitHub says otherwise.
-					k := runKey{repo: cmpOr(r.Repository.Name, repo), id: r.ID}
+					k := runKey{repo: cmp.Or(r.Repository.Name, repo), id: r.ID}
 					if !seen[k] {
 						seen[k] = true
 						runs = append(runs, k)
