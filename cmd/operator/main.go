@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -68,6 +70,7 @@ func run() error {
 	caDirs := fs.StringArray("ca-dir", []string{"/custom/ca"}, "directory of CA certificates (PEM) that event sources' TLS certificates may be signed by, beside the system's; may be given several times (as KEDA's --ca-dir)")
 	var qps float64
 	var burst int
+	memoryLimitRatio := fs.Float64("memory-limit-ratio", 0.9, "unless GOMEMLIMIT is set, the Go runtime's soft memory limit as a share of the container's memory limit (its cgroup's); 0 sets none")
 	fs.Float64Var(&qps, "kube-api-qps", 20, "requests per second the operator may send to the apiserver (as KEDA's --kube-api-qps)")
 	fs.IntVar(&burst, "kube-api-burst", 30, "burst of requests above --kube-api-qps (as KEDA's --kube-api-burst)")
 	zapOpts := zap.Options{}
@@ -87,6 +90,10 @@ func run() error {
 		log.Info("trusting the CA certificates of --ca-dir beside the system's", "SSL_CERT_DIR", dirs)
 	}
 
+	if err := applyMemoryLimit(*memoryLimitRatio, log); err != nil {
+		return err
+	}
+
 	cfg, err := restConfig(opts.Kubeconfig)
 	if err != nil {
 		return err
@@ -96,6 +103,26 @@ func run() error {
 	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	return app.Run(ctrl.SetupSignalHandler(), cfg, opts, log)
+}
+
+// applyMemoryLimit sets the runtime's soft memory limit from the container's, unless GOMEMLIMIT
+// already set one (the runtime reads it itself) or ratio is 0.
+func applyMemoryLimit(ratio float64, log logr.Logger) error {
+	if ratio < 0 || ratio > 1 {
+		return fmt.Errorf("--memory-limit-ratio must be between 0 and 1, got %v", ratio)
+	}
+	if ratio == 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	limit, ok, err := softMemoryLimit(containerMemoryLimit(), ratio)
+	if err != nil {
+		return err
+	}
+	if ok {
+		debug.SetMemoryLimit(limit)
+		log.Info("soft memory limit set from the container's", "bytes", limit, "ratio", ratio)
+	}
+	return nil
 }
 
 // envInt reads a positive integer from an environment variable KEDA's operator also reads; def when

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -347,9 +348,10 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 // kubectl's last-applied-configuration (a copy of the whole object as applied).
 func cacheOptions(watch Watch) (cache.Options, error) {
 	opts := cache.Options{DefaultTransform: withoutBookkeeping, ByObject: map[client.Object]cache.ByObject{
-		&appsv1.Deployment{}:  {Transform: replicasOnly},
-		&appsv1.StatefulSet{}: {Transform: replicasOnly},
-		&batchv1.Job{}:        {Label: scaledJobsJobs()},
+		&appsv1.Deployment{}:                     {Transform: replicasOnly},
+		&appsv1.StatefulSet{}:                    {Transform: replicasOnly},
+		&batchv1.Job{}:                           {Label: scaledJobsJobs()},
+		&autoscalingv2.HorizontalPodAutoscaler{}: {Transform: hpaWithoutStatusDetail},
 	}}
 	return opts, watch.scope(&opts)
 }
@@ -361,6 +363,16 @@ func scaledJobsJobs() labels.Selector {
 		panic(err) // a constant, valid label key: cannot fail
 	}
 	return labels.NewSelector().Add(*req)
+}
+
+// hpaWithoutStatusDetail drops an HPA's status conditions and current metrics, which the operator
+// never reads (the replica counts stay, for fallback): with their messages they are about half of
+// a cached HPA. It drops the bookkeeping withoutBookkeeping drops too.
+func hpaWithoutStatusDetail(obj any) (any, error) {
+	if h, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok {
+		h.Status.Conditions, h.Status.CurrentMetrics = nil, nil
+	}
+	return withoutBookkeeping(obj)
 }
 
 func replicasOnly(obj any) (any, error) {

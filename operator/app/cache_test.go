@@ -1,6 +1,7 @@
 package app
 
 import (
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,5 +37,28 @@ func TestWithoutBookkeeping(t *testing.T) {
 	}
 	if got, err := withoutBookkeeping("not an object"); err != nil || got != "not an object" {
 		t.Errorf("a value that is not an object came back as %v, %v", got, err)
+	}
+}
+
+func TestHPAWithoutStatusDetail(t *testing.T) {
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "keda-hpa-worker", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "keda"}}},
+		Spec:       autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 5},
+		Status: autoscalingv2.HorizontalPodAutoscalerStatus{
+			CurrentReplicas: 2, DesiredReplicas: 3,
+			Conditions:     []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.ScalingActive, Message: "the HPA was able to successfully calculate a replica count"}},
+			CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ExternalMetricSourceType}},
+		},
+	}
+	got, err := hpaWithoutStatusDetail(hpa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got.(*autoscalingv2.HorizontalPodAutoscaler)
+	if h.Status.Conditions != nil || h.Status.CurrentMetrics != nil || h.ManagedFields != nil {
+		t.Errorf("status detail or managedFields kept: %+v", h)
+	}
+	if h.Status.CurrentReplicas != 2 || h.Status.DesiredReplicas != 3 || h.Spec.MaxReplicas != 5 {
+		t.Errorf("replica counts or spec lost: %+v", h)
 	}
 }
