@@ -46,6 +46,7 @@ func run() error {
 	figures := flag.String("figures", "", "measure only these figures, comma-separated (e.g. 5,6); the take-overs the levels need are measured anyway (default: all)")
 	maxObjects := flag.Int("max-objects", 0, "leave out every level above this many ScaledObjects (0: the scale's own; env BENCH_MAX_OBJECTS)")
 	rebuild := flag.String("rebuild", "", "results.json of an earlier run: write its REPORT.md and charts again with this code, measuring nothing")
+	memLimit := flag.Int("memory-limit", 0, "run kedactl as in a container with this memory limit, in MiB (GOMEMLIMIT at the operator's default share of it); 0: no limit")
 	note := flag.String("note", "", "with -rebuild: a note about the run to keep in its results.json and show in the report (e.g. other work on the machine meanwhile)")
 	flag.Parse()
 
@@ -144,6 +145,7 @@ func run() error {
 		meta := ReportMeta{
 			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: commit,
 			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(), Reused: reused,
+			MemoryLimitMiB: *memLimit,
 		}
 		rep := BuildReport(cfg, results["kedactl"], results["keda"], meta)
 		if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -168,7 +170,7 @@ func run() error {
 		var limit int
 		switch strings.TrimSpace(name) {
 		case "kedactl", "ours":
-			op, limit, name = &Ours{QPS: *qps, Burst: *burst}, maxLevel, "kedactl"
+			op, limit, name = &Ours{QPS: *qps, Burst: *burst, MemoryLimitMiB: *memLimit}, maxLevel, "kedactl"
 		case "keda":
 			op, limit, name = &KEDA{QPS: *qps, Burst: *burst}, min(maxLevel, cfg.KEDAMaxLevel), "keda"
 		default:

@@ -138,12 +138,14 @@ func servingCertFiles(c *cluster.Cluster, dir string) (caPEM []byte, err error) 
 
 // Ours is this repository's operator, built from ./cmd/operator.
 type Ours struct {
-	QPS, Burst  string
-	proc        *Proc
-	bin         string
-	promURL     string
-	pprofURL    string
-	webhookPort int
+	QPS, Burst string
+	// MemoryLimitMiB, when set, runs the operator as in a container with this memory limit.
+	MemoryLimitMiB int
+	proc           *Proc
+	bin            string
+	promURL        string
+	pprofURL       string
+	webhookPort    int
 }
 
 func (o *Ours) Name() string { return "kedactl" }
@@ -181,7 +183,13 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 	o.webhookPort = ports[3]
 	o.promURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
 	o.pprofURL, o.bin = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprofPort), bin
-	o.proc, err = startProc(dir, "operator", bin, nil,
+	var env []string
+	if o.MemoryLimitMiB > 0 {
+		// Outside a container there is no cgroup limit to read: give the runtime the soft limit
+		// the operator would set from one.
+		env = append(env, "GOMEMLIMIT="+strconv.FormatInt(oursMemoryLimit(o.MemoryLimitMiB), 10))
+	}
+	o.proc, err = startProc(dir, "operator", bin, env,
 		"--kubeconfig", h.Cluster.KubeconfigPath(),
 		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
@@ -205,6 +213,14 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 		return err
 	}
 	return h.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM)
+}
+
+// defaultMemoryLimitRatio is the operator's --memory-limit-ratio default.
+const defaultMemoryLimitRatio = 0.9
+
+// oursMemoryLimit is the soft memory limit in bytes the operator sets in a container limited to mib.
+func oursMemoryLimit(mib int) int64 {
+	return int64(float64(mib) * (1 << 20) * defaultMemoryLimitRatio)
 }
 
 func (o *Ours) Stop()                      { o.proc.Stop() }

@@ -26,6 +26,9 @@ type ReportMeta struct {
 	// Notes are what whoever watched the run wrote about it (-rebuild -note), e.g. other work that
 	// ran on the machine meanwhile.
 	Notes []string `json:",omitempty"`
+	// MemoryLimitMiB, when set, is the container memory limit kedactl ran as if under: the bench
+	// gives it GOMEMLIMIT at the share of it the operator takes from its cgroup's limit.
+	MemoryLimitMiB int `json:",omitempty"`
 }
 
 func gitCommit(root string) string {
@@ -92,6 +95,10 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 	}
 	for _, e := range meta.PhaseErrors {
 		r.Meta = append(r.Meta, "Phase failed: "+e)
+	}
+	if meta.MemoryLimitMiB > 0 {
+		r.Meta = append(r.Meta, fmt.Sprintf("kedactl ran as in a container with a %d MiB memory limit: GOMEMLIMIT=%d, the %.0f%% of it the operator sets from its cgroup's limit by default (--memory-limit-ratio); KEDA ran without a limit.",
+			meta.MemoryLimitMiB, oursMemoryLimit(meta.MemoryLimitMiB), defaultMemoryLimitRatio*100))
 	}
 	for _, n := range meta.Notes {
 		r.Meta = append(r.Meta, "Note: "+n)
