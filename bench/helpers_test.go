@@ -446,3 +446,18 @@ func TestOnlySomeFigures(t *testing.T) {
 		t.Errorf("report:\n%s", md)
 	}
 }
+
+func TestCPUPerApply(t *testing.T) {
+	r := &Fig6Result{ProfiledApplies: 400, Profile: []string{
+		"Showing nodes accounting for 0.12s, 8% of 1.5s total",
+		"      flat  flat%   sum%        cum   cum%",
+		"         0     0%     0%      0.40s 26.67%  net/http.(*conn).serve",
+		"     0.01s  0.67%  0.67%      0.30s 20.00%  sigs.k8s.io/controller-runtime/pkg/webhook/admission.(*Webhook).ServeHTTP",
+	}}
+	if got := cpuPerApply(r); got != "; 1ms of CPU per apply" {
+		t.Errorf("cpuPerApply = %q", got)
+	}
+	if got := cpuPerApply(&Fig6Result{Profile: []string{"no profile: refused"}}); got != "" {
+		t.Errorf("cpuPerApply without a profile = %q", got)
+	}
+}

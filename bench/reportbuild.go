@@ -580,10 +580,34 @@ func fig6(cfg Config, ours, keda *PhaseResult) Figure {
 	}
 	t.Rows = append(t.Rows, []string{"duplicate refused", rej(ours), rej(keda), ""})
 	f.Tables = []Table{t}
+	if ours != nil && ours.Fig6 != nil && len(ours.Fig6.Profile) > 0 {
+		f.Blocks = append(f.Blocks, Block{
+			Caption: fmt.Sprintf("Where %s's CPU went while %d more dry-run applies went through its webhook (a %s CPU profile, `go tool pprof -top -cum -focus='webhook|admission'`: the admission handling alone)%s:",
+				oursName, ours.Fig6.ProfiledApplies, profileWindow, cpuPerApply(ours.Fig6)),
+			Lines: ours.Fig6.Profile,
+		})
+	}
 	f.Charts = []Chart{{File: "fig6-webhook.svg", Alt: "figure 6: apply time with the webhook",
 		SVG: BarChart{Title: fmt.Sprintf("Apply of %d ScaledObjects", cfg.Fig6N), YLabel: "seconds", Categories: []string{"without webhook", "with webhook"},
 			Series: []Series{{Name: oursName, Values: []float64{val(ours, base), val(ours, hook)}}, {Name: kedaName, Values: []float64{val(keda, base), val(keda, hook)}}}}.SVG()}}
 	return f
+}
+
+// cpuPerApply is the CPU of the focused profile's widest node (sorted by cum, the first row: what
+// contains the whole admission handling) per profiled apply, as a caption's tail.
+func cpuPerApply(r *Fig6Result) string {
+	for _, line := range r.Profile {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[1], "%") || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		d, err := time.ParseDuration(f[3])
+		if err != nil || r.ProfiledApplies == 0 {
+			return ""
+		}
+		return fmt.Sprintf("; %s of CPU per apply", (d / time.Duration(r.ProfiledApplies)).Round(time.Microsecond))
+	}
+	return ""
 }
 
 // heapWhy explains an RSS over its goal from the heap profile taken after the idle window: how

@@ -28,6 +28,10 @@ type Fig6Result struct {
 	// Rejected tells that the webhook refused a second ScaledObject for an already scaled
 	// Deployment: proof that it was in the path.
 	Rejected bool
+	// Profile is the top of a CPU profile of the operator taken while ProfiledApplies more dry-run
+	// applies went through its webhook, for operators that serve one: what an admission costs it.
+	Profile         []string `json:",omitempty"`
+	ProfiledApplies int      `json:",omitempty"`
 }
 
 const webhookLabel = "bench.kedactl.dev/webhook"
@@ -130,6 +134,9 @@ func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg 
 		secs := time.Since(start).Seconds()
 		if labelled {
 			res.WebhookSecs = secs
+			if p, ok := op.(Profiler); ok {
+				res.Profile, res.ProfiledApplies = profileApplies(ctx, h, p, ns, w, cfg.Fig6N)
+			}
 			// Proof that the webhook was in the path: a second ScaledObject for a Deployment a
 			// stored one scales is refused (the webhook sees the first once its cache has it).
 			first := w.scaledObject(0, h.Src)
@@ -154,6 +161,32 @@ func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg 
 		}
 	}
 	return res, nil
+}
+
+// profileApplies keeps dry-run applying object 0..n-1 of w while the operator's CPU is profiled
+// (profileWindow), and returns the profile's top, focused on admission, and how many applies it
+// covered.
+func profileApplies(ctx context.Context, h *Harness, p Profiler, ns string, w Workload, n int) ([]string, int) {
+	profiled := make(chan []string, 1)
+	go func() {
+		profiled <- pprofTop(ctx, h, p, "webhook", fmt.Sprintf("profile?seconds=%d", int(profileWindow.Seconds())), "-cum", "-focus=webhook|admission")
+	}()
+	applies := 0
+	for {
+		select {
+		case top := <-profiled:
+			return top, applies
+		default:
+		}
+		data, err := w.scaledObject(applies%n, h.Src).MarshalJSON()
+		if err != nil {
+			return []string{"no profile: " + err.Error()}, applies
+		}
+		if _, err := h.Dyn.Resource(soGVR).Namespace(ns).Patch(ctx, w.Name(applies%n), types.ApplyPatchType, data, dryRunApply()); err != nil {
+			return []string{fmt.Sprintf("no profile: apply %s/%s: %v", ns, w.Name(applies%n), err)}, applies
+		}
+		applies++
+	}
 }
 
 // StartWebhook for ours: the webhook runs in the operator process.
