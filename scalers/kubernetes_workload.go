@@ -33,6 +33,7 @@ type kubernetesWorkloadMetadata struct {
 	Value           float64 `keda:"name=value, order=triggerMetadata, default=0"`
 	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, default=0"`
 	GroupByNode     bool    `keda:"name=groupByNode, order=triggerMetadata, default=false"`
+	metricSource
 
 	selector labels.Selector
 }
@@ -48,7 +49,7 @@ func (m *kubernetesWorkloadMetadata) Validate() error {
 		return &ParamError{Param: "podSelector", Problem: "selects every pod", Fix: "name the pods to count, e.g. app=backend"}
 	}
 	m.selector = sel
-	if m.Value <= 0 {
+	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "set the number of matching pods per replica of the target, greater than 0, e.g. \"2\" or \"0.5\""}
 	}
 	if m.ActivationValue < 0 {

@@ -78,6 +78,15 @@ type Validator interface {
 	Validate() error
 }
 
+// metricSource is embedded by the metadata of the scalers whose target KEDA makes optional when the
+// trigger is a metric source of scalingModifiers (Config.AsMetricSource): their Validate reads
+// asMetricSource. ParseMetadata sets it before validating.
+type metricSource struct {
+	asMetricSource bool
+}
+
+func (m *metricSource) setAsMetricSource(v bool) { m.asMetricSource = v }
+
 // ConfigValidator is implemented by metadata structs whose check also depends on the trigger
 // itself rather than its metadata (cpu and memory read spec.triggers[].metricType). Its errors are
 // returned as they are: they name their own field.
@@ -148,8 +157,8 @@ func ParseMetadata(cfg *Config, target any) error {
 				raw = p.def
 			case p.optional:
 				continue
-			case cfg.Offline && (slices.Contains(p.order, SourceAuthParams) || slices.Contains(p.order, SourceResolvedEnv)):
-				// Offline, a TriggerAuthentication or the target's env may hold it.
+			case cfg.Offline && mayBeSuppliedLater(cfg, &p):
+				// Offline, the trigger's TriggerAuthentication or the target's env may hold it.
 				continue
 			default:
 				return perr("is required", "set "+describeSources(&p))
@@ -170,6 +179,9 @@ func ParseMetadata(cfg *Config, target any) error {
 			return perr(fmt.Sprintf("%s is not a valid %s", shown, typeName(f.Type)), err.Error())
 		}
 	}
+	if ms, ok := target.(interface{ setAsMetricSource(bool) }); ok {
+		ms.setAsMetricSource(cfg.AsMetricSource)
+	}
 	if val, ok := target.(Validator); ok {
 		if err := val.Validate(); err != nil {
 			var pe *ParamError
@@ -188,6 +200,16 @@ func ParseMetadata(cfg *Config, target any) error {
 		return val.ValidateConfig(cfg)
 	}
 	return nil
+}
+
+// mayBeSuppliedLater tells, offline, whether a parameter missing from the metadata may still come
+// from a source only a cluster has: a TriggerAuthentication the trigger names, or the env var its
+// <name>FromEnv key names.
+func mayBeSuppliedLater(cfg *Config, p *paramTag) bool {
+	if slices.Contains(p.order, SourceAuthParams) && cfg.HasAuthenticationRef {
+		return true
+	}
+	return slices.Contains(p.order, SourceResolvedEnv) && strings.TrimSpace(cfg.TriggerMetadata[p.name+"FromEnv"]) != ""
 }
 
 // lookup finds a parameter's raw value in the sources its tag allows, in order.

@@ -133,3 +133,39 @@ func TestParseMetadataReadsEmbeddedStructs(t *testing.T) {
 		t.Errorf("schema parameters %v, want queue,password,port", names)
 	}
 }
+
+// TestOfflineRequiredParameters: offline, a required parameter missing from the metadata is
+// excused only where it can still come: from the TriggerAuthentication the trigger names, or from
+// the env var its <name>FromEnv key names.
+func TestOfflineRequiredParameters(t *testing.T) {
+	kafka := func(extra ...string) map[string]string {
+		m := map[string]string{"consumerGroup": "g", "topic": "t"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		name    string
+		typ     string
+		meta    map[string]string
+		authRef bool
+		wantErr string
+	}{
+		{name: "kafka without bootstrapServers", typ: "kafka", meta: kafka(), wantErr: "metadata.bootstrapServers is required"},
+		{name: "kafka without bootstrapServers, with an authenticationRef", typ: "kafka", meta: kafka(), authRef: true, wantErr: "metadata.bootstrapServers is required"},
+		{name: "kafka naming an env var for bootstrapServers", typ: "kafka", meta: kafka("bootstrapServersFromEnv", "BROKERS")},
+		{name: "rabbitmq host from a TriggerAuthentication", typ: "rabbitmq", meta: map[string]string{"queueName": "q", "mode": "QueueLength", "value": "5"}, authRef: true},
+		{name: "rabbitmq without host or authenticationRef", typ: "rabbitmq", meta: map[string]string{"queueName": "q", "mode": "QueueLength", "value": "5"}, wantErr: "metadata.host is required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateTrigger(&Config{TriggerType: tt.typ, TriggerMetadata: tt.meta, Offline: true, HasAuthenticationRef: tt.authRef})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one saying %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -29,7 +29,11 @@ func MetricName(index int, name string) string {
 // metricType says Value.
 func ExternalMetricSpec(cfg *Config, metricName string, target float64) (autoscalingv2.MetricSpec, error) {
 	milli := saturatedMillis(target, math.Trunc)
-	if milli <= 0 {
+	if milli <= 0 && cfg.AsMetricSource && target == 0 {
+		// A metric source of scalingModifiers without a target (KEDA makes some optional): the
+		// HPA gets the formula's composite metric instead of this one, so no target is needed.
+		milli = 0
+	} else if milli <= 0 {
 		// The HPA refuses a target that is not above 0, and a target below a thousandth is 0 in
 		// milli units.
 		return autoscalingv2.MetricSpec{}, fmt.Errorf("trigger %d (%s): metric %s: the target %g is not at least 0.001: the HPA needs a target above 0",

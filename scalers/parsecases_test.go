@@ -6,7 +6,7 @@ import (
 )
 
 // parseCase is one row of a scaler's metadata parsing table: metadata, TriggerAuthentication
-// parameters and container env in; either an error mentioning every wantErr or a parsed struct
+// parameters and container env in (offline: as kubectl keda check sees a trigger with an authenticationRef); either an error mentioning every wantErr or a parsed struct
 // that check accepts.
 type parseCase[M any] struct {
 	name    string
@@ -23,7 +23,7 @@ func runParseCases[M any](t *testing.T, triggerType string, cases []parseCase[M]
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: triggerType, TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline}
+			cfg := &Config{TriggerType: triggerType, TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline, HasAuthenticationRef: tt.offline}
 			var m M
 			err := ParseMetadata(cfg, &m)
 			if len(tt.wantErr) > 0 {

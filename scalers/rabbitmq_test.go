@@ -162,7 +162,7 @@ func TestParseRabbitMQMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := &Config{TriggerType: "rabbitmq", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline}
+			cfg := &Config{TriggerType: "rabbitmq", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline, HasAuthenticationRef: tt.offline}
 			var m rabbitMQMetadata
 			err := ParseMetadata(cfg, &m)
 			if len(tt.wantErr) > 0 {

@@ -48,9 +48,17 @@ type Config struct {
 	// Pods reads pods of the object's namespace, for the kubernetes-workload trigger; the operator
 	// passes its cached client. Nil where there is no cluster.
 	Pods PodLister
+	// AsMetricSource is set for the triggers of a ScaledObject with advanced.scalingModifiers: the
+	// HPA scales on the formula's composite metric, so a trigger only supplies a value, and the
+	// scalers whose target KEDA then makes optional (metrics-api's targetValue, postgresql's
+	// targetQueryValue, kubernetes-workload's value) accept it missing, as KEDA's do.
+	AsMetricSource bool
 	// Offline is set when validating a manifest without a cluster (kubectl keda check): parameters
 	// that a TriggerAuthentication or the target's env could supply are not required.
 	Offline bool
+	// HasAuthenticationRef tells, offline, that the trigger names a TriggerAuthentication, which
+	// may supply the parameters a scaler reads from authParams. Without one they cannot come.
+	HasAuthenticationRef bool
 	// Clients shares connections between triggers that reach the same source as the same
 	// identity; the operator passes one pool to every trigger. Nil shares nothing.
 	Clients *ClientPool

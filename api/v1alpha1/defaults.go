@@ -90,3 +90,9 @@ func valueOr(p *int32, def int32) int32 {
 	}
 	return *p
 }
+
+// UsesScalingModifiers reports whether advanced.scalingModifiers has a formula: the HPA then scales
+// on the formula's one composite metric, and the triggers only supply its inputs.
+func (s *ScaledObjectSpec) UsesScalingModifiers() bool {
+	return s.Advanced != nil && s.Advanced.ScalingModifiers.Formula != ""
+}

@@ -29,7 +29,7 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	errs = append(errs, validateHPAName(so)...)
 	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
 	if f := s.Fallback; f != nil {
-		errs = append(errs, validateFallback(spec, f, s.Triggers, s.Advanced != nil && s.Advanced.ScalingModifiers.Formula != "")...)
+		errs = append(errs, validateFallback(spec, f, s.Triggers, s.UsesScalingModifiers())...)
 	}
 	for _, c := range []struct {
 		name string

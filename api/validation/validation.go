@@ -27,7 +27,7 @@ func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
 	if _, merrs := modifiers.Compile(&so.Spec); len(merrs) > 0 {
 		errs = append(errs, fieldErrors(merrs)...)
 	}
-	return append(errs, Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers)...)
+	return append(errs, Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers, so.Spec.UsesScalingModifiers())...)
 }
 
 // ScaledObjectWarnings names what KEDA admits but what does nothing as written: the admission
@@ -64,7 +64,7 @@ func ScaledJobWarnings(sj *kedav1alpha1.ScaledJob) []string {
 
 // ScaledJob validates a ScaledJob's spec and trigger metadata.
 func ScaledJob(sj *kedav1alpha1.ScaledJob) []error {
-	return append(fieldErrors(sj.ValidateSpec()), Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers)...)
+	return append(fieldErrors(sj.ValidateSpec()), Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)...)
 }
 
 // TriggerAuthentication validates the spec of a TriggerAuthentication or (clusterScoped) a
@@ -83,7 +83,7 @@ func fieldErrors(list field.ErrorList) []error {
 
 // Triggers parses every trigger's metadata as its scaler would, without dialling anything and
 // without requiring parameters that a TriggerAuthentication or the target's environment may supply.
-func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTriggers) []error {
+func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTriggers, asMetricSource bool) []error {
 	var errs []error
 	for i, t := range triggers {
 		if t.Type == "" {
@@ -92,7 +92,7 @@ func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTrigger
 		cfg := &scalers.Config{
 			ScalableObjectName: name, ScalableObjectNamespace: namespace, ScalableObjectType: kind,
 			TriggerIndex: i, TriggerName: t.Name, TriggerType: t.Type, TriggerMetadata: t.Metadata,
-			MetricType: t.MetricType, Offline: true,
+			MetricType: t.MetricType, Offline: true, AsMetricSource: asMetricSource, HasAuthenticationRef: t.AuthenticationRef != nil,
 		}
 		if err := scalers.ValidateTrigger(cfg); err != nil {
 			errs = append(errs, err) // the scaler's message names spec.triggers[i].metadata.<parameter>

@@ -357,6 +357,7 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 	return triggerConfigs(ctx, r.Resolver, triggerOwner{
 		Kind: "ScaledObject", Namespace: so.Namespace, Name: so.Name, Triggers: so.Spec.Triggers,
 		PodSpec: podSpec, EnvSourceContainerName: so.Spec.ScaleTargetRef.EnvSourceContainerName,
+		AsMetricSource: so.Spec.UsesScalingModifiers(),
 	}, r.ScalerTimeout, r.Pods)
 }
 
@@ -368,6 +369,8 @@ type triggerOwner struct {
 	// PodSpec is the pod template whose containers' env the triggers may read.
 	PodSpec                *corev1.PodSpec
 	EnvSourceContainerName string
+	// AsMetricSource: see scalers.Config; only a ScaledObject's triggers under scalingModifiers.
+	AsMetricSource bool
 }
 
 // triggerConfigs resolves each of owner's triggers into the config its scaler is built from: the
@@ -412,6 +415,7 @@ func triggerConfigs(ctx context.Context, resolver *resolve.Resolver, owner trigg
 			MetricType:              t.MetricType,
 			Timeout:                 timeout,
 			Pods:                    pods,
+			AsMetricSource:          owner.AsMetricSource,
 		}
 	}
 	return configs, nil

@@ -28,7 +28,7 @@ func (e *Engine) shareKey(cfg *scalers.Config) string {
 			}
 		}
 	}
-	identity := []any{cfg.TriggerType, cfg.ScalableObjectNamespace, cfg.MetricType, cfg.TriggerMetadata, cfg.AuthParams, env, cfg.Timeout.String()}
+	identity := []any{cfg.TriggerType, cfg.ScalableObjectNamespace, cfg.MetricType, cfg.TriggerMetadata, cfg.AuthParams, env, cfg.Timeout.String(), cfg.AsMetricSource}
 	if scalers.RequestNamesObject(cfg.TriggerType) {
 		identity = append(identity, cfg.ScalableObjectType, cfg.ScalableObjectName)
 	}

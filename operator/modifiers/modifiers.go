@@ -41,7 +41,7 @@ type Composite struct {
 
 // Enabled reports whether the ScaledObject uses scaling modifiers.
 func Enabled(spec *kedav1alpha1.ScaledObjectSpec) bool {
-	return spec.Advanced != nil && spec.Advanced.ScalingModifiers.Formula != ""
+	return spec.UsesScalingModifiers()
 }
 
 // Compile validates and compiles spec.advanced.scalingModifiers; nil, nil when there is none.

@@ -386,7 +386,7 @@ func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engin
 		}
 		// KEDA names a failing trigger of a formula a metric source, and any other a scaler.
 		reason := kedav1alpha1.EventKEDAScalerFailed
-		if a := so.Spec.Advanced; a != nil && a.ScalingModifiers.Formula != "" {
+		if so.Spec.UsesScalingModifiers() {
 			reason = kedav1alpha1.EventKEDAMetricSourceFailed
 		}
 		x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Poll",

@@ -54,7 +54,7 @@ func Fallback(spec *kedav1alpha1.ScaledObjectSpec, st *engine.ObjectState) Fallb
 	var fs FallbackState
 	byFormula := spec.Fallback != nil && spec.Fallback.Behavior == kedav1alpha1.FallbackBehaviorScalingModifiers
 	modifiersType := autoscalingv2.MetricTargetType("")
-	if spec.Advanced != nil && spec.Advanced.ScalingModifiers.Formula != "" {
+	if spec.UsesScalingModifiers() {
 		modifiersType = spec.Advanced.ScalingModifiers.MetricType
 		if modifiersType == "" {
 			modifiersType = autoscalingv2.AverageValueMetricType

@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,4 +204,66 @@ spec:
 			}
 		})
 	}
+}
+
+// TestScalingModifiersMetricSourcesWithoutTargets is KEDA's documented scalingModifiers example: a
+// kubernetes-workload trigger without value and a metrics-api trigger without targetValue, as
+// metric sources of "(trig_one + trig_two)/2". Admission takes it, and the target follows the
+// formula: 0 while it is not above activationTarget 2, then the HPA's replicas for the average.
+func TestScalingModifiersMetricSourcesWithoutTargets(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "modsources")
+	var tasks atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `{"tasks": %d}`, tasks.Load())
+	}))
+	defer api.Close()
+	s.apply(t, ns, deployment("workload", 0, nil))
+	s.apply(t, ns, labelledDeployment("producer", 0, "pod: workload-test"))
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: workload
+spec:
+  scaleTargetRef:
+    name: workload
+  pollingInterval: 1
+  cooldownPeriod: 3
+  maxReplicaCount: 5
+  advanced:
+    scalingModifiers:
+      formula: "(trig_one + trig_two)/2"
+      target: "2"
+      activationTarget: "2"
+      metricType: "AverageValue"
+  triggers:
+    - type: kubernetes-workload
+      name: trig_one
+      metadata:
+        podSelector: 'pod=workload-test'
+    - type: metrics-api
+      name: trig_two
+      metadata:
+        url: "%s"
+        valueLocation: "tasks"
+`, api.URL))
+	s.waitReady(t, ns, "workload", metav1.ConditionTrue)
+
+	// (1 pod + 2 tasks) / 2 = 1.5: not above activationTarget 2.
+	s.scaleDeployment(t, ns, "producer", 1)
+	tasks.Store(2)
+	s.holdReplicas(t, ns, "workload", 0, 4*time.Second)
+
+	// (2 + 10) / 2 = 6: active; the HPA keeps 6 / 2 = 3 replicas.
+	s.scaleDeployment(t, ns, "producer", 2)
+	tasks.Store(10)
+	s.waitReplicas(t, ns, "workload", 3, 60*time.Second)
+	if v := s.externalMetric(t, ns, "composite-metric", "workload"); v != 6 {
+		t.Errorf("external metric composite-metric = %d, want 6", v)
+	}
+
+	s.scaleDeployment(t, ns, "producer", 0)
+	tasks.Store(0)
+	s.waitReplicas(t, ns, "workload", 0, 60*time.Second)
 }
