@@ -187,6 +187,15 @@ func (c *Client) Bury(id uint64) error {
 	return err
 }
 
+// Kick makes up to n of tube's buried jobs (or, without any, its delayed jobs) ready.
+func (c *Client) Kick(tube string, n int) error {
+	if _, err := c.command("use "+tube, "USING"); err != nil {
+		return err
+	}
+	_, err := c.command("kick "+strconv.Itoa(n), "KICKED")
+	return err
+}
+
 // Stats returns a tube's stats-tube counts, read independently of the scaler's client.
 func (c *Client) Stats(tube string) (map[string]string, error) {
 	args, err := c.command("stats-tube "+tube, "OK")
