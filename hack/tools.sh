@@ -14,6 +14,7 @@
 #   hack/tools.sh tmux           tmux from Debian, for the test that drives the TUI in a terminal
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
+#   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh all
@@ -199,6 +200,7 @@ case ${1:-all} in
   nats) apt_install nats-server=nats-server ;;
   # Debian's rabbitmq-server script su's to the rabbitmq account; tests run the server's own script.
   rabbitmq) [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server ;;
+  beanstalkd) apt_install beanstalkd=beanstalkd ;;
   all)
     "$0" controller-gen
     "$0" protogen
@@ -212,8 +214,9 @@ case ${1:-all} in
     "$0" tmux
     "$0" nats
     "$0" rabbitmq
+    "$0" beanstalkd
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -33,6 +33,8 @@ var registry = map[string]entry{
 
 	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
 
+	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
+
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
 	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
 
