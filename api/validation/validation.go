@@ -20,6 +20,12 @@ import (
 
 // ScaledObject validates a ScaledObject's spec, annotations and trigger metadata.
 func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
+	return append(ScaledObjectSpec(so), ScaledObjectTriggers(so)...)
+}
+
+// ScaledObjectSpec is what KEDA's admission webhook checks too: the spec, the annotations and the
+// scalingModifiers formula, without parsing any trigger's metadata.
+func ScaledObjectSpec(so *kedav1alpha1.ScaledObject) []error {
 	errs := fieldErrors(so.ValidateSpec())
 	if _, err := so.Pause(); err != nil {
 		errs = append(errs, err)
@@ -27,7 +33,13 @@ func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
 	if _, merrs := modifiers.Compile(&so.Spec); len(merrs) > 0 {
 		errs = append(errs, fieldErrors(merrs)...)
 	}
-	return append(errs, Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers, so.Spec.UsesScalingModifiers())...)
+	return errs
+}
+
+// ScaledObjectTriggers parses each trigger's metadata as its scaler will. KEDA finds these
+// mistakes only when it builds the scalers, after admission.
+func ScaledObjectTriggers(so *kedav1alpha1.ScaledObject) []error {
+	return Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers, so.Spec.UsesScalingModifiers())
 }
 
 // ScaledObjectWarnings names what KEDA admits but what does nothing as written: the admission
@@ -64,7 +76,23 @@ func ScaledJobWarnings(sj *kedav1alpha1.ScaledJob) []string {
 
 // ScaledJob validates a ScaledJob's spec and trigger metadata.
 func ScaledJob(sj *kedav1alpha1.ScaledJob) []error {
-	return append(fieldErrors(sj.ValidateSpec()), Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)...)
+	return append(ScaledJobSpec(sj), ScaledJobTriggers(sj)...)
+}
+
+// ScaledJobSpec is ScaledObjectSpec for a ScaledJob.
+func ScaledJobSpec(sj *kedav1alpha1.ScaledJob) []error {
+	return fieldErrors(sj.ValidateSpec())
+}
+
+// ScaledJobTriggers is ScaledObjectTriggers for a ScaledJob.
+func ScaledJobTriggers(sj *kedav1alpha1.ScaledJob) []error {
+	return Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)
+}
+
+// AdmittedAnyway words a trigger mistake as the admission warning it becomes: KEDA's webhook admits
+// a trigger its scaler cannot parse (the object then reports it), and so does ours.
+func AdmittedAnyway(err error, kind string) string {
+	return fmt.Sprintf("%v (admitted, as KEDA admits it; the %s is not Ready until this is fixed)", err, kind)
 }
 
 // TriggerAuthentication validates the spec of a TriggerAuthentication or (clusterScoped) a

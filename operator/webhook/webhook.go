@@ -73,7 +73,10 @@ type Verdict struct {
 // comes back as the second value.
 func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) (Verdict, error) {
 	verdict := Verdict{Warnings: validation.ScaledObjectWarnings(so)}
-	if errs := validation.ScaledObject(so); len(errs) > 0 {
+	for _, err := range validation.ScaledObjectTriggers(so) {
+		verdict.Warnings = append(verdict.Warnings, validation.AdmittedAnyway(err, "ScaledObject"))
+	}
+	if errs := validation.ScaledObjectSpec(so); len(errs) > 0 {
 		verdict.Refusals, verdict.Reason = errs, specReason(errs[0])
 		return verdict, nil
 	}
@@ -193,7 +196,11 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 		PathScaledJob: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
 			func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
 			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
-				return Verdict{Refusals: validation.ScaledJob(sj), Warnings: validation.ScaledJobWarnings(sj)}, nil
+				verdict := Verdict{Refusals: validation.ScaledJobSpec(sj), Warnings: validation.ScaledJobWarnings(sj)}
+				for _, err := range validation.ScaledJobTriggers(sj) {
+					verdict.Warnings = append(verdict.Warnings, validation.AdmittedAnyway(err, "ScaledJob"))
+				}
+				return verdict, nil
 			}),
 		PathTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
 			func(old, cur *kedav1alpha1.TriggerAuthentication) bool {

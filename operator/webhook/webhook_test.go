@@ -131,6 +131,14 @@ func TestAdmission(t *testing.T) {
 			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, counted: "ns create "},
 		{name: "refused with warnings", path: PathScaledObject, obj: scaledObject("both", "web", irrelevant), refusal: "already scaled by ScaledObject first",
 			warnings: []string{"spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here"}, events: 1, counted: "ns create other-scaled-object"},
+		{name: "trigger metadata its scaler refuses", path: PathScaledObject, obj: scaledObject("unparsed", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
+			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "redis", Metadata: map[string]string{"address": "redis:6379", "listName": "l", "listLength": "five"}}}
+		}),
+			warnings: []string{`spec.triggers[0].metadata.listLength "five" is not a valid integer`}, events: 1, counted: "ns create "},
+		{name: "trigger type this operator lacks", path: PathScaledObject, obj: scaledObject("unknown", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
+			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "aws-kinesis-stream", Metadata: map[string]string{"streamName": "s"}}}
+		}),
+			warnings: []string{`type "aws-kinesis-stream" is not a known scaler type`}, events: 1, counted: "ns create "},
 		{name: "ScaledJob min above max", path: PathScaledJob, obj: clamped, warnings: []string{"spec.minReplicaCount 5 is greater than maxReplicaCount 2"}, events: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,8 @@ import (
 )
 
 // TestAdmissionWebhook applies objects KEDA's webhook refuses and checks that ours refuses each with
-// a message naming the field and the fix, that valid objects and deliberate overrides pass, and that
+// a message naming the field and the fix, that what KEDA admits but cannot work (trigger metadata
+// its scaler refuses) is admitted with a warning, that valid objects and deliberate overrides pass, and that
 // a ScaledObject whose target was deleted after admission can still be deleted.
 func TestAdmissionWebhook(t *testing.T) {
 	s := requireSuite(t)
@@ -40,10 +41,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.minReplicaCount", "must not be greater than maxReplicaCount (2)"}},
 		{"idle not below min", so("b", "fresh", "  idleReplicaCount: 1\n  minReplicaCount: 1\n", ""),
 			[]string{"spec.idleReplicaCount", "must be less than minReplicaCount (1)"}},
-		{"unknown trigger type", so("c", "fresh", "", "    - type: kafka-ish\n      metadata: {}\n"),
-			[]string{`spec.triggers[0].type "kafka-ish" is not a known scaler type`, "use one of"}},
-		{"metadata that does not parse", so("d", "fresh", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
-			[]string{"spec.triggers[0].metadata.listLength", "not a valid integer"}},
 		{"cpu trigger on a missing target", so("e", "nowhere", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
 			[]string{"doesn't exist", "fix spec.scaleTargetRef"}},
 		{"target kind the cluster lacks", strings.Replace(so("ea", "fresh", "", ""), "    name: fresh\n", "    apiVersion: example.com/v1\n    kind: Widget\n    name: fresh\n", 1),
@@ -114,12 +111,19 @@ func TestAdmissionWebhook(t *testing.T) {
 	warned := so("warned", "warned", "  minReplicaCount: 1\n  pollingInterval: 10\n  cooldownPeriod: 60\n", "")
 	clamped := "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: clamped\nspec:\n  minReplicaCount: 5\n  maxReplicaCount: 2\n  jobTargetRef:\n    template:\n      spec:\n        restartPolicy: Never\n        containers:\n          - name: job\n            image: job\n" +
 		fmt.Sprintf("  triggers:\n    - type: redis\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)
+	s.apply(t, ns, deployment("unparsed", 0, nil))
 	for _, tc := range []struct {
 		doc  string
 		want []string
 	}{
 		{warned, []string{"Warning: spec.pollingInterval has no effect here", "Warning: spec.cooldownPeriod has no effect here"}},
 		{clamped, []string{"Warning: spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2"}},
+		// KEDA's webhook does not parse trigger metadata: a trigger its scaler cannot build is
+		// admitted, with the mistake as a warning, and reported on the object (Ready False).
+		{so("c", "fresh", "", "    - type: kafka-ish\n      metadata: {}\n"),
+			[]string{`Warning: trigger 0: spec.triggers[0].type "kafka-ish" is not a known scaler type`, "admitted, as KEDA admits it"}},
+		{so("d", "unparsed", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
+			[]string{"Warning: trigger 0 (redis): spec.triggers[0].metadata.listLength", "not a valid integer"}},
 	} {
 		kubectl := exec.Command("kubectl", "--kubeconfig", s.env.Cluster.KubeconfigPath(), "apply", "--server-side", "-n", ns, "-f", "-")
 		kubectl.Stdin = strings.NewReader(tc.doc)
@@ -134,6 +138,9 @@ func TestAdmissionWebhook(t *testing.T) {
 		}
 	}
 	s.waitEvent(t, ns, "warned", kedav1alpha1.EventKEDAScalerInfo, "spec.pollingInterval has no effect here", "spec.cooldownPeriod has no effect here")
+	if c := s.waitReady(t, ns, "d", metav1.ConditionFalse).Status.Conditions.Get(kedav1alpha1.ConditionReady); !strings.Contains(c.Message, "listLength") {
+		t.Errorf("Ready of the ScaledObject with a bad listLength is False with %s: %s; want listLength named", c.Reason, c.Message)
+	}
 
 	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
 	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
