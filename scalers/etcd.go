@@ -287,13 +287,63 @@ func (s *etcdScaler) Close(context.Context) error {
 // failure words a failed call: the trigger, what it did where, the cause (without the password)
 // and, when the cause is recognised, the parameters to check.
 func (s *etcdScaler) failure(ctx context.Context, doing string, err error) error {
-	fix := etcdFix(err, ctx.Err() != nil, s.meta.TLS == "enable", s.cfg.Timeout)
+	timedOut := ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)
+	if timedOut && s.meta.tlsConfig != nil {
+		// The client retries a failed handshake until the deadline and then reports only the
+		// deadline: a handshake of our own tells why.
+		if herr := etcdProbeTLS(s.meta.Endpoints[0], s.meta.tlsConfig); herr != nil {
+			err = fmt.Errorf("%w (a TLS handshake with the first endpoint failed: %w)", err, herr)
+		}
+	}
+	fix := etcdFix(err, timedOut, s.meta.TLS == "enable", s.cfg.Timeout)
 	if fix != "" {
 		fix = ": " + fix
 	}
 	secrets := []string{s.meta.Password, s.meta.KeyPassword}
 	return redact(fmt.Errorf("%s: failed to %s %s: %w%s", triggerWho(s.cfg), doing, s.where, clipErr(redact(err, secrets), 300), fix), secrets)
 }
+
+// etcdProbeTLS makes a TLS handshake with endpoint (host:port or a URL) and reads once briefly: a
+// TLS 1.3 server refuses a client certificate only after the client's side of the handshake is
+// done. A read that times out means the handshake was accepted.
+func etcdProbeTLS(endpoint string, cfg *tls.Config) error {
+	hostPort := endpoint
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil
+		}
+		hostPort = u.Host
+	}
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return nil
+	}
+	c := cfg.Clone()
+	if c.ServerName == "" {
+		c.ServerName = host
+	}
+	c.NextProtos = []string{"h2"}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: etcdProbeTimeout}, "tcp", hostPort, c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(etcdProbeTimeout))
+	var b [1]byte
+	if _, err := conn.Read(b[:]); err != nil {
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			return nil
+		}
+		if strings.Contains(err.Error(), "tls:") {
+			return err
+		}
+	}
+	return nil
+}
+
+// etcdProbeTimeout bounds each step of the diagnostic handshake.
+const etcdProbeTimeout = time.Second
 
 // etcdFix recognises the usual causes of a failed call and names the parameters to check.
 func etcdFix(err error, timedOut, tlsOn bool, timeout time.Duration) string {
@@ -305,6 +355,8 @@ func etcdFix(err error, timedOut, tlsOn bool, timeout time.Duration) string {
 		return "etcd has authentication enabled: set username and password in the TriggerAuthentication"
 	case strings.Contains(msg, "permission denied"):
 		return "the user may not read the key: grant its role read on watchKey (etcdctl role grant-permission ROLE read KEY)"
+	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate"):
+		return "the server asks for a client certificate: put one its CA signed in the TriggerAuthentication parameters cert and key"
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "handshake"):
 		if !tlsOn {
 			return `TLS failed: if the server serves TLS, set the TriggerAuthentication parameter tls to "enable" with ca (and cert and key if it asks for a client certificate)`
