@@ -53,6 +53,8 @@ var registry = map[string]entry{
 	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
 
 	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
+
+	"etcd": {build: newEtcdScaler, metadata: etcdMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.
