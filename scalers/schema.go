@@ -13,6 +13,7 @@ type SchemaParameter struct {
 	Optional                              bool     `json:"optional,omitempty"`
 	Default                               string   `json:"default,omitempty"`
 	AllowedValue                          []string `json:"allowedValue,omitempty"`
+	Separator                             string   `json:"separator,omitempty"`
 	MetadataVariableReadable              bool     `json:"metadataVariableReadable,omitempty"`
 	EnvVariableReadable                   bool     `json:"envVariableReadable,omitempty"`
 	TriggerAuthenticationVariableReadable bool     `json:"triggerAuthenticationVariableReadable,omitempty"`
@@ -43,7 +44,7 @@ func Parameters(metadata any) ([]SchemaParameter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 		}
-		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum}
+		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum, Separator: p.separator}
 		for _, src := range p.order {
 			switch src {
 			case SourceTriggerMetadata:
