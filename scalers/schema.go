@@ -23,6 +23,9 @@ type SchemaParameter struct {
 type SchemaScaler struct {
 	Type       string            `json:"type"`
 	Parameters []SchemaParameter `json:"parameters"`
+	// TestedAgainst is kedactl's own: what the scaler's tests run against when it is not the
+	// real server (emulator, or contract for a fake of the documented API).
+	TestedAgainst string `json:"testedAgainst,omitempty"`
 }
 
 // Schema is scalers/schema.yaml.
@@ -68,7 +71,7 @@ func BuildSchema() (*Schema, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Scalers = append(s.Scalers, SchemaScaler{Type: typ, Parameters: params})
+		s.Scalers = append(s.Scalers, SchemaScaler{Type: typ, Parameters: params, TestedAgainst: registry[typ].tested})
 	}
 	return s, nil
 }
