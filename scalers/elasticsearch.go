@@ -70,7 +70,8 @@ func (q *searchQueryParams) validate() (*searchRequest, error) {
 	}
 	escaped := make([]string, len(q.Index))
 	for i, name := range q.Index {
-		escaped[i] = url.PathEscape(name)
+		// A wildcard stays one, as Elasticsearch's own clients send it.
+		escaped[i] = strings.ReplaceAll(url.PathEscape(name), "%2A", "*")
 	}
 	req := &searchRequest{path: strings.Join(escaped, ",") + "/_search"}
 	if q.Query != "" {
