@@ -155,6 +155,13 @@ func (s *Server) Connects() []string {
 	return slices.Clone(s.connects)
 }
 
+// PutTemplate stores a search template (Mustache source, JSON) as PUT _scripts/{id} would.
+func (s *Server) PutTemplate(id, source string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.templates[id] = json.RawMessage(source)
+}
+
 // Index adds documents to an index, creating it.
 func (s *Server) Index(index string, docs ...map[string]any) {
 	s.mu.Lock()
