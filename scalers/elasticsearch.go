@@ -253,6 +253,11 @@ type elasticsearchMetadata struct {
 // Validate checks the connection parameters (addresses with username and password, or cloudID
 // with apiKey, as KEDA has them) and the query.
 func (m *elasticsearchMetadata) Validate() error {
+	// The query first: offline, a missing credential ends validation.
+	var err error
+	if m.req, err = m.searchQueryParams.validate(); err != nil {
+		return err
+	}
 	cloud := m.CloudID != "" || m.APIKey != ""
 	direct := len(m.Addresses) > 0 || m.Username != "" || m.Password != ""
 	switch {
@@ -273,7 +278,6 @@ func (m *elasticsearchMetadata) Validate() error {
 	case direct && m.Password == "":
 		return &ParamError{Param: "password", Problem: "is required with addresses", Fix: "set parameter password in a TriggerAuthentication (secretTargetRef)"}
 	}
-	var err error
 	if cloud {
 		u, cerr := elasticCloudAddress(m.CloudID)
 		if cerr != nil {
@@ -287,9 +291,6 @@ func (m *elasticsearchMetadata) Validate() error {
 			return err
 		}
 		m.creds = httpAuthParams{AuthModes: []string{authModeBasic}, Username: m.Username, Password: m.Password}
-	}
-	if m.req, err = m.searchQueryParams.validate(); err != nil {
-		return err
 	}
 	m.auth, err = m.creds.validate()
 	return err
@@ -317,7 +318,11 @@ type opensearchMetadata struct {
 // Validate checks the connection parameters (client certificates with enableTLS, else username
 // and password, as KEDA has them) and the query.
 func (m *opensearchMetadata) Validate() error {
+	// The query first: offline, a missing credential ends validation.
 	var err error
+	if m.req, err = m.searchQueryParams.validate(); err != nil {
+		return err
+	}
 	if m.addrs, err = searchAddresses(m.Addresses); err != nil {
 		return err
 	}
@@ -353,9 +358,6 @@ func (m *opensearchMetadata) Validate() error {
 	}
 	if m.CACert != "" && !pemHasCertificate(m.CACert) {
 		return &ParamError{Param: "caCert", Problem: "holds no PEM certificate", Fix: "put the PEM text of the cluster's CA certificate (-----BEGIN CERTIFICATE-----) in the TriggerAuthentication's caCert"}
-	}
-	if m.req, err = m.searchQueryParams.validate(); err != nil {
-		return err
 	}
 	m.auth, err = m.creds.validate()
 	return err
