@@ -1,6 +1,7 @@
 package scalers
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -364,12 +365,30 @@ func (e *httpStatusError) Error() string {
 // get requests u with the trigger's credentials and returns the body of a 2xx answer. Errors
 // name the trigger and say what to check; none shows a credential.
 func (c *httpClient) get(ctx context.Context, u *url.URL, header http.Header) ([]byte, error) {
+	status, body, err := c.send(ctx, http.MethodGet, u, header, nil)
+	if err != nil {
+		return nil, err
+	}
+	if status < 200 || status > 299 {
+		return body, c.fail(u, c.statusError(&httpStatusError{code: status, body: body}))
+	}
+	return body, nil
+}
+
+// send makes one request with the trigger's credentials and returns the answer's status and its
+// body, read up to maxResponseBytes, whatever the status: the caller words what a status means
+// for its server. Errors (no answer, an answer too large) name the trigger, the method and u.
+func (c *httpClient) send(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u = c.withAPIKeyQuery(u)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var reqBody io.Reader
+	if body != nil {
+		reqBody = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
-		return nil, c.fail(u, fmt.Errorf("could not build the request: %w", err))
+		return 0, nil, c.failOn(method, u, fmt.Errorf("could not build the request: %w", err))
 	}
 	for name, values := range header {
 		for _, v := range values {
@@ -379,20 +398,17 @@ func (c *httpClient) get(ctx context.Context, u *url.URL, header http.Header) ([
 	c.authorize(req)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, c.fail(u, c.transportError(ctx, err))
+		return 0, nil, c.failOn(method, u, c.transportError(ctx, err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, c.fail(u, c.transportError(ctx, err))
+		return 0, nil, c.failOn(method, u, c.transportError(ctx, err))
 	}
-	if len(body) > maxResponseBytes {
-		return nil, c.fail(u, fmt.Errorf("the answer is larger than %d MiB: point metadata.%s at a smaller document", maxResponseBytes>>20, c.addrParam))
+	if len(answer) > maxResponseBytes {
+		return 0, nil, c.failOn(method, u, fmt.Errorf("the answer is larger than %d MiB: point metadata.%s at a smaller document", maxResponseBytes>>20, c.addrParam))
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return body, c.fail(u, c.statusError(&httpStatusError{code: resp.StatusCode, body: body}))
-	}
-	return body, nil
+	return resp.StatusCode, answer, nil
 }
 
 // withAPIKeyQuery adds the API key to the query when authModes apiKey asks for method query.
@@ -484,7 +500,12 @@ func (c *httpClient) statusError(e *httpStatusError) error {
 
 // fail names the trigger and the request and removes every credential from err's text.
 func (c *httpClient) fail(u *url.URL, err error) error {
-	return c.redactErr(fmt.Errorf("%s: GET %s: %w", triggerWho(c.cfg), u.Redacted(), err))
+	return c.failOn(http.MethodGet, u, err)
+}
+
+// failOn is fail for a request of another method.
+func (c *httpClient) failOn(method string, u *url.URL, err error) error {
+	return c.redactErr(fmt.Errorf("%s: %s %s: %w", triggerWho(c.cfg), method, u.Redacted(), err))
 }
 
 // redactErr removes every credential from err's text.

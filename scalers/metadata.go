@@ -20,7 +20,8 @@ import (
 // name is KEDA's parameter name. order lists where the value may come from, first match wins:
 // triggerMetadata (spec.triggers[].metadata), resolvedEnv (metadata <name>FromEnv names an env
 // var of the target's container) and authParams (a TriggerAuthentication). optional, default=,
-// enum=a;b and secret (never echoed in errors) complete it. ParseMetadata fills the struct and
+// enum=a;b, separator=; (a list's separator when it is not a comma, as KEDA's index lists of
+// several names) and secret (never echoed in errors) complete it. ParseMetadata fills the struct and
 // Parameters describes it for scalers/schema.yaml, so the two cannot drift apart.
 
 // Parameter sources, as named in tags.
@@ -39,6 +40,8 @@ type paramTag struct {
 	hasDef   bool
 	enum     []string
 	secret   bool
+	// separator splits a list parameter; a comma when empty.
+	separator string
 }
 
 func parseTag(tag string) (paramTag, error) {
@@ -59,6 +62,8 @@ func parseTag(tag string) (paramTag, error) {
 			p.enum = strings.Split(value, ";")
 		case "secret":
 			p.secret = true
+		case "separator":
+			p.separator = value
 		case "":
 		default:
 			return p, fmt.Errorf("unknown keda tag option %q", key)
@@ -171,7 +176,7 @@ func ParseMetadata(cfg *Config, target any) error {
 			}
 			return perr("is "+shown, "must be one of "+strings.Join(p.enum, ", "))
 		}
-		if err := setField(v.FieldByIndex(f.Index), raw); err != nil {
+		if err := setField(v.FieldByIndex(f.Index), raw, p.separator); err != nil {
 			shown := strconv.Quote(raw)
 			if p.secret {
 				shown = "(value hidden)"
@@ -261,10 +266,10 @@ func describeSources(p *paramTag) string {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
-func setField(f reflect.Value, raw string) error {
+func setField(f reflect.Value, raw, separator string) error {
 	if f.Kind() == reflect.Pointer {
 		n := reflect.New(f.Type().Elem())
-		if err := setField(n.Elem(), raw); err != nil {
+		if err := setField(n.Elem(), raw, separator); err != nil {
 			return err
 		}
 		f.Set(n)
@@ -305,8 +310,11 @@ func setField(f reflect.Value, raw string) error {
 		if f.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("unsupported list type %s", f.Type())
 		}
+		if separator == "" {
+			separator = ","
+		}
 		var items []string
-		for _, s := range strings.Split(raw, ",") {
+		for _, s := range strings.Split(raw, separator) {
 			if s = strings.TrimSpace(s); s != "" {
 				items = append(items, s)
 			}

@@ -17,7 +17,17 @@ const DefaultTimeout = 3 * time.Second
 type entry struct {
 	build    func(ctx context.Context, cfg *Config) (Scaler, error)
 	metadata any
+	// tested says what the scaler's tests run against, for scalers/schema.yaml, when that is not
+	// the source's real server.
+	tested string
 }
+
+// What a scaler's tests run against, when it is not the real server: an emulator of a cloud
+// service, or a fake speaking the service's documented API (a contract test).
+const (
+	testedEmulator = "emulator"
+	testedContract = "contract"
+)
 
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
@@ -29,7 +39,10 @@ var registry = map[string]entry{
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 
-	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}},
+	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
+
+	"elasticsearch": {build: newElasticsearchScaler, metadata: elasticsearchMetadata{}, tested: testedContract},
+	"opensearch":    {build: newOpenSearchScaler, metadata: opensearchMetadata{}, tested: testedContract},
 
 	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
 

@@ -13,6 +13,7 @@ type SchemaParameter struct {
 	Optional                              bool     `json:"optional,omitempty"`
 	Default                               string   `json:"default,omitempty"`
 	AllowedValue                          []string `json:"allowedValue,omitempty"`
+	Separator                             string   `json:"separator,omitempty"`
 	MetadataVariableReadable              bool     `json:"metadataVariableReadable,omitempty"`
 	EnvVariableReadable                   bool     `json:"envVariableReadable,omitempty"`
 	TriggerAuthenticationVariableReadable bool     `json:"triggerAuthenticationVariableReadable,omitempty"`
@@ -22,6 +23,9 @@ type SchemaParameter struct {
 type SchemaScaler struct {
 	Type       string            `json:"type"`
 	Parameters []SchemaParameter `json:"parameters"`
+	// TestedAgainst is kedactl's own: what the scaler's tests run against when it is not the
+	// real server (emulator, or contract for a fake of the documented API).
+	TestedAgainst string `json:"testedAgainst,omitempty"`
 }
 
 // Schema is scalers/schema.yaml.
@@ -43,7 +47,7 @@ func Parameters(metadata any) ([]SchemaParameter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 		}
-		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum}
+		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum, Separator: p.separator}
 		for _, src := range p.order {
 			switch src {
 			case SourceTriggerMetadata:
@@ -67,7 +71,7 @@ func BuildSchema() (*Schema, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Scalers = append(s.Scalers, SchemaScaler{Type: typ, Parameters: params})
+		s.Scalers = append(s.Scalers, SchemaScaler{Type: typ, Parameters: params, TestedAgainst: registry[typ].tested})
 	}
 	return s, nil
 }

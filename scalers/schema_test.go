@@ -43,7 +43,7 @@ func TestSchemaMatchesKEDA(t *testing.T) {
 					continue
 				}
 				delete(want, p.Name)
-				if p.Default != w.Default || p.Optional != w.Optional || p.MetadataVariableReadable != w.MetadataVariableReadable ||
+				if p.Default != w.Default || p.Optional != w.Optional || p.Separator != w.Separator || p.MetadataVariableReadable != w.MetadataVariableReadable ||
 					p.EnvVariableReadable != w.EnvVariableReadable || p.TriggerAuthenticationVariableReadable != w.TriggerAuthenticationVariableReadable {
 					t.Errorf("parameter %q: ours %+v, KEDA's %+v", p.Name, p, w)
 				}

@@ -65,8 +65,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{`spec.triggers[0].metadata.containerName "sidecar" is not a container`, "use one of app"}},
 		{"only cpu cannot scale to zero", so("nn", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
 			[]string{"spec.minReplicaCount", "cannot scale to zero", "add another trigger"}},
-		{"cpu with metricType Value", so("o", "measured", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Value\n      metadata:\n        value: \"50\"\n"),
-			[]string{"spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
 		{"Utilization on an external trigger", so("p", "fresh", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
 			[]string{"spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only"}},
 		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
@@ -112,6 +110,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	clamped := "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: clamped\nspec:\n  minReplicaCount: 5\n  maxReplicaCount: 2\n  jobTargetRef:\n    template:\n      spec:\n        restartPolicy: Never\n        containers:\n          - name: job\n            image: job\n" +
 		fmt.Sprintf("  triggers:\n    - type: redis\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)
 	s.apply(t, ns, deployment("unparsed", 0, nil))
+	s.apply(t, ns, requestsDeployment("valuecpu", 0, "100m", "64Mi"))
 	for _, tc := range []struct {
 		doc  string
 		want []string
@@ -120,10 +119,12 @@ func TestAdmissionWebhook(t *testing.T) {
 		{clamped, []string{"Warning: spec.minReplicaCount 5 is greater than maxReplicaCount 2: both are taken as 2"}},
 		// KEDA's webhook does not parse trigger metadata: a trigger its scaler cannot build is
 		// admitted, with the mistake as a warning, and reported on the object (Ready False).
-		{so("c", "fresh", "", "    - type: kafka-ish\n      metadata: {}\n"),
+		{so("c", "kafkaish", "", "    - type: kafka-ish\n      metadata: {}\n"),
 			[]string{`Warning: trigger 0: spec.triggers[0].type "kafka-ish" is not a known scaler type`, "admitted, as KEDA admits it"}},
 		{so("d", "unparsed", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
 			[]string{"Warning: trigger 0 (redis): spec.triggers[0].metadata.listLength", "not a valid integer"}},
+		{so("o", "valuecpu", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Value\n      metadata:\n        value: \"50\"\n"),
+			[]string{"Warning: trigger 0 (cpu): spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
 	} {
 		kubectl := exec.Command("kubectl", "--kubeconfig", s.env.Cluster.KubeconfigPath(), "apply", "--server-side", "-n", ns, "-f", "-")
 		kubectl.Stdin = strings.NewReader(tc.doc)
