@@ -38,6 +38,8 @@ const (
 	// authentication (KEDA spells the TriggerAuthentication one so too).
 	EventClusterTriggerAuthenticationUpdated = "ClusterTriggerAuthenticationUpdated"
 	EventClusterTriggerAuthenticationAdded   = "ClusterTriggerAuthenticationAdded"
+	EventTriggerAuthenticationDeleted        = "TriggerAuthenticationDeleted"
+	EventClusterTriggerAuthenticationDeleted = "ClusterTriggerAuthenticationDeleted"
 	EventKEDAJobCreateFailed                 = "KEDAJobCreateFailed"
 )
 
@@ -69,5 +71,6 @@ const (
 	ReasonUnknownState = "UnknownState"
 )
 
-// FinalizerName is the finalizer the operator puts on ScaledObjects to clean up on deletion.
+// FinalizerName is the finalizer the operator puts on ScaledObjects, ScaledJobs and (as KEDA
+// does) authentications, to clean up and record their deletion.
 const FinalizerName = "finalizer.keda.sh"

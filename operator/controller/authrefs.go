@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -147,6 +149,16 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return reconcile.Result{}, r.finalize(ctx, obj, kind, resource, req)
+	}
+	// KEDA puts its finalizer on authentications too, so that their deletion is recorded (an
+	// event, the registered count) before they go.
+	if !controllerutil.ContainsFinalizer(obj, kedav1alpha1.FinalizerName) {
+		if err := r.patchFinalizers(ctx, obj, append(obj.GetFinalizers(), kedav1alpha1.FinalizerName)); err != nil {
+			return reconcile.Result{}, fmt.Errorf("failed to add the finalizer to %s %s: %w", kind, req, err)
+		}
+	}
 	if r.Metrics != nil {
 		r.Metrics.Handled(resource, req.NamespacedName, nil)
 	}
@@ -174,6 +186,37 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 		return reconcile.Result{}, fmt.Errorf("failed to update the status of %s %s: %w", kind, req, err)
 	}
 	return reconcile.Result{}, nil
+}
+
+// finalize records an authentication's deletion as KEDA does (the Deleted event, the count) and
+// removes the finalizer.
+func (r *AuthReferenceReconciler) finalize(ctx context.Context, obj client.Object, kind, resource string, req reconcile.Request) error {
+	if controllerutil.ContainsFinalizer(obj, kedav1alpha1.FinalizerName) {
+		kept := slices.DeleteFunc(slices.Clone(obj.GetFinalizers()), func(f string) bool { return f == kedav1alpha1.FinalizerName })
+		if err := r.patchFinalizers(ctx, obj, kept); err != nil {
+			return fmt.Errorf("failed to remove the finalizer of %s %s: %w", kind, req, client.IgnoreNotFound(err))
+		}
+	}
+	r.forgetGeneration(kind, req.String())
+	if r.Metrics != nil {
+		r.Metrics.Gone(resource, req.NamespacedName)
+	}
+	if r.Recorder != nil {
+		reason := kedav1alpha1.EventTriggerAuthenticationDeleted
+		if kind == kedav1alpha1.KindClusterTriggerAuthentication {
+			reason = kedav1alpha1.EventClusterTriggerAuthenticationDeleted
+		}
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Finalize", "%s was deleted", kind)
+	}
+	return nil
+}
+
+// patchFinalizers sets the object's finalizers with a merge patch that fails if the object changed
+// meanwhile (its resourceVersion), so no other writer's finalizer is lost.
+func (r *AuthReferenceReconciler) patchFinalizers(ctx context.Context, obj client.Object, finalizers []string) error {
+	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
+	obj.SetFinalizers(finalizers)
+	return r.Client.Patch(ctx, obj, patch)
 }
 
 // referrers lists the objects (already selected as referring to one authentication) the way KEDA

@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -99,6 +101,23 @@ spec:
 	s.checkNoLeak(t, ns, []string{"namespaced", "clustered", "configmapped"}, map[string]string{
 		"password (secretTargetRef, ClusterTriggerAuthentication, configMapTargetRef)": redisPassword,
 		"wrong password": "not-the-password",
+	})
+
+	// As KEDA's, the operator's finalizer is on the authentication, and its deletion is recorded.
+	cm := &kedav1alpha1.TriggerAuthentication{}
+	if err := s.env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "redis-cm-auth"}, cm); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cm.Finalizers, kedav1alpha1.FinalizerName) {
+		t.Errorf("TriggerAuthentication finalizers %v, want %s", cm.Finalizers, kedav1alpha1.FinalizerName)
+	}
+	if err := s.env.Client.Delete(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	s.waitEvent(t, ns, "redis-cm-auth", kedav1alpha1.EventTriggerAuthenticationDeleted, "TriggerAuthentication was deleted")
+	eventually(t, 30*time.Second, "the deleted TriggerAuthentication to go", func(ctx context.Context) (bool, string) {
+		err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "redis-cm-auth"}, &kedav1alpha1.TriggerAuthentication{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
 }
 

@@ -91,10 +91,11 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "delete"]
-# TriggerAuthentications: watched, and status.scaledobjects/scaledjobs name their users.
+# TriggerAuthentications: watched, KEDA's finalizer patched on and off, and
+# status.scaledobjects/scaledjobs name their users.
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications/status"]
   verbs: ["update"]
