@@ -2,16 +2,19 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -103,5 +106,28 @@ func TestAuthenticationFinalizer(t *testing.T) {
 		if ev := <-recorder.Events; ev != tt.deleted {
 			t.Errorf("event %q, want %q", ev, tt.deleted)
 		}
+	}
+}
+
+// TestStatusWriteFailureIsAnEvent: a status write the apiserver refuses is recorded as KEDA's
+// ScaledObjectUpdateFailed event, with the reason.
+func TestStatusWriteFailureIsAnEvent(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	so := &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "worker"}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(so).WithStatusSubresource(so).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+			return apierrors.NewForbidden(schema.GroupResource{Group: "keda.sh", Resource: "scaledobjects/status"}, "worker", errors.New("RBAC says no"))
+		}}).Build()
+	recorder := events.NewFakeRecorder(1)
+	r := &ScaledObjectReconciler{Client: c, Reader: c, Recorder: recorder}
+	err := r.updateStatus(context.Background(), so, func(s *kedav1alpha1.ScaledObjectStatus) { s.HpaName = "keda-hpa-worker" })
+	if err == nil {
+		t.Fatal("no error from a refused status write")
+	}
+	if ev := <-recorder.Events; !strings.HasPrefix(ev, "Warning ScaledObjectUpdateFailed") || !strings.Contains(ev, "RBAC says no") {
+		t.Errorf("event %q, want a Warning ScaledObjectUpdateFailed with the reason", ev)
 	}
 }

@@ -261,7 +261,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 
 	wasReady := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady)
-	err = status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+	err = r.updateStatus(ctx, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: kedav1alpha1.ReasonScaledObjectReady, Message: "ScaledObject is defined correctly and is ready for scaling"})
 		ensureCondition(s, kedav1alpha1.ConditionActive)
@@ -318,7 +318,7 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 		log.Info("scaled target to paused-replicas", "from", from, "to", *p.Replicas)
 	}
 	wasPaused := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused)
-	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+	err := r.updateStatus(ctx, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		msg := "pausing the ScaledObject"
 		if p.Replicas != nil {
 			msg = fmt.Sprintf("pausing the ScaledObject at %d replicas", *p.Replicas)
@@ -482,7 +482,7 @@ func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, 
 	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	prev := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
 	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
-	err := status.Update(ctx, r.Client, r.Reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+	err := r.updateStatus(ctx, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: msg})
 		ensureCondition(s, kedav1alpha1.ConditionActive)
 		ensureCondition(s, kedav1alpha1.ConditionFallback)
@@ -670,4 +670,14 @@ func joinDistinct(list []string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// updateStatus writes so's status (status.Update) and, when that fails, records KEDA's
+// ScaledObjectUpdateFailed event with the reason.
+func (r *ScaledObjectReconciler) updateStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, mutate func(*kedav1alpha1.ScaledObjectStatus)) error {
+	err := status.Update(ctx, r.Client, r.Reader, so, mutate)
+	if err != nil {
+		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledObjectUpdateFailed, "Reconcile", "%s", err.Error())
+	}
+	return err
 }
