@@ -271,10 +271,12 @@ type httpClient struct {
 
 // Bounds of a shared transport. Requests are bounded by each trigger's own timeout (the
 // request's context), so the transport's own bounds only stop a connection that no request
-// waits on any more.
+// waits on any more. As many connections stay idle as may be open: polls come in bursts (up to
+// --poll-workers at once), and with fewer kept each burst closed and redialled the rest (10,000
+// metrics-api triggers on one source kept dialling new connections).
 const (
-	httpMaxIdleConnsPerHost = 8
 	httpMaxConnsPerHost     = 32
+	httpMaxIdleConnsPerHost = httpMaxConnsPerHost
 	httpIdleConnTimeout     = 90 * time.Second
 	httpDialTimeout         = 30 * time.Second
 )
