@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/test/cluster"
 	sqsserver "github.com/kedactl/kedactl/test/servers/sqs"
 )
 
@@ -130,6 +131,85 @@ spec:
 	for _, r := range sqs.Requests() {
 		if r.Status != 200 || r.AccessKeyID != keyID || r.Region != "eu-central-1" || r.Target != "AmazonSQS.GetQueueAttributes" ||
 			strings.Join(r.AttributeNames, ",") != "ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible" {
+			t.Fatalf("request %+v", r)
+		}
+	}
+}
+
+// TestAWSSQSQueueScaledJob: a ScaledJob starts one Job per message (queueLength 1) up to
+// maxReplicaCount, with the keys from a TriggerAuthentication and the queue URL from the job
+// container's env (queueURLFromEnv).
+func TestAWSSQSQueueScaledJob(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	const keyID, secret = "AKIDE2ESQSJOB", "e2e-sqs-scaledjob-secret"
+	sqs := sqsserver.Start(t, sqsserver.Options{AccessKeyID: keyID, SecretAccessKey: secret})
+	queueURL := sqs.CreateQueue("renders")
+
+	ns := s.newNamespace(t, "sqs-sj")
+	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: aws-secret
+stringData:
+  id: %q
+  key: %q
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: aws-auth
+spec:
+  secretTargetRef:
+    - parameter: awsAccessKeyID
+      name: aws-secret
+      key: id
+    - parameter: awsSecretAccessKey
+      name: aws-secret
+      key: key
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata:
+  name: renderers
+spec:
+  pollingInterval: 1
+  maxReplicaCount: 5
+  jobTargetRef:
+    backoffLimit: 0
+    template:
+      metadata:
+        labels:
+          %s: %s
+      spec:
+        restartPolicy: Never
+        containers:
+          - name: renderer
+            image: busybox
+            env:
+              - name: QUEUE_URL
+                value: %s
+  triggers:
+    - type: aws-sqs-queue
+      authenticationRef:
+        name: aws-auth
+      metadata:
+        queueURLFromEnv: QUEUE_URL
+        awsRegion: us-east-1
+        awsEndpoint: %s
+        queueLength: "1"
+`, keyID, secret, cluster.JobOutcomeLabel, cluster.JobOutcomeRun, queueURL, sqs.URL))
+	s.waitScaledJob(t, ns, "renderers", "Ready", func(sj *kedav1alpha1.ScaledJob) (bool, string) {
+		c := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
+		return c != nil && c.Status == metav1.ConditionTrue, fmt.Sprintf("%+v", sj.Status)
+	})
+
+	sqs.SetCounts("renders", 2, 0, 0)
+	s.waitJobs(t, ns, "renderers", "2 Jobs for 2 messages", func(c jobCounts) bool { return c.unfinished == 2 })
+	sqs.SetCounts("renders", 12, 0, 0)
+	s.waitJobs(t, ns, "renderers", "5 Jobs (maxReplicaCount) for 12 messages", func(c jobCounts) bool { return c.unfinished == 5 })
+	for _, r := range sqs.Requests() {
+		if r.Status != 200 || r.AccessKeyID != keyID || r.QueueURL != queueURL {
 			t.Fatalf("request %+v", r)
 		}
 	}
