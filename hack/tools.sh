@@ -15,6 +15,7 @@
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
+#   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh all
@@ -29,6 +30,7 @@ HELM_VERSION=v3.22.0
 METRICS_SERVER_VERSION=v0.9.0
 VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
+GOAWS_VERSION=v0.4.5 # keep in step with hack/goaws/go.mod
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -49,6 +51,7 @@ dir() {
     metrics-server) echo "$cache/metrics-server-$METRICS_SERVER_VERSION" ;;
     vault) echo "$cache/vault-$VAULT_VERSION" ;;
     keda) echo "$cache/keda-$KEDA_VERSION" ;;
+    goaws) echo "$cache/goaws-$GOAWS_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -167,6 +170,12 @@ build_keda() {
     ln -s "$(go list -m -f '{{.Dir}}' "$pkg")" "$OUT/src")
 }
 
+# goaws, an SQS emulator (query protocol only: see test/servers/sqs for what the tests use it for).
+build_goaws() {
+  echo ">> building goaws $GOAWS_VERSION into $OUT" >&2
+  (cd "$here/goaws" && go build -trimpath -ldflags "-s -w" -o "$OUT/goaws" github.com/Admiral-Piett/goaws/app/cmd)
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -191,6 +200,7 @@ case ${1:-all} in
   metrics-server) build_into "$(dir metrics-server)" build_metrics_server ;;
   vault) build_into "$(dir vault)" build_vault ;;
   keda) build_into "$(dir keda)" build_keda ;;
+  goaws) build_into "$(dir goaws)" build_goaws ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -215,8 +225,9 @@ case ${1:-all} in
     "$0" nats
     "$0" rabbitmq
     "$0" beanstalkd
+    "$0" goaws
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

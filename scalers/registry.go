@@ -48,6 +48,8 @@ var registry = map[string]entry{
 
 	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
 
+	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}},
+
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
 	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
 
