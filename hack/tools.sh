@@ -15,6 +15,7 @@
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
+#   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh all
@@ -29,6 +30,8 @@ HELM_VERSION=v3.22.0
 METRICS_SERVER_VERSION=v0.9.0
 VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
+# Azurite releases after 3.35.0 want a newer Node than Debian's 20.
+AZURITE_VERSION=3.35.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -49,6 +52,7 @@ dir() {
     metrics-server) echo "$cache/metrics-server-$METRICS_SERVER_VERSION" ;;
     vault) echo "$cache/vault-$VAULT_VERSION" ;;
     keda) echo "$cache/keda-$KEDA_VERSION" ;;
+    azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -167,6 +171,14 @@ build_keda() {
     ln -s "$(go list -m -f '{{.Dir}}' "$pkg")" "$OUT/src")
 }
 
+# Azurite from npm at an exact version, its dependencies as its lock file pins them; the tests run
+# $OUT/node_modules/.bin/azurite.
+build_azurite() {
+  command -v npm >/dev/null 2>&1 || apt_install npm=npm
+  echo ">> installing azurite $AZURITE_VERSION from npm into $OUT" >&2
+  npm install --prefix "$OUT" --no-audit --no-fund --loglevel=error --save-exact "azurite@$AZURITE_VERSION" >&2
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -191,6 +203,7 @@ case ${1:-all} in
   metrics-server) build_into "$(dir metrics-server)" build_metrics_server ;;
   vault) build_into "$(dir vault)" build_vault ;;
   keda) build_into "$(dir keda)" build_keda ;;
+  azurite) build_into "$(dir azurite)" build_azurite ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -215,8 +228,9 @@ case ${1:-all} in
     "$0" nats
     "$0" rabbitmq
     "$0" beanstalkd
+    "$0" azurite
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac
