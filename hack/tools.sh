@@ -16,6 +16,7 @@
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
 #   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
+#   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh all
@@ -31,6 +32,8 @@ METRICS_SERVER_VERSION=v0.9.0
 VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
 GOAWS_VERSION=v0.4.5 # keep in step with hack/goaws/go.mod
+# Azurite releases after 3.35.0 want a newer Node than Debian's 20.
+AZURITE_VERSION=3.35.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -52,6 +55,7 @@ dir() {
     vault) echo "$cache/vault-$VAULT_VERSION" ;;
     keda) echo "$cache/keda-$KEDA_VERSION" ;;
     goaws) echo "$cache/goaws-$GOAWS_VERSION" ;;
+    azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -176,6 +180,14 @@ build_goaws() {
   (cd "$here/goaws" && go build -trimpath -ldflags "-s -w" -o "$OUT/goaws" github.com/Admiral-Piett/goaws/app/cmd)
 }
 
+# Azurite from npm at an exact version, its dependencies as its lock file pins them; the tests run
+# $OUT/node_modules/.bin/azurite.
+build_azurite() {
+  command -v npm >/dev/null 2>&1 || apt_install npm=npm
+  echo ">> installing azurite $AZURITE_VERSION from npm into $OUT" >&2
+  npm install --prefix "$OUT" --no-audit --no-fund --loglevel=error --save-exact "azurite@$AZURITE_VERSION" >&2
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -201,6 +213,7 @@ case ${1:-all} in
   vault) build_into "$(dir vault)" build_vault ;;
   keda) build_into "$(dir keda)" build_keda ;;
   goaws) build_into "$(dir goaws)" build_goaws ;;
+  azurite) build_into "$(dir azurite)" build_azurite ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -226,8 +239,9 @@ case ${1:-all} in
     "$0" rabbitmq
     "$0" beanstalkd
     "$0" goaws
+    "$0" azurite
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -70,6 +70,9 @@ var registry = map[string]entry{
 	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
 
 	"etcd": {build: newEtcdScaler, metadata: etcdMetadata{}},
+
+	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}},
+	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}},
 }
 
 // Types returns the supported trigger types, sorted.
