@@ -48,7 +48,7 @@ var registry = map[string]entry{
 
 	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}},
+	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}, tested: testedContract},
 
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
 	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
@@ -71,8 +71,8 @@ var registry = map[string]entry{
 
 	"etcd": {build: newEtcdScaler, metadata: etcdMetadata{}},
 
-	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}},
-	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}},
+	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}, tested: testedEmulator},
+	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
 }
 
 // Types returns the supported trigger types, sorted.
