@@ -265,11 +265,7 @@ func acquireSQSClient(ctx context.Context, cfg *Config, m *awsSQSQueueMetadata) 
 }
 
 func (s *awsSQSQueueScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.QueueLength))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.meta.QueueLength))
 }
 
 // GetMetricsAndActivity reads the queue's counts once, within the trigger's timeout; the

@@ -112,11 +112,7 @@ func newAzureBlobScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *azureBlobScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.BlobCount))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.meta.BlobCount))
 }
 
 // GetMetricsAndActivity counts the blobs; the trigger is active above activationBlobCount.
@@ -125,7 +121,7 @@ func (s *azureBlobScaler) GetMetricsAndActivity(ctx context.Context, metricName 
 	if err != nil {
 		return nil, false, err
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(float64(n))}}, n > s.meta.ActivationBlobCount, nil
+	return oneMetricValue(metricName, float64(n)), n > s.meta.ActivationBlobCount, nil
 }
 
 func (s *azureBlobScaler) Close(context.Context) error {

@@ -76,11 +76,7 @@ func newAzureQueueScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *azureQueueScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.QueueLength))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.meta.QueueLength))
 }
 
 // GetMetricsAndActivity reads the queue's length; the trigger is active above
@@ -90,7 +86,7 @@ func (s *azureQueueScaler) GetMetricsAndActivity(ctx context.Context, metricName
 	if err != nil {
 		return nil, false, err
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(float64(n))}}, n > s.meta.ActivationQueueLength, nil
+	return oneMetricValue(metricName, float64(n)), n > s.meta.ActivationQueueLength, nil
 }
 
 func (s *azureQueueScaler) Close(context.Context) error {

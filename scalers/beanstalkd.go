@@ -125,11 +125,7 @@ func newBeanstalkdScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *beanstalkdScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Value)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.Value)
 }
 
 // GetMetricsAndActivity reads the tube's counts once, within the trigger's timeout; the trigger

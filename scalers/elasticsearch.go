@@ -430,11 +430,7 @@ func newSearchScaler(cfg *Config, engine, metricPrefix string, q searchQueryPara
 }
 
 func (s *searchScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.query.TargetValue)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.query.TargetValue)
 }
 
 // GetMetricsAndActivity runs the search once; the trigger is active when the value is above
@@ -444,7 +440,7 @@ func (s *searchScaler) GetMetricsAndActivity(ctx context.Context, metricName str
 	if err != nil {
 		return nil, false, err
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.query.ActivationTargetValue, nil
+	return oneMetricValue(metricName, v), v > s.query.ActivationTargetValue, nil
 }
 
 func (s *searchScaler) Close(context.Context) error {

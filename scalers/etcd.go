@@ -240,11 +240,7 @@ func newEtcdScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *etcdScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Value)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.Value)
 }
 
 // GetMetricsAndActivity reads the key once, within the trigger's timeout; the trigger is active
@@ -254,7 +250,7 @@ func (s *etcdScaler) GetMetricsAndActivity(ctx context.Context, metricName strin
 	if err != nil {
 		return nil, false, err
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.meta.ActivationValue, nil
+	return oneMetricValue(metricName, v), v > s.meta.ActivationValue, nil
 }
 
 func (s *etcdScaler) read(ctx context.Context) (float64, error) {

@@ -206,7 +206,7 @@ func (s *externalScaler) GetMetricsAndActivity(ctx context.Context, metricName s
 	if err != nil {
 		return nil, false, s.callError("IsActive", err)
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(value)}}, active.GetResult(), nil
+	return oneMetricValue(metricName, value), active.GetResult(), nil
 }
 
 func (s *externalScaler) Close(context.Context) error {

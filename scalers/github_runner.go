@@ -237,11 +237,7 @@ func newGitHubRunnerScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *githubRunnerScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.TargetWorkflowQueueLength))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.meta.TargetWorkflowQueueLength))
 }
 
 // GetMetricsAndActivity counts the jobs once; the trigger is active when the count reaches
@@ -252,7 +248,7 @@ func (s *githubRunnerScaler) GetMetricsAndActivity(ctx context.Context, metricNa
 		return nil, false, err
 	}
 	v := float64(n)
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, n >= s.meta.TargetWorkflowQueueLength, nil
+	return oneMetricValue(metricName, v), n >= s.meta.TargetWorkflowQueueLength, nil
 }
 
 func (s *githubRunnerScaler) Close(context.Context) error {

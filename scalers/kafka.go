@@ -256,11 +256,7 @@ func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
 }
 
 func (s *kafkaScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.t.lagThreshold))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.t.lagThreshold))
 }
 
 // GetMetricsAndActivity reads the lag once, within the trigger's timeout. The value is the total

@@ -77,11 +77,7 @@ func newKubernetesWorkloadScaler(_ context.Context, cfg *Config) (Scaler, error)
 }
 
 func (s *kubernetesWorkloadScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Value)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.Value)
 }
 
 // GetMetricsAndActivity counts the matching pods of the ScaledObject's namespace that are not in a

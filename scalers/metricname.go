@@ -7,6 +7,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/metrics/pkg/apis/external_metrics"
 )
 
 // metricNameReplacer turns the characters KEDA replaces in metric names into dashes.
@@ -54,4 +55,24 @@ func ExternalMetricSpec(cfg *Config, metricName string, target float64) (autosca
 		Type:     autoscalingv2.ExternalMetricSourceType,
 		External: &autoscalingv2.ExternalMetricSource{Metric: autoscalingv2.MetricIdentifier{Name: metricName}, Target: t},
 	}, nil
+}
+
+// oneMetricSpec is GetMetricSpecForScaling for a trigger with one metric: its External spec, or
+// none when the target cannot be one (parsing refuses such targets before a scaler is built).
+func oneMetricSpec(cfg *Config, metricName string, target float64) []autoscalingv2.MetricSpec {
+	spec, err := ExternalMetricSpec(cfg, metricName, target)
+	if err != nil {
+		return nil
+	}
+	return []autoscalingv2.MetricSpec{spec}
+}
+
+// oneMetricValue is GetMetricsAndActivity's value list for a trigger with one metric.
+func oneMetricValue(metricName string, v float64) []external_metrics.ExternalMetricValue {
+	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}
+}
+
+// floatQuantity is v with millis precision, as KEDA reports metric values.
+func floatQuantity(v float64) *resource.Quantity {
+	return resource.NewMilliQuantity(saturatedMillis(v, math.Round), resource.DecimalSI)
 }

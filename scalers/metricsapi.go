@@ -107,11 +107,7 @@ func newMetricsAPIScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *metricsAPIScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.TargetValue)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.TargetValue)
 }
 
 // GetMetricsAndActivity reads the value once; the trigger is active when it is above
@@ -125,7 +121,7 @@ func (s *metricsAPIScaler) GetMetricsAndActivity(ctx context.Context, metricName
 	if err != nil {
 		return nil, false, s.client.redactErr(fmt.Errorf("%s: GET %s: %w", triggerWho(s.cfg), s.meta.url.Redacted(), err))
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.meta.ActivationTargetValue, nil
+	return oneMetricValue(metricName, v), v > s.meta.ActivationTargetValue, nil
 }
 
 func (s *metricsAPIScaler) Close(context.Context) error {

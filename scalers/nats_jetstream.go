@@ -163,11 +163,7 @@ func newNATSJetStreamScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *natsJetStreamScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.meta.LagThreshold))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.meta.LagThreshold))
 }
 
 // GetMetricsAndActivity reads the consumer's lag: the messages it has not delivered yet
@@ -182,7 +178,7 @@ func (s *natsJetStreamScaler) GetMetricsAndActivity(ctx context.Context, metricN
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: consumer %q of stream %q on %s: %w", triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, s.meta.MonitoringEndpoint, err)
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(float64(lag))}}, lag > s.meta.ActivationLagThreshold, nil
+	return oneMetricValue(metricName, float64(lag)), lag > s.meta.ActivationLagThreshold, nil
 }
 
 func (s *natsJetStreamScaler) Close(context.Context) error {

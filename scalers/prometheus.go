@@ -112,11 +112,7 @@ func newPrometheusScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *prometheusScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.Threshold)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.Threshold)
 }
 
 // GetMetricsAndActivity runs the query once; the trigger is active when its value is above
@@ -126,7 +122,7 @@ func (s *prometheusScaler) GetMetricsAndActivity(ctx context.Context, metricName
 	if err != nil {
 		return nil, false, err
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.meta.ActivationThreshold, nil
+	return oneMetricValue(metricName, v), v > s.meta.ActivationThreshold, nil
 }
 
 func (s *prometheusScaler) Close(context.Context) error {

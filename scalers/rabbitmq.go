@@ -409,11 +409,7 @@ func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *rabbitMQScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.meta.value)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.value)
 }
 
 // GetMetricsAndActivity reads the queue once. QueueLength: the value is the messages, active
@@ -437,7 +433,7 @@ func (s *rabbitMQScaler) GetMetricsAndActivity(ctx context.Context, metricName s
 		v = rate
 		active = active || rate > s.meta.ActivationValue
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, active, nil
+	return oneMetricValue(metricName, v), active, nil
 }
 
 func (s *rabbitMQScaler) Close(context.Context) error {

@@ -137,11 +137,7 @@ func newRedisFamilyScaler(cfg *Config, conn *redisConnection, metricName string,
 }
 
 func (s *redisScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, float64(s.target))
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.target))
 }
 
 // GetMetricsAndActivity reads the source once, within the trigger's timeout; the trigger is

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
 
@@ -100,11 +99,7 @@ func newSQLScalerOn(cfg *Config, db *sql.DB, release func(), q sqlQuery) *sqlSca
 }
 
 func (s *sqlScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	spec, err := ExternalMetricSpec(s.cfg, s.metricName, s.target)
-	if err != nil {
-		return nil
-	}
-	return []autoscalingv2.MetricSpec{spec}
+	return oneMetricSpec(s.cfg, s.metricName, s.target)
 }
 
 // GetMetricsAndActivity runs the query once, bounded by the trigger's timeout; the trigger is
@@ -114,7 +109,7 @@ func (s *sqlScaler) GetMetricsAndActivity(ctx context.Context, metricName string
 	if err != nil {
 		return nil, false, redact(fmt.Errorf("%s %s: %w", s.cfg.TriggerType, s.source, err), s.secrets)
 	}
-	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *floatQuantity(v)}}, v > s.activation, nil
+	return oneMetricValue(metricName, v), v > s.activation, nil
 }
 
 func (s *sqlScaler) Close(context.Context) error {
@@ -195,11 +190,6 @@ func parseNumber(s string) (float64, error) {
 		return 0, fmt.Errorf("the query returned %q, which is not a number", s)
 	}
 	return f, nil
-}
-
-// floatQuantity is v with millis precision, as KEDA reports metric values.
-func floatQuantity(v float64) *resource.Quantity {
-	return resource.NewMilliQuantity(saturatedMillis(v, math.Round), resource.DecimalSI)
 }
 
 // redact removes every non-empty secret from err's text.
