@@ -31,6 +31,24 @@ func TestValidateTriggerAuthenticationSpec(t *testing.T) {
 		{name: "filePath with ..", spec: TriggerAuthenticationSpec{FilePath: "../../var/run/secrets/token"}, cluster: true,
 			want: []string{"spec.filePath", "no .."}},
 		{name: "oauth2", spec: TriggerAuthenticationSpec{OAuth2: goodOAuth()}},
+		// KEDA's webhook rules for podIdentity and azureServicePrincipal.
+		{name: "azure-workload with an identity", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "azure-workload", IdentityID: str("client-id"), IdentityTenantID: str("tenant"), IdentityAuthorityHost: str("https://login.example")}}},
+		{name: "azure-workload with an empty identityId", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "azure-workload", IdentityID: str("")}},
+			want: []string{"spec.podIdentity.identityId", "must not be empty"}},
+		{name: "azure-workload authority host without tenant", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "azure-workload", IdentityAuthorityHost: str("https://login.example")}},
+			want: []string{"spec.podIdentity.identityTenantId", "identityAuthorityHost needs the tenant"}},
+		{name: "azure-workload with an empty tenant", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "azure-workload", IdentityTenantID: str("")}},
+			want: []string{"spec.podIdentity.identityTenantId", "must not be empty"}},
+		{name: "aws roleArn with the workload's identity", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "aws", RoleArn: str("arn:aws:iam::1:role/r"), IdentityOwner: str("workload")}},
+			want: []string{"spec.podIdentity.roleArn", "identityOwner keda"}},
+		{name: "aws externalID without roleArn", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "aws", ExternalID: str("x")}},
+			want: []string{"spec.podIdentity.roleArn", "externalID"}},
+		{name: "aws role with externalID", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "aws", RoleArn: str("arn:aws:iam::1:role/r"), ExternalID: str("x")}}},
+		{name: "service principal", spec: TriggerAuthenticationSpec{AzureServicePrincipal: &AzureServicePrincipal{TenantID: "t", ClientID: "c", ClientSecret: secret}}},
+		{name: "service principal without anything", spec: TriggerAuthenticationSpec{AzureServicePrincipal: &AzureServicePrincipal{ClientCertificatePassword: secret, ActiveDirectoryEndpoint: "https://login.example"}},
+			want: []string{"spec.azureServicePrincipal.tenantId", "spec.azureServicePrincipal.clientId", "spec.azureServicePrincipal.clientSecret", "spec.azureServicePrincipal.clientCertificatePassword", "spec.azureServicePrincipal.activeDirectoryEndpoint"}},
+		{name: "service principal with secret and certificate, private cloud without endpoint", spec: TriggerAuthenticationSpec{AzureServicePrincipal: &AzureServicePrincipal{TenantID: "t", ClientID: "c", ClientSecret: secret, ClientCertificate: secret, Cloud: "Private"}},
+			want: []string{"spec.azureServicePrincipal.clientCertificate", "exclusive", "spec.azureServicePrincipal.activeDirectoryEndpoint"}},
 		{name: "oauth2 without anything", spec: TriggerAuthenticationSpec{OAuth2: &OAuth2{}},
 			want: []string{"spec.oauth2.type", "spec.oauth2.clientId", "spec.oauth2.tokenUrl", "spec.oauth2.clientSecret"}},
 		{name: "oauth2 with a bad tokenUrl", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 { o := goodOAuth(); o.TokenURL = "ftp://x"; return o }()},
@@ -87,3 +105,5 @@ func TestValidateTriggerAuthenticationSpec(t *testing.T) {
 		})
 	}
 }
+
+func str(v string) *string { return &v }

@@ -240,6 +240,12 @@ func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScop
 	} else if s.FilePath != "" && !filepath.IsLocal(s.FilePath) {
 		errs = append(errs, field.Invalid(spec.Child("filePath"), s.FilePath, "must be a path relative to the operator's --filepath-auth-root-path that stays inside it (no leading /, no ..)"))
 	}
+	if pi := s.PodIdentity; pi != nil {
+		errs = append(errs, validatePodIdentity(spec.Child("podIdentity"), pi)...)
+	}
+	if sp := s.AzureServicePrincipal; sp != nil {
+		errs = append(errs, validateAzureServicePrincipal(spec.Child("azureServicePrincipal"), sp)...)
+	}
 	if o := s.OAuth2; o != nil {
 		p := spec.Child("oauth2")
 		if o.Type != "clientCredentials" {
@@ -286,6 +292,69 @@ func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScop
 				errs = append(errs, field.NotSupported(q.Child("type"), sec.Type, []string{"secret", "secretV2", "pki"}))
 			}
 		}
+	}
+	return errs
+}
+
+// Pod identity providers whose settings KEDA's webhook checks.
+const (
+	PodIdentityProviderAzureWorkload = "azure-workload"
+	PodIdentityProviderAWS           = "aws"
+)
+
+// validatePodIdentity refuses what KEDA's webhook refuses in a podIdentity: an identityId or
+// identityTenantId set to "", an identityAuthorityHost without a tenant, and for aws a roleArn
+// with identityOwner workload, or an externalID without a roleArn.
+func validatePodIdentity(p *field.Path, pi *AuthPodIdentity) field.ErrorList {
+	var errs field.ErrorList
+	set := func(v *string) bool { return v != nil && *v != "" }
+	empty := func(v *string) bool { return v != nil && *v == "" }
+	switch pi.Provider {
+	case PodIdentityProviderAzureWorkload:
+		if empty(pi.IdentityID) {
+			errs = append(errs, field.Invalid(p.Child("identityId"), "", "must not be empty: set the managed identity's client ID, or remove identityId to use the ServiceAccount's"))
+		}
+		switch {
+		case set(pi.IdentityAuthorityHost) && !set(pi.IdentityTenantID):
+			errs = append(errs, field.Required(p.Child("identityTenantId"), "identityAuthorityHost needs the tenant: set identityTenantId"))
+		case empty(pi.IdentityTenantID):
+			errs = append(errs, field.Invalid(p.Child("identityTenantId"), "", "must not be empty: set the tenant ID, or remove identityTenantId"))
+		}
+	case PodIdentityProviderAWS:
+		if set(pi.RoleArn) && pi.IdentityOwner != nil && *pi.IdentityOwner == "workload" {
+			errs = append(errs, field.Forbidden(p.Child("roleArn"), "roleArn is for identityOwner keda (the operator assumes the role): remove roleArn, or identityOwner workload"))
+		}
+		if set(pi.ExternalID) && !set(pi.RoleArn) {
+			errs = append(errs, field.Required(p.Child("roleArn"), "externalID is passed when assuming a role: set roleArn, or remove externalID"))
+		}
+	}
+	return errs
+}
+
+// validateAzureServicePrincipal refuses what KEDA's webhook refuses in an azureServicePrincipal.
+func validateAzureServicePrincipal(p *field.Path, sp *AzureServicePrincipal) field.ErrorList {
+	var errs field.ErrorList
+	if sp.TenantID == "" {
+		errs = append(errs, field.Required(p.Child("tenantId"), "set the directory (tenant) ID of the service principal"))
+	}
+	if sp.ClientID == "" {
+		errs = append(errs, field.Required(p.Child("clientId"), "set the application (client) ID of the service principal"))
+	}
+	switch {
+	case sp.ClientSecret != nil && sp.ClientCertificate != nil:
+		errs = append(errs, field.Forbidden(p.Child("clientCertificate"), "clientSecret and clientCertificate are exclusive: keep one"))
+	case sp.ClientSecret == nil && sp.ClientCertificate == nil:
+		errs = append(errs, field.Required(p.Child("clientSecret"), "set clientSecret or clientCertificate"))
+	}
+	if sp.ClientCertificatePassword != nil && sp.ClientCertificate == nil {
+		errs = append(errs, field.Forbidden(p.Child("clientCertificatePassword"), "is for a clientCertificate: set clientCertificate, or remove the password"))
+	}
+	private := strings.EqualFold(sp.Cloud, "Private")
+	switch {
+	case private && sp.ActiveDirectoryEndpoint == "":
+		errs = append(errs, field.Required(p.Child("activeDirectoryEndpoint"), "cloud Private needs the Microsoft Entra endpoint of that cloud"))
+	case !private && sp.ActiveDirectoryEndpoint != "":
+		errs = append(errs, field.Forbidden(p.Child("activeDirectoryEndpoint"), "is only for cloud Private: set cloud to Private, or remove activeDirectoryEndpoint"))
 	}
 	return errs
 }
