@@ -28,6 +28,8 @@ func TestTargetsOptionalAsMetricSource(t *testing.T) {
 		{typ: "metrics-api", meta: map[string]string{"url": "http://127.0.0.1:1/v", "valueLocation": "v"}, param: "targetValue", relaxed: true},
 		{typ: "postgresql", meta: map[string]string{"query": "select 1", "host": "127.0.0.1", "port": "5432", "userName": "u", "dbName": "d", "sslmode": "disable", "passwordFromEnv": "PW"}, param: "targetQueryValue", relaxed: true},
 		{typ: "kubernetes-workload", meta: map[string]string{"podSelector": "app=worker"}, param: "value", relaxed: true},
+		// KEDA still requires loki's threshold as a metric source (it only zeroes its value).
+		{typ: "loki", meta: map[string]string{"serverAddress": "http://127.0.0.1:1", "query": "sum(x)"}, param: "threshold"},
 		{typ: "mysql", meta: map[string]string{"query": "select 1", "host": "127.0.0.1", "port": "3306", "username": "u", "dbName": "d", "passwordFromEnv": "PW"}, param: "queryValue"},
 	} {
 		for _, asSource := range []bool{false, true} {

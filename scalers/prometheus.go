@@ -165,18 +165,48 @@ func (s *prometheusScaler) query(ctx context.Context) (float64, error) {
 	return v, nil
 }
 
+// queryDialect words the answers of a Prometheus-style query API (Prometheus' /api/v1/query,
+// Loki's /loki/api/v1/query) for the server that gave them: the envelope and the result shapes
+// are the same, the advice is not.
+type queryDialect struct {
+	// server names the server in errors: Prometheus, Loki.
+	server string
+	// notAnswer is the error for a body that is no envelope of the server's API.
+	notAnswer error
+	// noSample says why a query may return no sample, for the error when ignoreNullValues is off.
+	noSample string
+	// notFinite is the fix for a value that is not a finite number.
+	notFinite string
+	// streams is the fix for a query that returned log lines; empty when the server has none.
+	streams string
+}
+
+// promDialect words the answers of Prometheus and the servers that speak its API.
+var promDialect = &queryDialect{
+	server:    "Prometheus",
+	notAnswer: errNotPromAnswer,
+	noSample:  "is the scraped target lost?",
+	notFinite: "make metadata.query return a number (e.g. guard a division with clamp_min or `or vector(0)`)",
+}
+
 // errNotPromAnswer: the body is no envelope of Prometheus' HTTP API.
 var errNotPromAnswer = errors.New("the answer is not a Prometheus API response: check that metadata.serverAddress is the Prometheus server's address (without /api/v1/query)")
 
 // parsePromAnswer reads the envelope of an answer of /api/v1/query; a rejected query is an error
 // with Prometheus' reason.
 func parsePromAnswer(body []byte) (*promResponse, error) {
+	return parseQueryAnswer(body, promDialect)
+}
+
+// parseQueryAnswer reads the envelope of an answer of a Prometheus-style query API; a rejected
+// query is an error with the server's reason.
+func parseQueryAnswer(body []byte, d *queryDialect) (*promResponse, error) {
 	var resp promResponse
 	if err := json.Unmarshal(body, &resp); err != nil || resp.Status == "" {
-		return nil, errNotPromAnswer
+		return nil, d.notAnswer
 	}
 	if resp.Status != "success" {
-		return nil, fmt.Errorf("Prometheus rejected the query (%s: %s): check metadata.query", clip(resp.ErrorType, 80), clip(resp.Error, 400))
+		return nil, fmt.Errorf("%s rejected the query (%s: %s): check metadata.query", d.server, clip(resp.ErrorType, 80), clip(resp.Error, 400))
 	}
 	return &resp, nil
 }
@@ -201,10 +231,18 @@ type promResponse struct {
 	} `json:"data"`
 }
 
-// promValue reads the query's single number: a vector of one sample or a scalar. No sample is 0
-// when ignoreNullValues is on; more than one sample, a range vector or a value that is not a
-// finite number are errors.
+// promValue reads the query's single number, worded for Prometheus (see queryValue).
 func promValue(resp *promResponse, ignoreNullValues bool) (float64, error) {
+	return queryValue(resp, ignoreNullValues, promDialect)
+}
+
+// queryValue reads the query's single number: a vector of one sample or a scalar. No sample is 0
+// when ignoreNullValues is on; more than one sample, a range vector, log lines or a value that is
+// not a finite number are errors.
+func queryValue(resp *promResponse, ignoreNullValues bool, d *queryDialect) (float64, error) {
+	if resp.Data.ResultType == "streams" && d.streams != "" {
+		return 0, errors.New("the query returned log lines, not a number: " + d.streams)
+	}
 	var raw any
 	switch resp.Data.ResultType {
 	case "vector":
@@ -220,7 +258,7 @@ func promValue(resp *promResponse, ignoreNullValues bool) (float64, error) {
 			if ignoreNullValues {
 				return 0, nil
 			}
-			return 0, errors.New("the query returned no sample (is the scraped target lost?): check metadata.query, or set metadata.ignoreNullValues \"true\" to read no sample as 0")
+			return 0, fmt.Errorf("the query returned no sample (%s): check metadata.query, or set metadata.ignoreNullValues \"true\" to read no sample as 0", d.noSample)
 		case 1:
 			raw = samples[0].Value[1]
 		default:
@@ -251,7 +289,7 @@ func promValue(resp *promResponse, ignoreNullValues bool) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(str, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("the query returned %s, not a finite number: make metadata.query return a number (e.g. guard a division with clamp_min or `or vector(0)`)", clip(str, 60))
+		return 0, fmt.Errorf("the query returned %s, not a finite number: %s", clip(str, 60), d.notFinite)
 	}
 	return v, nil
 }

@@ -37,6 +37,7 @@ var registry = map[string]entry{
 	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
 
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
+	"loki":        {build: newLokiScaler, metadata: lokiMetadata{}, tested: testedContract},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
 
 	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
