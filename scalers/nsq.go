@@ -228,6 +228,13 @@ func (s *nsqScaler) nodeDepth(ctx context.Context, node string) (int64, error) {
 	// where it came from.
 	hint := "nsqd " + node + " is the address it announced to nsqlookupd (its --broadcast-address and --http-address port): it must be reachable from the operator"
 	status, body, err := s.client.send(ctx, http.MethodGet, u, nil, nil)
+	var unreachable *url.Error
+	if errors.As(err, &unreachable) {
+		// The shared wording points at the trigger's address parameter, which did not name this
+		// node: say where its address came from instead.
+		return 0, fmt.Errorf("%s: GET %s: could not reach nsqd at %s, the address it announced to nsqlookupd: check nsqd's --broadcast-address and --http-address, which must be reachable from the operator: %w",
+			triggerWho(s.cfg), u.Redacted(), node, unreachable.Err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%w (%s)", err, hint)
 	}
