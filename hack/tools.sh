@@ -16,6 +16,7 @@
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
 #   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
+#   hack/tools.sh nsq            nsqd and nsqlookupd from the Go module proxy (hack/nsq), for the nsq scaler's tests
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
@@ -32,6 +33,7 @@ METRICS_SERVER_VERSION=v0.9.0
 VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
 GOAWS_VERSION=v0.4.5 # keep in step with hack/goaws/go.mod
+NSQ_VERSION=v1.3.0 # keep in step with hack/nsq/go.mod
 # Azurite releases after 3.35.0 want a newer Node than Debian's 20.
 AZURITE_VERSION=3.35.0
 
@@ -55,6 +57,7 @@ dir() {
     vault) echo "$cache/vault-$VAULT_VERSION" ;;
     keda) echo "$cache/keda-$KEDA_VERSION" ;;
     goaws) echo "$cache/goaws-$GOAWS_VERSION" ;;
+    nsq) echo "$cache/nsq-$NSQ_VERSION" ;;
     azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
@@ -180,6 +183,13 @@ build_goaws() {
   (cd "$here/goaws" && go build -trimpath -ldflags "-s -w" -o "$OUT/goaws" github.com/Admiral-Piett/goaws/app/cmd)
 }
 
+# nsqd and nsqlookupd, the nsq scaler's servers (the scaler asks nsqlookupd for a topic's nsqd
+# nodes, then each nsqd for its stats).
+build_nsq() {
+  echo ">> building nsqd and nsqlookupd $NSQ_VERSION into $OUT" >&2
+  (cd "$here/nsq" && go build -trimpath -ldflags "-s -w" -o "$OUT/" github.com/nsqio/nsq/apps/nsqd github.com/nsqio/nsq/apps/nsqlookupd)
+}
+
 # Azurite from npm at an exact version, its dependencies as its lock file pins them; the tests run
 # $OUT/node_modules/.bin/azurite.
 build_azurite() {
@@ -213,6 +223,7 @@ case ${1:-all} in
   vault) build_into "$(dir vault)" build_vault ;;
   keda) build_into "$(dir keda)" build_keda ;;
   goaws) build_into "$(dir goaws)" build_goaws ;;
+  nsq) build_into "$(dir nsq)" build_nsq ;;
   azurite) build_into "$(dir azurite)" build_azurite ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
@@ -239,9 +250,10 @@ case ${1:-all} in
     "$0" rabbitmq
     "$0" beanstalkd
     "$0" goaws
+    "$0" nsq
     "$0" azurite
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|nsq|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

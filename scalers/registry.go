@@ -49,6 +49,8 @@ var registry = map[string]entry{
 
 	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
 
+	"nsq": {build: newNSQScaler, metadata: nsqMetadata{}},
+
 	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}, tested: testedContract},
 
 	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
