@@ -343,6 +343,7 @@ func dedupe(in []Sample) []Sample {
 type Counters struct {
 	At                 time.Time
 	CPUSecs, RSSBytes  float64
+	RSSFileBytes       float64
 	OpReqs, OpWrites   float64
 	APIReqs, APIWrites float64
 	// APIWritesBy is APIWrites by verb and resource (WritesByKind).
@@ -364,6 +365,7 @@ func (h *Harness) Snapshot(ctx context.Context, op Operator) (Counters, error) {
 		}
 		c.CPUSecs += ps.CPUSecs
 		c.RSSBytes += ps.RSSBytes
+		c.RSSFileBytes += ps.RSSFileBytes
 	}
 	for _, u := range op.PromURLs() {
 		s, err := scrape(ctx, u)
@@ -386,8 +388,10 @@ func (h *Harness) Snapshot(ctx context.Context, op Operator) (Counters, error) {
 
 // Window is the per-minute rates between two snapshots and the peak RSS seen.
 type Window struct {
-	Minutes                       float64
-	RSSMiB, CPUPerMin             float64
+	Minutes           float64
+	RSSMiB, CPUPerMin float64
+	// RSSFileMiB is the file-backed part of RSS at the window's end (the executables' pages).
+	RSSFileMiB                    float64 `json:",omitempty"`
 	OpReqPerMin, OpWritesPerMin   float64
 	APIReqPerMin, APIWritesPerMin float64
 }
@@ -423,7 +427,7 @@ func (h *Harness) Measure(ctx context.Context, op Operator, d time.Duration) (Wi
 	}
 	m := b.At.Sub(a.At).Minutes()
 	return Window{
-		Minutes: m, RSSMiB: max(peak, b.RSSBytes) / (1 << 20), CPUPerMin: (b.CPUSecs - a.CPUSecs) / m,
+		Minutes: m, RSSMiB: max(peak, b.RSSBytes) / (1 << 20), RSSFileMiB: b.RSSFileBytes / (1 << 20), CPUPerMin: (b.CPUSecs - a.CPUSecs) / m,
 		OpReqPerMin: (b.OpReqs - a.OpReqs) / m, OpWritesPerMin: (b.OpWrites - a.OpWrites) / m,
 		APIReqPerMin: (b.APIReqs - a.APIReqs) / m, APIWritesPerMin: (b.APIWrites - a.APIWrites) / m,
 	}, nil

@@ -174,13 +174,13 @@ process_cpu_seconds_total 1.5
 }
 
 func TestParseProc(t *testing.T) {
-	status := "Name:\top\nVmRSS:\t  2048 kB\n"
+	status := "Name:\top\nVmRSS:\t  2048 kB\nRssAnon:\t 1024 kB\nRssFile:\t  1000 kB\n"
 	stat := "123 (my op) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0"
 	ps, err := parseProc(status, stat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps.RSSBytes != 2048*1024 || ps.CPUSecs != 3 {
+	if ps.RSSBytes != 2048*1024 || ps.RSSFileBytes != 1000*1024 || ps.CPUSecs != 3 {
 		t.Errorf("got %+v", ps)
 	}
 }
@@ -420,13 +420,17 @@ func TestHeapWhy(t *testing.T) {
 		"60MB 30.61% 30.61%       60MB 30.61%  k8s.io/client-go/tools/cache.(*threadSafeMap).Add",
 		"40MB 20.41% 51.02%       40MB 20.41%  github.com/prometheus/client_golang/prometheus.(*metricMap).getOrCreateMetricWithLabelValues",
 	}
-	got := heapWhy(profile, 310)
-	for _, want := range []string{"196MB of the 310 MiB RSS", "k8s.io/client-go/tools/cache.(*threadSafeMap).Add (60MB)", "getOrCreateMetricWithLabelValues (40MB)"} {
+	got := heapWhy(profile, 310, 90, false)
+	for _, want := range []string{"196MB of the 310 MiB RSS", "90 MiB of the RSS are file-backed pages", "GOGC=100", "k8s.io/client-go/tools/cache.(*threadSafeMap).Add (60MB)", "getOrCreateMetricWithLabelValues (40MB)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("heapWhy = %q, want it to say %q", got, want)
 		}
 	}
-	if got := heapWhy(nil, 310); !strings.Contains(got, "no heap profile") {
+	profile = append(profile, "15.58MB  9.10% 20.19%    15.58MB  9.10%  k8s.io/apimachinery/pkg/util/sets.Set[go.shape.string].Insert (inline)")
+	if got := heapWhy(profile, 350, 0, true); !strings.Contains(got, "sets.Set[go.shape.string].Insert (15.58MB)") || !strings.Contains(got, "soft memory limit") || strings.Contains(got, "file-backed") {
+		t.Errorf("heapWhy with a memory limit and an inlined holder = %q", got)
+	}
+	if got := heapWhy(nil, 310, 0, false); !strings.Contains(got, "no heap profile") {
 		t.Errorf("without a profile: %q", got)
 	}
 }

@@ -115,7 +115,10 @@ func WritesByKind(samples []Sample) map[string]float64 {
 // ProcStat is a process's resident memory and CPU time so far.
 type ProcStat struct {
 	RSSBytes float64
-	CPUSecs  float64
+	// RSSFileBytes is the file-backed part of RSS (RssFile): mostly the executable's own pages,
+	// which the kernel can drop and read again, unlike the heap.
+	RSSFileBytes float64
+	CPUSecs      float64
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
@@ -137,14 +140,16 @@ func ReadProcStat(pid int) (ProcStat, error) {
 func parseProc(status, stat string) (ProcStat, error) {
 	var ps ProcStat
 	for line := range strings.Lines(status) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				kb, err := strconv.ParseFloat(f[0], 64)
-				if err != nil {
-					return ps, fmt.Errorf("bad VmRSS line %q", line)
+		for prefix, into := range map[string]*float64{"VmRSS:": &ps.RSSBytes, "RssFile:": &ps.RSSFileBytes} {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				f := strings.Fields(rest)
+				if len(f) >= 1 {
+					kb, err := strconv.ParseFloat(f[0], 64)
+					if err != nil {
+						return ps, fmt.Errorf("bad %s line %q", prefix, line)
+					}
+					*into = kb * 1024
 				}
-				ps.RSSBytes = kb * 1024
 			}
 		}
 	}

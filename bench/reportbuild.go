@@ -111,7 +111,7 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 		}
 	}
 	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda, meta.QPS), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
-	r.Targets = targets(cfg, ours, keda, meta.QPS)
+	r.Targets = targets(cfg, ours, keda, meta.QPS, meta.MemoryLimitMiB > 0)
 	return r
 }
 
@@ -393,7 +393,7 @@ func fig5(cfg Config, ours, keda *PhaseResult) Figure {
 	return f
 }
 
-func targets(cfg Config, ours, keda *PhaseResult, qpsText string) []Target {
+func targets(cfg Config, ours, keda *PhaseResult, qpsText string, memoryLimited bool) []Target {
 	var ts []Target
 	ts = append(ts, activationTargets(cfg, ours)...)
 	f4 := func(p *PhaseResult, g string) float64 {
@@ -432,7 +432,8 @@ func targets(cfg Config, ours, keda *PhaseResult, qpsText string) []Target {
 		rss.Why, cpu.Why = why+".", why+"."
 	} else if ours != nil && rss.Met != nil && !*rss.Met && ours.level(top) != nil {
 		l := ours.level(top)
-		rss.Why = heapWhy(l.IdleHeapProfile, get(ours, top, idle(func(w *Window) float64 { return w.RSSMiB })))
+		rss.Why = heapWhy(l.IdleHeapProfile, get(ours, top, idle(func(w *Window) float64 { return w.RSSMiB })),
+			get(ours, top, idle(func(w *Window) float64 { return w.RSSFileMiB })), memoryLimited)
 	}
 	ts = append(ts, rss, cpu)
 	thr := math.NaN()
@@ -612,7 +613,7 @@ func cpuPerApply(r *Fig6Result) string {
 
 // heapWhy explains an RSS over its goal from the heap profile taken after the idle window: how
 // much of it the live heap is, and what holds the most of that.
-func heapWhy(profile []string, rssMiB float64) string {
+func heapWhy(profile []string, rssMiB, fileMiB float64, memoryLimited bool) string {
 	total, holders := "", []string{}
 	for _, line := range profile {
 		if _, after, ok := strings.Cut(line, " of "); ok && strings.HasPrefix(line, "Showing nodes") {
@@ -621,14 +622,26 @@ func heapWhy(profile []string, rssMiB float64) string {
 		}
 		f := strings.Fields(line)
 		if len(f) >= 6 && strings.HasSuffix(f[1], "%") && len(holders) < 4 {
-			holders = append(holders, fmt.Sprintf("%s (%s)", f[len(f)-1], f[0]))
+			name := f[5]
+			if len(f) > 6 && f[len(f)-1] != "(inline)" {
+				name = f[len(f)-1]
+			}
+			holders = append(holders, fmt.Sprintf("%s (%s)", name, f[0]))
 		}
 	}
 	if total == "" {
 		return "no heap profile of the operator was taken for this level."
 	}
-	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS; the rest is mostly the collector's headroom (with Go's default GOGC=100 the heap grows to about twice what is live before a collection) and memory not yet returned to the system. What holds the most of the live heap, by the heap profile under figure 1: %s.",
-		total, Num(rssMiB), strings.Join(holders, ", "))
+	file := ""
+	if fileMiB > 0 {
+		file = fmt.Sprintf("; %s MiB of the RSS are file-backed pages, mostly of the operator's own executable, which the kernel can drop and read again (under a container's limit it reclaims them rather than kill the process)", Num(fileMiB))
+	}
+	rest := "the rest is mostly the collector's headroom (with Go's default GOGC=100 the heap grows to about twice what is live before a collection) and memory not yet returned to the system"
+	if memoryLimited {
+		rest = "the rest is what the collector could not keep below its soft memory limit, and the CPU it spent trying shows in the CPU row"
+	}
+	return fmt.Sprintf("the live heap after the idle window was %s of the %s MiB RSS%s; %s. What holds the most of the live heap, by the heap profile under figure 1: %s.",
+		total, Num(rssMiB), file, rest, strings.Join(holders, ", "))
 }
 
 // rateNote says whether the run's client rate is KEDA's default, which the comparison assumes.
