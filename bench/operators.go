@@ -27,8 +27,9 @@ type Operator interface {
 	Procs() []*Proc
 	// PromURLs serve rest_client_requests_total for the operator's clients.
 	PromURLs() []string
-	// StartWebhook makes the validating webhook serve on the returned loopback port (figure 6).
-	StartWebhook(ctx context.Context, h *Harness) (port int, stop func(), err error)
+	// StartWebhook makes the validating webhook serve on the returned loopback port (figure 6),
+	// and returns the Prometheus endpoint of the process serving it.
+	StartWebhook(ctx context.Context, h *Harness) (port int, metricsURL string, stop func(), err error)
 }
 
 // Profiler is an Operator that serves Go's /debug/pprof, so that figure 5 can say where its time
