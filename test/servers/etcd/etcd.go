@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -79,7 +78,7 @@ func StartProcess(ctx context.Context, opts Options) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return fail(err)
 	}
@@ -215,24 +214,4 @@ func (s *Server) Stop() {
 		s.proc.Stop(syscall.SIGTERM)
 	}
 	_ = os.RemoveAll(s.dir)
-}
-
-// freePorts returns n distinct ports of 127.0.0.1 that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("failed to find a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,7 +82,7 @@ func StartProcesses(ctx context.Context, nodes int) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{}
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +111,7 @@ func (c *Cluster) AddNode(ctx context.Context, broadcastHost string) (*Node, err
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -130,21 +129,6 @@ func (c *Cluster) AddNode(ctx context.Context, broadcastHost string) (*Node, err
 }
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-
-// freePorts returns n distinct ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for len(ports) < n {
-		p, err := proc.FreePort()
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(ports, p) {
-			ports = append(ports, p)
-		}
-	}
-	return ports, nil
-}
 
 func startServer(ctx context.Context, bin, name, httpAddr string, args ...string) (*server, error) {
 	dir, err := os.MkdirTemp("", "kedactl-"+name+"-")

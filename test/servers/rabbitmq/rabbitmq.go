@@ -125,7 +125,7 @@ func startOnce(ctx context.Context, opts Options) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	ports, err := freePorts(6)
+	ports, err := proc.FreePorts(6)
 	if err != nil {
 		return fail(err)
 	}
@@ -509,26 +509,6 @@ func findEpmd() (string, error) {
 		return matches[len(matches)-1], nil
 	}
 	return "", errors.New("no epmd in /usr/bin or /usr/lib/erlang/erts-*/bin: install rabbitmq-server (hack/tools.sh rabbitmq), which brings Erlang")
-}
-
-// freePorts returns n distinct ports of 127.0.0.1 that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("failed to find a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func randomHex(n int) (string, error) {

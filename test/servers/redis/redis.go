@@ -81,7 +81,7 @@ func startServer(ctx context.Context, opts Options, clusterNode bool) (*Server, 
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return fail(err)
 	}
@@ -167,21 +167,3 @@ func ensureBinary(ctx context.Context) (string, error) {
 
 // freePorts returns n distinct ports of 127.0.0.1 that were free a moment ago (a node's port and
 // its cluster bus port must differ).
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("failed to find a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}

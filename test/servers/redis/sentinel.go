@@ -87,7 +87,7 @@ func startSentinel(ctx context.Context, opts SentinelOptions, master *Server) (*
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	ports, err := freePorts(1)
+	ports, err := proc.FreePorts(1)
 	if err != nil {
 		return fail(err)
 	}
