@@ -116,15 +116,6 @@ func validateTriggers(path *field.Path, triggers []ScaleTriggers) field.ErrorLis
 				names[t.Name] = i
 			}
 		}
-		switch t.MetricType {
-		case "", autoscalingv2.AverageValueMetricType, autoscalingv2.ValueMetricType:
-		case autoscalingv2.UtilizationMetricType:
-			if !IsResourceTrigger(t.Type) {
-				errs = append(errs, field.Invalid(p.Child("metricType"), t.MetricType, "Utilization applies to cpu and memory triggers only: use AverageValue or Value"))
-			}
-		default:
-			errs = append(errs, field.NotSupported(p.Child("metricType"), t.MetricType, []string{"AverageValue", "Value", "Utilization"}))
-		}
 		if t.UseCachedMetrics && (IsResourceTrigger(t.Type) || t.Type == "cron") {
 			// The HPA reads cpu and memory from metrics-server, and a cron trigger's value is the
 			// clock's: there is no source read to cache (KEDA refuses it too).
@@ -357,4 +348,20 @@ func validateAzureServicePrincipal(p *field.Path, sp *AzureServicePrincipal) fie
 		errs = append(errs, field.Forbidden(p.Child("activeDirectoryEndpoint"), "is only for cloud Private: set cloud to Private, or remove activeDirectoryEndpoint"))
 	}
 	return errs
+}
+
+// ValidateMetricType checks a trigger's metricType: one of the HPA's target types, and Utilization
+// only for cpu and memory. KEDA's webhook does not check it (the HPA refuses it later), so the
+// admission webhook only warns about it; path is the trigger's.
+func ValidateMetricType(path *field.Path, t ScaleTriggers) *field.Error {
+	switch t.MetricType {
+	case "", autoscalingv2.AverageValueMetricType, autoscalingv2.ValueMetricType:
+	case autoscalingv2.UtilizationMetricType:
+		if !IsResourceTrigger(t.Type) {
+			return field.Invalid(path.Child("metricType"), t.MetricType, "Utilization applies to cpu and memory triggers only: use AverageValue or Value")
+		}
+	default:
+		return field.NotSupported(path.Child("metricType"), t.MetricType, []string{"AverageValue", "Value", "Utilization"})
+	}
+	return nil
 }

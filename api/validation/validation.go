@@ -117,6 +117,10 @@ func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTrigger
 		if t.Type == "" {
 			continue // ValidateSpec reports it
 		}
+		if err := kedav1alpha1.ValidateMetricType(field.NewPath("spec", "triggers").Index(i), t); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		cfg := &scalers.Config{
 			ScalableObjectName: name, ScalableObjectNamespace: namespace, ScalableObjectType: kind,
 			TriggerIndex: i, TriggerName: t.Name, TriggerType: t.Type, TriggerMetadata: t.Metadata,

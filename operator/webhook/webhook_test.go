@@ -139,6 +139,10 @@ func TestAdmission(t *testing.T) {
 			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "aws-kinesis-stream", Metadata: map[string]string{"streamName": "s"}}}
 		}),
 			warnings: []string{`type "aws-kinesis-stream" is not a known scaler type`}, events: 1, counted: "ns create "},
+		{name: "Utilization on a trigger the HPA reads as External", path: PathScaledObject, obj: scaledObject("utilization", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
+			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "cron", MetricType: "Utilization", Metadata: cronTrigger.Metadata}}
+		}),
+			warnings: []string{"spec.triggers[0].metricType: Invalid value: \"Utilization\": Utilization applies to cpu and memory triggers only"}, events: 1, counted: "ns create "},
 		{name: "ScaledJob min above max", path: PathScaledJob, obj: clamped, warnings: []string{"spec.minReplicaCount 5 is greater than maxReplicaCount 2"}, events: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

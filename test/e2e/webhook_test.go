@@ -65,8 +65,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{`spec.triggers[0].metadata.containerName "sidecar" is not a container`, "use one of app"}},
 		{"only cpu cannot scale to zero", so("nn", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
 			[]string{"spec.minReplicaCount", "cannot scale to zero", "add another trigger"}},
-		{"Utilization on an external trigger", so("p", "fresh", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
-			[]string{"spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only"}},
 		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
 			[]string{"spec.jobTargetRef.template.spec.containers", "add the container"}},
 		{"TriggerAuthentication without a key", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
@@ -123,6 +121,8 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{`Warning: trigger 0: spec.triggers[0].type "kafka-ish" is not a known scaler type`, "admitted, as KEDA admits it"}},
 		{so("d", "unparsed", "", "    - type: redis\n      metadata:\n        address: localhost:1\n        listName: l\n        listLength: five\n"),
 			[]string{"Warning: trigger 0 (redis): spec.triggers[0].metadata.listLength", "not a valid integer"}},
+		{so("p", "utilization", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
+			[]string{"Warning: spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only", "admitted, as KEDA admits it"}},
 		{so("o", "valuecpu", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Value\n      metadata:\n        value: \"50\"\n"),
 			[]string{"Warning: trigger 0 (cpu): spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
 	} {
