@@ -92,22 +92,20 @@ func (m *azureBlobMetadata) ValidateConfig(cfg *Config) error {
 
 // azureBlobScaler counts one container's blobs on each poll.
 type azureBlobScaler struct {
-	cfg        *Config
-	meta       azureBlobMetadata
-	client     *azureStorageClient
-	metricName string
+	azureStorageTrigger
+	meta azureBlobMetadata
 }
 
 func newAzureBlobScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	s := &azureBlobScaler{cfg: cfg}
+	s := &azureBlobScaler{}
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	if s.meta.account == nil {
-		return nil, fmt.Errorf("%s: no connection string was found: set parameter connection in the TriggerAuthentication or metadata.connectionFromEnv", triggerWho(cfg))
+	t, err := newAzureStorageTrigger(cfg, s.meta.account, "azure-blob-"+s.meta.BlobContainerName)
+	if err != nil {
+		return nil, err
 	}
-	s.metricName = MetricName(cfg.TriggerIndex, "azure-blob-"+s.meta.BlobContainerName)
-	s.client = newAzureStorageClient(cfg, s.meta.account)
+	s.azureStorageTrigger = t
 	return s, nil
 }
 
@@ -122,11 +120,6 @@ func (s *azureBlobScaler) GetMetricsAndActivity(ctx context.Context, metricName 
 		return nil, false, err
 	}
 	return oneMetricValue(metricName, float64(n)), n > s.meta.ActivationBlobCount, nil
-}
-
-func (s *azureBlobScaler) Close(context.Context) error {
-	s.client.close()
-	return nil
 }
 
 // count lists the container page by page.

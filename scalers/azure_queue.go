@@ -56,22 +56,20 @@ func (m *azureQueueMetadata) ValidateConfig(cfg *Config) error {
 
 // azureQueueScaler reads one queue's length on each poll.
 type azureQueueScaler struct {
-	cfg        *Config
-	meta       azureQueueMetadata
-	client     *azureStorageClient
-	metricName string
+	azureStorageTrigger
+	meta azureQueueMetadata
 }
 
 func newAzureQueueScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	s := &azureQueueScaler{cfg: cfg}
+	s := &azureQueueScaler{}
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	if s.meta.account == nil {
-		return nil, fmt.Errorf("%s: no connection string was found: set parameter connection in the TriggerAuthentication or metadata.connectionFromEnv", triggerWho(cfg))
+	t, err := newAzureStorageTrigger(cfg, s.meta.account, "azure-queue-"+s.meta.QueueName)
+	if err != nil {
+		return nil, err
 	}
-	s.metricName = MetricName(cfg.TriggerIndex, "azure-queue-"+s.meta.QueueName)
-	s.client = newAzureStorageClient(cfg, s.meta.account)
+	s.azureStorageTrigger = t
 	return s, nil
 }
 
@@ -87,11 +85,6 @@ func (s *azureQueueScaler) GetMetricsAndActivity(ctx context.Context, metricName
 		return nil, false, err
 	}
 	return oneMetricValue(metricName, float64(n)), n > s.meta.ActivationQueueLength, nil
-}
-
-func (s *azureQueueScaler) Close(context.Context) error {
-	s.client.close()
-	return nil
 }
 
 // length counts the queue's messages under queueLengthStrategy.

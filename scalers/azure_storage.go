@@ -394,3 +394,25 @@ func azureStorageAccountFor(cfg *Config, conn string, p *azureConnectionParams, 
 	account.secrets = append(account.secrets, conn)
 	return account, nil
 }
+
+// azureStorageTrigger is what the azure-queue and azure-blob scalers share: their config, the
+// client of the storage account and the metric's name.
+type azureStorageTrigger struct {
+	cfg        *Config
+	client     *azureStorageClient
+	metricName string
+}
+
+// newAzureStorageTrigger refuses a trigger without an account (no connection string was found)
+// and names its metric s<index>-<metric>.
+func newAzureStorageTrigger(cfg *Config, account *azureStorageAccount, metric string) (azureStorageTrigger, error) {
+	if account == nil {
+		return azureStorageTrigger{}, fmt.Errorf("%s: no connection string was found: set parameter connection in the TriggerAuthentication or metadata.connectionFromEnv", triggerWho(cfg))
+	}
+	return azureStorageTrigger{cfg: cfg, client: newAzureStorageClient(cfg, account), metricName: MetricName(cfg.TriggerIndex, metric)}, nil
+}
+
+func (t *azureStorageTrigger) Close(context.Context) error {
+	t.client.close()
+	return nil
+}
