@@ -37,6 +37,10 @@ type Harness struct {
 	Src     *Source
 	Dir     string
 	Out     io.Writer
+	// ProfileDir, when set, keeps each profile the run takes (name.pprof), so that the figures it
+	// explains can be examined further with go tool pprof (the operator binary is not kept: pprof
+	// reads the symbols recorded in the profile).
+	ProfileDir string
 }
 
 // Logf prints a progress line.

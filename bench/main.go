@@ -125,6 +125,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	h.ProfileDir = filepath.Join(*out, "profiles")
 	maxLevel := slices.Max(cfg.IdleLevels)
 	results := map[string]*PhaseResult{}
 	var reused []string

@@ -663,7 +663,7 @@ func heapProfileTop(ctx context.Context, h *Harness, p Profiler, name string) []
 }
 
 // pprofTop fetches the profile at the operator's /debug/pprof/<what>, keeps it in the run's
-// directory and returns its `go tool pprof -top`. Failures are returned as a one-line
+// directory (and in h.ProfileDir) and returns its `go tool pprof -top`. Failures are returned as a one-line
 // explanation, since a profile only explains a figure.
 func pprofTop(ctx context.Context, h *Harness, p Profiler, name, what string, args ...string) []string {
 	base, bin := p.PprofURL()
@@ -683,6 +683,12 @@ func pprofTop(ctx context.Context, h *Harness, p Profiler, name, what string, ar
 	}
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return []string{"no profile: " + err.Error()}
+	}
+	if h.ProfileDir != "" {
+		if err := os.MkdirAll(h.ProfileDir, 0o755); err == nil {
+			// Kept for a closer look; the report shows the top either way.
+			_ = os.WriteFile(filepath.Join(h.ProfileDir, name+".pprof"), data, 0o644)
+		}
 	}
 	cmd := append([]string{"tool", "pprof", "-top", "-nodecount=15"}, args...)
 	out, err := exec.CommandContext(ctx, "go", append(cmd, bin, file)...).Output()

@@ -122,16 +122,66 @@ func (e *ParamError) Error() string {
 	return msg
 }
 
-// taggedFields are the keda-tagged fields of a metadata struct, its embedded structs' included, so
-// that parameters several scalers share (authentication, connection) are declared once.
-func taggedFields(t reflect.Type) []reflect.StructField {
-	var out []reflect.StructField
+// paramField is one keda-tagged field of a metadata struct, its tag parsed.
+type paramField struct {
+	goName string
+	index  []int
+	typ    reflect.Type
+	tag    paramTag
+}
+
+// metadataFields are the keda-tagged fields of a metadata struct, its embedded structs' included, so
+// that parameters several scalers share (authentication, connection) are declared once. Walking a
+// struct's fields and parsing its tags costs more than parsing a trigger's metadata, so the
+// registered scalers' layouts are read once (metadataLayouts) and looked up by type.
+func metadataFields(t reflect.Type) ([]paramField, error) {
+	var out []paramField
 	for _, f := range reflect.VisibleFields(t) {
-		if _, ok := f.Tag.Lookup("keda"); ok {
-			out = append(out, f)
+		tag, ok := f.Tag.Lookup("keda")
+		if !ok {
+			continue
 		}
+		p, err := parseTag(tag)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
+		}
+		out = append(out, paramField{goName: f.Name, index: f.Index, typ: f.Type, tag: p})
+	}
+	return out, nil
+}
+
+// metadataLayout is metadataFields' answer for one struct type.
+type metadataLayout struct {
+	fields []paramField
+	err    error
+}
+
+// metadataLayouts holds the layout of every registered scaler's metadata struct. It is filled once,
+// when the package is initialised (in init: the registry's constructors reach ParseMetadata, so a
+// variable initialiser would be a cycle), and only read afterwards.
+var metadataLayouts map[reflect.Type]metadataLayout
+
+func init() { metadataLayouts = layoutsOf(registry) }
+
+func layoutsOf(entries map[string]entry) map[reflect.Type]metadataLayout {
+	out := make(map[reflect.Type]metadataLayout, len(entries))
+	for _, e := range entries {
+		t := reflect.TypeOf(e.metadata)
+		if _, done := out[t]; done {
+			continue
+		}
+		fields, err := metadataFields(t)
+		out[t] = metadataLayout{fields: fields, err: err}
 	}
 	return out
+}
+
+// fieldsOf is metadataFields of t, read from metadataLayouts when t is a registered scaler's.
+func fieldsOf(t reflect.Type) ([]paramField, error) {
+	if l, ok := metadataLayouts[t]; ok {
+		return l.fields, l.err
+	}
+	return metadataFields(t)
 }
 
 // ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg, embedded structs'
@@ -142,17 +192,17 @@ func ParseMetadata(cfg *Config, target any) error {
 		return fmt.Errorf("ParseMetadata needs a pointer to a struct, got %T", target)
 	}
 	v = v.Elem()
-	t := v.Type()
-	for _, f := range taggedFields(t) {
-		tag := f.Tag.Get("keda")
-		p, err := parseTag(tag)
-		if err != nil {
-			return fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
-		}
+	fields, err := fieldsOf(v.Type())
+	if err != nil {
+		return err
+	}
+	for i := range fields {
+		f := &fields[i]
+		p := &f.tag
 		perr := func(problem, fix string) error {
 			return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: p.name, Problem: problem, Fix: fix}
 		}
-		raw, found, err := lookup(cfg, &p)
+		raw, found, err := lookup(cfg, p)
 		if err != nil {
 			return perr(err.Error(), "")
 		}
@@ -162,11 +212,11 @@ func ParseMetadata(cfg *Config, target any) error {
 				raw = p.def
 			case p.optional:
 				continue
-			case cfg.Offline && mayBeSuppliedLater(cfg, &p):
+			case cfg.Offline && mayBeSuppliedLater(cfg, p):
 				// Offline, the trigger's TriggerAuthentication or the target's env may hold it.
 				continue
 			default:
-				return perr("is required", "set "+describeSources(&p))
+				return perr("is required", "set "+describeSources(p))
 			}
 		}
 		if len(p.enum) > 0 && !slices.Contains(p.enum, raw) {
@@ -176,12 +226,12 @@ func ParseMetadata(cfg *Config, target any) error {
 			}
 			return perr("is "+shown, "must be one of "+strings.Join(p.enum, ", "))
 		}
-		if err := setField(v.FieldByIndex(f.Index), raw, p.separator); err != nil {
+		if err := setField(v.FieldByIndex(f.index), raw, p.separator); err != nil {
 			shown := strconv.Quote(raw)
 			if p.secret {
 				shown = "(value hidden)"
 			}
-			return perr(fmt.Sprintf("%s is not a valid %s", shown, typeName(f.Type)), err.Error())
+			return perr(fmt.Sprintf("%s is not a valid %s", shown, typeName(f.typ)), err.Error())
 		}
 	}
 	if ms, ok := target.(interface{ setAsMetricSource(bool) }); ok {

@@ -50,24 +50,6 @@ func decodeFuzzTrigger(data string, names []string) (meta, auth, env map[string]
 	return meta, auth, env
 }
 
-// fuzzField is a tagged field of a metadata struct with its parsed tag.
-type fuzzField struct {
-	field reflect.StructField
-	tag   paramTag
-}
-
-func metadataFields(typ reflect.Type) []fuzzField {
-	var out []fuzzField
-	for _, f := range taggedFields(typ) {
-		p, err := parseTag(f.Tag.Get("keda"))
-		if err != nil {
-			panic(err) // the tags are constants, which TestSchemaMatchesKEDA parses too
-		}
-		out = append(out, fuzzField{field: f, tag: p})
-	}
-	return out
-}
-
 // fuzzTriggerSeeds are realistic triggers of each type, and known edge cases, in
 // decodeFuzzTrigger's format.
 var fuzzTriggerSeeds = map[string][]string{
@@ -146,10 +128,14 @@ func FuzzValidateTrigger(f *testing.F) {
 		f.Add(uint8(i), "")
 		f.Add(uint8(i), "#0=x\n#1=\n#2= \n#3=-1\n#4=NaN\n#5=1e400\n@#6=true\n$E=v\n#7FromEnv=E")
 	}
-	fields := map[string][]fuzzField{}
+	fields := map[string][]paramField{}
 	names := map[string][]string{}
 	for _, typ := range types {
-		fields[typ] = metadataFields(reflect.TypeOf(registry[typ].metadata))
+		fs, err := fieldsOf(reflect.TypeOf(registry[typ].metadata))
+		if err != nil {
+			f.Fatal(err)
+		}
+		fields[typ] = fs
 		for _, fld := range fields[typ] {
 			names[typ] = append(names[typ], fld.tag.name)
 		}
@@ -180,7 +166,7 @@ func FuzzValidateTrigger(f *testing.F) {
 // checks what they agree on: the same outcome each time, errors that name the trigger and show
 // no secret, and, on success, a config whose required parameters are set and whose numbers are
 // finite.
-func checkParse(t *testing.T, typ string, cfg *Config, fields []fuzzField) error {
+func checkParse(t *testing.T, typ string, cfg *Config, fields []paramField) error {
 	t.Helper()
 	err := ValidateTrigger(cfg)
 	if again := ValidateTrigger(cfg); errText(again) != errText(err) {
@@ -200,7 +186,7 @@ func checkParse(t *testing.T, typ string, cfg *Config, fields []fuzzField) error
 	}
 	v := target.Elem()
 	for _, fld := range fields {
-		fv := v.FieldByIndex(fld.field.Index)
+		fv := v.FieldByIndex(fld.index)
 		switch fv.Kind() {
 		case reflect.Float32, reflect.Float64:
 			if x := fv.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
@@ -219,7 +205,7 @@ func checkParse(t *testing.T, typ string, cfg *Config, fields []fuzzField) error
 // checkNoSecret fails when err shows the value of a secret parameter. A value the error's
 // wording itself contains (one word of a fix, say) is no leak: it shows up as well when the
 // secret is replaced.
-func checkNoSecret(t *testing.T, typ string, cfg *Config, fields []fuzzField, err error) {
+func checkNoSecret(t *testing.T, typ string, cfg *Config, fields []paramField, err error) {
 	t.Helper()
 	for _, fld := range fields {
 		if !fld.tag.secret {

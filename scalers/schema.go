@@ -1,7 +1,6 @@
 package scalers
 
 import (
-	"fmt"
 	"reflect"
 )
 
@@ -41,12 +40,13 @@ func Parameters(metadata any) ([]SchemaParameter, error) {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	fields, err := fieldsOf(t)
+	if err != nil {
+		return nil, err
+	}
 	var params []SchemaParameter
-	for _, f := range taggedFields(t) {
-		p, err := parseTag(f.Tag.Get("keda"))
-		if err != nil {
-			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
-		}
+	for _, f := range fields {
+		p := f.tag
 		sp := SchemaParameter{Name: p.name, Type: "string", Optional: p.optional, Default: p.def, AllowedValue: p.enum, Separator: p.separator}
 		for _, src := range p.order {
 			switch src {

@@ -256,7 +256,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonHPAUpdateFailed, fmt.Sprintf("failed to apply HPA %s: %v", desired.Name, err))
 	}
 
-	if err := r.deleteStaleHPAs(ctx, so, desired.Name); err != nil {
+	if err := r.deleteStaleHPA(ctx, so, desired.Name); err != nil {
 		return ctrl.Result{}, err
 	}
 
@@ -421,24 +421,29 @@ func triggerConfigs(ctx context.Context, resolver *resolve.Resolver, owner trigg
 	return configs, nil
 }
 
-// checkHPAOwnership refuses to take over an existing HPA that another owner controls, unless the
-// ScaledObject asks to adopt it with the transfer-hpa-ownership annotation. It returns the reason
-// deleteStaleHPAs deletes HPAs this ScaledObject controls under another name than keep (after a
-// rename or an adoption), so that no HPA is left orphaned scaling the same target.
-func (r *ScaledObjectReconciler) deleteStaleHPAs(ctx context.Context, so *kedav1alpha1.ScaledObject, keep string) error {
-	list := &autoscalingv2.HorizontalPodAutoscalerList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{ownership.ControllerIndex: so.Name}); err != nil {
-		return fmt.Errorf("failed to list the HPAs of ScaledObject %s/%s: %w", so.Namespace, so.Name, err)
+// deleteStaleHPA deletes the HPA this ScaledObject controlled before under another name than keep
+// (after horizontalPodAutoscalerConfig.name changed, or an HPA was adopted), so that no HPA is left
+// scaling the same target. status.hpaName names it, as in KEDA: it is written only after the new
+// HPA is applied and the old one deleted, so a failure in between leaves the old name there for the
+// next reconcile. (An index of HPAs by their controller would find it too, at the cost of a set per HPA
+// in the cache's index, once for its namespace and once for all: megabytes at 10,000.)
+func (r *ScaledObjectReconciler) deleteStaleHPA(ctx context.Context, so *kedav1alpha1.ScaledObject, keep string) error {
+	old := so.Status.HpaName
+	if old == "" || old == keep {
+		return nil
 	}
-	for i := range list.Items {
-		h := &list.Items[i]
-		owner := metav1.GetControllerOf(h)
-		if h.Name == keep || owner == nil || owner.UID != so.UID {
-			continue
+	h := &autoscalingv2.HorizontalPodAutoscaler{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: old}, h); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
 		}
-		if err := r.Client.Delete(ctx, h); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("failed to delete stale HPA %s/%s: %w", so.Namespace, h.Name, err)
-		}
+		return fmt.Errorf("failed to read the previous HPA %s/%s from the cache: %w", so.Namespace, old, err)
+	}
+	if owner := metav1.GetControllerOf(h); owner == nil || owner.UID != so.UID {
+		return nil // no longer ours: adopted away or replaced by someone else's
+	}
+	if err := r.Client.Delete(ctx, h); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to delete the previous HPA %s/%s: %w", so.Namespace, old, err)
 	}
 	return nil
 }

@@ -47,16 +47,13 @@ func targetOf(apiVersion, kind, name string) Target {
 	return Target{Group: gv.Group, Kind: kind, Name: name}
 }
 
-// Field indexes that keep the checks from listing a whole namespace: ScaledObjects and HPAs by the
-// target they scale, HPAs by the ScaledObject that controls them.
-const (
-	TargetIndex     = "keda.sh/scale-target"
-	ControllerIndex = "keda.sh/controlling-scaledobject"
-)
+// TargetIndex is the field index that keeps the checks from listing a whole namespace:
+// ScaledObjects and HPAs by the target they scale.
+const TargetIndex = "keda.sh/scale-target"
 
 func (t Target) indexKey() string { return t.Group + "/" + t.Kind + "/" + t.Name }
 
-// IndexFields registers TargetIndex and ControllerIndex with the manager's cache; Check needs them.
+// IndexFields registers TargetIndex with the manager's cache; Check needs them.
 func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &kedav1alpha1.ScaledObject{}, TargetIndex, func(o client.Object) []string {
 		so := o.(*kedav1alpha1.ScaledObject)
@@ -72,14 +69,6 @@ func IndexFields(ctx context.Context, indexer client.FieldIndexer) error {
 		return []string{targetOf(ref.APIVersion, ref.Kind, ref.Name).indexKey()}
 	}); err != nil {
 		return fmt.Errorf("failed to index HPAs by target: %w", err)
-	}
-	if err := indexer.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, ControllerIndex, func(o client.Object) []string {
-		if owner := metav1.GetControllerOf(o); owner != nil && owner.Kind == "ScaledObject" {
-			return []string{owner.Name}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("failed to index HPAs by their ScaledObject: %w", err)
 	}
 	return nil
 }
