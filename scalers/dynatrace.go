@@ -353,7 +353,10 @@ func (s *dynatraceScaler) statusError(status int, body []byte, scope string) err
 		}
 		return fmt.Errorf("%w: check metadata.query", err)
 	case http.StatusNotFound:
-		return fmt.Errorf("%w: check metadata.host (the environment's address, without an API path)", err)
+		if s.meta.MetricSelector != "" {
+			return fmt.Errorf("%w: check the metric key in metadata.metricSelector, and metadata.host (the environment's address, without an API path)", err)
+		}
+		return fmt.Errorf("%w: check metadata.host (the environment's platform address, without an API path)", err)
 	}
 	return err
 }
