@@ -30,6 +30,8 @@ func TestTargetsOptionalAsMetricSource(t *testing.T) {
 		{typ: "kubernetes-workload", meta: map[string]string{"podSelector": "app=worker"}, param: "value", relaxed: true},
 		// KEDA still requires loki's threshold as a metric source (it only zeroes its value).
 		{typ: "loki", meta: map[string]string{"serverAddress": "http://127.0.0.1:1", "query": "sum(x)"}, param: "threshold"},
+		// new-relic's threshold too: KEDA zeroes it as a metric source but still requires it.
+		{typ: "new-relic", meta: map[string]string{"account": "1", "queryKey": "k", "nrql": "SELECT count(*) FROM Transaction"}, param: "threshold"},
 		{typ: "mysql", meta: map[string]string{"query": "select 1", "host": "127.0.0.1", "port": "3306", "username": "u", "dbName": "d", "passwordFromEnv": "PW"}, param: "queryValue"},
 	} {
 		for _, asSource := range []bool{false, true} {

@@ -39,6 +39,7 @@ var registry = map[string]entry{
 	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
 	"loki":        {build: newLokiScaler, metadata: lokiMetadata{}, tested: testedContract},
 	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
+	"new-relic":   {build: newNewRelicScaler, metadata: newRelicMetadata{}, tested: testedContract},
 
 	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
 

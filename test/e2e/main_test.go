@@ -17,13 +17,17 @@ import (
 
 	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/env"
+	nrserver "github.com/kedactl/kedactl/test/servers/newrelic"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
 
-// suite is what every test of this package shares: one cluster, one operator, one Redis.
+// suite is what every test of this package shares: one cluster, one operator, one Redis, and the
+// NerdGraph fake the operator's new-relic triggers reach (its address is fixed in the operator's
+// environment, so it lives as long as the operator).
 type suite struct {
-	env   *env.Env
-	redis *redisserver.Server
+	env      *env.Env
+	redis    *redisserver.Server
+	newRelic *nrserver.Server
 }
 
 const redisPassword = "e2e-redis-secret"
@@ -44,7 +48,10 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true}})
+	nr := nrserver.Start(nil)
+	defer nr.Close()
+	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true},
+		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
 		return 1
@@ -57,7 +64,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer rs.Stop()
-	shared = &suite{env: e, redis: rs}
+	shared = &suite{env: e, redis: rs, newRelic: nr}
 	code := m.Run()
 	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
 	// the chart's RBAC lacks, even when the test that caused it passed.

@@ -40,6 +40,10 @@ type Options struct {
 	Identity Identity
 	// OperatorArgs are extra operator flags.
 	OperatorArgs []string
+	// OperatorEnv are extra KEY=value entries of the operator's environment, on top of the
+	// test's own (the endpoint overrides a vendor's client reads, such as
+	// NEW_RELIC_NERDGRAPH_BASE_URL).
+	OperatorEnv []string
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }
@@ -61,6 +65,8 @@ type Env struct {
 	// read through spec.filePath go here.
 	FilePathAuthRoot string
 	out              io.Writer
+	// operatorEnv is Options.OperatorEnv.
+	operatorEnv []string
 }
 
 // RepoRoot returns the repository's root (the directory of the product's go.mod).
@@ -119,6 +125,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		args = append([]string{"--leader-elect=true", "--leader-election-namespace=" + ChartNamespace,
 			"--cluster-object-namespace=" + ChartNamespace}, args...)
 	}
+	e.operatorEnv = opts.OperatorEnv
 	if err := e.startOperator(ctx, kubeconfig, opts.Identity == AsChartServiceAccount, args); err != nil {
 		return nil, err
 	}
@@ -287,6 +294,9 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 	}, tlsArgs...)
 	args = append(args, extraArgs...)
 	cmd := exec.Command(bin, args...)
+	if len(e.operatorEnv) > 0 {
+		cmd.Env = append(os.Environ(), e.operatorEnv...)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
