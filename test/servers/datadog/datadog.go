@@ -6,9 +6,9 @@
 //
 // with Datadog's conventions: the API key in DD-API-KEY and the application key in
 // DD-APPLICATION-KEY, 403 {"errors":["Forbidden"]} when either is missing or wrong; 400
-// {"errors":[...]} for a missing or malformed parameter or a query without a scope; the
-// MetricsQueryResponse envelope {"status":"ok","res_type":"time_series","series":[{"metric",
-// "pointlist":[[ms, value|null], ...], "scope", ...}], "from_date", "to_date", ...} with point
+// {"errors":[...]} for a missing or malformed parameter or a query without a scope (or with
+// unbalanced parentheses); the MetricsQueryResponse envelope {"status":"ok","res_type":
+// "time_series","series":[{"metric","pointlist":[[ms, value|null], ...], "scope", ...}], "from_date", "to_date", ...} with point
 // timestamps in milliseconds inside [from, to] and null where a series has no data; an empty
 // series list for a query without data; {"status":"error","error":...} for a query Datadog
 // parses but cannot evaluate; and, when a rate limit is set, the X-RateLimit-Limit, -Period,
@@ -227,7 +227,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	case from > to:
 		writeErrors(w, http.StatusBadRequest, "The parameter 'from' must be before 'to'")
 		return
-	case !strings.Contains(query, "{") || !strings.Contains(query[strings.Index(query, "{"):], "}"):
+	case !strings.Contains(query, "{") || !strings.Contains(query[strings.Index(query, "{"):], "}") || strings.Count(query, "(") != strings.Count(query, ")"):
 		writeErrors(w, http.StatusBadRequest, fmt.Sprintf("Error parsing query: unable to parse %s: Rule 'scope_expr' didn't match", query))
 		return
 	}
