@@ -111,7 +111,9 @@ func (m *datadogMetadata) Validate() error {
 	}
 	if m.target == -1 {
 		if !m.asMetricSource {
-			return &ParamError{Param: "queryValue", Problem: "is required", Fix: "set metadata.queryValue (or targetValue), the metric value per replica the HPA aims at"}
+			// Worded "is not set": offline, "is required" would pass for a parameter a
+			// TriggerAuthentication could still supply, which this one cannot.
+			return &ParamError{Param: "queryValue", Problem: "is not set", Fix: "set metadata.queryValue (or targetValue), the metric value per replica the HPA aims at"}
 		}
 		m.target = 0
 	}
@@ -124,7 +126,7 @@ func (m *datadogMetadata) Validate() error {
 // validateAPI checks Datadog API mode: a query, the site and both keys.
 func (m *datadogMetadata) validateAPI() error {
 	if m.Query == "" {
-		return &ParamError{Param: "query", Problem: "is required", Fix: "set metadata.query, a Datadog metric query such as avg:nginx.net.request_per_s{service:web}"}
+		return &ParamError{Param: "query", Problem: "is not set", Fix: "set metadata.query, a Datadog metric query such as avg:nginx.net.request_per_s{service:web}"}
 	}
 	base, err := datadogAPIBase(m.DatadogSite)
 	if err != nil {
@@ -150,14 +152,16 @@ func (m *datadogMetadata) validateAPI() error {
 // validateClusterAgent checks Cluster Agent mode: where the agent's service is and which
 // DatadogMetric to read.
 func (m *datadogMetadata) validateClusterAgent() error {
-	for _, req := range []struct{ param, value, fix string }{
-		{"datadogMetricsService", m.DatadogMetricsService, "set parameter datadogMetricsService (the Cluster Agent's metrics service, such as datadog-cluster-agent-metrics-api) in a TriggerAuthentication"},
-		{"datadogMetricName", m.DatadogMetricName, "set metadata.datadogMetricName, the name of the DatadogMetric object"},
-		{"datadogNamespace", m.DatadogNamespace, "set parameter datadogNamespace (the Cluster Agent's namespace) in a TriggerAuthentication"},
-		{"datadogMetricNamespace", m.DatadogMetricNamespace, "set metadata.datadogMetricNamespace, the namespace of the DatadogMetric object"},
+	// The metadata's own parameters are "not set"; those a TriggerAuthentication holds are
+	// "required", which offline validation lets pass.
+	for _, req := range []struct{ param, value, problem, fix string }{
+		{"datadogMetricName", m.DatadogMetricName, "is not set", "set metadata.datadogMetricName, the name of the DatadogMetric object"},
+		{"datadogMetricNamespace", m.DatadogMetricNamespace, "is not set", "set metadata.datadogMetricNamespace, the namespace of the DatadogMetric object"},
+		{"datadogMetricsService", m.DatadogMetricsService, "is required", "set parameter datadogMetricsService (the Cluster Agent's metrics service, such as datadog-cluster-agent-metrics-api) in a TriggerAuthentication"},
+		{"datadogNamespace", m.DatadogNamespace, "is required", "set parameter datadogNamespace (the Cluster Agent's namespace) in a TriggerAuthentication"},
 	} {
 		if req.value == "" {
-			return &ParamError{Param: req.param, Problem: "is required with useClusterAgentProxy", Fix: req.fix}
+			return &ParamError{Param: req.param, Problem: req.problem + " with useClusterAgentProxy", Fix: req.fix}
 		}
 	}
 	if m.DatadogMetricsServicePort < 1 || m.DatadogMetricsServicePort > 65535 {
@@ -178,6 +182,26 @@ func (m *datadogMetadata) validateClusterAgent() error {
 	var err error
 	m.auth, err = m.httpAuthParams.validate()
 	return err
+}
+
+// ValidateConfig checks KEDA's deprecated metadata.type (average or global) as KEDA 2.21 does:
+// it may not be set along with spec.triggers[].metricType. Like KEDA 2.21, it does not change
+// the HPA's target type, which metricType alone sets.
+func (m *datadogMetadata) ValidateConfig(cfg *Config) error {
+	v, ok := cfg.TriggerMetadata["type"]
+	if !ok {
+		return nil
+	}
+	perr := func(problem, fix string) error {
+		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: "type", Problem: problem, Fix: fix}
+	}
+	if cfg.MetricType != "" {
+		return perr("is set along with spec.triggers[].metricType", "remove metadata.type, which metricType replaces")
+	}
+	if t := strings.ToLower(v); t != "average" && t != "global" {
+		return perr("is "+strconv.Quote(clip(v, 40)), "must be average or global; better, remove it and set spec.triggers[].metricType (AverageValue or Value)")
+	}
+	return nil
 }
 
 // datadogQueryHasScope reports whether q has a scope in braces, which every Datadog metric query

@@ -86,9 +86,9 @@ func TestParseDatadogMetadata(t *testing.T) {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "missing query", meta: map[string]string{"queryValue": "1"}, auth: keys(), wantErr: []string{"trigger 0 (datadog)", "metadata.query", "is required"}},
+		{name: "missing query", meta: map[string]string{"queryValue": "1"}, auth: keys(), wantErr: []string{"trigger 0 (datadog)", "metadata.query", "is not set"}},
 		{name: "query without scope", meta: base("query", "avg:system.cpu.user"), auth: keys(), wantErr: []string{"metadata.query", "scope"}},
-		{name: "missing queryValue", meta: map[string]string{"query": q}, auth: keys(), wantErr: []string{"metadata.queryValue", "is required"}},
+		{name: "missing queryValue", meta: map[string]string{"query": q}, auth: keys(), wantErr: []string{"metadata.queryValue", "is not set"}},
 		{name: "missing appKey", meta: base(), auth: map[string]string{"apiKey": ddTestAPIKey}, wantErr: []string{"appKey", "is required", "TriggerAuthentication"}},
 		{name: "missing apiKey", meta: base(), auth: map[string]string{"appKey": ddTestAppKey}, wantErr: []string{"apiKey", "is required"}},
 		{name: "unknown site", meta: base(), auth: keys("datadogSite", "datadog.example"), wantErr: []string{"datadogSite", "not a Datadog site", "datadoghq.eu"}},
@@ -103,6 +103,10 @@ func TestParseDatadogMetadata(t *testing.T) {
 		{name: "cluster agent without metric name", meta: agent("datadogMetricName", ""), auth: agentAuth, wantErr: []string{"metadata.datadogMetricName"}},
 		{name: "cluster agent bearer without token", meta: agent("authModes", "bearer"), auth: map[string]string{"datadogNamespace": "dd", "datadogMetricsService": "svc"}, wantErr: []string{"bearerToken"}},
 		{name: "offline: keys may come from the TriggerAuthentication", meta: base(), offline: true, check: func(*testing.T, *datadogMetadata) {}},
+		{name: "offline still wants a query", meta: map[string]string{"queryValue": "1"}, offline: true, wantErr: []string{"metadata.query", "is not set"}},
+		{name: "offline still wants a target", meta: map[string]string{"query": q}, offline: true, wantErr: []string{"metadata.queryValue"}},
+		{name: "deprecated type", meta: base("type", "Global"), auth: keys(), check: func(*testing.T, *datadogMetadata) {}},
+		{name: "bad deprecated type", meta: base("type", "sum"), auth: keys(), wantErr: []string{"metadata.type", "average or global"}},
 		{name: "offline still checks the query", meta: base("query", "no scope"), offline: true, wantErr: []string{"metadata.query"}},
 	}
 	runParseCases(t, "datadog", tests, ddTestAPIKey, ddTestAppKey, ddTestToken)
@@ -260,5 +264,15 @@ func TestDatadogClusterAgent(t *testing.T) {
 			}
 			checkPoll(t, vals, active, "datadogmetric@web:hits", tt.want, 1)
 		})
+	}
+}
+
+// TestDatadogDeprecatedTypeWithMetricType: KEDA refuses metadata.type along with
+// spec.triggers[].metricType.
+func TestDatadogDeprecatedTypeWithMetricType(t *testing.T) {
+	err := ValidateTrigger(&Config{TriggerType: "datadog", MetricType: autoscalingv2.ValueMetricType,
+		TriggerMetadata: map[string]string{"query": "a{*}", "queryValue": "1", "type": "global"}, AuthParams: map[string]string{"apiKey": ddTestAPIKey, "appKey": ddTestAppKey}})
+	if err == nil || !strings.Contains(err.Error(), "metadata.type") || !strings.Contains(err.Error(), "metricType") {
+		t.Fatalf("err %v", err)
 	}
 }
