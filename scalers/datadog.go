@@ -26,7 +26,7 @@ import (
 // datadogQueryPath is the path of Datadog's v1 timeseries query endpoint.
 const datadogQueryPath = "/api/v1/query"
 
-// datadogSites are the Datadog sites KEDA's API client knows; each serves the API at
+// datadogSites (read only) are the Datadog sites KEDA's API client knows; each serves the API at
 // https://api.<site>.
 var datadogSites = []string{
 	"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "ap1.datadoghq.com", "ap2.datadoghq.com",
