@@ -381,6 +381,13 @@ func (c *httpClient) get(ctx context.Context, u *url.URL, header http.Header) ([
 // body, read up to maxResponseBytes, whatever the status: the caller words what a status means
 // for its server. Errors (no answer, an answer too large) name the trigger, the method and u.
 func (c *httpClient) send(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (int, []byte, error) {
+	status, _, answer, err := c.sendFull(ctx, method, u, header, body)
+	return status, answer, err
+}
+
+// sendFull is send that also returns the answer's headers, for servers that say in them why
+// they refused (rate limits).
+func (c *httpClient) sendFull(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	u = c.withAPIKeyQuery(u)
@@ -390,7 +397,7 @@ func (c *httpClient) send(ctx context.Context, method string, u *url.URL, header
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reqBody)
 	if err != nil {
-		return 0, nil, c.failOn(method, u, fmt.Errorf("could not build the request: %w", err))
+		return 0, nil, nil, c.failOn(method, u, fmt.Errorf("could not build the request: %w", err))
 	}
 	for name, values := range header {
 		for _, v := range values {
@@ -400,17 +407,17 @@ func (c *httpClient) send(ctx context.Context, method string, u *url.URL, header
 	c.authorize(req)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return 0, nil, c.failOn(method, u, c.transportError(ctx, err))
+		return 0, nil, nil, c.failOn(method, u, c.transportError(ctx, err))
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return 0, nil, c.failOn(method, u, c.transportError(ctx, err))
+		return 0, nil, nil, c.failOn(method, u, c.transportError(ctx, err))
 	}
 	if len(answer) > maxResponseBytes {
-		return 0, nil, c.failOn(method, u, fmt.Errorf("the answer is larger than %d MiB: point metadata.%s at a smaller document", maxResponseBytes>>20, c.addrParam))
+		return 0, nil, nil, c.failOn(method, u, fmt.Errorf("the answer is larger than %d MiB: point metadata.%s at a smaller document", maxResponseBytes>>20, c.addrParam))
 	}
-	return resp.StatusCode, answer, nil
+	return resp.StatusCode, resp.Header, answer, nil
 }
 
 // withAPIKeyQuery adds the API key to the query when authModes apiKey asks for method query.

@@ -44,6 +44,7 @@ var registry = map[string]entry{
 	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
 
 	"dynatrace": {build: newDynatraceScaler, metadata: dynatraceMetadata{}, tested: testedContract},
+	"datadog":   {build: newDatadogScaler, metadata: datadogMetadata{}, tested: testedContract},
 
 	"elasticsearch": {build: newElasticsearchScaler, metadata: elasticsearchMetadata{}, tested: testedContract},
 	"opensearch":    {build: newOpenSearchScaler, metadata: opensearchMetadata{}, tested: testedContract},
