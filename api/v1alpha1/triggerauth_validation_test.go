@@ -107,3 +107,30 @@ func TestValidateTriggerAuthenticationSpec(t *testing.T) {
 }
 
 func str(v string) *string { return &v }
+
+// TestTriggerAuthenticationProblemsAsKEDA: only what KEDA's webhook refuses is a refusal; the
+// stricter checks are kept apart, for admission to warn about.
+func TestTriggerAuthenticationProblemsAsKEDA(t *testing.T) {
+	owner, role := "workload", "arn:aws:iam::123456789012:role/reader"
+	for _, tc := range []struct {
+		name              string
+		spec              TriggerAuthenticationSpec
+		refused, stricter int
+	}{
+		{name: "empty Secret key", spec: TriggerAuthenticationSpec{SecretTargetRef: []AuthSecretTargetRef{{Parameter: "password", Name: "creds"}}}, stricter: 1},
+		{name: "filePath on a namespaced one", spec: TriggerAuthenticationSpec{FilePath: "team/redis.json"}, stricter: 1},
+		{name: "Vault without secrets", spec: TriggerAuthenticationSpec{HashiCorpVault: &HashiCorpVault{Address: "http://127.0.0.1:8200", Authentication: "token", Credential: &HashiCorpVaultCredential{Token: "t"}}}, stricter: 1},
+		{name: "oauth2 without a client id or secret", spec: TriggerAuthenticationSpec{OAuth2: &OAuth2{Type: "clientCredentials", TokenURL: "https://auth.example/token"}}, refused: 1, stricter: 1},
+		{name: "aws roleArn with identityOwner workload", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "aws", IdentityOwner: &owner, RoleArn: &role}}, refused: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused, stricter := TriggerAuthenticationProblems(&tc.spec, false)
+			if len(refused) != tc.refused || len(stricter) != tc.stricter {
+				t.Errorf("refused %v, stricter %v; want %d and %d", refused, stricter, tc.refused, tc.stricter)
+			}
+			if all := ValidateTriggerAuthenticationSpec(&tc.spec, false); len(all) != tc.refused+tc.stricter {
+				t.Errorf("ValidateTriggerAuthenticationSpec = %v, want both kinds", all)
+			}
+		})
+	}
+}

@@ -195,9 +195,19 @@ func (sj *ScaledJob) ValidateSpec() field.ErrorList {
 }
 
 // ValidateTriggerAuthenticationSpec checks a TriggerAuthentication's or (clusterScoped) a
-// ClusterTriggerAuthentication's spec.
+// ClusterTriggerAuthentication's spec: every problem, KEDA's refusals and the stricter checks
+// alike, as resolving it and `kubectl keda check` need them.
 func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScoped bool) field.ErrorList {
-	var errs field.ErrorList
+	refused, stricter := TriggerAuthenticationProblems(s, clusterScoped)
+	return append(refused, stricter...)
+}
+
+// TriggerAuthenticationProblems sorts a spec's problems into those KEDA's webhook refuses too (pod
+// identity, azureServicePrincipal and oauth2 rules) and those only this operator finds: empty
+// references, an incomplete Vault, a filePath on a namespaced TriggerAuthentication. KEDA admits the
+// latter and fails when a trigger uses them; so does the webhook here, with a warning.
+func TriggerAuthenticationProblems(s *TriggerAuthenticationSpec, clusterScoped bool) (refused, stricter field.ErrorList) {
+	var errs field.ErrorList // the stricter ones
 	spec := field.NewPath("spec")
 	required := func(p *field.Path, v, what string) {
 		if strings.TrimSpace(v) == "" {
@@ -232,20 +242,24 @@ func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScop
 		errs = append(errs, field.Invalid(spec.Child("filePath"), s.FilePath, "must be a path relative to the operator's --filepath-auth-root-path that stays inside it (no leading /, no ..)"))
 	}
 	if pi := s.PodIdentity; pi != nil {
-		errs = append(errs, validatePodIdentity(spec.Child("podIdentity"), pi)...)
+		refused = append(refused, validatePodIdentity(spec.Child("podIdentity"), pi)...)
 	}
 	if sp := s.AzureServicePrincipal; sp != nil {
-		errs = append(errs, validateAzureServicePrincipal(spec.Child("azureServicePrincipal"), sp)...)
+		refused = append(refused, validateAzureServicePrincipal(spec.Child("azureServicePrincipal"), sp)...)
 	}
 	if o := s.OAuth2; o != nil {
 		p := spec.Child("oauth2")
 		if o.Type != "clientCredentials" {
-			errs = append(errs, field.NotSupported(p.Child("type"), o.Type, []string{"clientCredentials"}))
+			refused = append(refused, field.NotSupported(p.Child("type"), o.Type, []string{"clientCredentials"}))
 		}
-		required(p.Child("clientId"), o.ClientID, "set the OAuth2 client ID")
-		required(p.Child("tokenUrl"), o.TokenURL, "set the token endpoint, e.g. https://auth.example/oauth2/token")
+		if strings.TrimSpace(o.ClientID) == "" {
+			refused = append(refused, field.Required(p.Child("clientId"), "set the OAuth2 client ID"))
+		}
+		if strings.TrimSpace(o.TokenURL) == "" {
+			refused = append(refused, field.Required(p.Child("tokenUrl"), "set the token endpoint, e.g. https://auth.example/oauth2/token"))
+		}
 		if u, err := url.Parse(o.TokenURL); o.TokenURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			errs = append(errs, field.Invalid(p.Child("tokenUrl"), o.TokenURL, "must be an http:// or https:// URL"))
+			refused = append(refused, field.Invalid(p.Child("tokenUrl"), o.TokenURL, "must be an http:// or https:// URL"))
 		}
 		if o.ClientSecret == nil {
 			errs = append(errs, field.Required(p.Child("clientSecret"), "set clientSecret.valueFrom.secretKeyRef to the Secret key holding the client secret"))
@@ -284,7 +298,7 @@ func ValidateTriggerAuthenticationSpec(s *TriggerAuthenticationSpec, clusterScop
 			}
 		}
 	}
-	return errs
+	return refused, errs
 }
 
 // Pod identity providers whose settings KEDA's webhook checks.

@@ -207,14 +207,16 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
 			},
 			func(_ context.Context, ta *kedav1alpha1.TriggerAuthentication) (Verdict, error) {
-				return Verdict{Refusals: validation.TriggerAuthentication(&ta.Spec, false)}, nil
+				refusals, warnings := validation.TriggerAuthenticationAdmission(&ta.Spec, false)
+				return Verdict{Refusals: refusals, Warnings: warnings}, nil
 			}),
 		PathClusterTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
 			func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool {
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
 			},
 			func(_ context.Context, cta *kedav1alpha1.ClusterTriggerAuthentication) (Verdict, error) {
-				return Verdict{Refusals: validation.TriggerAuthentication(&cta.Spec, true)}, nil
+				refusals, warnings := validation.TriggerAuthenticationAdmission(&cta.Spec, true)
+				return Verdict{Refusals: refusals, Warnings: warnings}, nil
 			}),
 	}
 }

@@ -67,10 +67,8 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.minReplicaCount", "cannot scale to zero", "add another trigger"}},
 		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
 			[]string{"spec.jobTargetRef.template.spec.containers", "add the container"}},
-		{"TriggerAuthentication without a key", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
-			[]string{"spec.secretTargetRef[0].key", "name the key in the Secret"}},
-		{"TriggerAuthentication with filePath", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: tb\nspec:\n  filePath: /etc/creds\n",
-			[]string{"spec.filePath", "only a ClusterTriggerAuthentication"}},
+		{"TriggerAuthentication with an aws roleArn its workload owns", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  podIdentity:\n    provider: aws\n    identityOwner: workload\n    roleArn: arn:aws:iam::123456789012:role/reader\n",
+			[]string{"spec.podIdentity.roleArn", "roleArn is for identityOwner keda"}},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +121,12 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"Warning: trigger 0 (redis): spec.triggers[0].metadata.listLength", "not a valid integer"}},
 		{so("p", "utilization", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
 			[]string{"Warning: spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only", "admitted, as KEDA admits it"}},
+		// KEDA's webhook checks no references of a TriggerAuthentication: an empty key or a filePath
+		// on a namespaced one is admitted, and fails when a trigger resolves it.
+		{"apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: tc\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
+			[]string{"Warning: spec.secretTargetRef[0].key", "name the key in the Secret", "triggers that use this TriggerAuthentication fail"}},
+		{"apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: tb\nspec:\n  filePath: /etc/creds\n",
+			[]string{"Warning: spec.filePath", "only a ClusterTriggerAuthentication"}},
 		{so("o", "valuecpu", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Value\n      metadata:\n        value: \"50\"\n"),
 			[]string{"Warning: trigger 0 (cpu): spec.triggers[0].metricType \"Value\" is not valid for a cpu trigger", "use Utilization or AverageValue"}},
 	} {
