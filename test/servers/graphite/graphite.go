@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +54,8 @@ type Server struct {
 	carbon, web *proc.Process
 	proxy       *http.Server
 	dir         string
+	// served counts the requests the proxy let through.
+	served atomic.Int64
 }
 
 // Start starts a server for one test and stops it when the test ends.
@@ -208,12 +211,16 @@ func (s *Server) startProxy(opts Options) error {
 			return
 		}
 		r.Header.Del("Authorization")
+		s.served.Add(1)
 		rp.ServeHTTP(w, r)
 	})}
 	go func() { _ = s.proxy.Serve(ln) }()
 	s.URL = "http://" + ln.Addr().String()
 	return nil
 }
+
+// Served is the number of requests with the right credentials the proxy passed to graphite-web.
+func (s *Server) Served() int64 { return s.served.Load() }
 
 // Stop stops the proxy, graphite-web and carbon-cache, and removes the dir.
 func (s *Server) Stop() {

@@ -32,4 +32,7 @@ func TestServerReadsBackPoints(t *testing.T) {
 	if v, ok := lastPoint(series[0]); len(series) != 1 || !ok || v != 3 {
 		t.Fatalf("series %+v, want the last point 3", series)
 	}
+	if n := s.Served(); n != 1 {
+		t.Errorf("the proxy passed %d requests, want the 1 with the credentials", n)
+	}
 }
