@@ -15,6 +15,7 @@
 #   hack/tools.sh nats           nats-server from Debian (apt-get), for the nats-jetstream scaler's tests
 #   hack/tools.sh rabbitmq       RabbitMQ from Debian (apt-get), for the rabbitmq scaler's tests
 #   hack/tools.sh beanstalkd     beanstalkd from Debian (apt-get), for the beanstalkd scaler's tests
+#   hack/tools.sh graphite       carbon-cache and graphite-web from Debian (apt-get), for the graphite scaler's tests
 #   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
 #   hack/tools.sh nsq            nsqd and nsqlookupd from the Go module proxy (hack/nsq), for the nsq scaler's tests
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
@@ -235,6 +236,7 @@ case ${1:-all} in
   # Debian's rabbitmq-server script su's to the rabbitmq account; tests run the server's own script.
   rabbitmq) [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server ;;
   beanstalkd) apt_install beanstalkd=beanstalkd ;;
+  graphite) apt_install carbon-cache=graphite-carbon graphite-manage=graphite-web ;;
   all)
     "$0" controller-gen
     "$0" protogen
@@ -249,11 +251,12 @@ case ${1:-all} in
     "$0" nats
     "$0" rabbitmq
     "$0" beanstalkd
+    "$0" graphite
     "$0" goaws
     "$0" nsq
     "$0" azurite
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|goaws|nsq|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -46,6 +46,8 @@ var registry = map[string]entry{
 	"dynatrace": {build: newDynatraceScaler, metadata: dynatraceMetadata{}, tested: testedContract},
 	"datadog":   {build: newDatadogScaler, metadata: datadogMetadata{}, tested: testedContract},
 
+	"graphite": {build: newGraphiteScaler, metadata: graphiteMetadata{}},
+
 	"elasticsearch": {build: newElasticsearchScaler, metadata: elasticsearchMetadata{}, tested: testedContract},
 	"opensearch":    {build: newOpenSearchScaler, metadata: opensearchMetadata{}, tested: testedContract},
 
