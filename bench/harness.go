@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -398,6 +400,9 @@ type Window struct {
 	RSSFileMiB                    float64 `json:",omitempty"`
 	OpReqPerMin, OpWritesPerMin   float64
 	APIReqPerMin, APIWritesPerMin float64
+	// Throttled counts the operator's log lines about client-side throttling written during the
+	// window (nil in results of runs before it was counted per window).
+	Throttled *int `json:",omitempty"`
 }
 
 // Measure samples for d (RSS every 5 s, keeping the peak) and returns the rates.
@@ -407,6 +412,7 @@ func (h *Harness) Measure(ctx context.Context, op Operator, d time.Duration) (Wi
 		return Window{}, err
 	}
 	peak := a.RSSBytes
+	logStart := logSizes(op)
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 		select {
@@ -430,8 +436,10 @@ func (h *Harness) Measure(ctx context.Context, op Operator, d time.Duration) (Wi
 		return Window{}, fmt.Errorf("%s exited during the window", op.Name())
 	}
 	m := b.At.Sub(a.At).Minutes()
+	throttled := linesSince(op, logStart, throttlingLine)
 	return Window{
-		Minutes: m, RSSMiB: max(peak, b.RSSBytes) / (1 << 20), RSSFileMiB: b.RSSFileBytes / (1 << 20), CPUPerMin: (b.CPUSecs - a.CPUSecs) / m,
+		Throttled: &throttled,
+		Minutes:   m, RSSMiB: max(peak, b.RSSBytes) / (1 << 20), RSSFileMiB: b.RSSFileBytes / (1 << 20), CPUPerMin: (b.CPUSecs - a.CPUSecs) / m,
 		OpReqPerMin: (b.OpReqs - a.OpReqs) / m, OpWritesPerMin: (b.OpWrites - a.OpWrites) / m,
 		APIReqPerMin: (b.APIReqs - a.APIReqs) / m, APIWritesPerMin: (b.APIWrites - a.APIWrites) / m,
 	}, nil
@@ -461,4 +469,38 @@ func (h *Harness) WaitReady(ctx context.Context, w Workload, n int, timeout time
 		return fmt.Errorf("%d of %d ScaledObjects %s-* in %s Ready after %s: %w", ready, n, w.Prefix, w.NS, timeout, err)
 	}
 	return nil
+}
+
+// throttlingLine is what client-go logs when a request waited over a second for its rate limiter.
+const throttlingLine = "client-side throttling"
+
+// logSizes is how long each of op's logs is now.
+func logSizes(op Operator) map[string]int64 {
+	sizes := map[string]int64{}
+	for _, p := range op.Procs() {
+		if fi, err := os.Stat(p.Log); err == nil {
+			sizes[p.Log] = fi.Size()
+		}
+	}
+	return sizes
+}
+
+// linesSince counts the lines containing s that op's logs gained after the sizes in from.
+func linesSince(op Operator, from map[string]int64, s string) int {
+	n := 0
+	for _, p := range op.Procs() {
+		b, err := os.ReadFile(p.Log)
+		if err != nil {
+			continue
+		}
+		if off := from[p.Log]; off <= int64(len(b)) {
+			b = b[off:]
+		}
+		for line := range strings.Lines(string(b)) {
+			if strings.Contains(line, s) {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -436,11 +436,7 @@ func targets(cfg Config, ours, keda *PhaseResult, qpsText string, memoryLimited 
 			get(ours, top, idle(func(w *Window) float64 { return w.RSSFileMiB })), memoryLimited)
 	}
 	ts = append(ts, rss, cpu)
-	thr := math.NaN()
-	if ours != nil {
-		thr = float64(ours.Throttled)
-	}
-	ts = append(ts, NewTargetCmp("client-side throttling log lines", "lines", thr, 0, "<="))
+	ts = append(ts, throttlingTarget(ours))
 	ts = append(ts, NewTarget(fmt.Sprintf("operator writes/min per 100 ScaledObjects, steady state at %d", top), "writes/min", get(ours, top, idle(func(w *Window) float64 {
 		return w.OpWritesPerMin / float64(max(top, 1)) * 100
 	})), 1, true))
@@ -656,4 +652,34 @@ func rateNote(meta ReportMeta) string {
 		return "KEDA's defaults"
 	}
 	return "not KEDA's defaults of 20 and 30: take-over times are not comparable with runs at those"
+}
+
+// throttlingTarget is the "no client-side throttling in steady state": the lines logged
+// during the idle windows. Runs that did not count them per window are judged on the whole run,
+// take-overs included, where the rate limit is what paces the writes.
+func throttlingTarget(ours *PhaseResult) Target {
+	if ours == nil {
+		return NewTargetCmp("client-side throttling log lines", "lines", math.NaN(), 0, "<=")
+	}
+	steady, counted := 0, false
+	for _, l := range ours.Levels {
+		if l.Idle != nil && l.Idle.Throttled != nil {
+			steady += *l.Idle.Throttled
+			counted = true
+		}
+	}
+	if !counted {
+		t := NewTargetCmp("client-side throttling log lines (whole run, take-overs included)", "lines", float64(ours.Throttled), 0, "<=")
+		busiest := 0.0
+		for _, l := range ours.Levels {
+			if l.Idle != nil {
+				busiest = max(busiest, l.Idle.OpReqPerMin)
+			}
+		}
+		if t.Met != nil && !*t.Met {
+			t.Why = fmt.Sprintf("this run counted the lines over all of it, take-overs included, where the client's rate limit paces the writes as it is meant to; in its idle windows (the steady state) the operator made at most %.3g requests a minute, which a limiter of 20 a second never delays. Later runs count the lines per idle window.", busiest)
+		}
+		return t
+	}
+	return NewTargetCmp("client-side throttling log lines in the idle windows (steady state)", "lines", float64(steady), 0, "<=")
 }

@@ -286,7 +286,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 		}
 	}
 	for _, p := range op.Procs() {
-		res.Throttled += countLines(p.Log, "client-side throttling")
+		res.Throttled += countLines(p.Log, throttlingLine)
 	}
 	return res, nil
 }

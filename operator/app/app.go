@@ -322,7 +322,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		if err != nil {
 			return fmt.Errorf("failed to create the admission webhook's scale client: %w", err)
 		}
-		webhook.Register(mgr.GetWebhookServer(), scheme, &webhook.Validator{
+		webhook.Register(mgr.GetWebhookServer(), &webhook.Validator{
 			Client: mgr.GetClient(), Reader: admissionReader, Mapper: mgr.GetRESTMapper(), Scales: admissionScales,
 			Recorder: mgr.GetEventRecorder("keda-admission"), Metrics: promMetrics,
 		})

@@ -18,10 +18,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -179,21 +179,20 @@ func userError(verdict *Verdict, err error) error {
 }
 
 // Register adds the four handlers to the webhook server.
-func Register(srv webhook.Server, scheme *runtime.Scheme, v *Validator) {
-	for path, h := range handlers(scheme, v) {
+func Register(srv webhook.Server, v *Validator) {
+	for path, h := range handlers(v) {
 		srv.Register(path, &webhook.Admission{Handler: h})
 	}
 }
 
 // handlers are the four kinds' admission handlers, by path.
-func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler {
-	dec := admission.NewDecoder(scheme)
+func handlers(v *Validator) map[string]admission.Handler {
 	return map[string]admission.Handler{
-		PathScaledObject: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
+		PathScaledObject: handler(v.Recorder, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
 			func(old, cur *kedav1alpha1.ScaledObject) bool {
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) && apiequality.Semantic.DeepEqual(old.Annotations, cur.Annotations)
 			}, v.countedScaledObject),
-		PathScaledJob: handler(dec, v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
+		PathScaledJob: handler(v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
 			func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
 			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
 				verdict := Verdict{Refusals: validation.ScaledJobSpec(sj), Warnings: validation.ScaledJobWarnings(sj)}
@@ -202,7 +201,7 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 				}
 				return verdict, nil
 			}),
-		PathTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
+		PathTriggerAuthentication: handler(v.Recorder, func() *kedav1alpha1.TriggerAuthentication { return &kedav1alpha1.TriggerAuthentication{} },
 			func(old, cur *kedav1alpha1.TriggerAuthentication) bool {
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
 			},
@@ -210,7 +209,7 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 				refusals, warnings := validation.TriggerAuthenticationAdmission(&ta.Spec, false)
 				return Verdict{Refusals: refusals, Warnings: warnings}, nil
 			}),
-		PathClusterTriggerAuthentication: handler(dec, v.Recorder, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
+		PathClusterTriggerAuthentication: handler(v.Recorder, func() *kedav1alpha1.ClusterTriggerAuthentication { return &kedav1alpha1.ClusterTriggerAuthentication{} },
 			func(old, cur *kedav1alpha1.ClusterTriggerAuthentication) bool {
 				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
 			},
@@ -221,18 +220,32 @@ func handlers(scheme *runtime.Scheme, v *Validator) map[string]admission.Handler
 	}
 }
 
+// decode reads an admitted object as the apiserver's serializer would (case-sensitive field names,
+// integers kept as integers), straight into its type: the kind is the one the handler was
+// registered for, so the scheme's lookup of apiVersion and kind (a second decode of the whole
+// document) has nothing to add. An empty object is an error, not a zero value.
+func decode(raw []byte, into client.Object) error {
+	if len(raw) == 0 {
+		return errors.New("the request carries no object")
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, into); err != nil {
+		return err
+	}
+	return nil
+}
+
 // handler decodes the object of a CREATE or UPDATE and refuses it with every reason validate gives;
 // warnings go with the answer either way. An UPDATE that leaves what is validated unchanged (the
 // operator adding or removing its finalizer, labels, a deletion in progress) is always allowed: a
 // target deleted after admission must never keep the object from being finalized.
-func handler[T client.Object](dec admission.Decoder, recorder events.EventRecorder, newObj func() T, unchanged func(old, cur T) bool,
+func handler[T client.Object](recorder events.EventRecorder, newObj func() T, unchanged func(old, cur T) bool,
 	validate func(context.Context, T) (Verdict, error)) admission.HandlerFunc {
 	return func(ctx context.Context, req admission.Request) admission.Response {
 		if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 			return admission.Allowed("")
 		}
 		obj := newObj()
-		if err := dec.Decode(req, obj); err != nil {
+		if err := decode(req.Object.Raw, obj); err != nil {
 			return admission.Errored(http.StatusBadRequest, fmt.Errorf("failed to decode the %s: %w", req.Kind.Kind, err))
 		}
 		if req.Operation == admissionv1.Update {
@@ -240,7 +253,7 @@ func handler[T client.Object](dec admission.Decoder, recorder events.EventRecord
 				return admission.Allowed("")
 			}
 			old := newObj()
-			if err := dec.DecodeRaw(req.OldObject, old); err != nil {
+			if err := decode(req.OldObject.Raw, old); err != nil {
 				return admission.Errored(http.StatusBadRequest, fmt.Errorf("failed to decode the old %s: %w", req.Kind.Kind, err))
 			}
 			if unchanged(old, obj) {

@@ -47,7 +47,7 @@ func BenchmarkScaledObjectAdmission(b *testing.B) {
 	c := builder.Build()
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(appsv1.SchemeGroupVersion.WithKind("Deployment"), meta.RESTScopeNamespace)
-	h := handlers(scheme, &Validator{Client: c, Reader: c, Mapper: mapper, Metrics: &countedValidations{}})[PathScaledObject]
+	h := handlers(&Validator{Client: c, Reader: c, Mapper: mapper, Metrics: &countedValidations{}})[PathScaledObject]
 	raw, err := json.Marshal(metricsAPI("applied"))
 	if err != nil {
 		b.Fatal(err)

@@ -83,7 +83,7 @@ func TestAdmission(t *testing.T) {
 	mapper.Add(appsv1.SchemeGroupVersion.WithKind("Deployment"), meta.RESTScopeNamespace)
 	recorder := events.NewFakeRecorder(10)
 	counted := &countedValidations{}
-	hs := handlers(scheme, &Validator{Client: c, Reader: c, Mapper: mapper, Recorder: recorder, Metrics: counted})
+	hs := handlers(&Validator{Client: c, Reader: c, Mapper: mapper, Recorder: recorder, Metrics: counted})
 
 	cpu := func(s *kedav1alpha1.ScaledObjectSpec) {
 		s.MinReplicaCount = ptr.To[int32](1)
@@ -220,5 +220,24 @@ func TestRefusalReasons(t *testing.T) {
 		if got := ownershipReason(tt.err); got != tt.want {
 			t.Errorf("%v: reason %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestDecodeAsTheServerDoes: field names match case-sensitively and integers stay integers, as
+// in the apiserver's serializer; no object is an error.
+func TestDecodeAsTheServerDoes(t *testing.T) {
+	so := &kedav1alpha1.ScaledObject{}
+	raw := `{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"w"},"spec":{"MaxReplicaCount":9,"minReplicaCount":2,"scaleTargetRef":{"name":"w"}}}`
+	if err := decode([]byte(raw), so); err != nil {
+		t.Fatal(err)
+	}
+	if so.Name != "w" || so.Spec.MinReplicaCount == nil || *so.Spec.MinReplicaCount != 2 || so.Spec.MaxReplicaCount != nil || so.Kind != "ScaledObject" {
+		t.Errorf("decoded %+v", so)
+	}
+	if err := decode(nil, &kedav1alpha1.ScaledObject{}); err == nil {
+		t.Error("no error for a request without an object")
+	}
+	if err := decode([]byte(`{"spec":{"minReplicaCount":"two"}}`), &kedav1alpha1.ScaledObject{}); err == nil {
+		t.Error("no error for a string where a number belongs")
 	}
 }
