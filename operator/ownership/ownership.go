@@ -85,7 +85,8 @@ const (
 )
 
 // Check returns the first ownership conflict of so as a field error naming the fix, or nil. reader
-// must be a cache with IndexFields' indexes.
+// must be a cache with IndexFields' indexes. It only reads what it gets, so the cache hands over
+// its own objects instead of copies (admission runs this on every apply).
 func Check(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
 	if so.Spec.ScaleTargetRef == nil {
 		return nil, nil
@@ -102,7 +103,7 @@ func Check(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObj
 func otherScaledObject(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject, mode Mode) (*field.Error, error) {
 	want := TargetOf(so)
 	list := &kedav1alpha1.ScaledObjectList{}
-	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}); err != nil {
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("failed to list the ScaledObjects of namespace %s scaling %s: %w", so.Namespace, want, err)
 	}
 	for i := range list.Items {
@@ -133,7 +134,7 @@ func older(a, b *kedav1alpha1.ScaledObject) bool {
 func namedHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.ScaledObject) (*field.Error, error) {
 	name := so.HPAName()
 	existing := &autoscalingv2.HorizontalPodAutoscaler{}
-	err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, existing)
+	err := reader.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, existing, client.UnsafeDisableDeepCopy)
 	if client.IgnoreNotFound(err) != nil {
 		return nil, fmt.Errorf("failed to get HPA %s/%s: %w", so.Namespace, name, err)
 	}
@@ -154,7 +155,7 @@ func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.Scal
 	}
 	want := TargetOf(so)
 	list := &autoscalingv2.HorizontalPodAutoscalerList{}
-	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}); err != nil {
+	if err := reader.List(ctx, list, client.InNamespace(so.Namespace), client.MatchingFields{TargetIndex: want.indexKey()}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("failed to list the HPAs of namespace %s scaling %s: %w", so.Namespace, want, err)
 	}
 	for i := range list.Items {
