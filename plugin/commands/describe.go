@@ -164,7 +164,6 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 	}
 	in.HPAs = hpas.Items
 
-	d := &Description{Kind: KindScaledObject, Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in), Values: in.Values}
 	objects := [][2]string{{KindScaledObject, name}}
 	if in.HPA != nil {
 		objects = append(objects, [2]string{"HorizontalPodAutoscaler", in.HPA.Name})
@@ -176,10 +175,30 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 		}
 		objects = append(objects, [2]string{kind, ref.Name})
 	}
-	if d.Events, err = recentEvents(ctx, c, namespace, objects, events); err != nil {
+	recent, err := recentEvents(ctx, c, namespace, objects, events)
+	if err != nil {
 		return nil, err
 	}
+	in.TriggerErrors = triggerErrors(recent, KindScaledObject+"/"+name)
+	d := &Description{Kind: KindScaledObject, Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in), Values: in.Values, Events: recent}
 	return d, nil
+}
+
+// triggerErrors picks, from the events of object, the latest error of each failing trigger.
+func triggerErrors(events []EventLine, object string) map[string]string {
+	out := map[string]string{}
+	latest := map[string]time.Time{}
+	for _, e := range events {
+		if e.Object != object || (e.Reason != kedav1alpha1.EventKEDAScalerFailed && e.Reason != kedav1alpha1.EventKEDAMetricSourceFailed) {
+			continue
+		}
+		metric, msg, ok := diagnose.TriggerFailure(e.Message)
+		if !ok || e.Last.Before(latest[metric]) {
+			continue
+		}
+		out[metric], latest[metric] = msg, e.Last
+	}
+	return out
 }
 
 // DescribeScaledJob gathers what the cluster shows about one ScaledJob and diagnoses it. The TUI

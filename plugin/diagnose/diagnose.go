@@ -79,6 +79,9 @@ type Inputs struct {
 	// OtherScaledObjects and HPAs are the others of the namespace, to find ownership conflicts.
 	OtherScaledObjects []kedav1alpha1.ScaledObject
 	HPAs               []autoscalingv2.HorizontalPodAutoscaler
+	// TriggerErrors are the latest errors of failing triggers by metric name, from the operator's
+	// KEDAScalerFailed and KEDAMetricSourceFailed events (TriggerFailure).
+	TriggerErrors map[string]string
 }
 
 // Diagnose returns the findings, most important first.
@@ -130,7 +133,16 @@ func Diagnose(in Inputs) []Finding {
 			if h.NumberOfFailures != nil {
 				n = *h.NumberOfFailures
 			}
-			add(Error, "Trigger failing: "+m, fmt.Sprintf("%d failure(s) in a row; see the KEDAScalerFailed events below", n))
+			msg, known := in.TriggerErrors[m]
+			if !known {
+				add(Error, "Trigger failing: "+m, fmt.Sprintf("%d failure(s) in a row; see the KEDAScalerFailed events below", n))
+				continue
+			}
+			title := "Trigger failing: " + m
+			if cause := FailureCause(msg); cause != "" {
+				title += " (" + cause + ")"
+			}
+			add(Error, title, fmt.Sprintf("%d failure(s) in a row: %s", n, msg))
 		}
 	}
 	for _, m := range sortedKeys(in.ValueErrors) {

@@ -47,6 +47,7 @@ spec:
 	for _, d := range []string{"shared", "fought", "idle", "paused", "broken-source", "bad-type"} {
 		s.apply(t, ns, deployment(d, 1, env))
 	}
+	s.apply(t, ns, deployment("bad-password", 1, map[string]string{"REDIS_PASSWORD": "not-" + redisPassword}))
 	s.apply(t, ns, deployment("idle", 0, env))
 	s.apply(t, ns, foreignHPA("hand-made", "fought"))
 	cases := []struct {
@@ -57,7 +58,8 @@ spec:
 		{"missing-target", so("missing-target", "ghost", redisTrigger("a", ""), ""), "Not ready: ScaleTargetNotFound"},
 		{"bad-type", so("bad-type", "bad-type", "    - type: no-such-scaler\n      metadata:\n        a: b\n", ""), "Not ready: TriggerError"},
 		{"paused", so("paused", "paused", redisTrigger("b", ""), "  annotations:\n    autoscaling.keda.sh/paused: \"true\""), "Paused"},
-		{"broken-source", so("broken-source", "broken-source", "    - type: redis\n      metadata:\n        address: 127.0.0.1:1\n        listName: c\n", ""), "Trigger failing: s0-redis-c"},
+		{"broken-source", so("broken-source", "broken-source", "    - type: redis\n      metadata:\n        address: 127.0.0.1:1\n        listName: c\n", ""), "Trigger failing: s0-redis-c (source unreachable)"},
+		{"bad-password", so("bad-password", "bad-password", redisTrigger("f", ""), ""), "Trigger failing: s0-redis-f (credentials refused)"},
 		{"fought", so("fought", "fought", redisTrigger("d", ""), ""), "A foreign HPA scales the same target"},
 		{"shared-1", so("shared-1", "shared", redisTrigger("e", ""), ""), "Another ScaledObject scales the same target"},
 		{"shared-2", so("shared-2", "shared", redisTrigger("e", ""), ""), "Another ScaledObject scales the same target"},

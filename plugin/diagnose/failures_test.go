@@ -1,0 +1,62 @@
+package diagnose
+
+import (
+	"testing"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+)
+
+// TestFailureCause: the operator's own error texts (HTTP scalers, Azure Storage, SQS, Redis,
+// SQL, Kafka) are sorted into the causes describe names.
+func TestFailureCause(t *testing.T) {
+	for _, tc := range []struct{ msg, want string }{
+		{`trigger 0 (metrics-api): GET http://api:8080/q: HTTP 401: the server refused the credentials of authModes bearer: check them in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (prometheus): GET http://prom/api/v1/query: HTTP 403: the server wants credentials: set metadata.authModes and its parameters in a TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (datadog): GET https://api.datadoghq.com/api/v1/query: HTTP 403: Datadog refused the keys: check apiKey and appKey in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (aws-sqs-queue): GetQueueAttributes: InvalidClientTokenId: The security token included in the request is invalid`, CauseCredentials},
+		{`trigger 0 (redis): WRONGPASS invalid username-password pair or user is disabled`, CauseCredentials},
+		{`trigger 0 (postgresql): failed to connect: FATAL: password authentication failed for user "keda" (SQLSTATE 28P01)`, CauseCredentials},
+		{`trigger 0 (azure-queue): GET https://acct.queue.core.windows.net/q: HTTP 403: the credential was refused: check AccountName and AccountKey`, CauseCredentials},
+		{`trigger 0 (aws-sqs-queue): GetQueueAttributes: AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist`, CauseNotFound},
+		{`trigger 0 (azure-blob): GET https://acct.blob.core.windows.net/c: HTTP 404: container c does not exist in the account the connection string names`, CauseNotFound},
+		{`trigger 0 (etcd): key "/jobs" does not exist on 127.0.0.1:2379: check watchKey, and that the producer has written it`, CauseNotFound},
+		{`trigger 0 (metrics-api): GET https://api/q: the server's certificate is not trusted: set parameter ca (its CA's PEM) in a TriggerAuthentication: tls: failed to verify certificate: x509: certificate signed by unknown authority`, CauseCertificate},
+		{`trigger 0 (loki): GET http://loki/q: no answer within the trigger's timeout of 3s: check that the server at metadata.serverAddress answers, or raise metadata.timeout: context deadline exceeded`, CauseTimeout},
+		{`trigger 0 (prometheus): GET http://127.0.0.1:1/api/v1/query: could not reach the server: check metadata.serverAddress and that the server runs: dial tcp 127.0.0.1:1: connect: connection refused`, CauseUnreachable},
+		{`trigger 0 (redis): dial tcp: lookup redis.nowhere on 10.0.0.10:53: no such host`, CauseUnreachable},
+		{`trigger 0 (loki): GET http://loki/q: HTTP 400: Loki refused the query: check metadata.query (a LogQL metric query)`, CauseRefused},
+		{`trigger 0 (metrics-api): the answer has no number at valueLocation "value"`, ""},
+	} {
+		if got := FailureCause(tc.msg); got != tc.want {
+			t.Errorf("FailureCause(%q) = %q, want %q", tc.msg, got, tc.want)
+		}
+	}
+}
+
+func TestTriggerFailure(t *testing.T) {
+	metric, msg, ok := TriggerFailure("trigger 1 (redis) metric s1-redis-jobs: dial tcp 127.0.0.1:1: connect: connection refused")
+	if !ok || metric != "s1-redis-jobs" || msg != "dial tcp 127.0.0.1:1: connect: connection refused" {
+		t.Errorf("TriggerFailure = %q, %q, %v", metric, msg, ok)
+	}
+	if _, _, ok := TriggerFailure("error getting metric for trigger"); ok {
+		t.Error("a message the operator does not write was split")
+	}
+}
+
+// TestFailingTriggerNamesItsCause: with the trigger's error at hand the finding names the cause in
+// its title and carries the error, whose text says what to check.
+func TestFailingTriggerNamesItsCause(t *testing.T) {
+	in := Inputs{ScaledObject: readySO(), HPA: &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "keda-hpa-worker"}},
+		Scale: &autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: 1}}, MetricsAPIAvailable: true}
+	n := int32(4)
+	in.ScaledObject.Status.Health = map[string]kedav1alpha1.HealthStatus{"s0-redis-jobs": {Status: kedav1alpha1.HealthStatusFailing, NumberOfFailures: &n}}
+	in.TriggerErrors = map[string]string{"s0-redis-jobs": "dial tcp 127.0.0.1:1: connect: connection refused"}
+	f := Diagnose(in)[0]
+	if f.Title != "Trigger failing: s0-redis-jobs (source unreachable)" || f.Detail != "4 failure(s) in a row: dial tcp 127.0.0.1:1: connect: connection refused" {
+		t.Errorf("first finding %+v", f)
+	}
+}
