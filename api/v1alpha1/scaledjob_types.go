@@ -23,7 +23,10 @@ type ScaledJob struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec ScaledJobSpec `json:"spec"`
+	// Spec may be omitted, as KEDA's CRD allows (the controller then reports the missing
+	// jobTargetRef).
+	// +optional
+	Spec ScaledJobSpec `json:"spec,omitempty"`
 	// +optional
 	Status ScaledJobStatus `json:"status,omitempty"`
 }
@@ -41,16 +44,21 @@ type ScaledJobList struct {
 type ScaledJobSpec struct {
 	JobTargetRef *batchv1.JobSpec `json:"jobTargetRef"`
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	PollingInterval *int32 `json:"pollingInterval,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	SuccessfulJobsHistoryLimit *int32 `json:"successfulJobsHistoryLimit,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	FailedJobsHistoryLimit *int32 `json:"failedJobsHistoryLimit,omitempty"`
 	// +optional
 	EnvSourceContainerName string `json:"envSourceContainerName,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	MinReplicaCount *int32 `json:"minReplicaCount,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	MaxReplicaCount *int32 `json:"maxReplicaCount,omitempty"`
 	// RolloutStrategy is deprecated in favour of Rollout.Strategy.
 	// +optional

@@ -43,19 +43,32 @@ type ScaledObjectList struct {
 
 // ScaledObjectSpec is what the user asks for. Pointers mark the fields whose absence means "KEDA's
 // default" (see the Default* constants), so that an omitted field and an explicit zero differ.
+//
+// The validation markers here and on the types below are KEDA 2.21's CRD rules, no more (the
+// API server applies them even when the webhook is down; what this operator checks beyond them
+// stays in the webhook, as warnings). TestCRDsCarryKEDASchemaRules keeps them in line with KEDA's.
+// The rule below is KEDA's: minReplicaCount may not exceed maxReplicaCount, or 100 (KEDA's
+// default maximum) when maxReplicaCount is omitted.
+// +kubebuilder:validation:XValidation:rule="(has(self.minReplicaCount) ? self.minReplicaCount : 0) <= (has(self.maxReplicaCount) ? self.maxReplicaCount : 100)",message="must not be greater than maxReplicaCount (100 when maxReplicaCount is omitted): lower minReplicaCount or raise maxReplicaCount",fieldPath=".minReplicaCount"
 type ScaledObjectSpec struct {
 	ScaleTargetRef *ScaleTarget `json:"scaleTargetRef"`
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	PollingInterval *int32 `json:"pollingInterval,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	InitialCooldownPeriod *int32 `json:"initialCooldownPeriod,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	CooldownPeriod *int32 `json:"cooldownPeriod,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	IdleReplicaCount *int32 `json:"idleReplicaCount,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	MinReplicaCount *int32 `json:"minReplicaCount,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	MaxReplicaCount *int32 `json:"maxReplicaCount,omitempty"`
 	// +optional
 	Advanced *AdvancedConfig `json:"advanced,omitempty"`
@@ -68,6 +81,7 @@ type ScaledObjectSpec struct {
 
 // ScaleTarget names the workload a ScaledObject scales.
 type ScaleTarget struct {
+	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 	// +optional
 	APIVersion string `json:"apiVersion,omitempty"`
@@ -79,6 +93,7 @@ type ScaleTarget struct {
 
 // ScaleTriggers is one event source and its parameters.
 type ScaleTriggers struct {
+	// +kubebuilder:validation:MinLength=1
 	Type string `json:"type"`
 	// +optional
 	Name string `json:"name,omitempty"`
@@ -97,13 +112,16 @@ type AuthenticationRef struct {
 	Name string `json:"name"`
 	// Kind is TriggerAuthentication (the default) or ClusterTriggerAuthentication.
 	// +optional
+	// +kubebuilder:validation:Enum=TriggerAuthentication;ClusterTriggerAuthentication
 	Kind string `json:"kind,omitempty"`
 }
 
 // Fallback gives the replicas the HPA converges to when a trigger keeps failing.
 type Fallback struct {
+	// +kubebuilder:validation:Minimum=0
 	FailureThreshold int32 `json:"failureThreshold"`
-	Replicas         int32 `json:"replicas"`
+	// +kubebuilder:validation:Minimum=0
+	Replicas int32 `json:"replicas"`
 	// +optional
 	// +kubebuilder:default=static
 	// +kubebuilder:validation:Enum=static;currentReplicas;currentReplicasIfHigher;currentReplicasIfLower;scalingModifiers

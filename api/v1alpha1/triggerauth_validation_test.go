@@ -50,7 +50,10 @@ func TestValidateTriggerAuthenticationSpec(t *testing.T) {
 		{name: "service principal with secret and certificate, private cloud without endpoint", spec: TriggerAuthenticationSpec{AzureServicePrincipal: &AzureServicePrincipal{TenantID: "t", ClientID: "c", ClientSecret: secret, ClientCertificate: secret, Cloud: "Private"}},
 			want: []string{"spec.azureServicePrincipal.clientCertificate", "exclusive", "spec.azureServicePrincipal.activeDirectoryEndpoint"}},
 		{name: "oauth2 without anything", spec: TriggerAuthenticationSpec{OAuth2: &OAuth2{}},
-			want: []string{"spec.oauth2.type", "spec.oauth2.clientId", "spec.oauth2.tokenUrl", "spec.oauth2.clientSecret"}},
+			want: []string{"spec.oauth2.clientId", "spec.oauth2.tokenUrl", "spec.oauth2.clientSecret"}},
+		{name: "oauth2 without type (the CRD defaults it)", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 { o := goodOAuth(); o.Type = ""; return o }()}},
+		{name: "oauth2 with another grant", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 { o := goodOAuth(); o.Type = "password"; return o }()},
+			want: []string{"spec.oauth2.type", "clientCredentials"}},
 		{name: "oauth2 with a bad tokenUrl", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 { o := goodOAuth(); o.TokenURL = "ftp://x"; return o }()},
 			want: []string{"spec.oauth2.tokenUrl", "http:// or https://"}},
 		{name: "oauth2 secret without key", spec: TriggerAuthenticationSpec{OAuth2: func() *OAuth2 {

@@ -165,7 +165,8 @@ type HashiCorpVault struct {
 	Mount string `json:"mount,omitempty"`
 	// +optional
 	Credential *HashiCorpVaultCredential `json:"credential,omitempty"`
-	Secrets    []HashiCorpVaultSecret    `json:"secrets"`
+	// +kubebuilder:validation:MinItems=1
+	Secrets []HashiCorpVaultSecret `json:"secrets"`
 }
 
 // HashiCorpVaultCredential is how the operator authenticates to Vault.
@@ -183,7 +184,10 @@ type HashiCorpVaultSecret struct {
 	Parameter string `json:"parameter"`
 	Path      string `json:"path"`
 	Key       string `json:"key"`
+	// Type is the secrets engine: secret (KV version 1), secretV2 (KV version 2), pki, or empty
+	// to tell the KV versions apart by the answer.
 	// +optional
+	// +kubebuilder:validation:Enum="";secretV2;secret;pki
 	Type string `json:"type,omitempty"`
 	// +optional
 	PkiData VaultPkiData `json:"pkiData,omitempty"`
@@ -231,8 +235,9 @@ type AzureKeyVault struct {
 	// +optional
 	PodIdentity *AuthPodIdentity `json:"podIdentity,omitempty"`
 	// +optional
-	Cloud   *AzureKeyVaultCloudInfo `json:"cloud,omitempty"`
-	Secrets []AzureKeyVaultSecret   `json:"secrets"`
+	Cloud *AzureKeyVaultCloudInfo `json:"cloud,omitempty"`
+	// +kubebuilder:validation:MinItems=1
+	Secrets []AzureKeyVaultSecret `json:"secrets"`
 }
 
 // AzureKeyVaultCredentials is a service principal for Key Vault.
@@ -277,6 +282,7 @@ type AzureServicePrincipal struct {
 
 // AwsSecretManager reads parameters from AWS Secrets Manager.
 type AwsSecretManager struct {
+	// +kubebuilder:validation:MinItems=1
 	Secrets []AwsSecretManagerSecret `json:"secrets"`
 	// +optional
 	Credentials *AwsSecretManagerCredentials `json:"credentials,omitempty"`
@@ -308,6 +314,7 @@ type AwsSecretManagerSecret struct {
 
 // GCPSecretManager reads parameters from Google Secret Manager.
 type GCPSecretManager struct {
+	// +kubebuilder:validation:MinItems=1
 	Secrets []GCPSecretManagerSecret `json:"secrets"`
 	// +optional
 	Credentials *GCPCredentials `json:"credentials,omitempty"`
@@ -330,10 +337,15 @@ type GCPSecretManagerSecret struct {
 
 // OAuth2 obtains a token with the client credentials grant.
 type OAuth2 struct {
+	// Type is the grant; the API server fills in clientCredentials, the only one, when omitted.
 	// +kubebuilder:validation:Enum=clientCredentials
-	Type         string       `json:"type"`
-	ClientID     string       `json:"clientId"`
-	ClientSecret *SecretValue `json:"clientSecret"`
+	// +kubebuilder:default=clientCredentials
+	Type     string `json:"type"`
+	ClientID string `json:"clientId"`
+	// ClientSecret may be omitted, as KEDA's CRD allows; the webhook warns and resolving the
+	// authentication fails without it.
+	// +optional
+	ClientSecret *SecretValue `json:"clientSecret,omitempty"`
 	TokenURL     string       `json:"tokenUrl"`
 	// +optional
 	Scopes []string `json:"scopes,omitempty"`

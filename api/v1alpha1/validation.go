@@ -249,7 +249,9 @@ func TriggerAuthenticationProblems(s *TriggerAuthenticationSpec, clusterScoped b
 	}
 	if o := s.OAuth2; o != nil {
 		p := spec.Child("oauth2")
-		if o.Type != "clientCredentials" {
+		// An omitted type is the CRD's default, clientCredentials, which the API server fills in
+		// (a manifest checked offline has not met it yet).
+		if o.Type != "" && o.Type != "clientCredentials" {
 			refused = append(refused, field.NotSupported(p.Child("type"), o.Type, []string{"clientCredentials"}))
 		}
 		if strings.TrimSpace(o.ClientID) == "" {
