@@ -54,11 +54,11 @@ type gcpStorageMetadata struct {
 	MaxBucketItemsToScan        int64  `keda:"name=maxBucketItemsToScan, order=triggerMetadata, default=1000"`
 	BlobDelimiter               string `keda:"name=blobDelimiter, order=triggerMetadata, optional"`
 	BlobPrefix                  string `keda:"name=blobPrefix, order=triggerMetadata, optional"`
-	gcpAuthParams
+	gcsAuthParams
 
 	// Set by ValidateConfig: where the service account key comes from; nil offline when a
 	// TriggerAuthentication or the target's env may still supply it.
-	creds *gcpCredentials
+	creds *gcsCredentials
 }
 
 // Validate checks the counts as KEDA does.
@@ -78,7 +78,7 @@ func (m *gcpStorageMetadata) Validate() error {
 // ValidateConfig finds the service account key, which KEDA reads outside its declared
 // parameters.
 func (m *gcpStorageMetadata) ValidateConfig(cfg *Config) error {
-	creds, err := gcpCredentialsFor(cfg)
+	creds, err := gcsCredentialsFor(cfg)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ type gcpStorageScaler struct {
 	// tokens are the service account's access tokens; nil with an emulator, which Google's
 	// clients reach without authentication.
 	tokens       oauth2.TokenSource
-	key          *gcpServiceAccountKey
+	key          *gcsServiceAccountKey
 	releaseToken func()
 }
 
@@ -234,7 +234,7 @@ func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		s.client.close()
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
 	}
-	key, err := parseGCPServiceAccountKey(text)
+	key, err := parseGCSServiceAccountKey(text)
 	if err != nil {
 		s.client.close()
 		return nil, fmt.Errorf("%s: the service account key in the %s is not usable: %w", triggerWho(cfg), s.meta.creds.source, err)
@@ -242,7 +242,7 @@ func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	s.key = key
 	s.client.secrets = append(s.client.secrets, text, key.PrivateKey)
 	slices.SortFunc(s.client.secrets, func(a, b string) int { return len(b) - len(a) })
-	s.tokens, s.releaseToken, err = gcpTokenSource(cfg.Clients, key, gcsReadScope, s.client.client.Transport, s.client.timeout)
+	s.tokens, s.releaseToken, err = gcsTokenSource(cfg.Clients, key, gcsReadScope, s.client.client.Transport, s.client.timeout)
 	if err != nil {
 		s.client.close()
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
@@ -281,7 +281,7 @@ func (s *gcpStorageScaler) count(ctx context.Context) (int64, error) {
 		if s.tokens != nil {
 			tok, err := s.tokens.Token()
 			if err != nil {
-				return 0, s.client.redactErr(fmt.Errorf("%s: %w", triggerWho(s.cfg), gcpTokenError(s.key, s.meta.creds.source, err)))
+				return 0, s.client.redactErr(fmt.Errorf("%s: %w", triggerWho(s.cfg), gcsTokenError(s.key, s.meta.creds.source, err)))
 			}
 			header.Set("Authorization", "Bearer "+tok.AccessToken)
 		}

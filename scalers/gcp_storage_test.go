@@ -115,7 +115,7 @@ func TestParseGCPStorageMetadata(t *testing.T) {
 	runParseCases(t, "gcp-storage", tests, k.pem, strings.Split(k.pem, "\n")[1])
 }
 
-func TestParseGCPServiceAccountKey(t *testing.T) {
+func TestParseGCSServiceAccountKey(t *testing.T) {
 	k := newTestGCPKey(t, "")
 	der := x509.MarshalPKCS1PrivateKey(k.key)
 	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
@@ -137,8 +137,8 @@ func TestParseGCPServiceAccountKey(t *testing.T) {
 		wantErr    []string
 		tokenURI   string
 	}{
-		{name: "Google's key", text: k.json, tokenURI: gcpDefaultTokenURI},
-		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: gcpDefaultTokenURI},
+		{name: "Google's key", text: k.json, tokenURI: gcsDefaultTokenURI},
+		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: gcsDefaultTokenURI},
 		{name: "own token_uri", text: with("token_uri", "http://127.0.0.1:9/token"), tokenURI: "http://127.0.0.1:9/token"},
 		{name: "not JSON", text: "key: value", wantErr: []string{"not JSON"}},
 		{name: "an authorized user's credentials", text: with("type", "authorized_user"), wantErr: []string{`"authorized_user"`, "not service_account"}},
@@ -149,7 +149,7 @@ func TestParseGCPServiceAccountKey(t *testing.T) {
 		{name: "token_uri not a URL", text: with("token_uri", "oauth2.googleapis.com/token"), wantErr: []string{"token_uri"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseGCPServiceAccountKey(tt.text)
+			got, err := parseGCSServiceAccountKey(tt.text)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatal("want an error")

@@ -26,22 +26,22 @@ import (
 // token) is x/oauth2's jwt package, already a dependency, instead of golang.org/x/oauth2/google
 // and the metadata-server client it pulls in for identities this operator does not resolve.
 
-// gcpAuthParams are the credential parameters KEDA declares on every GCP trigger. KEDA reads the
-// credentials themselves outside its declared parameters (gcpCredentialsFor): these two only
+// gcsAuthParams are the credential parameters KEDA declares on every GCP trigger. KEDA reads the
+// credentials themselves outside its declared parameters (gcsCredentialsFor): these two only
 // exist so that the metadata keys are known.
-type gcpAuthParams struct {
+type gcsAuthParams struct {
 	Credentials            string `keda:"name=credentials, order=triggerMetadata;resolvedEnv, optional, secret"`
 	CredentialsFromEnvFile string `keda:"name=credentialsFromEnvFile, order=triggerMetadata;resolvedEnv, optional"`
 }
 
-// gcpDefaultTokenURI is Google's token endpoint, for a key that names none.
-const gcpDefaultTokenURI = "https://oauth2.googleapis.com/token"
+// gcsDefaultTokenURI is Google's token endpoint, for a key that names none.
+const gcsDefaultTokenURI = "https://oauth2.googleapis.com/token"
 
-// gcpMaxKeyFileBytes bounds a key file read through credentialsFromEnvFile: a key is a few KiB.
-const gcpMaxKeyFileBytes = 1 << 20
+// gcsMaxKeyFileBytes bounds a key file read through credentialsFromEnvFile: a key is a few KiB.
+const gcsMaxKeyFileBytes = 1 << 20
 
-// gcpCredentials is where a trigger's service account key came from, and the key once read.
-type gcpCredentials struct {
+// gcsCredentials is where a trigger's service account key came from, and the key once read.
+type gcsCredentials struct {
 	// source names where the key came from, for errors: never the key itself.
 	source string
 	// json is the key's text; empty until read (a key file is read when the scaler is built).
@@ -50,12 +50,12 @@ type gcpCredentials struct {
 	file string
 }
 
-// gcpCredentialsFor finds a trigger's service account key as KEDA does, first match wins:
+// gcsCredentialsFor finds a trigger's service account key as KEDA does, first match wins:
 // parameter GoogleApplicationCredentials of a TriggerAuthentication; the target's env var that
 // metadata.credentialsFromEnv names; the key file whose path is in the env var that
 // metadata.credentialsFromEnvFile names. Offline, where the TriggerAuthentication and the env
 // are not at hand, nil means "may come later".
-func gcpCredentialsFor(cfg *Config) (*gcpCredentials, error) {
+func gcsCredentialsFor(cfg *Config) (*gcsCredentials, error) {
 	perr := func(param, problem, fix string) error {
 		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param, Problem: problem, Fix: fix}
 	}
@@ -63,7 +63,7 @@ func gcpCredentialsFor(cfg *Config) (*gcpCredentials, error) {
 	fromEnvFile := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnvFile"])
 	switch {
 	case cfg.AuthParams["GoogleApplicationCredentials"] != "":
-		return &gcpCredentials{source: "parameter GoogleApplicationCredentials of the TriggerAuthentication", json: cfg.AuthParams["GoogleApplicationCredentials"]}, nil
+		return &gcsCredentials{source: "parameter GoogleApplicationCredentials of the TriggerAuthentication", json: cfg.AuthParams["GoogleApplicationCredentials"]}, nil
 	case cfg.Offline && (cfg.HasAuthenticationRef || fromEnv != "" || fromEnvFile != ""):
 		return nil, nil
 	case fromEnv != "":
@@ -72,14 +72,14 @@ func gcpCredentialsFor(cfg *Config) (*gcpCredentials, error) {
 			return nil, perr("credentialsFromEnv", "names env var "+strconv.Quote(fromEnv)+", which the target's container does not set",
 				"set that variable to the service account's JSON key, or name the variable that holds it")
 		}
-		return &gcpCredentials{source: "env var " + fromEnv + " (metadata.credentialsFromEnv)", json: v}, nil
+		return &gcsCredentials{source: "env var " + fromEnv + " (metadata.credentialsFromEnv)", json: v}, nil
 	case fromEnvFile != "":
 		path, ok := cfg.ResolvedEnv[fromEnvFile]
 		if !ok || strings.TrimSpace(path) == "" {
 			return nil, perr("credentialsFromEnvFile", "names env var "+strconv.Quote(fromEnvFile)+", which the target's container does not set",
 				"set that variable to the path of the service account's JSON key file")
 		}
-		return &gcpCredentials{source: "key file " + path + " (metadata.credentialsFromEnvFile)", file: path}, nil
+		return &gcsCredentials{source: "key file " + path + " (metadata.credentialsFromEnvFile)", file: path}, nil
 	}
 	return nil, perr("GoogleApplicationCredentials", "is required: the trigger has no GCP credentials",
 		"set parameter GoogleApplicationCredentials (the service account's JSON key) in a TriggerAuthentication (secretTargetRef), or metadata.credentialsFromEnv naming an env var of the target's container that holds it; podIdentity gcp is not resolved by this operator")
@@ -87,7 +87,7 @@ func gcpCredentialsFor(cfg *Config) (*gcpCredentials, error) {
 
 // read returns the key's text, reading the key file if the key is one. The operator reads the
 // file from its own filesystem, as KEDA's operator does.
-func (c *gcpCredentials) read() (string, error) {
+func (c *gcsCredentials) read() (string, error) {
 	if c.file == "" {
 		return c.json, nil
 	}
@@ -96,18 +96,18 @@ func (c *gcpCredentials) read() (string, error) {
 		return "", fmt.Errorf("could not open the %s: mount it into the operator's pod at that path: %w", c.source, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, gcpMaxKeyFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, gcsMaxKeyFileBytes+1))
 	if err != nil {
 		return "", fmt.Errorf("could not read the %s: %w", c.source, err)
 	}
-	if len(data) > gcpMaxKeyFileBytes {
-		return "", fmt.Errorf("the %s is larger than %d KiB, which no service account key is", c.source, gcpMaxKeyFileBytes>>10)
+	if len(data) > gcsMaxKeyFileBytes {
+		return "", fmt.Errorf("the %s is larger than %d KiB, which no service account key is", c.source, gcsMaxKeyFileBytes>>10)
 	}
 	return string(data), nil
 }
 
-// gcpServiceAccountKey is the part of a service account's JSON key the token exchange needs.
-type gcpServiceAccountKey struct {
+// gcsServiceAccountKey is the part of a service account's JSON key the token exchange needs.
+type gcsServiceAccountKey struct {
 	Type         string `json:"type"`
 	ClientEmail  string `json:"client_email"`
 	PrivateKey   string `json:"private_key"`
@@ -115,10 +115,10 @@ type gcpServiceAccountKey struct {
 	TokenURI     string `json:"token_uri"`
 }
 
-// parseGCPServiceAccountKey reads a service account's JSON key, refusing other credential types
+// parseGCSServiceAccountKey reads a service account's JSON key, refusing other credential types
 // as KEDA does (it asks Google's library for a service account key). No error quotes the key.
-func parseGCPServiceAccountKey(text string) (*gcpServiceAccountKey, error) {
-	var k gcpServiceAccountKey
+func parseGCSServiceAccountKey(text string) (*gcsServiceAccountKey, error) {
+	var k gcsServiceAccountKey
 	if err := json.Unmarshal([]byte(text), &k); err != nil {
 		return nil, errors.New("it is not JSON: use the whole JSON key downloaded for the service account (IAM > Service accounts > Keys)")
 	}
@@ -134,7 +134,7 @@ func parseGCPServiceAccountKey(text string) (*gcpServiceAccountKey, error) {
 		return nil, err
 	}
 	if k.TokenURI == "" {
-		k.TokenURI = gcpDefaultTokenURI
+		k.TokenURI = gcsDefaultTokenURI
 	}
 	if u, err := url.Parse(k.TokenURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("its token_uri is not an http(s) URL: use the key as Google issued it")
@@ -161,12 +161,12 @@ func checkRSAPrivateKey(pemText string) error {
 	return nil
 }
 
-// gcpTokenSource returns the access tokens of a service account key for scope, shared through
+// gcsTokenSource returns the access tokens of a service account key for scope, shared through
 // pool with every trigger that uses the same key for the same scope, so that they share one
 // cached token. Tokens are fetched over transport, each fetch bounded by timeout.
-func gcpTokenSource(pool *ClientPool, k *gcpServiceAccountKey, scope string, transport http.RoundTripper, timeout time.Duration) (oauth2.TokenSource, func(), error) {
+func gcsTokenSource(pool *ClientPool, k *gcsServiceAccountKey, scope string, transport http.RoundTripper, timeout time.Duration) (oauth2.TokenSource, func(), error) {
 	parts := []any{k.ClientEmail, k.PrivateKeyID, k.PrivateKey, k.TokenURI, scope}
-	return acquirePooled(pool, "gcp-token", parts, func() (oauth2.TokenSource, func(), error) {
+	return acquirePooled(pool, "gcs-token", parts, func() (oauth2.TokenSource, func(), error) {
 		conf := &jwt.Config{Email: k.ClientEmail, PrivateKey: []byte(k.PrivateKey), PrivateKeyID: k.PrivateKeyID,
 			Scopes: []string{scope}, TokenURL: k.TokenURI}
 		// The token source keeps this context for every fetch: only its HTTP client matters.
@@ -175,9 +175,9 @@ func gcpTokenSource(pool *ClientPool, k *gcpServiceAccountKey, scope string, tra
 	})
 }
 
-// gcpTokenError words a failed token exchange: the token endpoint's refusal names the key's
+// gcsTokenError words a failed token exchange: the token endpoint's refusal names the key's
 // account (not secret) and what to check.
-func gcpTokenError(k *gcpServiceAccountKey, source string, err error) error {
+func gcsTokenError(k *gcsServiceAccountKey, source string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		// Google's token endpoint says why in {"error":"invalid_grant","error_description":"..."};
