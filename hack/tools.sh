@@ -18,6 +18,7 @@
 #   hack/tools.sh graphite       carbon-cache and graphite-web from Debian (apt-get), for the graphite scaler's tests
 #   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
 #   hack/tools.sh nsq            nsqd and nsqlookupd from the Go module proxy (hack/nsq), for the nsq scaler's tests
+#   hack/tools.sh fakegcs        fake-gcs-server (Cloud Storage emulator) from the Go module proxy (hack/fakegcs), for gcp-storage
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
@@ -35,6 +36,7 @@ VAULT_VERSION=v1.21.4 # keep in step with hack/vault/go.mod
 KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
 GOAWS_VERSION=v0.4.5 # keep in step with hack/goaws/go.mod
 NSQ_VERSION=v1.3.0 # keep in step with hack/nsq/go.mod
+FAKEGCS_VERSION=v1.56.1 # keep in step with hack/fakegcs/go.mod
 # Azurite releases after 3.35.0 want a newer Node than Debian's 20.
 AZURITE_VERSION=3.35.0
 
@@ -59,6 +61,7 @@ dir() {
     keda) echo "$cache/keda-$KEDA_VERSION" ;;
     goaws) echo "$cache/goaws-$GOAWS_VERSION" ;;
     nsq) echo "$cache/nsq-$NSQ_VERSION" ;;
+    fakegcs) echo "$cache/fake-gcs-server-$FAKEGCS_VERSION" ;;
     azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
@@ -191,6 +194,13 @@ build_nsq() {
   (cd "$here/nsq" && go build -trimpath -ldflags "-s -w" -o "$OUT/" github.com/nsqio/nsq/apps/nsqd github.com/nsqio/nsq/apps/nsqlookupd)
 }
 
+# fake-gcs-server, a Cloud Storage emulator, for the gcp-storage scaler's tests (served over plain
+# HTTP with the in-memory backend; the scaler reaches it through STORAGE_EMULATOR_HOST).
+build_fakegcs() {
+  echo ">> building fake-gcs-server $FAKEGCS_VERSION into $OUT" >&2
+  (cd "$here/fakegcs" && go build -trimpath -ldflags "-s -w" -o "$OUT/fake-gcs-server" github.com/fsouza/fake-gcs-server)
+}
+
 # Azurite from npm at an exact version, its dependencies as its lock file pins them; the tests run
 # $OUT/node_modules/.bin/azurite.
 build_azurite() {
@@ -225,6 +235,7 @@ case ${1:-all} in
   keda) build_into "$(dir keda)" build_keda ;;
   goaws) build_into "$(dir goaws)" build_goaws ;;
   nsq) build_into "$(dir nsq)" build_nsq ;;
+  fakegcs) build_into "$(dir fakegcs)" build_fakegcs ;;
   azurite) build_into "$(dir azurite)" build_azurite ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
@@ -254,9 +265,10 @@ case ${1:-all} in
     "$0" graphite
     "$0" goaws
     "$0" nsq
+    "$0" fakegcs
     "$0" azurite
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -82,6 +82,8 @@ var registry = map[string]entry{
 
 	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}, tested: testedEmulator},
 	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
+
+	"gcp-storage": {build: newGCPStorageScaler, metadata: gcpStorageMetadata{}, tested: testedEmulator},
 }
 
 // Types returns the supported trigger types, sorted.
