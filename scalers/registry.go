@@ -84,6 +84,8 @@ var registry = map[string]entry{
 	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
 
 	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: gcpStackdriverMetadata{}, tested: testedContract},
+	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: gcpPubSubMetadata{}, tested: testedContract},
+	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: gcpCloudTasksMetadata{}, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
