@@ -17,17 +17,19 @@ import (
 
 	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/env"
+	gcpserver "github.com/kedactl/kedactl/test/servers/gcpmonitoring"
 	nrserver "github.com/kedactl/kedactl/test/servers/newrelic"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
 
 // suite is what every test of this package shares: one cluster, one operator, one Redis, and the
-// NerdGraph fake the operator's new-relic triggers reach (its address is fixed in the operator's
-// environment, so it lives as long as the operator).
+// fakes whose address is fixed in the operator's environment, so that they live as long as the
+// operator: NerdGraph for the new-relic triggers, Cloud Monitoring for the gcp-* triggers.
 type suite struct {
-	env      *env.Env
-	redis    *redisserver.Server
-	newRelic *nrserver.Server
+	env           *env.Env
+	redis         *redisserver.Server
+	newRelic      *nrserver.Server
+	gcpMonitoring *gcpserver.Server
 }
 
 const redisPassword = "e2e-redis-secret"
@@ -50,8 +52,10 @@ func run(m *testing.M) int {
 	start := time.Now()
 	nr := nrserver.Start(nil)
 	defer nr.Close()
+	gm := gcpserver.Start(nil)
+	defer gm.Close()
 	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true},
-		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL}})
+		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING=" + gm.URL}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
 		return 1
@@ -64,7 +68,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer rs.Stop()
-	shared = &suite{env: e, redis: rs, newRelic: nr}
+	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm}
 	code := m.Run()
 	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
 	// the chart's RBAC lacks, even when the test that caused it passed.
