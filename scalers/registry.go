@@ -83,7 +83,10 @@ var registry = map[string]entry{
 	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}, tested: testedEmulator},
 	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
 
-	"gcp-storage": {build: newGCPStorageScaler, metadata: gcpStorageMetadata{}, tested: testedEmulator},
+	"gcp-storage":     {build: newGCPStorageScaler, metadata: gcpStorageMetadata{}, tested: testedEmulator},
+	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: gcpStackdriverMetadata{}, tested: testedContract},
+	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: gcpPubSubMetadata{}, tested: testedContract},
+	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: gcpCloudTasksMetadata{}, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.

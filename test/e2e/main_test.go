@@ -18,19 +18,22 @@ import (
 	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/env"
 	"github.com/kedactl/kedactl/test/servers/fakegcs"
+	gcpserver "github.com/kedactl/kedactl/test/servers/gcpmonitoring"
 	nrserver "github.com/kedactl/kedactl/test/servers/newrelic"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
 
-// suite is what every test of this package shares: one cluster, one operator, one Redis, the
-// NerdGraph fake the operator's new-relic triggers reach, and the front the gcp-storage triggers
-// reach (their addresses are fixed in the operator's environment, so they live as long as the
-// operator; the Cloud Storage emulator behind the front is started by the test that needs it).
+// suite is what every test of this package shares: one cluster, one operator, one Redis, and the
+// servers whose address is fixed in the operator's environment, so that they live as long as the
+// operator: NerdGraph for the new-relic triggers, Cloud Monitoring for the gcp-* triggers that
+// read it, and the front the gcp-storage triggers reach (the Cloud Storage emulator behind it is
+// started by the test that needs it).
 type suite struct {
-	env      *env.Env
-	redis    *redisserver.Server
-	newRelic *nrserver.Server
-	gcsFront *fakegcs.Front
+	env           *env.Env
+	redis         *redisserver.Server
+	newRelic      *nrserver.Server
+	gcpMonitoring *gcpserver.Server
+	gcsFront      *fakegcs.Front
 }
 
 const redisPassword = "e2e-redis-secret"
@@ -53,6 +56,8 @@ func run(m *testing.M) int {
 	start := time.Now()
 	nr := nrserver.Start(nil)
 	defer nr.Close()
+	gm := gcpserver.Start(nil)
+	defer gm.Close()
 	gcs, err := fakegcs.NewFront()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -60,7 +65,7 @@ func run(m *testing.M) int {
 	}
 	defer gcs.Close()
 	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true},
-		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "STORAGE_EMULATOR_HOST=" + gcs.Host}})
+		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING=" + gm.URL, "STORAGE_EMULATOR_HOST=" + gcs.Host}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
 		return 1
@@ -73,7 +78,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer rs.Stop()
-	shared = &suite{env: e, redis: rs, newRelic: nr, gcsFront: gcs}
+	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm, gcsFront: gcs}
 	code := m.Run()
 	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
 	// the chart's RBAC lacks, even when the test that caused it passed.

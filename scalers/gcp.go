@@ -1,0 +1,541 @@
+package scalers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
+)
+
+// What the gcp-* triggers share: a Google service account key, exchanged for an access token at
+// the key's token_uri (the JWT bearer grant of Google's OAuth 2.0 server), and Cloud Monitoring's
+// projects.timeSeries.list over its REST API:
+//
+//	GET {endpoint}v3/projects/{project}/timeSeries?filter=...&interval.startTime=...&interval.endTime=...
+//	    [&aggregation.alignmentPeriod=60s&aggregation.perSeriesAligner=ALIGN_...&aggregation.crossSeriesReducer=REDUCE_...]
+//	Authorization: Bearer {access token}
+//
+// KEDA reads the same method through Google's gRPC client; the REST API is documented as its
+// equivalent, and speaking it with a few types of our own keeps the Cloud client libraries out.
+
+const (
+	// gcpMonitoringEndpointEnv names the operator's environment variable that replaces Cloud
+	// Monitoring's address. It is the variable gcloud documents for the same purpose (the
+	// api_endpoint_overrides/monitoring property), in the same form: a base URL to which the
+	// API's version path is added. The tests point it at a fake.
+	gcpMonitoringEndpointEnv = "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING"
+	gcpMonitoringEndpoint    = "https://monitoring.googleapis.com/"
+	// gcpScopeMonitoringRead is the scope KEDA asks for: reading time series needs no more.
+	gcpScopeMonitoringRead = "https://www.googleapis.com/auth/monitoring.read"
+	// gcpDefaultTokenURI is Google's token endpoint, for a key file without token_uri.
+	gcpDefaultTokenURI = "https://oauth2.googleapis.com/token"
+	// gcpCredentialsAuthParam is the TriggerAuthentication parameter KEDA reads the key from.
+	gcpCredentialsAuthParam = "GoogleApplicationCredentials"
+	// gcpMaxKeyFileBytes bounds a key file read from disk; a service account key is about 2 KiB.
+	gcpMaxKeyFileBytes = 64 << 10
+	// gcpMaxPages bounds the pages one poll follows when Cloud Monitoring answers a page without
+	// series but with a next page.
+	gcpMaxPages = 10
+)
+
+// gcpAuthParams are the credential parameters every gcp-* trigger declares, with KEDA's names.
+// KEDA reads the key itself from the TriggerAuthentication's GoogleApplicationCredentials, from
+// the env var credentialsFromEnv names, or from the file whose path is in the env var
+// credentialsFromEnvFile names (gcpCredentialSource).
+type gcpAuthParams struct {
+	Credentials            string `keda:"name=credentials, order=triggerMetadata;resolvedEnv, optional, secret"`
+	CredentialsFromEnvFile string `keda:"name=credentialsFromEnvFile, order=triggerMetadata;resolvedEnv, optional"`
+}
+
+// gcpCredentialSource says where a trigger's key comes from, in KEDA's order of precedence.
+type gcpCredentialSource struct {
+	// key is the key's JSON, from the TriggerAuthentication or an env var.
+	key []byte
+	// file is the path of a key file, from an env var (read when the scaler is built).
+	file string
+	// from names the source in errors.
+	from string
+}
+
+// gcpCredentials finds the trigger's key. Offline, where neither the TriggerAuthentication nor
+// the target's env can be read, a reference to either is enough.
+func gcpCredentials(cfg *Config) (*gcpCredentialSource, error) {
+	perr := func(param, problem, fix string) error {
+		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param, Problem: problem, Fix: fix}
+	}
+	if strings.TrimSpace(cfg.TriggerMetadata["credentials"]) != "" {
+		// KEDA ignores a key written into the metadata; a key there is readable by anyone who
+		// may read the ScaledObject, so it is refused rather than ignored.
+		return nil, perr("credentials", "holds a value", "a service account key does not belong in the metadata: put it in a Secret and name it with GoogleApplicationCredentials in a TriggerAuthentication, or with metadata.credentialsFromEnv")
+	}
+	if key := cfg.AuthParams[gcpCredentialsAuthParam]; strings.TrimSpace(key) != "" {
+		return &gcpCredentialSource{key: []byte(key), from: "parameter " + gcpCredentialsAuthParam + " of the TriggerAuthentication"}, nil
+	}
+	if env := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnv"]); env != "" {
+		if cfg.Offline {
+			return &gcpCredentialSource{}, nil
+		}
+		v, ok := cfg.ResolvedEnv[env]
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil, perr("credentialsFromEnv", fmt.Sprintf("names env var %q, which the target's container does not set", env), "set the env var to the service account key's JSON (from a Secret), or name another")
+		}
+		return &gcpCredentialSource{key: []byte(v), from: "env var " + env + " (metadata.credentialsFromEnv)"}, nil
+	}
+	if env := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnvFile"]); env != "" {
+		if cfg.Offline {
+			return &gcpCredentialSource{}, nil
+		}
+		path, ok := cfg.ResolvedEnv[env]
+		if !ok || strings.TrimSpace(path) == "" {
+			return nil, perr("credentialsFromEnvFile", fmt.Sprintf("names env var %q, which the target's container does not set", env), "set the env var to the path of the service account key file, or name another")
+		}
+		return &gcpCredentialSource{file: path, from: "the file " + strconv.Quote(path) + " (metadata.credentialsFromEnvFile)"}, nil
+	}
+	if cfg.Offline && cfg.HasAuthenticationRef {
+		return &gcpCredentialSource{}, nil
+	}
+	return nil, perr(gcpCredentialsAuthParam, "is required",
+		"set parameter GoogleApplicationCredentials (a service account key's JSON, from a Secret) in a TriggerAuthentication, or metadata.credentialsFromEnv or credentialsFromEnvFile; pod identity gcp is not supported by this operator")
+}
+
+// gcpServiceAccount is the part of a service account key file the trigger reads.
+type gcpServiceAccount struct {
+	Type         string `json:"type"`
+	ProjectID    string `json:"project_id"`
+	PrivateKeyID string `json:"private_key_id"`
+	PrivateKey   string `json:"private_key"`
+	ClientEmail  string `json:"client_email"`
+	TokenURI     string `json:"token_uri"`
+}
+
+// parseGCPServiceAccount reads a service account key. Errors say what is wrong with it, never
+// what it holds.
+func parseGCPServiceAccount(key []byte) (*gcpServiceAccount, error) {
+	var sa gcpServiceAccount
+	if err := json.Unmarshal(key, &sa); err != nil {
+		return nil, errors.New("is not a service account key's JSON: use the file `gcloud iam service-accounts keys create` writes")
+	}
+	switch {
+	case sa.Type != "service_account":
+		return nil, fmt.Errorf("is a key of type %q: only service account keys (type service_account) are supported", clip(sa.Type, 40))
+	case sa.ClientEmail == "" || sa.PrivateKey == "":
+		return nil, errors.New("lacks client_email or private_key: use the whole key file of the service account")
+	}
+	if sa.TokenURI == "" {
+		sa.TokenURI = gcpDefaultTokenURI
+	}
+	u, err := url.Parse(sa.TokenURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("has a token_uri that is not an http(s) URL")
+	}
+	return &sa, nil
+}
+
+// gcpMonitoringBase is Cloud Monitoring's address, or the operator's override of it.
+func gcpMonitoringBase(override string) (*url.URL, error) {
+	raw := gcpMonitoringEndpoint
+	if override != "" {
+		raw = override
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("the operator's environment variable %s is not an http(s) base URL: unset it, or set it to an address such as %s", gcpMonitoringEndpointEnv, gcpMonitoringEndpoint)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.RawPath = ""
+	return u, nil
+}
+
+// gcpMonitoringClient reads time series for one trigger: the shared HTTP transport, and a
+// token source shared by every trigger with the same key.
+type gcpMonitoringClient struct {
+	cfg    *Config
+	http   *httpClient
+	base   *url.URL
+	tokens oauth2.TokenSource
+	// who names the key's source in errors about tokens.
+	who string
+	// keyProject is the key's project_id, the project of triggers that name none.
+	keyProject string
+	// badRequestFix says what to check when Cloud Monitoring refuses the request (400): the
+	// parameters the trigger builds it from.
+	badRequestFix string
+	// release gives the token source back.
+	release func()
+}
+
+// newGCPMonitoringClient builds the client of one trigger from its credentials. It does no I/O
+// except reading a key file.
+func newGCPMonitoringClient(cfg *Config, src *gcpCredentialSource, badRequestFix string) (*gcpMonitoringClient, error) {
+	key := src.key
+	if src.file != "" {
+		data, err := readBounded(src.file, gcpMaxKeyFileBytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: could not read the service account key from %s: %w", triggerWho(cfg), src.from, err)
+		}
+		key = data
+	}
+	sa, err := parseGCPServiceAccount(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the service account key in %s %w", triggerWho(cfg), src.from, err)
+	}
+	base, err := gcpMonitoringBase(os.Getenv(gcpMonitoringEndpointEnv))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
+	}
+	p := httpAuthParams{}
+	hc := newHTTPClient(cfg, &p, &httpAuth{}, "projectId", base, 0, false)
+	// Nothing of the key may appear in an error, even if a server echoes it.
+	escaped, _ := json.Marshal(sa.PrivateKey) // a string: Marshal cannot fail
+	hc.secrets = append(hc.secrets, sa.PrivateKey, strings.Trim(string(escaped), `"`), string(key))
+	slices.SortFunc(hc.secrets, func(a, b string) int { return len(b) - len(a) })
+	transport := hc.client.Transport
+	timeout := hc.timeout
+	tokens, release, err := acquirePooled(cfg.Clients, "gcp-token", []any{string(key), sa.TokenURI, gcpScopeMonitoringRead}, func() (oauth2.TokenSource, func(), error) {
+		// The token source outlives any one poll: its fetches are bounded by the client's
+		// timeout, not by a poll's context.
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport, Timeout: timeout})
+		j := &jwt.Config{Email: sa.ClientEmail, PrivateKey: []byte(sa.PrivateKey), PrivateKeyID: sa.PrivateKeyID,
+			Scopes: []string{gcpScopeMonitoringRead}, TokenURL: sa.TokenURI}
+		return j.TokenSource(ctx), nil, nil
+	})
+	if err != nil {
+		hc.close()
+		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
+	}
+	return &gcpMonitoringClient{cfg: cfg, http: hc, base: base, tokens: tokens, who: src.from, keyProject: sa.ProjectID, badRequestFix: badRequestFix, release: release}, nil
+}
+
+// readBounded reads a file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the file is larger than %d KiB, which no service account key is", limit>>10)
+	}
+	return data, nil
+}
+
+func (c *gcpMonitoringClient) close() {
+	c.release()
+	c.http.close()
+}
+
+// gcpAggregation is the aggregation of a timeSeries.list request; a zero period asks for none.
+type gcpAggregation struct {
+	period  time.Duration
+	aligner string // ALIGN_..., or "" for none
+	reducer string // REDUCE_..., or "" for none
+}
+
+// gcpListRequest is one timeSeries.list request.
+type gcpListRequest struct {
+	project    string
+	filter     string
+	start, end time.Time
+	agg        gcpAggregation
+}
+
+// gcpListURL is the request's address under base, for page pageToken ("" for the first).
+func gcpListURL(base *url.URL, r *gcpListRequest, pageToken string) *url.URL {
+	u := *base
+	u.Path += "v3/projects/" + r.project + "/timeSeries"
+	u.RawPath = ""
+	q := url.Values{
+		"filter":             {r.filter},
+		"interval.startTime": {r.start.UTC().Format(time.RFC3339)},
+		"interval.endTime":   {r.end.UTC().Format(time.RFC3339)},
+	}
+	if r.agg.period > 0 {
+		q.Set("aggregation.alignmentPeriod", strconv.FormatInt(int64(r.agg.period/time.Second), 10)+"s")
+		if r.agg.aligner != "" {
+			q.Set("aggregation.perSeriesAligner", r.agg.aligner)
+		}
+		if r.agg.reducer != "" {
+			q.Set("aggregation.crossSeriesReducer", r.agg.reducer)
+		}
+	}
+	if pageToken != "" {
+		q.Set("pageToken", pageToken)
+	}
+	u.RawQuery = q.Encode()
+	return &u
+}
+
+// gcpListAnswer is the part of a timeSeries.list answer the triggers read.
+type gcpListAnswer struct {
+	TimeSeries []struct {
+		Points []struct {
+			Value gcpTypedValue `json:"value"`
+		} `json:"points"`
+	} `json:"timeSeries"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+// gcpTypedValue is a point's value. In the REST API's JSON an int64 is a string (proto3's JSON
+// form) and a double may be the strings "NaN" and "Infinity"; both are kept raw and read by
+// gcpNumber.
+type gcpTypedValue struct {
+	Int64Value        json.RawMessage `json:"int64Value"`
+	DoubleValue       json.RawMessage `json:"doubleValue"`
+	BoolValue         json.RawMessage `json:"boolValue"`
+	StringValue       json.RawMessage `json:"stringValue"`
+	DistributionValue json.RawMessage `json:"distributionValue"`
+}
+
+// errGCPNoPoint: the answer has no series, or its first series no point.
+var errGCPNoPoint = errors.New("no time series matched")
+
+// gcpFirstPoint reads a 2xx answer of timeSeries.list: as KEDA, the first point (the newest) of
+// the first series. next is the token of the next page, when the page has no series.
+func gcpFirstPoint(body []byte) (v float64, next string, err error) {
+	var a gcpListAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return 0, "", errors.New("the answer is not Cloud Monitoring's timeSeries.list JSON")
+	}
+	if len(a.TimeSeries) == 0 {
+		return 0, a.NextPageToken, errGCPNoPoint
+	}
+	if len(a.TimeSeries[0].Points) == 0 {
+		return 0, "", errGCPNoPoint
+	}
+	return gcpPointValue(&a.TimeSeries[0].Points[0].Value)
+}
+
+// gcpPointValue is a point's value as a number: int64 and double values only, as KEDA reads them.
+func gcpPointValue(tv *gcpTypedValue) (float64, string, error) {
+	switch {
+	case tv.Int64Value != nil:
+		s := unquoteJSON(tv.Int64Value)
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, "", fmt.Errorf("the newest point's int64Value is %s, not a whole number", strconv.Quote(clip(s, 40)))
+		}
+		return float64(n), "", nil
+	case tv.DoubleValue != nil:
+		s := unquoteJSON(tv.DoubleValue)
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, "", fmt.Errorf("the newest point's doubleValue is %s, not a finite number", strconv.Quote(clip(s, 40)))
+		}
+		return f, "", nil
+	}
+	kind := "no value"
+	switch {
+	case tv.BoolValue != nil:
+		kind = "a boolValue"
+	case tv.StringValue != nil:
+		kind = "a stringValue"
+	case tv.DistributionValue != nil:
+		kind = "a distributionValue"
+	}
+	return 0, "", fmt.Errorf("the newest point has %s, not an int64Value or doubleValue: pick a numeric metric, or align a distribution with metadata.alignmentAligner (e.g. percentile_99) and alignmentPeriodSeconds", kind)
+}
+
+// unquoteJSON is a JSON scalar's text: a string's contents, or a number's digits.
+func unquoteJSON(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+// gcpErrorBody is Google's error answer: {"error": {"code": 403, "message": "...", "status": "PERMISSION_DENIED"}}.
+type gcpErrorBody struct {
+	Error *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Status  string `json:"status"`
+	} `json:"error"`
+}
+
+// gcpStatusError words an answer outside 2xx with Google's own status and message, and the fix.
+func gcpStatusError(status int, body []byte, project, badRequestFix string) error {
+	err := fmt.Errorf("Cloud Monitoring answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // a name
+	var e gcpErrorBody
+	if json.Unmarshal(body, &e) == nil && e.Error != nil && (e.Error.Message != "" || e.Error.Status != "") {
+		err = fmt.Errorf("%w (%s: %s)", err, clip(e.Error.Status, 40), strconv.Quote(clip(strings.Join(strings.Fields(e.Error.Message), " "), 300)))
+	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
+		err = fmt.Errorf("%w (answer: %s)", err, clip(snippet, 200))
+	}
+	switch status {
+	case http.StatusBadRequest:
+		return fmt.Errorf("%w: %s", err, badRequestFix)
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w: the access token was refused: check that the service account key is current", err)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w: give the service account the role roles/monitoring.viewer on project %s", err, project)
+	case http.StatusNotFound:
+		return fmt.Errorf("%w: check the project ID %s", err, project)
+	case http.StatusTooManyRequests:
+		return fmt.Errorf("%w: the project's Cloud Monitoring read quota is spent: raise pollingInterval", err)
+	}
+	return err
+}
+
+// token is an access token for the next request; errors say whether the token endpoint refused
+// the key or could not be reached, never what the key or the token is.
+func (c *gcpMonitoringClient) token() (string, error) {
+	tok, err := c.tokens.Token()
+	if err == nil {
+		return tok.AccessToken, nil
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		code := 0
+		if re.Response != nil {
+			code = re.Response.StatusCode
+		}
+		var b struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		why := ""
+		if json.Unmarshal(re.Body, &b) == nil && b.Error != "" {
+			why = fmt.Sprintf(" (%s: %s)", clip(b.Error, 40), strconv.Quote(clip(b.Description, 200)))
+		}
+		return "", c.http.redactErr(fmt.Errorf("%s: the token endpoint (token_uri of the service account key in %s) refused the key with %d%s: check that the key is current and not deleted",
+			triggerWho(c.cfg), c.who, code, why))
+	}
+	return "", c.http.redactErr(fmt.Errorf("%s: could not get an access token for the service account key in %s from its token_uri: %w", triggerWho(c.cfg), c.who, clipErr(err, 300)))
+}
+
+// firstPoint runs timeSeries.list and returns the first point of the first series; no series
+// (or a first series without points) is errGCPNoPoint.
+func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest) (float64, error) {
+	return c.pages(ctx, r.project, "filter "+strconv.Quote(clip(r.filter, 300)), func(pageToken string) (string, *url.URL, []byte) {
+		return http.MethodGet, gcpListURL(c.base, r, pageToken), nil
+	}, gcpFirstPoint)
+}
+
+// queryFirstPoint runs a Monitoring Query Language query (timeSeries.query, as KEDA's gcp-pubsub
+// does, one series a page) and returns the first point of the first series; none is
+// errGCPNoPoint.
+func (c *gcpMonitoringClient) queryFirstPoint(ctx context.Context, project, mql string) (float64, error) {
+	u := *c.base
+	u.Path += "v3/projects/" + project + "/timeSeries:query"
+	return c.pages(ctx, project, "query "+strconv.Quote(clip(mql, 300)), func(pageToken string) (string, *url.URL, []byte) {
+		body, _ := json.Marshal(struct {
+			Query     string `json:"query"`
+			PageSize  int    `json:"pageSize"`
+			PageToken string `json:"pageToken,omitempty"`
+		}{mql, 1, pageToken}) // strings and a number: Marshal cannot fail
+		return http.MethodPost, &u, body
+	}, gcpQueryFirstPoint)
+}
+
+// pages asks for pages (request builds the request of a page) until one has a point; what
+// names the request in errors.
+func (c *gcpMonitoringClient) pages(ctx context.Context, project, what string, request func(pageToken string) (string, *url.URL, []byte),
+	read func([]byte) (float64, string, error)) (float64, error) {
+	pageToken := ""
+	for page := 0; page < gcpMaxPages; page++ {
+		tok, err := c.token()
+		if err != nil {
+			return 0, err
+		}
+		method, u, reqBody := request(pageToken)
+		header := http.Header{"Authorization": {"Bearer " + tok}, "Accept": {"application/json"}}
+		if reqBody != nil {
+			header.Set("Content-Type", "application/json")
+		}
+		status, body, err := c.http.send(ctx, method, u, header, reqBody)
+		if err != nil {
+			return 0, redact(err, []string{tok})
+		}
+		if status != http.StatusOK {
+			return 0, redact(c.http.failOn(method, u, gcpStatusError(status, body, project, c.badRequestFix)), []string{tok})
+		}
+		v, next, err := read(body)
+		switch {
+		case errors.Is(err, errGCPNoPoint) && next != "" && next != pageToken:
+			pageToken = next
+			continue
+		case errors.Is(err, errGCPNoPoint):
+			return 0, err
+		case err != nil:
+			return 0, redact(c.http.redactErr(fmt.Errorf("%s: project %s, %s: %w", triggerWho(c.cfg), project, what, err)), []string{tok})
+		}
+		return v, nil
+	}
+	return 0, errGCPNoPoint
+}
+
+// gcpQueryAnswer is the part of a timeSeries.query answer the triggers read.
+type gcpQueryAnswer struct {
+	TimeSeriesData []struct {
+		PointData []struct {
+			Values []gcpTypedValue `json:"values"`
+		} `json:"pointData"`
+	} `json:"timeSeriesData"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+// gcpQueryFirstPoint reads a 2xx answer of timeSeries.query: as KEDA, the first value of the
+// first point of the first series. next is the token of the next page, when the page has no
+// series.
+func gcpQueryFirstPoint(body []byte) (v float64, next string, err error) {
+	var a gcpQueryAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return 0, "", errors.New("the answer is not Cloud Monitoring's timeSeries.query JSON")
+	}
+	if len(a.TimeSeriesData) == 0 {
+		return 0, a.NextPageToken, errGCPNoPoint
+	}
+	points := a.TimeSeriesData[0].PointData
+	if len(points) == 0 || len(points[0].Values) == 0 {
+		return 0, "", errGCPNoPoint
+	}
+	return gcpPointValue(&points[0].Values[0])
+}
+
+// gcpAligners and gcpReducers are the aligner and reducer names KEDA takes (any case), and
+// Cloud Monitoring's enum values for them.
+var gcpAligners = map[string]string{
+	"delta": "ALIGN_DELTA", "rate": "ALIGN_RATE", "interpolate": "ALIGN_INTERPOLATE", "next_older": "ALIGN_NEXT_OLDER",
+	"min": "ALIGN_MIN", "max": "ALIGN_MAX", "mean": "ALIGN_MEAN", "count": "ALIGN_COUNT", "sum": "ALIGN_SUM",
+	"stddev": "ALIGN_STDDEV", "count_true": "ALIGN_COUNT_TRUE", "count_false": "ALIGN_COUNT_FALSE",
+	"fraction_true": "ALIGN_FRACTION_TRUE", "percentile_99": "ALIGN_PERCENTILE_99", "percentile_95": "ALIGN_PERCENTILE_95",
+	"percentile_50": "ALIGN_PERCENTILE_50", "percentile_05": "ALIGN_PERCENTILE_05", "percent_change": "ALIGN_PERCENT_CHANGE",
+}
+
+var gcpReducers = map[string]string{
+	"mean": "REDUCE_MEAN", "min": "REDUCE_MIN", "max": "REDUCE_MAX", "sum": "REDUCE_SUM", "stddev": "REDUCE_STDDEV",
+	"count": "REDUCE_COUNT", "count_true": "REDUCE_COUNT_TRUE", "count_false": "REDUCE_COUNT_FALSE",
+	"fraction_true": "REDUCE_FRACTION_TRUE", "percentile_99": "REDUCE_PERCENTILE_99", "percentile_95": "REDUCE_PERCENTILE_95",
+	"percentile_50": "REDUCE_PERCENTILE_50", "percentile_05": "REDUCE_PERCENTILE_05",
+}
+
+// gcpEnumValue is the enum value of name in values; "" and "none" are no value.
+func gcpEnumValue(param, name string, values map[string]string, example string) (string, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" || n == "none" {
+		return "", nil
+	}
+	if v, ok := values[n]; ok {
+		return v, nil
+	}
+	return "", &ParamError{Param: param, Problem: strconv.Quote(clip(name, 40)) + " is not known", Fix: "use one of Cloud Monitoring's names in lower case, such as " + example + ", or none"}
+}
