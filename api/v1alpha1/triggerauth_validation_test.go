@@ -3,6 +3,9 @@ package v1alpha1
 import (
 	"strings"
 	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // TestValidateTriggerAuthenticationSpec: the rules the webhook, the controller and `kubectl keda
@@ -133,6 +136,30 @@ func TestTriggerAuthenticationProblemsAsKEDA(t *testing.T) {
 			}
 			if all := ValidateTriggerAuthenticationSpec(&tc.spec, false); len(all) != tc.refused+tc.stricter {
 				t.Errorf("ValidateTriggerAuthenticationSpec = %v, want both kinds", all)
+			}
+		})
+	}
+}
+
+// TestScaledJobProblemsAsKEDA: KEDA's webhook looks only at a ScaledJob's triggers (and its CRD
+// at counts and list lengths); a missing Job spec or container and a cpu trigger are ours.
+func TestScaledJobProblemsAsKEDA(t *testing.T) {
+	negative := int32(-1)
+	for _, tc := range []struct {
+		name              string
+		spec              ScaledJobSpec
+		refused, stricter int
+	}{
+		{name: "no jobTargetRef", spec: ScaledJobSpec{Triggers: []ScaleTriggers{{Type: "redis"}}}, stricter: 1},
+		{name: "cpu trigger and no containers", spec: ScaledJobSpec{JobTargetRef: &batchv1.JobSpec{}, Triggers: []ScaleTriggers{{Type: "cpu"}}}, stricter: 2},
+		{name: "no triggers and a negative limit", spec: ScaledJobSpec{JobTargetRef: &batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job"}}}}},
+			FailedJobsHistoryLimit: &negative}, refused: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sj := &ScaledJob{Spec: tc.spec}
+			refused, stricter := sj.SpecProblems()
+			if len(refused) != tc.refused || len(stricter) != tc.stricter {
+				t.Errorf("refused %v, stricter %v; want %d and %d", refused, stricter, tc.refused, tc.stricter)
 			}
 		})
 	}

@@ -163,21 +163,29 @@ func validateFallback(spec *field.Path, f *Fallback, triggers []ScaleTriggers, m
 
 // ValidateSpec checks what can be checked of a ScaledJob without a cluster.
 func (sj *ScaledJob) ValidateSpec() field.ErrorList {
-	var errs field.ErrorList
+	refused, stricter := sj.SpecProblems()
+	return append(refused, stricter...)
+}
+
+// SpecProblems sorts ValidateSpec's problems into those KEDA refuses too (its webhook's trigger
+// rules, its CRD's minimums and minItems) and those only this operator finds: a missing Job spec or
+// container, a cpu or memory trigger. KEDA's webhook admits the latter (its ScaledJob check looks
+// at the triggers only), and so does admission here, with a warning; the controller reports them.
+func (sj *ScaledJob) SpecProblems() (refused, stricter field.ErrorList) {
 	spec := field.NewPath("spec")
 	s := &sj.Spec
 	if s.JobTargetRef == nil {
-		errs = append(errs, field.Required(spec.Child("jobTargetRef"), "set the Job spec to run, with a pod template"))
+		stricter = append(stricter, field.Required(spec.Child("jobTargetRef"), "set the Job spec to run, with a pod template"))
 	} else if len(s.JobTargetRef.Template.Spec.Containers) == 0 {
-		errs = append(errs, field.Required(spec.Child("jobTargetRef", "template", "spec", "containers"), "add the container the Job runs"))
+		stricter = append(stricter, field.Required(spec.Child("jobTargetRef", "template", "spec", "containers"), "add the container the Job runs"))
 	}
 	if len(s.Triggers) == 0 {
-		errs = append(errs, field.Required(spec.Child("triggers"), "add at least one trigger"))
+		refused = append(refused, field.Required(spec.Child("triggers"), "add at least one trigger"))
 	}
-	errs = append(errs, validateTriggers(spec.Child("triggers"), s.Triggers)...)
+	refused = append(refused, validateTriggers(spec.Child("triggers"), s.Triggers)...)
 	for i, t := range s.Triggers {
 		if IsResourceTrigger(t.Type) {
-			errs = append(errs, field.Invalid(spec.Child("triggers").Index(i).Child("type"), t.Type,
+			stricter = append(stricter, field.Invalid(spec.Child("triggers").Index(i).Child("type"), t.Type,
 				"cpu and memory triggers apply to ScaledObjects only (the HPA measures running pods): use an event source trigger for a ScaledJob"))
 		}
 	}
@@ -186,12 +194,12 @@ func (sj *ScaledJob) ValidateSpec() field.ErrorList {
 		v    *int32
 	}{{"pollingInterval", s.PollingInterval}, {"minReplicaCount", s.MinReplicaCount}, {"maxReplicaCount", s.MaxReplicaCount}, {"successfulJobsHistoryLimit", s.SuccessfulJobsHistoryLimit}, {"failedJobsHistoryLimit", s.FailedJobsHistoryLimit}} {
 		if c.v != nil && *c.v < 0 {
-			errs = append(errs, field.Invalid(spec.Child(c.name), *c.v, "must not be negative"))
+			refused = append(refused, field.Invalid(spec.Child(c.name), *c.v, "must not be negative"))
 		}
 	}
 	// minReplicaCount above maxReplicaCount is admitted, as KEDA admits it: both are taken as
 	// maxReplicaCount (operator/scaledjob.BoundsFor), and the webhook warns.
-	return errs
+	return refused, stricter
 }
 
 // ValidateTriggerAuthenticationSpec checks a TriggerAuthentication's or (clusterScoped) a

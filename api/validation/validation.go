@@ -84,6 +84,16 @@ func ScaledJobSpec(sj *kedav1alpha1.ScaledJob) []error {
 	return fieldErrors(sj.ValidateSpec())
 }
 
+// ScaledJobAdmission is what admission makes of a ScaledJob's spec: refusals where KEDA refuses,
+// warnings (worded by AdmittedAnyway) for what only this operator's stricter checks find.
+func ScaledJobAdmission(sj *kedav1alpha1.ScaledJob) (refusals []error, warnings []string) {
+	refused, stricter := sj.SpecProblems()
+	for _, e := range stricter {
+		warnings = append(warnings, AdmittedAnyway(e, "ScaledJob"))
+	}
+	return fieldErrors(refused), warnings
+}
+
 // ScaledJobTriggers is ScaledObjectTriggers for a ScaledJob.
 func ScaledJobTriggers(sj *kedav1alpha1.ScaledJob) []error {
 	return Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)

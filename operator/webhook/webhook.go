@@ -195,7 +195,8 @@ func handlers(v *Validator) map[string]admission.Handler {
 		PathScaledJob: handler(v.Recorder, func() *kedav1alpha1.ScaledJob { return &kedav1alpha1.ScaledJob{} },
 			func(old, cur *kedav1alpha1.ScaledJob) bool { return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec) },
 			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
-				verdict := Verdict{Refusals: validation.ScaledJobSpec(sj), Warnings: validation.ScaledJobWarnings(sj)}
+				refusals, stricter := validation.ScaledJobAdmission(sj)
+				verdict := Verdict{Refusals: refusals, Warnings: append(validation.ScaledJobWarnings(sj), stricter...)}
 				for _, err := range validation.ScaledJobTriggers(sj) {
 					verdict.Warnings = append(verdict.Warnings, validation.AdmittedAnyway(err, "ScaledJob"))
 				}
