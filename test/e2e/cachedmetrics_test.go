@@ -11,16 +11,62 @@ import (
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
 
-// TestUseCachedMetrics: as in KEDA, a trigger with useCachedMetrics answers the HPA from the last
-// poll, so the source is read once per pollingInterval; one without it answers each request with a
-// read at that moment. That read counts as the trigger's poll, so the source sees no more queries
-// than KEDA's (its polls plus one per HPA request). Each case uses a Redis of its own so that its
-// LLEN count is the trigger's alone.
-func TestUseCachedMetrics(t *testing.T) {
+// TestCacheMetrics is KEDA's cache_metrics: a trigger with useCachedMetrics answers the HPA from
+// the last poll, one without it with a read of the source at each request.
+//
+// As KEDA's scenario, with a pollingInterval of 1000 s: the source going from 8 to 4 (target 2)
+// takes the target from 4 to 2 replicas without the cache, and leaves it at 4 with it. The source
+// is a metrics-api server: a kubernetes-workload trigger, which KEDA's scenario uses, pushes a new
+// poll on every pod change here (README, "Push activation"), which refreshes the cache too.
+//
+// Beyond KEDA's scenario, the source's own count of reads: with the cache it is read once per
+// pollingInterval; without it, the read at each HPA request counts as the trigger's poll, so the
+// source sees no more queries than KEDA's (its polls plus one per HPA request). Each case uses a
+// Redis of its own so that its LLEN count is the trigger's alone.
+func TestCacheMetrics(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
 	for _, cached := range []bool{false, true} {
-		t.Run(fmt.Sprintf("useCachedMetrics=%v", cached), func(t *testing.T) {
+		t.Run(fmt.Sprintf("replicas, useCachedMetrics=%v", cached), func(t *testing.T) {
+			t.Parallel()
+			api := startValueAPI(t, 8)
+			ns := s.newNamespace(t, "cachereplicas")
+			s.apply(t, ns, deployment("worker", 1, nil))
+			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 1000
+  minReplicaCount: 0
+  maxReplicaCount: 10
+  cooldownPeriod: 0
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 1
+  triggers:
+    - type: metrics-api
+      useCachedMetrics: %v
+      metadata:
+        url: %q
+        valueLocation: value
+        targetValue: "2"
+`, cached, api.URL))
+			// 8 against a target of 2: 4 replicas, whatever the current count.
+			s.waitReplicas(t, ns, "worker", 4, 90*time.Second)
+			api.Set(4)
+			if cached {
+				// The next poll is 1000 s away: the HPA keeps being served 8.
+				s.holdReplicas(t, ns, "worker", 4, 20*time.Second)
+				return
+			}
+			s.waitReplicas(t, ns, "worker", 2, 90*time.Second)
+		})
+		t.Run(fmt.Sprintf("source reads, useCachedMetrics=%v", cached), func(t *testing.T) {
 			t.Parallel()
 			src := redisserver.Start(t, redisserver.Options{})
 			rc := src.Client()

@@ -242,3 +242,66 @@ spec:
 		}
 	})
 }
+
+// TestFallback is the main flow of KEDA's fallback scenario, for an AverageValue and a Value
+// trigger: the source takes the target to its maximum (5), the source goes away and after
+// failureThreshold (3) failures the target settles at fallback.replicas (3) and stays there, the
+// source comes back and the target returns to 5. KEDA's other fallback cases are
+// TestFallbackBehaviours (the four behaviors), TestFallbackFromZero and TestFallbackValueTrigger.
+func TestFallback(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	for _, metricType := range []string{"AverageValue", "Value"} {
+		t.Run(metricType, func(t *testing.T) {
+			t.Parallel()
+			api := startValueAPI(t, 0)
+			ns := s.newNamespace(t, "fallback")
+			s.apply(t, ns, deployment("worker", 0, nil))
+			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  minReplicaCount: 0
+  maxReplicaCount: 5
+  pollingInterval: 1
+  cooldownPeriod: 1
+  fallback:
+    failureThreshold: 3
+    replicas: 3
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 1
+  triggers:
+    - type: metrics-api
+      metricType: %s
+      metadata:
+        url: %q
+        valueLocation: value
+        targetValue: "5"
+`, metricType, api.URL))
+			s.waitReady(t, ns, "worker", "True")
+			api.Set(50)
+			s.waitReplicas(t, ns, "worker", 5, 90*time.Second)
+
+			api.SetDown(true)
+			s.waitReplicas(t, ns, "worker", 3, 90*time.Second)
+			// KEDA checks the fallback count is stable (kedacore/keda#4249).
+			s.holdReplicas(t, ns, "worker", 3, 15*time.Second)
+			so, err := s.scaledObject(context.Background(), ns, "worker")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !so.Status.Conditions.IsTrue(kedav1alpha1.ConditionFallback) {
+				t.Errorf("Fallback condition = %+v, want True", so.Status.Conditions.Get(kedav1alpha1.ConditionFallback))
+			}
+
+			api.SetDown(false)
+			s.waitReplicas(t, ns, "worker", 5, 90*time.Second)
+		})
+	}
+}

@@ -134,38 +134,17 @@ spec:
 	})
 }
 
-// TestScalingModifiersFallbackBehavior: KEDA's fallback_scaling_modifiers scenario. With
+// TestFallbackScalingModifiers is KEDA's fallback_scaling_modifiers scenario. With
 // fallback.behavior scalingModifiers a trigger past its threshold enters the formula as nil, so
-// "primary ?? secondary ?? 8" (target 2, primary 16 items, secondary 12) reads the next working
-// trigger, then its constant; a formula that gives nil serves fallback.replicas (3) x target.
-func TestScalingModifiersFallbackBehavior(t *testing.T) {
+// "primary ?? secondary ?? 8" (target 2, primary 16, secondary 12) reads the primary (8 replicas),
+// then the secondary when the primary fails (6), then the constant when both fail (4), and the
+// primary again when both recover (8). Beyond KEDA's scenario: a formula that gives nil serves
+// fallback.replicas (3) x target, and Fallback turns True while a trigger fails.
+func TestFallbackScalingModifiers(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
-	for _, c := range []struct {
-		name               string
-		formula            string
-		primary, secondary bool // working
-		want               int32
-	}{
-		{"both working: primary", "primary ?? secondary ?? 8", true, true, 8},
-		{"primary failing: secondary", "primary ?? secondary ?? 8", false, true, 6},
-		{"both failing: the constant", "primary ?? secondary ?? 8", false, false, 4},
-		{"both failing, formula nil: fallback replicas", "primary ?? secondary", false, false, 3},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			ns := s.newNamespace(t, "modfallback")
-			s.pushJobs(t, "primary-"+ns, 16)
-			s.pushJobs(t, "secondary-"+ns, 12)
-			trigger := func(name string, working bool) string {
-				addr := s.redis.Addr
-				if !working {
-					addr = "127.0.0.1:1"
-				}
-				return fmt.Sprintf("    - type: redis\n      name: %s\n      metadata:\n        address: %s\n        passwordFromEnv: REDIS_PASSWORD\n        listName: %s-%s\n        listLength: \"2\"\n", name, addr, name, ns)
-			}
-			s.apply(t, ns, deployment("mod", 1, map[string]string{"REDIS_PASSWORD": redisPassword}))
-			s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+	scaledObject := func(formula, triggers string) string {
+		return fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata:
   name: mod
@@ -173,11 +152,12 @@ spec:
   scaleTargetRef:
     name: mod
   pollingInterval: 1
+  cooldownPeriod: 5
   minReplicaCount: 1
   maxReplicaCount: 20
   fallback:
     behavior: scalingModifiers
-    failureThreshold: 2
+    failureThreshold: 3
     replicas: 3
   advanced:
     horizontalPodAutoscalerConfig:
@@ -188,22 +168,133 @@ spec:
       formula: %q
       target: "2"
   triggers:
-%s%s`, c.formula, trigger("primary", c.primary), trigger("secondary", c.secondary)))
-			s.waitReplicas(t, ns, "mod", c.want, 90*time.Second)
-			if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != int64(c.want)*2 {
-				t.Errorf("composite-metric = %d, want %d replicas x target 2", v, c.want)
+%s`, formula, triggers)
+	}
+	fallbackTrue := func(t *testing.T, ns string) {
+		t.Helper()
+		eventually(t, 20*time.Second, "Fallback=True", func(ctx context.Context) (bool, string) {
+			so, err := s.scaledObject(ctx, ns, "mod")
+			if err != nil {
+				return false, err.Error()
 			}
-			if !c.primary {
-				eventually(t, 20*time.Second, "Fallback=True", func(ctx context.Context) (bool, string) {
-					so, err := s.scaledObject(ctx, ns, "mod")
-					if err != nil {
-						return false, err.Error()
-					}
-					return so.Status.Conditions.IsTrue("Fallback"), fmt.Sprintf("%+v", so.Status.Conditions)
-				})
-			}
+			return so.Status.Conditions.IsTrue("Fallback"), fmt.Sprintf("%+v", so.Status.Conditions)
 		})
 	}
+
+	t.Run("primary, secondary, constant, recovery", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "modfallback")
+		primary, secondary := startValueAPI(t, 16), startValueAPI(t, 12)
+		s.apply(t, ns, deployment("mod", 1, nil))
+		target := "        targetValue: \"2\"\n"
+		s.apply(t, ns, scaledObject("primary ?? secondary ?? 8", primary.trigger("primary", target)+secondary.trigger("secondary", target)))
+		step := func(what string, want int32) {
+			t.Helper()
+			s.waitReplicas(t, ns, "mod", want, 90*time.Second)
+			if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != int64(want)*2 {
+				t.Errorf("%s: composite-metric = %d, want %d replicas x target 2", what, v, want)
+			}
+			s.holdReplicas(t, ns, "mod", want, 5*time.Second)
+		}
+		step("both working: the primary", 8)
+		primary.SetDown(true)
+		step("primary failing: the secondary", 6)
+		fallbackTrue(t, ns)
+		secondary.SetDown(true)
+		step("both failing: the constant", 4)
+		primary.SetDown(false)
+		secondary.SetDown(false)
+		step("both recovered: the primary", 8)
+	})
+
+	t.Run("both failing, formula nil: fallback replicas", func(t *testing.T) {
+		t.Parallel()
+		ns := s.newNamespace(t, "modfallback")
+		dead := func(name string) string {
+			return fmt.Sprintf("    - type: redis\n      name: %s\n      metadata:\n        address: 127.0.0.1:1\n        listName: %s\n        listLength: \"2\"\n", name, name)
+		}
+		s.apply(t, ns, deployment("mod", 1, nil))
+		s.apply(t, ns, scaledObject("primary ?? secondary", dead("primary")+dead("secondary")))
+		s.waitReplicas(t, ns, "mod", 3, 90*time.Second)
+		if v := s.externalMetric(t, ns, "composite-metric", "mod"); v != 6 {
+			t.Errorf("composite-metric = %d, want 3 replicas x target 2", v)
+		}
+		fallbackTrue(t, ns)
+	})
+}
+
+// TestScalingModifiers is KEDA's scaling_modifiers scenario: a metrics-api trigger and a
+// kubernetes-workload trigger without targets, combined by "metrics_api + kw_trig" (target 2,
+// activationTarget 2). 0 + 0 leaves the target at 0; 3 + 2 pods takes it to 3 replicas; the
+// metrics API going away serves fallback.replicas (5); back with 2, 2 + 2 gives 2 replicas. Then
+// "count([kw_trig,metrics_api],{#>1}) > 1 ? 5 : 0" gives 0 (only the pods are above 1) and, the
+// API at 2, 5: 3 replicas.
+func TestScalingModifiers(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "scalingmodifiers")
+	api := startValueAPI(t, 0)
+	s.apply(t, ns, deployment("worker", 0, nil))
+	s.apply(t, ns, labelledDeployment("base", 0, "pod: workload-test"))
+	scaledObject := func(formula string) string {
+		return fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  pollingInterval: 1
+  cooldownPeriod: 5
+  minReplicaCount: 0
+  maxReplicaCount: 10
+  fallback:
+    replicas: 5
+    failureThreshold: 3
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 5
+    scalingModifiers:
+      formula: %q
+      target: "2"
+      activationTarget: "2"
+  triggers:
+    - type: metrics-api
+      name: metrics_api
+      metricType: AverageValue
+      metadata:
+        url: %q
+        valueLocation: value
+    - type: kubernetes-workload
+      name: kw_trig
+      metricType: AverageValue
+      metadata:
+        podSelector: pod=workload-test
+`, formula, api.URL)
+	}
+	s.apply(t, ns, scaledObject("metrics_api + kw_trig"))
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	s.holdReplicas(t, ns, "worker", 0, 8*time.Second)
+
+	api.Set(3)
+	s.scaleDeployment(t, ns, "base", 2)
+	s.waitReplicas(t, ns, "worker", 3, 90*time.Second)
+
+	api.SetDown(true)
+	s.waitReplicas(t, ns, "worker", 5, 90*time.Second)
+	s.holdReplicas(t, ns, "worker", 5, 10*time.Second)
+
+	api.Set(2)
+	api.SetDown(false)
+	s.waitReplicas(t, ns, "worker", 2, 90*time.Second)
+
+	api.Set(0)
+	s.apply(t, ns, scaledObject("count([kw_trig,metrics_api],{#>1}) > 1 ? 5 : 0"))
+	s.waitReplicas(t, ns, "worker", 0, 90*time.Second)
+	api.Set(2)
+	s.waitReplicas(t, ns, "worker", 3, 90*time.Second)
 }
 
 // TestScalingModifiersMetricSourcesWithoutTargets is KEDA's documented scalingModifiers example: a

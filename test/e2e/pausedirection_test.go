@@ -8,79 +8,107 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
-// TestPausedScaleInAndOut: autoscaling.keda.sh/paused-scale-in holds the target up when the source
-// drains (neither the HPA nor deactivation scales it in) while scale-out still works, and
-// paused-scale-out keeps it down when the source fills (neither activation nor the HPA scales it
-// out) while scale-in still works. Each direction is one annotation on a running ScaledObject.
-func TestPausedScaleInAndOut(t *testing.T) {
+// hpaSelectPolicy is the selectPolicy of the scale-up (up) or scale-down rules of an HPA, "" when
+// it has none.
+func (s *suite) hpaSelectPolicy(ctx context.Context, ns, name string, up bool) autoscalingv2.ScalingPolicySelect {
+	h, err := s.hpa(ctx, ns, name)
+	if err != nil || h.Spec.Behavior == nil {
+		return ""
+	}
+	rules := h.Spec.Behavior.ScaleDown
+	if up {
+		rules = h.Spec.Behavior.ScaleUp
+	}
+	if rules == nil || rules.SelectPolicy == nil {
+		return ""
+	}
+	return *rules.SelectPolicy
+}
+
+func (s *suite) waitSelectPolicyDisabled(t *testing.T, ns, hpa string, up bool) {
+	t.Helper()
+	what := "scaleDown"
+	if up {
+		what = "scaleUp"
+	}
+	eventually(t, 30*time.Second, "HPA "+what+" disabled", func(ctx context.Context) (bool, string) {
+		p := s.hpaSelectPolicy(ctx, ns, hpa, up)
+		return p == autoscalingv2.DisabledPolicySelect, fmt.Sprintf("%s.selectPolicy %q", what, p)
+	})
+}
+
+// TestPauseScaleIn is KEDA's pause_scale_in: a ScaledObject created with
+// autoscaling.keda.sh/paused-scale-in keeps its target at 2 replicas although its source is empty
+// and cooldownPeriod is 0 (neither deactivation nor the HPA scales it in). Beyond KEDA's scenario:
+// the HPA's scale-down is disabled, and scale-out still works.
+func TestPauseScaleIn(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
-	ns := s.newNamespace(t, "direction")
-	list := "dir-" + ns
-	ctx := context.Background()
-	s.apply(t, ns, deployment("dir", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
-	s.apply(t, ns, s.redisScaledObject("dir", list, "  cooldownPeriod: 3\n  maxReplicaCount: 6\n"))
-	s.waitReady(t, ns, "dir", metav1.ConditionTrue)
-	annotate := func(patch string) {
-		t.Helper()
-		so := &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dir"}}
-		if err := s.env.Client.Patch(ctx, so, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-			t.Fatalf("annotating: %v", err)
-		}
-	}
-	selectPolicy := func(up bool) autoscalingv2.ScalingPolicySelect {
-		h, err := s.hpa(ctx, ns, "keda-hpa-dir")
-		if err != nil || h.Spec.Behavior == nil {
-			return ""
-		}
-		rules := h.Spec.Behavior.ScaleDown
-		if up {
-			rules = h.Spec.Behavior.ScaleUp
-		}
-		if rules == nil || rules.SelectPolicy == nil {
-			return ""
-		}
-		return *rules.SelectPolicy
-	}
-	rc := s.redis.Client()
-	defer rc.Close()
+	ns := s.newNamespace(t, "pausein")
+	s.apply(t, ns, deployment("monitored", 0, nil))
+	s.apply(t, ns, deployment("worker", 2, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "    autoscaling.keda.sh/paused-scale-in: \"true\"\n",
+		"  minReplicaCount: 0\n  maxReplicaCount: 3\n  cooldownPeriod: 0\n"))
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	s.waitSelectPolicyDisabled(t, ns, "keda-hpa-worker", false)
+	s.holdReplicas(t, ns, "worker", 2, 10*time.Second)
 
-	// Scale-in paused: 6 items take the target to 3, draining keeps it at 3.
-	annotate(`{"metadata":{"annotations":{"autoscaling.keda.sh/paused-scale-in":"true"}}}`)
-	eventually(t, 20*time.Second, "HPA scale-down disabled", func(context.Context) (bool, string) {
-		p := selectPolicy(false)
-		return p == autoscalingv2.DisabledPolicySelect, fmt.Sprintf("scaleDown.selectPolicy %q", p)
-	})
-	if err := rc.RPush(ctx, list, "1", "2", "3", "4", "5", "6").Err(); err != nil {
+	s.scaleDeployment(t, ns, "monitored", 3)
+	s.waitReplicas(t, ns, "worker", 3, 60*time.Second)
+	s.scaleDeployment(t, ns, "monitored", 0)
+	s.holdReplicas(t, ns, "worker", 3, 8*time.Second)
+}
+
+// TestPauseScaleInRestore is KEDA's pause_scale_in_restore: the target held at 2 by
+// paused-scale-in goes to 0 once the annotation is dropped from the manifest (an apply of the
+// object without it), and the object's other annotations stay.
+func TestPauseScaleInRestore(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "pauseinrestore")
+	s.apply(t, ns, deployment("monitored", 0, nil))
+	s.apply(t, ns, deployment("worker", 2, nil))
+	spec := "  minReplicaCount: 0\n  maxReplicaCount: 10\n  cooldownPeriod: 0\n"
+	s.apply(t, ns, workloadScaledObject("worker", "monitored",
+		"    autoscaling.keda.sh/paused-scale-in: \"true\"\n    test-annotation: preserve-this\n", spec))
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	s.holdReplicas(t, ns, "worker", 2, 10*time.Second)
+
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "    test-annotation: preserve-this\n", spec))
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+	so, err := s.scaledObject(context.Background(), ns, "worker")
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.waitReplicas(t, ns, "dir", 3, 60*time.Second)
-	if err := rc.Del(ctx, list).Err(); err != nil {
-		t.Fatal(err)
+	if _, paused := so.Annotations["autoscaling.keda.sh/paused-scale-in"]; paused || so.Annotations["test-annotation"] != "preserve-this" {
+		t.Errorf("annotations after the apply without the pause: %v", so.Annotations)
 	}
-	s.holdReplicas(t, ns, "dir", 3, 10*time.Second) // well past the 3 s cooldown and the HPA's sync
+}
 
-	// Scale-out paused instead: the drained source now takes the target to 0 ...
-	annotate(`{"metadata":{"annotations":{"autoscaling.keda.sh/paused-scale-in":null,"autoscaling.keda.sh/paused-scale-out":"true"}}}`)
-	eventually(t, 20*time.Second, "HPA scale-up disabled", func(context.Context) (bool, string) {
-		p := selectPolicy(true)
-		return p == autoscalingv2.DisabledPolicySelect, fmt.Sprintf("scaleUp.selectPolicy %q", p)
-	})
-	s.waitReplicas(t, ns, "dir", 0, 60*time.Second)
-	// ... and a full source does not bring it back.
-	if err := rc.RPush(ctx, list, "1", "2", "3", "4", "5", "6").Err(); err != nil {
-		t.Fatal(err)
-	}
-	s.holdReplicas(t, ns, "dir", 0, 8*time.Second)
-	s.waitEvent(t, ns, "dir", "KEDAScaleTargetDeactivated")
+// TestPauseScaleOut is KEDA's pause_scale_out: a ScaledObject created with
+// autoscaling.keda.sh/paused-scale-out keeps its target at 0 although its source asks for 5
+// (neither activation nor the HPA scales it out). Beyond KEDA's scenario: the HPA's scale-up is
+// disabled, scale-in still works, and lifting the annotation lets the target scale out.
+func TestPauseScaleOut(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "pauseout")
+	s.apply(t, ns, deployment("monitored", 5, nil))
+	s.apply(t, ns, deployment("worker", 0, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "    autoscaling.keda.sh/paused-scale-out: \"true\"\n",
+		"  minReplicaCount: 0\n  maxReplicaCount: 5\n  cooldownPeriod: 0\n"))
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	s.waitSelectPolicyDisabled(t, ns, "keda-hpa-worker", true)
+	s.holdReplicas(t, ns, "worker", 0, 10*time.Second)
 
-	// Both lifted: the full source activates it again.
-	annotate(`{"metadata":{"annotations":{"autoscaling.keda.sh/paused-scale-out":null}}}`)
-	s.waitReplicas(t, ns, "dir", 3, 60*time.Second)
+	// Scale-in still works: with the source drained, a target scaled up by hand is deactivated.
+	s.scaleDeployment(t, ns, "monitored", 0)
+	s.scaleDeployment(t, ns, "worker", 2)
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+
+	s.scaleDeployment(t, ns, "monitored", 5)
+	s.annotate(t, ns, "worker", map[string]*string{"autoscaling.keda.sh/paused-scale-out": unset})
+	s.waitReplicas(t, ns, "worker", 5, 60*time.Second)
 }

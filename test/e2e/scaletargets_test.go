@@ -41,10 +41,12 @@ spec:
           labelSelectorPath: .status.selector
 `
 
-// TestScaleSubresourceTargets: the operator activates and deactivates any kind with a /scale
-// subresource, not only Deployments, and the HPA scales it in between: a StatefulSet and a custom
-// resource go 0 -> 1 -> 3 -> 0 on a Redis list.
-func TestScaleSubresourceTargets(t *testing.T) {
+// TestSubresourceScale is KEDA's subresource_scale: the operator activates and deactivates any kind
+// with a /scale subresource, not only Deployments, and the HPA scales it in between. KEDA's
+// scenario scales an Argo Rollout; here a custom resource of a CRD of the test's own (Argo
+// Rollouts is not installed on the local cluster) and a StatefulSet go 0 -> 1 -> 3 -> 0 on a Redis
+// list. KEDA's replicaset_scale is TestReplicasetScale.
+func TestSubresourceScale(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
 	gvk := schema.GroupVersionKind{Group: "e2e.kedactl.dev", Version: "v1", Kind: "QueueWorker"}
@@ -165,5 +167,72 @@ spec:
 			}
 			waitFor(0)
 		})
+	}
+}
+
+// TestReplicasetScale is KEDA's replicaset_scale: a ReplicaSet as the scale target follows the pods
+// of a monitored Deployment (kubernetes-workload, value 1) from 0 to 5 and 10, then down to 5 and 0.
+func TestReplicasetScale(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "replicaset")
+	s.apply(t, ns, deployment("monitored", 0, nil))
+	s.apply(t, ns, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: worker
+spec:
+  replicas: 0
+  selector:
+    matchLabels:
+      app: worker
+  template:
+    metadata:
+      labels:
+        app: worker
+    spec:
+      containers:
+        - name: worker
+          image: example.com/worker:1.0
+`)
+	s.apply(t, ns, `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: ReplicaSet
+    name: worker
+  pollingInterval: 1
+  cooldownPeriod: 5
+  minReplicaCount: 0
+  maxReplicaCount: 10
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown:
+          stabilizationWindowSeconds: 5
+  triggers:
+    - type: kubernetes-workload
+      metadata:
+        podSelector: app=monitored
+        value: "1"
+`)
+	waitFor := func(want int32) {
+		t.Helper()
+		eventually(t, 90*time.Second, fmt.Sprintf("ReplicaSet at %d replicas", want), func(ctx context.Context) (bool, string) {
+			sc, err := s.env.Kube.AppsV1().ReplicaSets(ns).GetScale(ctx, "worker", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			return sc.Spec.Replicas == want, fmt.Sprintf("%d replicas; %s", sc.Spec.Replicas, s.describeHPAs(ctx, ns))
+		})
+	}
+	s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	waitFor(0)
+	for _, n := range []int32{5, 10, 5, 0} {
+		s.scaleDeployment(t, ns, "monitored", n)
+		waitFor(n)
 	}
 }

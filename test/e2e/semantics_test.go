@@ -3,9 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
 // redisScaledObject is a ScaledObject on the shared Redis list, polled every second; spec holds
@@ -29,88 +32,100 @@ spec:
 `, name, name, spec, s.redis.Addr, list)
 }
 
-// TestActivationSemantics covers how the operator moves a target between zero (or idle) and min:
-// idleReplicaCount, minReplicaCount above zero, initialCooldownPeriod and
-// advanced.restoreToOriginalReplicaCount.
-func TestActivationSemantics(t *testing.T) {
+// TestMinReplicaCountAboveZeroIsNeverDeactivated: a target whose minReplicaCount is above zero is
+// brought up to it and kept there with an empty source, whatever the cooldown.
+func TestMinReplicaCountAboveZeroIsNeverDeactivated(t *testing.T) {
 	s := requireSuite(t)
 	t.Parallel()
-	env := map[string]string{"REDIS_PASSWORD": redisPassword}
-	rc := s.redis.Client()
-	// Subtests run in parallel after this function returns: close the client when they are done.
-	t.Cleanup(func() { _ = rc.Close() })
+	ns := s.newNamespace(t, "min")
+	s.apply(t, ns, deployment("min", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
+	s.apply(t, ns, s.redisScaledObject("min", "min-"+ns, "  cooldownPeriod: 1\n  minReplicaCount: 1\n  maxReplicaCount: 3\n"))
+	s.waitReplicas(t, ns, "min", 1, 30*time.Second)
+	s.holdReplicas(t, ns, "min", 1, 5*time.Second)
+}
+
+// TestIdleReplicas is KEDA's idle_replicas: with idleReplicaCount 0 and minReplicaCount 2, an
+// inactive target goes to 0 (here from 3), an active one to at least 2 and on to what the source
+// asks (4), and back to 0 when the source drains.
+func TestIdleReplicas(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "idle")
+	s.apply(t, ns, deployment("monitored", 0, nil))
+	s.apply(t, ns, deployment("worker", 3, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "", "  idleReplicaCount: 0\n  minReplicaCount: 2\n  maxReplicaCount: 4\n  cooldownPeriod: 2\n"))
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+	s.scaleDeployment(t, ns, "monitored", 2)
+	s.waitReplicas(t, ns, "worker", 2, 60*time.Second)
+	s.scaleDeployment(t, ns, "monitored", 4)
+	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
+	s.scaleDeployment(t, ns, "monitored", 0)
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+}
+
+// TestInitialDelayCooldownperiod is KEDA's initial_delay_cooldownperiod: a new ScaledObject whose
+// source is empty leaves its target at 1 replica for initialCooldownPeriod (15 s here, 120 s in
+// KEDA's), then deactivates it after cooldownPeriod.
+func TestInitialDelayCooldownperiod(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "initial")
+	s.apply(t, ns, deployment("worker", 1, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "no-matches", "", "  minReplicaCount: 0\n  cooldownPeriod: 1\n  initialCooldownPeriod: 15\n"))
+	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
+	created := so.CreationTimestamp.Time
+	// The creation timestamp has whole seconds: hold until 13 s after it at most.
+	if d := time.Until(created.Add(13 * time.Second)); d > 0 {
+		s.holdReplicas(t, ns, "worker", 1, d)
+	}
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+	if took := time.Since(created); took < 14*time.Second {
+		t.Errorf("deactivated %s after creation, before initialCooldownPeriod 15s", took)
+	}
+}
+
+// TestForceActivation is KEDA's force_activation: a target at its idle count (0, the source
+// empty) goes to minReplicaCount (2) when autoscaling.keda.sh/force-activation is set on the
+// running ScaledObject, and back to 0 when it is removed.
+func TestForceActivation(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "force")
+	s.apply(t, ns, deployment("monitored", 0, nil))
+	s.apply(t, ns, deployment("worker", 2, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "", "  idleReplicaCount: 0\n  minReplicaCount: 2\n  maxReplicaCount: 5\n  cooldownPeriod: 0\n"))
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+
+	s.annotate(t, ns, "worker", map[string]*string{kedav1alpha1.AnnotationForceActivation: set("true")})
+	s.waitReplicas(t, ns, "worker", 2, 60*time.Second)
+	s.holdReplicas(t, ns, "worker", 2, 5*time.Second)
+
+	s.annotate(t, ns, "worker", map[string]*string{kedav1alpha1.AnnotationForceActivation: unset})
+	s.waitReplicas(t, ns, "worker", 0, 60*time.Second)
+}
+
+// TestRestoreOriginal is KEDA's restore_original: with advanced.restoreToOriginalReplicaCount the
+// target's replica count before the ScaledObject (2, kept in status.originalReplicaCount) comes
+// back when the ScaledObject is deleted, after it was scaled to 4.
+func TestRestoreOriginal(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
 	ctx := context.Background()
-
-	t.Run("idleReplicaCount: inactive goes to idle, active to min", func(t *testing.T) {
-		t.Parallel()
-		ns := s.newNamespace(t, "idle")
-		list := "idle-" + ns
-		s.apply(t, ns, deployment("idle", 3, env))
-		s.apply(t, ns, s.redisScaledObject("idle", list, "  cooldownPeriod: 2\n  idleReplicaCount: 0\n  minReplicaCount: 2\n  maxReplicaCount: 4\n"))
-		s.waitReplicas(t, ns, "idle", 0, 30*time.Second)
-		if err := rc.RPush(ctx, list, "a").Err(); err != nil {
-			t.Fatal(err)
-		}
-		s.waitReplicas(t, ns, "idle", 2, 30*time.Second)
-		if err := rc.Del(ctx, list).Err(); err != nil {
-			t.Fatal(err)
-		}
-		s.waitReplicas(t, ns, "idle", 0, 30*time.Second)
-	})
-
-	t.Run("minReplicaCount above zero is never deactivated", func(t *testing.T) {
-		t.Parallel()
-		ns := s.newNamespace(t, "min")
-		s.apply(t, ns, deployment("min", 0, env))
-		s.apply(t, ns, s.redisScaledObject("min", "min-"+ns, "  cooldownPeriod: 1\n  minReplicaCount: 1\n  maxReplicaCount: 3\n"))
-		s.waitReplicas(t, ns, "min", 1, 30*time.Second)
-		s.holdReplicas(t, ns, "min", 1, 5*time.Second)
-	})
-
-	t.Run("initialCooldownPeriod holds a new object up", func(t *testing.T) {
-		t.Parallel()
-		ns := s.newNamespace(t, "initial")
-		s.apply(t, ns, deployment("initial", 2, env))
-		s.apply(t, ns, s.redisScaledObject("initial", "initial-"+ns, "  cooldownPeriod: 1\n  initialCooldownPeriod: 10\n"))
-		s.waitReady(t, ns, "initial", "True")
-		so, err := s.scaledObject(ctx, ns, "initial")
-		if err != nil {
-			t.Fatal(err)
-		}
-		created := so.CreationTimestamp.Time
-		s.waitReplicas(t, ns, "initial", 0, 40*time.Second)
-		if took := time.Since(created); took < 9*time.Second {
-			t.Errorf("deactivated %s after creation, before initialCooldownPeriod 10s", took)
-		}
-	})
-
-	t.Run("force-activation keeps an idle target up", func(t *testing.T) {
-		t.Parallel()
-		ns := s.newNamespace(t, "force")
-		s.apply(t, ns, deployment("force", 0, env))
-		doc := s.redisScaledObject("force", "force-"+ns, "  cooldownPeriod: 1\n")
-		doc = strings.Replace(doc, "metadata:\n  name: force\n", "metadata:\n  name: force\n  annotations:\n    autoscaling.keda.sh/force-activation: \"true\"\n", 1)
-		s.apply(t, ns, doc)
-		s.waitReplicas(t, ns, "force", 1, 30*time.Second)
-		s.holdReplicas(t, ns, "force", 1, 4*time.Second)
-	})
-
-	t.Run("restoreToOriginalReplicaCount on deletion", func(t *testing.T) {
-		t.Parallel()
-		ns := s.newNamespace(t, "restore")
-		s.apply(t, ns, deployment("restore", 3, env))
-		s.apply(t, ns, s.redisScaledObject("restore", "restore-"+ns, "  cooldownPeriod: 1\n  advanced:\n    restoreToOriginalReplicaCount: true\n"))
-		s.waitReplicas(t, ns, "restore", 0, 30*time.Second)
-		so, err := s.scaledObject(ctx, ns, "restore")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if so.Status.OriginalReplicaCount == nil || *so.Status.OriginalReplicaCount != 3 {
-			t.Fatalf("status.originalReplicaCount = %v, want 3", so.Status.OriginalReplicaCount)
-		}
-		if err := s.env.Client.Delete(ctx, so); err != nil {
-			t.Fatal(err)
-		}
-		s.waitReplicas(t, ns, "restore", 3, 30*time.Second)
-	})
+	ns := s.newNamespace(t, "restore")
+	s.apply(t, ns, deployment("monitored", 4, nil))
+	s.apply(t, ns, deployment("worker", 2, nil))
+	s.apply(t, ns, workloadScaledObject("worker", "monitored", "",
+		"  idleReplicaCount: 0\n  minReplicaCount: 2\n  maxReplicaCount: 4\n  cooldownPeriod: 10\n  advanced:\n    restoreToOriginalReplicaCount: true\n"))
+	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
+	so, err := s.scaledObject(ctx, ns, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if so.Status.OriginalReplicaCount == nil || *so.Status.OriginalReplicaCount != 2 {
+		t.Errorf("status.originalReplicaCount = %v, want 2", so.Status.OriginalReplicaCount)
+	}
+	if err := s.env.Client.Delete(ctx, so); err != nil {
+		t.Fatal(err)
+	}
+	s.waitReplicas(t, ns, "worker", 2, 60*time.Second)
 }

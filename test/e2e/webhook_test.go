@@ -6,15 +6,18 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/test/env"
 )
 
 // TestAdmissionWebhook applies objects KEDA's webhook refuses and checks that ours refuses each with
-// a message naming the field and the fix, that what KEDA admits but cannot work (trigger metadata
+// a message naming the field and the fix (those of KEDA's scaled_object_validation scenario are
+// TestScaledObjectValidation's), that what KEDA admits but cannot work (trigger metadata
 // its scaler refuses) is admitted with a warning, that valid objects and deliberate overrides pass, and that
 // a ScaledObject whose target was deleted after admission can still be deleted.
 func TestAdmissionWebhook(t *testing.T) {
@@ -22,9 +25,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	t.Parallel()
 	ns := s.newNamespace(t, "admit")
 	s.apply(t, ns, deployment("worker", 0, map[string]string{"REDIS_PASSWORD": redisPassword}))
-	s.apply(t, ns, deployment("other", 0, nil))
 	s.apply(t, ns, requestsDeployment("measured", 0, "100m", "64Mi"))
-	s.apply(t, ns, foreignHPA("theirs", "other"))
 	s.apply(t, ns, s.redisScaledObject("worker", "admit-"+ns, ""))
 
 	so := func(name, target, spec, triggers string) string {
@@ -45,10 +46,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"doesn't exist", "fix spec.scaleTargetRef"}},
 		{"target kind the cluster lacks", strings.Replace(so("ea", "fresh", "", ""), "    name: fresh\n", "    apiVersion: example.com/v1\n    kind: Widget\n    name: fresh\n", 1),
 			[]string{"spec.scaleTargetRef", "the cluster has no kind Widget in example.com/v1"}},
-		{"second ScaledObject on a target", so("f", "worker", "", ""),
-			[]string{"spec.scaleTargetRef", "already scaled by ScaledObject worker", "one ScaledObject per target"}},
-		{"foreign HPA on the target", so("g", "other", "", ""),
-			[]string{"already scaled by HPA theirs", "validations.keda.sh/hpa-ownership"}},
 		{"fallback with only cpu and memory triggers", so("h", "measured", "  minReplicaCount: 1\n  fallback:\n    failureThreshold: 3\n    replicas: 2\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n"),
 			[]string{"spec.fallback", "needs a trigger other than cpu or memory", "add an event source trigger, or remove spec.fallback"}},
 		{"scalingModifiers fallback without a formula", so("ha", "fresh", "  fallback:\n    failureThreshold: 3\n    replicas: 2\n    behavior: scalingModifiers\n", ""),
@@ -59,8 +56,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"spec.advanced.scalingModifiers.formula", "names q1, which no trigger is called"}},
 		{"bad paused-replicas", strings.Replace(so("j", "fresh", "", ""), "metadata:\n  name: j\n", "metadata:\n  name: j\n  annotations:\n    autoscaling.keda.sh/paused-replicas: many\n", 1),
 			[]string{"paused-replicas", "whole number"}},
-		{"cpu trigger on containers without requests", so("l", "other", "  minReplicaCount: 1\n", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
-			[]string{`container "worker" of Deployment`, "has no cpu request", "set spec.template.spec.containers[0].resources.requests.cpu"}},
 		{"memory containerName not in the pod", so("m", "measured", "  minReplicaCount: 1\n", "    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n        containerName: sidecar\n"),
 			[]string{`spec.triggers[0].metadata.containerName "sidecar" is not a container`, "use one of app"}},
 		{"only cpu cannot scale to zero", so("nn", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
@@ -147,12 +142,6 @@ func TestAdmissionWebhook(t *testing.T) {
 		t.Errorf("Ready of the ScaledObject with a bad listLength is False with %s: %s; want listLength named", c.Reason, c.Message)
 	}
 
-	// Lifting the HPA check with KEDA's annotation admits a ScaledObject next to a foreign HPA.
-	lifted := strings.Replace(so("g", "other", "", ""), "metadata:\n  name: g\n", "metadata:\n  name: g\n  annotations:\n    validations.keda.sh/hpa-ownership: \"false\"\n", 1)
-	if err := s.env.ApplyYAML(context.Background(), ns, lifted); err != nil {
-		t.Errorf("validations.keda.sh/hpa-ownership: \"false\" did not lift the check: %v", err)
-	}
-
 	// cpu and memory on containers that request them are admitted, beside a trigger that lets the
 	// target go to zero.
 	measured := so("q", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n        containerName: app\n    - type: memory\n      metricType: AverageValue\n      metadata:\n        value: 100Mi\n    - type: kubernetes-workload\n      metadata:\n        podSelector: app=producer\n        value: \"1\"\n")
@@ -194,6 +183,174 @@ func TestAdmissionWebhook(t *testing.T) {
 		_, err := s.scaledObject(ctx, ns, "worker")
 		return err != nil && strings.Contains(err.Error(), "not found"), fmt.Sprint(err)
 	})
+}
+
+// TestScaledObjectValidation is KEDA's scaled_object_validation: a ScaledObject on a target nothing
+// scales is admitted; one on a target another ScaledObject scales, one whose HPA name another
+// ScaledObject's HPA has, and one on a target a hand-made HPA scales are refused, naming the other
+// object (ours also name the fix); with scaledobject.keda.sh/transfer-hpa-ownership and that HPA's
+// name it is admitted; cpu and memory triggers on a container without the request are refused,
+// and one with only a limit admitted; an empty trigger list is refused by the CRD's schema; labels
+// named in scaledobject.keda.sh/hpa-excluded-labels stay off the HPA. Beyond KEDA's scenario:
+// validations.keda.sh/hpa-ownership: "false" admits the ScaledObject next to a hand-made HPA.
+func TestScaledObjectValidation(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "sovalidation")
+	ctx := context.Background()
+	s.apply(t, ns, deployment("worker", 0, nil))
+	s.apply(t, ns, deployment("other", 0, nil))
+	s.apply(t, ns, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: limited
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: limited
+  template:
+    metadata:
+      labels:
+        app: limited
+    spec:
+      containers:
+        - name: worker
+          image: example.com/worker:1.0
+          resources:
+            limits:
+              cpu: 50m
+`)
+	so := func(name, target, annotations, advanced, triggers string) string {
+		if annotations != "" {
+			annotations = "  annotations:\n" + annotations
+		}
+		if triggers == "" {
+			triggers = "    - type: cron\n      metadata:\n        timezone: Etc/UTC\n        start: 0 * * * *\n        end: 1 * * * *\n        desiredReplicas: \"1\"\n"
+		}
+		return fmt.Sprintf("apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: %s\n%sspec:\n  scaleTargetRef:\n    name: %s\n%s  triggers:\n%s", name, annotations, target, advanced, triggers)
+	}
+	customHPA := func(name string) string {
+		return "  advanced:\n    horizontalPodAutoscalerConfig:\n      name: " + name + "\n"
+	}
+	admitted := func(what, doc string) {
+		t.Helper()
+		if err := s.env.ApplyYAML(ctx, ns, doc); err != nil {
+			t.Errorf("%s was refused: %v", what, err)
+		}
+	}
+	refused := func(what, doc string, want ...string) {
+		t.Helper()
+		err := s.env.ApplyYAML(ctx, ns, doc)
+		if err == nil {
+			t.Errorf("%s was admitted", what)
+			return
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: the refusal lacks %q: %v", what, w, err)
+			}
+		}
+	}
+	// deleteSO deletes a ScaledObject and waits for it and its HPA to go, so that the next case
+	// meets no HPA left on the target.
+	deleteSO := func(name, hpa string) {
+		t.Helper()
+		if err := s.env.Client.Delete(ctx, &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}); err != nil {
+			t.Fatal(err)
+		}
+		s.waitGone(t, "ScaledObject "+name, func(ctx context.Context) error {
+			_, err := s.scaledObject(ctx, ns, name)
+			return err
+		})
+		s.waitHPA(t, ns, hpa, false)
+	}
+
+	admitted("a ScaledObject on a target nothing scales", so("so1", "worker", "", "", ""))
+	deleteSO("so1", "keda-hpa-so1")
+
+	admitted("the first ScaledObject on worker", so("so1", "worker", "", "", ""))
+	// The webhook reads ScaledObjects from the operator's cache: let it see so1 first.
+	s.waitReady(t, ns, "so1", metav1.ConditionTrue)
+	refused("a second ScaledObject on worker", so("so2", "worker", "", "", ""),
+		"spec.scaleTargetRef", "already scaled by ScaledObject so1", "one ScaledObject per target")
+	deleteSO("so1", "keda-hpa-so1")
+
+	admitted("a ScaledObject with HPA name shared-hpa", so("so1", "worker", "", customHPA("shared-hpa"), ""))
+	s.waitHPA(t, ns, "shared-hpa", true)
+	refused("a second ScaledObject with HPA name shared-hpa", so("so2", "other", "", customHPA("shared-hpa"), ""),
+		"horizontalPodAutoscalerConfig.name", "HPA "+ns+"/shared-hpa already exists and is not owned by this ScaledObject")
+	deleteSO("so1", "shared-hpa")
+
+	s.apply(t, ns, foreignHPA("theirs", "worker"))
+	refused("a ScaledObject on a target a hand-made HPA scales", so("so1", "worker", "", "", ""),
+		"already scaled by HPA theirs", "validations.keda.sh/hpa-ownership")
+	admitted("validations.keda.sh/hpa-ownership: false next to a hand-made HPA",
+		so("lifted", "worker", "    validations.keda.sh/hpa-ownership: \"false\"\n", "", ""))
+	deleteSO("lifted", "keda-hpa-lifted")
+	admitted("a ScaledObject adopting the hand-made HPA",
+		so("adopter", "worker", "    scaledobject.keda.sh/transfer-hpa-ownership: \"true\"\n", customHPA("theirs"), ""))
+
+	cpu := "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"
+	memory := "    - type: memory\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"
+	// KEDA's manifests leave minReplicaCount at 0; our webhook then refuses on that alone (only cpu
+	// or memory cannot scale to zero) without reading the target (KEDA_SCENARIOS.md), so these
+	// set 1 to reach the check KEDA's scenario is about.
+	refused("a cpu trigger on a container without a cpu request", so("cpu", "other", "", "  minReplicaCount: 1\n", cpu),
+		`container "worker" of Deployment`, "has no cpu request", "set spec.template.spec.containers[0].resources.requests.cpu")
+	refused("a memory trigger on a container without a memory request", so("memory", "other", "", "  minReplicaCount: 1\n", memory),
+		`container "worker" of Deployment`, "has no memory request")
+	admitted("a cpu trigger on a container with only a cpu limit", so("limits", "limited", "", "  minReplicaCount: 1\n  maxReplicaCount: 1\n",
+		"    - type: cpu\n      metadata:\n        type: Utilization\n        value: \"50\"\n"))
+
+	refused("an empty trigger list", "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: empty\nspec:\n  scaleTargetRef:\n    name: other\n  triggers: []\n",
+		"spec.triggers in body should have at least 1 items")
+
+	admitted("a ScaledObject with excluded labels", strings.Replace(
+		so("labelled", "other", "    scaledobject.keda.sh/hpa-excluded-labels: foo.bar/environment,foo.bar/version\n", customHPA("labelled-hpa"), ""),
+		"metadata:\n", "metadata:\n  labels:\n    team: backend\n    foo.bar/environment: bf5011472247b67cce3ee7b24c9a08c5\n    foo.bar/version: \"1\"\n", 1))
+	eventually(t, 30*time.Second, "HPA labelled-hpa without the excluded labels", func(ctx context.Context) (bool, string) {
+		h, err := s.hpa(ctx, ns, "labelled-hpa")
+		if err != nil {
+			return false, err.Error()
+		}
+		_, env := h.Labels["foo.bar/environment"]
+		_, version := h.Labels["foo.bar/version"]
+		return !env && !version && h.Labels["team"] == "backend", fmt.Sprint(h.Labels)
+	})
+}
+
+// TestTriggerAuthenticationValidation is KEDA's trigger_authentication_validation: a
+// TriggerAuthentication or ClusterTriggerAuthentication with podIdentity azure-workload and an
+// empty identityId is refused; without identityId it is admitted.
+func TestTriggerAuthenticationValidation(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "tavalidation")
+	ctx := context.Background()
+	for _, kind := range []string{"TriggerAuthentication", "ClusterTriggerAuthentication"} {
+		name := "workload-" + ns
+		doc := func(identity string) string {
+			return fmt.Sprintf("apiVersion: keda.sh/v1alpha1\nkind: %s\nmetadata:\n  name: %s\nspec:\n  podIdentity:\n    provider: azure-workload\n%s", kind, name, identity)
+		}
+		err := s.env.ApplyYAML(ctx, ns, doc("    identityId: \"\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "identityId") {
+			t.Errorf("%s with an empty identityId: %v, want a refusal naming identityId", kind, err)
+		}
+		if err := s.env.ApplyYAML(ctx, ns, doc("")); err != nil {
+			t.Errorf("%s without identityId was refused: %v", kind, err)
+		}
+		if kind == "ClusterTriggerAuthentication" {
+			t.Cleanup(func() {
+				_ = s.env.Client.Delete(context.Background(), &kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: name}})
+			})
+			if err := s.env.Client.Get(ctx, client.ObjectKey{Name: name}, &kedav1alpha1.ClusterTriggerAuthentication{}); err != nil {
+				t.Errorf("the ClusterTriggerAuthentication without identityId: %v", err)
+			}
+		} else if err := s.env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &kedav1alpha1.TriggerAuthentication{}); err != nil {
+			t.Errorf("the TriggerAuthentication without identityId: %v", err)
+		}
+	}
 }
 
 // TestSelfManagedCertificates checks what the operator did with its own certificate: kept it in the
