@@ -164,3 +164,33 @@ func TestScaledJobProblemsAsKEDA(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleBoundAsKEDA: idleReplicaCount must stay below the HPA's minimum (1 at least) when
+// minReplicaCount is set, below 0 when it is not, as KEDA's bounds check reads it.
+func TestIdleBoundAsKEDA(t *testing.T) {
+	i32 := func(v int32) *int32 { return &v }
+	for _, tc := range []struct {
+		name      string
+		min, idle *int32
+		refused   bool
+	}{
+		{"idle 0 with minReplicaCount 0 (KEDA's value_metric_type)", i32(0), i32(0), false},
+		{"idle 0 without minReplicaCount", nil, i32(0), true},
+		{"idle 1 with minReplicaCount 0", i32(0), i32(1), true},
+		{"idle 0 with minReplicaCount 2", i32(2), i32(0), false},
+		{"idle 2 with minReplicaCount 2", i32(2), i32(2), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			so := &ScaledObject{Spec: ScaledObjectSpec{ScaleTargetRef: &ScaleTarget{Name: "w"}, MinReplicaCount: tc.min, IdleReplicaCount: tc.idle,
+				Triggers: []ScaleTriggers{{Type: "redis"}}}}
+			so.Name = "w"
+			refused := false
+			for _, e := range so.ValidateSpec() {
+				refused = refused || e.Field == "spec.idleReplicaCount"
+			}
+			if refused != tc.refused {
+				t.Errorf("idleReplicaCount refused = %v, want %v", refused, tc.refused)
+			}
+		})
+	}
+}

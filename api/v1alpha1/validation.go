@@ -49,7 +49,7 @@ func (so *ScaledObject) ValidateSpec() field.ErrorList {
 	if minR > maxR {
 		errs = append(errs, field.Invalid(spec.Child("minReplicaCount"), minR, fmt.Sprintf("must not be greater than maxReplicaCount (%d)", maxR)))
 	}
-	if s.IdleReplicaCount != nil && *s.IdleReplicaCount >= minR {
+	if s.IdleReplicaCount != nil && *s.IdleReplicaCount >= idleBound(s) {
 		errs = append(errs, field.Invalid(spec.Child("idleReplicaCount"), *s.IdleReplicaCount, fmt.Sprintf("must be less than minReplicaCount (%d)", minR)))
 	}
 	// cpu and memory are measured on running pods: with nothing else to wake the target, it would
@@ -200,6 +200,16 @@ func (sj *ScaledJob) SpecProblems() (refused, stricter field.ErrorList) {
 	// minReplicaCount above maxReplicaCount is admitted, as KEDA admits it: both are taken as
 	// maxReplicaCount (operator/scaledjob.BoundsFor), and the webhook warns.
 	return refused, stricter
+}
+
+// idleBound is what idleReplicaCount must stay below, as KEDA checks it: the HPA's minimum (at least
+// 1) when minReplicaCount is set, and 0 when it is not. So idleReplicaCount 0 passes with an
+// explicit minReplicaCount 0 (the same as no idle count) and is refused without one.
+func idleBound(s *ScaledObjectSpec) int32 {
+	if s.MinReplicaCount == nil {
+		return 0
+	}
+	return max(*s.MinReplicaCount, 1)
 }
 
 // ValidateTriggerAuthenticationSpec checks a TriggerAuthentication's or (clusterScoped) a

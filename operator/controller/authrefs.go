@@ -78,7 +78,7 @@ func IndexAuthReferences(ctx context.Context, indexer client.FieldIndexer) error
 
 // AuthReferenceReconciler keeps status.scaledobjects and status.scaledjobs of every
 // TriggerAuthentication and ClusterTriggerAuthentication listing the objects whose triggers refer to
-// it, as KEDA lists them: names, comma separated, sorted; namespace/name for the cluster kind. It
+// it, as KEDA lists them: names, comma separated, each once (sorted here). It
 // recomputes the lists from the objects that exist, so an edited trigger or a deleted object drops
 // out without a finalizer.
 type AuthReferenceReconciler struct {
@@ -163,7 +163,7 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 		r.Metrics.Handled(resource, req.NamespacedName, nil)
 	}
 	if r.Recorder != nil {
-		if reason, msg := r.generationEvent(kind, req.String(), obj.GetGeneration()); reason != "" {
+		if reason, msg := r.generationEvent(kind, req.String(), obj.GetName(), obj.GetGeneration()); reason != "" {
 			r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "Reconcile", "%s", msg)
 		}
 	}
@@ -176,7 +176,7 @@ func (r *AuthReferenceReconciler) Reconcile(ctx context.Context, req reconcile.R
 	if err := r.Client.List(ctx, sjs, key); err != nil {
 		return reconcile.Result{}, fmt.Errorf("failed to list the ScaledJobs using %s %s: %w", kind, req, err)
 	}
-	soNames, sjNames := referrers(req.Namespace == "", sos.Items, sjs.Items)
+	soNames, sjNames := referrers(sos.Items, sjs.Items)
 	if status.ScaledObjectNamesStr == soNames && status.ScaledJobNamesStr == sjNames {
 		return reconcile.Result{}, nil
 	}
@@ -220,34 +220,36 @@ func (r *AuthReferenceReconciler) patchFinalizers(ctx context.Context, obj clien
 }
 
 // referrers lists the objects (already selected as referring to one authentication) the way KEDA
-// writes them in its status; objects being deleted are left out.
-func referrers(cluster bool, sos []kedav1alpha1.ScaledObject, sjs []kedav1alpha1.ScaledJob) (soNames, sjNames string) {
-	name := func(o client.Object) string {
-		if cluster {
-			return o.GetNamespace() + "/" + o.GetName()
+// writes them in its status: their names, each once, also for the cluster kind (objects of two
+// namespaces with one name are one entry, as in KEDA); objects being deleted are left out.
+func referrers(sos []kedav1alpha1.ScaledObject, sjs []kedav1alpha1.ScaledJob) (soNames, sjNames string) {
+	names := func(objs []client.Object) string {
+		seen := map[string]bool{}
+		var out []string
+		for _, o := range objs {
+			if o.GetDeletionTimestamp() == nil && !seen[o.GetName()] {
+				seen[o.GetName()] = true
+				out = append(out, o.GetName())
+			}
 		}
-		return o.GetName()
+		sort.Strings(out)
+		return strings.Join(out, ",")
 	}
-	var a, b []string
+	a := make([]client.Object, 0, len(sos))
 	for i := range sos {
-		if sos[i].DeletionTimestamp == nil {
-			a = append(a, name(&sos[i]))
-		}
+		a = append(a, &sos[i])
 	}
+	b := make([]client.Object, 0, len(sjs))
 	for i := range sjs {
-		if sjs[i].DeletionTimestamp == nil {
-			b = append(b, name(&sjs[i]))
-		}
+		b = append(b, &sjs[i])
 	}
-	sort.Strings(a)
-	sort.Strings(b)
-	return strings.Join(a, ","), strings.Join(b, ",")
+	return names(a), names(b)
 }
 
 // generationEvent is the event KEDA records when it reconciles an authentication: Added for a new
 // one (generation 1 when first seen), Updated when its spec changed since the last reconcile
 // (or first seen at a later generation, as after a restart); none when only its users changed.
-func (r *AuthReferenceReconciler) generationEvent(kind, key string, generation int64) (reason, msg string) {
+func (r *AuthReferenceReconciler) generationEvent(kind, key, name string, generation int64) (reason, msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.generations == nil {
@@ -255,7 +257,7 @@ func (r *AuthReferenceReconciler) generationEvent(kind, key string, generation i
 	}
 	previous, seen := r.generations[kind+"/"+key]
 	r.generations[kind+"/"+key] = generation
-	return authEvent(kind, seen, previous, generation)
+	return authEvent(kind, name, seen, previous, generation)
 }
 
 func (r *AuthReferenceReconciler) forgetGeneration(kind, key string) {
@@ -265,17 +267,19 @@ func (r *AuthReferenceReconciler) forgetGeneration(kind, key string) {
 }
 
 // authEvent decides generationEvent's event from what was seen before.
-func authEvent(kind string, seen bool, previous, generation int64) (reason, msg string) {
+func authEvent(kind, name string, seen bool, previous, generation int64) (reason, msg string) {
 	cluster := kind == kedav1alpha1.KindClusterTriggerAuthentication
 	switch {
+	// The messages are KEDA's words, which alerts and dashboards may match on: "New <kind>
+	// configured", and for an update of either kind "ClusterTriggerAuthentication <name> is updated"
+	// under the cluster kind's reason (KEDA words both kinds' updates so).
 	case !seen && generation <= 1:
 		if cluster {
-			return kedav1alpha1.EventClusterTriggerAuthenticationAdded, "ClusterTriggerAuthentication added"
+			return kedav1alpha1.EventClusterTriggerAuthenticationAdded, "New ClusterTriggerAuthentication configured"
 		}
-		return kedav1alpha1.EventTriggerAuthenticationAdded, "TriggerAuthentication added"
+		return kedav1alpha1.EventTriggerAuthenticationAdded, "New TriggerAuthentication configured"
 	case !seen || generation != previous:
-		// KEDA records a TriggerAuthentication's update under the cluster kind's reason too.
-		return kedav1alpha1.EventClusterTriggerAuthenticationUpdated, fmt.Sprintf("%s updated (generation %d)", kind, generation)
+		return kedav1alpha1.EventClusterTriggerAuthenticationUpdated, fmt.Sprintf("ClusterTriggerAuthentication %s is updated", name)
 	}
 	return "", ""
 }

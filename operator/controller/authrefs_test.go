@@ -28,19 +28,19 @@ func TestAuthEvent(t *testing.T) {
 		kind              string
 		seen              bool
 		previous, current int64
-		reason            string
+		reason, msg       string
 	}{
-		{"a new TriggerAuthentication", ta, false, 0, 1, "TriggerAuthenticationAdded"},
-		{"a new ClusterTriggerAuthentication", cta, false, 0, 1, "ClusterTriggerAuthenticationAdded"},
-		{"first seen after an edit (a restart)", ta, false, 0, 3, "ClusterTriggerAuthenticationUpdated"},
-		{"its spec changed", ta, true, 1, 2, "ClusterTriggerAuthenticationUpdated"},
-		{"a cluster one's spec changed", cta, true, 4, 5, "ClusterTriggerAuthenticationUpdated"},
-		{"only its users changed", ta, true, 2, 2, ""},
+		{"a new TriggerAuthentication", ta, false, 0, 1, "TriggerAuthenticationAdded", "New TriggerAuthentication configured"},
+		{"a new ClusterTriggerAuthentication", cta, false, 0, 1, "ClusterTriggerAuthenticationAdded", "New ClusterTriggerAuthentication configured"},
+		{"first seen after an edit (a restart)", ta, false, 0, 3, "ClusterTriggerAuthenticationUpdated", "ClusterTriggerAuthentication creds is updated"},
+		{"its spec changed", ta, true, 1, 2, "ClusterTriggerAuthenticationUpdated", "ClusterTriggerAuthentication creds is updated"},
+		{"a cluster one's spec changed", cta, true, 4, 5, "ClusterTriggerAuthenticationUpdated", "ClusterTriggerAuthentication creds is updated"},
+		{"only its users changed", ta, true, 2, 2, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			reason, msg := authEvent(tt.kind, tt.seen, tt.previous, tt.current)
-			if reason != tt.reason || (reason != "" && msg == "") {
-				t.Errorf("event %q %q, want reason %q", reason, msg, tt.reason)
+			reason, msg := authEvent(tt.kind, "creds", tt.seen, tt.previous, tt.current)
+			if reason != tt.reason || msg != tt.msg {
+				t.Errorf("event %q %q, want %q %q (KEDA's words)", reason, msg, tt.reason, tt.msg)
 			}
 		})
 	}

@@ -37,7 +37,6 @@ func TestReferrers(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name           string
-		cluster        bool
 		sos            []kedav1alpha1.ScaledObject
 		sjs            []kedav1alpha1.ScaledJob
 		wantSO, wantSJ string
@@ -46,11 +45,11 @@ func TestReferrers(t *testing.T) {
 		{name: "sorted names", sos: []kedav1alpha1.ScaledObject{so("a", "web", false), so("a", "api", false)}, sjs: []kedav1alpha1.ScaledJob{sj("a", "import")},
 			wantSO: "api,web", wantSJ: "import"},
 		{name: "deleting left out", sos: []kedav1alpha1.ScaledObject{so("a", "web", true), so("a", "api", false)}, wantSO: "api"},
-		{name: "cluster kind names namespace/name", cluster: true, sos: []kedav1alpha1.ScaledObject{so("b", "web", false), so("a", "web", false)}, sjs: []kedav1alpha1.ScaledJob{sj("c", "import")},
-			wantSO: "a/web,b/web", wantSJ: "c/import"},
+		{name: "names alone, each once, as KEDA writes them for the cluster kind", sos: []kedav1alpha1.ScaledObject{so("b", "web", false), so("a", "web", false), so("a", "api", false)}, sjs: []kedav1alpha1.ScaledJob{sj("c", "import")},
+			wantSO: "api,web", wantSJ: "import"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			gotSO, gotSJ := referrers(tc.cluster, tc.sos, tc.sjs)
+			gotSO, gotSJ := referrers(tc.sos, tc.sjs)
 			if gotSO != tc.wantSO || gotSJ != tc.wantSJ {
 				t.Errorf("referrers = %q, %q; want %q, %q", gotSO, gotSJ, tc.wantSO, tc.wantSJ)
 			}

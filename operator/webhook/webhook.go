@@ -21,10 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
-	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	sigsjson "sigs.k8s.io/json"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/api/validation"

@@ -60,8 +60,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{`spec.triggers[0].metadata.containerName "sidecar" is not a container`, "use one of app"}},
 		{"only cpu cannot scale to zero", so("nn", "measured", "", "    - type: cpu\n      metricType: Utilization\n      metadata:\n        value: \"50\"\n"),
 			[]string{"spec.minReplicaCount", "cannot scale to zero", "add another trigger"}},
-		{"ScaledJob without containers", "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
-			[]string{"spec.jobTargetRef.template.spec.containers", "add the container"}},
 		{"TriggerAuthentication with an aws roleArn its workload owns", "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  podIdentity:\n    provider: aws\n    identityOwner: workload\n    roleArn: arn:aws:iam::123456789012:role/reader\n",
 			[]string{"spec.podIdentity.roleArn", "roleArn is for identityOwner keda"}},
 	}
@@ -116,6 +114,10 @@ func TestAdmissionWebhook(t *testing.T) {
 			[]string{"Warning: trigger 0 (redis): spec.triggers[0].metadata.listLength", "not a valid integer"}},
 		{so("p", "utilization", "", fmt.Sprintf("    - type: redis\n      metricType: Utilization\n      metadata:\n        address: %s\n        listName: l\n", s.redis.Addr)),
 			[]string{"Warning: spec.triggers[0].metricType", "Utilization applies to cpu and memory triggers only", "admitted, as KEDA admits it"}},
+		// KEDA's webhook checks a ScaledJob's triggers only: a Job spec without containers is
+		// admitted, and reported on the object.
+		{"apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: job\nspec:\n  jobTargetRef:\n    template:\n      spec:\n        containers: []\n  triggers:\n    - type: cron\n      metadata: {timezone: Etc/UTC, start: 0 * * * *, end: 5 * * * *, desiredReplicas: \"1\"}\n",
+			[]string{"Warning: spec.jobTargetRef.template.spec.containers", "add the container", "admitted, as KEDA admits it"}},
 		// KEDA's webhook checks no references of a TriggerAuthentication: an empty key or a filePath
 		// on a namespaced one is admitted, and fails when a trigger resolves it.
 		{"apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: tc\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: creds\n      key: \"\"\n",
