@@ -171,7 +171,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	if !wasReady {
 		log.Info("ScaledJob ready", "triggers", triggerTypes(sj.Spec.Triggers))
-		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "Reconcile", "Started scalers watch")
+		scalersStarted(r.Recorder, sj, sj.Spec.Triggers)
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobReady, "Reconcile", "ScaledJob is ready for scaling")
 	}
 	r.Runner.Enqueue(req.NamespacedName)

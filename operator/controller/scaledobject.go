@@ -286,7 +286,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	if !wasReady {
 		log.Info("ScaledObject ready", "hpa", desired.Name, "target", target.KindString()+" "+so.Spec.ScaleTargetRef.Name, "metrics", strings.Join(so.Status.ExternalMetricNames, ","))
-		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "Reconcile", "Started scalers watch")
+		scalersStarted(r.Recorder, so, so.Spec.Triggers)
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
 	}
 	r.Activator.Enqueue(req.NamespacedName)

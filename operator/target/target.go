@@ -66,17 +66,17 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 		obj = nil
 	} else if err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't exist (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
 		}
 		return nil, fmt.Errorf("failed to get scale target %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
 	}
 	sc, err := scales.Scales(so.Namespace).Get(ctx, mapping.Resource.GroupResource(), ref.Name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) && obj == nil {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s doesn't exist or has no /scale subresource: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't exist or doesn't expose /scale subresource (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
 		}
 		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource %s %s/%s has no /scale subresource, so it cannot be scaled: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't expose /scale subresource (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
 		}
 		return nil, fmt.Errorf("failed to get /scale of %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
 	}

@@ -115,7 +115,7 @@ func TestAdmission(t *testing.T) {
 		counted  string // what keda_webhook_* count for a ScaledObject: "namespace action reason"
 	}{
 		{name: "target that does not exist yet", path: PathScaledObject, obj: scaledObject("later", "later", nil), counted: "ns create "},
-		{name: "cpu trigger on a missing target", path: PathScaledObject, obj: scaledObject("cpu", "nowhere", cpu), refusal: "Target resource Deployment ns/nowhere doesn't exist", counted: "ns create scale-target-not-found"},
+		{name: "cpu trigger on a missing target", path: PathScaledObject, obj: scaledObject("cpu", "nowhere", cpu), refusal: "Target resource doesn't exist (Deployment ns/nowhere)", counted: "ns create scale-target-not-found"},
 		{name: "kind the cluster lacks", path: PathScaledObject, obj: scaledObject("widget", "w", widget), refusal: "the cluster has no kind Widget in example.com/v1", counted: "ns create scale-target-not-found"},
 		{name: "second ScaledObject on a target", path: PathScaledObject, obj: scaledObject("second", "web", nil), refusal: "already scaled by ScaledObject first", counted: "ns create other-scaled-object"},
 		{name: "a foreign HPA scales the target", path: PathScaledObject, obj: scaledObject("fought", "fought", nil), refusal: "already scaled by HPA theirs", counted: "ns create other-hpa"},

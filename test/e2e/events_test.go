@@ -31,13 +31,15 @@ func TestEvents(t *testing.T) {
 		s.apply(t, ns, workloadScaledObject("worker", "monitored", "", ""))
 		s.scaleDeployment(t, ns, "monitored", 2)
 		s.waitReplicas(t, ns, "worker", 2, 60*time.Second)
+		s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScalersStarted, "Scaler kubernetes-workload is built")
 		s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScalersStarted, "Started scalers watch")
 		s.waitEvent(t, ns, "worker", kedav1alpha1.EventScaledObjectReady, "ScaledObject is ready for scaling")
 	})
 
 	t.Run("target not found", func(t *testing.T) {
 		s.apply(t, ns, workloadScaledObject("no-exist", "monitored", "", ""))
-		s.waitEvent(t, ns, "no-exist", kedav1alpha1.EventScaledObjectCheckFailed, "Target resource", "doesn't exist")
+		// KEDA's two messages, in one event here.
+		s.waitEvent(t, ns, "no-exist", kedav1alpha1.EventScaledObjectCheckFailed, "Target resource doesn't exist", "ScaledObject doesn't have correct scaleTargetRef specification")
 	})
 
 	t.Run("target without /scale", func(t *testing.T) {
@@ -72,7 +74,7 @@ spec:
         podSelector: app=monitored
         value: "1"
 `)
-		s.waitEvent(t, ns, "agent", kedav1alpha1.EventScaledObjectCheckFailed, "/scale subresource")
+		s.waitEvent(t, ns, "agent", kedav1alpha1.EventScaledObjectCheckFailed, "Target resource doesn't expose /scale subresource", "ScaledObject doesn't have correct scaleTargetRef specification")
 	})
 
 	t.Run("ScaledJob starts", func(t *testing.T) {
@@ -103,6 +105,7 @@ spec:
         value: "1"
 `, cluster.JobOutcomeLabel, cluster.JobOutcomeRun))
 		s.waitJobs(t, ns, "importer", "2 running", func(c jobCounts) bool { return c.unfinished == 2 })
+		s.waitEvent(t, ns, "importer", kedav1alpha1.EventKEDAScalersStarted, "Scaler kubernetes-workload is built")
 		s.waitEvent(t, ns, "importer", kedav1alpha1.EventKEDAScalersStarted, "Started scalers watch")
 		s.waitEvent(t, ns, "importer", kedav1alpha1.EventScaledJobReady, "ScaledJob is ready for scaling")
 	})
