@@ -5,23 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/jwt"
 )
 
-// What the gcp-* triggers share: a Google service account key, exchanged for an access token at
-// the key's token_uri (the JWT bearer grant of Google's OAuth 2.0 server), and Cloud Monitoring's
-// projects.timeSeries.list over its REST API:
+// What gcp-stackdriver, gcp-pubsub and gcp-cloudtasks share (the service account key, as every
+// gcp-* trigger, is gcp_auth.go's): Cloud Monitoring's projects.timeSeries.list over its REST API:
 //
 //	GET {endpoint}v3/projects/{project}/timeSeries?filter=...&interval.startTime=...&interval.endTime=...
 //	    [&aggregation.alignmentPeriod=60s&aggregation.perSeriesAligner=ALIGN_...&aggregation.crossSeriesReducer=REDUCE_...]
@@ -39,109 +33,10 @@ const (
 	gcpMonitoringEndpoint    = "https://monitoring.googleapis.com/"
 	// gcpScopeMonitoringRead is the scope KEDA asks for: reading time series needs no more.
 	gcpScopeMonitoringRead = "https://www.googleapis.com/auth/monitoring.read"
-	// gcpDefaultTokenURI is Google's token endpoint, for a key file without token_uri.
-	gcpDefaultTokenURI = "https://oauth2.googleapis.com/token"
-	// gcpCredentialsAuthParam is the TriggerAuthentication parameter KEDA reads the key from.
-	gcpCredentialsAuthParam = "GoogleApplicationCredentials"
-	// gcpMaxKeyFileBytes bounds a key file read from disk; a service account key is about 2 KiB.
-	gcpMaxKeyFileBytes = 64 << 10
 	// gcpMaxPages bounds the pages one poll follows when Cloud Monitoring answers a page without
 	// series but with a next page.
 	gcpMaxPages = 10
 )
-
-// gcpAuthParams are the credential parameters every gcp-* trigger declares, with KEDA's names.
-// KEDA reads the key itself from the TriggerAuthentication's GoogleApplicationCredentials, from
-// the env var credentialsFromEnv names, or from the file whose path is in the env var
-// credentialsFromEnvFile names (gcpCredentialSource).
-type gcpAuthParams struct {
-	Credentials            string `keda:"name=credentials, order=triggerMetadata;resolvedEnv, optional, secret"`
-	CredentialsFromEnvFile string `keda:"name=credentialsFromEnvFile, order=triggerMetadata;resolvedEnv, optional"`
-}
-
-// gcpCredentialSource says where a trigger's key comes from, in KEDA's order of precedence.
-type gcpCredentialSource struct {
-	// key is the key's JSON, from the TriggerAuthentication or an env var.
-	key []byte
-	// file is the path of a key file, from an env var (read when the scaler is built).
-	file string
-	// from names the source in errors.
-	from string
-}
-
-// gcpCredentials finds the trigger's key. Offline, where neither the TriggerAuthentication nor
-// the target's env can be read, a reference to either is enough.
-func gcpCredentials(cfg *Config) (*gcpCredentialSource, error) {
-	perr := func(param, problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param, Problem: problem, Fix: fix}
-	}
-	if strings.TrimSpace(cfg.TriggerMetadata["credentials"]) != "" {
-		// KEDA ignores a key written into the metadata; a key there is readable by anyone who
-		// may read the ScaledObject, so it is refused rather than ignored.
-		return nil, perr("credentials", "holds a value", "a service account key does not belong in the metadata: put it in a Secret and name it with GoogleApplicationCredentials in a TriggerAuthentication, or with metadata.credentialsFromEnv")
-	}
-	if key := cfg.AuthParams[gcpCredentialsAuthParam]; strings.TrimSpace(key) != "" {
-		return &gcpCredentialSource{key: []byte(key), from: "parameter " + gcpCredentialsAuthParam + " of the TriggerAuthentication"}, nil
-	}
-	if env := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnv"]); env != "" {
-		if cfg.Offline {
-			return &gcpCredentialSource{}, nil
-		}
-		v, ok := cfg.ResolvedEnv[env]
-		if !ok || strings.TrimSpace(v) == "" {
-			return nil, perr("credentialsFromEnv", fmt.Sprintf("names env var %q, which the target's container does not set", env), "set the env var to the service account key's JSON (from a Secret), or name another")
-		}
-		return &gcpCredentialSource{key: []byte(v), from: "env var " + env + " (metadata.credentialsFromEnv)"}, nil
-	}
-	if env := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnvFile"]); env != "" {
-		if cfg.Offline {
-			return &gcpCredentialSource{}, nil
-		}
-		path, ok := cfg.ResolvedEnv[env]
-		if !ok || strings.TrimSpace(path) == "" {
-			return nil, perr("credentialsFromEnvFile", fmt.Sprintf("names env var %q, which the target's container does not set", env), "set the env var to the path of the service account key file, or name another")
-		}
-		return &gcpCredentialSource{file: path, from: "the file " + strconv.Quote(path) + " (metadata.credentialsFromEnvFile)"}, nil
-	}
-	if cfg.Offline && cfg.HasAuthenticationRef {
-		return &gcpCredentialSource{}, nil
-	}
-	return nil, perr(gcpCredentialsAuthParam, "is required",
-		"set parameter GoogleApplicationCredentials (a service account key's JSON, from a Secret) in a TriggerAuthentication, or metadata.credentialsFromEnv or credentialsFromEnvFile; pod identity gcp is not supported by this operator")
-}
-
-// gcpServiceAccount is the part of a service account key file the trigger reads.
-type gcpServiceAccount struct {
-	Type         string `json:"type"`
-	ProjectID    string `json:"project_id"`
-	PrivateKeyID string `json:"private_key_id"`
-	PrivateKey   string `json:"private_key"`
-	ClientEmail  string `json:"client_email"`
-	TokenURI     string `json:"token_uri"`
-}
-
-// parseGCPServiceAccount reads a service account key. Errors say what is wrong with it, never
-// what it holds.
-func parseGCPServiceAccount(key []byte) (*gcpServiceAccount, error) {
-	var sa gcpServiceAccount
-	if err := json.Unmarshal(key, &sa); err != nil {
-		return nil, errors.New("is not a service account key's JSON: use the file `gcloud iam service-accounts keys create` writes")
-	}
-	switch {
-	case sa.Type != "service_account":
-		return nil, fmt.Errorf("is a key of type %q: only service account keys (type service_account) are supported", clip(sa.Type, 40))
-	case sa.ClientEmail == "" || sa.PrivateKey == "":
-		return nil, errors.New("lacks client_email or private_key: use the whole key file of the service account")
-	}
-	if sa.TokenURI == "" {
-		sa.TokenURI = gcpDefaultTokenURI
-	}
-	u, err := url.Parse(sa.TokenURI)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("has a token_uri that is not an http(s) URL")
-	}
-	return &sa, nil
-}
 
 // gcpMonitoringBase is Cloud Monitoring's address, or the operator's override of it.
 func gcpMonitoringBase(override string) (*url.URL, error) {
@@ -166,79 +61,33 @@ type gcpMonitoringClient struct {
 	cfg    *Config
 	http   *httpClient
 	base   *url.URL
-	tokens oauth2.TokenSource
-	// who names the key's source in errors about tokens.
-	who string
+	tokens *gcpTokens
 	// keyProject is the key's project_id, the project of triggers that name none.
 	keyProject string
 	// badRequestFix says what to check when Cloud Monitoring refuses the request (400): the
 	// parameters the trigger builds it from.
 	badRequestFix string
-	// release gives the token source back.
-	release func()
 }
 
 // newGCPMonitoringClient builds the client of one trigger from its credentials. It does no I/O
 // except reading a key file.
 func newGCPMonitoringClient(cfg *Config, src *gcpCredentialSource, badRequestFix string) (*gcpMonitoringClient, error) {
-	key := src.key
-	if src.file != "" {
-		data, err := readBounded(src.file, gcpMaxKeyFileBytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: could not read the service account key from %s: %w", triggerWho(cfg), src.from, err)
-		}
-		key = data
-	}
-	sa, err := parseGCPServiceAccount(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s: the service account key in %s %w", triggerWho(cfg), src.from, err)
-	}
 	base, err := gcpMonitoringBase(os.Getenv(gcpMonitoringEndpointEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
 	}
-	p := httpAuthParams{}
-	hc := newHTTPClient(cfg, &p, &httpAuth{}, "projectId", base, 0, false)
-	// Nothing of the key may appear in an error, even if a server echoes it.
-	escaped, _ := json.Marshal(sa.PrivateKey) // a string: Marshal cannot fail
-	hc.secrets = append(hc.secrets, sa.PrivateKey, strings.Trim(string(escaped), `"`), string(key))
-	slices.SortFunc(hc.secrets, func(a, b string) int { return len(b) - len(a) })
-	transport := hc.client.Transport
-	timeout := hc.timeout
-	tokens, release, err := acquirePooled(cfg.Clients, "gcp-token", []any{string(key), sa.TokenURI, gcpScopeMonitoringRead}, func() (oauth2.TokenSource, func(), error) {
-		// The token source outlives any one poll: its fetches are bounded by the client's
-		// timeout, not by a poll's context.
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport, Timeout: timeout})
-		j := &jwt.Config{Email: sa.ClientEmail, PrivateKey: []byte(sa.PrivateKey), PrivateKeyID: sa.PrivateKeyID,
-			Scopes: []string{gcpScopeMonitoringRead}, TokenURL: sa.TokenURI}
-		return j.TokenSource(ctx), nil, nil
-	})
+	hc := newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "projectId", base, 0, false)
+	// Also with the operator's override, the token comes from the key's token_uri.
+	tokens, err := newGCPTokens(cfg, src, gcpScopeMonitoringRead, hc)
 	if err != nil {
 		hc.close()
-		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
-	}
-	return &gcpMonitoringClient{cfg: cfg, http: hc, base: base, tokens: tokens, who: src.from, keyProject: sa.ProjectID, badRequestFix: badRequestFix, release: release}, nil
-}
-
-// readBounded reads a file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("the file is larger than %d KiB, which no service account key is", limit>>10)
-	}
-	return data, nil
+	return &gcpMonitoringClient{cfg: cfg, http: hc, base: base, tokens: tokens, keyProject: tokens.sa.ProjectID, badRequestFix: badRequestFix}, nil
 }
 
 func (c *gcpMonitoringClient) close() {
-	c.release()
+	c.tokens.close()
 	c.http.close()
 }
 
@@ -395,33 +244,6 @@ func gcpStatusError(status int, body []byte, project, badRequestFix string) erro
 	return err
 }
 
-// token is an access token for the next request; errors say whether the token endpoint refused
-// the key or could not be reached, never what the key or the token is.
-func (c *gcpMonitoringClient) token() (string, error) {
-	tok, err := c.tokens.Token()
-	if err == nil {
-		return tok.AccessToken, nil
-	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := 0
-		if re.Response != nil {
-			code = re.Response.StatusCode
-		}
-		var b struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		why := ""
-		if json.Unmarshal(re.Body, &b) == nil && b.Error != "" {
-			why = fmt.Sprintf(" (%s: %s)", clip(b.Error, 40), strconv.Quote(clip(b.Description, 200)))
-		}
-		return "", c.http.redactErr(fmt.Errorf("%s: the token endpoint (token_uri of the service account key in %s) refused the key with %d%s: check that the key is current and not deleted",
-			triggerWho(c.cfg), c.who, code, why))
-	}
-	return "", c.http.redactErr(fmt.Errorf("%s: could not get an access token for the service account key in %s from its token_uri: %w", triggerWho(c.cfg), c.who, clipErr(err, 300)))
-}
-
 // firstPoint runs timeSeries.list and returns the first point of the first series; no series
 // (or a first series without points) is errGCPNoPoint.
 func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest) (float64, error) {
@@ -452,7 +274,7 @@ func (c *gcpMonitoringClient) pages(ctx context.Context, project, what string, r
 	read func([]byte) (float64, string, error)) (float64, error) {
 	pageToken := ""
 	for page := 0; page < gcpMaxPages; page++ {
-		tok, err := c.token()
+		tok, err := c.tokens.token(c.cfg, c.http)
 		if err != nil {
 			return 0, err
 		}

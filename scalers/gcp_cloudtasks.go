@@ -27,9 +27,6 @@ type gcpCloudTasksMetadata struct {
 	gcpAuthParams
 
 	metricSource
-
-	// Set by ValidateConfig.
-	creds *gcpCredentialSource
 }
 
 // Validate checks the parameters together.
@@ -40,16 +37,6 @@ func (m *gcpCloudTasksMetadata) Validate() error {
 	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the number of tasks per replica the HPA aims at"}
 	}
-	return nil
-}
-
-// ValidateConfig finds the key, which KEDA reads from outside the declared parameters.
-func (m *gcpCloudTasksMetadata) ValidateConfig(cfg *Config) error {
-	creds, err := gcpCredentials(cfg)
-	if err != nil {
-		return err
-	}
-	m.creds = creds
 	return nil
 }
 

@@ -49,14 +49,13 @@ type gcpPubSubMetadata struct {
 
 	metricSource
 
-	// Set by Validate and ValidateConfig.
+	// Set by Validate.
 	resourceType string // subscription or topic
 	resourceName string // as written, perhaps projects/{p}/subscriptions/{s}
 	resourceID   string // the bare name
 	project      string // from a full resource name; else the key's
 	metricType   string
 	mqlAgg       string
-	creds        *gcpCredentialSource
 }
 
 var (
@@ -106,16 +105,6 @@ func (m *gcpPubSubMetadata) Validate() error {
 	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the metric's value per replica the HPA aims at"}
 	}
-	return nil
-}
-
-// ValidateConfig finds the key, which KEDA reads from outside the declared parameters.
-func (m *gcpPubSubMetadata) ValidateConfig(cfg *Config) error {
-	creds, err := gcpCredentials(cfg)
-	if err != nil {
-		return err
-	}
-	m.creds = creds
 	return nil
 }
 

@@ -34,9 +34,8 @@ type gcpStackdriverMetadata struct {
 
 	metricSource
 
-	// Set by Validate and ValidateConfig.
-	agg   gcpAggregation
-	creds *gcpCredentialSource
+	// Set by Validate.
+	agg gcpAggregation
 }
 
 // Validate checks the parameters together.
@@ -68,16 +67,6 @@ func (m *gcpStackdriverMetadata) Validate() error {
 		return err
 	}
 	m.agg = gcpAggregation{period: time.Duration(m.AlignmentPeriodSeconds) * time.Second, aligner: aligner, reducer: reducer}
-	return nil
-}
-
-// ValidateConfig finds the key, which KEDA reads from outside the declared parameters.
-func (m *gcpStackdriverMetadata) ValidateConfig(cfg *Config) error {
-	creds, err := gcpCredentials(cfg)
-	if err != nil {
-		return err
-	}
-	m.creds = creds
 	return nil
 }
 

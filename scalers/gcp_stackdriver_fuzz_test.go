@@ -54,7 +54,7 @@ func FuzzGCPMonitoringResponse(f *testing.F) {
 		}
 		defer s.Close(context.Background())
 		// The fuzzed server answers everything with the input: the token is given, not fetched.
-		s.(*gcpStackdriverScaler).client.tokens = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: gcpFuzzToken})
+		s.(*gcpStackdriverScaler).client.tokens.source = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: gcpFuzzToken})
 		status := fuzzStatuses[int(statusIndex)%len(fuzzStatuses)]
 		srv.serve(status, body, nil)
 		if status == http.StatusNoContent {

@@ -2,6 +2,11 @@ package scalers
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,12 +15,28 @@ import (
 	"time"
 )
 
-// gcpTestKey is a service account key as Google writes it; its private key is a placeholder that
-// no test signs with (the table tests never fetch a token). No error may show it.
-const gcpTestKey = `{"type": "service_account", "project_id": "acme-prod", "private_key_id": "0123abcd",
- "private_key": "-----BEGIN PRIVATE KEY-----\nTESTKEYNEVERSHOWN\n-----END PRIVATE KEY-----\n",
+// gcpTestKey is a service account key as Google writes it, with an RSA key made for the tests
+// whose PEM carries the header TESTKEYNEVERSHOWN (the table tests never fetch a token). No error
+// may show it: neither the header nor gcpTestKeyLine, a line of the key's body. gcpTestPEM is
+// the key's PEM as a JSON string.
+var gcpTestKey, gcpTestKeyLine, gcpTestPEM = newGCPTestKey()
+
+func newGCPTestKey() (key, line, pemJSON string) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(rsaKey)
+	if err != nil {
+		panic(err)
+	}
+	text := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Headers: map[string]string{"Comment": "TESTKEYNEVERSHOWN"}, Bytes: der}))
+	quoted, _ := json.Marshal(text)
+	return `{"type": "service_account", "project_id": "acme-prod", "private_key_id": "0123abcd",
+ "private_key": ` + string(quoted) + `,
  "client_email": "keda@acme-prod.iam.gserviceaccount.com", "client_id": "100000000000000000000",
- "token_uri": "https://oauth2.googleapis.com/token"}`
+ "token_uri": "https://oauth2.googleapis.com/token"}`, strings.Split(text, "\n")[5], string(quoted)
+}
 
 func TestParseGCPStackdriverMetadata(t *testing.T) {
 	const filter = `metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND resource.labels.subscription_id="orders"`
@@ -89,7 +110,7 @@ func TestParseGCPStackdriverMetadata(t *testing.T) {
 		{name: "credentialsFromEnv names an unset env var", meta: base("credentialsFromEnv", "GOOGLE_KEY"), env: map[string]string{}, wantErr: []string{"credentialsFromEnv", `"GOOGLE_KEY"`}},
 		{name: "a key in the metadata is refused", meta: base("credentials", gcpTestKey), wantErr: []string{"metadata.credentials", "does not belong in the metadata"}},
 	}
-	runParseCases(t, "gcp-stackdriver", tests, "TESTKEYNEVERSHOWN")
+	runParseCases(t, "gcp-stackdriver", tests, "TESTKEYNEVERSHOWN", gcpTestKeyLine)
 }
 
 // TestGCPStackdriverAsMetricSource: a target of 0 is refused unless the trigger is a metric source
@@ -114,8 +135,8 @@ func TestGCPStackdriverAsMetricSource(t *testing.T) {
 func TestGCPServiceAccount(t *testing.T) {
 	for _, tt := range []struct{ name, key, wantErr, tokenURI string }{
 		{name: "Google's key", key: gcpTestKey, tokenURI: "https://oauth2.googleapis.com/token"},
-		{name: "no token_uri: Google's", key: `{"type":"service_account","client_email":"a@b","private_key":"k"}`, tokenURI: gcpDefaultTokenURI},
-		{name: "a token_uri of its own", key: `{"type":"service_account","client_email":"a@b","private_key":"k","token_uri":"http://127.0.0.1:9/token"}`, tokenURI: "http://127.0.0.1:9/token"},
+		{name: "no token_uri: Google's", key: `{"type":"service_account","client_email":"a@b","private_key":` + gcpTestPEM + `}`, tokenURI: gcpDefaultTokenURI},
+		{name: "a token_uri of its own", key: `{"type":"service_account","client_email":"a@b","private_key":` + gcpTestPEM + `,"token_uri":"http://127.0.0.1:9/token"}`, tokenURI: "http://127.0.0.1:9/token"},
 		{name: "not JSON", key: `TESTKEYNEVERSHOWN`, wantErr: "not a service account key's JSON"},
 		{name: "a user's credentials", key: `{"type":"authorized_user","client_secret":"TESTKEYNEVERSHOWN"}`, wantErr: `type "authorized_user"`},
 		{name: "no private key", key: `{"type":"service_account","client_email":"a@b"}`, wantErr: "lacks client_email or private_key"},

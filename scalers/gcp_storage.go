@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
-	"golang.org/x/oauth2"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -54,11 +52,7 @@ type gcpStorageMetadata struct {
 	MaxBucketItemsToScan        int64  `keda:"name=maxBucketItemsToScan, order=triggerMetadata, default=1000"`
 	BlobDelimiter               string `keda:"name=blobDelimiter, order=triggerMetadata, optional"`
 	BlobPrefix                  string `keda:"name=blobPrefix, order=triggerMetadata, optional"`
-	gcsAuthParams
-
-	// Set by ValidateConfig: where the service account key comes from; nil offline when a
-	// TriggerAuthentication or the target's env may still supply it.
-	creds *gcsCredentials
+	gcpAuthParams
 }
 
 // Validate checks the counts as KEDA does.
@@ -72,17 +66,6 @@ func (m *gcpStorageMetadata) Validate() error {
 	if m.MaxBucketItemsToScan <= 0 {
 		return &ParamError{Param: "maxBucketItemsToScan", Problem: fmt.Sprintf("is %d", m.MaxBucketItemsToScan), Fix: "must be at least 1: it is the most objects one poll counts"}
 	}
-	return nil
-}
-
-// ValidateConfig finds the service account key, which KEDA reads outside its declared
-// parameters.
-func (m *gcpStorageMetadata) ValidateConfig(cfg *Config) error {
-	creds, err := gcsCredentialsFor(cfg)
-	if err != nil {
-		return err
-	}
-	m.creds = creds
 	return nil
 }
 
@@ -202,18 +185,16 @@ type gcpStorageScaler struct {
 	metricName string
 	// tokens are the service account's access tokens; nil with an emulator, which Google's
 	// clients reach without authentication.
-	tokens       oauth2.TokenSource
-	key          *gcsServiceAccountKey
-	releaseToken func()
+	tokens *gcpTokens
 }
 
 func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	s := &gcpStorageScaler{cfg: cfg, releaseToken: func() {}}
+	s := &gcpStorageScaler{cfg: cfg}
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
 	if s.meta.creds == nil {
-		return nil, fmt.Errorf("%s: no GCP credentials were found: set parameter GoogleApplicationCredentials in the TriggerAuthentication or metadata.credentialsFromEnv", triggerWho(cfg))
+		return nil, gcpNoCredentials(cfg)
 	}
 	s.metricName = MetricName(cfg.TriggerIndex, "gcp-storage-"+s.meta.BucketName)
 	endpoint, emulator, err := gcsEndpoint(os.Getenv(gcsEmulatorEnv))
@@ -229,24 +210,12 @@ func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		// required (KEDA requires one) but neither read nor checked.
 		return s, nil
 	}
-	text, err := s.meta.creds.read()
+	tokens, err := newGCPTokens(cfg, s.meta.creds, gcsReadScope, s.client)
 	if err != nil {
 		s.client.close()
-		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
+		return nil, err
 	}
-	key, err := parseGCSServiceAccountKey(text)
-	if err != nil {
-		s.client.close()
-		return nil, fmt.Errorf("%s: the service account key in the %s is not usable: %w", triggerWho(cfg), s.meta.creds.source, err)
-	}
-	s.key = key
-	s.client.secrets = append(s.client.secrets, text, key.PrivateKey)
-	slices.SortFunc(s.client.secrets, func(a, b string) int { return len(b) - len(a) })
-	s.tokens, s.releaseToken, err = gcsTokenSource(cfg.Clients, key, gcsReadScope, s.client.client.Transport, s.client.timeout)
-	if err != nil {
-		s.client.close()
-		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
-	}
+	s.tokens = tokens
 	return s, nil
 }
 
@@ -265,7 +234,9 @@ func (s *gcpStorageScaler) GetMetricsAndActivity(ctx context.Context, metricName
 }
 
 func (s *gcpStorageScaler) Close(context.Context) error {
-	s.releaseToken()
+	if s.tokens != nil {
+		s.tokens.close()
+	}
 	s.client.close()
 	return nil
 }
@@ -279,11 +250,11 @@ func (s *gcpStorageScaler) count(ctx context.Context) (int64, error) {
 		u := gcsObjectsURL(s.endpoint, s.meta.BucketName, s.meta.BlobPrefix, s.meta.BlobDelimiter, min(gcsPageSize, limit-count), token)
 		header := http.Header{"Accept": {"application/json"}}
 		if s.tokens != nil {
-			tok, err := s.tokens.Token()
+			tok, err := s.tokens.token(s.cfg, s.client)
 			if err != nil {
-				return 0, s.client.redactErr(fmt.Errorf("%s: %w", triggerWho(s.cfg), gcsTokenError(s.key, s.meta.creds.source, err)))
+				return 0, err
 			}
-			header.Set("Authorization", "Bearer "+tok.AccessToken)
+			header.Set("Authorization", "Bearer "+tok)
 		}
 		status, body, err := s.get(ctx, u, header)
 		if err != nil {
@@ -342,7 +313,7 @@ func (s *gcpStorageScaler) get(ctx context.Context, u *url.URL, header http.Head
 // emulator's), not a parameter of the trigger.
 func (s *gcpStorageScaler) transportError(ctx context.Context, err error) error {
 	where := "Cloud Storage"
-	if s.key == nil {
+	if s.tokens == nil {
 		where = "the emulator the operator's " + gcsEmulatorEnv + " names"
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || isNetTimeout(err) {
@@ -362,11 +333,11 @@ func (s *gcpStorageScaler) statusError(status int, body []byte) error {
 	}
 	switch status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: the token was refused: check the service account key in the %s", err, s.source())
+		return fmt.Errorf("%w: the token was refused: check the service account key in %s", err, s.source())
 	case http.StatusForbidden:
 		who := "the service account"
-		if s.key != nil {
-			who = "service account " + s.key.ClientEmail
+		if s.tokens != nil {
+			who = "service account " + s.tokens.sa.ClientEmail
 		}
 		return fmt.Errorf("%w: grant %s a role that may list the objects of bucket %s (roles/storage.objectViewer)", err, who, s.meta.BucketName)
 	case http.StatusBadRequest:
@@ -378,7 +349,7 @@ func (s *gcpStorageScaler) statusError(status int, body []byte) error {
 // source names where the key came from.
 func (s *gcpStorageScaler) source() string {
 	if s.meta.creds == nil {
-		return "TriggerAuthentication"
+		return "the TriggerAuthentication"
 	}
-	return s.meta.creds.source
+	return s.meta.creds.from
 }

@@ -68,7 +68,7 @@ func TestParseGCPStorageMetadata(t *testing.T) {
 			if m.BucketName != "uploads" || m.TargetObjectCount != 100 || m.ActivationTargetObjectCount != 0 || m.MaxBucketItemsToScan != 1000 || m.BlobPrefix != "" || m.BlobDelimiter != "" {
 				t.Errorf("parsed %+v", m)
 			}
-			if m.creds == nil || m.creds.json != k.json || !strings.Contains(m.creds.source, "GoogleApplicationCredentials") {
+			if m.creds == nil || string(m.creds.key) != k.json || !strings.Contains(m.creds.from, "GoogleApplicationCredentials") {
 				t.Errorf("credentials from %+v", m.creds)
 			}
 		}},
@@ -80,19 +80,19 @@ func TestParseGCPStorageMetadata(t *testing.T) {
 			}},
 		{name: "credentialsFromEnv", meta: base("credentialsFromEnv", "GCP_KEY"), env: map[string]string{"GCP_KEY": k.json},
 			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if m.creds == nil || m.creds.json != k.json || !strings.Contains(m.creds.source, "GCP_KEY") {
+				if m.creds == nil || string(m.creds.key) != k.json || !strings.Contains(m.creds.from, "GCP_KEY") {
 					t.Errorf("credentials from %+v", m.creds)
 				}
 			}},
 		{name: "the TriggerAuthentication comes first", meta: base("credentialsFromEnv", "GCP_KEY"), auth: auth, env: map[string]string{"GCP_KEY": "other"},
 			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if m.creds.json != k.json {
-					t.Errorf("credentials from %s", m.creds.source)
+				if string(m.creds.key) != k.json {
+					t.Errorf("credentials from %s", m.creds.from)
 				}
 			}},
 		{name: "credentialsFromEnvFile", meta: base("credentialsFromEnvFile", "GCP_KEY_FILE"), env: map[string]string{"GCP_KEY_FILE": "/var/secrets/gcp/key.json"},
 			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if m.creds == nil || m.creds.file != "/var/secrets/gcp/key.json" || m.creds.json != "" {
+				if m.creds == nil || m.creds.file != "/var/secrets/gcp/key.json" || m.creds.key != nil {
 					t.Errorf("credentials from %+v", m.creds)
 				}
 			}},
@@ -115,7 +115,7 @@ func TestParseGCPStorageMetadata(t *testing.T) {
 	runParseCases(t, "gcp-storage", tests, k.pem, strings.Split(k.pem, "\n")[1])
 }
 
-func TestParseGCSServiceAccountKey(t *testing.T) {
+func TestParseGCPServiceAccountKey(t *testing.T) {
 	k := newTestGCPKey(t, "")
 	der := x509.MarshalPKCS1PrivateKey(k.key)
 	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
@@ -137,8 +137,8 @@ func TestParseGCSServiceAccountKey(t *testing.T) {
 		wantErr    []string
 		tokenURI   string
 	}{
-		{name: "Google's key", text: k.json, tokenURI: gcsDefaultTokenURI},
-		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: gcsDefaultTokenURI},
+		{name: "Google's key", text: k.json, tokenURI: gcpDefaultTokenURI},
+		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: gcpDefaultTokenURI},
 		{name: "own token_uri", text: with("token_uri", "http://127.0.0.1:9/token"), tokenURI: "http://127.0.0.1:9/token"},
 		{name: "not JSON", text: "key: value", wantErr: []string{"not JSON"}},
 		{name: "an authorized user's credentials", text: with("type", "authorized_user"), wantErr: []string{`"authorized_user"`, "not service_account"}},
@@ -149,7 +149,7 @@ func TestParseGCSServiceAccountKey(t *testing.T) {
 		{name: "token_uri not a URL", text: with("token_uri", "oauth2.googleapis.com/token"), wantErr: []string{"token_uri"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseGCSServiceAccountKey(tt.text)
+			got, err := parseGCPServiceAccount([]byte(tt.text))
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatal("want an error")
@@ -576,7 +576,7 @@ func TestGCPStorageScalerKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.(*gcpStorageScaler).key.ClientEmail; got != k.email {
+	if got := s.(*gcpStorageScaler).tokens.sa.ClientEmail; got != k.email {
 		t.Errorf("key file read as %s", got)
 	}
 	_ = s.Close(context.Background())
