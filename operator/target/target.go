@@ -73,7 +73,7 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 	sc, err := scales.Scales(so.Namespace).Get(ctx, mapping.Resource.GroupResource(), ref.Name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) && obj == nil {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't exist or doesn't expose /scale subresource (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: create it or fix spec.scaleTargetRef", kind, so.Namespace, ref.Name)}
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't expose /scale subresource, or Target resource doesn't exist (%s %s/%s: the operator may not read this kind to tell which), so the ScaledObject doesn't have correct scaleTargetRef specification: create it, or point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}
 		}
 		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
 			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't expose /scale subresource (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: point spec.scaleTargetRef at a scalable resource", kind, so.Namespace, ref.Name)}

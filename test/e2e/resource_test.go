@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
@@ -162,12 +163,18 @@ func (s *suite) setUsage(t *testing.T, ns, name, res, usage string) {
 
 func (s *suite) scaleDeployment(t *testing.T, ns, name string, n int32) {
 	t.Helper()
-	sc, err := s.env.Kube.AppsV1().Deployments(ns).GetScale(context.Background(), name, metav1.GetOptions{})
+	// The Deployment controller writes the object too (its status, right after a create): a
+	// conflict is read again and retried, as kubectl scale does.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc, err := s.env.Kube.AppsV1().Deployments(ns).GetScale(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		sc.Spec.Replicas = n
+		_, err = s.env.Kube.AppsV1().Deployments(ns).UpdateScale(context.Background(), name, sc, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	sc.Spec.Replicas = n
-	if _, err := s.env.Kube.AppsV1().Deployments(ns).UpdateScale(context.Background(), name, sc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
