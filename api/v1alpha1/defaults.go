@@ -34,6 +34,11 @@ const (
 	// Job count is computed from besides the value.
 	MetricLabelTargetAverageValue = "kedactl.dev/target-average-value"
 	MetricLabelActive             = "kedactl.dev/active"
+
+	// AnnotationHPAAppliedDigest is on the HPAs the operator applies: the digest of what it applied,
+	// so that an operator that starts again (a restart, a new leader) knows an HPA is already as it
+	// would apply it and writes nothing.
+	AnnotationHPAAppliedDigest = "kedactl.dev/applied-digest"
 )
 
 // PollingIntervalSeconds returns spec.pollingInterval or KEDA's default.

@@ -367,18 +367,23 @@ func scaledJobsJobs() labels.Selector {
 
 // hpaWithoutStatusDetail drops an HPA's status conditions and current metrics, which the operator
 // never reads (the replica counts stay, for fallback): with their messages they are about half of
-// a cached HPA. Of its labels and annotations it keeps only the one the ownership check reads
-// (validations.keda.sh/hpa-ownership): each is a map of its own in every cached HPA, and the
+// a cached HPA. Of its labels and annotations it keeps only those the operator reads
+// (validations.keda.sh/hpa-ownership, and the digest of its own last apply): each is a map of its own in every cached HPA, and the
 // operator writes HPAs by server-side apply, which never reads them back.
 func hpaWithoutStatusDetail(obj any) (any, error) {
 	if h, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok {
 		h.Status.Conditions, h.Status.CurrentMetrics = nil, nil
 		h.Labels = nil
-		v, ok := h.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership]
-		h.Annotations = nil
-		if ok {
-			h.Annotations = map[string]string{kedav1alpha1.AnnotationValidationHPAOwnership: v}
+		var kept map[string]string
+		for _, k := range []string{kedav1alpha1.AnnotationValidationHPAOwnership, kedav1alpha1.AnnotationHPAAppliedDigest} {
+			if v, ok := h.Annotations[k]; ok {
+				if kept == nil {
+					kept = map[string]string{}
+				}
+				kept[k] = v
+			}
 		}
+		h.Annotations = kept
 		h.ManagedFields = nil
 		return h, nil
 	}

@@ -44,7 +44,7 @@ func TestHPAWithoutStatusDetail(t *testing.T) {
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{
 		ObjectMeta: metav1.ObjectMeta{Name: "keda-hpa-worker", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "keda"}},
 			Labels:      map[string]string{"team": "payments", kedav1alpha1.LabelScaledObjectName: "worker"},
-			Annotations: map[string]string{kedav1alpha1.AnnotationValidationHPAOwnership: "false", corev1.LastAppliedConfigAnnotation: "{}", "note": "x"}},
+			Annotations: map[string]string{kedav1alpha1.AnnotationValidationHPAOwnership: "false", kedav1alpha1.AnnotationHPAAppliedDigest: "d1", corev1.LastAppliedConfigAnnotation: "{}", "note": "x"}},
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 5},
 		Status: autoscalingv2.HorizontalPodAutoscalerStatus{
 			CurrentReplicas: 2, DesiredReplicas: 3,
@@ -63,7 +63,7 @@ func TestHPAWithoutStatusDetail(t *testing.T) {
 	if h.Status.CurrentReplicas != 2 || h.Status.DesiredReplicas != 3 || h.Spec.MaxReplicas != 5 {
 		t.Errorf("replica counts or spec lost: %+v", h)
 	}
-	if h.Labels != nil || len(h.Annotations) != 1 || h.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership] != "false" {
-		t.Errorf("labels %v, annotations %v: want none but the hpa-ownership annotation", h.Labels, h.Annotations)
+	if h.Labels != nil || len(h.Annotations) != 2 || h.Annotations[kedav1alpha1.AnnotationValidationHPAOwnership] != "false" || h.Annotations[kedav1alpha1.AnnotationHPAAppliedDigest] != "d1" {
+		t.Errorf("labels %v, annotations %v: want none but the hpa-ownership annotation and the applied digest", h.Labels, h.Annotations)
 	}
 }

@@ -1,11 +1,14 @@
 package controller
 
 import (
+	"encoding/hex"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
 func TestHPAApplyIsSkippedOnlyWhenNothingChanged(t *testing.T) {
@@ -47,5 +50,41 @@ func TestHPAApplyIsSkippedOnlyWhenNothingChanged(t *testing.T) {
 	h.forget(key)
 	if h.upToDate(key, digest, hpa("u1", 3)) {
 		t.Error("a forgotten object is never up to date")
+	}
+}
+
+// TestRestartAppliesNoHPAThatIsAsItShouldBe: an operator that starts again knows an HPA by the
+// digest on it and its spec; an edit while it was away, or another body, is applied again.
+func TestRestartAppliesNoHPAThatIsAsItShouldBe(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "so"}
+	digest, _ := digestOf(map[string]any{"spec": map[string]any{"maxReplicas": int64(5)}})
+	other, _ := digestOf(map[string]any{"spec": map[string]any{"maxReplicas": int64(6)}})
+	desired := &autoscalingv2.HorizontalPodAutoscaler{Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 5}}
+	onCluster := func(d [32]byte, maxReplicas int32) *autoscalingv2.HorizontalPodAutoscaler {
+		minReplicas := int32(1) // defaulted by the apiserver: not in the desired spec
+		return &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{UID: "u1", Generation: 7, Annotations: map[string]string{kedav1alpha1.AnnotationHPAAppliedDigest: hex.EncodeToString(d[:])}},
+			Spec:       autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: maxReplicas, MinReplicas: &minReplicas},
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		current *autoscalingv2.HorizontalPodAutoscaler
+		want    bool
+	}{
+		{"as applied before the restart", onCluster(digest, 5), true},
+		{"applied from another body", onCluster(other, 5), false},
+		{"its spec edited while the operator was away", onCluster(digest, 9), false},
+		{"no HPA", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var h hpaApplies
+			if got := h.appliedBefore(key, digest, desired, c.current); got != c.want {
+				t.Fatalf("appliedBefore = %v, want %v", got, c.want)
+			}
+			if c.want && !h.upToDate(key, digest, c.current) {
+				t.Error("not recorded: the next reconcile would apply it")
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ package controller
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -455,12 +456,22 @@ func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, owner types.Names
 		return fmt.Errorf("failed to convert HPA %s/%s: %w", desired.Namespace, desired.Name, err)
 	}
 	delete(u, "status")
-	if md, ok := u["metadata"].(map[string]any); ok {
+	md, _ := u["metadata"].(map[string]any)
+	if md != nil {
 		delete(md, "creationTimestamp")
 	}
 	digest, err := digestOf(u)
 	if err != nil {
 		return fmt.Errorf("failed to encode HPA %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	if md != nil {
+		// The digest of the rest goes on the HPA, for an operator that starts again (upToDate).
+		annotations, _ := md["annotations"].(map[string]any)
+		if annotations == nil {
+			annotations = map[string]any{}
+		}
+		annotations[kedav1alpha1.AnnotationHPAAppliedDigest] = hex.EncodeToString(digest[:])
+		md["annotations"] = annotations
 	}
 	current := &autoscalingv2.HorizontalPodAutoscaler{}
 	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
@@ -469,7 +480,7 @@ func (r *ScaledObjectReconciler) applyHPA(ctx context.Context, owner types.Names
 		}
 		current = nil
 	}
-	if r.hpas.upToDate(owner, digest, current) {
+	if r.hpas.upToDate(owner, digest, current) || r.hpas.appliedBefore(owner, digest, desired, current) {
 		return nil
 	}
 	applied := &unstructured.Unstructured{Object: u}
