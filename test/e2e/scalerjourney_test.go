@@ -14,11 +14,12 @@ import (
 )
 
 // scalerJourney is the e2e path of a scaler with an activation threshold: a Deployment at 0
-// replicas, the source's credentials in a Secret read through a TriggerAuthentication, a
-// ScaledObject (pollingInterval 1, cooldownPeriod 5) with one trigger on it; then, with the source
-// at the threshold the target stays at 0 while the operator polls, one value above it activates the
-// target (0 -> 1), a backlog takes the real HPA to the maximum, and the drained source returns it
-// to 0 after the cooldown.
+// replicas, the source's credentials (if it takes any) in a Secret read through a
+// TriggerAuthentication, a ScaledObject (pollingInterval 1, cooldownPeriod 5) with one trigger on
+// it; then, with the source at the threshold the target stays at 0 while the operator polls, one
+// value above it activates the target (0 -> 1), a backlog takes the real HPA to the maximum, and
+// the drained source returns it to 0 after the cooldown. (journey, in journey_test.go, is the
+// older walk of the sources without an activation threshold, on objects the test applies itself.)
 type scalerJourney struct {
 	// namespace is the prefix of the test's namespace.
 	namespace string
@@ -95,7 +96,7 @@ spec:
 	return b.String()
 }
 
-// run creates the objects in a new namespace, walks the journey and returns the namespace.
+// runScalerJourney creates the objects in a new namespace, walks the journey and returns the namespace.
 func (s *suite) runScalerJourney(t *testing.T, j scalerJourney) string {
 	t.Helper()
 	if j.target == "" {
