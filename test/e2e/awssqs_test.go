@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -28,105 +25,43 @@ func TestAWSSQSQueueScalesZeroToMaxToZero(t *testing.T) {
 	sqs := sqsserver.Start(t, sqsserver.Options{Region: "eu-central-1", AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: token})
 	queueURL := sqs.CreateQueue("orders")
 
-	ns := s.newNamespace(t, "sqs")
-	s.apply(t, ns, deployment("worker", 0, nil))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: aws-secret
-stringData:
-  AWS_ACCESS_KEY_ID: %q
-  AWS_SECRET_ACCESS_KEY: %q
-  AWS_SESSION_TOKEN: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: aws-auth
-spec:
-  secretTargetRef:
-    - parameter: awsAccessKeyID
-      name: aws-secret
-      key: AWS_ACCESS_KEY_ID
-    - parameter: awsSecretAccessKey
-      name: aws-secret
-      key: AWS_SECRET_ACCESS_KEY
-    - parameter: awsSessionToken
-      name: aws-secret
-      key: AWS_SESSION_TOKEN
----
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: aws-sqs-queue
-      authenticationRef:
-        name: aws-auth
-      metadata:
-        queueURL: %s
-        awsRegion: eu-central-1
-        awsEndpoint: %s
-        queueLength: "5"
-`, keyID, secret, token, queueURL, sqs.URL))
-
-	const metric = "s0-aws-sqs-orders"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-	}
-	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-worker")
-	if err != nil {
-		t.Fatalf("HPA keda-hpa-worker: %v", err)
-	}
-	if len(hpa.Spec.Metrics) != 1 || hpa.Spec.Metrics[0].External == nil || hpa.Spec.Metrics[0].External.Metric.Name != metric ||
-		hpa.Spec.Metrics[0].External.Target.Type != autoscalingv2.AverageValueMetricType || hpa.Spec.Metrics[0].External.Target.AverageValue.Value() != 5 {
-		t.Fatalf("HPA metrics = %+v, want %s with AverageValue 5", hpa.Spec.Metrics, metric)
-	}
-
-	// An empty queue: the operator polls it and leaves the workers at 0.
-	eventually(t, 30*time.Second, "three polls of the empty queue", func(context.Context) (bool, string) {
-		n := 0
-		for _, r := range sqs.Requests() {
-			if r.QueueURL == queueURL && r.Status == 200 {
-				n++
+	s.runScalerJourney(t, scalerJourney{
+		namespace: "sqs",
+		secret:    "aws-secret",
+		auth:      "aws-auth",
+		params: []secretParam{
+			{"awsAccessKeyID", "AWS_ACCESS_KEY_ID", keyID},
+			{"awsSecretAccessKey", "AWS_SECRET_ACCESS_KEY", secret},
+			{"awsSessionToken", "AWS_SESSION_TOKEN", token},
+		},
+		triggerType: "aws-sqs-queue",
+		metadata: fmt.Sprintf(`queueURL: %s
+			awsRegion: eu-central-1
+			awsEndpoint: %s
+			queueLength: "5"`, queueURL, sqs.URL),
+		metric:       "s0-aws-sqs-orders",
+		averageValue: 5,
+		set: func(_ *testing.T, n int) {
+			if n == 40 {
+				// Thirty visible and ten in flight (scaleOnInFlight defaults to true), delayed
+				// ones not counted.
+				sqs.SetCounts("orders", 30, 10, 100)
+				return
 			}
-		}
-		return n >= 3, fmt.Sprintf("%d polls", n)
+			sqs.SetCounts("orders", int64(n), 0, 0)
+		},
+		// An empty queue: the operator polls it and leaves the workers at 0.
+		polls: func() (n int) {
+			for _, r := range sqs.Requests() {
+				if r.QueueURL == queueURL && r.Status == 200 {
+					n++
+				}
+			}
+			return n
+		},
+		// Three visible messages; 40 / 5 = 8 workers, more than the maximum of 4.
+		one: 3, max: 40,
 	})
-	if got, err := s.replicas(context.Background(), ns, "worker"); err != nil || got != 0 {
-		t.Fatalf("an empty queue: %d replicas (%v), want 0", got, err)
-	}
-	if so, err := s.scaledObject(context.Background(), ns, "worker"); err != nil || so.Status.Conditions.IsTrue(kedav1alpha1.ConditionActive) {
-		t.Fatalf("an empty queue: the ScaledObject is active (%v)", err)
-	}
-
-	// Three visible messages: 0 -> 1.
-	sqs.SetCounts("orders", 3, 0, 0)
-	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 3 {
-		t.Errorf("external metric %s = %d, want 3", metric, v)
-	}
-
-	// Thirty visible and ten in flight (scaleOnInFlight defaults to true), delayed ones not
-	// counted: 40 / 5 = 8 workers, more than the maximum of 4.
-	sqs.SetCounts("orders", 30, 10, 100)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 40 {
-		t.Errorf("external metric %s = %d, want 40", metric, v)
-	}
-
-	// The queue drains: back to 0 after the cooldown.
-	sqs.SetCounts("orders", 0, 0, 0)
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
 
 	for _, r := range sqs.Requests() {
 		if r.Status != 200 || r.AccessKeyID != keyID || r.Region != "eu-central-1" || r.Target != "AmazonSQS.GetQueueAttributes" ||

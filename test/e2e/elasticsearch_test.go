@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	esserver "github.com/kedactl/kedactl/test/servers/elasticsearch"
 )
 
@@ -42,79 +38,32 @@ func searchJourney(t *testing.T, typ string, openSearch bool) {
 	}
 	// Done jobs never count.
 	es.Index("jobs", job(5, "done")...)
+	queued := 0
 
-	ns := s.newNamespace(t, typ)
-	s.apply(t, ns, deployment("worker", 0, nil))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: search-secret
-stringData:
-  username: %q
-  password: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: search-auth
-spec:
-  secretTargetRef:
-    - parameter: username
-      name: search-secret
-      key: username
-    - parameter: password
-      name: search-secret
-      key: password
----
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: %s
-      authenticationRef:
-        name: search-auth
-      metadata:
-        addresses: %s
-        index: jobs
-        searchTemplateName: queued-jobs
-        parameters: "status:queued"
-        valueLocation: hits.total.value
-        targetValue: "2"
-        activationTargetValue: "0"
-`, user, password, typ, es.URL))
-
-	metric := "s0-" + typ + "-queued-jobs"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-	}
-
-	// One queued job: 0 -> 1.
-	es.Index("jobs", job(1, "queued")...)
-	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 1 {
-		t.Errorf("external metric %s = %d, want 1", metric, v)
-	}
-
-	// Twenty queued jobs / 2 per replica = 10, more than the maximum of 4.
-	es.Index("jobs", job(19, "queued")...)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-		t.Errorf("external metric %s = %d, want 20", metric, v)
-	}
-
-	// The jobs are taken: back to 0 after the cooldown.
-	es.Delete("jobs", func(d map[string]any) bool { return d["status"] == "queued" })
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+	s.runScalerJourney(t, scalerJourney{
+		namespace: typ,
+		secret:    "search-secret",
+		auth:      "search-auth",
+		params: []secretParam{
+			{"username", "username", user},
+			{"password", "password", password},
+		},
+		triggerType: typ,
+		metadata: fmt.Sprintf(`addresses: %s
+			index: jobs
+			searchTemplateName: queued-jobs
+			parameters: "status:queued"
+			valueLocation: hits.total.value
+			targetValue: "2"
+			activationTargetValue: "0"`, es.URL),
+		metric:       "s0-" + typ + "-queued-jobs",
+		averageValue: 2,
+		set:          func(_ *testing.T, n int) { es.Index("jobs", job(n-queued, "queued")...); queued = n },
+		// One queued job; twenty / 2 per replica = 10, more than the maximum of 4.
+		one: 1, max: 20,
+		// The jobs are taken.
+		drain: func(*testing.T) { es.Delete("jobs", func(d map[string]any) bool { return d["status"] == "queued" }) },
+	})
 
 	// Every search carried the Secret's credentials and asked for the stored template.
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))

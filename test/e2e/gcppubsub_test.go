@@ -3,11 +3,6 @@ package e2e
 import (
 	"fmt"
 	"testing"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
 // TestGCPPubSubScalesZeroToMaxToZero: a gcp-pubsub trigger naming its subscription with the
@@ -28,62 +23,15 @@ func TestGCPPubSubScalesZeroToMaxToZero(t *testing.T) {
 	}
 	backlog(0)
 
-	ns := s.newNamespace(t, "pubsub")
-	s.apply(t, ns, deployment("worker", 0, nil))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: gcp-secret
-stringData:
-  GOOGLE_APPLICATION_CREDENTIALS_JSON: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: gcp-auth
-spec:
-  secretTargetRef:
-    - parameter: GoogleApplicationCredentials
-      name: gcp-secret
-      key: GOOGLE_APPLICATION_CREDENTIALS_JSON
----
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: gcp-pubsub
-      authenticationRef:
-        name: gcp-auth
-      metadata:
-        subscriptionName: projects/%s/subscriptions/orders
-        value: "5"
-`, key, project))
-
-	const metricName = "s0-gcp-ps-projects-" + project + "-subscriptions-orders"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metricName {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metricName)
-	}
-
-	backlog(3)
-	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-
-	backlog(100)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metricName, "worker"); v != 100 {
-		t.Errorf("external metric %s = %d, want 100", metricName, v)
-	}
-
-	backlog(0)
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
+	s.runScalerJourney(t, gcpJourney(key, scalerJourney{
+		namespace:    "pubsub",
+		triggerType:  "gcp-pubsub",
+		metadata:     fmt.Sprintf(`subscriptionName: projects/%s/subscriptions/orders`+"\n"+`value: "5"`, project),
+		metric:       "s0-gcp-ps-projects-" + project + "-subscriptions-orders",
+		averageValue: 5,
+		set:          func(_ *testing.T, n int) { backlog(int64(n)) },
+		one:          3, max: 100,
+	}))
 
 	want := "fetch pubsub_subscription | metric '" + metric + "' | filter (resource.project_id == '" + project + "' && resource.subscription_id == 'orders') | within 2m0s"
 	for _, r := range gm.Requests() {
@@ -91,5 +39,12 @@ spec:
 			t.Fatalf("request %+v", r)
 		}
 	}
+}
 
+// gcpJourney is j with the service account key in a Secret, passed as
+// GoogleApplicationCredentials through a TriggerAuthentication.
+func gcpJourney(key string, j scalerJourney) scalerJourney {
+	j.secret, j.auth = "gcp-secret", "gcp-auth"
+	j.params = []secretParam{{"GoogleApplicationCredentials", "GOOGLE_APPLICATION_CREDENTIALS_JSON", key}}
+	return j
 }

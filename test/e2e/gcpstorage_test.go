@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/test/servers/fakegcs"
 )
 
@@ -64,77 +63,42 @@ func TestGCPStorageScalesZeroToMaxToZero(t *testing.T) {
 	}
 	keyJSON, keyLine := serviceAccountKey(t)
 
-	ns := s.newNamespace(t, "gcp-storage")
-	s.apply(t, ns, deployment("worker", 0, nil))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: gcp-storage-secret
-stringData:
-  GOOGLE_APPLICATION_CREDENTIALS_JSON: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: gcp-credentials
-spec:
-  secretTargetRef:
-    - parameter: GoogleApplicationCredentials
-      name: gcp-storage-secret
-      key: GOOGLE_APPLICATION_CREDENTIALS_JSON
----
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: gcp-storage
-      authenticationRef:
-        name: gcp-credentials
-      metadata:
-        bucketName: uploads
-        blobPrefix: incoming/
-        targetObjectCount: "5"
-`, keyJSON))
-	const metric = "s0-gcp-storage-uploads"
-	s.checkAzureHPA(t, ns, metric, 5)
-
-	s.holdReplicas(t, ns, "worker", 0, 3*time.Second)
-	if so, err := s.scaledObject(ctx, ns, "worker"); err != nil || so.Status.Conditions.IsTrue(kedav1alpha1.ConditionActive) {
-		t.Fatalf("no object under incoming/ but its folder placeholder: the ScaledObject is active (%v)", err)
+	objects := func(from, to int) []string {
+		var names []string
+		for i := from; i < to; i++ {
+			names = append(names, fmt.Sprintf("incoming/%d.csv", i))
+		}
+		return names
 	}
-
-	// One object: 0 -> 1.
-	if err := srv.PutObjects(ctx, "uploads", "row", "incoming/0.csv"); err != nil {
-		t.Fatal(err)
-	}
-	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-
-	// Thirty objects: 30 / 5 = 6 workers, more than the maximum of 4.
-	names := make([]string, 29)
-	for i := range names {
-		names[i] = fmt.Sprintf("incoming/%d.csv", i+1)
-	}
-	if err := srv.PutObjects(ctx, "uploads", "row", names...); err != nil {
-		t.Fatal(err)
-	}
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 30 {
-		t.Errorf("external metric %s = %d, want 30", metric, v)
-	}
-
-	// Every object processed: back to 0 after the cooldown.
-	if err := srv.DeleteObjects(ctx, "uploads", append(names, "incoming/0.csv")...); err != nil {
-		t.Fatal(err)
-	}
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
+	held := 0
+	ns := s.runScalerJourney(t, scalerJourney{
+		namespace:   "gcp-storage",
+		secret:      "gcp-storage-secret",
+		auth:        "gcp-credentials",
+		params:      []secretParam{{"GoogleApplicationCredentials", "GOOGLE_APPLICATION_CREDENTIALS_JSON", keyJSON}},
+		triggerType: "gcp-storage",
+		metadata: `bucketName: uploads
+			blobPrefix: incoming/
+			targetObjectCount: "5"`,
+		metric:       "s0-gcp-storage-uploads",
+		averageValue: 5,
+		set: func(t *testing.T, n int) {
+			t.Helper()
+			if err := srv.PutObjects(ctx, "uploads", "row", objects(held, n)...); err != nil {
+				t.Fatal(err)
+			}
+			held = n
+		},
+		// Every object processed.
+		drain: func(t *testing.T) {
+			if err := srv.DeleteObjects(ctx, "uploads", objects(0, held)...); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// No object under incoming/ but its folder placeholder; one; 30 / 5 = 6 workers, more
+		// than the maximum of 4.
+		idleHold: 3 * time.Second,
+		one:      1, max: 30,
+	})
 	s.checkNoLeak(t, ns, []string{"worker"}, map[string]string{"service account private key": keyLine})
 }

@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -38,100 +35,50 @@ func TestGitHubRunnerScalesZeroToMaxToZero(t *testing.T) {
 	// A job for other runners never counts.
 	gh.AddRun("acme", "web", "queued", ghserver.Job{Status: "queued", Labels: []string{"self-hosted", "windows"}})
 
-	ns := s.newNamespace(t, "github")
-	s.apply(t, ns, deployment("worker", 0, nil))
-	s.apply(t, ns, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: github-secret
-stringData:
-  personalAccessToken: %q
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata:
-  name: github-auth
-spec:
-  secretTargetRef:
-    - parameter: personalAccessToken
-      name: github-secret
-      key: personalAccessToken
----
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata:
-  name: worker
-spec:
-  scaleTargetRef:
-    name: worker
-  pollingInterval: 1
-  cooldownPeriod: 5
-  maxReplicaCount: 4
-  triggers:
-    - type: github-runner
-      authenticationRef:
-        name: github-auth
-      metadata:
-        githubApiURL: %s
-        owner: acme
-        runnerScope: org
-        labels: kedactl
-        targetWorkflowQueueLength: "2"
-`, pat, gh.URL))
-
-	const metric = "s0-github-runner-acme"
-	so := s.waitReady(t, ns, "worker", metav1.ConditionTrue)
-	if got := so.Status.ExternalMetricNames; len(got) != 1 || got[0] != metric {
-		t.Fatalf("status.externalMetricNames = %v, want [%s]", got, metric)
-	}
-	hpa, err := s.hpa(context.Background(), ns, "keda-hpa-worker")
-	if err != nil {
-		t.Fatalf("HPA keda-hpa-worker: %v", err)
-	}
-	if len(hpa.Spec.Metrics) != 1 || hpa.Spec.Metrics[0].External == nil || hpa.Spec.Metrics[0].External.Metric.Name != metric ||
-		hpa.Spec.Metrics[0].External.Target.Type != autoscalingv2.AverageValueMetricType || hpa.Spec.Metrics[0].External.Target.AverageValue.Value() != 2 {
-		t.Fatalf("HPA metrics = %+v, want %s with AverageValue 2", hpa.Spec.Metrics, metric)
-	}
-
-	// One job: below the target, so the operator polls, sees it, and leaves the runners at 0.
-	first := gh.AddRun("acme", "api", "queued", jobs(1)...)
-	jobsPath := fmt.Sprintf("/repos/acme/api/actions/runs/%d/jobs", first)
-	eventually(t, 30*time.Second, "three polls that saw the one job", func(context.Context) (bool, string) {
-		n := 0
-		for _, r := range gh.Requests() {
-			if r.Path == jobsPath && r.Status == 200 {
-				n++
+	var jobsPath string
+	s.runScalerJourney(t, scalerJourney{
+		namespace:   "github",
+		secret:      "github-secret",
+		auth:        "github-auth",
+		params:      []secretParam{{"personalAccessToken", "personalAccessToken", pat}},
+		triggerType: "github-runner",
+		metadata: fmt.Sprintf(`githubApiURL: %s
+			owner: acme
+			runnerScope: org
+			labels: kedactl
+			targetWorkflowQueueLength: "2"`, gh.URL),
+		metric:       "s0-github-runner-acme",
+		averageValue: 2,
+		set: func(_ *testing.T, n int) {
+			switch n {
+			case 1:
+				// One job: below the target, so the operator polls, sees it, and leaves the
+				// runners at 0.
+				first := gh.AddRun("acme", "api", "queued", jobs(1)...)
+				jobsPath = fmt.Sprintf("/repos/acme/api/actions/runs/%d/jobs", first)
+			case 2:
+				// Two jobs reach the target.
+				gh.AddRun("acme", "api", "in_progress", ghserver.Job{Status: "in_progress", Labels: runner})
+			case 20:
+				gh.AddRun("acme", "web", "queued", jobs(18)...)
 			}
-		}
-		return n >= 3, fmt.Sprintf("%d polls", n)
+		},
+		polls: func() (n int) {
+			for _, r := range gh.Requests() {
+				if r.Path == jobsPath && r.Status == 200 {
+					n++
+				}
+			}
+			return n
+		},
+		// Twenty jobs / 2 per runner = 10 runners, more than the maximum of 4.
+		idle: 1, one: 2, max: 20,
+		// The runs complete.
+		drain: func(*testing.T) {
+			gh.CompleteRuns("acme", "api")
+			gh.CompleteRuns("acme", "web")
+		},
 	})
-	if got, err := s.replicas(context.Background(), ns, "worker"); err != nil || got != 0 {
-		t.Fatalf("one job below the target of 2: %d replicas (%v), want 0", got, err)
-	}
-	if so, err := s.scaledObject(context.Background(), ns, "worker"); err != nil || so.Status.Conditions.IsTrue(kedav1alpha1.ConditionActive) {
-		t.Fatalf("one job below the target of 2: the ScaledObject is active (%v)", err)
-	}
-
-	// Two jobs reach the target: 0 -> 1.
-	gh.AddRun("acme", "api", "in_progress", ghserver.Job{Status: "in_progress", Labels: runner})
-	s.waitReplicas(t, ns, "worker", 1, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetActivated, "from 0 to 1")
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 2 {
-		t.Errorf("external metric %s = %d, want 2", metric, v)
-	}
-
-	// Twenty jobs / 2 per runner = 10 runners, more than the maximum of 4.
-	gh.AddRun("acme", "web", "queued", jobs(18)...)
-	s.waitReplicas(t, ns, "worker", 4, 60*time.Second)
-	if v := s.externalMetric(t, ns, metric, "worker"); v != 20 {
-		t.Errorf("external metric %s = %d, want 20", metric, v)
-	}
-
-	// The runs complete: back to 0 after the cooldown.
-	gh.CompleteRuns("acme", "api")
-	gh.CompleteRuns("acme", "web")
-	s.waitReplicas(t, ns, "worker", 0, 30*time.Second)
-	s.waitEvent(t, ns, "worker", kedav1alpha1.EventKEDAScaleTargetDeactivated, "from 4 to 0")
 
 	// Every request carried the token from the Secret, as GitHub's API takes it, and asked for
 	// this organization only.
