@@ -229,10 +229,7 @@ func decode(raw []byte, into client.Object) error {
 	if len(raw) == 0 {
 		return errors.New("the request carries no object")
 	}
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, into); err != nil {
-		return err
-	}
-	return nil
+	return sigsjson.UnmarshalCaseSensitivePreserveInts(raw, into)
 }
 
 // handler decodes the object of a CREATE or UPDATE and refuses it with every reason validate gives;

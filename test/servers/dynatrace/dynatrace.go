@@ -28,6 +28,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/test/servers/internal/answered"
 )
 
 // Token scopes the fake checks.
@@ -125,27 +127,17 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		if r.Body != nil {
 			body, _ = readAll(r)
 		}
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := answered.New(w)
 		next.ServeHTTP(sw, r)
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"),
-			Body: string(body), Status: sw.status, RemoteAddr: r.RemoteAddr})
+			Body: string(body), Status: sw.Status, RemoteAddr: r.RemoteAddr})
 		s.mu.Unlock()
 	})
 }

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/test/servers/internal/answered"
 )
 
 // Options configures a server.
@@ -123,27 +125,16 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// statusWriter remembers the status of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
 // record notes every request and its answer's status.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := answered.New(w)
 		_ = r.ParseForm()
 		next.ServeHTTP(sw, r)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.Form, Tenant: r.Header.Get("X-Scope-OrgID"),
-			Authorization: r.Header.Get("Authorization"), Status: sw.status, RemoteAddr: r.RemoteAddr})
+			Authorization: r.Header.Get("Authorization"), Status: sw.Status, RemoteAddr: r.RemoteAddr})
 	})
 }
 
