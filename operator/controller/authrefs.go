@@ -223,27 +223,21 @@ func (r *AuthReferenceReconciler) patchFinalizers(ctx context.Context, obj clien
 // writes them in its status: their names, each once, also for the cluster kind (objects of two
 // namespaces with one name are one entry, as in KEDA); objects being deleted are left out.
 func referrers(sos []kedav1alpha1.ScaledObject, sjs []kedav1alpha1.ScaledJob) (soNames, sjNames string) {
-	names := func(objs []client.Object) string {
-		seen := map[string]bool{}
-		var out []string
-		for _, o := range objs {
-			if o.GetDeletionTimestamp() == nil && !seen[o.GetName()] {
-				seen[o.GetName()] = true
-				out = append(out, o.GetName())
-			}
-		}
-		sort.Strings(out)
-		return strings.Join(out, ",")
-	}
-	a := make([]client.Object, 0, len(sos))
+	var a, b []string
 	for i := range sos {
-		a = append(a, &sos[i])
+		if sos[i].DeletionTimestamp == nil {
+			a = append(a, sos[i].Name)
+		}
 	}
-	b := make([]client.Object, 0, len(sjs))
 	for i := range sjs {
-		b = append(b, &sjs[i])
+		if sjs[i].DeletionTimestamp == nil {
+			b = append(b, sjs[i].Name)
+		}
 	}
-	return names(a), names(b)
+	a, b = distinct(a), distinct(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return strings.Join(a, ","), strings.Join(b, ",")
 }
 
 // generationEvent is the event KEDA records when it reconciles an authentication: Added for a new

@@ -85,24 +85,19 @@ func authUsers[L client.ObjectList](c client.Client, kind string, newList func()
 	}
 }
 
-// scalersStopped records KEDA's KEDAScalersStopped event on an object whose triggers stopped being
-// polled because it was paused or deleted.
 // scalersStarted records what KEDA records when an object's scalers start: "Scaler <type> is built"
 // for each trigger type, then "Started scalers watch", all KEDAScalersStarted. Each type's event
 // has an action of its own: events of one object, reason and action form one series, which would
 // keep only the first type's message.
 func scalersStarted(recorder events.EventRecorder, obj runtime.Object, triggers []kedav1alpha1.ScaleTriggers) {
-	seen := map[string]bool{}
-	for _, t := range triggers {
-		if t.Type == "" || seen[t.Type] {
-			continue
-		}
-		seen[t.Type] = true
-		recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "BuildScaler/"+t.Type, "Scaler %s is built", t.Type)
+	for _, typ := range distinct(triggerTypeList(triggers)) {
+		recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "BuildScaler/"+typ, "Scaler %s is built", typ)
 	}
 	recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStarted, "Reconcile", "Started scalers watch")
 }
 
+// scalersStopped records KEDA's KEDAScalersStopped event on an object whose triggers stopped being
+// polled because it was paused or deleted.
 func scalersStopped(recorder events.EventRecorder, obj runtime.Object) {
 	recorder.Eventf(obj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScalersStopped, "Stop", "Stopped scalers watch")
 }

@@ -677,6 +677,11 @@ func authenticationTypes(triggers []kedav1alpha1.ScaleTriggers) string {
 }
 
 func joinDistinct(list []string) string {
+	return strings.Join(distinct(list), ",")
+}
+
+// distinct is list without empty strings and repeats, in first-seen order.
+func distinct(list []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range list {
@@ -685,7 +690,7 @@ func joinDistinct(list []string) string {
 			out = append(out, s)
 		}
 	}
-	return strings.Join(out, ",")
+	return out
 }
 
 // updateStatus writes so's status (status.Update) and, when that fails, records KEDA's
