@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -177,12 +176,15 @@ func foreignHPA(ctx context.Context, reader client.Reader, so *kedav1alpha1.Scal
 	return nil, nil
 }
 
-// ownedBy reports whether so controls the HPA: by owner reference, or (before the object has a UID,
-// at admission of a create) by the ScaledObject name label the operator puts on its HPAs.
+// ownedBy reports whether so owns the HPA, by KEDA's rule: an owner reference of kind ScaledObject
+// with its name. Not by UID: a ScaledObject deleted and created again under the same name (kubectl
+// replace --force, a GitOps re-sync) meets its predecessor's HPA, in the cache or waiting for the
+// garbage collector, and KEDA admits it.
 func ownedBy(h *autoscalingv2.HorizontalPodAutoscaler, so *kedav1alpha1.ScaledObject) bool {
-	if owner := metav1.GetControllerOf(h); owner != nil {
-		return so.UID != "" && owner.UID == so.UID ||
-			so.UID == "" && owner.Kind == "ScaledObject" && owner.Name == so.Name
+	for _, owner := range h.OwnerReferences {
+		if owner.Kind == "ScaledObject" && owner.Name == so.Name {
+			return true
+		}
 	}
 	return false
 }
