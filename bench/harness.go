@@ -354,7 +354,9 @@ type Counters struct {
 	APIReqs, APIWrites float64
 	// APIWritesBy is APIWrites by verb and resource (WritesByKind).
 	APIWritesBy map[string]float64
-	Running     bool
+	// APIReadsBy is the reads (GET, LIST) by verb and resource, the same way.
+	APIReadsBy map[string]float64
+	Running    bool
 }
 
 // Snapshot reads the operator's processes, its client metrics and the apiserver's request counts.
@@ -389,6 +391,7 @@ func (h *Harness) Snapshot(ctx context.Context, op Operator) (Counters, error) {
 	c.APIReqs = SumProm(api, "apiserver_request_total", resource)
 	c.APIWrites = SumProm(api, "apiserver_request_total", func(l map[string]string) bool { return resource(l) && IsWriteVerb(l["verb"]) })
 	c.APIWritesBy = WritesByKind(api)
+	c.APIReadsBy = RequestsByKind(api, func(verb string) bool { return !IsWriteVerb(verb) && verb != "WATCH" })
 	return c, nil
 }
 

@@ -305,7 +305,7 @@ apiserver_request_total{code="201",resource="scaledobjects",subresource="",verb=
 		t.Errorf("WritesByKind = %v", got)
 	}
 	// The harness creates a ScaledObject per object: left out of the operator's take-over.
-	per := writesPerObjectBy(map[string]float64{"PUT scaledobjects/status": 2}, got, 4)
+	per := writesPerObjectBy(map[string]float64{"PUT scaledobjects/status": 2}, got, 4, true)
 	want := map[string]float64{"PUT scaledobjects/status": 2, "POST horizontalpodautoscalers": 1.25, "POST scaledobjects": 0.25}
 	if len(per) != len(want) {
 		t.Fatalf("writesPerObjectBy = %v, want %v", per, want)
@@ -314,6 +314,10 @@ apiserver_request_total{code="201",resource="scaledobjects",subresource="",verb=
 		if per[k] != v {
 			t.Errorf("%s = %v, want %v", k, per[k], v)
 		}
+	}
+	// After a restart nobody created anything: every write counts.
+	if all := writesPerObjectBy(map[string]float64{"PUT scaledobjects/status": 2}, got, 4, false); all["POST scaledobjects"] != 1.25 {
+		t.Errorf("writesPerObjectBy without the harness's creates: POST scaledobjects = %v, want 1.25", all["POST scaledobjects"])
 	}
 	table := writesByKindTable(4, &PhaseResult{Levels: []*LevelResult{{N: 4, TakeoverSecs: 1, APIWritesPerObjectBy: per}}}, nil)
 	if len(table.Rows) != 3 || table.Rows[0][0] != "POST horizontalpodautoscalers" || table.Rows[0][2] != "–" {
@@ -463,5 +467,35 @@ func TestCPUPerApply(t *testing.T) {
 	}
 	if got := cpuPerApply(&Fig6Result{Profile: []string{"no profile: refused"}}); got != "" {
 		t.Errorf("cpuPerApply without a profile = %q", got)
+	}
+}
+
+func TestReachesByRestart(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		n    int
+		want bool
+	}{
+		{Full, 10000, true},
+		{Full, 1000, false}, // figure 2's take-over is timed at the run's client rates
+		{Full, 100, false},
+		{Config{TakeoverLevel: 1000}, 10000, false}, // RestartAbove unset: never
+		{Smoke, 300, true},
+		{Smoke, 100, false},
+	} {
+		if got := tc.cfg.reachesByRestart(tc.n); got != tc.want {
+			t.Errorf("%s reachesByRestart(%d) = %v, want %v", tc.cfg.Scale, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestRestartNote(t *testing.T) {
+	l := &LevelResult{N: 10000, TakeoverSecs: 180, Restart: &RestartResult{FastQPS: "2000", ReadySecs: 12, SettleSecs: 95,
+		RequestsPerObject: 0.05, WritesPerObject: 0, APIWritesPerObjectBy: map[string]float64{"POST events": 1}}}
+	got := restartNote("kedactl", l)
+	for _, want := range []string{"10000 ScaledObjects", "qps 2000 (180 s", "ready 12 s", "settled after 95 s", "POST events 1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("restartNote lacks %q: %s", want, got)
+		}
 	}
 }

@@ -147,6 +147,7 @@ type Ours struct {
 	promURL        string
 	pprofURL       string
 	webhookPort    int
+	starts         int // restarts so far
 }
 
 func (o *Ours) Name() string { return "kedactl" }
@@ -190,7 +191,11 @@ func (o *Ours) Start(ctx context.Context, h *Harness) error {
 		// the operator would set from one.
 		env = append(env, "GOMEMLIMIT="+strconv.FormatInt(oursMemoryLimit(o.MemoryLimitMiB), 10))
 	}
-	o.proc, err = startProc(dir, "operator", bin, env,
+	logName := "operator"
+	if o.starts > 0 {
+		logName = fmt.Sprintf("operator-%d", o.starts+1)
+	}
+	o.proc, err = startProc(dir, logName, bin, env,
 		"--kubeconfig", h.Cluster.KubeconfigPath(),
 		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
@@ -223,6 +228,17 @@ const defaultMemoryLimitRatio = 0.9
 func oursMemoryLimit(mib int) int64 {
 	return int64(float64(mib) * (1 << 20) * defaultMemoryLimitRatio)
 }
+
+// Restart stops the operator and starts it again at these client rates; its log goes on in a new
+// file (operator-2.log, ...) so that what the earlier process logged stays countable.
+func (o *Ours) Restart(ctx context.Context, h *Harness, qps, burst string) error {
+	o.Stop()
+	o.QPS, o.Burst = qps, burst
+	o.starts++
+	return o.Start(ctx, h)
+}
+
+func (o *Ours) ClientRates() (qps, burst string) { return o.QPS, o.Burst }
 
 func (o *Ours) Stop()                      { o.proc.Stop() }
 func (o *Ours) Procs() []*Proc             { return []*Proc{o.proc} }

@@ -98,9 +98,15 @@ func IsWriteVerb(v string) bool { return writeVerbs[strings.ToUpper(v)] }
 // WritesByKind sums the apiserver's write requests by verb and resource (with its subresource),
 // e.g. "PUT scaledobjects/status": what a count of writes is made of.
 func WritesByKind(samples []Sample) map[string]float64 {
+	return RequestsByKind(samples, IsWriteVerb)
+}
+
+// RequestsByKind is apiserver_request_total of the verbs keep accepts by verb and resource (and
+// subresource), e.g. "GET horizontalpodautoscalers".
+func RequestsByKind(samples []Sample, keep func(verb string) bool) map[string]float64 {
 	out := map[string]float64{}
 	for _, s := range samples {
-		if s.Name != "apiserver_request_total" || s.Labels["resource"] == "" || !IsWriteVerb(s.Labels["verb"]) {
+		if s.Name != "apiserver_request_total" || s.Labels["resource"] == "" || !keep(s.Labels["verb"]) {
 			continue
 		}
 		kind := s.Labels["verb"] + " " + s.Labels["resource"]

@@ -169,6 +169,11 @@ func fig1(cfg Config, ours, keda *PhaseResult) Figure {
 				if len(waits) > 0 {
 					notes = append(notes, fmt.Sprintf("%s settled after %s.", p.Name, strings.Join(waits, ", ")))
 				}
+				for _, l := range p.Levels {
+					if l.Restart != nil {
+						notes = append(notes, restartNote(p.Name, l))
+					}
+				}
 			}
 		}
 		f.Notes = notes
@@ -183,6 +188,28 @@ func fig1(cfg Config, ours, keda *PhaseResult) Figure {
 		}
 	}
 	return f
+}
+
+// restartNote says how a level reached by a restart got there and what the restart cost.
+func restartNote(name string, l *LevelResult) string {
+	r := l.Restart
+	var by []string
+	for _, k := range slices.Sorted(maps.Keys(r.APIWritesPerObjectBy)) {
+		by = append(by, fmt.Sprintf("%s %s", k, Num(r.APIWritesPerObjectBy[k])))
+	}
+	what := "nothing written by any client above 0.01 a object"
+	if len(by) > 0 {
+		what = "all clients wrote per object: " + strings.Join(by, ", ")
+	}
+	var reads []string
+	for _, k := range slices.Sorted(maps.Keys(r.APIReadsPerObjectBy)) {
+		reads = append(reads, fmt.Sprintf("%s %s", k, Num(r.APIReadsPerObjectBy[k])))
+	}
+	if len(reads) > 0 {
+		what += "; and read: " + strings.Join(reads, ", ")
+	}
+	return fmt.Sprintf("%s reached %d ScaledObjects by a take-over at client qps %s (%s s; a take-over of that many at the run's rate would take most of the run) and then a restart at the run's client rates, as after an upgrade: ready %s s after its start, settled after %s s, having made %s requests and %s writes per object meanwhile (%s). The idle window measures that steady state.",
+		name, l.N, r.FastQPS, Num(l.TakeoverSecs), Num(r.ReadySecs), Num(r.SettleSecs), Num(r.RequestsPerObject), Num(r.WritesPerObject), what)
 }
 
 func fig2(cfg Config, ours, keda *PhaseResult, qpsText string) Figure {
@@ -219,7 +246,12 @@ func fig2(cfg Config, ours, keda *PhaseResult, qpsText string) Figure {
 			return l.CreateSecs
 		}
 		o1, k1, o2, k2, o3, k3 := get(ours, n, sec), get(keda, n, sec), get(ours, n, wr), get(keda, n, wr), get(ours, n, aw), get(keda, n, aw)
-		t.Rows = append(t.Rows, []string{fmt.Sprint(n), Num(o1), Num(k1), RatioCell(o1, k1), Num(o2), Num(k2), RatioCell(o2, k2), Num(o3), Num(k3), RatioCell(o3, k3), Num(get(ours, n, cs)), Num(get(keda, n, cs))})
+		label := fmt.Sprint(n)
+		if ours != nil && ours.level(n) != nil && ours.level(n).Restart != nil {
+			l := ours.level(n)
+			label += fmt.Sprintf(" (kedactl at qps %s, before its restart: figure 1)", l.Restart.FastQPS)
+		}
+		t.Rows = append(t.Rows, []string{label, Num(o1), Num(k1), RatioCell(o1, k1), Num(o2), Num(k2), RatioCell(o2, k2), Num(o3), Num(k3), RatioCell(o3, k3), Num(get(ours, n, cs)), Num(get(keda, n, cs))})
 	}
 	n := cfg.TakeoverLevel
 	val := func(p *PhaseResult, f func(*LevelResult) float64) float64 {
@@ -330,7 +362,7 @@ func fig3(cfg Config, ours, keda *PhaseResult) Figure {
 
 func fig4(cfg Config, ours, keda *PhaseResult) Figure {
 	f := Figure{ID: "4", Title: "Event-source queries per minute per trigger, HPA reading",
-		What: fmt.Sprintf("Four groups at once, each on its own source key: 1 trigger and %d identical triggers (same URL), with useCachedMetrics false and true; targets at minReplicaCount 1 so the HPA (15 s sync) reads the external metric; after a 45 s warm-up the source counts the queries for %s.", cfg.Fig4N, cfg.Fig4Window)}
+		What: fmt.Sprintf("Four groups at once, each on its own source key: 1 trigger and %d identical triggers (same URL), with useCachedMetrics false and true; targets at minReplicaCount 1 so the HPA (15 s sync) reads the external metric; after a %s warm-up the source counts the queries for %s.", cfg.Fig4N, fig4WarmUp, cfg.Fig4Window)}
 	groups := Fig4Groups(cfg.Fig4N)
 	t := Table{Header: []string{"group", "kedactl", "KEDA", "ratio"}}
 	val := func(p *PhaseResult, g string) float64 {

@@ -40,6 +40,11 @@ type Config struct {
 	Fig4Window     time.Duration
 	Polling        int64
 	Operators      []string
+	// RestartAbove: an operator that can be restarted (ours) reaches the levels above this count
+	// by a take-over at FastQPS, then a restart at the run's client rates; the idle window then
+	// measures the steady state at those rates. A take-over of 10,000 at qps 20 alone takes 25
+	// minutes, and figure 2 measures the take-over at TakeoverLevel anyway. 0: never.
+	RestartAbove int `json:",omitempty"`
 	// Only lists the figures a run measures (1 to 6), when it re-measures some alone; empty means
 	// all. The take-over (figure 2) is measured at every level visited: the levels need objects.
 	Only []int `json:",omitempty"`
@@ -47,16 +52,18 @@ type Config struct {
 
 // Smoke is a few-minute run: small counts, few trials.
 var Smoke = Config{
-	Scale: "smoke", IdleLevels: []int{0, 20, 100}, KEDAMaxLevel: 100, TakeoverLevel: 100, ActLoads: []int{20, 100},
+	Scale: "smoke", IdleLevels: []int{0, 20, 100, 300}, KEDAMaxLevel: 100, TakeoverLevel: 100, ActLoads: []int{20, 100},
 	Trials: 10, Fig5Levels: []int{100}, Fig5Requests: 100, Fig4N: 10, Fig6N: 20,
 	Window: 45 * time.Second, Settle: 15 * time.Second, Fig4Window: 60 * time.Second, Polling: 30,
+	RestartAbove: 100,
 }
 
 // Full is the issue's scale.
 var Full = Config{
 	Scale: "full", IdleLevels: []int{0, 100, 1000, 10000}, KEDAMaxLevel: 1000, TakeoverLevel: 1000, ActLoads: []int{20, 1000},
 	Trials: 30, Fig5Levels: []int{1000, 10000}, Fig5Requests: 300, Fig4N: 100, Fig6N: 100,
-	Window: 60 * time.Second, Settle: 30 * time.Second, Fig4Window: 120 * time.Second, Polling: 30,
+	Window: 40 * time.Second, Settle: 15 * time.Second, Fig4Window: 60 * time.Second, Polling: 30,
+	RestartAbove: 1000,
 }
 
 // Capped leaves out every level above n ScaledObjects (a shorter run; the report lists the levels
@@ -79,6 +86,12 @@ func (c Config) Capped(n int) Config {
 	c.KEDAMaxLevel = min(c.KEDAMaxLevel, n)
 	c.Fig4N = min(c.Fig4N, n)
 	return c
+}
+
+// reachesByRestart reports whether a level of n objects is reached by a fast take-over and a
+// restart (for operators that can be restarted): never the take-over level figure 2 times.
+func (c Config) reachesByRestart(n int) bool {
+	return c.RestartAbove > 0 && n > c.RestartAbove && n != c.TakeoverLevel
 }
 
 // levels is every ScaledObject count the run visits for an operator, ascending.
@@ -122,7 +135,10 @@ type LevelResult struct {
 	// APIWritesPerObjectBy is what the take-over's writes per object are made of (all clients,
 	// the harness's creates left out), by verb and resource.
 	APIWritesPerObjectBy map[string]float64 `json:",omitempty"`
-	Activation           []float64          // seconds, figure 3, polled source
+	// Restart is how the level was reached when it was by a restart (RestartAbove); then the
+	// take-over fields above are the fast take-over's.
+	Restart              *RestartResult `json:",omitempty"`
+	Activation           []float64      // seconds, figure 3, polled source
 	ActivationMissed     int
 	PushActivation       []float64 // seconds, figure 3, push source
 	PushActivationMissed int
@@ -131,6 +147,20 @@ type LevelResult struct {
 	// ExtMetricsProfile is the top of the operator's CPU profile while it answered them (go tool
 	// pprof -top), for operators that serve one.
 	ExtMetricsProfile []string `json:",omitempty"`
+}
+
+// RestartResult is a level reached by a take-over at fast client rates and a restart at the run's.
+type RestartResult struct {
+	FastQPS, FastBurst string
+	// ReadySecs is from the restarted process's start to its readiness; SettleSecs from its start
+	// to a steady state (the settle rule of the idle windows).
+	ReadySecs, SettleSecs float64
+	// Writes and Requests are the restarted operator's until it settled, per object.
+	WritesPerObject, RequestsPerObject float64
+	// APIWritesPerObjectBy and APIReadsPerObjectBy are what all clients wrote and read meanwhile,
+	// per object, by verb and resource.
+	APIWritesPerObjectBy map[string]float64 `json:",omitempty"`
+	APIReadsPerObjectBy  map[string]float64 `json:",omitempty"`
 }
 
 // Fig4Result is the source queries per minute per trigger of each trigger group.
@@ -209,7 +239,15 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 		lr := &LevelResult{N: n}
 		res.Levels = append(res.Levels, lr)
 		w := Workload{NS: fmt.Sprintf("b-%s-%d", tag, n), Prefix: "so", Polling: cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", tag, n, i) }}
-		if n > 0 {
+		if r, ok := op.(Restarter); ok && cfg.reachesByRestart(n) {
+			prevNS = w.NS
+			res.Throttled += throttledLines(op)
+			if err := restartLevel(ctx, h, r, cfg, w, n, lr); err != nil {
+				fail(fmt.Sprintf("reach %d by a restart", n), err)
+				continue
+			}
+			h.Logf("[%s] %d taken over in %.1fs at qps %s, restarted: ready in %.1fs, settled in %.1fs, %.3f writes/object", op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
+		} else if n > 0 {
 			prevNS = w.NS
 			if err := takeover(ctx, h, op, w, n, lr); err != nil {
 				fail(fmt.Sprintf("take over %d", n), err)
@@ -218,12 +256,16 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
 		}
 		if cfg.measures(1) && slices.Contains(cfg.IdleLevels, n) {
-			settled, err := settle(ctx, h, op, cfg.Settle, settleMax(n))
-			if err != nil {
-				fail(fmt.Sprintf("settling at %d", n), err)
-				continue
+			// A level reached by a restart has settled already: the restart was timed to it.
+			settled := time.Duration(0)
+			if lr.Restart == nil {
+				var err error
+				if settled, err = settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
+					fail(fmt.Sprintf("settling at %d", n), err)
+					continue
+				}
+				lr.SettleSecs = settled.Seconds()
 			}
-			lr.SettleSecs = settled.Seconds()
 			h.Logf("[%s] idle window at %d for %s (settled after %s)", op.Name(), n, cfg.Window, settled.Round(time.Second))
 			win, err := h.Measure(ctx, op, cfg.Window)
 			if err != nil {
@@ -238,7 +280,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			}
 		}
 		if cfg.measures(5) && slices.Contains(cfg.Fig5Levels, n) && n > 0 {
-			if !cfg.measures(1) || !slices.Contains(cfg.IdleLevels, n) {
+			if (!cfg.measures(1) || !slices.Contains(cfg.IdleLevels, n)) && lr.Restart == nil {
 				// Without the idle window's wait, wait here: the requests are timed in a steady state.
 				if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
 					fail(fmt.Sprintf("settling at %d", n), err)
@@ -252,13 +294,31 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			}
 		}
 		if cfg.measures(3) && slices.Contains(cfg.ActLoads, n) && n > 0 {
-			if err := activation(ctx, h, w, n, cfg, lr); err != nil {
-				fail(fmt.Sprintf("activation at %d", n), err)
+			// The polled and the push trials run at once, on their own objects: a round of
+			// either waits out a polling interval, and each would otherwise wait for the other.
+			var polledErr, pushErr error
+			push, err := preparePushActivation(ctx, h, w.NS, n, cfg)
+			if err != nil {
+				pushErr = err
+			}
+			var wg sync.WaitGroup
+			if err == nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					lat, missed, err := activationTrials(ctx, h, push, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
+					lr.PushActivation, lr.PushActivationMissed, pushErr = lat, missed, err
+				}()
+			}
+			polledErr = activation(ctx, h, w, n, cfg, lr)
+			wg.Wait()
+			if polledErr != nil {
+				fail(fmt.Sprintf("activation at %d", n), polledErr)
+			}
+			if pushErr != nil {
+				fail(fmt.Sprintf("push activation at %d", n), pushErr)
 			}
 			h.Logf("[%s] activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.Activation), Percentile(lr.Activation, 50), Percentile(lr.Activation, 99), lr.ActivationMissed)
-			if err := pushActivation(ctx, h, w.NS, n, cfg, lr); err != nil {
-				fail(fmt.Sprintf("push activation at %d", n), err)
-			}
 			h.Logf("[%s] push activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.PushActivation), Percentile(lr.PushActivation, 50), Percentile(lr.PushActivation, 99), lr.PushActivationMissed)
 		}
 	}
@@ -285,10 +345,66 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
 		}
 	}
-	for _, p := range op.Procs() {
-		res.Throttled += countLines(p.Log, throttlingLine)
-	}
+	res.Throttled += throttledLines(op)
 	return res, nil
+}
+
+func throttledLines(op Operator) int {
+	n := 0
+	for _, p := range op.Procs() {
+		n += countLines(p.Log, throttlingLine)
+	}
+	return n
+}
+
+// Restarter is an Operator the bench can restart at other client rates.
+type Restarter interface {
+	Operator
+	// Restart stops the operator and starts it again with these client rates.
+	Restart(ctx context.Context, h *Harness, qps, burst string) error
+	// ClientRates are the client rates it runs at now.
+	ClientRates() (qps, burst string)
+}
+
+// fastQPS is the client rate of restartLevel's take-over: high enough that the apiserver, not the
+// operator's limiter, sets the pace.
+const fastQPS, fastBurst = "2000", "4000"
+
+// restartLevel reaches n objects in w's namespace: the operator restarted at fast client rates
+// takes them over (timed into lr's take-over fields), then is restarted at the run's rates, as
+// after an upgrade; the restart is timed until the operator settles, with what it wrote.
+func restartLevel(ctx context.Context, h *Harness, op Restarter, cfg Config, w Workload, n int, lr *LevelResult) error {
+	lr.Restart = &RestartResult{FastQPS: fastQPS, FastBurst: fastBurst}
+	qps, burst := op.ClientRates()
+	if err := op.Restart(ctx, h, fastQPS, fastBurst); err != nil {
+		return fmt.Errorf("failed to restart at qps %s: %w", fastQPS, err)
+	}
+	if err := takeover(ctx, h, op, w, n, lr); err != nil {
+		return err
+	}
+	before, err := h.Snapshot(ctx, op)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := op.Restart(ctx, h, qps, burst); err != nil {
+		return fmt.Errorf("failed to restart at qps %s: %w", qps, err)
+	}
+	lr.Restart.ReadySecs = time.Since(start).Seconds()
+	// The restarted process's client counters start at zero; the apiserver's carry on.
+	if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
+		return err
+	}
+	lr.Restart.SettleSecs = time.Since(start).Seconds()
+	after, err := h.Snapshot(ctx, op)
+	if err != nil {
+		return err
+	}
+	lr.Restart.WritesPerObject = after.OpWrites / float64(n)
+	lr.Restart.RequestsPerObject = after.OpReqs / float64(n)
+	lr.Restart.APIWritesPerObjectBy = writesPerObjectBy(before.APIWritesBy, after.APIWritesBy, n, false)
+	lr.Restart.APIReadsPerObjectBy = writesPerObjectBy(before.APIReadsBy, after.APIReadsBy, n, false)
+	return nil
 }
 
 func takeover(ctx context.Context, h *Harness, op Operator, w Workload, n int, lr *LevelResult) error {
@@ -325,17 +441,18 @@ func takeover(ctx context.Context, h *Harness, op Operator, w Workload, n int, l
 	lr.WritesPerObject = (last.OpWrites - before.OpWrites) / float64(n)
 	// The harness's own writes (2 per object) are left out of the apiserver's count.
 	lr.APIWritesPerObject = (last.APIWrites-before.APIWrites)/float64(n) - 2
-	lr.APIWritesPerObjectBy = writesPerObjectBy(before.APIWritesBy, last.APIWritesBy, n)
+	lr.APIWritesPerObjectBy = writesPerObjectBy(before.APIWritesBy, last.APIWritesBy, n, true)
 	return nil
 }
 
-// writesPerObjectBy is the take-over's writes per object by kind, less the harness's own creates
-// (a Deployment and a ScaledObject per object); kinds under 0.01 a object are left out.
-func writesPerObjectBy(before, after map[string]float64, n int) map[string]float64 {
+// writesPerObjectBy is the writes (or other requests) per object by kind between two snapshots, less the harness's own
+// creates (a Deployment and a ScaledObject per object) when harnessCreated; kinds under 0.01 a
+// object are left out.
+func writesPerObjectBy(before, after map[string]float64, n int, harnessCreated bool) map[string]float64 {
 	out := map[string]float64{}
 	for kind, v := range after {
 		per := (v - before[kind]) / float64(n)
-		if kind == "POST deployments" || kind == "POST scaledobjects" {
+		if harnessCreated && (kind == "POST deployments" || kind == "POST scaledobjects") {
 			per--
 		}
 		if per >= 0.01 {
@@ -546,25 +663,25 @@ func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, 
 // pushLabel is the label whose value names the push ScaledObject a pod makes active.
 const pushLabel = "bench.kedactl.io/push"
 
-// pushActivation is figure 3's push source: beside the loaded objects it creates cfg.Trials
-// kubernetes-workload ScaledObjects in ns (pollingInterval cfg.Polling, each counting the pods
-// labelled for it alone), waits until they are Ready, then for each trial creates one matching pod
+// preparePushActivation sets up figure 3's push source: beside the loaded objects it creates
+// cfg.Trials kubernetes-workload ScaledObjects in ns (pollingInterval cfg.Polling, each counting
+// the pods labelled for it alone) and waits until they are Ready; a trial creates one matching pod
 // (the event) and deletes it after the round (grace period 0). loaded is how many ScaledObjects ns
 // already holds.
-func pushActivation(ctx context.Context, h *Harness, ns string, loaded int, cfg Config, lr *LevelResult) error {
+func preparePushActivation(ctx context.Context, h *Harness, ns string, loaded int, cfg Config) (activationSource, error) {
 	w := Workload{NS: ns, Prefix: "push", Polling: cfg.Polling, PodLabel: pushLabel}
 	k := cfg.Trials
 	if err := h.Create(ctx, w, 0, k); err != nil {
-		return fmt.Errorf("failed to create %d kubernetes-workload ScaledObjects in %s: %w", k, ns, err)
+		return activationSource{}, fmt.Errorf("failed to create %d kubernetes-workload ScaledObjects in %s: %w", k, ns, err)
 	}
 	if _, err := h.WaitHPAs(ctx, ns, loaded+k, 2*time.Minute+time.Duration(k)*time.Second); err != nil {
-		return fmt.Errorf("kubernetes-workload ScaledObjects not taken over: %w", err)
+		return activationSource{}, fmt.Errorf("kubernetes-workload ScaledObjects not taken over: %w", err)
 	}
 	if err := h.WaitReady(ctx, w, k, 2*time.Minute); err != nil {
-		return err
+		return activationSource{}, err
 	}
 	pods := h.Kube.CoreV1().Pods(ns)
-	src := activationSource{ns: ns, objects: k, name: w.Name,
+	return activationSource{ns: ns, objects: k, name: w.Name,
 		fire: func(ctx context.Context, i int) error {
 			if _, err := pods.Create(ctx, w.eventPod(i), metav1.CreateOptions{}); err != nil {
 				return fmt.Errorf("failed to create pod %s/%s: %w", ns, w.eventPod(i).Name, err)
@@ -578,11 +695,7 @@ func pushActivation(ctx context.Context, h *Harness, ns string, loaded int, cfg 
 			}
 			return nil
 		},
-	}
-	lat, missed, err := activationTrials(ctx, h, src, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
-	lr.PushActivation = append(lr.PushActivation, lat...)
-	lr.PushActivationMissed += missed
-	return err
+	}, nil
 }
 
 // sourceQueries is figure 4: four trigger groups at once (1 and N identical triggers, with
@@ -618,7 +731,7 @@ func sourceQueries(ctx context.Context, h *Harness, op Operator, tag string, cfg
 		return nil, err
 	}
 	// Let the HPA controller pick every HPA up and read it a few times.
-	warm := 45 * time.Second
+	warm := fig4WarmUp
 	h.Logf("[%s] source queries: %d triggers, warm-up %s, window %s", op.Name(), total, warm, cfg.Fig4Window)
 	time.Sleep(warm)
 	before := make([]int64, len(keys))
@@ -640,6 +753,9 @@ func sourceQueries(ctx context.Context, h *Harness, op Operator, tag string, cfg
 	}
 	return res, nil
 }
+
+// fig4WarmUp lets the HPA controller pick every HPA of figure 4 up and read it before counting.
+const fig4WarmUp = 20 * time.Second
 
 // Fig4Groups lists figure 4's group names in order for n identical triggers.
 func Fig4Groups(n int) []string {
@@ -722,7 +838,7 @@ const settleRate = 30.0 // requests a minute
 // client rate, with room.
 func settleMax(n int) time.Duration { return 2*time.Minute + time.Duration(n)*150*time.Millisecond }
 
-// settle waits at least least, then until the operator's requests over 15 s come under
+// settle waits at least least, then until the operator's requests over 10 s come under
 // settleRate, at most most; it returns how long it waited. Not settling in time is not an error:
 // the window then measures what the operator still does, and the report shows how long it waited.
 func settle(ctx context.Context, h *Harness, op Operator, least, most time.Duration) (time.Duration, error) {
@@ -732,7 +848,7 @@ func settle(ctx context.Context, h *Harness, op Operator, least, most time.Durat
 		return 0, ctx.Err()
 	case <-time.After(least):
 	}
-	const step = 15 * time.Second
+	const step = 10 * time.Second
 	prev, err := h.Snapshot(ctx, op)
 	if err != nil {
 		return 0, err

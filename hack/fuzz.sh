@@ -6,12 +6,17 @@
 #
 #   FUZZTIME=2m hack/fuzz.sh            # a duration, or a count of inputs such as 10000x
 #   FUZZ_PACKAGES="./scalers/" hack/fuzz.sh
+#   FUZZ_PARALLEL=1 hack/fuzz.sh       # fuzzing workers (default GOMAXPROCS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-5s}
 FUZZ_PACKAGES=${FUZZ_PACKAGES:-./scalers/}
+parallel=()
+if [[ -n ${FUZZ_PARALLEL:-} ]]; then
+	parallel=(-parallel "$FUZZ_PARALLEL")
+fi
 
 failed=()
 for pkg in $FUZZ_PACKAGES; do
@@ -24,7 +29,7 @@ for pkg in $FUZZ_PACKAGES; do
 	for target in $targets; do
 		echo "== $pkg $target for $FUZZTIME"
 		# Keep going after a failure, so that one run reports every failing target.
-		if ! "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"; then
+		if ! "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "${parallel[@]}" "$pkg"; then
 			failed+=("$pkg $target")
 		fi
 	done
