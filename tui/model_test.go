@@ -34,6 +34,21 @@ type fakeSource struct {
 	objects     []Object
 	paused      []string
 	transferred []string
+	// idle are the external metrics API's answers by namespace/name/metric; valueReads counts the
+	// objects asked for.
+	idle       map[string]float64
+	valueReads int
+}
+
+func (f *fakeSource) TriggerValues(_ context.Context, ns, name string, metrics []string) (map[string]float64, error) {
+	f.valueReads++
+	out := map[string]float64{}
+	for _, m := range metrics {
+		if v, ok := f.idle[ns+"/"+name+"/"+m]; ok {
+			out[m] = v
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeSource) Metrics(_ context.Context, ns, name string) ([]commands.MetricRow, error) {
@@ -149,7 +164,8 @@ func object(ns, name string, current, desired int32, value, target int64, active
 			},
 		},
 		HPA: &autoscalingv2.HorizontalPodAutoscaler{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-" + name},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-" + name, OwnerReferences: []metav1.OwnerReference{
+				{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Name: name, Controller: ptrBool(true)}}},
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{
 				Metric: autoscalingv2.MetricIdentifier{Name: metric}, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(target, resource.DecimalSI)}}}}},
 			Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: current, DesiredReplicas: desired, CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricStatus{
@@ -160,6 +176,8 @@ func object(ns, name string, current, desired int32, value, target int64, active
 
 func ptr32(v int32) *int32 { return &v }
 
+func ptrBool(v bool) *bool { return &v }
+
 func newTestModel(t *testing.T, src *fakeSource) Model {
 	t.Helper()
 	m := New(src, Options{NoColor: true, Now: func() time.Time { return testNow }})
@@ -167,11 +185,14 @@ func newTestModel(t *testing.T, src *fakeSource) Model {
 	return load(t, m)
 }
 
-// load runs the model's list command, as the program would.
+// load runs the model's list command, as the program would, and the reads of values it asks for.
 func load(t *testing.T, m Model) Model {
 	t.Helper()
 	msg := m.loadObjects()()
-	m, _ = step(m, msg)
+	m, cmd := step(m, msg)
+	for cmd != nil {
+		m, cmd = step(m, cmd())
+	}
 	return m
 }
 
@@ -223,7 +244,7 @@ func fixtures() *fakeSource {
 		object("shop", "emails", 0, 0, 0, 5, false),
 		object("batch", "reports", 1, 1, 2, 5, true),
 		scaledJob("shop", "sync", 4),
-	}}
+	}, idle: map[string]float64{"shop/emails/s0-redis-emails": 3}}
 }
 
 func TestScreens(t *testing.T) {

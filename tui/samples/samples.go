@@ -70,14 +70,16 @@ type Source interface {
 // equal samples is kept as its first (the chart holds a value until the next sample), with last
 // the time the run was last seen.
 type Ring struct {
-	buf   []Sample
-	start int
-	last  time.Time
+	buf      []Sample
+	capacity int
+	start    int
+	last     time.Time
 }
 
-// NewRing returns an empty ring of capacity samples.
+// NewRing returns an empty ring of capacity samples. It grows as samples come, so that the many
+// objects whose readings never change cost one sample each.
 func NewRing(capacity int) *Ring {
-	return &Ring{buf: make([]Sample, 0, max(capacity, 1))}
+	return &Ring{capacity: max(capacity, 1)}
 }
 
 // Add records s; samples older than the newest are ignored (the list is read in order).
@@ -92,7 +94,7 @@ func (r *Ring) Add(s Sample) {
 		}
 	}
 	r.last = s.At
-	if len(r.buf) < cap(r.buf) {
+	if len(r.buf) < r.capacity {
 		r.buf = append(r.buf, s)
 		return
 	}
@@ -116,7 +118,7 @@ func (r *Ring) Seed(older []Sample) {
 	}
 	sort.SliceStable(merged, func(i, j int) bool { return merged[i].At.Before(merged[j].At) })
 	merged = append(merged, own...)
-	if over := len(merged) - cap(r.buf); over > 0 {
+	if over := len(merged) - r.capacity; over > 0 {
 		merged = merged[over:]
 	}
 	r.buf, r.start = append(r.buf[:0], merged...), 0
