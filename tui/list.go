@@ -165,10 +165,24 @@ func columnWidths(rows []listRow) [sortColumns]int {
 	}
 	for i := range rows {
 		for c, cell := range rows[i].cells {
-			w[c] = max(w[c], ansi.StringWidth(cell))
+			w[c] = max(w[c], cellWidth(cell))
 		}
 	}
 	return w
+}
+
+// cellWidth is how many cells s takes. The list's cells are ASCII names and numbers, box and block
+// characters: those are counted directly, which with 1,000 rows is most of a refresh's time
+// otherwise; anything else goes through ansi's grapheme-aware count.
+func cellWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if r == 0x1b || r >= 0x1100 && (r < 0x2500 || r > 0x259f) {
+			return ansi.StringWidth(s)
+		}
+		n++
+	}
+	return n
 }
 
 // triggerSummary is each external metric's sparkline and value/target (with the activation

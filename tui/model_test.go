@@ -212,6 +212,8 @@ func press(m Model, keys ...string) (Model, tea.Cmd) {
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "backspace":
 			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "pgdown":
+			msg = tea.KeyPressMsg{Code: tea.KeyPgDown}
 		default:
 			r := []rune(k)[0]
 			msg = tea.KeyPressMsg{Code: r, Text: k}

@@ -57,7 +57,8 @@ func (m Model) Render() string {
 	if m.filter != "" {
 		title += "  filter: " + m.filter
 	}
-	if m.mode != modeDetail && !m.showHelp {
+	if m.mode == modeList && !m.showHelp && m.sortCol < m.firstColumn() {
+		// The header shows the sort on the sorted column; this one is not on screen.
 		title += "  sort: " + listHeader[m.sortCol] + m.sortArrow()
 	}
 	b.WriteString(m.styles.title.Render(truncate(title, m.width)) + "\n")
@@ -114,10 +115,7 @@ func (m Model) renderList() string {
 	if len(m.rows) == 0 {
 		return "\n" + m.styles.dim.Render("No ScaledObjects or ScaledJobs. Press : to change the namespace.") + "\n"
 	}
-	first := sortName // the namespace column only when it fits
-	if m.width >= 110 {
-		first = sortNamespace
-	}
+	first := m.firstColumn()
 	var b strings.Builder
 	b.WriteString("\n")
 	var head strings.Builder
@@ -144,11 +142,19 @@ func (m Model) renderList() string {
 	return b.String()
 }
 
+// firstColumn is the list's first column: the namespace only when it fits.
+func (m Model) firstColumn() sortColumn {
+	if m.width >= 110 {
+		return sortNamespace
+	}
+	return sortName
+}
+
 // cell writes text padded to column c's width and the gap after it.
 func (m Model) cell(b *strings.Builder, text string, c sortColumn) {
 	b.WriteString(text)
 	if c < sortColumns-1 {
-		b.WriteString(strings.Repeat(" ", max(m.widths[c]-ansi.StringWidth(text), 0)+2))
+		b.WriteString(strings.Repeat(" ", max(m.widths[c]-cellWidth(text), 0)+2))
 	}
 }
 
