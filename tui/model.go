@@ -459,11 +459,13 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.mode == modeList {
 			m.sortCol = (m.sortCol + 1) % sortColumns
 			m.keepCursorOn(m.refreshRows)
+			m.status = "sorted by " + listHeader[m.sortCol] + m.sortArrow()
 		}
 	case key.Matches(msg, m.keys.Reverse):
 		if m.mode == modeList {
 			m.sortDesc = !m.sortDesc
 			m.keepCursorOn(m.refreshRows)
+			m.status = "sorted by " + listHeader[m.sortCol] + m.sortArrow()
 		}
 	case key.Matches(msg, m.keys.Chart):
 		if m.mode == modeDetail {

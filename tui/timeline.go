@@ -22,8 +22,7 @@ const chartMaxSpan = 15 * time.Minute
 var chartSpans = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, chartMaxSpan}
 
 // hpaLine names the ScaledObject's HPA, whether the ScaledObject owns it (an HPA it does not own
-// is not scaled by it: see transfer-hpa), its replicas and, when the history says, the operator
-// replica that owns the object.
+// is not scaled by it: see transfer-hpa) and its replicas.
 func (m Model) hpaLine(o *Object) string {
 	so := &o.ScaledObject
 	var line string
@@ -36,10 +35,16 @@ func (m Model) hpaLine(o *Object) string {
 	} else {
 		line = fmt.Sprintf("%s  %s  current %d  desired %d", o.HPA.Name, ownership(o.HPA, so), o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
 	}
-	if m.seeded != nil && m.seeded.Replica != "" {
-		line += "  owner replica " + m.seeded.Replica
-	}
 	return line
+}
+
+// ownerLine is the operator replica that owns the object (with HA, the one whose samples the
+// history holds), when the history says; "" otherwise.
+func (m Model) ownerLine() string {
+	if m.seeded == nil || m.seeded.Replica == "" {
+		return ""
+	}
+	return "Owner replica: " + m.seeded.Replica
 }
 
 // ownership says who controls the HPA: this ScaledObject, another owner, or nobody.

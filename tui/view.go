@@ -265,6 +265,9 @@ func (m Model) renderObjectDetail(o *Object) string {
 	}
 	b.WriteString(m.table(rows))
 	b.WriteString(truncate("HPA: "+m.hpaLine(o), m.width) + "\n")
+	if l := m.ownerLine(); l != "" {
+		b.WriteString(truncate(l, m.width) + "\n")
+	}
 	b.WriteString(truncate("Conditions: "+conditionList(o.ScaledObject.Status.Conditions), m.width) + "\n\n")
 	if m.showMetrics {
 		b.WriteString(m.renderMetrics())
