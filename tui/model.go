@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/kedactl/kedactl/plugin/commands"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
 	"github.com/kedactl/kedactl/tui/samples"
 )
 
@@ -42,6 +44,10 @@ type Options struct {
 	Refresh time.Duration
 	// DetailRefresh is how often the selected object's details are read from the apiserver.
 	DetailRefresh time.Duration
+	// ValuesRefresh is how often the values the HPA has no reading of (idle targets) are read
+	// from the external metrics API for the rows on screen: the HPA's own period by default, as
+	// each read reaches the trigger's source.
+	ValuesRefresh time.Duration
 	NoColor       bool
 	// Now is the clock the details and samples are read by (a Job's age is as of its read);
 	// time.Now unless a test fixes it.
@@ -173,6 +179,9 @@ func New(src Source, opts Options) Model {
 	if opts.DetailRefresh <= 0 {
 		opts.DetailRefresh = 5 * time.Second
 	}
+	if opts.ValuesRefresh <= 0 {
+		opts.ValuesRefresh = 15 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -242,6 +251,9 @@ func (m Model) readValues() tea.Cmd {
 				msg.asked = append(msg.asked, prefix+name)
 			}
 			vals, err := src.TriggerValues(ctx, q.ref.namespace, q.ref.name, q.metrics)
+			if errors.Is(err, kedaclient.ErrNoMetricsAPI) {
+				break // every other object would fail the same way
+			}
 			if err != nil {
 				continue // the value stays unknown (?); describe and top say why
 			}
@@ -310,7 +322,7 @@ func (m Model) listTick() tea.Cmd {
 }
 
 func (m Model) valuesTick() tea.Cmd {
-	return tea.Tick(m.opts.DetailRefresh, func(time.Time) tea.Msg { return valuesTickMsg{} })
+	return tea.Tick(m.opts.ValuesRefresh, func(time.Time) tea.Msg { return valuesTickMsg{} })
 }
 
 func (m Model) detailTick(key ref) tea.Cmd {
