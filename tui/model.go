@@ -617,17 +617,6 @@ func (m Model) moveCursor(delta int) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// visible is the filtered list, in the list's order.
-func (m Model) visible() []Object {
-	out := make([]Object, 0, len(m.rows))
-	for i := range m.rows {
-		if o := m.object(m.rows[i].ref); o != nil {
-			out = append(out, *o)
-		}
-	}
-	return out
-}
-
 func (m Model) object(r ref) *Object {
 	i, ok := m.index[r]
 	if !ok {

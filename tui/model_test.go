@@ -357,6 +357,19 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("transfer reached the source: %v", src.transferred)
 		}
 	})
+	t.Run("an idle trigger shows the external metrics API's value, as top does", func(t *testing.T) {
+		src := fixtures()
+		m := newTestModel(t, src)
+		// emails is at zero replicas: its HPA reads no metric, so the value is the API's.
+		if got := m.rows[1].cells[sortTriggers]; !strings.Contains(got, " 3/5") {
+			t.Fatalf("emails shows %q, want 3/5", got)
+		}
+		delete(src.idle, "shop/emails/s0-redis-emails")
+		m, _ = step(m, m.readValues()())
+		if got := m.rows[1].cells[sortTriggers]; !strings.Contains(got, " ?/5") {
+			t.Errorf("after a failed read emails shows %q, want ?/5 (no stale value)", got)
+		}
+	})
 	t.Run("quit", func(t *testing.T) {
 		m := newTestModel(t, fixtures())
 		_, cmd := press(m, "q")
@@ -387,4 +400,15 @@ func TestSparkline(t *testing.T) {
 	if got := sparkline(nil, 3); got != "   " {
 		t.Errorf("empty sparkline = %q", got)
 	}
+}
+
+// visible is the filtered list, in the list's order.
+func (m Model) visible() []Object {
+	out := make([]Object, 0, len(m.rows))
+	for i := range m.rows {
+		if o := m.object(m.rows[i].ref); o != nil {
+			out = append(out, *o)
+		}
+	}
+	return out
 }
