@@ -334,6 +334,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.scrollTo() // the cursor stays on screen
 		return m, nil
 	case objectsMsg:
 		m.err = msg.err
