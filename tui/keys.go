@@ -7,6 +7,11 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Up        key.Binding
 	Down      key.Binding
+	PageUp    key.Binding
+	PageDown  key.Binding
+	Sort      key.Binding
+	Reverse   key.Binding
+	Chart     key.Binding
 	Enter     key.Binding
 	Back      key.Binding
 	Filter    key.Binding
@@ -26,6 +31,11 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		PageUp:    key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Reverse:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		Chart:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart")),
 		Enter:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
@@ -43,10 +53,10 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one-line help of the list and detail views.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Back, k.Filter, k.Namespace, k.Pause, k.Resume, k.Help, k.Quit}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Back, k.Filter, k.Sort, k.Reverse, k.Help, k.Quit, k.Namespace, k.Pause, k.Resume}
 }
 
 // FullHelp is the help screen.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Enter, k.Back}, {k.Filter, k.Namespace}, {k.Pause, k.Resume, k.Transfer, k.Metrics, k.Confirm, k.Cancel}, {k.Help, k.Quit}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Enter, k.Back}, {k.Filter, k.Sort, k.Reverse, k.Namespace, k.Chart}, {k.Pause, k.Resume, k.Transfer, k.Metrics, k.Confirm, k.Cancel}, {k.Help, k.Quit}}
 }

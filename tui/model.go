@@ -5,8 +5,8 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +16,8 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/kedactl/kedactl/plugin/commands"
+	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/tui/samples"
 )
 
 type mode int
@@ -29,8 +31,11 @@ const (
 	modeConfirm
 )
 
-// historyLen is how many samples a sparkline keeps.
-const historyLen = 30
+// historyLen is how many readings a sparkline keeps.
+const historyLen = 8
+
+// ringLen is how many distinct samples the chart keeps per object (runs of equal ones count once).
+const ringLen = 240
 
 // Options configures a Model.
 type Options struct {
@@ -39,10 +44,17 @@ type Options struct {
 	Refresh time.Duration
 	// DetailRefresh is how often the selected object's details are read from the apiserver.
 	DetailRefresh time.Duration
+	// ValuesRefresh is how often the values the HPA has no reading of (idle targets) are read
+	// from the external metrics API for the rows on screen: the HPA's own period by default, as
+	// each read reaches the trigger's source.
+	ValuesRefresh time.Duration
 	NoColor       bool
-	// Now is the clock the details are read by (a Job's age is as of its read); time.Now unless
-	// a test fixes it.
+	// Now is the clock the details and samples are read by (a Job's age is as of its read);
+	// time.Now unless a test fixes it.
 	Now func() time.Time
+	// History seeds the chart of an object when its detail view opens (the operator's history);
+	// nil leaves the chart with what the TUI records while it runs.
+	History samples.Source
 }
 
 // Model is the TUI's state.
@@ -56,12 +68,31 @@ type Model struct {
 	width, height int
 	namespace     string
 	objects       []Object
-	filter        string
-	mode          mode
-	prevMode      mode
-	input         string
-	cursor        int
-	selected      ref // the object in the detail view
+	index         map[ref]int // objects by ref
+	jobs          int         // how many of objects are ScaledJobs
+	// rows is the list as shown: filtered, sorted and rendered when its inputs change, so that a
+	// frame only lays out the rows on screen; offset is the first on screen.
+	rows     []listRow
+	widths   [sortColumns]int
+	offset   int
+	sortCol  sortColumn
+	sortDesc bool
+	// values are the external metrics API's answers (what `kubectl keda top` shows) for triggers
+	// the HPA has no reading of, by ref/metric: an idle target's HPA does not read its metrics.
+	values        map[string]float64
+	readingValues bool
+	// rings are each ScaledObject's samples for the chart, sampledAt the newest list read.
+	rings     map[ref]*samples.Ring
+	sampledAt time.Time
+	// seeded is what the History source said of the selected object.
+	seeded    *samples.History
+	showChart bool
+	filter    string
+	mode      mode
+	prevMode  mode
+	input     string
+	cursor    int
+	selected  ref // the object in the detail view
 
 	detail    *commands.Description
 	detailErr error
@@ -104,6 +135,17 @@ type (
 	objectsMsg struct {
 		objects []Object
 		err     error
+		at      time.Time
+	}
+	valuesMsg struct {
+		// asked are the ref/metric keys read; those missing from values failed.
+		asked  []string
+		values map[string]float64
+	}
+	historyMsg struct {
+		key  ref
+		hist samples.History
+		err  error
 	}
 	describeMsg struct {
 		key  ref
@@ -125,6 +167,7 @@ type (
 		err     error
 	}
 	listTickMsg   struct{}
+	valuesTickMsg struct{}
 	detailTickMsg struct{ key ref }
 )
 
@@ -136,6 +179,9 @@ func New(src Source, opts Options) Model {
 	if opts.DetailRefresh <= 0 {
 		opts.DetailRefresh = 5 * time.Second
 	}
+	if opts.ValuesRefresh <= 0 {
+		opts.ValuesRefresh = 15 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -144,21 +190,91 @@ func New(src Source, opts Options) Model {
 		h.Styles = help.Styles{}
 	}
 	return Model{src: src, opts: opts, keys: DefaultKeyMap(), help: h, styles: newStyles(opts.NoColor),
-		namespace: opts.Namespace, history: map[string][]float64{}, width: 80, height: 24}
+		namespace: opts.Namespace, history: map[string][]float64{}, values: map[string]float64{},
+		rings: map[ref]*samples.Ring{}, index: map[ref]int{}, showChart: true, width: 80, height: 24}
 }
 
 // Init loads the list and starts the refresh ticks.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadObjects(), m.listTick())
+	return tea.Batch(m.loadObjects(), m.listTick(), m.valuesTick())
 }
 
 func (m Model) loadObjects() tea.Cmd {
-	src, ns := m.src, m.namespace
+	src, ns, now := m.src, m.namespace, m.opts.Now
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		objs, err := src.Objects(ctx, ns)
-		return objectsMsg{objects: objs, err: err}
+		return objectsMsg{objects: objs, err: err, at: now()}
+	}
+}
+
+// valueQuery is one object whose triggers' values are read from the external metrics API.
+type valueQuery struct {
+	ref     ref
+	metrics []string
+}
+
+// readValues reads, as `kubectl keda top` does, the values the HPA has no reading of, for the
+// ScaledObjects on screen only: the requests are bounded by the terminal's height, not by the
+// number of objects, and each reaches the trigger's source as an HPA read would.
+func (m Model) readValues() tea.Cmd {
+	var queries []valueQuery
+	end := min(m.offset+m.listHeight(), len(m.rows))
+	for i := m.offset; i < end; i++ {
+		o := m.object(m.rows[i].ref)
+		if o == nil || o.ScaledJob != nil || o.HPA == nil {
+			continue
+		}
+		var q valueQuery
+		for _, name := range o.ScaledObject.Status.ExternalMetricNames {
+			if _, ok := hpaValue(o.HPA, name); !ok {
+				q.metrics = append(q.metrics, name)
+			}
+		}
+		if len(q.metrics) > 0 {
+			q.ref = o.ref()
+			queries = append(queries, q)
+		}
+	}
+	if len(queries) == 0 {
+		return nil
+	}
+	src := m.src
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		msg := valuesMsg{values: map[string]float64{}}
+		for _, q := range queries {
+			prefix := q.ref.String() + "/"
+			for _, name := range q.metrics {
+				msg.asked = append(msg.asked, prefix+name)
+			}
+			vals, err := src.TriggerValues(ctx, q.ref.namespace, q.ref.name, q.metrics)
+			if errors.Is(err, kedaclient.ErrNoMetricsAPI) {
+				break // every other object would fail the same way
+			}
+			if err != nil {
+				continue // the value stays unknown (?); describe and top say why
+			}
+			for name, v := range vals {
+				msg.values[prefix+name] = v
+			}
+		}
+		return msg
+	}
+}
+
+func (m Model) readHistory(r ref) tea.Cmd {
+	src, now := m.opts.History, m.opts.Now
+	if src == nil || r.kind != commands.KindScaledObject {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h, err := src.History(ctx, r.kind, r.namespace, r.name, now().Add(-chartMaxSpan))
+		return historyMsg{key: r, hist: h, err: err}
 	}
 }
 
@@ -205,6 +321,10 @@ func (m Model) listTick() tea.Cmd {
 	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return listTickMsg{} })
 }
 
+func (m Model) valuesTick() tea.Cmd {
+	return tea.Tick(m.opts.ValuesRefresh, func(time.Time) tea.Msg { return valuesTickMsg{} })
+}
+
 func (m Model) detailTick(key ref) tea.Cmd {
 	return tea.Tick(m.opts.DetailRefresh, func(time.Time) tea.Msg { return detailTickMsg{key: key} })
 }
@@ -214,18 +334,47 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.scrollTo() // the cursor stays on screen
 		return m, nil
 	case objectsMsg:
 		m.err = msg.err
-		if msg.err == nil {
-			m.objects = msg.objects
-			sort.Slice(m.objects, func(i, j int) bool { return lessRef(m.objects[i].ref(), m.objects[j].ref()) })
-			m.record()
-			m.clampCursor()
+		if msg.err != nil {
+			return m, nil
+		}
+		first := m.objects == nil
+		m.setObjects(msg.objects)
+		m.record(msg.at)
+		m.refreshRows()
+		if first {
+			// The idle objects' values, without waiting for the first tick.
+			return m, m.readValues()
+		}
+		return m, nil
+	case valuesMsg:
+		for _, k := range msg.asked {
+			delete(m.values, k)
+		}
+		for k, v := range msg.values {
+			m.values[k] = v
+		}
+		m.readingValues = false
+		m.refreshRows()
+		return m, nil
+	case historyMsg:
+		if msg.key == m.selected && msg.err == nil {
+			m.ring(msg.key).Seed(msg.hist.Samples)
+			m.seeded = &msg.hist
 		}
 		return m, nil
 	case listTickMsg:
 		return m, tea.Batch(m.loadObjects(), m.listTick())
+	case valuesTickMsg:
+		if m.readingValues {
+			return m, m.valuesTick()
+		}
+		cmd := m.readValues()
+		m.readingValues = cmd != nil
+		return m, tea.Batch(cmd, m.valuesTick())
 	case detailTickMsg:
 		if m.mode == modeDetail && msg.key == m.selected {
 			cmds := []tea.Cmd{m.describe(msg.key), m.detailTick(msg.key)}
@@ -297,23 +446,48 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.showHelp {
 			m.showHelp = false
 		} else if m.mode == modeDetail {
-			m.mode, m.selected, m.detail, m.detailErr = modeList, ref{}, nil, nil
+			m.mode, m.selected, m.detail, m.detailErr, m.seeded = modeList, ref{}, nil, nil, nil
 			m.metrics, m.metricsErr, m.showMetrics = nil, nil, false
 		} else if m.filter != "" {
 			m.filter = ""
+			m.refreshRows()
 		}
 	case key.Matches(msg, m.keys.Up):
-		if m.mode == modeList && m.cursor > 0 {
-			m.cursor--
+		if m.mode == modeList {
+			return m.moveCursor(-1)
 		}
 	case key.Matches(msg, m.keys.Down):
-		if m.mode == modeList && m.cursor < len(m.visible())-1 {
-			m.cursor++
+		if m.mode == modeList {
+			return m.moveCursor(1)
+		}
+	case key.Matches(msg, m.keys.PageUp):
+		if m.mode == modeList {
+			return m.moveCursor(-m.listHeight())
+		}
+	case key.Matches(msg, m.keys.PageDown):
+		if m.mode == modeList {
+			return m.moveCursor(m.listHeight())
+		}
+	case key.Matches(msg, m.keys.Sort):
+		if m.mode == modeList {
+			m.sortCol = (m.sortCol + 1) % sortColumns
+			m.keepCursorOn(m.refreshRows)
+			m.status = "sorted by " + listHeader[m.sortCol] + m.sortArrow()
+		}
+	case key.Matches(msg, m.keys.Reverse):
+		if m.mode == modeList {
+			m.sortDesc = !m.sortDesc
+			m.keepCursorOn(m.refreshRows)
+			m.status = "sorted by " + listHeader[m.sortCol] + m.sortArrow()
+		}
+	case key.Matches(msg, m.keys.Chart):
+		if m.mode == modeDetail {
+			m.showChart = !m.showChart
 		}
 	case key.Matches(msg, m.keys.Enter):
 		if o := m.current(); o != nil && m.mode == modeList {
-			m.mode, m.selected, m.detail, m.detailErr = modeDetail, o.ref(), nil, nil
-			return m, tea.Batch(m.describe(m.selected), m.detailTick(m.selected))
+			m.mode, m.selected, m.detail, m.detailErr, m.seeded = modeDetail, o.ref(), nil, nil, nil
+			return m, tea.Batch(m.describe(m.selected), m.detailTick(m.selected), m.readHistory(m.selected))
 		}
 	case key.Matches(msg, m.keys.Filter):
 		if m.mode == modeList {
@@ -359,8 +533,9 @@ func (m Model) handleInput(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.mode = m.prevMode
 		switch done {
 		case modeFilter:
-			m.filter, m.cursor = m.input, 0
-			return m, nil
+			m.filter, m.cursor, m.offset = m.input, 0, 0
+			m.refreshRows()
+			return m, m.readValues()
 		case modeTransfer:
 			if hpa := strings.TrimSpace(m.input); hpa != "" {
 				m.confirm.hpa = hpa
@@ -368,7 +543,9 @@ func (m Model) handleInput(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			}
 			return m, nil
 		}
-		m.namespace, m.cursor, m.objects = strings.TrimSpace(m.input), 0, nil
+		m.namespace, m.cursor, m.offset = strings.TrimSpace(m.input), 0, 0
+		m.setObjects(nil)
+		m.refreshRows()
 		return m, m.loadObjects()
 	case "esc":
 		m.mode = m.prevMode
@@ -384,26 +561,76 @@ func (m Model) handleInput(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// visible is the filtered list.
-func (m Model) visible() []Object {
-	if m.filter == "" {
-		return m.objects
-	}
-	var out []Object
-	for _, o := range m.objects {
-		if strings.Contains(o.ref().String(), m.filter) {
-			out = append(out, o)
+// setObjects replaces the objects and forgets the samples of those that are gone.
+func (m *Model) setObjects(objs []Object) {
+	m.objects, m.jobs = objs, 0
+	m.index = make(map[ref]int, len(objs))
+	for i := range objs {
+		m.index[objs[i].ref()] = i
+		if objs[i].ScaledJob != nil {
+			m.jobs++
 		}
 	}
-	return out
+	for r := range m.rings {
+		if _, ok := m.index[r]; !ok {
+			delete(m.rings, r)
+		}
+	}
+}
+
+// refreshRows renders the list's rows again from the objects and keeps the cursor in bounds.
+func (m *Model) refreshRows() {
+	m.rows = m.buildRows()
+	m.widths = columnWidths(m.rows)
+	if n := len(m.rows); m.cursor >= n {
+		m.cursor = max(n-1, 0)
+	}
+	m.scrollTo()
+}
+
+// keepCursorOn runs change (a new order of the rows) with the cursor staying on its object.
+func (m *Model) keepCursorOn(change func()) {
+	var at ref
+	if m.cursor < len(m.rows) {
+		at = m.rows[m.cursor].ref
+	}
+	change()
+	for i := range m.rows {
+		if m.rows[i].ref == at {
+			m.cursor = i
+			break
+		}
+	}
+	m.scrollTo()
+}
+
+// moveCursor moves the cursor by delta rows; when the window moves, the values of the idle
+// objects that came on screen are read.
+func (m Model) moveCursor(delta int) (tea.Model, tea.Cmd) {
+	m.cursor = max(0, min(m.cursor+delta, len(m.rows)-1))
+	offset := m.offset
+	m.scrollTo()
+	if m.offset != offset && !m.readingValues {
+		cmd := m.readValues()
+		m.readingValues = cmd != nil
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) object(r ref) *Object {
+	i, ok := m.index[r]
+	if !ok {
+		return nil
+	}
+	return &m.objects[i]
 }
 
 func (m Model) current() *Object {
-	v := m.visible()
-	if m.cursor < 0 || m.cursor >= len(v) {
+	if m.cursor < 0 || m.cursor >= len(m.rows) {
 		return nil
 	}
-	return &v[m.cursor]
+	return m.object(m.rows[m.cursor].ref)
 }
 
 // target is the object a pause/resume applies to: the selected one in detail, else the cursor's.
@@ -415,69 +642,102 @@ func (m Model) target() *Object {
 }
 
 // selectedObject is the object of the detail view, nil once it is gone.
-func (m Model) selectedObject() *Object {
-	for i := range m.objects {
-		if m.objects[i].ref() == m.selected {
-			return &m.objects[i]
-		}
+func (m Model) selectedObject() *Object { return m.object(m.selected) }
+
+// ring is r's samples, made when first needed.
+func (m Model) ring(r ref) *samples.Ring {
+	g, ok := m.rings[r]
+	if !ok {
+		g = samples.NewRing(ringLen)
+		m.rings[r] = g
 	}
-	return nil
+	return g
 }
 
-func (m *Model) clampCursor() {
-	if n := len(m.visible()); m.cursor >= n {
-		m.cursor = max(n-1, 0)
-	}
-}
-
-// record appends each external metric's current value, as the HPA last read it, to its sparkline.
-func (m *Model) record() {
+// record appends each trigger's current value to its sparkline and a sample of every ScaledObject
+// to its ring, as of at.
+func (m *Model) record(at time.Time) {
+	m.sampledAt = at
 	for i := range m.objects {
 		o := &m.objects[i]
-		if o.HPA == nil {
+		if o.ScaledJob != nil || o.HPA == nil {
 			continue
 		}
-		for name, v := range hpaValues(o.HPA) {
-			k := o.ref().String() + "/" + name
-			h := append(m.history[k], v)
+		s := m.sample(o, at)
+		for _, t := range s.Triggers {
+			if !t.HasValue {
+				continue
+			}
+			k := o.ref().String() + "/" + t.Metric
+			h := append(m.history[k], t.Value)
 			if len(h) > historyLen {
 				h = h[len(h)-historyLen:]
 			}
 			m.history[k] = h
 		}
+		m.ring(o.ref()).Add(s)
 	}
 }
 
-// hpaValues is each external metric's value as the HPA last read it, by metric name. For an
-// AverageValue metric the HPA keeps the value divided by its current replicas; multiplying back
-// gives the metric's total (to the HPA's rounding), which is what the trigger's target, activation
-// threshold and `kubectl keda top` speak of. This costs no request: the list reads only informers.
-func hpaValues(hpa *autoscalingv2.HorizontalPodAutoscaler) map[string]float64 {
-	out := map[string]float64{}
+// sample is what o reads as now: each trigger's value, target, activation threshold and activity,
+// and its HPA's replicas.
+func (m Model) sample(o *Object, at time.Time) samples.Sample {
+	so, hpa := &o.ScaledObject, o.HPA
+	s := samples.Sample{At: at, Current: hpa.Status.CurrentReplicas, Desired: hpa.Status.DesiredReplicas, HasReplicas: true}
+	for _, spec := range hpa.Spec.Metrics {
+		if spec.External == nil {
+			continue
+		}
+		name := spec.External.Metric.Name
+		t := samples.Trigger{Metric: name, Active: so.Status.TriggersActivity[name].IsActive}
+		switch tv := spec.External.Target; {
+		case tv.AverageValue != nil:
+			t.Target = tv.AverageValue.AsApproximateFloat64()
+		case tv.Value != nil:
+			t.Target = tv.Value.AsApproximateFloat64()
+		}
+		t.Value, t.HasValue = m.valueOf(o, name)
+		if idx, ok := triggerIndex(name); ok && idx < len(so.Spec.Triggers) {
+			t.Activation = activation(so.Spec.Triggers[idx].Metadata)
+		}
+		s.Triggers = append(s.Triggers, t)
+	}
+	return s
+}
+
+// valueOf is a trigger's current value: the HPA's last reading while the target runs, else the
+// external metrics API's answer that readValues got (an idle target's HPA reads nothing).
+func (m Model) valueOf(o *Object, metric string) (float64, bool) {
+	if o.HPA != nil {
+		if v, ok := hpaValue(o.HPA, metric); ok {
+			return v, true
+		}
+	}
+	v, ok := m.values[o.ref().String()+"/"+metric]
+	return v, ok
+}
+
+// hpaValue is an external metric's value as the HPA last read it, while the target has replicas
+// (at zero the HPA reads no metric, and what it kept is not a current value). For an AverageValue
+// metric the HPA keeps the value divided by its current replicas; multiplying back gives the
+// metric's total (to the HPA's rounding), which is what the trigger's target, activation threshold
+// and `kubectl keda top` speak of. This costs no request: the list reads only informers.
+func hpaValue(hpa *autoscalingv2.HorizontalPodAutoscaler, metric string) (float64, bool) {
+	if hpa.Status.CurrentReplicas == 0 {
+		return 0, false
+	}
 	for _, cm := range hpa.Status.CurrentMetrics {
-		if cm.Type != autoscalingv2.ExternalMetricSourceType || cm.External == nil {
+		if cm.Type != autoscalingv2.ExternalMetricSourceType || cm.External == nil || cm.External.Metric.Name != metric {
 			continue
 		}
 		switch cur := cm.External.Current; {
 		case cur.AverageValue != nil:
-			out[cm.External.Metric.Name] = cur.AverageValue.AsApproximateFloat64() * float64(hpa.Status.CurrentReplicas)
+			return cur.AverageValue.AsApproximateFloat64() * float64(hpa.Status.CurrentReplicas), true
 		case cur.Value != nil:
-			out[cm.External.Metric.Name] = cur.Value.AsApproximateFloat64()
+			return cur.Value.AsApproximateFloat64(), true
 		}
 	}
-	return out
-}
-
-// lessRef orders the list as kubectl does: by namespace, then name; a ScaledObject before a
-// ScaledJob of the same name.
-func lessRef(a, b ref) bool {
-	if a.namespace != b.namespace {
-		return a.namespace < b.namespace
-	}
-	if a.name != b.name {
-		return a.name < b.name
-	}
-	return a.kind > b.kind
+	return 0, false
 }
 
 // What the detail view says when a ScaledJob is asked for what only ScaledObjects have.

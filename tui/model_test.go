@@ -34,6 +34,21 @@ type fakeSource struct {
 	objects     []Object
 	paused      []string
 	transferred []string
+	// idle are the external metrics API's answers by namespace/name/metric; valueReads counts the
+	// objects asked for.
+	idle       map[string]float64
+	valueReads int
+}
+
+func (f *fakeSource) TriggerValues(_ context.Context, ns, name string, metrics []string) (map[string]float64, error) {
+	f.valueReads++
+	out := map[string]float64{}
+	for _, m := range metrics {
+		if v, ok := f.idle[ns+"/"+name+"/"+m]; ok {
+			out[m] = v
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeSource) Metrics(_ context.Context, ns, name string) ([]commands.MetricRow, error) {
@@ -149,7 +164,8 @@ func object(ns, name string, current, desired int32, value, target int64, active
 			},
 		},
 		HPA: &autoscalingv2.HorizontalPodAutoscaler{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-" + name},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keda-hpa-" + name, OwnerReferences: []metav1.OwnerReference{
+				{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Name: name, Controller: ptrBool(true)}}},
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricSource{
 				Metric: autoscalingv2.MetricIdentifier{Name: metric}, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: resource.NewQuantity(target, resource.DecimalSI)}}}}},
 			Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: current, DesiredReplicas: desired, CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ExternalMetricSourceType, External: &autoscalingv2.ExternalMetricStatus{
@@ -160,6 +176,8 @@ func object(ns, name string, current, desired int32, value, target int64, active
 
 func ptr32(v int32) *int32 { return &v }
 
+func ptrBool(v bool) *bool { return &v }
+
 func newTestModel(t *testing.T, src *fakeSource) Model {
 	t.Helper()
 	m := New(src, Options{NoColor: true, Now: func() time.Time { return testNow }})
@@ -167,11 +185,14 @@ func newTestModel(t *testing.T, src *fakeSource) Model {
 	return load(t, m)
 }
 
-// load runs the model's list command, as the program would.
+// load runs the model's list command, as the program would, and the reads of values it asks for.
 func load(t *testing.T, m Model) Model {
 	t.Helper()
 	msg := m.loadObjects()()
-	m, _ = step(m, msg)
+	m, cmd := step(m, msg)
+	for cmd != nil {
+		m, cmd = step(m, cmd())
+	}
 	return m
 }
 
@@ -191,6 +212,8 @@ func press(m Model, keys ...string) (Model, tea.Cmd) {
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "backspace":
 			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "pgdown":
+			msg = tea.KeyPressMsg{Code: tea.KeyPgDown}
 		default:
 			r := []rune(k)[0]
 			msg = tea.KeyPressMsg{Code: r, Text: k}
@@ -223,7 +246,7 @@ func fixtures() *fakeSource {
 		object("shop", "emails", 0, 0, 0, 5, false),
 		object("batch", "reports", 1, 1, 2, 5, true),
 		scaledJob("shop", "sync", 4),
-	}}
+	}, idle: map[string]float64{"shop/emails/s0-redis-emails": 3}}
 }
 
 func TestScreens(t *testing.T) {
@@ -334,6 +357,19 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("transfer reached the source: %v", src.transferred)
 		}
 	})
+	t.Run("an idle trigger shows the external metrics API's value, as top does", func(t *testing.T) {
+		src := fixtures()
+		m := newTestModel(t, src)
+		// emails is at zero replicas: its HPA reads no metric, so the value is the API's.
+		if got := m.rows[1].cells[sortTriggers]; !strings.Contains(got, " 3/5") {
+			t.Fatalf("emails shows %q, want 3/5", got)
+		}
+		delete(src.idle, "shop/emails/s0-redis-emails")
+		m, _ = step(m, m.readValues()())
+		if got := m.rows[1].cells[sortTriggers]; !strings.Contains(got, " ?/5") {
+			t.Errorf("after a failed read emails shows %q, want ?/5 (no stale value)", got)
+		}
+	})
 	t.Run("quit", func(t *testing.T) {
 		m := newTestModel(t, fixtures())
 		_, cmd := press(m, "q")
@@ -364,4 +400,15 @@ func TestSparkline(t *testing.T) {
 	if got := sparkline(nil, 3); got != "   " {
 		t.Errorf("empty sparkline = %q", got)
 	}
+}
+
+// visible is the filtered list, in the list's order.
+func (m Model) visible() []Object {
+	out := make([]Object, 0, len(m.rows))
+	for i := range m.rows {
+		if o := m.object(m.rows[i].ref); o != nil {
+			out = append(out, *o)
+		}
+	}
+	return out
 }

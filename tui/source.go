@@ -2,11 +2,13 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,6 +54,9 @@ type Source interface {
 	Describe(ctx context.Context, kind, namespace, name string) (*commands.Description, error)
 	// SetPaused pauses or resumes autoscaling of an object.
 	SetPaused(ctx context.Context, kind, namespace, name string, paused bool) error
+	// TriggerValues reads the ScaledObject's metrics from the external metrics API, as `kubectl
+	// keda top` and the HPA do, by metric name; a metric that could not be read is left out.
+	TriggerValues(ctx context.Context, namespace, name string, metrics []string) (map[string]float64, error)
 	// Metrics is the raw external.metrics query of `kubectl keda metrics` (ScaledObjects only).
 	Metrics(ctx context.Context, namespace, name string) ([]commands.MetricRow, error)
 	// TransferHPA is `kubectl keda transfer-hpa`: the ScaledObject adopts an existing HPA.
@@ -135,6 +140,27 @@ func (s *ClusterSource) SetPaused(ctx context.Context, kind, namespace, name str
 		return err
 	}
 	return commands.SendPatch(ctx, s.client, kind, namespace, name, patch, false)
+}
+
+// TriggerValues is what `kubectl keda top NAME` reads of each metric. It stops at the first failure
+// that says the external metrics API itself is missing, which the other metrics would repeat.
+func (s *ClusterSource) TriggerValues(ctx context.Context, namespace, name string, metrics []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(metrics))
+	for _, metric := range metrics {
+		v, err := s.client.ExternalMetric(ctx, namespace, name, metric)
+		if errors.Is(err, kedaclient.ErrNoMetricsAPI) {
+			return out, err
+		}
+		if err != nil {
+			continue
+		}
+		q, err := resource.ParseQuantity(v.Value)
+		if err != nil {
+			continue
+		}
+		out[metric] = q.AsApproximateFloat64()
+	}
+	return out, nil
 }
 
 // Metrics is `kubectl keda metrics NAME`.

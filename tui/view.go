@@ -18,13 +18,13 @@ import (
 // styles is the theme, defined once; NO_COLOR gives plain text with only bold/reverse kept for
 // the cursor.
 type styles struct {
-	title, header, selected, dim, err, warn, ok lipgloss.Style
+	title, header, selected, dim, err, warn, ok, accent lipgloss.Style
 }
 
 func newStyles(noColor bool) styles {
 	if noColor {
 		plain := lipgloss.NewStyle()
-		return styles{title: plain.Bold(true), header: plain.Bold(true), selected: plain.Reverse(true), dim: plain, err: plain, warn: plain, ok: plain}
+		return styles{title: plain.Bold(true), header: plain.Bold(true), selected: plain.Reverse(true), dim: plain, err: plain, warn: plain, ok: plain, accent: plain}
 	}
 	return styles{
 		title:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("12")),
@@ -34,6 +34,7 @@ func newStyles(noColor bool) styles {
 		err:      lipgloss.NewStyle().Foreground(lipgloss.Color("9")),
 		warn:     lipgloss.NewStyle().Foreground(lipgloss.Color("11")),
 		ok:       lipgloss.NewStyle().Foreground(lipgloss.Color("10")),
+		accent:   lipgloss.NewStyle().Foreground(lipgloss.Color("12")),
 	}
 }
 
@@ -52,15 +53,13 @@ func (m Model) Render() string {
 	if ns == "" {
 		ns = "all"
 	}
-	jobs := 0
-	for i := range m.objects {
-		if m.objects[i].ScaledJob != nil {
-			jobs++
-		}
-	}
-	title := fmt.Sprintf("kubectl keda  namespace: %s  ScaledObjects: %d  ScaledJobs: %d", ns, len(m.objects)-jobs, jobs)
+	title := fmt.Sprintf("kubectl keda  namespace: %s  ScaledObjects: %d  ScaledJobs: %d", ns, len(m.objects)-m.jobs, m.jobs)
 	if m.filter != "" {
 		title += "  filter: " + m.filter
+	}
+	if m.mode == modeList && !m.showHelp && m.sortCol < m.firstColumn() {
+		// The header shows the sort on the sorted column; this one is not on screen.
+		title += "  sort: " + listHeader[m.sortCol] + m.sortArrow()
 	}
 	b.WriteString(m.styles.title.Render(truncate(title, m.width)) + "\n")
 	switch {
@@ -80,6 +79,13 @@ func (m Model) Render() string {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n") + "\n" + footer
+}
+
+func (m Model) sortArrow() string {
+	if m.sortDesc {
+		return "↓"
+	}
+	return "↑"
 }
 
 func (m Model) footer() string {
@@ -104,45 +110,30 @@ func (m Model) footer() string {
 	return truncate(m.help.ShortHelpView(m.keys.ShortHelp()), m.width)
 }
 
+// renderList lays out the rows on screen only; they were rendered when the list last changed.
 func (m Model) renderList() string {
-	objs := m.visible()
-	if len(objs) == 0 {
+	if len(m.rows) == 0 {
 		return "\n" + m.styles.dim.Render("No ScaledObjects or ScaledJobs. Press : to change the namespace.") + "\n"
 	}
-	wide := m.width >= 110
-	cols := []string{"NAME", "REPLICAS", "MIN-MAX", "READY", "ACTIVE", "PAUSED", "TRIGGERS (value/target)"}
-	if wide {
-		cols = append([]string{"NAMESPACE"}, cols...)
-	}
-	rows := [][]string{cols}
-	for i := range objs {
-		o := &objs[i]
-		var row []string
-		if sj := o.ScaledJob; sj != nil {
-			// A ScaledJob's replicas are its running Jobs; it has no HPA and no external metric.
-			row = []string{"sj/" + sj.Name, fmt.Sprintf("%d jobs", o.RunningJobs), fmt.Sprintf("%d-%d", sj.Spec.MinReplicas(), sj.Spec.MaxReplicas()),
-				cond(sj.Status.Conditions, kedav1alpha1.ConditionReady), cond(sj.Status.Conditions, kedav1alpha1.ConditionActive),
-				cond(sj.Status.Conditions, kedav1alpha1.ConditionPaused), jobTriggerSummary(sj)}
-		} else {
-			so := &o.ScaledObject
-			replicas := "-"
-			if o.HPA != nil {
-				replicas = fmt.Sprintf("%d/%d", o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
-			}
-			row = []string{so.Name, replicas, fmt.Sprintf("%d-%d", so.Spec.MinReplicas(), so.Spec.MaxReplicas()),
-				cond(so.Status.Conditions, kedav1alpha1.ConditionReady), cond(so.Status.Conditions, kedav1alpha1.ConditionActive),
-				cond(so.Status.Conditions, kedav1alpha1.ConditionPaused), m.triggerSummary(o)}
-		}
-		if wide {
-			row = append([]string{o.ref().namespace}, row...)
-		}
-		rows = append(rows, row)
-	}
-	lines := columns(rows)
+	first := m.firstColumn()
 	var b strings.Builder
-	b.WriteString("\n" + m.styles.header.Render(truncate(lines[0], m.width)) + "\n")
-	for i, l := range lines[1:] {
-		l = truncate(l, m.width)
+	b.WriteString("\n")
+	var head strings.Builder
+	for c := first; c < sortColumns; c++ {
+		h := listHeader[c]
+		if c == m.sortCol {
+			h += m.sortArrow()
+		}
+		m.cell(&head, h, c)
+	}
+	b.WriteString(m.styles.header.Render(truncate(strings.TrimRight(head.String(), " "), m.width)) + "\n")
+	end := min(m.offset+m.listHeight(), len(m.rows))
+	for i := m.offset; i < end; i++ {
+		var line strings.Builder
+		for c := first; c < sortColumns; c++ {
+			m.cell(&line, m.rows[i].cells[c], c)
+		}
+		l := truncate(strings.TrimRight(line.String(), " "), m.width)
 		if i == m.cursor {
 			l = m.styles.selected.Render(l)
 		}
@@ -151,45 +142,20 @@ func (m Model) renderList() string {
 	return b.String()
 }
 
-// triggerSummary is each external metric's sparkline and value/target, from the HPA's status.
-func (m Model) triggerSummary(o *Object) string {
-	if o.HPA == nil {
-		return fmt.Sprintf("%d trigger(s), no HPA", len(o.ScaledObject.Spec.Triggers))
+// firstColumn is the list's first column: the namespace only when it fits.
+func (m Model) firstColumn() sortColumn {
+	if m.width >= 110 {
+		return sortNamespace
 	}
-	targets := map[string]string{}
-	var names []string
-	for _, s := range o.HPA.Spec.Metrics {
-		if s.External == nil {
-			continue
-		}
-		t := s.External.Target
-		switch {
-		case t.AverageValue != nil:
-			targets[s.External.Metric.Name] = t.AverageValue.String()
-		case t.Value != nil:
-			targets[s.External.Metric.Name] = t.Value.String()
-		}
-		names = append(names, s.External.Metric.Name)
+	return sortName
+}
+
+// cell writes text padded to column c's width and the gap after it.
+func (m Model) cell(b *strings.Builder, text string, c sortColumn) {
+	b.WriteString(text)
+	if c < sortColumns-1 {
+		b.WriteString(strings.Repeat(" ", max(m.widths[c]-cellWidth(text), 0)+2))
 	}
-	var parts []string
-	for _, n := range names {
-		h := m.history[o.ref().String()+"/"+n]
-		cur := "?"
-		if len(h) > 0 {
-			cur = trimFloat(h[len(h)-1])
-		}
-		part := fmt.Sprintf("%s %s/%s", sparkline(h, 8), cur, targets[n])
-		// The metric name starts with its trigger's index (s<index>-), which finds the trigger's
-		// activation threshold; the target activates when the value goes above it.
-		var idx int
-		if _, err := fmt.Sscanf(n, "s%d-", &idx); err == nil && idx < len(o.ScaledObject.Spec.Triggers) {
-			if act := view.ActivationThreshold(o.ScaledObject.Spec.Triggers[idx].Metadata); act != "0" {
-				part += " act>" + act
-			}
-		}
-		parts = append(parts, part)
-	}
-	return strings.Join(parts, "  ")
 }
 
 // jobTriggerSummary lists a ScaledJob's trigger types.
@@ -280,8 +246,10 @@ func (m Model) renderObjectDetail(o *Object) string {
 	in := view.Inputs{ScaledObject: &o.ScaledObject, HPA: o.HPA, Values: map[string]string{}}
 	if o.HPA != nil {
 		in.Scale = &autoscalingv1.Scale{Status: autoscalingv1.ScaleStatus{Replicas: o.HPA.Status.CurrentReplicas}}
-		for name, v := range hpaValues(o.HPA) {
-			in.Values[name] = trimFloat(v)
+		for _, name := range o.ScaledObject.Status.ExternalMetricNames {
+			if v, ok := m.valueOf(o, name); ok {
+				in.Values[name] = trimFloat(v)
+			}
 		}
 	}
 	// The external metrics API's own answers, read with the diagnosis, are exact; the HPA's are
@@ -296,14 +264,16 @@ func (m Model) renderObjectDetail(o *Object) string {
 		rows = append(rows, []string{r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Health})
 	}
 	b.WriteString(m.table(rows))
-	hpaName := "-"
-	if o.HPA != nil {
-		hpaName = fmt.Sprintf("%s  current %d  desired %d", o.HPA.Name, o.HPA.Status.CurrentReplicas, o.HPA.Status.DesiredReplicas)
+	b.WriteString(truncate("HPA: "+m.hpaLine(o), m.width) + "\n")
+	if l := m.ownerLine(); l != "" {
+		b.WriteString(truncate(l, m.width) + "\n")
 	}
-	b.WriteString(truncate("HPA: "+hpaName, m.width) + "\n")
 	b.WriteString(truncate("Conditions: "+conditionList(o.ScaledObject.Status.Conditions), m.width) + "\n\n")
 	if m.showMetrics {
 		b.WriteString(m.renderMetrics())
+	}
+	if m.showChart {
+		b.WriteString(m.renderChart(o))
 	}
 	return b.String()
 }
@@ -355,7 +325,12 @@ func (m Model) renderDiagnosis() string {
 		if n := len(m.detail.Events); n > 0 {
 			b.WriteString("\n" + m.styles.header.Render("Events") + "\n")
 			for _, e := range m.detail.Events[max(0, n-5):] {
-				b.WriteString(truncate(fmt.Sprintf("%s %s: %s", e.Object, e.Reason, e.Message), m.width) + "\n")
+				line := fmt.Sprintf("%s %s: %s", e.Object, e.Reason, e.Message)
+				if m.charted() {
+					// The event's mark on the chart.
+					line = string(eventMark(e.Type, e.Reason)) + " " + line
+				}
+				b.WriteString(truncate(line, m.width) + "\n")
 			}
 		}
 	}
