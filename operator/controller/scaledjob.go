@@ -128,7 +128,8 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 	configs, err := triggerConfigs(ctx, r.Resolver, triggerOwner{
 		Kind: "ScaledJob", Namespace: sj.Namespace, Name: sj.Name, Triggers: sj.Spec.Triggers,
-		PodSpec: &sj.Spec.JobTargetRef.Template.Spec, EnvSourceContainerName: sj.Spec.EnvSourceContainerName,
+		PodSpec:                func(context.Context) (*corev1.PodSpec, error) { return &sj.Spec.JobTargetRef.Template.Spec, nil },
+		EnvSourceContainerName: sj.Spec.EnvSourceContainerName,
 	}, r.ScalerTimeout, r.Pods)
 	if err != nil {
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())

@@ -171,7 +171,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if errs := so.ValidateSpec(); len(errs) > 0 {
 		return r.notReady(ctx, log, so, kedav1alpha1.ReasonScaledObjectCheckFailed, errs.ToAggregate().Error())
 	}
-	target, err := scaletarget.Resolve(ctx, r.Reader, r.Mapper, r.Scales, so)
+	target, err := scaletarget.ResolveCached(ctx, r.Client, r.Reader, r.Mapper, r.Scales, so)
 	if err != nil {
 		var te *scaletarget.Error
 		if errors.As(err, &te) {
@@ -273,7 +273,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		s.ScaleTargetKind = target.KindString()
 		s.ScaleTargetGVKR = ptr.To(target.GVKR)
 		if s.OriginalReplicaCount == nil {
-			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
+			s.OriginalReplicaCount = ptr.To(target.Replicas)
 		}
 		s.HpaName = desired.Name
 		s.ExternalMetricNames = externalMetricNames(triggerSpecs)
@@ -308,11 +308,18 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 	if err := r.Client.Delete(ctx, hpaObj); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("failed to delete HPA %s/%s while pausing: %w", so.Namespace, hpaObj.Name, err)
 	}
-	if p.Replicas != nil && target.Scale.Spec.Replicas != *p.Replicas {
-		sc := target.Scale.DeepCopy()
+	if p.Replicas != nil && target.Replicas != *p.Replicas {
+		gr := schema.GroupResource{Group: target.GVKR.Group, Resource: target.GVKR.Resource}
+		sc := target.Scale
+		if sc == nil { // found in the cache: /scale is read only now that it is written
+			var err error
+			if sc, err = r.Scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{}); err != nil {
+				return fmt.Errorf("failed to get /scale of %s %s/%s to scale it to paused-replicas: %w", target.GVKR.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, err)
+			}
+		}
+		sc = sc.DeepCopy()
 		from := sc.Spec.Replicas
 		sc.Spec.Replicas = *p.Replicas
-		gr := schema.GroupResource{Group: target.GVKR.Group, Resource: target.GVKR.Resource}
 		if _, err := r.Scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("failed to scale %s %s/%s to paused-replicas %d: %w", target.GVKR.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name, *p.Replicas, err)
 		}
@@ -333,7 +340,7 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 		s.ScaleTargetKind = target.KindString()
 		s.ScaleTargetGVKR = ptr.To(target.GVKR)
 		if s.OriginalReplicaCount == nil {
-			s.OriginalReplicaCount = ptr.To(target.Scale.Spec.Replicas)
+			s.OriginalReplicaCount = ptr.To(target.Replicas)
 		}
 		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
 		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
@@ -351,14 +358,11 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 // scalerConfigs resolves each trigger into the config its scaler is built from: the target's
 // container env and the trigger's authentication. Errors name objects and keys, never values.
 func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1alpha1.ScaledObject, target *scaletarget.Resolved) ([]scalers.Config, error) {
-	podSpec, err := target.PodSpec()
-	if err != nil {
-		return nil, err
-	}
 	return triggerConfigs(ctx, r.Resolver, triggerOwner{
 		Kind: "ScaledObject", Namespace: so.Namespace, Name: so.Name, Triggers: so.Spec.Triggers,
-		PodSpec: podSpec, EnvSourceContainerName: so.Spec.ScaleTargetRef.EnvSourceContainerName,
-		AsMetricSource: so.Spec.UsesScalingModifiers(),
+		PodSpec:                func(ctx context.Context) (*corev1.PodSpec, error) { return target.PodSpec(ctx, so.Namespace) },
+		EnvSourceContainerName: so.Spec.ScaleTargetRef.EnvSourceContainerName,
+		AsMetricSource:         so.Spec.UsesScalingModifiers(),
 	}, r.ScalerTimeout, r.Pods)
 }
 
@@ -367,8 +371,9 @@ func (r *ScaledObjectReconciler) scalerConfigs(ctx context.Context, so *kedav1al
 type triggerOwner struct {
 	Kind, Namespace, Name string
 	Triggers              []kedav1alpha1.ScaleTriggers
-	// PodSpec is the pod template whose containers' env the triggers may read.
-	PodSpec                *corev1.PodSpec
+	// PodSpec reads the pod template whose containers' env the triggers may read; called only
+	// when one does (a ...FromEnv parameter, an authentication's env).
+	PodSpec                func(ctx context.Context) (*corev1.PodSpec, error)
 	EnvSourceContainerName string
 	// AsMetricSource: see scalers.Config; only a ScaledObject's triggers under scalingModifiers.
 	AsMetricSource bool
@@ -386,16 +391,23 @@ func triggerConfigs(ctx context.Context, resolver *resolve.Resolver, owner trigg
 		if env, ok := envCache[container]; ok {
 			return env, nil
 		}
-		env, err := resolver.Env(ctx, owner.Namespace, owner.PodSpec, container)
+		podSpec, err := owner.PodSpec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		env, err := resolver.Env(ctx, owner.Namespace, podSpec, container)
 		if err != nil {
 			return nil, err
 		}
 		envCache[container] = env
 		return env, nil
 	}
-	env, err := envOf("")
-	if err != nil {
-		return nil, err
+	var env map[string]string
+	if readsEnv(owner.Triggers) {
+		var err error
+		if env, err = envOf(""); err != nil {
+			return nil, err
+		}
 	}
 	configs := make([]scalers.Config, len(owner.Triggers))
 	for i, t := range owner.Triggers {
@@ -420,6 +432,19 @@ func triggerConfigs(ctx context.Context, resolver *resolve.Resolver, owner trigg
 		}
 	}
 	return configs, nil
+}
+
+// readsEnv reports whether a trigger takes a parameter from the target's container env: KEDA's
+// ...FromEnv keys are the only way metadata names it.
+func readsEnv(triggers []kedav1alpha1.ScaleTriggers) bool {
+	for _, t := range triggers {
+		for k := range t.Metadata {
+			if strings.HasSuffix(k, "FromEnv") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // deleteStaleHPA deletes the HPA this ScaledObject controlled before under another name than keep

@@ -1,12 +1,13 @@
 // Package target finds a ScaledObject's scale target through the RESTMapper and its /scale
-// subresource. The controller and the admission webhook share it, so both name a missing or
-// unscalable target with the same words.
+// subresource, or the manager's cache for the kinds it holds. The controller and the admission
+// webhook share it, so both name a missing or unscalable target with the same words.
 package target
 
 import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,13 +23,20 @@ import (
 	"github.com/kedactl/kedactl/api/validation"
 )
 
-// Resolved is a scale target found through the RESTMapper and its /scale subresource.
+// Resolved is a scale target found through the RESTMapper and its /scale subresource, or the
+// manager's cache.
 type Resolved struct {
 	GVKR kedav1alpha1.GroupVersionKindResource
+	// Replicas is the target's spec.replicas.
+	Replicas int32
 	// Object is the target itself; nil when the operator may only use its /scale (a kind not in
-	// the chart's rbac.scaledRefKinds).
+	// the chart's rbac.scaledRefKinds), or until PodSpec reads it (a target found in the cache).
 	Object *unstructured.Unstructured
-	Scale  *autoscalingv1.Scale
+	// Scale is the target's /scale as read; nil for a target found in the cache.
+	Scale *autoscalingv1.Scale
+	// live reads Object on demand when the target came from the cache.
+	live client.Reader
+	name string
 }
 
 // Error is a target problem the user must fix; Reason goes into the Ready condition.
@@ -80,16 +88,56 @@ func Resolve(ctx context.Context, reader client.Reader, mapper meta.RESTMapper, 
 		}
 		return nil, fmt.Errorf("failed to get /scale of %s %s/%s: %w", kind, so.Namespace, ref.Name, err)
 	}
-	return &Resolved{
-		GVKR: kedav1alpha1.GroupVersionKindResource{
-			Group:    mapping.GroupVersionKind.Group,
-			Version:  mapping.GroupVersionKind.Version,
-			Kind:     mapping.GroupVersionKind.Kind,
-			Resource: mapping.Resource.Resource,
-		},
-		Object: obj,
-		Scale:  sc,
-	}, nil
+	return &Resolved{GVKR: gvkrOf(mapping), Replicas: sc.Spec.Replicas, Object: obj, Scale: sc, name: ref.Name}, nil
+}
+
+func gvkrOf(mapping *meta.RESTMapping) kedav1alpha1.GroupVersionKindResource {
+	return kedav1alpha1.GroupVersionKindResource{
+		Group:    mapping.GroupVersionKind.Group,
+		Version:  mapping.GroupVersionKind.Version,
+		Kind:     mapping.GroupVersionKind.Kind,
+		Resource: mapping.Resource.Resource,
+	}
+}
+
+// ResolveCached is Resolve for the reconciler: a Deployment or StatefulSet, the kinds the manager
+// caches (their replicas only), is found in cached at no request; its pod template is read from
+// live only when PodSpec asks (an env reference, a cpu or memory trigger). Other kinds go through
+// Resolve with live. A reconcile of every object at start-up then costs the apiserver nothing:
+// with a GET of the target and of its /scale each, 10,000 objects took 17 minutes at qps 20.
+func ResolveCached(ctx context.Context, cached, live client.Reader, mapper meta.RESTMapper, scales scale.ScalesGetter, so *kedav1alpha1.ScaledObject) (*Resolved, error) {
+	mapping, err := Mapping(mapper, so)
+	if err != nil {
+		return nil, err
+	}
+	var obj client.Object
+	switch mapping.GroupVersionKind.GroupKind() {
+	case schema.GroupKind{Group: "apps", Kind: "Deployment"}:
+		obj = &appsv1.Deployment{}
+	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
+		obj = &appsv1.StatefulSet{}
+	default:
+		return Resolve(ctx, live, mapper, scales, so)
+	}
+	name := so.Spec.ScaleTargetRef.Name
+	if err := cached.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't exist (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: create it or fix spec.scaleTargetRef", mapping.GroupVersionKind.Kind, so.Namespace, name)}
+		}
+		return nil, fmt.Errorf("failed to get scale target %s %s/%s from the cache: %w", mapping.GroupVersionKind.Kind, so.Namespace, name, err)
+	}
+	var replicas *int32
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		replicas = o.Spec.Replicas
+	case *appsv1.StatefulSet:
+		replicas = o.Spec.Replicas
+	}
+	r := &Resolved{GVKR: gvkrOf(mapping), Replicas: 1, live: live, name: name}
+	if replicas != nil { // the apiserver defaults it to 1
+		r.Replicas = *replicas
+	}
+	return r, nil
 }
 
 // Mapping maps spec.scaleTargetRef's apiVersion and kind (apps/v1 Deployment by default) to a
@@ -120,8 +168,16 @@ func Mapping(mapper meta.RESTMapper, so *kedav1alpha1.ScaledObject) (*meta.RESTM
 }
 
 // PodSpec returns the pod template of the target (spec.template.spec), or nil when the target
-// has none (a /scale resource that is not a workload).
-func (r *Resolved) PodSpec() (*corev1.PodSpec, error) {
+// has none (a /scale resource that is not a workload). A target found in the cache is read now.
+func (r *Resolved) PodSpec(ctx context.Context, namespace string) (*corev1.PodSpec, error) {
+	if r.Object == nil && r.live != nil {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(schema.GroupVersionKind{Group: r.GVKR.Group, Version: r.GVKR.Version, Kind: r.GVKR.Kind})
+		if err := r.live.Get(ctx, client.ObjectKey{Namespace: namespace, Name: r.name}, obj); err != nil {
+			return nil, fmt.Errorf("failed to get the pod template of %s %s/%s: %w", r.GVKR.Kind, namespace, r.name, err)
+		}
+		r.Object, r.live = obj, nil
+	}
 	if r.Object == nil {
 		return nil, nil
 	}
@@ -144,7 +200,7 @@ func (r *Resolved) CheckResourceRequests(ctx context.Context, reader client.Read
 	if !validation.NeedsResourceRequests(so) {
 		return nil, nil
 	}
-	podSpec, err := r.PodSpec()
+	podSpec, err := r.PodSpec(ctx, so.Namespace)
 	if err != nil || podSpec == nil {
 		return nil, err
 	}

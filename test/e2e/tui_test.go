@@ -106,3 +106,52 @@ spec:
 		t.Errorf("the detail view made %d requests in a minute, want at most 200", detailPerMinute)
 	}
 }
+
+// TestTUIReadsAnIdleTriggersValue: at zero replicas the HPA reads no metric, so the TUI asks the
+// external metrics API for the value, as `kubectl keda top` does, instead of showing "?".
+func TestTUIReadsAnIdleTriggersValue(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "tuiidle")
+	s.apply(t, ns, deployment("idle", 0, nil)+`---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: idle
+spec:
+  scaleTargetRef:
+    name: idle
+  triggers:
+    - type: cron
+      metadata:
+        timezone: Etc/UTC
+        start: 0 0 1 1 *
+        end: 0 1 1 1 *
+        desiredReplicas: "3"
+`)
+	so := s.waitReady(t, ns, "idle", "True")
+	if len(so.Status.ExternalMetricNames) != 1 {
+		t.Fatalf("status.externalMetricNames = %v, want one", so.Status.ExternalMetricNames)
+	}
+	cfg := s.env.Cluster.RestConfig()
+	c, err := kedaclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	informers, err := tui.NewInformers(rest.CopyConfig(cfg), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, err := tui.NewClusterSource(ctx, c, informers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metric := so.Status.ExternalMetricNames[0]
+	eventually(t, 60*time.Second, "the idle trigger's value from the external metrics API", func(ctx context.Context) (bool, string) {
+		values, err := src.TriggerValues(ctx, ns, "idle", []string{metric})
+		v, ok := values[metric]
+		return err == nil && ok && v == 0, fmt.Sprintf("%v, %v", values, err)
+	})
+}
