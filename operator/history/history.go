@@ -232,8 +232,14 @@ type ring[T any] struct {
 func newRing[T any](size int) ring[T] { return ring[T]{size: size} }
 
 func (r *ring[T]) push(v T) {
-	// The buffer grows to size on demand, so objects with a short history hold little.
+	// The buffer grows to size on demand, so objects with a short history hold little, and never
+	// beyond it (append alone would round the capacity up).
 	if len(r.buf) < r.size {
+		if len(r.buf) == cap(r.buf) {
+			grown := make([]T, len(r.buf), min(max(2*cap(r.buf), 8), r.size))
+			copy(grown, r.buf)
+			r.buf = grown
+		}
 		r.buf = append(r.buf, v)
 		return
 	}
