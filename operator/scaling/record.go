@@ -38,13 +38,15 @@ func (x *Executor) recordSample(ctx context.Context, key types.NamespacedName, s
 	})
 }
 
-// hpaDesired is the desired replicas of so's HPA as the cache holds it; nil when it has none.
+// hpaDesired is the desired replicas of so's HPA as the cache holds it; nil when it has none, or
+// has not computed one yet (an HPA never wants 0: its minimum is at least 1, and 0 is its unset
+// status).
 func (x *Executor) hpaDesired(ctx context.Context, so *kedav1alpha1.ScaledObject) *int32 {
 	if so.Status.HpaName == "" {
 		return nil
 	}
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{}
-	if err := x.client.Get(ctx, types.NamespacedName{Namespace: so.Namespace, Name: so.Status.HpaName}, hpa); err != nil {
+	if err := x.client.Get(ctx, types.NamespacedName{Namespace: so.Namespace, Name: so.Status.HpaName}, hpa); err != nil || hpa.Status.DesiredReplicas == 0 {
 		return nil
 	}
 	return ptr.To(hpa.Status.DesiredReplicas)
