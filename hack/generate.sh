@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates everything derived from the Go sources:
 #   api/v1alpha1/zz_generated.deepcopy.go   deepcopy functions (controller-gen object)
+#   api/history/v1alpha1/zz_generated.deepcopy.go
+#                                           the same for the operator's history API (no CRD: the
+#                                           operator serves it from memory)
 #   charts/keda/crds/*.yaml                 CRDs, one file per kind (controller-gen crd); one source
 #                                           of truth for the chart, the test harness and the e2e tests
 #   scalers/schema.yaml                     scaler parameter schema from the metadata struct tags
@@ -39,15 +42,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$cg" \
   object:headerFile=hack/boilerplate.go.txt \
   crd:maxDescLen=0,generateEmbeddedObjectMeta=true \
-  paths=./api/... \
+  paths=./api/v1alpha1/... \
   output:object:dir="$tmp/object" \
   output:crd:dir="$tmp/crds"
+"$cg" object:headerFile=hack/boilerplate.go.txt paths=./api/history/v1alpha1/... output:object:dir="$tmp/history"
 go run ./scalers/cmd/schemagen > "$tmp/schema.yaml"
 "$pg/protogen" -I . -out "$tmp/proto" -plugin "$pg/protoc-gen-go" -plugin "$pg/protoc-gen-go-grpc" \
   -opt paths=source_relative scalers/externalscaler/externalscaler.proto
 
-mkdir -p "$out/api/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
+mkdir -p "$out/api/v1alpha1" "$out/api/history/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
 mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
+mv "$tmp/history/zz_generated.deepcopy.go" "$out/api/history/v1alpha1/zz_generated.deepcopy.go"
 rm -f "$out"/charts/keda/crds/keda.sh_*.yaml
 cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
 mv "$tmp/schema.yaml" "$out/scalers/schema.yaml"

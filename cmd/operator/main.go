@@ -48,7 +48,7 @@ func run() error {
 	fs.StringVar(&opts.Certs.SecretName, "cert-secret-name", "kedaorg-certs", "Secret holding the self-managed certificate when --tls-cert-file is not set")
 	fs.StringSliceVar(&opts.Certs.DNSNames, "cert-dns-names", nil, "names of the self-managed certificate, e.g. keda-operator.keda.svc (the Service the APIService and the webhook configuration point at)")
 	fs.IPSliceVar(&opts.Certs.IPAddresses, "cert-ip-addresses", nil, "IP addresses of the self-managed certificate")
-	fs.StringVar(&opts.Certs.APIServiceName, "cert-apiservice-name", "v1beta1.external.metrics.k8s.io", "APIService into which the self-managed CA is injected as caBundle; empty injects none")
+	fs.StringSliceVar(&opts.Certs.APIServiceNames, "cert-apiservice-name", []string{"v1beta1.external.metrics.k8s.io", "v1alpha1.history.kedactl.dev"}, "APIServices (comma-separated) into which the self-managed CA is injected as caBundle; empty injects none")
 	fs.StringVar(&opts.Certs.WebhookConfigName, "cert-webhook-config-name", "keda-admission", "ValidatingWebhookConfiguration into which the self-managed CA is injected; empty injects none")
 	fs.DurationVar(&opts.Certs.CheckInterval, "cert-check-interval", time.Minute, "how often the self-managed certificate's expiry and injection are checked")
 	fs.DurationVar(&opts.Certs.CertValidity, "cert-validity", 365*24*time.Hour, "lifetime of the self-managed serving certificate (renewed when a third of it is left)")

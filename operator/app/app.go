@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -43,6 +44,8 @@ import (
 	"github.com/kedactl/kedactl/operator/certs"
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
+	"github.com/kedactl/kedactl/operator/historyapi"
 	"github.com/kedactl/kedactl/operator/jobrunner"
 	"github.com/kedactl/kedactl/operator/metrics"
 	"github.com/kedactl/kedactl/operator/modifiers"
@@ -208,6 +211,8 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	var executor *scaling.Executor
 	var jobs *jobrunner.Runner
 	formulas := &modifiers.Cache{}
+	// Per-object recent history (samples and decisions), served as history.kedactl.dev.
+	histories := history.New(history.Options{})
 	// One pool for every trigger: triggers on one source share its connection.
 	clients := scalers.NewClientPool()
 	defer clients.Close()
@@ -236,6 +241,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Recorder: mgr.GetEventRecorder("keda-operator"),
 		Log:      log.WithName("scaling"),
 		Formulas: formulas,
+		History:  histories,
 	})
 	jobs = jobrunner.New(jobrunner.Options{
 		Client:          mgr.GetClient(),
@@ -244,6 +250,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Recorder:        mgr.GetEventRecorder("keda-operator"),
 		OperatorVersion: strings.TrimPrefix(version.Get(), "v"),
 		Log:             log.WithName("scaledjob"),
+		History:         histories,
 	})
 	for _, r := range []interface {
 		Start(context.Context) error
@@ -254,7 +261,8 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 
 	if opts.ExternalMetrics.Port != 0 {
-		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())}))
+		historyGroup := metrics.Group{PathPrefix: historyapi.PathPrefix, Install: func(s *genericapiserver.GenericAPIServer) error { return historyapi.Install(s, histories) }}
+		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())}), historyGroup)
 		if err != nil {
 			return err
 		}
@@ -279,6 +287,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Engine:    eng,
 		Activator: executor,
 		Recorder:  mgr.GetEventRecorder("keda-operator"),
+		History:   histories,
 		Tuning:    tuning,
 		// A re-read costs about four requests: spread them to a fifth of the client's rate.
 		AuthResyncObjectsPerSecond: float64(cfg.QPS) / 20,
@@ -301,6 +310,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Engine:   eng,
 		Runner:   jobs,
 		Recorder: mgr.GetEventRecorder("keda-operator"),
+		History:  histories,
 		Tuning:   tuning,
 	}
 	if err := jobReconciler.SetupWithManager(mgr); err != nil {

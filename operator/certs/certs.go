@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,9 +77,10 @@ type Options struct {
 	IPAddresses []net.IP
 	// CertDir receives tls.crt, tls.key and ca.crt, each replaced atomically (temp file and rename).
 	CertDir string
-	// APIServiceName receives the CA as spec.caBundle (and insecureSkipTLSVerify false); empty
-	// injects nowhere.
-	APIServiceName string
+	// APIServiceNames receive the CA as spec.caBundle (and insecureSkipTLSVerify false): the
+	// external metrics APIService and the history one, served by the same server; empty injects
+	// nowhere.
+	APIServiceNames []string
 	// WebhookConfigName is a ValidatingWebhookConfiguration whose every webhook receives the CA
 	// as clientConfig.caBundle; empty injects nowhere.
 	WebhookConfigName string
@@ -163,17 +165,18 @@ type Manager struct {
 }
 
 // New validates opts, fills its defaults and returns a Manager. agg may be nil when
-// opts.APIServiceName is empty.
+// opts.APIServiceNames is empty.
 func New(kube kubernetes.Interface, agg aggregator.Interface, opts Options, log logr.Logger) (*Manager, error) {
 	opts.setDefaults()
 	opts.DNSNames = slices.Clone(opts.DNSNames)
 	opts.IPAddresses = slices.Clone(opts.IPAddresses)
+	opts.APIServiceNames = slices.DeleteFunc(slices.Clone(opts.APIServiceNames), func(n string) bool { return n == "" })
 	err := opts.validate()
 	if kube == nil {
 		err = errors.Join(err, errors.New("a Kubernetes clientset is required"))
 	}
-	if agg == nil && opts.APIServiceName != "" {
-		err = errors.Join(err, fmt.Errorf("an aggregator clientset is required to inject into APIService %s", opts.APIServiceName))
+	if agg == nil && len(opts.APIServiceNames) > 0 {
+		err = errors.Join(err, fmt.Errorf("an aggregator clientset is required to inject into APIService %s", strings.Join(opts.APIServiceNames, ", ")))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("invalid certificate options: %w", err)
@@ -352,7 +355,7 @@ func (m *Manager) apply(mat material) error {
 	return nil
 }
 
-// Inject writes the CA bundle into the APIService and into every webhook of the webhook
+// Inject writes the CA bundle into the APIServices and into every webhook of the webhook
 // configuration where it differs. A missing target is not an error: it may be created later, and
 // Start injects again on every check.
 func (m *Manager) Inject(ctx context.Context) error {
@@ -361,8 +364,8 @@ func (m *Manager) Inject(ctx context.Context) error {
 		return errors.New("no CA to inject: Ensure has not succeeded yet")
 	}
 	var errs []error
-	if m.opts.APIServiceName != "" {
-		errs = append(errs, m.injectAPIService(ctx, ca))
+	for _, name := range m.opts.APIServiceNames {
+		errs = append(errs, m.injectAPIService(ctx, name, ca))
 	}
 	if m.opts.WebhookConfigName != "" {
 		errs = append(errs, m.injectWebhook(ctx, ca))
@@ -370,8 +373,7 @@ func (m *Manager) Inject(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (m *Manager) injectAPIService(ctx context.Context, ca []byte) error {
-	name := m.opts.APIServiceName
+func (m *Manager) injectAPIService(ctx context.Context, name string, ca []byte) error {
 	client := m.agg.ApiregistrationV1().APIServices()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		svc, err := client.Get(ctx, name, metav1.GetOptions{})

@@ -40,7 +40,7 @@ func TestNew(t *testing.T) {
 		{name: "defaults", mutate: func(*Options) {}},
 		{name: "IP only", mutate: func(o *Options) { o.DNSNames, o.IPAddresses = nil, []net.IP{net.ParseIP("127.0.0.1")} }},
 		{name: "no aggregator without an APIService", mutate: func(*Options) {}, nilAgg: true},
-		{name: "no aggregator with an APIService", mutate: func(o *Options) { o.APIServiceName = "v1beta1.external.metrics.k8s.io" }, nilAgg: true, wantErr: "aggregator clientset is required"},
+		{name: "no aggregator with an APIService", mutate: func(o *Options) { o.APIServiceNames = []string{"v1beta1.external.metrics.k8s.io"} }, nilAgg: true, wantErr: "aggregator clientset is required"},
 		{name: "no namespace", mutate: func(o *Options) { o.Namespace = "" }, wantErr: "Namespace is required"},
 		{name: "no secret", mutate: func(o *Options) { o.SecretName = "" }, wantErr: "SecretName is required"},
 		{name: "no cert dir", mutate: func(o *Options) { o.CertDir = "" }, wantErr: "CertDir is required"},
@@ -513,7 +513,7 @@ func TestInject(t *testing.T) {
 			clock := newTestClock()
 			opts := testOptions(t, clock)
 			if !tt.noTargets {
-				opts.APIServiceName, opts.WebhookConfigName = apiServiceName, webhookName
+				opts.APIServiceNames, opts.WebhookConfigName = []string{apiServiceName}, webhookName
 			}
 			ctx := context.Background()
 			kube, agg := fake.NewClientset(), aggfake.NewClientset()
@@ -574,7 +574,7 @@ func TestInject(t *testing.T) {
 func TestInjectReportsErrors(t *testing.T) {
 	clock := newTestClock()
 	opts := testOptions(t, clock)
-	opts.APIServiceName, opts.WebhookConfigName = "v1beta1.external.metrics.k8s.io", "keda-admission"
+	opts.APIServiceNames, opts.WebhookConfigName = []string{"v1beta1.external.metrics.k8s.io"}, "keda-admission"
 	kube, agg := fake.NewClientset(), aggfake.NewClientset()
 	forbidden := func(resource string) ktesting.ReactionFunc {
 		return func(ktesting.Action) (bool, runtime.Object, error) {

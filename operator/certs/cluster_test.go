@@ -58,7 +58,7 @@ func TestManagerOnLocalCluster(t *testing.T) {
 		createWebhookConfig(t, kube, webhookName)
 		createAPIService(t, agg, apiServiceName)
 		opts := options(t, "renewing-certs")
-		opts.WebhookConfigName, opts.APIServiceName = webhookName, apiServiceName
+		opts.WebhookConfigName, opts.APIServiceNames = webhookName, []string{apiServiceName}
 		opts.CertValidity, opts.RenewBefore = 2*time.Second, time.Second
 		m := startManager(t, kube, agg, opts)
 

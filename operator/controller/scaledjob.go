@@ -20,8 +20,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaledjob"
@@ -43,6 +45,8 @@ type ScaledJobReconciler struct {
 	Engine   Registry
 	Runner   JobRunner
 	Recorder events.EventRecorder
+	// History receives pauses, resumes, scaler errors and spec changes; nil records none.
+	History *history.Store
 	// Resolver reads the job template's env and the triggers' authentications.
 	Resolver *resolve.Resolver
 	// Metrics drops a deleted ScaledJob's series; nil disables it.
@@ -84,6 +88,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.Client.Get(ctx, req.NamespacedName, sj); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.stop(ctx, req.NamespacedName)
+			r.History.Forget(history.ScaledJobKey(req.NamespacedName))
 			if r.Metrics != nil {
 				r.Metrics.Forget(req.NamespacedName, observability.TypeScaledJob)
 				r.Metrics.Gone(observability.ResourceScaledJob, req.NamespacedName)
@@ -98,6 +103,8 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if !sj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, sj)
 	}
+	hkey := history.ScaledJobKey(req.NamespacedName)
+	r.History.ObserveGeneration(hkey, sj.Generation)
 	if !controllerutil.ContainsFinalizer(sj, kedav1alpha1.FinalizerName) {
 		patch := client.MergeFrom(sj.DeepCopy())
 		controllerutil.AddFinalizer(sj, kedav1alpha1.FinalizerName)
@@ -133,6 +140,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}, r.ScalerTimeout, r.Pods)
 	if err != nil {
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
+		r.History.Decide(hkey, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerError, Message: err.Error()})
 		if isTransient(err) {
 			return ctrl.Result{}, fmt.Errorf("failed to resolve the triggers of ScaledJob %s (retrying): %w", req.NamespacedName, err)
 		}
@@ -145,6 +153,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	reg := outcomeOf(infos)
 	if reg.errs != "" {
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", reg.errs)
+		r.History.Decide(hkey, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerError, Message: reg.errs})
 		if reg.allTransient && sj.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
 			return ctrl.Result{}, fmt.Errorf("failed to build the scalers of ScaledJob %s (retrying): %s", req.NamespacedName, reg.errs)
 		}
@@ -169,6 +178,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if wasPaused {
 		log.Info("ScaledJob unpaused")
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobUnpaused, "Reconcile", "ScaledJob is unpaused")
+		r.History.Decide(hkey, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionResumed, Message: "Job creation resumed"})
 	}
 	if !wasReady {
 		log.Info("ScaledJob ready", "triggers", triggerTypes(sj.Spec.Triggers))
@@ -233,6 +243,7 @@ func (r *ScaledJobReconciler) pause(ctx context.Context, log logr.Logger, sj *ke
 	if !wasPaused {
 		log.Info("ScaledJob paused")
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobPaused, "Reconcile", "ScaledJob is paused")
+		r.History.Decide(history.ScaledJobKey(client.ObjectKeyFromObject(sj)), historyv1alpha1.Decision{Type: historyv1alpha1.DecisionPaused, Message: "Job creation paused"})
 	}
 	return nil
 }

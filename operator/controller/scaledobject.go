@@ -34,8 +34,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/hpa"
 	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
@@ -71,6 +73,8 @@ type ScaledObjectReconciler struct {
 	Engine    Registry
 	Activator Activator
 	Recorder  events.EventRecorder
+	// History receives pauses, resumes, scaler errors and spec changes; nil records none.
+	History *history.Store
 	// Resolver reads the target's env and the triggers' authentications.
 	Resolver *resolve.Resolver
 	// Metrics records pause state and deletions for Prometheus; nil disables it.
@@ -155,6 +159,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !so.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, log, so)
 	}
+	r.History.ObserveGeneration(history.ScaledObjectKey(req.NamespacedName), so.Generation)
 	// The finalizer, and KEDA's scaledobject.keda.sh/name label on the object itself, in one write.
 	if !controllerutil.ContainsFinalizer(so, kedav1alpha1.FinalizerName) || so.Labels[kedav1alpha1.LabelScaledObjectName] != so.Name {
 		patch := client.MergeFrom(so.DeepCopy())
@@ -191,6 +196,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	if so.Status.Conditions.IsTrue(kedav1alpha1.ConditionPaused) {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectUnpaused, "Reconcile", "ScaledObject was unpaused")
+		r.History.Decide(history.ScaledObjectKey(req.NamespacedName), historyv1alpha1.Decision{Type: historyv1alpha1.DecisionResumed, Message: "autoscaling resumed"})
 		log.Info("ScaledObject unpaused")
 	}
 
@@ -206,6 +212,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	configs, err := r.scalerConfigs(ctx, so, target)
 	if err != nil {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", err.Error())
+		r.History.Decide(history.ScaledObjectKey(req.NamespacedName), historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerError, Message: err.Error()})
 		if isTransient(err) {
 			// A Secret read or a Vault login that failed in passing: retry with back-off and keep
 			// polling with what the triggers had, samples and failure counts included.
@@ -226,6 +233,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	metricSpecs := reg.metricSpecs
 	if reg.errs != "" {
 		r.Recorder.Eventf(so, nil, corev1.EventTypeWarning, kedav1alpha1.EventKEDAScalerFailed, "Reconcile", "%s", reg.errs)
+		r.History.Decide(history.ScaledObjectKey(req.NamespacedName), historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerError, Message: reg.errs})
 		if reg.allTransient && so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady) {
 			// The source did not answer while its scaler was built: the other triggers keep
 			// polling and the HPA stays as it is until the build succeeds on a retry.
@@ -351,6 +359,11 @@ func (r *ScaledObjectReconciler) pause(ctx context.Context, log logr.Logger, so 
 	if !wasPaused {
 		log.Info("ScaledObject paused", "pausedReplicas", p.Replicas)
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectPaused, "Reconcile", "ScaledObject was paused")
+		d := historyv1alpha1.Decision{Type: historyv1alpha1.DecisionPaused, Message: "autoscaling paused"}
+		if p.Replicas != nil {
+			d.ToReplicas, d.Message = ptr.To(*p.Replicas), fmt.Sprintf("autoscaling paused at %d replicas", *p.Replicas)
+		}
+		r.History.Decide(history.ScaledObjectKey(key), d)
 	}
 	return nil
 }
@@ -626,6 +639,7 @@ func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
 
 // forget drops a deleted object's metric series.
 func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
+	r.History.Forget(history.ScaledObjectKey(key))
 	r.hpas.forget(key)
 	r.authUsers.set(key, false)
 	if r.Metrics != nil {

@@ -18,11 +18,14 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/scaledjob"
 	"github.com/kedactl/kedactl/operator/status"
 )
@@ -45,6 +48,8 @@ type Options struct {
 	Workers         int
 	Clock           clock.Clock
 	Log             logr.Logger
+	// History receives each loop's readings, Jobs created and activity changes; nil records none.
+	History *history.Store
 }
 
 // Runner is a manager.Runnable fed ScaledJob keys by the engine after each poll.
@@ -157,6 +162,12 @@ func (r *Runner) run(ctx context.Context, key types.NamespacedName) error {
 	queue := scaledjob.CombineTriggers(&sj.Spec, Samples(&st))
 	decision := scaledjob.Decide(&sj.Spec, queue, counts)
 	r.opts.Log.V(1).Info("ScaledJob scaling loop", "scaledJob", key.String(), "decision", decision.String())
+	r.opts.History.Sample(history.ScaledJobKey(key), historyv1alpha1.Sample{
+		Time:            metav1.NewTime(r.opts.Clock.Now()),
+		Replicas:        ptr.To(int32(counts.Running)),
+		DesiredReplicas: ptr.To(int32(counts.Running + max(decision.Create, 0))),
+		Triggers:        history.Readings(st.Triggers, sj.Spec.Triggers),
+	})
 	var createErr error
 	if decision.Active && decision.Create > 0 {
 		createErr = r.createJobs(ctx, sj, decision.Create)
@@ -253,6 +264,8 @@ func (r *Runner) createJobs(ctx context.Context, sj *kedav1alpha1.ScaledJob, n i
 	if made > 0 {
 		r.opts.Log.Info("created Jobs", "scaledJob", key.String(), "jobs", made)
 		r.opts.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAJobsCreated, "Scale", "Created %d jobs", made)
+		r.opts.History.Decide(history.ScaledJobKey(key), historyv1alpha1.Decision{Time: metav1.NewTime(r.opts.Clock.Now()), Type: historyv1alpha1.DecisionJobsCreated, Jobs: int32(made),
+			Message: fmt.Sprintf("created %d Jobs", made)})
 	}
 	return failed
 }
@@ -281,11 +294,15 @@ func (r *Runner) writeStatus(ctx context.Context, sj *kedav1alpha1.ScaledJob, st
 	if err != nil {
 		return err
 	}
+	hkey := history.ScaledJobKey(client.ObjectKeyFromObject(sj))
 	switch {
 	case active && !wasActive:
 		r.opts.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobActive, "Scale", "Scaling is performed because triggers are active")
+		r.opts.History.Decide(hkey, historyv1alpha1.Decision{Time: now, Type: historyv1alpha1.DecisionActivated,
+			Trigger: history.ActiveTriggers(history.Readings(st.Triggers, sj.Spec.Triggers)), Message: "triggers active: creating Jobs"})
 	case !active && wasActive:
 		r.opts.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobInactive, "Scale", "Scaling is not performed because triggers are not active")
+		r.opts.History.Decide(hkey, historyv1alpha1.Decision{Time: now, Type: historyv1alpha1.DecisionDeactivated, Message: "triggers inactive: no Jobs created"})
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/spf13/pflag"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/cmd"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 )
@@ -29,8 +30,17 @@ type Server struct {
 	adapter *cmd.AdapterBase
 }
 
-// NewServer prepares an external metrics server answering from p.
-func NewServer(opts ServerOptions, p provider.ExternalMetricsProvider) (*Server, error) {
+// Group is another API group served by the same server, beside external.metrics.k8s.io.
+type Group struct {
+	// PathPrefix is where it is served (/apis/<group>): the server's OpenAPI documents skip it,
+	// so a group that is read and never applied needs no OpenAPI models.
+	PathPrefix string
+	// Install installs it on the server.
+	Install func(*genericapiserver.GenericAPIServer) error
+}
+
+// NewServer prepares an external metrics server answering from p, serving groups too.
+func NewServer(opts ServerOptions, p provider.ExternalMetricsProvider, groups ...Group) (*Server, error) {
 	adapter := &cmd.AdapterBase{Name: "keda-adapter", FlagSet: pflag.NewFlagSet("metrics-server", pflag.ContinueOnError)}
 	adapter.InstallFlags()
 	o := adapter.CustomMetricsAdapterServerOptions
@@ -50,8 +60,25 @@ func NewServer(opts ServerOptions, p provider.ExternalMetricsProvider) (*Server,
 	o.Authorization.RemoteKubeConfigFile = opts.Kubeconfig
 	adapter.RemoteKubeConfigFile = opts.Kubeconfig
 	adapter.WithExternalMetrics(p)
-	if _, err := adapter.Server(); err != nil {
+	if len(groups) > 0 {
+		// Config fills in the adapter's OpenAPI configs and hands the server the same pointers:
+		// the prefixes added here reach it.
+		if _, err := adapter.Config(); err != nil {
+			return nil, fmt.Errorf("failed to configure the external metrics server: %w", err)
+		}
+		for _, g := range groups {
+			adapter.OpenAPIConfig.IgnorePrefixes = append(adapter.OpenAPIConfig.IgnorePrefixes, g.PathPrefix)
+			adapter.OpenAPIV3Config.IgnorePrefixes = append(adapter.OpenAPIV3Config.IgnorePrefixes, g.PathPrefix)
+		}
+	}
+	server, err := adapter.Server()
+	if err != nil {
 		return nil, fmt.Errorf("failed to set up the external metrics server: %w", err)
+	}
+	for _, g := range groups {
+		if err := g.Install(server.GenericAPIServer); err != nil {
+			return nil, err
+		}
 	}
 	return &Server{adapter: adapter}, nil
 }

@@ -23,8 +23,10 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/status"
 )
@@ -47,6 +49,7 @@ type Executor struct {
 	log      logr.Logger
 	workers  int
 	formulas *modifiers.Cache
+	history  *history.Store
 
 	queue workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
@@ -90,6 +93,8 @@ type ExecutorOptions struct {
 	Workers  int
 	// Formulas compiles scalingModifiers once per generation (shared with the metrics server).
 	Formulas *modifiers.Cache
+	// History receives each evaluation's readings and every decision; nil records none.
+	History *history.Store
 }
 
 // NewExecutor returns an Executor; add it to a manager to start it.
@@ -110,6 +115,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		log:        opts.Log,
 		workers:    opts.Workers,
 		formulas:   opts.Formulas,
+		history:    opts.History,
 		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
 		lastActive: map[types.NamespacedName]time.Time{},
 		replicas:   map[types.NamespacedName]int32{},
@@ -285,9 +291,11 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 				reason = kedav1alpha1.EventKEDAScaleTargetDeactivationFailed
 			}
 			x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Scale", "Failed to scale %s from %d to %d: %v", target, from, d.Replicas, err)
+			x.recordScale(key, so, st, d, from, err)
 			return fmt.Errorf("failed to scale %s from %d to %d: %w", target, from, d.Replicas, err)
 		}
 		x.setReplicas(key, d.Replicas)
+		x.recordScale(key, so, st, d, from, nil)
 		log.Info("scaled target", "action", d.Action.String(), "from", from, "to", d.Replicas, "reason", d.Reason)
 		switch d.Action {
 		case Activate, EnsureMin:
@@ -303,8 +311,11 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	x.mu.Lock()
 	x.decided[key] = knows
 	x.mu.Unlock()
+	if fresh && (!seen || knows.seq > prev.seq) {
+		x.recordSample(ctx, key, so, st, in.Current, d, now)
+	}
 	x.reportTriggerFailures(so, st)
-	x.reportFallback(so, fallback)
+	x.reportFallback(so, st, fallback)
 	var ready *kedav1alpha1.Condition
 	if fresh {
 		status, reason, message := Ready(in)
@@ -360,16 +371,18 @@ func (x *Executor) cachedReplicas(ctx context.Context, gvkr *kedav1alpha1.GroupV
 }
 
 // reportFallback emits ScaledObjectFallbackActivated/Deactivated when fallback starts or ends.
-func (x *Executor) reportFallback(so *kedav1alpha1.ScaledObject, fallback bool) {
+func (x *Executor) reportFallback(so *kedav1alpha1.ScaledObject, st engine.ObjectState, fallback bool) {
 	was := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionFallback)
 	switch {
 	case fallback && !was:
 		x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectFallbackActivated, "Fallback",
 			"Fallback activated: the HPA converges to the fallback replicas while triggers fail")
 		x.log.Info("fallback activated", "scaledObject", client.ObjectKeyFromObject(so).String())
+		x.recordDecision(so, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionFallbackOn, Trigger: failingTriggers(st), Message: "triggers failing: the HPA converges to the fallback replicas"})
 	case !fallback && was:
 		x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectFallbackDeactivated, "Fallback", "Fallback deactivated: triggers recovered")
 		x.log.Info("fallback deactivated", "scaledObject", client.ObjectKeyFromObject(so).String())
+		x.recordDecision(so, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionFallbackOff, Message: "triggers recovered"})
 	}
 }
 
@@ -378,10 +391,15 @@ func (x *Executor) reportFallback(so *kedav1alpha1.ScaledObject, fallback bool) 
 // count.
 func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engine.ObjectState) {
 	for _, t := range st.Triggers {
-		if t.Err == nil || t.MetricName == "" {
+		if t.MetricName == "" {
 			continue
 		}
-		if prev, ok := so.Status.Health[t.MetricName]; ok && prev.Status == kedav1alpha1.HealthStatusFailing {
+		prev, ok := so.Status.Health[t.MetricName]
+		wasFailing := ok && prev.Status == kedav1alpha1.HealthStatusFailing
+		if t.Err == nil && wasFailing && t.Polled {
+			x.recordDecision(so, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerRecovered, Trigger: triggerName(t), Message: "metric " + t.MetricName + " answers again"})
+		}
+		if t.Err == nil || wasFailing {
 			continue
 		}
 		// KEDA names a failing trigger of a formula a metric source, and any other a scaler.
@@ -391,6 +409,8 @@ func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engin
 		}
 		x.recorder.Eventf(so, nil, corev1.EventTypeWarning, reason, "Poll",
 			"trigger %d (%s) metric %s: %v", t.Index, t.Type, t.MetricName, t.Err)
+		x.recordDecision(so, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionScalerError, Trigger: triggerName(t),
+			Message: fmt.Sprintf("trigger %d (%s) metric %s: %v", t.Index, t.Type, t.MetricName, t.Err)})
 		x.log.Info("trigger failing", "scaledObject", client.ObjectKeyFromObject(so).String(), "metric", t.MetricName, "error", t.Err.Error())
 	}
 }

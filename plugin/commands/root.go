@@ -69,6 +69,7 @@ func NewRootCommand(streams genericiooptions.IOStreams, runTUI TUIRunner) *cobra
 		newResumeCommand(f, streams),
 		newMetricsCommand(f, streams),
 		newDescribeCommand(f, streams),
+		newTimelineCommand(f, streams),
 		newTransferHPACommand(f, streams),
 		newCheckCommand(streams),
 	)

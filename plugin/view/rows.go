@@ -4,7 +4,6 @@ package view
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -181,19 +180,10 @@ func metricNamesByTrigger(so *kedav1alpha1.ScaledObject) map[int]string {
 }
 
 // ActivationThreshold finds the trigger's activation parameter: every KEDA scaler names it
-// activation<Something>; "0" when the trigger sets none.
+// activation<Something>; "0" when the trigger sets none. The operator's history reads it the
+// same way.
 func ActivationThreshold(meta map[string]string) string {
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		if strings.HasPrefix(k, "activation") {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return "0"
-	}
-	sort.Strings(keys)
-	return meta[keys[0]]
+	return kedav1alpha1.ActivationThreshold(meta)
 }
 
 func hpaTargets(hpa *autoscalingv2.HorizontalPodAutoscaler) map[string]string {

@@ -334,8 +334,18 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 	if err := e.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM); err != nil {
 		return fmt.Errorf("failed to register the external metrics APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
 	}
+	// The same server serves the operator's history API, as the chart's APIService routes it.
+	if err := e.Cluster.RegisterAPIService(ctx, historyGroup, historyVersion, metricsPort, caPEM); err != nil {
+		return fmt.Errorf("failed to register the history APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
+	}
 	return nil
 }
+
+// The operator's history API (api/history/v1alpha1), registered beside external metrics.
+const (
+	historyGroup   = "history.kedactl.dev"
+	historyVersion = "v1alpha1"
+)
 
 // servingCertArgs returns the operator's TLS flags and, when the harness signs the certificate, the
 // CA to register. A self-managed certificate (the chart's default) is made by the operator, kept in
@@ -343,17 +353,18 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 // operator itself; the names are those the apiserver dials on loopback.
 func (e *Env) servingCertArgs(selfManaged bool) (args []string, caPEM []byte, err error) {
 	apiServiceHost := cluster.APIServiceHost("external.metrics.k8s.io", "v1beta1")
+	historyHost := cluster.APIServiceHost(historyGroup, historyVersion)
 	dir := e.Cluster.Dir()
 	if selfManaged {
 		return []string{
 			"--cert-dir", filepath.Join(dir, "operator-certs"),
 			"--cert-secret-namespace", ChartNamespace,
-			"--cert-dns-names", "localhost," + apiServiceHost,
+			"--cert-dns-names", "localhost," + apiServiceHost + "," + historyHost,
 			"--cert-ip-addresses", "127.0.0.1",
 			"--cert-check-interval", "1s",
 		}, nil, nil
 	}
-	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1", apiServiceHost)
+	certPEM, keyPEM, caPEM, err := e.Cluster.ServingCert("localhost", "127.0.0.1", apiServiceHost, historyHost)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to make the metrics server's certificate: %w", err)
 	}
