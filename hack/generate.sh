@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates everything derived from the Go sources:
-#   api/v1alpha1/zz_generated.deepcopy.go   deepcopy functions (controller-gen object)
+#   api/v1alpha1/zz_generated.deepcopy.go   deepcopy functions (controller-gen object), and the same
+#   api/eventing/v1alpha1/...                for the eventing.keda.sh API
 #   api/history/v1alpha1/zz_generated.deepcopy.go
 #                                           the same for the operator's history API (no CRD: the
 #                                           operator serves it from memory)
@@ -39,21 +40,27 @@ trap 'rm -rf "$tmp"' EXIT
 # One controller-gen run loads the packages once for both generators. The CRD options are
 # controller-gen's defaults (allowDangerousTypes=false: no float fields) plus no descriptions, and
 # a real schema for the embedded pod template's metadata (labels, annotations, ...).
-"$cg" \
-  object:headerFile=hack/boilerplate.go.txt \
-  crd:maxDescLen=0,generateEmbeddedObjectMeta=true \
-  paths=./api/v1alpha1/... \
-  output:object:dir="$tmp/object" \
-  output:crd:dir="$tmp/crds"
+# One run per API group: controller-gen writes every package's deepcopy file into the one object
+# directory it is given, so two packages in one run would overwrite each other's.
+for api in v1alpha1 eventing/v1alpha1; do
+  "$cg" \
+    object:headerFile=hack/boilerplate.go.txt \
+    crd:maxDescLen=0,generateEmbeddedObjectMeta=true \
+    paths=./api/$api \
+    output:object:dir="$tmp/object/$api" \
+    output:crd:dir="$tmp/crds"
+done
 "$cg" object:headerFile=hack/boilerplate.go.txt paths=./api/history/v1alpha1/... output:object:dir="$tmp/history"
 go run ./scalers/cmd/schemagen > "$tmp/schema.yaml"
 "$pg/protogen" -I . -out "$tmp/proto" -plugin "$pg/protoc-gen-go" -plugin "$pg/protoc-gen-go-grpc" \
   -opt paths=source_relative scalers/externalscaler/externalscaler.proto
 
-mkdir -p "$out/api/v1alpha1" "$out/api/history/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
-mv "$tmp/object/zz_generated.deepcopy.go" "$out/api/v1alpha1/zz_generated.deepcopy.go"
+mkdir -p "$out/api/v1alpha1" "$out/api/eventing/v1alpha1" "$out/api/history/v1alpha1" "$out/charts/keda/crds" "$out/scalers"
+for api in v1alpha1 eventing/v1alpha1; do
+  mv "$tmp/object/$api/zz_generated.deepcopy.go" "$out/api/$api/zz_generated.deepcopy.go"
+done
 mv "$tmp/history/zz_generated.deepcopy.go" "$out/api/history/v1alpha1/zz_generated.deepcopy.go"
-rm -f "$out"/charts/keda/crds/keda.sh_*.yaml
+rm -f "$out"/charts/keda/crds/keda.sh_*.yaml "$out"/charts/keda/crds/eventing.keda.sh_*.yaml
 cp "$tmp"/crds/*.yaml "$out/charts/keda/crds/"
 mv "$tmp/schema.yaml" "$out/scalers/schema.yaml"
 mkdir -p "$out/scalers/externalscaler"

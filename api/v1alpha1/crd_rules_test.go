@@ -296,7 +296,7 @@ func writeKEDARules(t *testing.T) {
 		cache = strings.TrimSpace(string(out))
 	}
 	dir := filepath.Join(cache, kedaModule, "config", "crd", "bases")
-	files, err := filepath.Glob(filepath.Join(dir, "keda.sh_*.yaml"))
+	files, err := filepath.Glob(filepath.Join(dir, "*keda.sh_*.yaml")) // keda.sh and eventing.keda.sh
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no KEDA CRDs in %s (go mod download %s): %v", dir, kedaModule, err)
 	}
@@ -308,7 +308,7 @@ func writeKEDARules(t *testing.T) {
 	}
 	sort.Strings(lines)
 	header := []string{
-		"# The schema rules of KEDA 2.21's CRDs (" + kedaModule + "/config/crd/bases/keda.sh_*.yaml):",
+		"# The schema rules of KEDA 2.21's CRDs (" + kedaModule + "/config/crd/bases/*keda.sh_*.yaml):",
 		"# <group>/<version>/<Kind> <path> <keyword> <value as JSON>. Paths: \"a.b\" is property b of a,",
 		"# \"a[]\" a's array items, \"a{}\" a's map values, \".\" the root. Unordered lists (required, enum) are",
 		"# sorted. Written by `go test ./api/v1alpha1 -run TestCRDsCarryKEDASchemaRules -update-keda-rules`.",

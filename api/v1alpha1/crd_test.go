@@ -44,7 +44,7 @@ func loadCRDs(t *testing.T) map[string]*apiextensionsv1.CustomResourceDefinition
 		if err := yaml.UnmarshalStrict(data, crd); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if want := "keda.sh_" + crd.Spec.Names.Plural + ".yaml"; filepath.Base(f) != want {
+		if want := crd.Spec.Group + "_" + crd.Spec.Names.Plural + ".yaml"; filepath.Base(f) != want {
 			t.Errorf("%s holds %s, want it in %s", f, crd.Name, want)
 		}
 		crds[crd.Spec.Names.Kind] = crd
@@ -57,13 +57,32 @@ func loadCRDs(t *testing.T) map[string]*apiextensionsv1.CustomResourceDefinition
 // object a, "a[].b" property b of a's array items, "a{}.b" property b of a's map values.
 func TestCRDsCoverKEDAFieldPaths(t *testing.T) {
 	crds := loadCRDs(t)
-	f, err := os.Open("testdata/crd-field-paths-2.21.txt")
+	var missing []string
+	perKind := map[string]int{}
+	for _, list := range []string{"testdata/crd-field-paths-2.21.txt", "testdata/eventing-crd-field-paths-2.21.txt"} {
+		missing = append(missing, missingPaths(t, crds, list, perKind)...)
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d KEDA field paths are missing from our CRDs:\n%s", len(missing), strings.Join(missing, "\n"))
+	}
+	// Guard against a truncated list silently passing: these are the 2.21 counts.
+	for kind, want := range map[string]int{"ScaledObject": 80, "ScaledJob": 1157, "TriggerAuthentication": 162, "ClusterTriggerAuthentication": 162,
+		"CloudEventSource": 22, "ClusterCloudEventSource": 22} {
+		if perKind[kind] != want {
+			t.Errorf("checked %d %s paths, the list has %d", perKind[kind], kind, want)
+		}
+	}
+}
+
+// missingPaths checks one list of KEDA field paths against crds, counting the paths per kind.
+func missingPaths(t *testing.T, crds map[string]*apiextensionsv1.CustomResourceDefinition, list string, perKind map[string]int) []string {
+	t.Helper()
+	f, err := os.Open(list)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	var missing []string
-	perKind := map[string]int{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -92,15 +111,7 @@ func TestCRDsCoverKEDAFieldPaths(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(missing) > 0 {
-		t.Errorf("%d KEDA field paths are missing from our CRDs:\n%s", len(missing), strings.Join(missing, "\n"))
-	}
-	// Guard against a truncated list silently passing: these are the 2.21 counts.
-	for kind, want := range map[string]int{"ScaledObject": 80, "ScaledJob": 1157, "TriggerAuthentication": 162, "ClusterTriggerAuthentication": 162} {
-		if perKind[kind] != want {
-			t.Errorf("checked %d %s paths, the list has %d", perKind[kind], kind, want)
-		}
-	}
+	return missing
 }
 
 // findPath follows path through schema and returns "" if it is there, else where it stops.
@@ -173,10 +184,21 @@ func TestCRDNamesScopesAndColumns(t *testing.T) {
 	}
 	tests := []struct {
 		kind, plural, singular string
+		group                  string // keda.sh when empty
 		scope                  apiextensionsv1.ResourceScope
 		shortNames             []string
+		categories             []string // [keda] when nil
 		columns                []column
 	}{
+		// KEDA's eventing CRDs have no short names and no categories.
+		{
+			kind: "CloudEventSource", plural: "cloudeventsources", singular: "cloudeventsource", group: "eventing.keda.sh",
+			scope: apiextensionsv1.NamespaceScoped, categories: []string{}, columns: []column{cond("Active")},
+		},
+		{
+			kind: "ClusterCloudEventSource", plural: "clustercloudeventsources", singular: "clustercloudeventsource", group: "eventing.keda.sh",
+			scope: apiextensionsv1.ClusterScoped, categories: []string{}, columns: []column{cond("Active")},
+		},
 		{
 			kind: "ScaledObject", plural: "scaledobjects", singular: "scaledobject",
 			scope: apiextensionsv1.NamespaceScoped, shortNames: []string{"so"},
@@ -221,11 +243,15 @@ func TestCRDNamesScopesAndColumns(t *testing.T) {
 			if crd == nil {
 				t.Fatalf("no CRD for %s", tt.kind)
 			}
-			if want := tt.plural + ".keda.sh"; crd.Name != want {
+			group := tt.group
+			if group == "" {
+				group = "keda.sh"
+			}
+			if want := tt.plural + "." + group; crd.Name != want {
 				t.Errorf("name %s, want %s", crd.Name, want)
 			}
-			if crd.Spec.Group != "keda.sh" || crd.Spec.Scope != tt.scope {
-				t.Errorf("group %s scope %s, want keda.sh %s", crd.Spec.Group, crd.Spec.Scope, tt.scope)
+			if crd.Spec.Group != group || crd.Spec.Scope != tt.scope {
+				t.Errorf("group %s scope %s, want %s %s", crd.Spec.Group, crd.Spec.Scope, group, tt.scope)
 			}
 			n := crd.Spec.Names
 			if n.Plural != tt.plural || n.Singular != tt.singular || n.ListKind != tt.kind+"List" {
@@ -234,8 +260,12 @@ func TestCRDNamesScopesAndColumns(t *testing.T) {
 			if !slices.Equal(n.ShortNames, tt.shortNames) {
 				t.Errorf("short names %v, want %v", n.ShortNames, tt.shortNames)
 			}
-			if !slices.Equal(n.Categories, []string{"keda"}) {
-				t.Errorf("categories %v, want [keda]", n.Categories)
+			categories := tt.categories
+			if categories == nil {
+				categories = []string{"keda"}
+			}
+			if !slices.Equal(n.Categories, categories) && len(n.Categories)+len(categories) > 0 {
+				t.Errorf("categories %v, want %v", n.Categories, categories)
 			}
 			if len(crd.Spec.Versions) != 1 {
 				t.Fatalf("%d versions, want only v1alpha1", len(crd.Spec.Versions))
@@ -300,7 +330,8 @@ func TestGeneratedFilesAreFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"api/v1alpha1/zz_generated.deepcopy.go", "api/history/v1alpha1/zz_generated.deepcopy.go", "charts/keda/crds/keda.sh_scaledjobs.yaml", "scalers/schema.yaml",
+	for _, want := range []string{"api/v1alpha1/zz_generated.deepcopy.go", "api/eventing/v1alpha1/zz_generated.deepcopy.go", "api/history/v1alpha1/zz_generated.deepcopy.go",
+		"charts/keda/crds/keda.sh_scaledjobs.yaml", "charts/keda/crds/eventing.keda.sh_cloudeventsources.yaml", "scalers/schema.yaml",
 		"scalers/externalscaler/externalscaler.pb.go", "scalers/externalscaler/externalscaler_grpc.pb.go"} {
 		if !slices.Contains(generated, want) {
 			t.Errorf("hack/generate.sh did not write %s; it wrote %v", want, generated)

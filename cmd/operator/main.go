@@ -58,6 +58,7 @@ func run() error {
 	}
 	fs.DurationVar(&opts.ScalerTimeout, "scaler-timeout", time.Duration(defaultTimeoutMS)*time.Millisecond, "timeout of each call to an event source (default from KEDA's KEDA_HTTP_DEFAULT_TIMEOUT, in milliseconds)")
 	fs.StringVar(&opts.ClusterObjectNamespace, "cluster-object-namespace", envOr("KEDA_CLUSTER_OBJECT_NAMESPACE", "keda"), "namespace of the Secrets and ConfigMaps that ClusterTriggerAuthentications refer to")
+	fs.StringVar(&opts.ClusterName, "k8s-cluster-name", "kubernetes-default", "this cluster's name in the source and subject of CloudEvents, for CloudEventSources without spec.clusterName (as KEDA's --k8s-cluster-name)")
 	fs.DurationVar(&opts.AuthResync, "auth-resync-period", 30*time.Second, "how often ScaledObjects that use an authentication re-read their Secrets and ConfigMaps")
 	fs.StringVar(&opts.FilePathAuthRoot, "filepath-auth-root-path", "", "directory that ClusterTriggerAuthentications' spec.filePath is relative to (files outside it are refused); empty disables filePath")
 	fs.StringVar(&opts.VaultTokenAudience, "vault-token-audience", "vault", "audience of the ServiceAccount tokens requested to log in to HashiCorp Vault (credential.serviceAccountName); the Vault role must accept it")

@@ -39,9 +39,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/internal/version"
 	"github.com/kedactl/kedactl/operator/certs"
+	"github.com/kedactl/kedactl/operator/cloudevents"
 	"github.com/kedactl/kedactl/operator/controller"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/history"
@@ -102,6 +104,9 @@ type Options struct {
 	VaultTokenAudience string
 	// MaxConcurrentReconciles is how many ScaledObjects are reconciled at once.
 	MaxConcurrentReconciles int
+	// ClusterName names the cluster in the CloudEvents of sources without spec.clusterName
+	// (KEDA's --k8s-cluster-name, "kubernetes-default").
+	ClusterName string
 }
 
 // WebhookOptions is where the admission webhook listens. It serves the same certificate as the
@@ -140,6 +145,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := kedav1alpha1.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("failed to add keda.sh types to the scheme: %w", err)
+	}
+	if err := eventingv1alpha1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("failed to add eventing.keda.sh types to the scheme: %w", err)
 	}
 	return s, nil
 }
@@ -208,6 +216,20 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := promMetrics.Register(crmetrics.Registry, version.Get(), ""); err != nil {
 		return fmt.Errorf("failed to register the Prometheus metrics: %w", err)
 	}
+	// Every event the operator records goes through one recorder, which also hands the ones KEDA
+	// sends as CloudEvents to the sources that want them.
+	ceSources := &controller.CloudEventSourceReconciler{Client: mgr.GetClient(), ClusterName: opts.ClusterName, Metrics: promMetrics}
+	dispatcher := cloudevents.NewDispatcher(cloudevents.Options{
+		OperatorNamespace: opts.ClusterObjectNamespace,
+		Metrics:           promMetrics,
+		OnState:           ceSources.DeliveryState,
+		Log:               log.WithName("cloudevents"),
+	})
+	ceSources.Dispatcher = dispatcher
+	if err := mgr.Add(dispatcher); err != nil {
+		return fmt.Errorf("failed to add the CloudEvents dispatcher: %w", err)
+	}
+	recorder := &cloudevents.Recorder{Next: mgr.GetEventRecorder("keda-operator"), Emitter: dispatcher}
 	var executor *scaling.Executor
 	var jobs *jobrunner.Runner
 	formulas := &modifiers.Cache{}
@@ -238,7 +260,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Reader:   mgr.GetAPIReader(),
 		Scales:   scales,
 		State:    eng,
-		Recorder: mgr.GetEventRecorder("keda-operator"),
+		Recorder: recorder,
 		Log:      log.WithName("scaling"),
 		Formulas: formulas,
 		History:  histories,
@@ -247,7 +269,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Client:          mgr.GetClient(),
 		Reader:          mgr.GetAPIReader(),
 		State:           eng,
-		Recorder:        mgr.GetEventRecorder("keda-operator"),
+		Recorder:        recorder,
 		OperatorVersion: strings.TrimPrefix(version.Get(), "v"),
 		Log:             log.WithName("scaledjob"),
 		History:         histories,
@@ -286,7 +308,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Scales:    scales,
 		Engine:    eng,
 		Activator: executor,
-		Recorder:  mgr.GetEventRecorder("keda-operator"),
+		Recorder:  recorder,
 		History:   histories,
 		Tuning:    tuning,
 		// A re-read costs about four requests: spread them to a fifth of the client's rate.
@@ -309,15 +331,19 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Pods:     reconciler.Pods,
 		Engine:   eng,
 		Runner:   jobs,
-		Recorder: mgr.GetEventRecorder("keda-operator"),
+		Recorder: recorder,
 		History:  histories,
 		Tuning:   tuning,
 	}
 	if err := jobReconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledJob controller: %w", err)
 	}
-	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient(), Metrics: promMetrics, Recorder: mgr.GetEventRecorder("keda-operator")}).SetupWithManager(mgr); err != nil {
+	if err := (&controller.AuthReferenceReconciler{Client: mgr.GetClient(), Metrics: promMetrics, Recorder: recorder}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the authentication back-reference controller: %w", err)
+	}
+	ceSources.Resolver = reconciler.Resolver
+	if err := ceSources.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up the CloudEventSource controller: %w", err)
 	}
 	if opts.Webhook.Port != 0 {
 		// Admission reads through clients of its own: client-go throttles each client by itself,

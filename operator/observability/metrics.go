@@ -19,6 +19,8 @@ type Metrics struct {
 	buildInfo        *prometheus.GaugeVec
 	validations      *prometheus.CounterVec
 	validationErrors *prometheus.CounterVec
+	cloudEvents      *prometheus.CounterVec
+	cloudEventsQueue *prometheus.GaugeVec
 
 	mu sync.Mutex
 	// handled is what Handled last recorded of each object, by resource/namespace/name, so that
@@ -40,6 +42,11 @@ func New() *Metrics {
 			Help: "ScaledObjects the admission webhook validated, by namespace and action (create, update)."}, []string{"namespace", "action"}),
 		validationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "webhook", Name: "scaled_object_validation_errors_total",
 			Help: "ScaledObjects the admission webhook refused, by namespace, action and reason."}, []string{"namespace", "action", "reason"}),
+		cloudEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "keda", Subsystem: "cloudeventsource", Name: "events_emitted_total",
+			Help: "CloudEvents delivered (state emitted) and delivery attempts that failed (state failed), by namespace of the event's object, CloudEventSource and destination (http, azureEventGridTopic)."},
+			[]string{"namespace", "cloudeventsource", "eventsink", "state"}),
+		cloudEventsQueue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "cloudeventsource", Name: "events_queued",
+			Help: "CloudEvents waiting for delivery, by namespace of the CloudEventSource (empty for a ClusterCloudEventSource)."}, []string{"namespace"}),
 		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Name: "build_info",
 			Help: "The operator's build: version, commit and Go version."}, []string{"version", "git_commit", "goversion", "goos", "goarch"}),
 	}
@@ -47,7 +54,7 @@ func New() *Metrics {
 
 // Register adds the collectors to reg and sets build info.
 func (m *Metrics) Register(reg prometheus.Registerer, version, commit string) error {
-	for _, c := range []prometheus.Collector{m.objects, m.registered, m.triggers, m.buildInfo, m.validations, m.validationErrors} {
+	for _, c := range []prometheus.Collector{m.objects, m.registered, m.triggers, m.buildInfo, m.validations, m.validationErrors, m.cloudEvents, m.cloudEventsQueue} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -80,6 +87,8 @@ const (
 	ResourceScaledJob                    = "scaled_job"
 	ResourceTriggerAuthentication        = "trigger_authentication"
 	ResourceClusterTriggerAuthentication = "cluster_trigger_authentication"
+	// ResourceCloudEventSource counts CloudEventSources and ClusterCloudEventSources, as KEDA does.
+	ResourceCloudEventSource = "cloudevent_source"
 )
 
 // Handled records that the operator handles one object of resource (a Resource constant) with
@@ -131,4 +140,19 @@ func (m *Metrics) Validated(namespace, action, refusal string) {
 // Forget removes the series of a deleted ScaledObject or ScaledJob (objType as in Poll).
 func (m *Metrics) Forget(key types.NamespacedName, objType string) {
 	m.objects.forget(keyOf(key, objType))
+}
+
+// CloudEventSent records one delivery attempt of a CloudEvent by a CloudEventSource (name) to its
+// sink (http or azureEventGridTopic): state emitted when it was delivered, failed when not.
+func (m *Metrics) CloudEventSent(namespace, source, sink string, delivered bool) {
+	state := "failed"
+	if delivered {
+		state = "emitted"
+	}
+	m.cloudEvents.WithLabelValues(namespace, source, sink, state).Inc()
+}
+
+// CloudEventsQueued records how many CloudEvents of the sources of a namespace wait.
+func (m *Metrics) CloudEventsQueued(namespace string, n int) {
+	m.cloudEventsQueue.WithLabelValues(namespace).Set(float64(n))
 }

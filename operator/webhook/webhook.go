@@ -1,4 +1,5 @@
-// Package webhook is the operator's validating admission webhook for the four keda.sh kinds. It
+// Package webhook is the operator's validating admission webhook for the four keda.sh kinds and
+// the two eventing.keda.sh kinds. It
 // refuses what KEDA's webhook refuses, with the same validation the controller and `kubectl keda
 // check` use (api/validation), plus the checks that need the cluster: the target's kind exists,
 // nothing else scales the target (operator/ownership), and for cpu and memory triggers the target's
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	sigsjson "sigs.k8s.io/json"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/api/validation"
 	"github.com/kedactl/kedactl/operator/ownership"
@@ -38,6 +40,8 @@ const (
 	PathScaledJob                    = "/validate-keda-sh-v1alpha1-scaledjob"
 	PathTriggerAuthentication        = "/validate-keda-sh-v1alpha1-triggerauthentication"
 	PathClusterTriggerAuthentication = "/validate-keda-sh-v1alpha1-clustertriggerauthentication"
+	PathCloudEventSource             = "/validate-eventing-keda-sh-v1alpha1-cloudeventsource"
+	PathClusterCloudEventSource      = "/validate-eventing-keda-sh-v1alpha1-clustercloudeventsource"
 )
 
 // Validator holds what the cluster checks read.
@@ -178,14 +182,14 @@ func userError(verdict *Verdict, err error) error {
 	return err
 }
 
-// Register adds the four handlers to the webhook server.
+// Register adds the handlers to the webhook server.
 func Register(srv webhook.Server, v *Validator) {
 	for path, h := range handlers(v) {
 		srv.Register(path, &webhook.Admission{Handler: h})
 	}
 }
 
-// handlers are the four kinds' admission handlers, by path.
+// handlers are the six kinds' admission handlers, by path.
 func handlers(v *Validator) map[string]admission.Handler {
 	return map[string]admission.Handler{
 		PathScaledObject: handler(v.Recorder, func() *kedav1alpha1.ScaledObject { return &kedav1alpha1.ScaledObject{} },
@@ -216,6 +220,22 @@ func handlers(v *Validator) map[string]admission.Handler {
 			},
 			func(_ context.Context, cta *kedav1alpha1.ClusterTriggerAuthentication) (Verdict, error) {
 				refusals, warnings := validation.TriggerAuthenticationAdmission(&cta.Spec, true)
+				return Verdict{Refusals: refusals, Warnings: warnings}, nil
+			}),
+		PathCloudEventSource: handler(v.Recorder, func() *eventingv1alpha1.CloudEventSource { return &eventingv1alpha1.CloudEventSource{} },
+			func(old, cur *eventingv1alpha1.CloudEventSource) bool {
+				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
+			},
+			func(_ context.Context, ces *eventingv1alpha1.CloudEventSource) (Verdict, error) {
+				refusals, warnings := validation.CloudEventSourceAdmission(&ces.Spec, false)
+				return Verdict{Refusals: refusals, Warnings: warnings}, nil
+			}),
+		PathClusterCloudEventSource: handler(v.Recorder, func() *eventingv1alpha1.ClusterCloudEventSource { return &eventingv1alpha1.ClusterCloudEventSource{} },
+			func(old, cur *eventingv1alpha1.ClusterCloudEventSource) bool {
+				return apiequality.Semantic.DeepEqual(old.Spec, cur.Spec)
+			},
+			func(_ context.Context, cces *eventingv1alpha1.ClusterCloudEventSource) (Verdict, error) {
+				refusals, warnings := validation.CloudEventSourceAdmission(&cces.Spec, true)
 				return Verdict{Refusals: refusals, Warnings: warnings}, nil
 			}),
 	}

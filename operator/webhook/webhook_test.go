@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/ownership"
 )
@@ -144,6 +145,23 @@ func TestAdmission(t *testing.T) {
 		}),
 			warnings: []string{"spec.triggers[0].metricType: Invalid value: \"Utilization\": Utilization applies to cpu and memory triggers only"}, events: 1, counted: "ns create "},
 		{name: "ScaledJob min above max", path: PathScaledJob, obj: clamped, warnings: []string{"spec.minReplicaCount 5 is greater than maxReplicaCount 2"}, events: 1},
+		{name: "CloudEventSource", path: PathCloudEventSource, obj: cloudEventSource(nil)},
+		{name: "CloudEventSource with included and excluded types, as KEDA refuses", path: PathCloudEventSource, obj: cloudEventSource(func(s *eventingv1alpha1.CloudEventSourceSpec) {
+			s.EventSubscription.IncludedEventTypes = []eventingv1alpha1.CloudEventType{eventingv1alpha1.ScaledObjectFailed}
+			s.EventSubscription.ExcludedEventTypes = []eventingv1alpha1.CloudEventType{eventingv1alpha1.ScaledObjectFailed}
+		}), refusal: "spec.eventSubscription.excludedEventTypes: Forbidden: setting included types and excluded types at the same time is not supported"},
+		{name: "CloudEventSource with an unknown type", path: PathCloudEventSource, obj: cloudEventSource(func(s *eventingv1alpha1.CloudEventSourceSpec) {
+			s.EventSubscription.IncludedEventTypes = []eventingv1alpha1.CloudEventType{"keda.scaledobject.failed.v2"}
+		}), refusal: "spec.eventSubscription.includedEventTypes[0]: Unsupported value"},
+		{name: "CloudEventSource without a destination", path: PathCloudEventSource, obj: cloudEventSource(func(s *eventingv1alpha1.CloudEventSourceSpec) {
+			s.Destination = eventingv1alpha1.Destination{}
+		}), warnings: []string{"spec.destination: Required value"}, events: 1},
+		{name: "ClusterCloudEventSource with a namespaced authentication", path: PathClusterCloudEventSource, obj: &eventingv1alpha1.ClusterCloudEventSource{
+			TypeMeta: metav1.TypeMeta{APIVersion: "eventing.keda.sh/v1alpha1", Kind: "ClusterCloudEventSource"}, ObjectMeta: metav1.ObjectMeta{Name: "all"},
+			Spec: cloudEventSource(func(s *eventingv1alpha1.CloudEventSourceSpec) {
+				s.AuthenticationRef = &kedav1alpha1.AuthenticationRef{Name: "receiver"}
+			}).Spec,
+		}, warnings: []string{"spec.authenticationRef.kind"}, events: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			raw, err := json.Marshal(tt.obj)
@@ -187,6 +205,18 @@ func TestAdmission(t *testing.T) {
 			}
 		})
 	}
+}
+
+func cloudEventSource(mutate func(*eventingv1alpha1.CloudEventSourceSpec)) *eventingv1alpha1.CloudEventSource {
+	ces := &eventingv1alpha1.CloudEventSource{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "eventing.keda.sh/v1alpha1", Kind: "CloudEventSource"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "events"},
+		Spec:       eventingv1alpha1.CloudEventSourceSpec{Destination: eventingv1alpha1.Destination{HTTP: &eventingv1alpha1.CloudEventHTTP{URI: "http://receiver.ns:8080/"}}},
+	}
+	if mutate != nil {
+		mutate(&ces.Spec)
+	}
+	return ces
 }
 
 func TestRefusalReasons(t *testing.T) {

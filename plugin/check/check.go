@@ -1,4 +1,4 @@
-// Package check validates keda.sh manifests offline with the same functions the operator uses
+// Package check validates keda.sh and eventing.keda.sh manifests offline with the same functions the operator uses
 // (api/v1alpha1 validation and the scalers' metadata parsing), for `kubectl keda check`.
 package check
 
@@ -14,6 +14,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/api/validation"
 )
@@ -123,6 +124,9 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 	}
 	r := Result{Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name}
 	gv, _ := schema.ParseGroupVersion(meta.APIVersion)
+	if gv == eventingv1alpha1.GroupVersion {
+		return eventing(doc, r, meta.Kind), true, nil, nil
+	}
 	if gv != kedav1alpha1.GroupVersion {
 		r.Skipped = true
 		return r, true, nil, nil
@@ -156,6 +160,21 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 		r.Errors = append(r.Errors, fmt.Sprintf("keda.sh/v1alpha1 has no kind %q: use ScaledObject, ScaledJob, TriggerAuthentication or ClusterTriggerAuthentication", meta.Kind))
 	}
 	return r, true, nil, nil
+}
+
+// eventing checks a CloudEventSource or ClusterCloudEventSource.
+func eventing(doc []byte, r Result, kind string) Result {
+	if kind != "CloudEventSource" && kind != "ClusterCloudEventSource" {
+		r.Errors = append(r.Errors, fmt.Sprintf("eventing.keda.sh/v1alpha1 has no kind %q: use CloudEventSource or ClusterCloudEventSource", kind))
+		return r
+	}
+	ces := &eventingv1alpha1.CloudEventSource{} // both kinds have the same spec
+	if err := yaml.UnmarshalStrict(doc, ces); err != nil {
+		r.Errors = append(r.Errors, "does not match the "+kind+" schema: "+err.Error())
+		return r
+	}
+	r.Errors = append(r.Errors, messages(validation.CloudEventSource(&ces.Spec, kind == "ClusterCloudEventSource"))...)
+	return r
 }
 
 func messages(errs []error) []string {

@@ -28,8 +28,8 @@ func newCheckCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check -f FILE",
 		Short: "Validate keda.sh manifests offline, with the operator's own validation",
-		Long: `check validates ScaledObjects, ScaledJobs and (Cluster)TriggerAuthentications without a
-cluster: the spec rules and every trigger's metadata, parsed as the operator parses it. Parameters a
+		Long: `check validates ScaledObjects, ScaledJobs, (Cluster)TriggerAuthentications and
+(Cluster)CloudEventSources without a cluster: the spec rules and every trigger's metadata, parsed as the operator parses it. Parameters a
 TriggerAuthentication or the target's env could supply are not required here. It exits non-zero
 when any object has an error.`,
 		Example: "  kubectl keda check -f scaledobject.yaml\n  cat *.yaml | kubectl keda check -f -",

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/diagnose"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
@@ -96,7 +97,42 @@ type Description struct {
 	Values map[string]string `json:"values,omitempty"`
 	// ScaledJob is a ScaledJob's queue, Jobs and decision.
 	ScaledJob *view.ScaledJobState `json:"scaledJob,omitempty"`
-	Events    []EventLine          `json:"events"`
+	// CloudEvents are the sources that deliver this object's lifecycle events, with their state.
+	CloudEvents []CloudEventDelivery `json:"cloudEvents,omitempty"`
+	Events      []EventLine          `json:"events"`
+}
+
+// CloudEventDelivery is one (Cluster)CloudEventSource that delivers an object's events.
+type CloudEventDelivery struct {
+	Source  string `json:"source"` // CloudEventSource/NAME or ClusterCloudEventSource/NAME
+	Active  string `json:"active"` // True, False or Unknown
+	Message string `json:"message,omitempty"`
+}
+
+// cloudEventDeliveries picks the sources whose subscription keeps some event type of kind
+// (ScaledObject or ScaledJob): a namespace's CloudEventSources and every ClusterCloudEventSource.
+func cloudEventDeliveries(kind string, ns []eventingv1alpha1.CloudEventSource, cluster []eventingv1alpha1.ClusterCloudEventSource) []CloudEventDelivery {
+	prefix := "keda." + strings.ToLower(kind) + "."
+	var out []CloudEventDelivery
+	add := func(source string, spec *eventingv1alpha1.CloudEventSourceSpec, st *eventingv1alpha1.CloudEventSourceStatus) {
+		for _, t := range eventingv1alpha1.EventTypes {
+			if strings.HasPrefix(string(t), prefix) && spec.EventSubscription.Wants(t) {
+				d := CloudEventDelivery{Source: source, Active: "Unknown"}
+				if c := st.Conditions.Get(kedav1alpha1.ConditionActive); c != nil {
+					d.Active, d.Message = string(c.Status), c.Message
+				}
+				out = append(out, d)
+				return
+			}
+		}
+	}
+	for i := range ns {
+		add("CloudEventSource/"+ns[i].Name, &ns[i].Spec, &ns[i].Status)
+	}
+	for i := range cluster {
+		add("ClusterCloudEventSource/"+cluster[i].Name, &cluster[i].Spec, &cluster[i].Status)
+	}
+	return out
 }
 
 // EventLine is one event of the ScaledObject, its HPA or its target.
@@ -181,6 +217,8 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 	}
 	in.TriggerErrors = triggerErrors(recent, KindScaledObject+"/"+name)
 	d := &Description{Kind: KindScaledObject, Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in), Values: in.Values, Events: recent}
+	ces, cces := c.CloudEventSources(ctx, namespace)
+	d.CloudEvents = cloudEventDeliveries(KindScaledObject, ces, cces)
 	return d, nil
 }
 
@@ -209,6 +247,8 @@ func DescribeScaledJob(ctx context.Context, c *kedaclient.Client, namespace, nam
 		return nil, err
 	}
 	d := DescribeScaledJobFrom(ReadScaledJob(ctx, c, sj))
+	ces, cces := c.CloudEventSources(ctx, namespace)
+	d.CloudEvents = cloudEventDeliveries(KindScaledJob, ces, cces)
 	if d.Events, err = recentEvents(ctx, c, namespace, [][2]string{{KindScaledJob, name}}, events); err != nil {
 		return nil, err
 	}
@@ -286,6 +326,17 @@ func PrintDescription(w io.Writer, d *Description, now time.Time) error {
 	}
 	if st := d.ScaledJob; st != nil {
 		if err := printScaledJob(w, st, now); err != nil {
+			return err
+		}
+	}
+	if len(d.CloudEvents) > 0 {
+		fmt.Fprintln(w, "\nCloudEvents:")
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SOURCE\tACTIVE\tMESSAGE")
+		for _, c := range d.CloudEvents {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Source, c.Active, c.Message)
+		}
+		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}

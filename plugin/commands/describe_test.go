@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/view"
 )
@@ -88,6 +89,10 @@ func TestDescribeScaledJobGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DescribeScaledJobFrom(describedScaledJob(now, tc.served))
 			d.Events = []EventLine{{Object: "ScaledJob/worker", Type: "Normal", Reason: "KEDAJobsCreated", Message: "Created 2 jobs", Count: 1, Last: now.Add(-3 * time.Minute)}}
+			if tc.served {
+				ces, cces := describedCloudEventSources()
+				d.CloudEvents = cloudEventDeliveries(KindScaledJob, ces, cces)
+			}
 			var text, data bytes.Buffer
 			if err := PrintDescription(&text, d, now); err != nil {
 				t.Fatal(err)
@@ -119,4 +124,19 @@ func TestDescribeScaledJobGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// describedCloudEventSources: one source of the namespace keeps ScaledJob events and is failing,
+// one keeps only ScaledObject failures (not shown for a ScaledJob), and a cluster source is active.
+func describedCloudEventSources() ([]eventingv1alpha1.CloudEventSource, []eventingv1alpha1.ClusterCloudEventSource) {
+	failing := eventingv1alpha1.ActiveCondition(false, "the destination answered 401 Unauthorized")
+	ns := []eventingv1alpha1.CloudEventSource{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "jobs", Name: "team-events"}, Status: eventingv1alpha1.CloudEventSourceStatus{Conditions: kedav1alpha1.Conditions{failing}}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "jobs", Name: "so-failures"}, Spec: eventingv1alpha1.CloudEventSourceSpec{
+			EventSubscription: eventingv1alpha1.EventSubscription{IncludedEventTypes: []eventingv1alpha1.CloudEventType{eventingv1alpha1.ScaledObjectFailed}}}},
+	}
+	cluster := []eventingv1alpha1.ClusterCloudEventSource{
+		{ObjectMeta: metav1.ObjectMeta{Name: "platform"}, Status: eventingv1alpha1.CloudEventSourceStatus{Conditions: kedav1alpha1.Conditions{eventingv1alpha1.ActiveCondition(true, "")}}},
+	}
+	return ns, cluster
 }

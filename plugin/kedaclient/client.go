@@ -34,6 +34,7 @@ import (
 	"k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 )
 
@@ -51,6 +52,9 @@ func New(cfg *rest.Config) (*Client, error) {
 		return nil, fmt.Errorf("failed to build the scheme: %w", err)
 	}
 	if err := kedav1alpha1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("failed to build the scheme: %w", err)
+	}
+	if err := eventingv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("failed to build the scheme: %w", err)
 	}
 	cr, err := client.New(cfg, client.Options{Scheme: scheme})
@@ -288,4 +292,18 @@ func wrapNoCRD(err error) error {
 		return fmt.Errorf("%w (are the keda.sh CRDs installed? try `helm install keda charts/keda`)", err)
 	}
 	return err
+}
+
+// CloudEventSources lists the CloudEventSources of namespace and the ClusterCloudEventSources. A
+// cluster without the eventing.keda.sh CRDs (or a user who may not read them) has none.
+func (c *Client) CloudEventSources(ctx context.Context, namespace string) ([]eventingv1alpha1.CloudEventSource, []eventingv1alpha1.ClusterCloudEventSource) {
+	var ns eventingv1alpha1.CloudEventSourceList
+	var cluster eventingv1alpha1.ClusterCloudEventSourceList
+	if err := c.CR.List(ctx, &ns, client.InNamespace(namespace)); err != nil {
+		ns.Items = nil
+	}
+	if err := c.CR.List(ctx, &cluster); err != nil {
+		cluster.Items = nil
+	}
+	return ns.Items, cluster.Items
 }

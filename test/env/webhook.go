@@ -3,6 +3,7 @@ package env
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -21,15 +22,20 @@ const WebhookConfigName = "keda-admission"
 // the webhook would refuse and watch how the controller reports them.
 const SkipAdmissionLabel = "e2e.kedactl.dev/admission"
 
-// registerWebhook points the admission webhook of the four keda.sh kinds at the operator's webhook
+// registerWebhook points the admission webhook of the four keda.sh kinds and the two
+// eventing.keda.sh kinds at the operator's webhook
 // server on localhost:port (creating the configuration when the chart did not). caBundle nil keeps
 // the configuration's caBundle for the operator to inject.
 func (e *Env) registerWebhook(ctx context.Context, port int, caBundle []byte) error {
 	api := e.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations()
 	var hooks []admissionregistrationv1.ValidatingWebhook
-	for _, kind := range []string{"scaledobject", "scaledjob", "triggerauthentication", "clustertriggerauthentication"} {
+	for _, gk := range []struct{ group, kind string }{
+		{"keda.sh", "scaledobject"}, {"keda.sh", "scaledjob"}, {"keda.sh", "triggerauthentication"}, {"keda.sh", "clustertriggerauthentication"},
+		{"eventing.keda.sh", "cloudeventsource"}, {"eventing.keda.sh", "clustercloudeventsource"},
+	} {
+		kind := gk.kind
 		scope := admissionregistrationv1.NamespacedScope
-		if kind == "clustertriggerauthentication" {
+		if strings.HasPrefix(kind, "cluster") {
 			scope = admissionregistrationv1.ClusterScope
 		}
 		hooks = append(hooks, admissionregistrationv1.ValidatingWebhook{
@@ -40,7 +46,7 @@ func (e *Env) registerWebhook(ctx context.Context, port int, caBundle []byte) er
 			FailurePolicy:  ptr.To(admissionregistrationv1.Fail),
 			TimeoutSeconds: ptr.To(int32(10)),
 			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				URL:      ptr.To(fmt.Sprintf("https://localhost:%d/validate-keda-sh-v1alpha1-%s", port, kind)),
+				URL:      ptr.To(fmt.Sprintf("https://localhost:%d/validate-%s-v1alpha1-%s", port, strings.ReplaceAll(gk.group, ".", "-"), kind)),
 				CABundle: caBundle,
 			},
 			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
@@ -48,7 +54,7 @@ func (e *Env) registerWebhook(ctx context.Context, port int, caBundle []byte) er
 			}}},
 			Rules: []admissionregistrationv1.RuleWithOperations{{
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{APIGroups: []string{"keda.sh"}, APIVersions: []string{"v1alpha1"},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{gk.group}, APIVersions: []string{"v1alpha1"},
 					Resources: []string{kind + "s"}, Scope: ptr.To(scope)},
 			}},
 		})

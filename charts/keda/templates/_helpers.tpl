@@ -99,6 +99,13 @@ them, a Role in watchNamespace otherwise). */}}
 - apiGroups: ["keda.sh"]
   resources: ["triggerauthentications/status"]
   verbs: ["update"]
+# CloudEventSources: watched; the Active condition is written to status.
+- apiGroups: ["eventing.keda.sh"]
+  resources: ["cloudeventsources"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["eventing.keda.sh"]
+  resources: ["cloudeventsources/status"]
+  verbs: ["update"]
 # The HPA each ScaledObject owns: written with server-side apply (patch, and create when it is new),
 # deleted when renamed or handed back.
 - apiGroups: ["autoscaling"]
