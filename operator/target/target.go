@@ -122,7 +122,9 @@ func ResolveCached(ctx context.Context, cached, live client.Reader, mapper meta.
 	name := so.Spec.ScaleTargetRef.Name
 	if err := cached.Get(ctx, client.ObjectKey{Namespace: so.Namespace, Name: name}, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &Error{Reason: kedav1alpha1.ReasonScaleTargetNotFound, Msg: fmt.Sprintf("Target resource doesn't exist (%s %s/%s), so the ScaledObject doesn't have correct scaleTargetRef specification: create it or fix spec.scaleTargetRef", mapping.GroupVersionKind.Kind, so.Namespace, name)}
+			// A target applied with its ScaledObject may not have reached the cache yet: the
+			// apiserver says whether it exists.
+			return Resolve(ctx, live, mapper, scales, so)
 		}
 		return nil, fmt.Errorf("failed to get scale target %s %s/%s from the cache: %w", mapping.GroupVersionKind.Kind, so.Namespace, name, err)
 	}

@@ -6,12 +6,15 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	scalefake "k8s.io/client-go/scale/fake"
+	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -28,6 +31,30 @@ type countingReader struct {
 func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	c.gets++
 	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+func TestResolveCachedAsksTheAPIServerWhenTheCacheHasNotSeenTheTargetYet(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, meta.RESTScopeNamespace)
+	live := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "new"}, Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)}}).Build()}
+	scales := &scalefake.FakeScaleClient{}
+	scales.AddReactor("get", "deployments", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "new"}, Spec: autoscalingv1.ScaleSpec{Replicas: 2}}, nil
+	})
+	so := &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "so"},
+		Spec: kedav1alpha1.ScaledObjectSpec{ScaleTargetRef: &kedav1alpha1.ScaleTarget{Name: "new"}}}
+	got, err := ResolveCached(context.Background(), fake.NewClientBuilder().WithScheme(scheme).Build(), live, mapper, scales, so)
+	if err != nil {
+		t.Fatalf("a target applied with its ScaledObject, not yet in the cache: %v", err)
+	}
+	if got.Replicas != 2 || live.gets != 1 {
+		t.Fatalf("replicas %d after %d live reads, want 2 after 1", got.Replicas, live.gets)
+	}
 }
 
 func TestResolveCachedReadsNothingLiveUntilThePodTemplateIsWanted(t *testing.T) {
