@@ -18,10 +18,11 @@ import (
 	"syscall"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kedactl/kedactl/test/cmd/demo/steps"
 	"github.com/kedactl/kedactl/test/env"
@@ -42,6 +43,8 @@ const (
 )
 
 func main() {
+	// The demo reports through its progress lines; controller-runtime's client logs nothing.
+	ctrllog.SetLogger(logr.Discard())
 	start := steps.ParseStart(os.Getenv("DEMO_START"), time.Now())
 	p := &steps.Progress{Out: os.Stdout, Start: start}
 	logPath := os.Getenv("DEMO_LOG")
@@ -92,8 +95,8 @@ func run(p *steps.Progress, logPath string) error {
 	}
 	p.Step("applied Deployment %s (0 replicas) and ScaledObject %s (redis list %s, 5 items a replica)", target, scaledObject, list)
 
-	q := &redisQueue{c: rs.Client(), key: list}
-	defer q.c.Close()
+	q := &steps.RedisList{Client: rs.Client(), Key: list}
+	defer q.Client.Close()
 	scenarioStart := time.Now()
 	peak, err := steps.RunScenario(ctx, steps.ScenarioOptions{
 		Queue: q, Observe: func(ctx context.Context) steps.Sample { return observe(ctx, e) },
@@ -167,31 +170,3 @@ func externalMetric(ctx context.Context, e *env.Env) string {
 	}
 	return l.Items[0].Value.String()
 }
-
-// redisQueue is the demo's Redis list.
-type redisQueue struct {
-	c   *goredis.Client
-	key string
-	n   int
-}
-
-func (q *redisQueue) Push(ctx context.Context, n int) error {
-	items := make([]any, n)
-	for i := range items {
-		q.n++
-		items[i] = fmt.Sprintf("job-%d", q.n)
-	}
-	if err := q.c.RPush(ctx, q.key, items...).Err(); err != nil {
-		return fmt.Errorf("failed to push %d items to %s: %w", n, q.key, err)
-	}
-	return nil
-}
-
-func (q *redisQueue) Drain(ctx context.Context) error {
-	if err := q.c.Del(ctx, q.key).Err(); err != nil {
-		return fmt.Errorf("failed to empty %s: %w", q.key, err)
-	}
-	return nil
-}
-
-func (q *redisQueue) Len(ctx context.Context) (int64, error) { return q.c.LLen(ctx, q.key).Result() }

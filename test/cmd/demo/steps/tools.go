@@ -17,8 +17,10 @@ type Tool struct {
 }
 
 // DemoTools are the tools the demo uses and nothing else (Vault, metrics-server and the scalers'
-// servers are the tests'), in the order their cold builds usually finish: make demo starts them all
-// in the background before building the demo, and the demo waits for each here.
+// servers are the tests'). make demo starts hack/tools.sh demo in the background before building
+// the demo, and the demo then asks for each here in this order: kwok comes before the control plane
+// because hack/tools.sh cluster builds the control plane first, so that the demo builds kwok
+// meanwhile instead of waiting for it.
 func DemoTools() []Tool {
 	return []Tool{
 		{"redis", "redis-server installed"},
