@@ -129,6 +129,7 @@ func run(p *steps.Progress, logPath string) error {
 			"  redis-cli -p %s rpush %s a b c d e f   # more work for %s\n",
 			e.Cluster.KubeconfigPath(), binDir, namespace, namespace, rs.Addr[strings.LastIndex(rs.Addr, ":")+1:], list, target)
 		<-ctx.Done()
+		p.Step("stopping the operator, Redis and the cluster")
 	}
 	return nil
 }
