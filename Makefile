@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 45m
 
 all: build
 
-## tools: build or install everything the tests and the demo need (cached outside the repo)
+## tools: build or install everything the tests need (cached outside the repo); make demo builds only its own
 tools:
 	hack/tools.sh all
 	hack/tools.sh vault
@@ -38,9 +38,18 @@ test:
 unit-test:
 	$(GO) test -count=1 -short ./...
 
-## demo: local cluster + Redis + operator; a Deployment goes 0 -> N -> 0 (DEMO_KEEP=1 keeps it running)
-demo: tools
-	$(GO) run ./test/cmd/demo
+## demo: local cluster + Redis + operator; a Deployment goes 0 -> N -> 0, then kubectl keda top, timeline,
+## pause/resume and describe on it (DEMO_KEEP=1 keeps it running). It builds only what it uses (the
+## control plane, kwok, helm, Redis), in the background while the demo itself compiles; one progress
+## line per step on the terminal, the tools', apt's and builds' output in DEMO_LOG.
+DEMO_LOG ?= $(or $(TMPDIR),/tmp)/kedactl-demo.log
+demo:
+	@start=$$(date +%s%N); : > "$(DEMO_LOG)"; \
+	echo "[ 0:00] make demo: tool, apt, build and cluster output goes to $(DEMO_LOG)"; \
+	hack/tools.sh demo >> "$(DEMO_LOG)" 2>&1 & \
+	if ! $(GO) build -o $(BIN)/ ./test/cmd/demo ./cmd/kubectl-keda >> "$(DEMO_LOG)" 2>&1; then \
+	  echo "make demo: building the demo and the plugin failed:"; tail -n 20 "$(DEMO_LOG)"; exit 1; fi; \
+	DEMO_START=$$start DEMO_LOG="$(DEMO_LOG)" DEMO_BIN="$(CURDIR)/$(BIN)" $(BIN)/demo
 
 ## bench: the go test micro-benchmarks (bench.out), then kedactl vs KEDA on the local cluster into
 ## bench/REPORT.md and its charts, while the fuzz targets run 20s each at nice 19 beside it

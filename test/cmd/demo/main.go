@@ -1,6 +1,8 @@
-// Command demo is `make demo`: it starts the local cluster, Redis and the operator, applies a
-// Deployment and a ScaledObject written as KEDA's docs write them, feeds the Redis list, and prints
-// one line a second while the Deployment goes 0 -> N -> 0. DEMO_KEEP=1 leaves everything running.
+// Command demo is `make demo`: it waits for the tools it uses (the control plane, kwok, helm, Redis),
+// starts the local cluster, Redis and the operator, applies a Deployment and a ScaledObject written
+// as KEDA's docs write them, feeds the Redis list while the Deployment goes 0 -> N -> 0, then shows
+// `kubectl keda` on those objects. Progress goes to stdout one line a step; the tools', builds' and
+// cluster's output to the log file it names first. DEMO_KEEP=1 leaves everything running.
 package main
 
 import (
@@ -9,15 +11,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kedactl/kedactl/test/cmd/demo/steps"
 	"github.com/kedactl/kedactl/test/env"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
 )
@@ -25,39 +32,60 @@ import (
 //go:embed scaledobject.yaml
 var manifest string
 
+// The demo's objects, as scaledobject.yaml names them.
 const (
-	namespace = "demo"
-	list      = "mylist"
-	backlog   = 30
-	// maxDuration bounds the whole demo so it always ends by itself.
-	maxDuration = 4 * time.Minute
+	namespace    = "demo"
+	scaledObject = "redis-scaledobject"
+	target       = "redis-worker"
+	list         = "mylist"
+	maxReplicas  = 6 // the ScaledObject's maxReplicaCount
+	backlog      = 30
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
+	// The demo reports through its progress lines; controller-runtime's client logs nothing.
+	ctrllog.SetLogger(logr.Discard())
+	start := steps.ParseStart(os.Getenv("DEMO_START"), time.Now())
+	p := &steps.Progress{Out: os.Stdout, Start: start}
+	logPath := os.Getenv("DEMO_LOG")
+	if logPath == "" {
+		logPath = filepath.Join(os.TempDir(), "kedactl-demo.log")
+		p.Step("tool, apt, build and cluster output goes to %s", logPath)
+	} else {
+		p.Step("demo and kubectl-keda built") // make demo builds them, then runs this
+	}
+	if err := run(p, logPath); err != nil {
+		fmt.Fprintf(os.Stderr, "demo failed: %v\n(the tools', builds' and cluster's output is in %s)\n", err, logPath)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(p *steps.Progress, logPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	keep := os.Getenv("DEMO_KEEP") == "1"
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("failed to open the log %s: %w", logPath, err)
+	}
+	defer log.Close()
+	root := env.RepoRoot()
 
-	started := time.Now()
-	e, err := env.Start(ctx, env.Options{Out: os.Stdout})
+	if err := steps.EnsureTools(ctx, p, root, steps.DemoTools(), log); err != nil {
+		return err
+	}
+	e, err := env.Start(ctx, env.Options{Out: log})
 	if err != nil {
 		return err
 	}
 	defer e.Stop()
-	fmt.Printf(">> cluster and operator ready in %s\n", time.Since(started).Round(100*time.Millisecond))
+	p.Step("local cluster, CRDs, chart and operator ready")
 	rs, err := redisserver.StartProcess(ctx, redisserver.Options{})
 	if err != nil {
 		return err
 	}
 	defer rs.Stop()
-	fmt.Printf(">> redis-server on %s\n", rs.Addr)
+	p.Step("redis-server on %s", rs.Addr)
 
 	if _, err := e.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("failed to create namespace %s: %w", namespace, err)
@@ -65,91 +93,75 @@ func run() error {
 	if err := e.ApplyYAML(ctx, namespace, strings.ReplaceAll(manifest, "REDIS_ADDRESS", rs.Addr)); err != nil {
 		return err
 	}
-	fmt.Println(">> applied Deployment redis-worker (0 replicas) and ScaledObject redis-scaledobject")
+	p.Step("applied Deployment %s (0 replicas) and ScaledObject %s (redis list %s, 5 items a replica)", target, scaledObject, list)
 
-	if err := watch(ctx, e, rs); err != nil {
+	q := &steps.RedisList{Client: rs.Client(), Key: list}
+	defer q.Client.Close()
+	scenarioStart := time.Now()
+	peak, err := steps.RunScenario(ctx, steps.ScenarioOptions{
+		Queue: q, Observe: func(ctx context.Context) steps.Sample { return observe(ctx, e) },
+		Backlog: backlog, MaxReplicas: maxReplicas, Timeout: 4 * time.Minute, Out: os.Stdout,
+	})
+	if err != nil {
 		return err
 	}
-	if keep {
-		fmt.Printf("\nDEMO_KEEP=1: everything keeps running until Ctrl-C. In another shell:\n  export KUBECONFIG=%s\n  kubectl get so,hpa,deploy -n %s\n", e.Cluster.KubeconfigPath(), namespace)
-		<-ctx.Done()
+	p.Step("%s went 0 -> 1 -> %d -> 0 in %s", target, peak, time.Since(scenarioStart).Round(time.Second))
+
+	binDir := os.Getenv("DEMO_BIN")
+	if binDir == "" {
+		binDir = filepath.Join(root, "bin")
 	}
-	fmt.Println(">> stopping")
+	kubectl := steps.NewKubectl(binDir, e.Cluster.KubeconfigPath(), os.Environ(), exec.LookPath, os.Stdout)
+	err = steps.Tour(ctx, steps.TourOptions{
+		Kubectl: kubectl, Progress: p, Namespace: namespace, Name: scaledObject, Target: target,
+		Queue: q, Replicas: func(ctx context.Context) (int32, error) { return replicas(ctx, e) },
+		Hold: 2, Backlog: backlog, MaxReplicas: maxReplicas, HoldFor: 8 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	p.Step("done")
+	if keep {
+		fmt.Printf("\nDEMO_KEEP=1: the cluster, Redis and the operator keep running until Ctrl-C. In another shell:\n"+
+			"  export KUBECONFIG=%s PATH=%s:$PATH\n"+
+			"  kubectl keda -n %s          # the TUI\n"+
+			"  kubectl keda top -n %s\n"+
+			"  redis-cli -p %s rpush %s a b c d e f   # more work for %s\n",
+			e.Cluster.KubeconfigPath(), binDir, namespace, namespace, rs.Addr[strings.LastIndex(rs.Addr, ":")+1:], list, target)
+		<-ctx.Done()
+		p.Step("stopping the operator, Redis and the cluster")
+	}
 	return nil
 }
 
-// watch drives the scenario and prints one line a second until the worker is back at zero.
-func watch(ctx context.Context, e *env.Env, rs *redisserver.Server) error {
-	rc := rs.Client()
-	defer rc.Close()
-	ctx, cancel := context.WithTimeout(ctx, maxDuration)
-	defer cancel()
-
-	const (
-		idle     = "idle"
-		one      = "one item"
-		backlogP = "backlog"
-		drained  = "drained"
-	)
-	phase := idle
-	phaseStart := time.Now()
-	maxSeen := int32(0)
-	fmt.Printf("\n%-8s %-10s %6s %7s %11s %9s\n", "time", "phase", "list", "metric", "hpaDesired", "replicas")
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	start := time.Now()
-	for {
-		length, _ := rc.LLen(ctx, list).Result()
-		metric := externalMetric(ctx, e)
-		hpaDesired := "-"
-		if hpa, err := e.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Get(ctx, "keda-hpa-redis-scaledobject", metav1.GetOptions{}); err == nil {
-			hpaDesired = fmt.Sprint(hpa.Status.DesiredReplicas)
-		}
-		replicas := int32(-1)
-		if d, err := e.Kube.AppsV1().Deployments(namespace).Get(ctx, "redis-worker", metav1.GetOptions{}); err == nil && d.Spec.Replicas != nil {
-			replicas = *d.Spec.Replicas
-		}
-		maxSeen = max(maxSeen, replicas)
-		fmt.Printf("%-8s %-10s %6d %7s %11s %9d\n", time.Since(start).Round(time.Second), phase, length, metric, hpaDesired, replicas)
-
-		inPhase := time.Since(phaseStart)
-		switch {
-		case phase == idle && inPhase >= 5*time.Second:
-			phase, phaseStart = one, time.Now()
-			if err := rc.RPush(ctx, list, "job-0").Err(); err != nil {
-				return fmt.Errorf("failed to push to %s: %w", list, err)
-			}
-		case phase == one && replicas >= 1 && inPhase >= 3*time.Second:
-			phase, phaseStart = backlogP, time.Now()
-			items := make([]any, backlog)
-			for i := range items {
-				items[i] = fmt.Sprintf("job-%d", i+1)
-			}
-			if err := rc.RPush(ctx, list, items...).Err(); err != nil {
-				return fmt.Errorf("failed to push to %s: %w", list, err)
-			}
-		case phase == backlogP && (replicas >= 6 || inPhase >= 60*time.Second):
-			phase, phaseStart = drained, time.Now()
-			if err := rc.Del(ctx, list).Err(); err != nil {
-				return fmt.Errorf("failed to drain %s: %w", list, err)
-			}
-		case phase == drained && replicas == 0:
-			fmt.Printf("\n>> the worker went 0 -> 1 -> %d -> 0 in %s\n", maxSeen, time.Since(start).Round(time.Second))
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the demo did not finish within %s (phase %s)", maxDuration, phase)
-		case <-tick.C:
-		}
+// observe reads what the demo's table shows.
+func observe(ctx context.Context, e *env.Env) steps.Sample {
+	s := steps.Sample{Metric: externalMetric(ctx, e), HPADesired: "-", Replicas: -1}
+	if hpa, err := e.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Get(ctx, "keda-hpa-"+scaledObject, metav1.GetOptions{}); err == nil {
+		s.HPADesired = fmt.Sprint(hpa.Status.DesiredReplicas)
 	}
+	if r, err := replicas(ctx, e); err == nil {
+		s.Replicas = r
+	}
+	return s
+}
+
+func replicas(ctx context.Context, e *env.Env) (int32, error) {
+	d, err := e.Kube.AppsV1().Deployments(namespace).Get(ctx, target, metav1.GetOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("failed to get deployment %s/%s: %w", namespace, target, err)
+	}
+	if d.Spec.Replicas == nil {
+		return 1, nil
+	}
+	return *d.Spec.Replicas, nil
 }
 
 // externalMetric reads the ScaledObject's metric through the aggregation layer, as the HPA does.
 func externalMetric(ctx context.Context, e *env.Env) string {
 	raw, err := e.Kube.CoreV1().RESTClient().Get().
 		AbsPath("/apis/external.metrics.k8s.io/v1beta1/namespaces", namespace, "s0-redis-"+list).
-		Param("labelSelector", "scaledobject.keda.sh/name=redis-scaledobject").DoRaw(ctx)
+		Param("labelSelector", "scaledobject.keda.sh/name="+scaledObject).DoRaw(ctx)
 	if err != nil {
 		return "-"
 	}
