@@ -68,7 +68,7 @@ spec:
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"top worker -n " + ns, "pause worker --replicas 1 -n " + ns, "resume worker -n " + ns, "describe worker -n " + ns,
+		"top worker -n " + ns, "timeline worker -n " + ns, "pause worker --replicas 1 -n " + ns, "resume worker -n " + ns, "describe worker -n " + ns,
 		"paused: worker held at 1 replicas", "resumed: worker went 1 -> 3",
 		// describe's events show the pause and the resume as the operator recorded them.
 		"ScaledObjectPaused", "ScaledObjectUnpaused",

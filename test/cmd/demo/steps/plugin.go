@@ -66,35 +66,6 @@ func (k *Kubectl) Run(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// Has reports whether the plugin has the subcommand: its help must succeed and be that command's
-// own (cobra answers an unknown command's --help with the root's help, successfully).
-func (k *Kubectl) Has(ctx context.Context, sub string) bool {
-	out, err := k.output(ctx, sub, "--help")
-	return err == nil && HelpIsFor(out, sub)
-}
-
-// HelpIsFor reports whether a cobra help text is the subcommand's: a line of its Usage section
-// names it (the root's help may mention subcommands elsewhere, in its examples or command list).
-func HelpIsFor(help, sub string) bool {
-	inUsage := false
-	for line := range strings.Lines(help) {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 1 && f[0] == "Usage:":
-			inUsage = true
-			continue
-		case len(f) == 0:
-			inUsage = false
-		}
-		for i := 0; inUsage && i+1 < len(f); i++ {
-			if (f[i] == "kubectl-keda" || f[i] == "keda") && f[i+1] == sub {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (k *Kubectl) output(ctx context.Context, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -127,7 +98,7 @@ type TourOptions struct {
 }
 
 // Tour shows the plugin on the demo's objects: top ("is it working?"), timeline ("what scaled it,
-// and why?") when the plugin has it, pause holding the target while work waits and resume
+// and why?"), pause holding the target while work waits and resume
 // releasing it, then describe with the events of all of it.
 func Tour(ctx context.Context, o TourOptions) error {
 	k, p, ns := o.Kubectl, o.Progress, []string{"-n", o.Namespace}
@@ -135,12 +106,8 @@ func Tour(ctx context.Context, o TourOptions) error {
 	if err := k.Run(ctx, append([]string{"top", o.Name}, ns...)...); err != nil {
 		return err
 	}
-	if k.Has(ctx, "timeline") {
-		if err := k.Run(ctx, append([]string{"timeline", o.Name}, ns...)...); err != nil {
-			return err
-		}
-	} else {
-		p.Step("%s: not in this build of the plugin, skipped", k.Shown("timeline"))
+	if err := k.Run(ctx, append([]string{"timeline", o.Name}, ns...)...); err != nil {
+		return err
 	}
 
 	if err := k.Run(ctx, append([]string{"pause", o.Name, "--replicas", fmt.Sprint(o.Hold)}, ns...)...); err != nil {

@@ -84,37 +84,6 @@ func TestNext(t *testing.T) {
 	}
 }
 
-func TestHelpIsFor(t *testing.T) {
-	rootHelp := `kubectl keda shows what the autoscaler believes.
-
-Usage:
-  kubectl-keda [flags]
-  kubectl-keda [command]
-
-Examples:
-  kubectl keda timeline worker
-
-Available Commands:
-  timeline    What happened to a ScaledObject
-  top         Show trigger values
-`
-	for _, tc := range []struct {
-		name, help, sub string
-		want            bool
-	}{
-		{"the subcommand's help", "Show the timeline.\n\nUsage:\n  kubectl-keda timeline NAME [flags]\n\nAliases:\n  timeline, history\n", "timeline", true},
-		{"kubectl's plugin usage line", "Usage:\n  kubectl keda timeline NAME [flags]\n", "timeline", true},
-		{"the root's help for an unknown command", rootHelp, "timeline", false},
-		{"another subcommand", "Usage:\n  kubectl-keda top [NAME] [flags]\n", "timeline", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := HelpIsFor(tc.help, tc.sub); got != tc.want {
-				t.Errorf("HelpIsFor(%q) = %v, want %v", tc.sub, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestNewKubectl(t *testing.T) {
 	env := []string{"HOME=/root", "PATH=/usr/bin", "KUBECONFIG=/elsewhere"}
 	found := func(string) (string, error) { return "/usr/bin/kubectl", nil }
