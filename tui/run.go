@@ -35,7 +35,10 @@ func Run(ctx context.Context, cfg *rest.Config, namespace string) error {
 		return err
 	}
 	_, noColor := os.LookupEnv("NO_COLOR")
-	p := tea.NewProgram(New(src, Options{Namespace: namespace, NoColor: noColor}), tea.WithContext(ctx))
+	history := &OperatorHistory{Discovery: c.Kube.Discovery(), Get: func(ctx context.Context, path string) ([]byte, error) {
+		return c.Kube.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
+	}}
+	p := tea.NewProgram(New(src, Options{Namespace: namespace, NoColor: noColor, History: history}), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("the TUI stopped: %w", err)
 	}

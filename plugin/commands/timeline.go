@@ -203,7 +203,7 @@ func (o *TimelineOptions) collect(ctx context.Context, c *kedaclient.Client) (*t
 	get := func(ctx context.Context, path string) ([]byte, error) {
 		return c.Kube.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
 	}
-	h, note, err := readHistory(ctx, c.Kube.Discovery(), get, resource, o.Namespace, o.Name)
+	h, note, err := ReadHistory(ctx, c.Kube.Discovery(), get, resource, o.Namespace, o.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -245,10 +245,10 @@ func specTriggers(ts []kedav1alpha1.ScaleTriggers) []timeline.Trigger {
 	return out
 }
 
-// readHistory reads the operator's history of one object. A cluster whose operator serves none
+// ReadHistory reads the operator's history of one object (timeline and the TUI's chart). A cluster whose operator serves none
 // (discovery does not list history.kedactl.dev, as with upstream KEDA) gives nil and a note, as
 // does one whose operator keeps nothing for the object; only other failures are errors.
-func readHistory(ctx context.Context, disc discovery.DiscoveryInterface, get func(context.Context, string) ([]byte, error), resource, ns, name string) (*historyv1alpha1.History, string, error) {
+func ReadHistory(ctx context.Context, disc discovery.DiscoveryInterface, get func(context.Context, string) ([]byte, error), resource, ns, name string) (*historyv1alpha1.History, string, error) {
 	gv := historyv1alpha1.GroupVersion.String()
 	if _, err := disc.ServerResourcesForGroupVersion(gv); err != nil {
 		if apierrors.IsNotFound(err) {

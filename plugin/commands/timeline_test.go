@@ -99,7 +99,7 @@ func TestReadHistoryFallsBack(t *testing.T) {
 				}
 				return tc.answer()
 			}
-			h, note, err := readHistory(context.Background(), disc, get, historyv1alpha1.ResourceScaledObjects, "shop", "worker")
+			h, note, err := ReadHistory(context.Background(), disc, get, historyv1alpha1.ResourceScaledObjects, "shop", "worker")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tc.wantErr)
