@@ -54,6 +54,8 @@ type ScaledJobReconciler struct {
 	// Pods lists the pods the kubernetes-workload trigger counts (the manager's cached client).
 	Pods scalers.PodLister
 	Tuning
+	// announced keeps a readiness change from being announced twice.
+	announced announced
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledJobs (spec, labels and annotations,
@@ -89,6 +91,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		if client.IgnoreNotFound(err) == nil {
 			r.stop(ctx, req.NamespacedName)
 			r.History.Forget(history.ScaledJobKey(req.NamespacedName))
+			r.announced.forget(req.NamespacedName)
 			if r.Metrics != nil {
 				r.Metrics.Forget(req.NamespacedName, observability.TypeScaledJob)
 				r.Metrics.Gone(observability.ResourceScaledJob, req.NamespacedName)
@@ -180,7 +183,7 @@ func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobUnpaused, "Reconcile", "ScaledJob is unpaused")
 		r.History.Decide(hkey, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionResumed, Message: "Job creation resumed"})
 	}
-	if !wasReady {
+	if !wasReady && r.announced.announce(req.NamespacedName, announcedReady) {
 		log.Info("ScaledJob ready", "triggers", triggerTypes(sj.Spec.Triggers))
 		scalersStarted(r.Recorder, sj, sj.Spec.Triggers)
 		r.Recorder.Eventf(sj, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledJobReady, "Reconcile", "ScaledJob is ready for scaling")
@@ -252,7 +255,8 @@ func (r *ScaledJobReconciler) pause(ctx context.Context, log logr.Logger, sj *ke
 func (r *ScaledJobReconciler) notReady(ctx context.Context, log logr.Logger, sj *kedav1alpha1.ScaledJob, reason, msg string) (ctrl.Result, error) {
 	r.stop(ctx, client.ObjectKeyFromObject(sj))
 	prev := sj.Status.Conditions.Get(kedav1alpha1.ConditionReady)
-	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
+	changed := (prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg) &&
+		r.announced.announce(client.ObjectKeyFromObject(sj), announcedNotReady(msg))
 	err := status.UpdateScaledJob(ctx, r.Client, r.Reader, sj, func(s *kedav1alpha1.ScaledJobStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: msg})
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionActive, Status: metav1.ConditionUnknown,

@@ -90,6 +90,8 @@ type ScaledObjectReconciler struct {
 	authUsers seenObjects
 	// hpas skips HPA applies that would change nothing.
 	hpas hpaApplies
+	// announced keeps a readiness change from being announced twice.
+	announced announced
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledObjects (spec, labels and
@@ -293,7 +295,7 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if !wasReady {
+	if !wasReady && r.announced.announce(req.NamespacedName, announcedReady) {
 		log.Info("ScaledObject ready", "hpa", desired.Name, "target", target.KindString()+" "+so.Spec.ScaleTargetRef.Name, "metrics", strings.Join(so.Status.ExternalMetricNames, ","))
 		scalersStarted(r.Recorder, so, so.Spec.Triggers)
 		r.Recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventScaledObjectReady, "Reconcile", "ScaledObject is ready for scaling")
@@ -535,7 +537,8 @@ func (r *ScaledObjectReconciler) notReady(ctx context.Context, log logr.Logger, 
 	key := client.ObjectKeyFromObject(so)
 	r.Engine.Unregister(ctx, engine.ScaledObjectKey(key))
 	prev := so.Status.Conditions.Get(kedav1alpha1.ConditionReady)
-	changed := prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg
+	changed := (prev == nil || prev.Status != metav1.ConditionFalse || prev.Message != msg) &&
+		r.announced.announce(key, announcedNotReady(msg))
 	err := r.updateStatus(ctx, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: msg})
 		ensureCondition(s, kedav1alpha1.ConditionActive)
@@ -641,6 +644,7 @@ func (s *seenObjects) set(key types.NamespacedName, exists bool) int {
 func (r *ScaledObjectReconciler) forget(key types.NamespacedName) {
 	r.History.Forget(history.ScaledObjectKey(key))
 	r.hpas.forget(key)
+	r.announced.forget(key)
 	r.authUsers.set(key, false)
 	if r.Metrics != nil {
 		r.Metrics.Forget(key, observability.TypeScaledObject)
