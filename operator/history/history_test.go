@@ -79,8 +79,8 @@ func TestStore(t *testing.T) {
 		}, want: []string{"Deactivated other"}, samples: 1},
 		{name: "samples beyond the ring drop the oldest, decisions stay", run: func(s *Store) {
 			s.Decide(key, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionActivated, Trigger: "queue"})
-			for i := range 10 {
-				s.Sample(key, sampleAt(i))
+			for i := range 10 { // each reads differently: equal ones would be kept once
+				s.Sample(key, sampleAt(i, string(rune('a'+i))))
 			}
 		}, want: []string{"Activated queue"}, samples: 4},
 		{name: "the first generation records nothing, a bump records a change", run: func(s *Store) {
@@ -149,5 +149,47 @@ func TestHistoryIsACopy(t *testing.T) {
 	again, _ := s.History(key)
 	if again.Samples[0].Triggers[0].Name != "queue" {
 		t.Error("a caller's change reached the store")
+	}
+}
+
+func TestRingNewest(t *testing.T) {
+	r := newRing[int](3)
+	if r.newest() != nil {
+		t.Fatal("an empty ring has a newest value")
+	}
+	for i := range 5 {
+		r.push(i)
+		if got := *r.newest(); got != i {
+			t.Fatalf("after pushing %d the newest is %d", i, got)
+		}
+	}
+}
+
+// TestStoreKeepsARunOfEqualSamplesOnce: an idle object reads the same for hours; its history holds
+// one sample with the time of the last evaluation that read it.
+func TestStoreKeepsARunOfEqualSamplesOnce(t *testing.T) {
+	key := ScaledObjectKey(types.NamespacedName{Namespace: "ns", Name: "idle"})
+	s := New(Options{Samples: 4})
+	for sec := 0; sec < 300; sec += 30 {
+		s.Sample(key, sampleAt(sec))
+	}
+	s.Sample(key, sampleAt(300, "queue"))
+	s.Sample(key, sampleAt(330, "queue"))
+	s.Sample(key, sampleAt(360))
+	h, _ := s.History(key)
+	if len(h.Samples) != 3 {
+		t.Fatalf("%d samples, want 3 runs: %+v", len(h.Samples), h.Samples)
+	}
+	for i, want := range []struct{ from, last int }{{0, 270}, {300, 330}, {360, -1}} {
+		got := h.Samples[i]
+		if !got.Time.Time.Equal(t0.Add(time.Duration(want.from) * time.Second)) {
+			t.Errorf("run %d starts at %v, want +%ds", i, got.Time, want.from)
+		}
+		switch {
+		case want.last < 0 && got.LastTime != nil:
+			t.Errorf("run %d: lastTime %v, want none", i, got.LastTime)
+		case want.last >= 0 && (got.LastTime == nil || !got.LastTime.Time.Equal(t0.Add(time.Duration(want.last)*time.Second))):
+			t.Errorf("run %d: lastTime %v, want +%ds", i, got.LastTime, want.last)
+		}
 	}
 }

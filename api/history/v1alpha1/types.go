@@ -56,6 +56,10 @@ type History struct {
 // Sample is every trigger's reading at one evaluation, with the target's replicas then.
 type Sample struct {
 	Time metav1.Time `json:"time"`
+	// LastTime is the last evaluation that read the same as this one: the operator keeps a run
+	// of equal samples once (an idle object's readings do not change for hours), from Time to
+	// LastTime. Unset when no later evaluation read the same.
+	LastTime *metav1.Time `json:"lastTime,omitempty"`
 	// Replicas is the scale target's replica count the operator read before deciding (unset for
 	// ScaledJobs).
 	Replicas *int32 `json:"replicas,omitempty"`

@@ -70,6 +70,10 @@ func (in *History) DeepCopy() *History {
 func (in *Sample) DeepCopyInto(out *Sample) {
 	*out = *in
 	in.Time.DeepCopyInto(&out.Time)
+	if in.LastTime != nil {
+		in, out := &in.LastTime, &out.LastTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Replicas != nil {
 		in, out := &in.Replicas, &out.Replicas
 		*out = new(int32)
