@@ -58,20 +58,8 @@ spec:
 	cfg := s.env.Cluster.RestConfig()
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, count: &count} }
 	cfg.QPS, cfg.Burst = 1000, 1000
-	c, err := kedaclient.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	informers, err := tui.NewInformers(rest.CopyConfig(cfg), ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	src, err := tui.NewClusterSource(ctx, c, informers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := newTUISource(t, cfg, ns)
+	ctx := context.Background()
 	eventually(t, 30*time.Second, "100 ScaledObjects in the informers", func(ctx context.Context) (bool, string) {
 		objs, err := src.Objects(ctx, ns)
 		return err == nil && len(objs) == 100, fmt.Sprint(len(objs), err)
@@ -134,6 +122,19 @@ spec:
 		t.Fatalf("status.externalMetricNames = %v, want one", so.Status.ExternalMetricNames)
 	}
 	cfg := s.env.Cluster.RestConfig()
+	src := newTUISource(t, cfg, ns)
+	metric := so.Status.ExternalMetricNames[0]
+	eventually(t, 60*time.Second, "the idle trigger's value from the external metrics API", func(ctx context.Context) (bool, string) {
+		// KEDA's cron trigger reads 1 outside its window (its default desired replicas).
+		values, err := src.TriggerValues(ctx, ns, "idle", []string{metric})
+		v, ok := values[metric]
+		return err == nil && ok && v == 1, fmt.Sprintf("%v, %v", values, err)
+	})
+}
+
+// newTUISource is the TUI's cluster source on namespace ns, stopped when the test ends.
+func newTUISource(t *testing.T, cfg *rest.Config, ns string) *tui.ClusterSource {
+	t.Helper()
 	c, err := kedaclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -143,16 +144,10 @@ spec:
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	src, err := tui.NewClusterSource(ctx, c, informers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	metric := so.Status.ExternalMetricNames[0]
-	eventually(t, 60*time.Second, "the idle trigger's value from the external metrics API", func(ctx context.Context) (bool, string) {
-		// KEDA's cron trigger reads 1 outside its window (its default desired replicas).
-		values, err := src.TriggerValues(ctx, ns, "idle", []string{metric})
-		v, ok := values[metric]
-		return err == nil && ok && v == 1, fmt.Sprintf("%v, %v", values, err)
-	})
+	return src
 }
