@@ -379,6 +379,9 @@ func TestSettledRate(t *testing.T) {
 	if settledRate(a, a) {
 		t.Error("no time between the snapshots counts as settled")
 	}
+	if settledRate(a, Counters{At: at.Add(15 * time.Second), OpReqs: 105, APIWrites: 175}) {
+		t.Error("700 writes a minute by other clients (the HPA controller after a take-over) counts as settled")
+	}
 	if got := settleMax(10000); got != 2*time.Minute+1500*time.Second {
 		t.Errorf("settleMax(10000) = %s", got)
 	}

@@ -510,7 +510,7 @@ func settleWhat(cfg Config, ours *PhaseResult) string {
 	if ours != nil {
 		for _, l := range ours.Levels {
 			if l.SettleSecs > 0 {
-				return fmt.Sprintf("at least %s and then until the operator's own requests come under %v a minute (the take-over's backlog done; the waits are noted below)", cfg.Settle, settleRate)
+				return fmt.Sprintf("at least %s and then until the operator's own requests come under %v a minute and all clients' writes under %v (the take-over's backlog done, the operator's and the controllers'; the waits are noted below)", cfg.Settle, settleRate, settleAPIWriteRate)
 			}
 		}
 	}
