@@ -110,7 +110,7 @@ func (m *datadogMetadata) Validate() error {
 		m.target = m.QueryValue
 	}
 	if m.target == -1 {
-		if !m.asMetricSource {
+		if !m.AsMetricSource() {
 			// Worded "is not set": offline, "is required" would pass for a parameter a
 			// TriggerAuthentication could still supply, which this one cannot.
 			return &ParamError{Param: "queryValue", Problem: "is not set", Fix: "set metadata.queryValue (or targetValue), the metric value per replica the HPA aims at"}
