@@ -22,14 +22,9 @@ type (
 	// metricSource is embedded by the metadata whose target is optional for a metric source of
 	// scalingModifiers.
 	metricSource = meta.MetricSource
+	// ConfigValidator is implemented by metadata structs whose check also reads the trigger itself.
+	ConfigValidator = meta.ConfigValidator
 )
-
-// ConfigValidator is implemented by metadata structs whose check also depends on the trigger
-// itself rather than its metadata (cpu and memory read spec.triggers[].metricType). Its errors are
-// returned as they are: they name their own field.
-type ConfigValidator interface {
-	ValidateConfig(cfg *Config) error
-}
 
 // metadataParser holds the layout of every registered scaler's metadata struct. It is built once,
 // when the package is initialised (in init: the registry's constructors reach ParseMetadata, so a
@@ -47,19 +42,14 @@ func init() {
 // ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg, embedded structs'
 // fields included, and checks them.
 func ParseMetadata(cfg *Config, target any) error {
-	return metadataParser.Parse(cfg.trigger(), target, func() error {
-		if val, ok := target.(ConfigValidator); ok {
-			return val.ValidateConfig(cfg)
-		}
-		return nil
-	})
+	return metadataParser.Parse(cfg.trigger(), target)
 }
 
 // trigger is what meta parses: the trigger's part of cfg.
 func (cfg *Config) trigger() *meta.Trigger {
 	return &meta.Trigger{
 		Index: cfg.TriggerIndex, Name: cfg.TriggerName, Type: cfg.TriggerType,
-		Metadata: cfg.TriggerMetadata, AuthParams: cfg.AuthParams, ResolvedEnv: cfg.ResolvedEnv,
+		Metadata: cfg.TriggerMetadata, AuthParams: cfg.AuthParams, ResolvedEnv: cfg.ResolvedEnv, MetricType: cfg.MetricType,
 		AsMetricSource: cfg.AsMetricSource, Offline: cfg.Offline, HasAuthenticationRef: cfg.HasAuthenticationRef,
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
 // A scaler declares its parameters as a struct whose fields carry a `keda` tag:
@@ -100,6 +102,13 @@ func (m *MetricSource) AsMetricSource() bool { return m.asMetricSource }
 
 func (m *MetricSource) setAsMetricSource(v bool) { m.asMetricSource = v }
 
+// ConfigValidator is implemented by metadata structs whose check also depends on the trigger
+// itself rather than its metadata (cpu and memory read spec.triggers[].metricType). Its errors are
+// returned as they are: they name their own field.
+type ConfigValidator interface {
+	ValidateConfig(t *Trigger) error
+}
+
 // ParamError is a parameter problem, worded to name the trigger, the parameter and the fix.
 type ParamError struct {
 	TriggerIndex int
@@ -144,6 +153,8 @@ type Trigger struct {
 	AuthParams map[string]string
 	// ResolvedEnv is the scale target container's environment, for the ...FromEnv parameters.
 	ResolvedEnv map[string]string
+	// MetricType is spec.triggers[].metricType; empty means AverageValue.
+	MetricType autoscalingv2.MetricTargetType
 	// AsMetricSource is set for the triggers of a ScaledObject with advanced.scalingModifiers.
 	AsMetricSource bool
 	// Offline is set when validating a manifest without a cluster: parameters that a
@@ -217,10 +228,8 @@ func (ps *Parser) Fields(t reflect.Type) ([]Field, error) {
 }
 
 // Parse fills the tagged fields of target (a pointer to struct) from cfg, embedded structs' fields
-// included, then runs target's Validate. then, when not nil, runs last, unless validation ended
-// early because a required parameter is yet to come (offline): the scalers' checks that also read
-// the trigger itself.
-func (ps *Parser) Parse(cfg *Trigger, target any, then func() error) error {
+// included, then runs target's Validate and ValidateConfig.
+func (ps *Parser) Parse(cfg *Trigger, target any) error {
 	v := reflect.ValueOf(target)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("Parse needs a pointer to a struct, got %T", target)
@@ -285,8 +294,8 @@ func (ps *Parser) Parse(cfg *Trigger, target any, then func() error) error {
 			return fmt.Errorf("trigger %d (%s): %w", cfg.Index, cfg.Type, err)
 		}
 	}
-	if then != nil {
-		return then()
+	if val, ok := target.(ConfigValidator); ok {
+		return val.ValidateConfig(cfg)
 	}
 	return nil
 }
