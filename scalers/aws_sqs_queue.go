@@ -22,6 +22,8 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The aws-sqs-queue trigger reads a queue's approximate counts with SQS's GetQueueAttributes
@@ -107,12 +109,12 @@ func sqsQueueName(queueURL string) (string, error) {
 
 // ValidateConfig reads the credentials, which KEDA takes from the TriggerAuthentication (and,
 // deprecated, from the metadata and the target's env) outside the declared parameters.
-func (m *awsSQSQueueMetadata) ValidateConfig(cfg *Config) error {
+func (m *awsSQSQueueMetadata) ValidateConfig(cfg *meta.Trigger) error {
 	creds, err := awsCredentialParams(cfg)
 	if err != nil {
 		var pe *ParamError
 		if errors.As(err, &pe) {
-			pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.TriggerIndex, cfg.TriggerType, cfg.TriggerName
+			pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
 		}
 		return err
 	}
@@ -146,9 +148,9 @@ func (c *awsCredentials) secrets() []string {
 // awsAccessKeyId) with awsSecretAccessKey and an optional awsSessionToken from the
 // TriggerAuthentication, else the deprecated metadata awsAccessKeyID or awsAccessKeyIDFromEnv
 // with awsSecretAccessKeyFromEnv.
-func awsCredentialParams(cfg *Config) (awsCredentials, error) {
+func awsCredentialParams(cfg *meta.Trigger) (awsCredentials, error) {
 	var c awsCredentials
-	if strings.TrimSpace(cfg.TriggerMetadata["identityOwner"]) == "operator" {
+	if strings.TrimSpace(cfg.Metadata["identityOwner"]) == "operator" {
 		return c, nil
 	}
 	auth := cfg.AuthParams
@@ -165,7 +167,7 @@ func awsCredentialParams(cfg *Config) (awsCredentials, error) {
 		}
 		return c, nil
 	}
-	meta := cfg.TriggerMetadata
+	meta := cfg.Metadata
 	if cfg.Offline && (cfg.HasAuthenticationRef || meta["awsAccessKeyIDFromEnv"] != "" || meta["awsSecretAccessKeyFromEnv"] != "") {
 		// Offline, the TriggerAuthentication or the target's env may hold them.
 		return c, nil

@@ -12,6 +12,8 @@ import (
 	"github.com/gobwas/glob"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The azure-blob trigger counts the blobs of a container, through List Blobs:
@@ -78,11 +80,11 @@ func (m *azureBlobMetadata) Validate() error {
 }
 
 // ValidateConfig checks metadata.cloud and the connection string.
-func (m *azureBlobMetadata) ValidateConfig(cfg *Config) error {
+func (m *azureBlobMetadata) ValidateConfig(cfg *meta.Trigger) error {
 	conn := m.Connection
 	// Read from the metadata, connectionFromEnv is the name of an env var, never a connection
 	// string.
-	if conn == "" && m.ConnectionFromEnv != strings.TrimSpace(cfg.TriggerMetadata["connectionFromEnv"]) {
+	if conn == "" && m.ConnectionFromEnv != strings.TrimSpace(cfg.Metadata["connectionFromEnv"]) {
 		conn = m.ConnectionFromEnv
 	}
 	var err error

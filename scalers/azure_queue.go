@@ -11,6 +11,8 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The azure-queue trigger counts the messages of a storage queue:
@@ -48,7 +50,7 @@ func (m *azureQueueMetadata) Validate() error {
 
 // ValidateConfig checks metadata.cloud (read from the metadata as written, as KEDA reads it) and
 // the connection string.
-func (m *azureQueueMetadata) ValidateConfig(cfg *Config) error {
+func (m *azureQueueMetadata) ValidateConfig(cfg *meta.Trigger) error {
 	var err error
 	m.account, err = azureStorageAccountFor(cfg, m.Connection, &m.azureConnectionParams, azureQueueService)
 	return err

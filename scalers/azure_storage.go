@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The azure-queue and azure-blob triggers read an Azure Storage account through its REST API,
@@ -362,12 +364,12 @@ type azureConnectionParams struct {
 // azureStorageAccountFor checks metadata.cloud and the connection string of a trigger and returns
 // the account it reaches, or nil offline when the string is yet to come from a
 // TriggerAuthentication or an env var.
-func azureStorageAccountFor(cfg *Config, conn string, p *azureConnectionParams, service azureStorageService) (*azureStorageAccount, error) {
+func azureStorageAccountFor(cfg *meta.Trigger, conn string, p *azureConnectionParams, service azureStorageService) (*azureStorageAccount, error) {
 	perr := func(e *ParamError) error {
-		e.TriggerIndex, e.TriggerType, e.TriggerName = cfg.TriggerIndex, cfg.TriggerType, cfg.TriggerName
+		e.TriggerIndex, e.TriggerType, e.TriggerName = cfg.Index, cfg.Type, cfg.Name
 		return e
 	}
-	suffix, err := azureStorageEndpointSuffix(cfg.TriggerMetadata["cloud"], p.EndpointSuffix, service)
+	suffix, err := azureStorageEndpointSuffix(cfg.Metadata["cloud"], p.EndpointSuffix, service)
 	if err != nil {
 		var pe *ParamError
 		if errors.As(err, &pe) {
@@ -377,7 +379,7 @@ func azureStorageAccountFor(cfg *Config, conn string, p *azureConnectionParams, 
 	}
 	p.EndpointSuffix = suffix
 	if conn == "" {
-		if cfg.Offline && (cfg.HasAuthenticationRef || strings.TrimSpace(cfg.TriggerMetadata["connectionFromEnv"]) != "") {
+		if cfg.Offline && (cfg.HasAuthenticationRef || strings.TrimSpace(cfg.Metadata["connectionFromEnv"]) != "") {
 			return nil, nil
 		}
 		fix := "set parameter connection (the storage account's connection string) in a TriggerAuthentication (secretTargetRef), or metadata.connectionFromEnv naming an env var of the target's container that holds it"

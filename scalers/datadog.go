@@ -17,6 +17,8 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The datadog trigger reads a metric in one of two ways, as KEDA's does: a metrics query through
@@ -110,7 +112,7 @@ func (m *datadogMetadata) Validate() error {
 		m.target = m.QueryValue
 	}
 	if m.target == -1 {
-		if !m.asMetricSource {
+		if !m.AsMetricSource() {
 			// Worded "is not set": offline, "is required" would pass for a parameter a
 			// TriggerAuthentication could still supply, which this one cannot.
 			return &ParamError{Param: "queryValue", Problem: "is not set", Fix: "set metadata.queryValue (or targetValue), the metric value per replica the HPA aims at"}
@@ -187,13 +189,13 @@ func (m *datadogMetadata) validateClusterAgent() error {
 // ValidateConfig checks KEDA's deprecated metadata.type (average or global) as KEDA 2.21 does:
 // it may not be set along with spec.triggers[].metricType. Like KEDA 2.21, it does not change
 // the HPA's target type, which metricType alone sets.
-func (m *datadogMetadata) ValidateConfig(cfg *Config) error {
-	v, ok := cfg.TriggerMetadata["type"]
+func (m *datadogMetadata) ValidateConfig(cfg *meta.Trigger) error {
+	v, ok := cfg.Metadata["type"]
 	if !ok {
 		return nil
 	}
 	perr := func(problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: "type", Problem: problem, Fix: fix}
+		return &ParamError{TriggerIndex: cfg.Index, TriggerType: cfg.Type, TriggerName: cfg.Name, Param: "type", Problem: problem, Fix: fix}
 	}
 	if cfg.MetricType != "" {
 		return perr("is set along with spec.triggers[].metricType", "remove metadata.type, which metricType replaces")

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // Every gcp-* trigger authenticates as a service account, from the JSON key Google issues for
@@ -50,7 +52,7 @@ type gcpAuthParams struct {
 
 // ValidateConfig finds the key, which KEDA reads from outside the declared parameters. Every
 // gcp-* trigger's metadata embeds gcpAuthParams, and with it this check.
-func (p *gcpAuthParams) ValidateConfig(cfg *Config) error {
+func (p *gcpAuthParams) ValidateConfig(cfg *meta.Trigger) error {
 	creds, err := gcpCredentials(cfg)
 	if err != nil {
 		return err
@@ -74,18 +76,18 @@ type gcpCredentialSource struct {
 // metadata.credentialsFromEnv names; the key file whose path is in the env var that
 // metadata.credentialsFromEnvFile names. Offline, where the TriggerAuthentication and the env
 // are not at hand, nil means "may come later".
-func gcpCredentials(cfg *Config) (*gcpCredentialSource, error) {
+func gcpCredentials(cfg *meta.Trigger) (*gcpCredentialSource, error) {
 	perr := func(param, problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName, Param: param, Problem: problem, Fix: fix}
+		return &ParamError{TriggerIndex: cfg.Index, TriggerType: cfg.Type, TriggerName: cfg.Name, Param: param, Problem: problem, Fix: fix}
 	}
-	if strings.TrimSpace(cfg.TriggerMetadata["credentials"]) != "" {
+	if strings.TrimSpace(cfg.Metadata["credentials"]) != "" {
 		// KEDA ignores a key written into the metadata; a key there is readable by anyone who
 		// may read the ScaledObject, so it is refused rather than ignored.
 		return nil, perr("credentials", "holds a value, which is never read: the key is required from a TriggerAuthentication or the target's env",
 			"a service account key does not belong in the metadata: put it in a Secret and name it with GoogleApplicationCredentials in a TriggerAuthentication, or with metadata.credentialsFromEnv")
 	}
-	fromEnv := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnv"])
-	fromEnvFile := strings.TrimSpace(cfg.TriggerMetadata["credentialsFromEnvFile"])
+	fromEnv := strings.TrimSpace(cfg.Metadata["credentialsFromEnv"])
+	fromEnvFile := strings.TrimSpace(cfg.Metadata["credentialsFromEnvFile"])
 	switch {
 	case strings.TrimSpace(cfg.AuthParams[gcpCredentialsAuthParam]) != "":
 		return &gcpCredentialSource{key: []byte(cfg.AuthParams[gcpCredentialsAuthParam]), from: "parameter " + gcpCredentialsAuthParam + " of the TriggerAuthentication"}, nil

@@ -34,7 +34,7 @@ func (m *gcpCloudTasksMetadata) Validate() error {
 	if err := gcpCheckProjectID("projectID", m.ProjectID); err != nil {
 		return err
 	}
-	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
+	if m.Value < 0 || (m.Value == 0 && !m.AsMetricSource()) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the number of tasks per replica the HPA aims at"}
 	}
 	return nil

@@ -102,7 +102,7 @@ func (m *gcpPubSubMetadata) Validate() error {
 		}
 		m.mqlAgg = agg
 	}
-	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
+	if m.Value < 0 || (m.Value == 0 && !m.AsMetricSource()) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the metric's value per replica the HPA aims at"}
 	}
 	return nil

@@ -46,7 +46,7 @@ func (m *gcpStackdriverMetadata) Validate() error {
 	if strings.TrimSpace(m.Filter) == "" {
 		return &ParamError{Param: "filter", Problem: "is empty", Fix: `use a Cloud Monitoring filter naming a metric, such as metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages"`}
 	}
-	if m.TargetValue < 0 || (m.TargetValue == 0 && !m.asMetricSource) {
+	if m.TargetValue < 0 || (m.TargetValue == 0 && !m.AsMetricSource()) {
 		// KEDA hands a target of 0 to the HPA, which refuses it; as a metric source of
 		// scalingModifiers the HPA never sees it.
 		return &ParamError{Param: "targetValue", Problem: fmt.Sprintf("is %g", m.TargetValue), Fix: "must be above 0: it is the metric's value per replica the HPA aims at"}

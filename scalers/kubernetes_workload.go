@@ -49,7 +49,7 @@ func (m *kubernetesWorkloadMetadata) Validate() error {
 		return &ParamError{Param: "podSelector", Problem: "selects every pod", Fix: "name the pods to count, e.g. app=backend"}
 	}
 	m.selector = sel
-	if m.Value < 0 || (m.Value == 0 && !m.asMetricSource) {
+	if m.Value < 0 || (m.Value == 0 && !m.AsMetricSource()) {
 		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "set the number of matching pods per replica of the target, greater than 0, e.g. \"2\" or \"0.5\""}
 	}
 	if m.ActivationValue < 0 {

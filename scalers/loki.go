@@ -47,7 +47,7 @@ func (m *lokiMetadata) Validate() error {
 		return err
 	}
 	m.queryURL = lokiQueryURL(u)
-	if m.asMetricSource {
+	if m.AsMetricSource() {
 		// A metric source of scalingModifiers: the HPA sees the formula's composite metric, not
 		// this one, so the threshold is required (as KEDA requires it) but its value unused.
 		m.Threshold = 0

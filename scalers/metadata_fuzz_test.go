@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The metadata fuzz target feeds every trigger type arbitrary metadata, TriggerAuthentication
@@ -128,16 +130,16 @@ func FuzzValidateTrigger(f *testing.F) {
 		f.Add(uint8(i), "")
 		f.Add(uint8(i), "#0=x\n#1=\n#2= \n#3=-1\n#4=NaN\n#5=1e400\n@#6=true\n$E=v\n#7FromEnv=E")
 	}
-	fields := map[string][]paramField{}
+	fields := map[string][]meta.Field{}
 	names := map[string][]string{}
 	for _, typ := range types {
-		fs, err := fieldsOf(reflect.TypeOf(registry[typ].metadata))
+		fs, err := metadataParser.Fields(reflect.TypeOf(registry[typ].metadata))
 		if err != nil {
 			f.Fatal(err)
 		}
 		fields[typ] = fs
 		for _, fld := range fields[typ] {
-			names[typ] = append(names[typ], fld.tag.name)
+			names[typ] = append(names[typ], fld.Param.Name)
 		}
 	}
 	f.Fuzz(func(t *testing.T, typeIndex uint8, data string) {
@@ -166,7 +168,7 @@ func FuzzValidateTrigger(f *testing.F) {
 // checks what they agree on: the same outcome each time, errors that name the trigger and show
 // no secret, and, on success, a config whose required parameters are set and whose numbers are
 // finite.
-func checkParse(t *testing.T, typ string, cfg *Config, fields []paramField) error {
+func checkParse(t *testing.T, typ string, cfg *Config, fields []meta.Field) error {
 	t.Helper()
 	err := ValidateTrigger(cfg)
 	if again := ValidateTrigger(cfg); errText(again) != errText(err) {
@@ -186,16 +188,16 @@ func checkParse(t *testing.T, typ string, cfg *Config, fields []paramField) erro
 	}
 	v := target.Elem()
 	for _, fld := range fields {
-		fv := v.FieldByIndex(fld.index)
+		fv := v.FieldByIndex(fld.Index)
 		switch fv.Kind() {
 		case reflect.Float32, reflect.Float64:
 			if x := fv.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
-				t.Errorf("%s (offline %t): %s parsed as %g", typ, cfg.Offline, fld.tag.name, x)
+				t.Errorf("%s (offline %t): %s parsed as %g", typ, cfg.Offline, fld.Param.Name, x)
 			}
 		case reflect.String, reflect.Slice:
-			required := !fld.tag.optional && !fld.tag.hasDef
+			required := !fld.Param.Optional && !fld.Param.HasDefault
 			if required && !cfg.Offline && fv.Len() == 0 {
-				t.Errorf("%s: required %s is empty after a successful parse of metadata %q auth %q env %q", typ, fld.tag.name, cfg.TriggerMetadata, cfg.AuthParams, cfg.ResolvedEnv)
+				t.Errorf("%s: required %s is empty after a successful parse of metadata %q auth %q env %q", typ, fld.Param.Name, cfg.TriggerMetadata, cfg.AuthParams, cfg.ResolvedEnv)
 			}
 		}
 	}
@@ -205,15 +207,15 @@ func checkParse(t *testing.T, typ string, cfg *Config, fields []paramField) erro
 // checkNoSecret fails when err shows the value of a secret parameter. A value the error's
 // wording itself contains (one word of a fix, say) is no leak: it shows up as well when the
 // secret is replaced.
-func checkNoSecret(t *testing.T, typ string, cfg *Config, fields []paramField, err error) {
+func checkNoSecret(t *testing.T, typ string, cfg *Config, fields []meta.Field, err error) {
 	t.Helper()
 	for _, fld := range fields {
-		if !fld.tag.secret {
+		if !fld.Param.Secret {
 			continue
 		}
 		for _, src := range []map[string]string{cfg.AuthParams, cfg.TriggerMetadata, cfg.ResolvedEnv} {
 			for k, secret := range src {
-				if len(secret) < 8 || !strings.Contains(err.Error(), secret) || !isSecretSource(cfg, fld.tag, src, k) {
+				if len(secret) < 8 || !strings.Contains(err.Error(), secret) || !isSecretSource(cfg, fld.Param, src, k) {
 					continue
 				}
 				if shownElsewhere(cfg, secret, k) {
@@ -225,19 +227,19 @@ func checkNoSecret(t *testing.T, typ string, cfg *Config, fields []paramField, e
 				if merr := ValidateTrigger(&masked); merr != nil && strings.Contains(merr.Error(), secret) {
 					continue
 				}
-				t.Errorf("%s: error %q shows secret %s", typ, err, fld.tag.name)
+				t.Errorf("%s: error %q shows secret %s", typ, err, fld.Param.Name)
 			}
 		}
 	}
 }
 
 // isSecretSource reports whether src[k] is where the secret parameter p may be read from.
-func isSecretSource(cfg *Config, p paramTag, src map[string]string, k string) bool {
-	for _, o := range p.order {
+func isSecretSource(cfg *Config, p meta.Param, src map[string]string, k string) bool {
+	for _, o := range p.Order {
 		switch {
-		case o == SourceAuthParams && sameMap(src, cfg.AuthParams) && k == p.name,
-			o == SourceTriggerMetadata && sameMap(src, cfg.TriggerMetadata) && k == p.name,
-			o == SourceResolvedEnv && sameMap(src, cfg.ResolvedEnv) && cfg.TriggerMetadata[p.name+"FromEnv"] == k:
+		case o == SourceAuthParams && sameMap(src, cfg.AuthParams) && k == p.Name,
+			o == SourceTriggerMetadata && sameMap(src, cfg.TriggerMetadata) && k == p.Name,
+			o == SourceResolvedEnv && sameMap(src, cfg.ResolvedEnv) && cfg.TriggerMetadata[p.Name+"FromEnv"] == k:
 			return true
 		}
 	}

@@ -121,7 +121,7 @@ func TestParseMetadataReadsEmbeddedStructs(t *testing.T) {
 	if err := ParseMetadata(cfg, &meta{}); err == nil || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a missing embedded parameter: %v", err)
 	}
-	params, err := Parameters(meta{})
+	params, err := metadataParser.Parameters(meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ type metricsAPIMetadata struct {
 // Validate checks the parameters. Parameters only the metadata holds are checked first:
 // offline, a missing credential ends validation.
 func (m *metricsAPIMetadata) Validate() error {
-	if m.TargetValue < 0 || (m.TargetValue == 0 && !m.asMetricSource) {
+	if m.TargetValue < 0 || (m.TargetValue == 0 && !m.AsMetricSource()) {
 		return &ParamError{Param: "targetValue", Problem: "is missing or not above 0", Fix: "set metadata.targetValue, the value per replica the HPA aims at"}
 	}
 	u, err := httpURL("url", m.URL, "http://api.jobs:8080/api/v1/stats")

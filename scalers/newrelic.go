@@ -76,7 +76,7 @@ func (m *newRelicMetadata) Validate() error {
 	if strings.TrimSpace(m.NRQL) == "" {
 		return &ParamError{Param: "nrql", Problem: "is empty", Fix: "use a NRQL query that returns one number, such as SELECT count(*) FROM Transaction SINCE 1 minute ago"}
 	}
-	if m.asMetricSource {
+	if m.AsMetricSource() {
 		// The HPA scales on the scalingModifiers formula, not on this metric: the threshold is
 		// required (as in KEDA) but unused.
 		m.Threshold = 0

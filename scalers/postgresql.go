@@ -39,7 +39,7 @@ var postgresqlSSLModes = []string{"disable", "allow", "prefer", "require", "veri
 // Validate checks the target and builds the connection config. Checks of parameters that only
 // the trigger's metadata holds come first: offline, a missing connection part ends validation.
 func (m *postgresqlMetadata) Validate() error {
-	if m.TargetQueryValue < 0 || (m.TargetQueryValue == 0 && !m.asMetricSource) {
+	if m.TargetQueryValue < 0 || (m.TargetQueryValue == 0 && !m.AsMetricSource()) {
 		return &ParamError{Param: "targetQueryValue", Problem: "is missing or not above 0", Fix: "set metadata.targetQueryValue, the query value per replica the HPA aims at"}
 	}
 	if m.SSLMode != "" && !slices.Contains(postgresqlSSLModes, m.SSLMode) {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/plugin/output"
 )
 
 // MetricsOptions is `kubectl keda metrics`.
@@ -19,7 +21,7 @@ type MetricsOptions struct {
 	streams genericiooptions.IOStreams
 
 	Raw    bool
-	Output string
+	Output *output.Flags
 
 	Name      string
 	Metric    string
@@ -27,7 +29,7 @@ type MetricsOptions struct {
 }
 
 func newMetricsCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &MetricsOptions{f: f, streams: streams}
+	o := &MetricsOptions{f: f, streams: streams, Output: output.NewFlags()}
 	cmd := &cobra.Command{
 		Use:   "metrics NAME [METRIC]",
 		Short: "Query the external metrics API for a ScaledObject's metrics, as the HPA does",
@@ -49,7 +51,7 @@ for each metric in status.externalMetricNames (or just METRIC) and prints the va
 		},
 	}
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "print the API's JSON answer")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "table, json or yaml")
+	o.Output.AddFlags(cmd)
 	return cmd
 }
 
@@ -66,10 +68,10 @@ func (o *MetricsOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *MetricsOptions) Validate() error {
-	if o.Raw && o.Output != "table" {
+	if o.Raw && o.Output.Format() != "" {
 		return fmt.Errorf("--raw prints the API's JSON as is: drop --output")
 	}
-	return validateOutput(o.Output, "table", "json", "yaml")
+	return o.Output.Validate()
 }
 
 // MetricRow is one external metric of a ScaledObject as the HPA reads it, or why it cannot be read.
@@ -122,41 +124,53 @@ func (o *MetricsOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.Raw {
+		return printRaw(o.streams, rows)
+	}
+	if err := o.Output.Print(o.streams.Out, MetricsTable(o.Namespace, o.Name, rows)); err != nil {
+		return err
+	}
+	return failures(rows)
+}
+
+// printRaw prints each metric's API answer as is, and the metrics that could not be read on stderr.
+func printRaw(streams genericiooptions.IOStreams, rows []MetricRow) error {
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(streams.ErrOut, "%s: %s\n", r.Metric, r.Error)
+			continue
+		}
+		fmt.Fprintf(streams.Out, "%s\n", r.Raw)
+	}
+	return failures(rows)
+}
+
+func failures(rows []MetricRow) error {
 	failed := 0
 	for _, r := range rows {
 		if r.Error != "" {
 			failed++
-		} else if o.Raw {
-			fmt.Fprintf(o.streams.Out, "%s\n", r.Raw)
-		}
-	}
-	switch {
-	case o.Raw:
-		for _, r := range rows {
-			if r.Error != "" {
-				fmt.Fprintf(o.streams.ErrOut, "%s: %s\n", r.Metric, r.Error)
-			}
-		}
-	case o.Output == "json" || o.Output == "yaml":
-		if err := printData(o.streams.Out, o.Output, rows); err != nil {
-			return err
-		}
-	default:
-		tw := tabwriter.NewWriter(o.streams.Out, 0, 8, 3, ' ', 0)
-		fmt.Fprintln(tw, "METRIC\tVALUE\tTIMESTAMP")
-		for _, r := range rows {
-			if r.Error != "" {
-				fmt.Fprintf(tw, "%s\t<error>\t%s\n", r.Metric, strings.ReplaceAll(r.Error, "\n", " "))
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Metric, r.Value, r.Timestamp.UTC().Format(time.RFC3339))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
 		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d metrics could not be read", failed, len(rows))
 	}
 	return nil
+}
+
+// MetricsTable is the metrics of ScaledObject namespace/name as kubectl prints a table: METRIC,
+// VALUE, TIMESTAMP, each row carrying its MetricRow for -o json and the like. A metric that could
+// not be read shows <error> and the reason.
+func MetricsTable(namespace, name string, rows []MetricRow) output.Table {
+	t := output.Table{Columns: []metav1.TableColumnDefinition{{Name: "Metric", Type: "string"}, {Name: "Value", Type: "string"}, {Name: "Timestamp", Type: "string"}}}
+	ref := output.Ref{GroupVersionKind: kedav1alpha1.GroupVersion.WithKind("ScaledObject"), Namespace: namespace, Name: name}
+	for i := range rows {
+		r := &rows[i]
+		cells := []any{r.Metric, r.Value, r.Timestamp.UTC().Format(time.RFC3339)}
+		if r.Error != "" {
+			cells = []any{r.Metric, "<error>", strings.ReplaceAll(r.Error, "\n", " ")}
+		}
+		t.Rows = append(t.Rows, output.Row{Cells: cells, Object: r, Ref: ref})
+	}
+	return t
 }

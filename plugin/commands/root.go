@@ -30,7 +30,10 @@ func NewRootCommand(streams genericiooptions.IOStreams, runTUI TUIRunner) *cobra
 	flags := genericclioptions.NewConfigFlags(true)
 	f := &factory{flags: flags}
 	root := &cobra.Command{
-		Use:           "kubectl-keda",
+		Use: "kubectl-keda",
+		// kubectl runs the binary kubectl-keda as `kubectl keda`: usage lines and help say so, as
+		// kubectl's plugin convention asks.
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl keda"},
 		Short:         "Manage and debug KEDA-style event-driven autoscaling",
 		Long:          "kubectl keda shows what the autoscaler believes about ScaledObjects and ScaledJobs, and why.\nIt reads the objects KEDA and kedactl's operator write, so it works against either.",
 		SilenceUsage:  true,

@@ -10,6 +10,7 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/plugin/output"
 	"github.com/kedactl/kedactl/plugin/view"
 )
 
@@ -24,14 +25,14 @@ type TopOptions struct {
 	AllNamespaces bool
 	Watch         bool
 	Interval      time.Duration
-	Output        string
+	Output        *output.Flags
 
 	Name      string
 	Namespace string
 }
 
 func newTopCommand(f *factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &TopOptions{f: f, streams: streams}
+	o := &TopOptions{f: f, streams: streams, Output: output.NewFlags()}
 	cmd := &cobra.Command{
 		Use:   "top [NAME]",
 		Short: "Show each trigger's live value against its target and activation threshold",
@@ -43,7 +44,8 @@ length ("-" when the operator does not serve it: only kedactl's does), the runni
 succeeded and failed Jobs, and the fewest-most unfinished Jobs.`,
 		Example: `  kubectl keda top
   kubectl keda top worker -w
-  kubectl keda top -A -o yaml`,
+  kubectl keda top -A -o yaml
+  kubectl keda top -A --sort-by '{.value}' -o custom-columns=NAME:.scaledObject,VALUE:.value`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: f.completeScaledObjects,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,7 +61,7 @@ succeeded and failed Jobs, and the fewest-most unfinished Jobs.`,
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list ScaledObjects of every namespace")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "refresh in place until interrupted")
 	cmd.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "refresh interval with -w")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "table, wide, json or yaml")
+	o.Output.AddFlags(cmd)
 	return cmd
 }
 
@@ -84,7 +86,7 @@ func (o *TopOptions) Validate() error {
 	if o.Interval < 500*time.Millisecond {
 		return fmt.Errorf("--interval must be at least 500ms")
 	}
-	return validateOutput(o.Output, "table", "wide", "json", "yaml")
+	return o.Output.Validate()
 }
 
 // Run prints the rows once, or until ctx ends with -w.
@@ -98,7 +100,7 @@ func (o *TopOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if o.Watch && (o.Output == "table" || o.Output == "wide") {
+		if o.Watch && o.Output.Table() {
 			fmt.Fprint(o.streams.Out, clearScreen)
 		}
 		if err := o.print(rows); err != nil {
@@ -116,11 +118,7 @@ func (o *TopOptions) Run(ctx context.Context) error {
 }
 
 func (o *TopOptions) print(rows []view.TriggerRow) error {
-	switch o.Output {
-	case "json", "yaml":
-		return printData(o.streams.Out, o.Output, rows)
-	}
-	if len(rows) == 0 {
+	if len(rows) == 0 && o.Output.Table() {
 		where := "namespace " + o.Namespace
 		if o.Namespace == "" {
 			where = "any namespace"
@@ -128,7 +126,7 @@ func (o *TopOptions) print(rows []view.TriggerRow) error {
 		_, err := fmt.Fprintf(o.streams.ErrOut, "No ScaledObjects or ScaledJobs found in %s.\n", where)
 		return err
 	}
-	return view.PrintTriggerTable(o.streams.Out, rows, o.AllNamespaces, o.Output == "wide")
+	return o.Output.Print(o.streams.Out, view.TriggerTables(rows, o.AllNamespaces)...)
 }
 
 // rows reads every ScaledObject asked for and queries its metrics through the external metrics

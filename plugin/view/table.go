@@ -3,72 +3,72 @@ package view
 import (
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kedactl/kedactl/plugin/output"
 )
 
 // PrintTriggerTable writes rows as kubectl writes tables, one table per kind as `kubectl get so,sj`
 // does. allNamespaces adds the NAMESPACE column; wide adds the metric name, health and fallback.
 func PrintTriggerTable(w io.Writer, rows []TriggerRow, allNamespaces, wide bool) error {
-	var objects, jobs []TriggerRow
-	for _, r := range rows {
-		if r.Kind == "ScaledJob" {
-			jobs = append(jobs, r)
-		} else {
-			objects = append(objects, r)
-		}
+	f := output.NewFlags()
+	if wide {
+		*f.Printing.OutputFormat = "wide"
 	}
-	if len(objects) > 0 || len(jobs) == 0 {
-		if err := printTable(w, "SCALEDOBJECT", objects, allNamespaces, wide); err != nil {
-			return err
-		}
-	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	if len(objects) > 0 {
-		fmt.Fprintln(w)
-	}
-	return printTable(w, "SCALEDJOB", jobs, allNamespaces, wide)
+	return f.Print(w, TriggerTables(rows, allNamespaces)...)
 }
 
-func printTable(w io.Writer, kind string, rows []TriggerRow, allNamespaces, wide bool) error {
-	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	// A ScaledJob has no scale target and no replicas: its columns are its queue and its Jobs, and
-	// MIN-MAX is the fewest and most unfinished Jobs it keeps (scaledjob.Bounds).
-	jobs := kind == "SCALEDJOB"
-	cols := []string{kind, "TARGET", "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "REPLICAS", "MIN-MAX", "PAUSED", "READY"}
-	if jobs {
-		cols = []string{kind, "TRIGGER", "TYPE", "VALUE", "TARGET-VALUE", "ACTIVATION", "ACTIVE", "QUEUE", "RUNNING", "PENDING", "SUCCEEDED", "FAILED", "MIN-MAX", "PAUSED", "READY"}
-	}
-	switch {
-	case wide && jobs:
-		cols = append(cols, "METRIC", "STRATEGY")
-	case wide:
-		cols = append(cols, "METRIC", "HEALTH", "FALLBACK")
-	}
-	if allNamespaces {
-		cols = append([]string{"NAMESPACE"}, cols...)
-	}
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	for _, r := range rows {
-		vals := []string{r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready}
-		if jobs {
-			vals = []string{r.ScaledJob, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active,
-				count(r.Queue), count(r.Running), count(r.Pending), count(r.Succeeded), count(r.Failed), r.MinMax, r.Paused, r.Ready}
-		}
-		switch {
-		case wide && jobs:
-			vals = append(vals, r.Metric, r.Strategy)
-		case wide:
-			vals = append(vals, r.Metric, r.Health, r.Fallback)
-		}
+// TriggerTables are the rows as the ScaledObjects' table then the ScaledJobs' (each row carrying
+// its TriggerRow for -o json and the like), for output.Flags.Print. A ScaledJob has no scale target
+// and no replicas: its columns are its queue and its Jobs, and MIN-MAX is the fewest and most
+// unfinished Jobs it keeps (scaledjob.Bounds). The wide columns have priority 1.
+func TriggerTables(rows []TriggerRow, allNamespaces bool) []output.Table {
+	objects := output.Table{Columns: columns(allNamespaces, []string{"ScaledObject", "Target", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Replicas", "Min-Max", "Paused", "Ready"}, "Metric", "Health", "Fallback")}
+	jobs := output.Table{Columns: columns(allNamespaces, []string{"ScaledJob", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Queue", "Running", "Pending", "Succeeded", "Failed", "Min-Max", "Paused", "Ready"}, "Metric", "Strategy")}
+	for i := range rows {
+		r := &rows[i]
+		var cells []any
 		if allNamespaces {
-			vals = append([]string{r.Namespace}, vals...)
+			cells = append(cells, r.Namespace)
 		}
-		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+		if r.Kind == "ScaledJob" {
+			cells = append(cells, r.ScaledJob, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active,
+				count(r.Queue), count(r.Running), count(r.Pending), count(r.Succeeded), count(r.Failed), r.MinMax, r.Paused, r.Ready, r.Metric, r.Strategy)
+			jobs.Rows = append(jobs.Rows, output.Row{Cells: cells, Object: r, Ref: ref("ScaledJob", r.Namespace, r.ScaledJob)})
+			continue
+		}
+		cells = append(cells, r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready, r.Metric, r.Health, r.Fallback)
+		objects.Rows = append(objects.Rows, output.Row{Cells: cells, Object: r, Ref: ref("ScaledObject", r.Namespace, r.ScaledObject)})
 	}
-	return tw.Flush()
+	var tables []output.Table
+	// Without any row the ScaledObjects' table is the one printed (its headers alone).
+	if len(objects.Rows) > 0 || len(jobs.Rows) == 0 {
+		tables = append(tables, objects)
+	}
+	if len(jobs.Rows) > 0 {
+		tables = append(tables, jobs)
+	}
+	return tables
+}
+
+func columns(allNamespaces bool, names []string, wide ...string) []metav1.TableColumnDefinition {
+	var cols []metav1.TableColumnDefinition
+	if allNamespaces {
+		cols = append(cols, metav1.TableColumnDefinition{Name: "Namespace", Type: "string"})
+	}
+	for _, n := range names {
+		cols = append(cols, metav1.TableColumnDefinition{Name: n, Type: "string"})
+	}
+	for _, n := range wide {
+		cols = append(cols, metav1.TableColumnDefinition{Name: n, Type: "string", Priority: 1})
+	}
+	return cols
+}
+
+func ref(kind, namespace, name string) output.Ref {
+	return output.Ref{GroupVersionKind: schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: kind}, Namespace: namespace, Name: name}
 }
 
 // count prints a number that may be unknown.

@@ -65,11 +65,11 @@ spec:
 		if err != nil {
 			t.Fatalf("top: %v %s", err, errOut)
 		}
-		var rows []view.TriggerRow
-		if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
+		var list struct{ Items []view.TriggerRow }
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Items) != 1 {
 			t.Fatalf("top -o json = %s (%v)", out, err)
 		}
-		return rows[0]
+		return list.Items[0]
 	}
 	eventually(t, 20*time.Second, "top to show 0", func(context.Context) (bool, string) {
 		r := topRow(t)

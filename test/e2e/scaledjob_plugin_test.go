@@ -126,11 +126,11 @@ func (s *suite) waitTopSJ(t *testing.T, ns, what string, ok func(view.TriggerRow
 		if err != nil {
 			return false, err.Error() + errOut
 		}
-		var rows []view.TriggerRow
-		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		var list struct{ Items []view.TriggerRow }
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
 			return false, err.Error()
 		}
-		for _, r := range rows {
+		for _, r := range list.Items {
 			if r.Kind == "ScaledJob" {
 				row = r
 				return ok(r), out
