@@ -191,7 +191,8 @@ func (p *PhaseResult) level(n int) *LevelResult {
 
 // RunPhase measures one operator: it installs its CRDs, starts it, walks the levels and figure 4,
 // and stops it. A failed figure is recorded and the phase goes on.
-func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag string, maxLevel int) (*PhaseResult, error) {
+// last says no phase follows on the cluster, so that its last level's objects may stay.
+func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag string, maxLevel int, last bool) (*PhaseResult, error) {
 	res := &PhaseResult{Name: op.Name(), StartedAt: time.Now()}
 	defer func() { res.DurationS = time.Since(res.StartedAt).Seconds() }()
 	files, err := op.CRDFiles()
@@ -225,17 +226,19 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 		res.Errors = append(res.Errors, msg)
 	}
 	prevNS := ""
-	for _, n := range cfg.levels(maxLevel) {
-		if ctx.Err() != nil {
-			break
+	deletePrev := func() {
+		if prevNS == "" {
+			return
 		}
-		if prevNS != "" {
-			h.Logf("[%s] deleting namespace %s", op.Name(), prevNS)
-			if err := h.DeleteNamespace(ctx, prevNS); err != nil {
-				fail("delete "+prevNS, err)
-			}
-			prevNS = ""
+		h.Logf("[%s] deleting namespace %s", op.Name(), prevNS)
+		if err := h.DeleteNamespace(ctx, prevNS); err != nil {
+			fail("delete "+prevNS, err)
 		}
+		prevNS = ""
+	}
+	// visit takes the operator to n objects in a fresh namespace and measures what n is for.
+	visit := func(n int) {
+		deletePrev()
 		lr := &LevelResult{N: n}
 		res.Levels = append(res.Levels, lr)
 		w := Workload{NS: fmt.Sprintf("b-%s-%d", tag, n), Prefix: "so", Polling: cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", tag, n, i) }}
@@ -244,14 +247,14 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			res.Throttled += throttledLines(op)
 			if err := restartLevel(ctx, h, r, cfg, w, n, lr); err != nil {
 				fail(fmt.Sprintf("reach %d by a restart", n), err)
-				continue
+				return
 			}
 			h.Logf("[%s] %d taken over in %.1fs at qps %s, restarted: ready in %.1fs, settled in %.1fs, %.3f writes/object", op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
 		} else if n > 0 {
 			prevNS = w.NS
 			if err := takeover(ctx, h, op, w, n, lr); err != nil {
 				fail(fmt.Sprintf("take over %d", n), err)
-				continue
+				return
 			}
 			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
 		}
@@ -262,7 +265,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 				var err error
 				if settled, err = settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
 					fail(fmt.Sprintf("settling at %d", n), err)
-					continue
+					return
 				}
 				lr.SettleSecs = settled.Seconds()
 			}
@@ -284,7 +287,7 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 				// Without the idle window's wait, wait here: the requests are timed in a steady state.
 				if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
 					fail(fmt.Sprintf("settling at %d", n), err)
-					continue
+					return
 				}
 			}
 			if err := extMetrics(ctx, h, op, w, n, cfg.Fig5Requests, lr); err != nil {
@@ -322,11 +325,20 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			h.Logf("[%s] push activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.PushActivation), Percentile(lr.PushActivation, 50), Percentile(lr.PushActivation, 99), lr.PushActivationMissed)
 		}
 	}
-	if prevNS != "" {
-		if err := h.DeleteNamespace(ctx, prevNS); err != nil {
-			fail("delete "+prevNS, err)
+	// The levels reached by a restart come last, after figures 4 and 6: those then run with no
+	// other objects loaded, as for an operator without them, and the last phase of a run need
+	// not wait for 10,000 objects and their finalizers to go (the cluster stops anyway).
+	var restartLevels []int
+	for _, n := range cfg.levels(maxLevel) {
+		if _, ok := op.(Restarter); ok && cfg.reachesByRestart(n) {
+			restartLevels = append(restartLevels, n)
+			continue
+		}
+		if ctx.Err() == nil {
+			visit(n)
 		}
 	}
+	deletePrev()
 	if cfg.measures(4) && cfg.Fig4N > 0 && ctx.Err() == nil {
 		f4, err := sourceQueries(ctx, h, op, tag, cfg)
 		if err != nil {
@@ -344,6 +356,14 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 			res.Fig6 = f6
 			h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
 		}
+	}
+	for _, n := range restartLevels {
+		if ctx.Err() == nil {
+			visit(n)
+		}
+	}
+	if !last {
+		deletePrev()
 	}
 	res.Throttled += throttledLines(op)
 	return res, nil
@@ -380,6 +400,11 @@ func restartLevel(ctx context.Context, h *Harness, op Restarter, cfg Config, w W
 		return fmt.Errorf("failed to restart at qps %s: %w", fastQPS, err)
 	}
 	if err := takeover(ctx, h, op, w, n, lr); err != nil {
+		return err
+	}
+	// The controllers' writes that follow a take-over (first HPA statuses) end before the
+	// restart, so that what the restart costs is the operator's alone.
+	if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
 		return err
 	}
 	before, err := h.Snapshot(ctx, op)
