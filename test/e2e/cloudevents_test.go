@@ -381,3 +381,93 @@ func httpGet(ctx context.Context, url string) (string, error) {
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
 }
+
+// TestClusterCloudEventSourceDelivery: a ClusterCloudEventSource delivers the events of every
+// namespace, authenticated by a ClusterTriggerAuthentication whose Secret lives in the operator's
+// cluster object namespace, and keeps only the types it includes.
+func TestClusterCloudEventSourceDelivery(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	ns := s.newNamespace(t, "clusterce")
+	name := "e2e-" + ns // cluster-scoped objects: unique per run
+	const token = "e2e-cluster-ce-bearer-7d21"
+	receiver := startReceiver(t, token)
+	s.apply(t, env.ChartNamespace, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %[1]s
+stringData:
+  token: %[2]q
+---
+apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: %[1]s
+spec:
+  secretTargetRef:
+    - parameter: bearerToken
+      name: %[1]s
+      key: token
+---
+apiVersion: eventing.keda.sh/v1alpha1
+kind: ClusterCloudEventSource
+metadata:
+  name: %[1]s
+spec:
+  clusterName: e2e-cluster
+  destination:
+    http:
+      uri: %[3]s
+  authenticationRef:
+    name: %[1]s
+    kind: ClusterTriggerAuthentication
+  eventSubscription:
+    includedEventTypes:
+      - keda.scaledobject.ready.v1
+`, name, token, receiver.url()))
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = s.env.Client.Delete(ctx, &eventingv1alpha1.ClusterCloudEventSource{ObjectMeta: metav1.ObjectMeta{Name: name}})
+		_ = s.env.Client.Delete(ctx, &kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	})
+	eventually(t, 60*time.Second, "ClusterCloudEventSource "+name+" Active True", func(ctx context.Context) (bool, string) {
+		ces := &eventingv1alpha1.ClusterCloudEventSource{}
+		if err := s.env.Client.Get(ctx, client.ObjectKey{Name: name}, ces); err != nil {
+			return false, err.Error()
+		}
+		c := ces.Status.Conditions.Get(kedav1alpha1.ConditionActive)
+		if c == nil {
+			return false, "no Active condition"
+		}
+		return c.Status == metav1.ConditionTrue, fmt.Sprintf("%s: %s", c.Status, c.Message)
+	})
+
+	s.apply(t, ns, deployment("web", 0, nil))
+	s.apply(t, ns, workloadScaledObject("web", "monitored", "", ""))
+	subject := fmt.Sprintf("/e2e-cluster/%s/scaledobject/web", ns)
+	receiver.waitFor(t, 60*time.Second, eventingv1alpha1.ScaledObjectReady, subject)
+	s.apply(t, ns, workloadScaledObject("broken", "monitored", "", ""))
+	s.waitReady(t, ns, "broken", metav1.ConditionFalse)
+	if err := s.env.Client.Delete(context.Background(), &kedav1alpha1.ScaledObject{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitGone(t, "ScaledObject web", func(ctx context.Context) error {
+		_, err := s.scaledObject(ctx, ns, "web")
+		return err
+	})
+	// A source delivers in order: once a later ready event has arrived, the failed and removed
+	// ones before it would have too, had they not been filtered out.
+	s.apply(t, ns, deployment("sentinel", 0, nil))
+	s.apply(t, ns, workloadScaledObject("sentinel", "monitored", "", ""))
+	receiver.waitFor(t, 60*time.Second, eventingv1alpha1.ScaledObjectReady, fmt.Sprintf("/e2e-cluster/%s/scaledobject/sentinel", ns))
+	for _, typ := range []eventingv1alpha1.CloudEventType{eventingv1alpha1.ScaledObjectFailed, eventingv1alpha1.ScaledObjectRemoved} {
+		for _, subj := range []string{subject, fmt.Sprintf("/e2e-cluster/%s/scaledobject/broken", ns)} {
+			if n := receiver.count(typ, subj); n != 0 {
+				t.Errorf("%s about %s, not included, arrived %d times", typ, subj, n)
+			}
+		}
+	}
+	if n := receiver.count(eventingv1alpha1.ScaledObjectReady, subject); n != 1 {
+		t.Errorf("the ready event arrived %d times, want once: %s", n, receiver.describe())
+	}
+}
