@@ -7,7 +7,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -28,6 +32,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/scale"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,9 +40,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
@@ -49,10 +56,12 @@ import (
 	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/historyapi"
 	"github.com/kedactl/kedactl/operator/jobrunner"
+	"github.com/kedactl/kedactl/operator/membership"
 	"github.com/kedactl/kedactl/operator/metrics"
 	"github.com/kedactl/kedactl/operator/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/ownership"
+	"github.com/kedactl/kedactl/operator/peer"
 	"github.com/kedactl/kedactl/operator/resolve"
 	"github.com/kedactl/kedactl/operator/scaling"
 	"github.com/kedactl/kedactl/operator/webhook"
@@ -77,6 +86,14 @@ type Options struct {
 	LeaderElection       bool
 	LeaderElectionID     string
 	LeaderElectionNS     string
+	// LeaseDuration, RenewDeadline and RetryPeriod time the leader election and the membership
+	// (controller-runtime's defaults, 15s, 10s and 2s, when zero).
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// Peer is where the replicas reach each other; with leader election, a replica that does not
+	// poll an object forwards the HPA's requests for it there. Port 0 disables it.
+	Peer PeerOptions
 
 	// ExternalMetrics configures the external.metrics.k8s.io server; Port 0 disables it.
 	ExternalMetrics metrics.ServerOptions
@@ -109,6 +126,19 @@ type Options struct {
 	ClusterName string
 }
 
+// PeerOptions configures the peer endpoint and this replica's membership.
+type PeerOptions struct {
+	BindAddress string
+	Port        int
+	// AdvertiseAddress is the host (or host:port) other replicas dial; the pod's IP in a cluster.
+	AdvertiseAddress string
+	// ReplicaID names this replica in the leader and membership Leases (the host name when
+	// empty); a random suffix is added.
+	ReplicaID string
+	// ForwardTimeout bounds a forwarded metric request.
+	ForwardTimeout time.Duration
+}
+
 // WebhookOptions is where the admission webhook listens. It serves the same certificate as the
 // external metrics server.
 type WebhookOptions struct {
@@ -135,6 +165,27 @@ func (o *Options) setDefaults() {
 	if o.ExternalMetrics.Kubeconfig == "" {
 		o.ExternalMetrics.Kubeconfig = o.Kubeconfig
 	}
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration = 15 * time.Second
+	}
+	if o.RenewDeadline <= 0 {
+		o.RenewDeadline = 10 * time.Second
+	}
+	if o.RetryPeriod <= 0 {
+		o.RetryPeriod = 2 * time.Second
+	}
+	if o.Peer.ForwardTimeout <= 0 {
+		o.Peer.ForwardTimeout = 5 * time.Second
+	}
+	if o.LeaderElectionNS == "" {
+		o.LeaderElectionNS = o.Certs.Namespace
+	}
+}
+
+// peering is whether replicas forward to each other: only with leader election (one replica
+// polls), a peer port and a metrics server to answer through.
+func (o *Options) peering() bool {
+	return o.LeaderElection && o.Peer.Port != 0 && o.ExternalMetrics.Port != 0
 }
 
 // NewScheme returns the scheme of every type the operator reads or writes.
@@ -168,6 +219,23 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        opts.LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNS,
+		LeaseDuration:           &opts.LeaseDuration,
+		RenewDeadline:           &opts.RenewDeadline,
+		RetryPeriod:             &opts.RetryPeriod,
+	}
+	var self membership.Member
+	if opts.peering() {
+		if self, err = opts.member(); err != nil {
+			return err
+		}
+		// The leader Lease names the leader by its member ID, which its peers look up among the
+		// membership Leases to find where to forward.
+		lock, err := resourcelock.NewFromKubeconfig(resourcelock.LeasesResourceLock, opts.LeaderElectionNS, opts.LeaderElectionID,
+			resourcelock.ResourceLockConfig{Identity: self.ID}, cfg, opts.RenewDeadline)
+		if err != nil {
+			return fmt.Errorf("failed to make the leader election lock: %w", err)
+		}
+		mgrOpts.LeaderElectionResourceLockInterface = lock
 	}
 	if mgrOpts.Cache, err = cacheOptions(opts.Watch); err != nil {
 		return err
@@ -179,10 +247,12 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		}
 	}
 	var certWatcher *certwatcher.CertWatcher
-	if opts.Webhook.Port != 0 {
+	if opts.Webhook.Port != 0 || opts.peering() {
 		if certWatcher, err = certwatcher.New(opts.ExternalMetrics.CertFile, opts.ExternalMetrics.KeyFile); err != nil {
-			return fmt.Errorf("failed to load the webhook's serving certificate: %w", err)
+			return fmt.Errorf("failed to load the serving certificate: %w", err)
 		}
+	}
+	if opts.Webhook.Port != 0 {
 		mgrOpts.WebhookServer = ctrlwebhook.NewServer(ctrlwebhook.Options{
 			Host: opts.Webhook.BindAddress,
 			Port: opts.Webhook.Port,
@@ -282,9 +352,16 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		}
 	}
 
+	var registry *membership.Registry
 	if opts.ExternalMetrics.Port != 0 {
 		historyGroup := metrics.Group{PathPrefix: historyapi.PathPrefix, Install: func(s *genericapiserver.GenericAPIServer) error { return historyapi.Install(s, histories) }}
-		srv, err := metrics.NewServer(opts.ExternalMetrics, metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())}), historyGroup)
+		var answer provider.ExternalMetricsProvider = metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())})
+		if opts.peering() {
+			if registry, answer, err = addPeering(mgr, cfg, opts, self, certWatcher, answer, log); err != nil {
+				return err
+			}
+		}
+		srv, err := metrics.NewServer(opts.ExternalMetrics, answer, historyGroup)
 		if err != nil {
 			return err
 		}
@@ -368,6 +445,12 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("failed to add the ready check: %w", err)
+	}
+	if registry != nil {
+		// A replica behind the metrics Service that can reach no owner would fail the HPA.
+		if err := mgr.AddReadyzCheck("metrics-owner", registry.Ready); err != nil {
+			return fmt.Errorf("failed to add the metrics owner ready check: %w", err)
+		}
 	}
 	log.Info("starting the operator", "watchNamespace", opts.Watch.Namespaces, "watchLabelSelector", opts.Watch.LabelSelector, "externalMetricsPort", opts.ExternalMetrics.Port, "webhookPort", opts.Webhook.Port)
 	if err := mgr.Start(ctx); err != nil {
@@ -498,6 +581,66 @@ func ensureCerts(ctx context.Context, cfg *rest.Config, opts *Options, log logr.
 	opts.ExternalMetrics.CertFile = filepath.Join(opts.Certs.CertDir, "tls.crt")
 	opts.ExternalMetrics.KeyFile = filepath.Join(opts.Certs.CertDir, "tls.key")
 	return m, nil
+}
+
+// member is this replica as its peers see it.
+func (o *Options) member() (membership.Member, error) {
+	base := o.Peer.ReplicaID
+	if base == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return membership.Member{}, fmt.Errorf("failed to read the host name for the replica ID (set --replica-id): %w", err)
+		}
+		base = host
+	}
+	// A random suffix, as controller-runtime's own identity: a restarted process is a new member,
+	// never mistaken for the one that held the Lease before it.
+	id := base + "_" + string(uuid.NewUUID())
+	addr := o.Peer.AdvertiseAddress
+	if addr == "" {
+		addr = o.Peer.BindAddress
+	}
+	if addr == "" || addr == "0.0.0.0" || addr == "::" {
+		return membership.Member{}, fmt.Errorf("--peer-advertise-address is empty: set it (or the POD_IP environment variable) to the address the other replicas reach this one at, or set --peer-port=0 to disable forwarding")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, strconv.Itoa(o.Peer.Port))
+	}
+	return membership.Member{ID: id, Address: addr}, nil
+}
+
+// addPeering adds the membership registry and the peer endpoint, and returns the provider that
+// answers the HPA on any replica: locally for what this replica polls, else from the owner.
+func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membership.Member, certWatcher *certwatcher.CertWatcher, local provider.ExternalMetricsProvider, log logr.Logger) (*membership.Registry, provider.ExternalMetricsProvider, error) {
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to create a clientset for the membership: %w", err)
+	}
+	cert := func() (*tls.Certificate, error) { return certWatcher.GetCertificate(nil) }
+	peers := peer.NewClient(cert, opts.Peer.ForwardTimeout)
+	registry := membership.NewRegistry(membership.Options{
+		Leases:        kube.CoordinationV1(),
+		Namespace:     opts.LeaderElectionNS,
+		Group:         opts.LeaderElectionID,
+		Self:          self,
+		LeaseDuration: opts.LeaseDuration,
+		RenewInterval: opts.RetryPeriod,
+		Prober:        peers,
+		Log:           log.WithName("membership"),
+	})
+	server := peer.NewServer(peer.ServerOptions{
+		Address:     net.JoinHostPort(opts.Peer.BindAddress, strconv.Itoa(opts.Peer.Port)),
+		Certificate: cert,
+		Metrics:     local,
+		Log:         log.WithName("peer"),
+	})
+	for _, r := range []manager.Runnable{registry, server} {
+		if err := mgr.Add(r); err != nil {
+			return nil, nil, fmt.Errorf("failed to add the membership: %w", err)
+		}
+	}
+	log.Info("replica membership", "id", self.ID, "peerAddress", self.Address)
+	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers}, nil
 }
 
 // leaderRunnable runs a component only on the leader, like the controllers: polling and

@@ -1,0 +1,223 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+
+	"github.com/kedactl/kedactl/operator/engine"
+)
+
+// Prober checks that a member's peer endpoint answers.
+type Prober interface {
+	Ping(ctx context.Context, m Member) error
+}
+
+// Options configures a Registry.
+type Options struct {
+	Leases coordinationclient.LeasesGetter
+	// Namespace holds the membership Leases and the leader Lease.
+	Namespace string
+	// Group is the leader election id: the leader Lease's name and the membership Leases' label.
+	Group string
+	Self  Member
+	// LeaseDuration is how long a membership outlives its last renewal.
+	LeaseDuration time.Duration
+	// RenewInterval is how often the own Lease is renewed and the others read; a third of
+	// LeaseDuration by default.
+	RenewInterval time.Duration
+	// Prober checks that the owner answers, for readiness; nil skips the check.
+	Prober Prober
+	Clock  clock.WithTicker
+	Log    logr.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration = 15 * time.Second
+	}
+	if o.RenewInterval <= 0 {
+		o.RenewInterval = o.LeaseDuration / 3
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+}
+
+// Registry keeps this replica's membership Lease renewed and the group's view current. It runs on
+// every replica (it needs no leader election) and answers Owners from its latest view.
+type Registry struct {
+	opts Options
+
+	mu   sync.RWMutex
+	view View
+	// ready is nil when this replica can answer for every object: it owns them, or their owner's
+	// peer endpoint answered the last probe.
+	ready error
+}
+
+// NewRegistry returns a Registry; Start runs it.
+func NewRegistry(opts Options) *Registry {
+	opts.setDefaults()
+	return &Registry{opts: opts, view: View{Self: opts.Self, Members: map[string]Member{opts.Self.ID: opts.Self}}, ready: errors.New("the membership has not been read yet")}
+}
+
+// Owner answers from the latest view.
+func (r *Registry) Owner(key engine.Key) (Member, bool, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.view.Owner(key)
+}
+
+// View returns the latest view.
+func (r *Registry) View() View {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.view
+}
+
+// Ready is a readiness check: a replica that can reach no owner cannot answer the HPA.
+func (r *Registry) Ready(*http.Request) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.ready
+}
+
+// NeedLeaderElection is false: every replica is a member.
+func (r *Registry) NeedLeaderElection() bool { return false }
+
+// Start renews and reads until ctx ends, then gives the membership up.
+func (r *Registry) Start(ctx context.Context) error {
+	t := r.opts.Clock.NewTicker(r.opts.RenewInterval)
+	defer t.Stop()
+	for {
+		r.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			r.release()
+			return nil
+		case <-t.C():
+		}
+	}
+}
+
+func (r *Registry) refresh(ctx context.Context) {
+	if err := r.renew(ctx); err != nil {
+		r.opts.Log.Error(err, "failed to renew the membership Lease")
+	}
+	view, err := r.read(ctx)
+	if err != nil {
+		r.opts.Log.Error(err, "failed to read the membership")
+		r.set(r.View(), fmt.Errorf("membership unknown: %w", err))
+		return
+	}
+	ready := r.probe(ctx, view)
+	if old := r.View(); old.Leader != view.Leader {
+		r.opts.Log.Info("the owner of every object changed", "leader", view.Leader, "members", view.IDs())
+	}
+	r.set(view, ready)
+}
+
+func (r *Registry) set(v View, ready error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.view, r.ready = v, ready
+}
+
+// probe checks that the owner answers: a replica that cannot forward is not ready for metrics.
+func (r *Registry) probe(ctx context.Context, v View) error {
+	owner, self, err := v.Owner(engine.Key{})
+	if err != nil {
+		return err
+	}
+	if self || r.opts.Prober == nil {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.opts.RenewInterval)
+	defer cancel()
+	if err := r.opts.Prober.Ping(pctx, owner); err != nil {
+		return fmt.Errorf("the owning replica %s at %s does not answer: %w", owner.ID, owner.Address, err)
+	}
+	return nil
+}
+
+func (r *Registry) read(ctx context.Context) (View, error) {
+	leases := r.opts.Leases.Leases(r.opts.Namespace)
+	list, err := leases.List(ctx, metav1.ListOptions{LabelSelector: LabelGroup + "=" + r.opts.Group})
+	if err != nil {
+		return View{}, fmt.Errorf("failed to list the membership Leases of %s in %s: %w", r.opts.Group, r.opts.Namespace, err)
+	}
+	leader, err := leases.Get(ctx, r.opts.Group, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		leader = nil
+	case err != nil:
+		return View{}, fmt.Errorf("failed to read the leader Lease %s/%s: %w", r.opts.Namespace, r.opts.Group, err)
+	}
+	return NewView(r.opts.Self, list.Items, leader, r.opts.Clock.Now()), nil
+}
+
+// renew creates or renews this replica's Lease.
+func (r *Registry) renew(ctx context.Context) error {
+	leases := r.opts.Leases.Leases(r.opts.Namespace)
+	name := LeaseName(r.opts.Group, r.opts.Self.ID)
+	now := metav1.NewMicroTime(r.opts.Clock.Now())
+	want := coordinationv1.LeaseSpec{
+		HolderIdentity:       ptr.To(r.opts.Self.ID),
+		LeaseDurationSeconds: ptr.To(int32((r.opts.LeaseDuration + time.Second - 1) / time.Second)),
+		RenewTime:            &now,
+	}
+	l, err := leases.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		want.AcquireTime = &now
+		_, err = leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: r.opts.Namespace,
+				Labels:      map[string]string{LabelGroup: r.opts.Group},
+				Annotations: map[string]string{AnnotationPeerAddress: r.opts.Self.Address}},
+			Spec: want,
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("failed to create the membership Lease %s/%s: %w", r.opts.Namespace, name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read the membership Lease %s/%s: %w", r.opts.Namespace, name, err)
+	}
+	want.AcquireTime = l.Spec.AcquireTime
+	l.Spec = want
+	if l.Labels == nil {
+		l.Labels = map[string]string{}
+	}
+	if l.Annotations == nil {
+		l.Annotations = map[string]string{}
+	}
+	l.Labels[LabelGroup] = r.opts.Group
+	l.Annotations[AnnotationPeerAddress] = r.opts.Self.Address
+	if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("failed to renew the membership Lease %s/%s: %w", r.opts.Namespace, name, err)
+	}
+	return nil
+}
+
+// release deletes this replica's Lease on a clean shutdown, so that its peers stop counting it at
+// once instead of after the lease duration.
+func (r *Registry) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	name := LeaseName(r.opts.Group, r.opts.Self.ID)
+	if err := r.opts.Leases.Leases(r.opts.Namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		r.opts.Log.Error(err, "failed to give up the membership Lease", "lease", name)
+	}
+}

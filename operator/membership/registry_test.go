@@ -1,0 +1,62 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/kedactl/kedactl/operator/engine"
+)
+
+type prober struct{ err error }
+
+func (p prober) Ping(context.Context, Member) error { return p.err }
+
+// The registry writes its own Lease, finds the leader among the members and is ready only when it
+// can reach it.
+func TestRegistryRefresh(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	kube := fake.NewClientset(
+		&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "grp", Namespace: "keda"},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("a"), LeaseDurationSeconds: ptr.To(int32(15)), RenewTime: &metav1.MicroTime{Time: now}}},
+		&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: LeaseName("grp", "a"), Namespace: "keda", Labels: map[string]string{LabelGroup: "grp"}, Annotations: map[string]string{AnnotationPeerAddress: "10.0.0.1:9666"}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("a"), LeaseDurationSeconds: ptr.To(int32(15)), RenewTime: &metav1.MicroTime{Time: now}}},
+	)
+	p := &prober{err: errors.New("connection refused")}
+	r := NewRegistry(Options{Leases: kube.CoordinationV1(), Namespace: "keda", Group: "grp", Self: Member{ID: "b", Address: "10.0.0.2:9666"}, Prober: p, Clock: clocktesting.NewFakeClock(now)})
+
+	r.refresh(ctx)
+	own, err := kube.CoordinationV1().Leases("keda").Get(ctx, LeaseName("grp", "b"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("own Lease: %v", err)
+	}
+	if *own.Spec.HolderIdentity != "b" || own.Annotations[AnnotationPeerAddress] != "10.0.0.2:9666" || own.Labels[LabelGroup] != "grp" {
+		t.Errorf("own Lease = %+v", own)
+	}
+	owner, self, err := r.Owner(engine.Key{})
+	if err != nil || self || owner.Address != "10.0.0.1:9666" {
+		t.Errorf("Owner = %+v, %v, %v; want a at 10.0.0.1:9666", owner, self, err)
+	}
+	if err := r.Ready(nil); err == nil || !strings.Contains(err.Error(), "owning replica a at 10.0.0.1:9666 does not answer") {
+		t.Errorf("Ready = %v, want the unreachable owner named", err)
+	}
+	p.err = nil
+	r.refresh(ctx)
+	if err := r.Ready(nil); err != nil {
+		t.Errorf("Ready = %v once the owner answers", err)
+	}
+
+	r.release()
+	if _, err := kube.CoordinationV1().Leases("keda").Get(ctx, LeaseName("grp", "b"), metav1.GetOptions{}); err == nil {
+		t.Error("the own Lease outlived release")
+	}
+}
