@@ -42,7 +42,9 @@ func selfSigned(t *testing.T) *tls.Certificate {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-func source(c *tls.Certificate) CertificateSource { return func() (*tls.Certificate, error) { return c, nil } }
+func source(c *tls.Certificate) CertificateSource {
+	return func() (*tls.Certificate, error) { return c, nil }
+}
 
 // fakeMetrics answers one ScaledObject's metric, and NotFound for others.
 type fakeMetrics struct {
