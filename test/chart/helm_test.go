@@ -99,4 +99,5 @@ var valueSets = []struct {
 	{"watch-namespace", []string{"--set", "watchNamespace=apps", "--set", "rbac.scaledRefKinds[0].apiGroup=argoproj.io", "--set", "rbac.scaledRefKinds[0].kind=Rollout"}},
 	{"restrict-secret", []string{"--set", "permissions.operator.restrict.secret=true"}},
 	{"cert-manager", []string{"--set", "certificates.certManager.enabled=true", "--set", "webhooks.enabled=true"}},
+	{"replicas-3", []string{"--set", "operator.replicaCount=3"}},
 }
