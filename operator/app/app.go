@@ -236,6 +236,9 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 			return fmt.Errorf("failed to make the leader election lock: %w", err)
 		}
 		mgrOpts.LeaderElectionResourceLockInterface = lock
+		// A replica that stops cleanly hands the lead over at once rather than after the lease
+		// duration: Run returns, and the process ends, as soon as the manager stops.
+		mgrOpts.LeaderElectionReleaseOnCancel = true
 	}
 	if mgrOpts.Cache, err = cacheOptions(opts.Watch); err != nil {
 		return err

@@ -13,13 +13,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -50,11 +48,18 @@ type Options struct {
 
 // Env is a running cluster with the operator.
 type Env struct {
-	Cluster  *cluster.Cluster
-	Client   client.Client
-	Kube     kubernetes.Interface
-	operator *exec.Cmd
-	opExited chan struct{}
+	Cluster *cluster.Cluster
+	Client  client.Client
+	Kube    kubernetes.Interface
+	// replicas are the operator's processes; the first is the one every test talks to.
+	replicas []*Replica
+	// operatorBin and operatorArgs start a replica (its ports and log are added per replica).
+	operatorBin  string
+	operatorArgs []string
+	// leaderElection is whether the operator runs with leader election (and so may have replicas).
+	leaderElection bool
+	// caPEM is the CA of a harness-signed serving certificate; nil when the operator manages its own.
+	caPEM []byte
 	// OperatorKubeconfig is the kubeconfig the operator runs with.
 	OperatorKubeconfig string
 	// OperatorLog is the operator's log file.
@@ -126,6 +131,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 			"--cluster-object-namespace=" + ChartNamespace}, args...)
 	}
 	e.operatorEnv = opts.OperatorEnv
+	e.leaderElection = opts.Identity == AsChartServiceAccount
 	if err := e.startOperator(ctx, kubeconfig, opts.Identity == AsChartServiceAccount, args); err != nil {
 		return nil, err
 	}
@@ -134,14 +140,8 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 // Stop stops the operator, then the cluster.
 func (e *Env) Stop() {
-	if e.operator != nil && e.operator.Process != nil {
-		_ = syscall.Kill(-e.operator.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-e.opExited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-e.operator.Process.Pid, syscall.SIGKILL)
-			<-e.opExited
-		}
+	for i := len(e.replicas) - 1; i >= 0; i-- {
+		e.replicas[i].Stop()
 	}
 	if e.Cluster != nil {
 		_ = e.Cluster.Stop()
@@ -251,26 +251,13 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 	if err != nil {
 		return err
 	}
-	bin := filepath.Join(dir, "bin", "keda-operator")
+	e.caPEM = caPEM
+	e.operatorBin = filepath.Join(dir, "bin", "keda-operator")
 	fmt.Fprintln(e.out, ">> building the operator")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/operator")
+	build := exec.CommandContext(ctx, "go", "build", "-o", e.operatorBin, "./cmd/operator")
 	build.Dir = RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("failed to build the operator: %w\n%s", err, out)
-	}
-	ports, err := cluster.FreePorts(4)
-	if err != nil {
-		return err
-	}
-	metricsPort, healthPort, promPort, webhookPort := ports[0], ports[1], ports[2], ports[3]
-	e.PrometheusURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort)
-	e.OperatorLog = filepath.Join(dir, "logs", "operator.log")
-	if err := os.MkdirAll(filepath.Dir(e.OperatorLog), 0o755); err != nil {
-		return fmt.Errorf("failed to create the log dir: %w", err)
-	}
-	logFile, err := os.Create(e.OperatorLog)
-	if err != nil {
-		return fmt.Errorf("failed to create %s: %w", e.OperatorLog, err)
 	}
 	e.FilePathAuthRoot = filepath.Join(dir, "trigger-auth-files")
 	if err := os.MkdirAll(e.FilePathAuthRoot, 0o700); err != nil {
@@ -279,12 +266,8 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 	args := append([]string{
 		"--kubeconfig", kubeconfig,
 		"--filepath-auth-root-path", e.FilePathAuthRoot,
-		"--secure-port", strconv.Itoa(metricsPort),
 		"--metrics-server-bind-address", "127.0.0.1",
-		"--webhook-port", strconv.Itoa(webhookPort),
 		"--webhook-bind-address", "127.0.0.1",
-		"--health-probe-bind-address", "127.0.0.1:" + strconv.Itoa(healthPort),
-		"--metrics-bind-address", "127.0.0.1:" + strconv.Itoa(promPort),
 		"--zap-log-level", "debug",
 		"--auth-resync-period", "3s",
 		// The suite runs hundreds of ScaledObjects polled every second on one operator: KEDA's
@@ -292,50 +275,28 @@ func (e *Env) startOperator(ctx context.Context, kubeconfig string, selfManagedC
 		"--kube-api-qps", "200",
 		"--kube-api-burst", "400",
 	}, tlsArgs...)
-	args = append(args, extraArgs...)
-	cmd := exec.Command(bin, args...)
-	if len(e.operatorEnv) > 0 {
-		cmd.Env = append(os.Environ(), e.operatorEnv...)
+	if e.leaderElection {
+		// Replicas reach each other on loopback, each at its own port.
+		args = append(args, "--peer-bind-address", "127.0.0.1", "--peer-advertise-address", "127.0.0.1")
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("failed to start the operator: %w", err)
-	}
-	e.operator = cmd
-	e.opExited = make(chan struct{})
-	go func() { _ = cmd.Wait(); logFile.Close(); close(e.opExited) }()
-	fmt.Fprintf(e.out, ">> operator started (pid %d), log %s\n", cmd.Process.Pid, e.OperatorLog)
-
-	healthURL := fmt.Sprintf("http://127.0.0.1:%d/readyz", healthPort)
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-		select {
-		case <-e.opExited:
-			return false, fmt.Errorf("the operator exited: %s", e.TailOperatorLog(20))
-		default:
-		}
-		resp, err := http.Get(healthURL)
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
+	e.operatorArgs = append(args, extraArgs...)
+	r, err := e.newReplica(0)
 	if err != nil {
-		return fmt.Errorf("the operator did not become ready: %w", err)
-	}
-	if err := waitTLS(ctx, metricsPort); err != nil {
 		return err
 	}
-	if err := e.registerWebhook(ctx, webhookPort, caPEM); err != nil {
+	if err := e.startReplica(ctx, r); err != nil {
 		return err
 	}
-	if err := e.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", metricsPort, caPEM); err != nil {
+	e.replicas = []*Replica{r}
+	e.PrometheusURL, e.OperatorLog = r.PrometheusURL, r.Log
+	if err := e.registerWebhook(ctx, r.webhookPort, caPEM); err != nil {
+		return err
+	}
+	if err := e.Cluster.RegisterAPIService(ctx, "external.metrics.k8s.io", "v1beta1", r.MetricsPort, caPEM); err != nil {
 		return fmt.Errorf("failed to register the external metrics APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
 	}
 	// The same server serves the operator's history API, as the chart's APIService routes it.
-	if err := e.Cluster.RegisterAPIService(ctx, historyGroup, historyVersion, metricsPort, caPEM); err != nil {
+	if err := e.Cluster.RegisterAPIService(ctx, historyGroup, historyVersion, r.MetricsPort, caPEM); err != nil {
 		return fmt.Errorf("failed to register the history APIService: %w\noperator log:\n%s", err, e.TailOperatorLog(30))
 	}
 	return nil
