@@ -357,13 +357,14 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 
 	var registry *membership.Registry
 	if opts.ExternalMetrics.Port != 0 {
-		historyGroup := metrics.Group{PathPrefix: historyapi.PathPrefix, Install: func(s *genericapiserver.GenericAPIServer) error { return historyapi.Install(s, histories) }}
 		var answer provider.ExternalMetricsProvider = metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())})
+		var historyReader historyapi.Reader = historyapi.Local{Store: histories}
 		if opts.peering() {
-			if registry, answer, err = addPeering(mgr, cfg, opts, self, certWatcher, answer, log); err != nil {
+			if registry, answer, historyReader, err = addPeering(mgr, cfg, opts, self, certWatcher, answer, histories, log); err != nil {
 				return err
 			}
 		}
+		historyGroup := metrics.Group{PathPrefix: historyapi.PathPrefix, Install: func(s *genericapiserver.GenericAPIServer) error { return historyapi.Install(s, historyReader) }}
 		srv, err := metrics.NewServer(opts.ExternalMetrics, answer, historyGroup)
 		if err != nil {
 			return err
@@ -612,12 +613,13 @@ func (o *Options) member() (membership.Member, error) {
 	return membership.Member{ID: id, Address: addr}, nil
 }
 
-// addPeering adds the membership registry and the peer endpoint, and returns the provider that
-// answers the HPA on any replica: locally for what this replica polls, else from the owner.
-func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membership.Member, certWatcher *certwatcher.CertWatcher, local provider.ExternalMetricsProvider, log logr.Logger) (*membership.Registry, provider.ExternalMetricsProvider, error) {
+// addPeering adds the membership registry and the peer endpoint, and returns the provider and the
+// history reader that answer on any replica: locally for what this replica polls, else from the
+// owner.
+func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membership.Member, certWatcher *certwatcher.CertWatcher, local provider.ExternalMetricsProvider, histories *history.Store, log logr.Logger) (*membership.Registry, provider.ExternalMetricsProvider, historyapi.Reader, error) {
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to create a clientset for the membership: %w", err)
+		return nil, nil, nil, fmt.Errorf("failed to create a clientset for the membership: %w", err)
 	}
 	cert := func() (*tls.Certificate, error) { return certWatcher.GetCertificate(nil) }
 	peers := peer.NewClient(cert, opts.Peer.ForwardTimeout)
@@ -635,15 +637,17 @@ func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membershi
 		Address:     net.JoinHostPort(opts.Peer.BindAddress, strconv.Itoa(opts.Peer.Port)),
 		Certificate: cert,
 		Metrics:     local,
+		History:     histories,
 		Log:         log.WithName("peer"),
 	})
 	for _, r := range []manager.Runnable{registry, server} {
 		if err := mgr.Add(r); err != nil {
-			return nil, nil, fmt.Errorf("failed to add the membership: %w", err)
+			return nil, nil, nil, fmt.Errorf("failed to add the membership: %w", err)
 		}
 	}
 	log.Info("replica membership", "id", self.ID, "peerAddress", self.Address)
-	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers}, nil
+	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers},
+		&peer.ForwardingHistory{Local: histories, Owners: registry, Forward: peers}, nil
 }
 
 // leaderRunnable runs a component only on the leader, like the controllers: polling and

@@ -28,9 +28,24 @@ import (
 // by the plugin, not applied), so the server's OpenAPI builder is told to skip them.
 const PathPrefix = "/apis/" + historyv1alpha1.GroupName
 
-// Reader is the part of the history store the API reads.
+// Reader reads histories: this replica's store, or the replica that keeps the object's. An error
+// says the history could not be read (its keeper is unreachable); false that there is none.
 type Reader interface {
+	History(ctx context.Context, key history.Key) (historyv1alpha1.History, bool, error)
+}
+
+// Store is the part of the history store a Local reads.
+type Store interface {
 	History(key history.Key) (historyv1alpha1.History, bool)
+}
+
+// Local reads this replica's own store.
+type Local struct{ Store Store }
+
+// History reads the store; it never fails.
+func (l Local) History(_ context.Context, key history.Key) (historyv1alpha1.History, bool, error) {
+	h, ok := l.Store.History(key)
+	return h, ok, nil
 }
 
 // NewScheme returns a scheme with the group's kinds and the options and status types the generic
@@ -107,15 +122,20 @@ func (s *storage) resource() schema.GroupResource {
 }
 
 // Get returns the history of the named object. An object the operator keeps nothing for reads as
-// NotFound: it does not exist, has not been reconciled since the operator started, or this replica
-// is not the leader (only the leader polls and decides).
+// NotFound: it does not exist, or has not been reconciled since its owning replica started.
 func (s *storage) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
 	ns, ok := genericapirequest.NamespaceFrom(ctx)
 	if !ok || ns == "" {
 		return nil, apierrors.NewBadRequest("a namespace is required: histories are read per namespace")
 	}
 	key := history.Key{Kind: s.kind, NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}
-	h, found := s.store.History(key)
+	h, found, err := s.store.History(ctx, key)
+	if err != nil {
+		if _, ok := err.(apierrors.APIStatus); ok {
+			return nil, err
+		}
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("the history of %s/%s: %v", ns, name, err))
+	}
 	if !found {
 		return nil, apierrors.NewNotFound(s.resource(), name)
 	}

@@ -33,7 +33,7 @@ func TestGet(t *testing.T) {
 		{name: "no namespace", ctx: context.Background(), kind: history.ScaledObject, object: "so", wantErr: apierrors.IsBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &storage{store: store, kind: tc.kind}
+			s := &storage{store: Local{Store: store}, kind: tc.kind}
 			obj, err := s.Get(tc.ctx, tc.object, &metav1.GetOptions{})
 			if tc.wantErr != nil {
 				if !tc.wantErr(err) {

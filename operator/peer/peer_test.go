@@ -19,10 +19,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
+	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/membership"
 )
 
@@ -174,5 +177,33 @@ func TestPeersAuthenticateByTheServingKey(t *testing.T) {
 	if resp, err := plain.Get(srv.URL + pathPing); err == nil {
 		resp.Body.Close()
 		t.Error("a client without a certificate was served")
+	}
+}
+
+func TestForwardingHistory(t *testing.T) {
+	cert := selfSigned(t)
+	remote := history.New(history.Options{})
+	so := history.ScaledObjectKey(types.NamespacedName{Namespace: "ns", Name: "so"})
+	remote.Decide(so, historyv1alpha1.Decision{Type: historyv1alpha1.DecisionActivated, Trigger: "queue"})
+	srv := httptest.NewUnstartedServer(NewServer(ServerOptions{Certificate: source(cert), Metrics: &fakeMetrics{}, History: remote}).Handler())
+	srv.TLS = serverTLS(source(cert))
+	srv.TLS.Certificates = []tls.Certificate{*cert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	owner := membership.Member{ID: "keda-operator-0", Address: strings.TrimPrefix(srv.URL, "https://")}
+	f := &ForwardingHistory{Local: history.New(history.Options{}), Owners: owners{m: owner}, Forward: NewClient(source(cert), 2*time.Second)}
+	ctx := context.Background()
+
+	h, found, err := f.History(ctx, so)
+	if err != nil || !found || len(h.Decisions) != 1 || h.Decisions[0].Trigger != "queue" {
+		t.Fatalf("forwarded history = %+v, %v, %v", h, found, err)
+	}
+	// The owner keeps none for a ScaledJob of the same name: not found, no error.
+	if _, found, err := f.History(ctx, history.ScaledJobKey(so.NamespacedName)); err != nil || found {
+		t.Errorf("ScaledJob history: found %v, %v", found, err)
+	}
+	srv.Close()
+	if _, _, err := f.History(ctx, so); err == nil || !strings.Contains(err.Error(), "owning replica keda-operator-0") {
+		t.Errorf("unreachable owner: %v", err)
 	}
 }

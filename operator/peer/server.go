@@ -16,7 +16,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
+
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
+	"github.com/kedactl/kedactl/operator/history"
 )
 
 // ServerOptions configures a Server.
@@ -27,6 +32,8 @@ type ServerOptions struct {
 	Certificate CertificateSource
 	// Metrics answers forwarded requests from this replica's own state.
 	Metrics provider.ExternalMetricsProvider
+	// History answers forwarded history reads from this replica's own store; nil answers none.
+	History HistoryStore
 	Log     logr.Logger
 }
 
@@ -58,7 +65,30 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(pathPing, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc(pathExternalMetric, s.externalMetric)
+	mux.HandleFunc(pathHistory, s.history)
 	return mux
+}
+
+// history answers GET /peer/v1/history/<scaledobjects|scaledjobs>/<namespace>/<name> from this
+// replica's own store.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, pathHistory), "/")
+	if r.Method != http.MethodGet || len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+		writeStatus(w, apierrors.NewBadRequest("expected GET "+pathHistory+"<scaledobjects|scaledjobs>/<namespace>/<name>"))
+		return
+	}
+	kind, ok := historyKinds[parts[0]]
+	if !ok || s.opts.History == nil {
+		writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("no history of %q: expected scaledobjects or scaledjobs", parts[0])))
+		return
+	}
+	h, found := s.opts.History.History(history.Key{Kind: kind, NamespacedName: types.NamespacedName{Namespace: parts[1], Name: parts[2]}})
+	if !found {
+		writeStatus(w, apierrors.NewNotFound(schema.GroupResource{Group: historyv1alpha1.GroupName, Resource: parts[0]}, parts[2]))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(h)
 }
 
 // externalMetric answers GET /peer/v1/external-metrics/<namespace>/<metric>?labelSelector=...
