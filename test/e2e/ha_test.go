@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 
+	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/test/env"
 )
@@ -96,14 +97,20 @@ func leaderOf(ctx context.Context, s *suite, replicas []*env.Replica) (*env.Repl
 	return nil, holder
 }
 
-// replicaMetric asks one replica's metrics server directly, as the aggregator would, with the
-// suite's admin credentials (the replica authenticates them against the cluster).
-func replicaMetric(ctx context.Context, s *suite, r *env.Replica, ns, metric, so string) (int64, error) {
+// replicaClient talks to one replica's metrics server directly, as the aggregator would, with
+// the suite's admin credentials (the replica authenticates them against the cluster).
+func replicaClient(s *suite, r *env.Replica) (kubernetes.Interface, error) {
 	cfg := s.env.Cluster.RestConfig()
 	cfg.Host = fmt.Sprintf("https://127.0.0.1:%d", r.MetricsPort)
 	cfg.TLSClientConfig = rest.TLSClientConfig{Insecure: true, CertData: cfg.CertData, KeyData: cfg.KeyData, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile}
 	cfg.Timeout = 10 * time.Second
-	kube, err := kubernetes.NewForConfig(cfg)
+	return kubernetes.NewForConfig(cfg)
+}
+
+// replicaMetric asks one replica's metrics server directly, as the aggregator would, with the
+// suite's admin credentials (the replica authenticates them against the cluster).
+func replicaMetric(ctx context.Context, s *suite, r *env.Replica, ns, metric, so string) (int64, error) {
+	kube, err := replicaClient(s, r)
 	if err != nil {
 		return 0, err
 	}
@@ -117,6 +124,25 @@ func replicaMetric(ctx context.Context, s *suite, r *env.Replica, ns, metric, so
 		return 0, fmt.Errorf("replica %d: GET %s answered %s (%v)", r.Index, path, raw, err)
 	}
 	return list.Items[0].Value.Value(), nil
+}
+
+// replicaHistory reads a ScaledObject's history from one replica directly and checks it holds
+// samples.
+func replicaHistory(ctx context.Context, s *suite, r *env.Replica, ns, so string) error {
+	kube, err := replicaClient(s, r)
+	if err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/apis/history.kedactl.dev/v1alpha1/namespaces/%s/scaledobjects/%s", ns, so)
+	raw, err := kube.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("replica %d: GET %s: %w (%s)", r.Index, path, err, raw)
+	}
+	var h historyv1alpha1.ScaledObjectHistory
+	if err := json.Unmarshal(raw, &h); err != nil || len(h.Samples) == 0 {
+		return fmt.Errorf("replica %d: GET %s answered no samples: %s (%v)", r.Index, path, raw, err)
+	}
+	return nil
 }
 
 // apiserverMetric asks through the apiserver's aggregator.
@@ -216,6 +242,13 @@ func TestHAEveryReplicaAnswers(t *testing.T) {
 		}
 		if v, err := apiserverMetric(ctx, s, ns, "s0-metric-api-value", "worker"); err != nil || v != 8 {
 			t.Fatalf("round %d through the apiserver: %d, %v", i, v, err)
+		}
+	}
+
+	// Every replica serves the history the leader keeps.
+	for _, r := range replicas {
+		if err := replicaHistory(ctx, s, r, ns, "worker"); err != nil {
+			t.Error(err)
 		}
 	}
 
