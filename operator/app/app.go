@@ -631,6 +631,7 @@ func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membershi
 		LeaseDuration: opts.LeaseDuration,
 		RenewInterval: opts.RetryPeriod,
 		Prober:        peers,
+		Elected:       mgr.Elected(),
 		Log:           log.WithName("membership"),
 	})
 	server := peer.NewServer(peer.ServerOptions{

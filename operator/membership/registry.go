@@ -39,8 +39,12 @@ type Options struct {
 	RenewInterval time.Duration
 	// Prober checks that the owner answers, for readiness; nil skips the check.
 	Prober Prober
-	Clock  clock.WithTicker
-	Log    logr.Logger
+	// Elected is closed once this replica leads (the manager's Elected()): the leader knows it
+	// leads without reading its Lease back, and stays ready when the membership cannot be read
+	// (a Role without list on Leases, an apiserver hiccup). Nil relies on the Lease alone.
+	Elected <-chan struct{}
+	Clock   clock.WithTicker
+	Log     logr.Logger
 }
 
 func (o *Options) setDefaults() {
@@ -119,14 +123,33 @@ func (r *Registry) refresh(ctx context.Context) {
 	view, err := r.read(ctx)
 	if err != nil {
 		r.opts.Log.Error(err, "failed to read the membership")
-		r.set(r.View(), fmt.Errorf("membership unknown: %w", err))
+		view, ready := r.View(), error(fmt.Errorf("membership unknown: %w", err))
+		if r.elected() {
+			view.Leader, ready = r.opts.Self.ID, nil
+		}
+		r.set(view, ready)
 		return
+	}
+	if r.elected() {
+		view.Leader = r.opts.Self.ID
 	}
 	ready := r.probe(ctx, view)
 	if old := r.View(); old.Leader != view.Leader {
 		r.opts.Log.Info("the owner of every object changed", "leader", view.Leader, "members", view.IDs())
 	}
 	r.set(view, ready)
+}
+
+func (r *Registry) elected() bool {
+	if r.opts.Elected == nil {
+		return false
+	}
+	select {
+	case <-r.opts.Elected:
+		return true
+	default:
+		return false
+	}
 }
 
 func (r *Registry) set(v View, ready error) {

@@ -9,7 +9,9 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
@@ -58,5 +60,28 @@ func TestRegistryRefresh(t *testing.T) {
 	r.release()
 	if _, err := kube.CoordinationV1().Leases("keda").Get(ctx, LeaseName("grp", "b"), metav1.GetOptions{}); err == nil {
 		t.Error("the own Lease outlived release")
+	}
+}
+
+// The leader stays ready and answers for itself when it cannot list the membership (an older Role
+// without list on Leases): the replicas that cannot find it are the ones not ready.
+func TestRegistryLeaderReadyWithoutMembership(t *testing.T) {
+	kube := fake.NewClientset()
+	kube.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("leases is forbidden")
+	})
+	elected := make(chan struct{})
+	r := NewRegistry(Options{Leases: kube.CoordinationV1(), Namespace: "keda", Group: "grp", Self: Member{ID: "a", Address: "x:1"}, Elected: elected, Clock: clocktesting.NewFakeClock(time.Now())})
+	r.refresh(context.Background())
+	if err := r.Ready(nil); err == nil {
+		t.Error("ready before leading, with no membership read")
+	}
+	close(elected)
+	r.refresh(context.Background())
+	if err := r.Ready(nil); err != nil {
+		t.Errorf("the leader is not ready: %v", err)
+	}
+	if _, self, err := r.Owner(engine.Key{}); !self || err != nil {
+		t.Errorf("Owner: self %v, %v; want this replica", self, err)
 	}
 }
