@@ -647,8 +647,28 @@ func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membershi
 		}
 	}
 	log.Info("replica membership", "id", self.ID, "peerAddress", self.Address)
-	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers},
+	known := func() []provider.ExternalMetricInfo { return statusMetricNames(mgr.GetClient(), log) }
+	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers, Known: known},
 		&peer.ForwardingHistory{Local: histories, Owners: registry, Forward: peers}, nil
+}
+
+// statusMetricNames lists the external metrics the ScaledObjects' status names, from the cache: a
+// replica that polls nothing lists them in the group's discovery as the leader does.
+func statusMetricNames(c client.Reader, log logr.Logger) []provider.ExternalMetricInfo {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var list kedav1alpha1.ScaledObjectList
+	if err := c.List(ctx, &list); err != nil {
+		log.Error(err, "failed to list ScaledObjects for the external metrics discovery")
+		return nil
+	}
+	var out []provider.ExternalMetricInfo
+	for _, so := range list.Items {
+		for _, name := range so.Status.ExternalMetricNames {
+			out = append(out, provider.ExternalMetricInfo{Metric: name})
+		}
+	}
+	return out
 }
 
 // leaderRunnable runs a component only on the leader, like the controllers: polling and

@@ -27,6 +27,9 @@ type Forwarding struct {
 	Local   provider.ExternalMetricsProvider
 	Owners  membership.Owners
 	Forward Forwarder
+	// Known lists the metrics every replica knows of (the ScaledObjects' status, say), for the
+	// discovery of a replica that polls none of them; nil lists the local ones only.
+	Known func() []provider.ExternalMetricInfo
 }
 
 var _ provider.ExternalMetricsProvider = (*Forwarding)(nil)
@@ -50,9 +53,24 @@ func (f *Forwarding) GetExternalMetric(ctx context.Context, namespace string, se
 	return f.Forward.ExternalMetric(ctx, owner, namespace, info.Metric, selector)
 }
 
-// ListAllExternalMetrics lists what this replica knows; discovery does not need every metric.
+// ListAllExternalMetrics lists the local metrics and the known ones, so that the group's
+// discovery reads the same on every replica.
 func (f *Forwarding) ListAllExternalMetrics() []provider.ExternalMetricInfo {
-	return f.Local.ListAllExternalMetrics()
+	local := f.Local.ListAllExternalMetrics()
+	if f.Known == nil {
+		return local
+	}
+	seen := make(map[string]bool, len(local))
+	for _, m := range local {
+		seen[m.Metric] = true
+	}
+	for _, m := range f.Known() {
+		if !seen[m.Metric] {
+			seen[m.Metric] = true
+			local = append(local, m)
+		}
+	}
+	return local
 }
 
 // objectKey is the object a metric request is about, as the HPA's selector names it.

@@ -207,3 +207,30 @@ func TestForwardingHistory(t *testing.T) {
 		t.Errorf("unreachable owner: %v", err)
 	}
 }
+
+func TestForwardingListsKnownMetrics(t *testing.T) {
+	local := &listing{names: []string{"s0-queue"}}
+	f := &Forwarding{Local: local, Known: func() []provider.ExternalMetricInfo {
+		return []provider.ExternalMetricInfo{{Metric: "s0-queue"}, {Metric: "s1-cron"}}
+	}}
+	var got []string
+	for _, m := range f.ListAllExternalMetrics() {
+		got = append(got, m.Metric)
+	}
+	if strings.Join(got, ",") != "s0-queue,s1-cron" {
+		t.Errorf("listed %v, want each of the local and known metrics once", got)
+	}
+}
+
+type listing struct {
+	fakeMetrics
+	names []string
+}
+
+func (l *listing) ListAllExternalMetrics() []provider.ExternalMetricInfo {
+	out := make([]provider.ExternalMetricInfo, 0, len(l.names))
+	for _, n := range l.names {
+		out = append(out, provider.ExternalMetricInfo{Metric: n})
+	}
+	return out
+}
