@@ -246,6 +246,18 @@ func TestHAEveryReplicaAnswers(t *testing.T) {
 		}
 	}
 
+	// Every replica's discovery lists the metric.
+	for _, r := range replicas {
+		kube, err := replicaClient(s, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/apis/external.metrics.k8s.io/v1beta1").DoRaw(ctx)
+		if err != nil || !strings.Contains(string(raw), "s0-metric-api-value") {
+			t.Errorf("replica %d's discovery does not list s0-metric-api-value: %v %s", r.Index, err, raw)
+		}
+	}
+
 	// Every replica serves the history the leader keeps.
 	for _, r := range replicas {
 		if err := replicaHistory(ctx, s, r, ns, "worker"); err != nil {
