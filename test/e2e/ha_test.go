@@ -76,6 +76,22 @@ func haRestore(t *testing.T, s *suite) {
 	if err := s.env.RegisterExternalMetrics(ctx, first.MetricsPort); err != nil {
 		t.Errorf("failed to point the APIService at the suite's operator again: %v", err)
 	}
+	// The stopped replicas gave their membership up (the chart's Role lets them delete it), and a
+	// killed one's Lease is only expired: the live members are the suite's operator alone.
+	eventually(t, haLeaseDuration+10*time.Second, "the stopped replicas' membership Leases to go", func(ctx context.Context) (bool, string) {
+		leases, err := s.env.Kube.CoordinationV1().Leases(env.ChartNamespace).List(ctx, metav1.ListOptions{LabelSelector: "membership.kedactl.dev/group=operator.keda.sh"})
+		if err != nil {
+			return false, err.Error()
+		}
+		var live []string
+		for _, l := range leases.Items {
+			if l.Spec.RenewTime != nil && l.Spec.LeaseDurationSeconds != nil &&
+				time.Since(l.Spec.RenewTime.Time) < time.Duration(*l.Spec.LeaseDurationSeconds)*time.Second {
+				live = append(live, *l.Spec.HolderIdentity)
+			}
+		}
+		return len(live) == 1 && strings.HasPrefix(live[0], first.ID+"_"), fmt.Sprintf("live members %v of %d Leases", live, len(leases.Items))
+	})
 }
 
 // leaderHolder is the holder of the operator's leader Lease.
