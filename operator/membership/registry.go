@@ -181,6 +181,9 @@ func (r *Registry) read(ctx context.Context) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("failed to list the membership Leases of %s in %s: %w", r.opts.Group, r.opts.Namespace, err)
 	}
+	if r.elected() {
+		r.collect(ctx, list.Items)
+	}
 	leader, err := leases.Get(ctx, r.opts.Group, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -189,6 +192,23 @@ func (r *Registry) read(ctx context.Context) (View, error) {
 		return View{}, fmt.Errorf("failed to read the leader Lease %s/%s: %w", r.opts.Namespace, r.opts.Group, err)
 	}
 	return NewView(r.opts.Self, list.Items, leader, r.opts.Clock.Now()), nil
+}
+
+// collect deletes the Leases of members gone without giving them up (killed, or their node lost):
+// every restart is a new member, so they would pile up. Only the leader collects, and only Leases
+// expired for a whole lease duration more, so that a member that is merely slow keeps its own.
+func (r *Registry) collect(ctx context.Context, members []coordinationv1.Lease) {
+	cutoff := r.opts.Clock.Now().Add(-r.opts.LeaseDuration)
+	for i := range members {
+		l := &members[i]
+		if live(l, cutoff) {
+			continue
+		}
+		err := r.opts.Leases.Leases(r.opts.Namespace).Delete(ctx, l.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &l.ResourceVersion}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			r.opts.Log.Error(err, "failed to delete the Lease of a member that is gone", "lease", l.Name)
+		}
+	}
 }
 
 // renew creates or renews this replica's Lease.

@@ -85,3 +85,28 @@ func TestRegistryLeaderReadyWithoutMembership(t *testing.T) {
 		t.Errorf("Owner: self %v, %v; want this replica", self, err)
 	}
 }
+
+// The leader deletes the Leases of members long gone, and only those.
+func TestRegistryLeaderCollectsGoneMembers(t *testing.T) {
+	now := time.Now()
+	member := func(id string, renewed time.Time) *coordinationv1.Lease {
+		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: LeaseName("grp", id), Namespace: "keda", Labels: map[string]string{LabelGroup: "grp"}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(id), LeaseDurationSeconds: ptr.To(int32(15)), RenewTime: &metav1.MicroTime{Time: renewed}}}
+	}
+	kube := fake.NewClientset(member("live", now), member("just-expired", now.Add(-20*time.Second)), member("gone", now.Add(-time.Minute)))
+	elected := make(chan struct{})
+	close(elected)
+	r := NewRegistry(Options{Leases: kube.CoordinationV1(), Namespace: "keda", Group: "grp", Self: Member{ID: "me", Address: "x:1"}, LeaseDuration: 15 * time.Second, Elected: elected, Clock: clocktesting.NewFakeClock(now)})
+	r.refresh(context.Background())
+	list, err := kube.CoordinationV1().Leases("keda").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range list.Items {
+		names = append(names, *l.Spec.HolderIdentity)
+	}
+	if got := strings.Join(names, ","); got != "just-expired,live,me" {
+		t.Errorf("members left = %s, want just-expired,live,me", got)
+	}
+}
