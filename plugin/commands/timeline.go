@@ -259,7 +259,7 @@ func ReadHistory(ctx context.Context, disc discovery.DiscoveryInterface, get fun
 	path := fmt.Sprintf("/apis/%s/namespaces/%s/%s/%s", gv, ns, resource, name)
 	raw, err := get(ctx, path)
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Sprintf("the operator keeps no history of %s/%s yet (it has not reconciled it since it started, or this replica is not the leader): showing Kubernetes events only", resource, name), nil
+		return nil, fmt.Sprintf("the operator keeps no history of %s/%s yet (it has not reconciled it since it started): showing Kubernetes events only", resource, name), nil
 	}
 	if apierrors.IsForbidden(err) {
 		return nil, fmt.Sprintf("not allowed to read %s %s (ask for get on %s.%s): showing Kubernetes events only", resource, name, resource, historyv1alpha1.GroupName), nil
