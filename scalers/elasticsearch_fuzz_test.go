@@ -69,6 +69,10 @@ func FuzzSearchResponse(f *testing.F) {
 				t.Fatal(err)
 			}
 			want, wantErr := searchFuzzRead(body, location)
+			if cur.status == http.StatusNoContent {
+				// A 204 carries no body, whatever the server writes.
+				want, wantErr = searchFuzzRead(nil, location)
+			}
 			if cur.status < 200 || cur.status > 299 {
 				want, wantErr = 0, true
 			}
