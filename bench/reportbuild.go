@@ -208,7 +208,7 @@ func restartNote(name string, l *LevelResult) string {
 	if len(reads) > 0 {
 		what += "; and read: " + strings.Join(reads, ", ")
 	}
-	return fmt.Sprintf("%s reached %d ScaledObjects by a take-over at client qps %s (%s s; a take-over of that many at the run's rate would take most of the run) and then a restart at the run's client rates, as after an upgrade: ready %s s after its start, settled after %s s, having made %s requests and %s writes per object meanwhile (%s). The idle window measures that steady state.",
+	return fmt.Sprintf("%s reached %d ScaledObjects by a take-over at client qps %s (%s s; a take-over of that many at the run's rate would take most of the run) and then a restart at the run's client rates, as after an upgrade: ready %s s after its start, settled after %s s, having made %s requests and %s writes per object meanwhile (%s). The idle window measures that steady state; it waited for the operator's own requests only: the cluster's Deployment controller was still giving the new Deployments their ReplicaSets and statuses (about 25 minutes for 10,000 at its qps 20), so the all-clients figures at this level include that.",
 		name, l.N, r.FastQPS, Num(l.TakeoverSecs), Num(r.ReadySecs), Num(r.SettleSecs), Num(r.RequestsPerObject), Num(r.WritesPerObject), what)
 }
 
