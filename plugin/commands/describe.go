@@ -67,13 +67,8 @@ the scaling strategy creates now, or why none; then the recent Jobs.`,
 
 // Complete fills the name and namespace.
 func (o *DescribeOptions) Complete(args []string) error {
-	kind, name, err := parseKindName(args[0])
-	if err != nil {
-		return err
-	}
-	o.Kind, o.Name = kind, name
-	ns, err := o.f.namespace()
-	o.Namespace = ns
+	var err error
+	o.Kind, o.Name, o.Namespace, err = o.f.object(args[0])
 	return err
 }
 

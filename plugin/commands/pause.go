@@ -94,13 +94,8 @@ func (o *PauseOptions) run(cmd *cobra.Command, args []string) error {
 
 // Complete parses TYPE/NAME and the namespace.
 func (o *PauseOptions) Complete(args []string) error {
-	kind, name, err := parseKindName(args[0])
-	if err != nil {
-		return err
-	}
-	o.Kind, o.Name = kind, name
-	ns, err := o.f.namespace()
-	o.Namespace = ns
+	var err error
+	o.Kind, o.Name, o.Namespace, err = o.f.object(args[0])
 	return err
 }
 

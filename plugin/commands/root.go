@@ -92,6 +92,16 @@ func (f *factory) client() (*kedaclient.Client, error) {
 	return kedaclient.New(cfg)
 }
 
+// object reads a [sj/]NAME argument and the namespace the flags select: what every command on
+// one ScaledObject or ScaledJob starts from.
+func (f *factory) object(arg string) (kind, name, namespace string, err error) {
+	if kind, name, err = parseKindName(arg); err != nil {
+		return "", "", "", err
+	}
+	namespace, err = f.namespace()
+	return kind, name, namespace, err
+}
+
 func (f *factory) namespace() (string, error) {
 	ns, _, err := f.flags.ToRawKubeConfigLoader().Namespace()
 	if err != nil {

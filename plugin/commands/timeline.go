@@ -76,13 +76,8 @@ last samples and decisions since it started.`,
 
 // Complete fills the name and namespace.
 func (o *TimelineOptions) Complete(args []string) error {
-	kind, name, err := parseKindName(args[0])
-	if err != nil {
-		return err
-	}
-	o.Kind, o.Name = kind, name
-	ns, err := o.f.namespace()
-	o.Namespace = ns
+	var err error
+	o.Kind, o.Name, o.Namespace, err = o.f.object(args[0])
 	return err
 }
 
