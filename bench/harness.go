@@ -43,11 +43,17 @@ type Harness struct {
 	// explains can be examined further with go tool pprof (the operator binary is not kept: pprof
 	// reads the symbols recorded in the profile).
 	ProfileDir string
+	// Label names the cluster in progress lines: a run may have several up at once.
+	Label string
 }
 
 // Logf prints a progress line.
 func (h *Harness) Logf(format string, args ...any) {
-	fmt.Fprintf(h.Out, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	label := ""
+	if h.Label != "" {
+		label = "(" + h.Label + ") "
+	}
+	fmt.Fprintf(h.Out, "%s %s%s\n", time.Now().Format("15:04:05"), label, fmt.Sprintf(format, args...))
 }
 
 func newHarness(c *cluster.Cluster, src *Source, out io.Writer) (*Harness, error) {

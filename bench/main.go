@@ -1,6 +1,7 @@
-// Command bench is `make bench`: it measures this operator and KEDA side by side on the local
-// cluster (one cluster, one operator at a time, the same workloads and client rates) and writes
-// bench/REPORT.md with one SVG chart per figure.
+// Command bench is `make bench`: it measures this operator and KEDA side by side on local
+// clusters (a fresh, identical cluster per operator process, the same workloads and client rates;
+// the stages of plan.go say what may run at once) and writes bench/REPORT.md with one SVG chart per
+// figure.
 //
 //	go run ./bench                       # the issue's scale (about 30 minutes warm)
 //	go run ./bench -scale smoke          # 20/100 objects, few trials: a few minutes per operator
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -111,21 +113,12 @@ func run() error {
 		return err
 	}
 	defer src.Close()
-	// The Kubernetes default HPA sync period: figure 4 counts what the HPA's reads cost.
-	c, err := cluster.Start(ctx, cluster.Options{Nodes: 4, HPASyncPeriod: 15 * time.Second, Out: os.Stdout})
+	buildDir, err := os.MkdirTemp("", "kedactl-bench-build-")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := c.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: stopping the cluster:", err)
-		}
-	}()
-	h, err := newHarness(c, src, os.Stdout)
-	if err != nil {
-		return err
-	}
-	h.ProfileDir = filepath.Join(*out, "profiles")
+	defer os.RemoveAll(buildDir)
+	build := newOursBuild(buildDir)
 	maxLevel := slices.Max(cfg.IdleLevels)
 	results := map[string]*PhaseResult{}
 	var reused []string
@@ -141,12 +134,40 @@ func run() error {
 			}
 		}
 	}
+	var ops []string
+	maxLevels := map[string]int{}
+	for _, name := range cfg.Operators {
+		switch strings.TrimSpace(name) {
+		case "kedactl", "ours":
+			ops, maxLevels["kedactl"] = append(ops, "kedactl"), maxLevel
+		case "keda":
+			ops, maxLevels["keda"] = append(ops, "keda"), min(maxLevel, cfg.KEDAMaxLevel)
+		default:
+			return fmt.Errorf("unknown operator %q", name)
+		}
+	}
+	newOp := func(name string) (Operator, string, error) {
+		switch name {
+		case "kedactl":
+			return &Ours{Build: build, QPS: *qps, Burst: *burst, MemoryLimitMiB: *memLimit}, "k", nil
+		case "keda":
+			return &KEDA{QPS: *qps, Burst: *burst}, "e", nil
+		}
+		return nil, "", fmt.Errorf("unknown operator %q", name)
+	}
+	stages := schedule(cfg, ops, maxLevels)
+	for _, line := range describeSchedule(stages) {
+		fmt.Println(">> " + line)
+	}
+	ex := &executor{cfg: cfg, src: src, out: os.Stdout, profileDir: filepath.Join(*out, "profiles"), newOp: newOp,
+		phases: map[string]*phase{}, sites: map[string]*site{}}
 	var phaseErrs []string
-	writeReport := func() error {
+	writeReport := func(records []StageRecord) error {
+		maps.Copy(results, ex.results())
 		meta := ReportMeta{
 			Began: began, Took: time.Since(began), PhaseErrors: phaseErrs, Commit: commit,
 			QPS: *qps, Burst: *burst, LoadBefore: loadBefore, LoadAfter: loadavg(), Reused: reused,
-			MemoryLimitMiB: *memLimit,
+			MemoryLimitMiB: *memLimit, Stages: records,
 		}
 		rep := BuildReport(cfg, results["kedactl"], results["keda"], meta)
 		if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -161,40 +182,24 @@ func run() error {
 			return err
 		}
 		raw, _ := json.MarshalIndent(resultsFile{Config: cfg, Results: results, Errors: phaseErrs, Meta: &meta}, "", "  ")
-		if err := os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644); err != nil {
-			return err
-		}
-		return nil
+		return os.WriteFile(filepath.Join(*out, "results.json"), raw, 0o644)
 	}
-	for i, name := range cfg.Operators {
-		var op Operator
-		var limit int
-		switch strings.TrimSpace(name) {
-		case "kedactl", "ours":
-			op, limit, name = &Ours{QPS: *qps, Burst: *burst, MemoryLimitMiB: *memLimit}, maxLevel, "kedactl"
-		case "keda":
-			op, limit, name = &KEDA{QPS: *qps, Burst: *burst}, min(maxLevel, cfg.KEDAMaxLevel), "keda"
-		default:
-			return fmt.Errorf("unknown operator %q", name)
+	var writeErr error
+	// A report after each stage: a later failure or interrupt still leaves what was measured.
+	records := ex.execute(ctx, stages, func(records []StageRecord) {
+		if err := writeReport(records); err != nil && writeErr == nil {
+			writeErr = err
 		}
-		res, err := RunPhase(ctx, h, cfg, op, map[string]string{"kedactl": "k", "keda": "e"}[name], limit, i == len(cfg.Operators)-1)
-		if err != nil {
-			h.Logf("[%s] phase failed: %v", op.Name(), err)
-			phaseErrs = append(phaseErrs, fmt.Sprintf("%s: %v", op.Name(), firstLine(err.Error())))
-			continue
-		}
-		results[name] = res
-		// A report after each phase: a later failure or interrupt still leaves what was measured.
-		if err := writeReport(); err != nil {
-			return err
-		}
+	})
+	if writeErr != nil {
+		return writeErr
 	}
-	if err := writeReport(); err != nil {
+	if err := writeReport(records); err != nil {
 		return err
 	}
-	h.Logf("wrote %s", filepath.Join(*out, "REPORT.md"))
-	if len(results) == 0 {
-		return fmt.Errorf("no operator was measured: %s", strings.Join(phaseErrs, "; "))
+	fmt.Printf("%s wrote %s\n", time.Now().Format("15:04:05"), filepath.Join(*out, "REPORT.md"))
+	if len(ex.results()) == 0 {
+		return fmt.Errorf("no operator was measured")
 	}
 	return nil
 }

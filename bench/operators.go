@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -137,8 +138,39 @@ func servingCertFiles(c *cluster.Cluster, dir string) (caPEM []byte, err error) 
 	return caPEM, nil
 }
 
+// oursBuild is ./cmd/operator built once for every process of a run.
+type oursBuild struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func newOursBuild(dir string) *oursBuild { return &oursBuild{dir: dir} }
+
+// path builds the operator on its first call and returns the binary.
+func (b *oursBuild) path(ctx context.Context, h *Harness) (string, error) {
+	b.once.Do(func() {
+		root, err := cluster.ModuleRoot()
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.bin = filepath.Join(b.dir, "kedactl-operator")
+		h.Logf("building ./cmd/operator")
+		build := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/operator")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("failed to build the operator: %w\n%s", err, out)
+		}
+	})
+	return b.bin, b.err
+}
+
 // Ours is this repository's operator, built from ./cmd/operator.
 type Ours struct {
+	// Build is shared by every process of the run: one build of the operator.
+	Build      *oursBuild
 	QPS, Burst string
 	// MemoryLimitMiB, when set, runs the operator as in a container with this memory limit.
 	MemoryLimitMiB int
@@ -161,17 +193,10 @@ func (o *Ours) CRDFiles() ([]string, error) {
 }
 
 func (o *Ours) Start(ctx context.Context, h *Harness) error {
-	root, err := cluster.ModuleRoot()
+	dir := filepath.Join(h.Dir, "kedactl")
+	bin, err := o.Build.path(ctx, h)
 	if err != nil {
 		return err
-	}
-	dir := filepath.Join(h.Dir, "kedactl")
-	bin := filepath.Join(dir, "operator")
-	h.Logf("building ./cmd/operator")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/operator")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("failed to build the operator: %w\n%s", err, out)
 	}
 	caPEM, err := servingCertFiles(h.Cluster, filepath.Join(dir, "certs"))
 	if err != nil {

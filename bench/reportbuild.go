@@ -29,6 +29,8 @@ type ReportMeta struct {
 	// MemoryLimitMiB, when set, is the container memory limit kedactl ran as if under: the bench
 	// gives it GOMEMLIMIT at the share of it the operator takes from its cgroup's limit.
 	MemoryLimitMiB int `json:",omitempty"`
+	// Stages are when each stage of the run's plan ran and what ran in it at once.
+	Stages []StageRecord `json:",omitempty"`
 }
 
 func gitCommit(root string) string {
@@ -77,8 +79,8 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 	r.Meta = []string{
 		fmt.Sprintf("Scale: **%s** (idle levels %v, take-over of %d, activation with %v loaded × %d trials, external metrics at %v, figure 4 with %d identical triggers).",
 			cfg.Scale, cfg.IdleLevels, cfg.TakeoverLevel, cfg.ActLoads, cfg.Trials, cfg.Fig5Levels, cfg.Fig4N),
-		fmt.Sprintf("Run %s, %s, commit %s, %s/%s, %d CPUs; one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it.",
-			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+		fmt.Sprintf("Run %s, %s, commit %s, %s/%s, %d CPUs; %s",
+			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), clustersWhat(meta)),
 		fmt.Sprintf("Both operators run on 127.0.0.1 with the admin kubeconfig and client rate qps %s, burst %s (%s); KEDA is its operator plus its metrics adapter (memory and CPU are their sum).", meta.QPS, meta.Burst, rateNote(meta)),
 		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
 		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
@@ -100,6 +102,10 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 		r.Meta = append(r.Meta, fmt.Sprintf("kedactl ran as in a container with a %d MiB memory limit: GOMEMLIMIT=%d, the %.0f%% of it the operator sets from its cgroup's limit by default (--memory-limit-ratio); KEDA ran without a limit.",
 			meta.MemoryLimitMiB, oursMemoryLimit(meta.MemoryLimitMiB), defaultMemoryLimitRatio*100))
 	}
+	for i, st := range meta.Stages {
+		r.Meta = append(r.Meta, fmt.Sprintf("Stage %d, %s-%s (%s): %s.", i+1, st.Start.UTC().Format("15:04:05"), st.End.UTC().Format("15:04:05"),
+			st.End.Sub(st.Start).Round(time.Second), strings.Join(st.Parts, "; at once with ")))
+	}
 	for _, n := range meta.Notes {
 		r.Meta = append(r.Meta, "Note: "+n)
 	}
@@ -113,6 +119,15 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 	r.Figures = append(r.Figures, fig1(cfg, ours, keda), fig2(cfg, ours, keda, meta.QPS), fig3(cfg, ours, keda), fig4(cfg, ours, keda), fig5(cfg, ours, keda), fig6(cfg, ours, keda))
 	r.Targets = targets(cfg, ours, keda, meta.QPS, meta.MemoryLimitMiB > 0)
 	return r
+}
+
+// clustersWhat says what ran where: runs before the staged plan had one cluster for everything.
+func clustersWhat(meta ReportMeta) string {
+	const kinds = "local clusters (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes)"
+	if len(meta.Stages) == 0 {
+		return "one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it."
+	}
+	return "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits (take-overs at the client rate, settling, the idle windows' counts, RSS and CPU seconds, figure 4's source queries, the polled and push activation trials with 20 loaded) runs beside other clusters; what is timed in milliseconds (external metrics, the webhook), the take-over level's measurements and every level above it run with no other cluster busy."
 }
 
 func fig1(cfg Config, ours, keda *PhaseResult) Figure {

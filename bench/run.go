@@ -189,12 +189,58 @@ func (p *PhaseResult) level(n int) *LevelResult {
 	return nil
 }
 
-// RunPhase measures one operator: it installs its CRDs, starts it, walks the levels and figure 4,
-// and stops it. A failed figure is recorded and the phase goes on.
-// last says no phase follows on the cluster, so that its last level's objects may stay.
-func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag string, maxLevel int, last bool) (*PhaseResult, error) {
-	res := &PhaseResult{Name: op.Name(), StartedAt: time.Now()}
-	defer func() { res.DurationS = time.Since(res.StartedAt).Seconds() }()
+// runner is one operator process on one cluster: the parts of the plan that use that cluster
+// go on with it, and what they measure goes into the operator's phase.
+type runner struct {
+	h     *Harness
+	cfg   Config
+	op    Operator
+	tag   string
+	phase *phase
+	// prevNS is the namespace of the last level visited, deleted before the next one.
+	prevNS string
+	// reached are the levels reached by stepReach, waiting for their stepMeasure.
+	reached map[int]*level
+}
+
+// phase gathers one operator's results from every part of the run that measured it; parts of one
+// operator may run at once.
+type phase struct {
+	mu  sync.Mutex
+	res *PhaseResult
+}
+
+func newPhase(name string) *phase {
+	return &phase{res: &PhaseResult{Name: name, StartedAt: time.Now()}}
+}
+
+func (p *phase) addLevel(lr *LevelResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.res.Levels = append(p.res.Levels, lr)
+	slices.SortStableFunc(p.res.Levels, func(a, b *LevelResult) int { return a.N - b.N })
+}
+
+func (p *phase) fail(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.res.Errors = append(p.res.Errors, msg)
+}
+
+func (p *phase) update(f func(*PhaseResult)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(p.res)
+}
+
+// level is a level being visited: its results and its objects.
+type level struct {
+	lr *LevelResult
+	w  Workload
+}
+
+// startRunner installs the operator's CRDs on h's cluster and starts the operator there.
+func startRunner(ctx context.Context, h *Harness, cfg Config, op Operator, tag string, ph *phase) (*runner, error) {
 	files, err := op.CRDFiles()
 	if err == nil && len(files) == 0 {
 		// KEDA's tool dir is known only after a first lookup.
@@ -219,154 +265,191 @@ func RunPhase(ctx context.Context, h *Harness, cfg Config, op Operator, tag stri
 		op.Stop()
 		return nil, err
 	}
-	defer op.Stop()
-	fail := func(what string, err error) {
-		msg := fmt.Sprintf("%s: %v", what, err)
-		h.Logf("[%s] FAILED %s", op.Name(), msg)
-		res.Errors = append(res.Errors, msg)
+	return &runner{h: h, cfg: cfg, op: op, tag: tag, phase: ph, reached: map[int]*level{}}, nil
+}
+
+// stop stops the operator, counting its throttling lines into the phase.
+func (r *runner) stop() {
+	r.op.Stop()
+	throttled := throttledLines(r.op)
+	r.phase.update(func(p *PhaseResult) { p.Throttled += throttled })
+}
+
+func (r *runner) fail(what string, err error) {
+	msg := fmt.Sprintf("%s: %v", what, err)
+	r.h.Logf("[%s] FAILED %s", r.op.Name(), msg)
+	r.phase.fail(msg)
+}
+
+// deletePrev deletes the last level's namespace: the next level starts from nothing.
+func (r *runner) deletePrev(ctx context.Context) {
+	if r.prevNS == "" {
+		return
 	}
-	prevNS := ""
-	deletePrev := func() {
-		if prevNS == "" {
+	r.h.Logf("[%s] deleting namespace %s", r.op.Name(), r.prevNS)
+	if err := r.h.DeleteNamespace(ctx, r.prevNS); err != nil {
+		r.fail("delete "+r.prevNS, err)
+	}
+	r.prevNS = ""
+}
+
+// run does the steps of a part. More says whether a later part uses this cluster (else the last
+// level's objects stay: the cluster stops anyway); a level reached and not yet measured stays too.
+func (r *runner) run(ctx context.Context, steps []step, more bool) {
+	for i, s := range steps {
+		if ctx.Err() != nil {
 			return
 		}
-		h.Logf("[%s] deleting namespace %s", op.Name(), prevNS)
-		if err := h.DeleteNamespace(ctx, prevNS); err != nil {
-			fail("delete "+prevNS, err)
-		}
-		prevNS = ""
-	}
-	// visit takes the operator to n objects in a fresh namespace and measures what n is for.
-	visit := func(n int) {
-		deletePrev()
-		lr := &LevelResult{N: n}
-		res.Levels = append(res.Levels, lr)
-		w := Workload{NS: fmt.Sprintf("b-%s-%d", tag, n), Prefix: "so", Polling: cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", tag, n, i) }}
-		if r, ok := op.(Restarter); ok && cfg.reachesByRestart(n) {
-			prevNS = w.NS
-			res.Throttled += throttledLines(op)
-			if err := restartLevel(ctx, h, r, cfg, w, n, lr); err != nil {
-				fail(fmt.Sprintf("reach %d by a restart", n), err)
-				return
-			}
-			h.Logf("[%s] %d taken over in %.1fs at qps %s, restarted: ready in %.1fs, settled in %.1fs, %.3f writes/object", op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
-		} else if n > 0 {
-			prevNS = w.NS
-			if err := takeover(ctx, h, op, w, n, lr); err != nil {
-				fail(fmt.Sprintf("take over %d", n), err)
-				return
-			}
-			h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
-		}
-		if cfg.measures(1) && slices.Contains(cfg.IdleLevels, n) {
-			// A level reached by a restart has settled already: the restart was timed to it.
-			settled := time.Duration(0)
-			if lr.Restart == nil {
-				var err error
-				if settled, err = settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
-					fail(fmt.Sprintf("settling at %d", n), err)
-					return
+		switch s.Kind {
+		case stepLevel:
+			r.deletePrev(ctx)
+			if lv := r.reach(ctx, s.N); lv != nil {
+				if r.settleFor(ctx, lv) {
+					r.measure(ctx, lv)
 				}
-				lr.SettleSecs = settled.Seconds()
 			}
-			h.Logf("[%s] idle window at %d for %s (settled after %s)", op.Name(), n, cfg.Window, settled.Round(time.Second))
-			win, err := h.Measure(ctx, op, cfg.Window)
+		case stepReach:
+			r.deletePrev(ctx)
+			if lv := r.reach(ctx, s.N); lv != nil && r.settleFor(ctx, lv) {
+				r.reached[s.N] = lv
+			}
+		case stepMeasure:
+			if lv, ok := r.reached[s.N]; ok {
+				delete(r.reached, s.N)
+				r.measure(ctx, lv)
+			}
+		case stepQueries:
+			r.deletePrev(ctx)
+			f4, err := sourceQueries(ctx, r.h, r.op, r.tag, r.cfg)
 			if err != nil {
-				fail(fmt.Sprintf("idle window at %d", n), err)
+				r.fail("source queries", err)
 			} else {
-				lr.Idle = &win
-				if p, ok := op.(Profiler); ok {
-					lr.IdleHeapProfile = heapProfileTop(ctx, h, p, fmt.Sprintf("heap-%d", n))
-				}
-				h.Logf("[%s] idle %d: RSS %.1f MiB, CPU %.2f s/min, operator %.1f req/min (%.2f writes), apiserver %.1f req/min (%.2f writes)",
-					op.Name(), n, win.RSSMiB, win.CPUPerMin, win.OpReqPerMin, win.OpWritesPerMin, win.APIReqPerMin, win.APIWritesPerMin)
+				r.phase.update(func(p *PhaseResult) { p.Fig4 = f4 })
 			}
-		}
-		if cfg.measures(5) && slices.Contains(cfg.Fig5Levels, n) && n > 0 {
-			if (!cfg.measures(1) || !slices.Contains(cfg.IdleLevels, n)) && lr.Restart == nil {
-				// Without the idle window's wait, wait here: the requests are timed in a steady state.
-				if _, err := settle(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
-					fail(fmt.Sprintf("settling at %d", n), err)
-					return
-				}
-			}
-			if err := extMetrics(ctx, h, op, w, n, cfg.Fig5Requests, lr); err != nil {
-				fail(fmt.Sprintf("external metrics at %d", n), err)
-			} else {
-				h.Logf("[%s] external metrics at %d: p50 %.1f ms p99 %.1f ms (%d errors)", op.Name(), n, 1000*Percentile(lr.ExtMetrics, 50), 1000*Percentile(lr.ExtMetrics, 99), lr.ExtMetricsErrors)
-			}
-		}
-		if cfg.measures(3) && slices.Contains(cfg.ActLoads, n) && n > 0 {
-			// The polled and the push trials run at once, on their own objects: a round of
-			// either waits out a polling interval, and each would otherwise wait for the other.
-			var polledErr, pushErr error
-			push, err := preparePushActivation(ctx, h, w.NS, n, cfg)
+		case stepWebhook:
+			r.deletePrev(ctx)
+			r.h.Logf("[%s] webhook: applying %d ScaledObjects without and with it", r.op.Name(), r.cfg.Fig6N)
+			// Its namespaces stay when nothing follows on this cluster: it stops anyway.
+			f6, err := webhookApply(ctx, r.h, r.op, r.tag, r.cfg, !more && i == len(steps)-1)
 			if err != nil {
-				pushErr = err
+				r.fail("webhook apply", err)
+			} else {
+				r.phase.update(func(p *PhaseResult) { p.Fig6 = f6 })
+				r.h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", r.op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
 			}
-			var wg sync.WaitGroup
-			if err == nil {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					lat, missed, err := activationTrials(ctx, h, push, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
-					lr.PushActivation, lr.PushActivationMissed, pushErr = lat, missed, err
-				}()
-			}
-			polledErr = activation(ctx, h, w, n, cfg, lr)
-			wg.Wait()
-			if polledErr != nil {
-				fail(fmt.Sprintf("activation at %d", n), polledErr)
-			}
-			if pushErr != nil {
-				fail(fmt.Sprintf("push activation at %d", n), pushErr)
-			}
-			h.Logf("[%s] activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.Activation), Percentile(lr.Activation, 50), Percentile(lr.Activation, 99), lr.ActivationMissed)
-			h.Logf("[%s] push activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.PushActivation), Percentile(lr.PushActivation, 50), Percentile(lr.PushActivation, 99), lr.PushActivationMissed)
 		}
 	}
-	// The levels reached by a restart come last, after figures 4 and 6: those then run with no
-	// other objects loaded, as for an operator without them, and the last phase of a run need
-	// not wait for 10,000 objects and their finalizers to go (the cluster stops anyway).
-	var restartLevels []int
-	for _, n := range cfg.levels(maxLevel) {
-		if _, ok := op.(Restarter); ok && cfg.reachesByRestart(n) {
-			restartLevels = append(restartLevels, n)
-			continue
-		}
-		if ctx.Err() == nil {
-			visit(n)
-		}
+	if more && len(r.reached) == 0 {
+		// A level reached for a later part's measurements stays.
+		r.deletePrev(ctx)
 	}
-	deletePrev()
-	if cfg.measures(4) && cfg.Fig4N > 0 && ctx.Err() == nil {
-		f4, err := sourceQueries(ctx, h, op, tag, cfg)
+}
+
+// reach takes the operator to n objects in a fresh namespace (a take-over, or for an operator that
+// can be restarted and a level above RestartAbove, a fast take-over and a restart); nil when it
+// failed (the failure is recorded).
+func (r *runner) reach(ctx context.Context, n int) *level {
+	lr := &LevelResult{N: n}
+	r.phase.addLevel(lr)
+	w := Workload{NS: fmt.Sprintf("b-%s-%d", r.tag, n), Prefix: "so", Polling: r.cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", r.tag, n, i) }}
+	if re, ok := r.op.(Restarter); ok && r.cfg.reachesByRestart(n) {
+		r.prevNS = w.NS
+		throttled := throttledLines(r.op)
+		r.phase.update(func(p *PhaseResult) { p.Throttled += throttled })
+		if err := restartLevel(ctx, r.h, re, r.cfg, w, n, lr); err != nil {
+			r.fail(fmt.Sprintf("reach %d by a restart", n), err)
+			return nil
+		}
+		r.h.Logf("[%s] %d taken over in %.1fs at qps %s, restarted: ready in %.1fs, settled in %.1fs, %.3f writes/object", r.op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
+	} else if n > 0 {
+		r.prevNS = w.NS
+		if err := takeover(ctx, r.h, r.op, w, n, lr); err != nil {
+			r.fail(fmt.Sprintf("take over %d", n), err)
+			return nil
+		}
+		r.h.Logf("[%s] %d taken over in %.1fs (created in %.1fs), %.2f operator writes/object", r.op.Name(), n, lr.TakeoverSecs, lr.CreateSecs, lr.WritesPerObject)
+	}
+	return &level{lr: lr, w: w}
+}
+
+// settleFor waits for a steady state after the take-over when a figure measured at this level
+// needs one (the idle window; the external metrics requests); false when that failed.
+func (r *runner) settleFor(ctx context.Context, lv *level) bool {
+	n, cfg := lv.lr.N, r.cfg
+	idle := cfg.measures(1) && slices.Contains(cfg.IdleLevels, n)
+	ext := cfg.measures(5) && slices.Contains(cfg.Fig5Levels, n) && n > 0
+	if lv.lr.Restart != nil || (!idle && !ext) {
+		// A level reached by a restart has settled already: the restart was timed to it.
+		return true
+	}
+	settled, err := settle(ctx, r.h, r.op, cfg.Settle, settleMax(n))
+	if err != nil {
+		r.fail(fmt.Sprintf("settling at %d", n), err)
+		return false
+	}
+	lv.lr.SettleSecs = settled.Seconds()
+	r.h.Logf("[%s] settled at %d after %s", r.op.Name(), n, settled.Round(time.Second))
+	return true
+}
+
+// measure measures the figures of a reached, settled level: the idle window, the external metrics
+// requests, the activation trials (last: they leave objects active).
+func (r *runner) measure(ctx context.Context, lv *level) {
+	lr, w, n, cfg, h, op := lv.lr, lv.w, lv.lr.N, r.cfg, r.h, r.op
+	if cfg.measures(1) && slices.Contains(cfg.IdleLevels, n) {
+		h.Logf("[%s] idle window at %d for %s", op.Name(), n, cfg.Window)
+		win, err := h.Measure(ctx, op, cfg.Window)
 		if err != nil {
-			fail("source queries", err)
+			r.fail(fmt.Sprintf("idle window at %d", n), err)
 		} else {
-			res.Fig4 = f4
+			lr.Idle = &win
+			if p, ok := op.(Profiler); ok {
+				lr.IdleHeapProfile = heapProfileTop(ctx, h, p, fmt.Sprintf("heap-%d", n))
+			}
+			h.Logf("[%s] idle %d: RSS %.1f MiB, CPU %.2f s/min, operator %.1f req/min (%.2f writes), apiserver %.1f req/min (%.2f writes)",
+				op.Name(), n, win.RSSMiB, win.CPUPerMin, win.OpReqPerMin, win.OpWritesPerMin, win.APIReqPerMin, win.APIWritesPerMin)
 		}
 	}
-	if cfg.measures(6) && cfg.Fig6N > 0 && ctx.Err() == nil {
-		h.Logf("[%s] webhook: applying %d ScaledObjects without and with it", op.Name(), cfg.Fig6N)
-		f6, err := webhookApply(ctx, h, op, tag, cfg)
+	if cfg.measures(5) && slices.Contains(cfg.Fig5Levels, n) && n > 0 {
+		if err := extMetrics(ctx, h, op, w, n, cfg.Fig5Requests, lr); err != nil {
+			r.fail(fmt.Sprintf("external metrics at %d", n), err)
+		} else {
+			h.Logf("[%s] external metrics at %d: p50 %.1f ms p99 %.1f ms (%d errors)", op.Name(), n, 1000*Percentile(lr.ExtMetrics, 50), 1000*Percentile(lr.ExtMetrics, 99), lr.ExtMetricsErrors)
+		}
+	}
+	if cfg.measures(3) && slices.Contains(cfg.ActLoads, n) && n > 0 {
+		// The polled and the push trials run at once, on their own objects: a round of
+		// either waits out a polling interval, and each would otherwise wait for the other.
+		var polledErr, pushErr error
+		objects, err := addTrialObjects(ctx, h, w, n, cfg)
 		if err != nil {
-			fail("webhook apply", err)
-		} else {
-			res.Fig6 = f6
-			h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
+			r.fail(fmt.Sprintf("activation at %d", n), err)
+			return
 		}
-	}
-	for _, n := range restartLevels {
-		if ctx.Err() == nil {
-			visit(n)
+		push, err := preparePushActivation(ctx, h, w.NS, objects, cfg)
+		if err != nil {
+			pushErr = err
 		}
+		var wg sync.WaitGroup
+		if err == nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lat, missed, err := activationTrials(ctx, h, push, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
+				lr.PushActivation, lr.PushActivationMissed, pushErr = lat, missed, err
+			}()
+		}
+		polledErr = activation(ctx, h, w, objects, cfg, lr)
+		wg.Wait()
+		if polledErr != nil {
+			r.fail(fmt.Sprintf("activation at %d", n), polledErr)
+		}
+		if pushErr != nil {
+			r.fail(fmt.Sprintf("push activation at %d", n), pushErr)
+		}
+		h.Logf("[%s] activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.Activation), Percentile(lr.Activation, 50), Percentile(lr.Activation, 99), lr.ActivationMissed)
+		h.Logf("[%s] push activation at %d: %d trials, p50 %.2fs p99 %.2fs, %d missed", op.Name(), n, len(lr.PushActivation), Percentile(lr.PushActivation, 50), Percentile(lr.PushActivation, 99), lr.PushActivationMissed)
 	}
-	if !last {
-		deletePrev()
-	}
-	res.Throttled += throttledLines(op)
-	return res, nil
 }
 
 func throttledLines(op Operator) int {
@@ -565,7 +648,8 @@ type activationSource struct {
 
 // activationTrials fires trials objects of src at random moments spread over one polling interval
 // and times each until its Deployment asks for >= 1 replica, in rounds of at most src.objects
-// objects (each round resets the objects and waits for the Deployments to return to 0). It returns
+// objects (each round resets the objects and, when another round follows, waits for the
+// Deployments to return to 0; after the last the level's namespace goes anyway). It returns
 // the latencies in seconds, the trials that did not activate in time, and the first failure to
 // fire or reset (a trial that failed to fire counts as missed).
 func activationTrials(ctx context.Context, h *Harness, src activationSource, trials int, poll time.Duration) (lat []float64, missed int, firstErr error) {
@@ -656,7 +740,7 @@ func activationTrials(ctx context.Context, h *Harness, src activationSource, tri
 				noteErr(err)
 			}
 		}
-		{
+		if remaining > 0 {
 			// Back to 0 replicas before the next round or the next figure.
 			err := wait.PollUntilContextTimeout(ctx, time.Second, 2*poll+60*time.Second, true, func(ctx context.Context) (bool, error) {
 				for _, i := range idx {
@@ -675,13 +759,31 @@ func activationTrials(ctx context.Context, h *Harness, src activationSource, tri
 	return lat, missed, firstErr
 }
 
+// addTrialObjects adds objects of w's kind when fewer than cfg.Trials are loaded, up to one per
+// trial, and waits until they are ready: every polled trial then fires in one round (a round waits
+// out a polling interval and the return to 0). It returns how many objects the trials pick from.
+func addTrialObjects(ctx context.Context, h *Harness, w Workload, n int, cfg Config) (int, error) {
+	objects := max(n, cfg.Trials)
+	if objects == n {
+		return n, nil
+	}
+	if err := h.Create(ctx, w, n, objects); err != nil {
+		return n, fmt.Errorf("failed to add %d objects for the trials: %w", objects-n, err)
+	}
+	if err := h.WaitReady(ctx, w, objects, 2*time.Minute+time.Duration(objects)*time.Second); err != nil {
+		return n, fmt.Errorf("objects added for the trials: %w", err)
+	}
+	return objects, nil
+}
+
 // activation is figure 3's polled source: it flips the metrics-api source of trials of w's n
 // objects from 0 to 1 (and back to 0 after the round).
-func activation(ctx context.Context, h *Harness, w Workload, n int, cfg Config, lr *LevelResult) error {
+// objects is how many of w's objects it picks from (addTrialObjects).
+func activation(ctx context.Context, h *Harness, w Workload, objects int, cfg Config, lr *LevelResult) error {
 	set := func(v int64) func(context.Context, int) error {
 		return func(_ context.Context, i int) error { h.Src.Set(w.Key(i), v); return nil }
 	}
-	lat, missed, err := activationTrials(ctx, h, activationSource{ns: w.NS, objects: n, name: w.Name, fire: set(1), reset: set(0)}, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
+	lat, missed, err := activationTrials(ctx, h, activationSource{ns: w.NS, objects: objects, name: w.Name, fire: set(1), reset: set(0)}, cfg.Trials, time.Duration(cfg.Polling)*time.Second)
 	lr.Activation = append(lr.Activation, lat...)
 	lr.ActivationMissed += missed
 	return err

@@ -57,7 +57,7 @@ func waitTLS(ctx context.Context, port int) error {
 	})
 }
 
-func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg Config) (*Fig6Result, error) {
+func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg Config, keep bool) (*Fig6Result, error) {
 	port, metricsURL, stop, err := op.StartWebhook(ctx, h)
 	if err != nil {
 		return nil, err
@@ -106,6 +106,9 @@ func webhookApply(ctx context.Context, h *Harness, op Operator, tag string, cfg 
 			return nil, err
 		}
 		defer func() {
+			if keep {
+				return
+			}
 			if err := h.DeleteNamespace(ctx, ns); err != nil {
 				h.Logf("delete %s: %v", ns, err)
 			}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A run is a sequence of stages; the parts of a stage run at once, each on its own local cluster
+// with its own operator process, and a stage starts when the previous one has ended. The plan puts
+// side by side only what waits rather than times: take-overs at the client rate, settling, the idle
+// windows (RSS, CPU seconds and request counts, which another cluster's work does not change) and
+// figure 4 (queries counted at the source). What is timed in milliseconds (external metrics,
+// figure 5; the webhook, figure 6) and every level above the take-over level run in stages of their
+// own, with no other cluster up but the idle ones still needed later. KEDA's take-over of 1,000
+// objects alone takes about eight minutes at qps 20: a run that waited for it with nothing else to do
+// could not stay within its half hour.
+
+// stepKind is what a step of a part does.
+type stepKind int
+
+const (
+	// stepLevel takes the operator to N objects in a fresh namespace (a take-over, or a take-over
+	// at fast client rates and a restart) and measures every figure measured at N.
+	stepLevel stepKind = iota
+	// stepReach only takes the operator to N objects and waits for a steady state; a later
+	// stepMeasure on the same cluster measures them.
+	stepReach
+	// stepMeasure measures N objects reached by an earlier stepReach.
+	stepMeasure
+	// stepQueries is figure 4, stepWebhook figure 6.
+	stepQueries
+	stepWebhook
+)
+
+func (k stepKind) String() string {
+	return [...]string{"level", "take-over", "measure", "figure 4", "figure 6"}[k]
+}
+
+// step is one thing a part does.
+type step struct {
+	Kind stepKind
+	N    int
+}
+
+func (s step) String() string {
+	switch s.Kind {
+	case stepQueries, stepWebhook:
+		return s.Kind.String()
+	case stepLevel:
+		return fmt.Sprintf("%d objects", s.N)
+	default:
+		return fmt.Sprintf("%s %d", s.Kind, s.N)
+	}
+}
+
+// part is one operator on one cluster for one stage. Cluster names a cluster of the run: a part
+// whose cluster an earlier part used goes on with that cluster and that operator process.
+type part struct {
+	Operator string
+	Cluster  string
+	Steps    []step
+}
+
+func (p part) String() string {
+	var steps []string
+	for _, s := range p.Steps {
+		steps = append(steps, s.String())
+	}
+	return fmt.Sprintf("%s on %s: %s", p.Operator, p.Cluster, strings.Join(steps, ", "))
+}
+
+type stage struct {
+	Parts []part
+}
+
+// opPlan is what the run measures for one operator.
+type opPlan struct {
+	name string
+	// small are the levels below the take-over level, big the take-over level (0: none), above
+	// the levels over it.
+	small, above []int
+	big          int
+}
+
+func planFor(cfg Config, name string, maxLevel int) opPlan {
+	p := opPlan{name: name}
+	for _, n := range cfg.levels(maxLevel) {
+		switch {
+		case n == cfg.TakeoverLevel:
+			p.big = n
+		case n < cfg.TakeoverLevel:
+			p.small = append(p.small, n)
+		default:
+			p.above = append(p.above, n)
+		}
+	}
+	return p
+}
+
+// levelSteps is a stepLevel for each count.
+func levelSteps(ns []int) []step {
+	var out []step
+	for _, n := range ns {
+		out = append(out, step{Kind: stepLevel, N: n})
+	}
+	return out
+}
+
+// schedule plans a run of the operators (in cfg.Operators' order, each with its largest level) into
+// stages. The first stage runs at once every operator's small levels and figure 4 (one cluster
+// each) and the first operator's take-over of the take-over level (a cluster of its own). Then,
+// one part at a time: the first operator's measurements at that level (its cluster is stopped
+// after them), its figure 6; each further operator's figure 6, take-over and measurements at the
+// take-over level; last, each operator's levels above it on a fresh cluster. The first operator
+// should be the slowest to take over (KEDA): its take-over is what the first stage hides.
+func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
+	var plans []opPlan
+	for _, name := range ops {
+		plans = append(plans, planFor(cfg, name, maxLevels[name]))
+	}
+	if len(plans) == 0 {
+		return nil
+	}
+	var first stage
+	for i, p := range plans {
+		steps := levelSteps(p.small)
+		if cfg.measures(4) && cfg.Fig4N > 0 {
+			steps = append(steps, step{Kind: stepQueries})
+		}
+		if len(steps) > 0 {
+			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: p.name, Steps: steps})
+		}
+		if i == 0 && p.big > 0 {
+			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, p.big),
+				Steps: []step{{Kind: stepReach, N: p.big}}})
+		}
+	}
+	stages := []stage{first}
+	alone := func(p part) {
+		if len(p.Steps) > 0 {
+			stages = append(stages, stage{Parts: []part{p}})
+		}
+	}
+	webhook := cfg.measures(6) && cfg.Fig6N > 0
+	for i, p := range plans {
+		if i == 0 && p.big > 0 {
+			alone(part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, p.big), Steps: []step{{Kind: stepMeasure, N: p.big}}})
+		}
+		var steps []step
+		if webhook {
+			steps = append(steps, step{Kind: stepWebhook})
+		}
+		if i > 0 && p.big > 0 {
+			steps = append(steps, step{Kind: stepLevel, N: p.big})
+		}
+		alone(part{Operator: p.name, Cluster: p.name, Steps: steps})
+	}
+	for _, p := range plans {
+		for _, n := range p.above {
+			alone(part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepLevel, N: n}}})
+		}
+	}
+	if len(first.Parts) == 0 {
+		stages = stages[1:]
+	}
+	return stages
+}
+
+// lastUse maps each cluster of a plan to the index of the last stage that uses it: the run stops
+// a cluster (and its operator) when that stage ends.
+func lastUse(stages []stage) map[string]int {
+	out := map[string]int{}
+	for i, s := range stages {
+		for _, p := range s.Parts {
+			out[p.Cluster] = i
+		}
+	}
+	return out
+}
+
+// describeSchedule is the plan as the report's lines, a stage each.
+func describeSchedule(stages []stage) []string {
+	var out []string
+	for i, s := range stages {
+		var parts []string
+		for _, p := range s.Parts {
+			parts = append(parts, p.String())
+		}
+		slices.Sort(parts)
+		out = append(out, fmt.Sprintf("stage %d: %s", i+1, strings.Join(parts, " | ")))
+	}
+	return out
+}
