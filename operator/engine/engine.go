@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +88,11 @@ type Engine struct {
 	stopped  bool
 	// seq numbers samples, so that a reader can tell a new sample from one it has seen.
 	seq uint64
+	// metricNames is MetricNames' answer, kept until a registration changes (namesStale): the
+	// metrics API's discovery asks for it, and at 10,000 objects building it on each request held
+	// the lock every metric request needs for tens of milliseconds.
+	metricNames []string
+	namesStale  bool
 
 	wake chan struct{}
 	work chan *pollJob
@@ -206,6 +212,33 @@ func (e *Engine) State(key Key) (ObjectState, bool) {
 }
 
 // Keys returns the registered objects.
+// MetricNames lists, sorted, the distinct external metric names of the registered ScaledObjects'
+// triggers (what the HPA may ask for; a ScaledJob's are read by the operator itself).
+func (e *Engine) MetricNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.metricNames == nil || e.namesStale {
+		seen := map[string]bool{}
+		names := []string{}
+		for key, obj := range e.objects {
+			if key.Kind != KindScaledObject {
+				continue
+			}
+			for _, sub := range obj.triggers {
+				for _, m := range sub.metrics {
+					if m.name != "" && !seen[m.name] {
+						seen[m.name] = true
+						names = append(names, m.name)
+					}
+				}
+			}
+		}
+		sort.Strings(names)
+		e.metricNames, e.namesStale = names, false
+	}
+	return slices.Clone(e.metricNames)
+}
+
 func (e *Engine) Keys() []Key {
 	e.mu.Lock()
 	defer e.mu.Unlock()

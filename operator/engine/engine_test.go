@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -352,5 +353,36 @@ func TestEngineDoesNotPollResourceTriggers(t *testing.T) {
 	}
 	if len(fa.created) != 1 {
 		t.Errorf("built %d fake scalers, want 1", len(fa.created))
+	}
+}
+
+// TestMetricNamesFollowRegistrations: the metrics API's discovery list is kept between requests
+// and follows every registration change; a ScaledJob's metrics are not in it.
+func TestMetricNamesFollowRegistrations(t *testing.T) {
+	e := startEngine(t, &factory{}, nil)
+	ctx := context.Background()
+	a := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
+	b := Key{Kind: KindScaledObject, Namespace: "ns", Name: "b"}
+	sj := Key{Kind: KindScaledJob, Namespace: "ns", Name: "j"}
+	e.Register(ctx, a, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	e.Register(ctx, b, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs"), trigger(1, "more")}})
+	e.Register(ctx, sj, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "other")}})
+	steps := []struct {
+		what   string
+		change func()
+		want   []string
+	}{
+		{"registered", func() {}, []string{"s0-fake-jobs", "s1-fake-more"}},
+		{"b's triggers edited", func() {
+			e.Register(ctx, b, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "queue")}})
+		}, []string{"s0-fake-jobs", "s0-fake-queue"}},
+		{"a unregistered", func() { e.Unregister(ctx, a) }, []string{"s0-fake-queue"}},
+		{"b unregistered", func() { e.Unregister(ctx, b) }, []string{}},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := e.MetricNames(); !slices.Equal(got, s.want) {
+			t.Errorf("%s: MetricNames = %q, want %q", s.what, got, s.want)
+		}
 	}
 }

@@ -155,6 +155,7 @@ func (e *Engine) Register(ctx context.Context, key Key, reg Registration) []Trig
 	}
 	obj.pollingInterval = reg.PollingInterval
 	obj.triggers = next
+	e.namesStale = true
 	kept := make(map[*subscription]bool, len(next))
 	for i, sub := range next {
 		kept[sub] = true
@@ -224,6 +225,7 @@ func (e *Engine) Unregister(ctx context.Context, key Key) (registered bool) {
 	e.mu.Lock()
 	obj := e.objects[key]
 	delete(e.objects, key)
+	e.namesStale = true
 	var toClose []scalers.Scaler
 	if obj != nil {
 		for _, sub := range obj.triggers {

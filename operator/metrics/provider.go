@@ -6,7 +6,6 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +30,8 @@ import (
 // StateReader is the part of the engine the provider reads.
 type StateReader interface {
 	State(key engine.Key) (engine.ObjectState, bool)
-	Keys() []engine.Key
+	// MetricNames lists the distinct metric names of the registered ScaledObjects' triggers.
+	MetricNames() []string
 	// Read reads one metric from its source now (single-flight with the engine's polls), for a
 	// trigger without useCachedMetrics.
 	Read(ctx context.Context, key engine.Key, metricName string) (engine.TriggerState, bool)
@@ -297,26 +297,13 @@ func (p *Provider) fallbackValue(ctx context.Context, key types.NamespacedName, 
 	return scaling.FallbackValue(typ, target, replicas, ready)
 }
 
-// ListAllExternalMetrics lists the metric names of every registered trigger.
+// ListAllExternalMetrics lists the metric names of every registered ScaledObject's triggers (the
+// group's discovery; KEDA lists one placeholder name).
 func (p *Provider) ListAllExternalMetrics() []provider.ExternalMetricInfo {
-	seen := map[string]bool{}
-	for _, key := range p.state.Keys() {
-		if key.Kind != engine.KindScaledObject {
-			// The HPA asks for ScaledObjects' metrics only: a ScaledJob's triggers are read by
-			// the operator itself.
-			continue
-		}
-		st, _ := p.state.State(key)
-		for _, t := range st.Triggers {
-			if t.MetricName != "" {
-				seen[t.MetricName] = true
-			}
-		}
-	}
-	out := make([]provider.ExternalMetricInfo, 0, len(seen))
-	for name := range seen {
+	names := p.state.MetricNames()
+	out := make([]provider.ExternalMetricInfo, 0, len(names))
+	for _, name := range names {
 		out = append(out, provider.ExternalMetricInfo{Metric: name})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Metric < out[j].Metric })
 	return out
 }

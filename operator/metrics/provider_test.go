@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +24,22 @@ func (f fakeState) State(k engine.Key) (engine.ObjectState, bool) {
 	return s, ok
 }
 
-func (f fakeState) Keys() []engine.Key {
-	var keys []engine.Key
-	for k := range f {
-		keys = append(keys, k)
+func (f fakeState) MetricNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	for k, st := range f {
+		if k.Kind != engine.KindScaledObject {
+			continue
+		}
+		for _, t := range st.Triggers {
+			if t.MetricName != "" && !seen[t.MetricName] {
+				seen[t.MetricName] = true
+				names = append(names, t.MetricName)
+			}
+		}
 	}
-	return keys
+	slices.Sort(names)
+	return names
 }
 
 // Read answers like an engine that cannot read the source now: the cached sample is served.
