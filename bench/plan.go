@@ -11,10 +11,11 @@ import (
 // side by side only what waits rather than times: take-overs at the client rate, settling, the idle
 // windows (RSS, CPU seconds and request counts, which another cluster's work does not change) and
 // figure 4 (queries counted at the source). What is timed in milliseconds (external metrics,
-// figure 5; the webhook, figure 6) and every level above the take-over level run in stages of their
-// own, with no other cluster up but the idle ones still needed later. KEDA's take-over of 1,000
-// objects alone takes about eight minutes at qps 20: a run that waited for it with nothing else to do
-// could not stay within its half hour.
+// figure 5; the webhook, figure 6) runs in a stage of its own; at the take-over level each
+// operator's measurements run with the other operators' clusters held idle at that level beside
+// them, the same background for each. KEDA's take-over of 1,000 objects alone takes about eight
+// minutes at qps 20: a run that waited for it with nothing else to do could not stay within its
+// half hour.
 
 // stepKind is what a step of a part does.
 type stepKind int
@@ -31,10 +32,13 @@ const (
 	// stepQueries is figure 4, stepWebhook figure 6.
 	stepQueries
 	stepWebhook
+	// stepHold does nothing: the cluster and its objects stay up, idle, while another part
+	// measures.
+	stepHold
 )
 
 func (k stepKind) String() string {
-	return [...]string{"level", "take-over", "measure", "figure 4", "figure 6"}[k]
+	return [...]string{"level", "take-over", "measure", "figure 4", "figure 6", "held idle at"}[k]
 }
 
 // step is one thing a part does.
@@ -109,21 +113,18 @@ func levelSteps(ns []int) []step {
 
 // schedule plans a run of the operators (in cfg.Operators' order, each with its largest level) into
 // stages. The first stage runs at once every operator's small levels and figure 4 (one cluster
-// each) and the first operator's take-over of the take-over level (a cluster of its own). Then,
-// one part at a time: the first operator's measurements at that level (its cluster is stopped
-// after them), its figure 6; each further operator's figure 6, take-over and measurements at the
-// take-over level; last, each operator's levels above it on a fresh cluster. The first operator
-// should be the slowest to take over (KEDA): its take-over is what the first stage hides.
+// each) and every operator's take-over of the take-over level (a cluster each). Then, one operator
+// at a time, its measurements at that level, the other operators' clusters held idle beside it;
+// then each operator's figure 6 alone; last, each operator's levels above the take-over level, each
+// on a fresh cluster, alone.
 func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 	var plans []opPlan
 	for _, name := range ops {
 		plans = append(plans, planFor(cfg, name, maxLevels[name]))
 	}
-	if len(plans) == 0 {
-		return nil
-	}
+	bigCluster := func(p opPlan) string { return fmt.Sprintf("%s-%d", p.name, p.big) }
 	var first stage
-	for i, p := range plans {
+	for _, p := range plans {
 		steps := levelSteps(p.small)
 		if cfg.measures(4) && cfg.Fig4N > 0 {
 			steps = append(steps, step{Kind: stepQueries})
@@ -131,38 +132,37 @@ func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 		if len(steps) > 0 {
 			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: p.name, Steps: steps})
 		}
-		if i == 0 && p.big > 0 {
-			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, p.big),
-				Steps: []step{{Kind: stepReach, N: p.big}}})
+	}
+	for _, p := range plans {
+		if p.big > 0 {
+			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: bigCluster(p), Steps: []step{{Kind: stepReach, N: p.big}}})
 		}
 	}
-	stages := []stage{first}
-	alone := func(p part) {
-		if len(p.Steps) > 0 {
-			stages = append(stages, stage{Parts: []part{p}})
-		}
+	var stages []stage
+	if len(first.Parts) > 0 {
+		stages = append(stages, first)
 	}
-	webhook := cfg.measures(6) && cfg.Fig6N > 0
 	for i, p := range plans {
-		if i == 0 && p.big > 0 {
-			alone(part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, p.big), Steps: []step{{Kind: stepMeasure, N: p.big}}})
+		if p.big == 0 {
+			continue
 		}
-		var steps []step
-		if webhook {
-			steps = append(steps, step{Kind: stepWebhook})
+		st := stage{Parts: []part{{Operator: p.name, Cluster: bigCluster(p), Steps: []step{{Kind: stepMeasure, N: p.big}}}}}
+		for j, q := range plans {
+			if j != i && q.big > 0 {
+				st.Parts = append(st.Parts, part{Operator: q.name, Cluster: bigCluster(q), Steps: []step{{Kind: stepHold, N: q.big}}})
+			}
 		}
-		if i > 0 && p.big > 0 {
-			steps = append(steps, step{Kind: stepLevel, N: p.big})
+		stages = append(stages, st)
+	}
+	if cfg.measures(6) && cfg.Fig6N > 0 {
+		for _, p := range plans {
+			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: p.name, Steps: []step{{Kind: stepWebhook}}}}})
 		}
-		alone(part{Operator: p.name, Cluster: p.name, Steps: steps})
 	}
 	for _, p := range plans {
 		for _, n := range p.above {
-			alone(part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepLevel, N: n}}})
+			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepLevel, N: n}}}}})
 		}
-	}
-	if len(first.Parts) == 0 {
-		stages = stages[1:]
 	}
 	return stages
 }

@@ -293,8 +293,9 @@ func (r *runner) deletePrev(ctx context.Context) {
 	r.prevNS = ""
 }
 
-// run does the steps of a part. More says whether a later part uses this cluster (else the last
-// level's objects stay: the cluster stops anyway); a level reached and not yet measured stays too.
+// run does the steps of a part. A level's objects stay until a later step needs a fresh namespace
+// (a level reached for a later part's measurements, or held idle beside another part's, must);
+// more says whether a later part uses this cluster at all.
 func (r *runner) run(ctx context.Context, steps []step, more bool) {
 	for i, s := range steps {
 		if ctx.Err() != nil {
@@ -338,10 +339,6 @@ func (r *runner) run(ctx context.Context, steps []step, more bool) {
 				r.h.Logf("[%s] apply of %d: %.2fs without the webhook, %.2fs with it (duplicate refused: %v)", r.op.Name(), f6.N, f6.BaselineSecs, f6.WebhookSecs, f6.Rejected)
 			}
 		}
-	}
-	if more && len(r.reached) == 0 {
-		// A level reached for a later part's measurements stays.
-		r.deletePrev(ctx)
 	}
 }
 
