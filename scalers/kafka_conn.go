@@ -14,6 +14,7 @@ import (
 	krbconfig "github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -144,7 +145,7 @@ func kafkaTLSConfig(p *kafkaConnParams) (*tls.Config, error) {
 	case p.key == "":
 		return nil, &ParamError{Param: "key", Problem: "is required when cert is set", Fix: "put the client certificate's private key (PEM) in the TriggerAuthentication parameter key, next to cert"}
 	}
-	key, err := decryptKey(p.key, p.keyPassword)
+	key, err := meta.DecryptKey(p.key, p.keyPassword)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	amqp "github.com/rabbitmq/amqp091-go"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
@@ -82,7 +83,7 @@ type rabbitMQMetadata struct {
 
 	// ca, cert and key (for tls enable and authModes tls) and the management API's
 	// authentication modes.
-	httpAuthParams
+	meta.HTTPAuthParams
 
 	// Set by Validate.
 	mode     string
@@ -99,7 +100,7 @@ type rabbitMQMetadata struct {
 	queueURL *url.URL
 	timeout  time.Duration
 	tls      *tls.Config
-	auth     *httpAuth
+	auth     *meta.HTTPAuth
 }
 
 // Validate resolves mode, value, protocol, vhost and TLS. Parameters only the metadata holds
@@ -117,7 +118,7 @@ func (m *rabbitMQMetadata) Validate() error {
 		return &ParamError{Param: "pageSize", Problem: fmt.Sprintf("is %d", m.PageSize), Fix: "use 1 or more: it is how many queues one request may return when useRegex is true"}
 	}
 	var err error
-	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
+	if m.timeout, err = meta.ParseTriggerTimeout(m.Timeout); err != nil {
 		return err
 	}
 	if m.TLS != rabbitTLSEnable && m.TLS != rabbitTLSDisable {
@@ -298,10 +299,10 @@ func (m *rabbitMQMetadata) managementURL() *url.URL {
 // connection; tls enable adds the client certificate (cert, key, keyPassword). The
 // management API's authentication modes are checked last.
 func (m *rabbitMQMetadata) resolveTLS() error {
-	p := &m.httpAuthParams
+	p := &m.HTTPAuthParams
 	p.Username, p.Password = m.Username, m.Password
 	var err error
-	if m.auth, err = p.validate(); err != nil {
+	if m.auth, err = p.Validate(); err != nil {
 		return err
 	}
 	secure := m.amqpURI.Scheme == "amqps" || (m.httpBase != nil && m.httpBase.Scheme == "https")
@@ -315,7 +316,7 @@ func (m *rabbitMQMetadata) resolveTLS() error {
 		case m.Cert == "" && m.Key != "":
 			return &ParamError{Param: "cert", Problem: "is required when key is set", Fix: "put the client certificate (PEM) in the TriggerAuthentication parameter cert, next to key"}
 		case m.Cert != "":
-			key, err := decryptKey(m.Key, m.KeyPassword)
+			key, err := meta.DecryptKey(m.Key, m.KeyPassword)
 			if err != nil {
 				return err
 			}
@@ -324,13 +325,13 @@ func (m *rabbitMQMetadata) resolveTLS() error {
 				return &ParamError{Param: "cert", Problem: "and key are not a usable certificate and private key (" + err.Error() + ")",
 					Fix: "give the PEM texts of the client certificate and of its private key"}
 			}
-			m.auth.clientCert = &pair
+			m.auth.ClientCert = &pair
 		}
 	}
 	if m.protocol == rabbitProtocolAMQP && secure {
-		m.tls = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: m.UnsafeSsl, RootCAs: m.auth.rootCAs, ServerName: m.amqpURI.Host} //nolint:gosec // unsafeSsl is the user's explicit choice
-		if m.auth.clientCert != nil {
-			m.tls.Certificates = []tls.Certificate{*m.auth.clientCert}
+		m.tls = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: m.UnsafeSsl, RootCAs: m.auth.RootCAs, ServerName: m.amqpURI.Host} //nolint:gosec // unsafeSsl is the user's explicit choice
+		if m.auth.ClientCert != nil {
+			m.tls.Certificates = []tls.Certificate{*m.auth.ClientCert}
 		}
 	}
 	return nil
@@ -339,7 +340,7 @@ func (m *rabbitMQMetadata) resolveTLS() error {
 // secrets are the texts no error may show: the password of host (as written and escaped),
 // username and password's, keyPassword and the management API's credentials.
 func (m *rabbitMQMetadata) secrets() []string {
-	s := append(m.httpAuthParams.secrets(), m.KeyPassword)
+	s := append(m.HTTPAuthParams.Secrets(), m.KeyPassword)
 	var pws []string
 	if u, err := url.Parse(m.Host); err == nil {
 		if pw, ok := u.User.Password(); ok {
@@ -388,7 +389,7 @@ func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	s.secrets = s.meta.secrets()
 	if s.meta.protocol == rabbitProtocolHTTP {
-		p := s.meta.httpAuthParams
+		p := s.meta.HTTPAuthParams
 		s.http = newHTTPClient(cfg, &p, s.meta.auth, "host", s.meta.httpBase, s.timeout, s.meta.UnsafeSsl)
 		s.http.secrets = s.secrets
 	} else {
@@ -528,7 +529,7 @@ func parseRabbitAnswer(body []byte, useRegex bool, operation string, pageSize in
 func checkRabbitQueue(q *rabbitQueue) error {
 	if q.Messages < 0 || q.MessagesReady < 0 || q.MessageStats.PublishDetails.Rate < 0 {
 		return fmt.Errorf("the answer gives queue %q messages %d, messages_ready %d and a publish rate of %g, and none may be below 0: check that metadata.host is the RabbitMQ management API",
-			clip(q.Name, 80), q.Messages, q.MessagesReady, q.MessageStats.PublishDetails.Rate)
+			meta.Clip(q.Name, 80), q.Messages, q.MessagesReady, q.MessageStats.PublishDetails.Rate)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // DefaultTimeout bounds calls to an event source when Config.Timeout is zero.
@@ -32,35 +34,35 @@ const (
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
 	"redis":      {build: newRedisScaler, metadata: redisMetadata{}},
-	"cron":       {build: newCronScaler, metadata: cronMetadata{}},
+	"cron":       {build: newCronScaler, metadata: meta.CronMetadata{}},
 	"postgresql": {build: newPostgreSQLScaler, metadata: postgresqlMetadata{}},
 	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
 
-	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
-	"loki":        {build: newLokiScaler, metadata: lokiMetadata{}, tested: testedContract},
-	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
-	"new-relic":   {build: newNewRelicScaler, metadata: newRelicMetadata{}, tested: testedContract},
+	"prometheus":  {build: newPrometheusScaler, metadata: meta.PrometheusMetadata{}},
+	"loki":        {build: newLokiScaler, metadata: meta.LokiMetadata{}, tested: testedContract},
+	"metrics-api": {build: newMetricsAPIScaler, metadata: meta.MetricsAPIMetadata{}},
+	"new-relic":   {build: newNewRelicScaler, metadata: meta.NewRelicMetadata{}, tested: testedContract},
 
-	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
+	"github-runner": {build: newGitHubRunnerScaler, metadata: meta.GithubRunnerMetadata{}, tested: testedContract},
 
-	"dynatrace": {build: newDynatraceScaler, metadata: dynatraceMetadata{}, tested: testedContract},
-	"datadog":   {build: newDatadogScaler, metadata: datadogMetadata{}, tested: testedContract},
+	"dynatrace": {build: newDynatraceScaler, metadata: meta.DynatraceMetadata{}, tested: testedContract},
+	"datadog":   {build: newDatadogScaler, metadata: meta.DatadogMetadata{}, tested: testedContract},
 
-	"graphite": {build: newGraphiteScaler, metadata: graphiteMetadata{}},
+	"graphite": {build: newGraphiteScaler, metadata: meta.GraphiteMetadata{}},
 
-	"elasticsearch": {build: newElasticsearchScaler, metadata: elasticsearchMetadata{}, tested: testedContract},
-	"opensearch":    {build: newOpenSearchScaler, metadata: opensearchMetadata{}, tested: testedContract},
+	"elasticsearch": {build: newElasticsearchScaler, metadata: meta.ElasticsearchMetadata{}, tested: testedContract},
+	"opensearch":    {build: newOpenSearchScaler, metadata: meta.OpensearchMetadata{}, tested: testedContract},
 
-	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
+	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: meta.NatsJetStreamMetadata{}},
 
-	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
+	"beanstalkd": {build: newBeanstalkdScaler, metadata: meta.BeanstalkdMetadata{}},
 
-	"nsq": {build: newNSQScaler, metadata: nsqMetadata{}},
+	"nsq": {build: newNSQScaler, metadata: meta.NSQMetadata{}},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}, tested: testedContract},
+	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: meta.AWSSQSQueueMetadata{}, tested: testedContract},
 
-	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
-	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
+	"external":      {build: newExternalScaler, metadata: meta.ExternalMetadata{}},
+	"external-push": {build: newExternalPushScaler, metadata: meta.ExternalMetadata{}},
 
 	"rabbitmq": {build: newRabbitMQScaler, metadata: rabbitMQMetadata{}},
 
@@ -73,20 +75,20 @@ var registry = map[string]entry{
 	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
 	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
 
-	"cpu":    {build: newResourceScaler, metadata: resourceMetadata{}},
-	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
+	"cpu":    {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
+	"memory": {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
 
-	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
+	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: meta.KubernetesWorkloadMetadata{}},
 
-	"etcd": {build: newEtcdScaler, metadata: etcdMetadata{}},
+	"etcd": {build: newEtcdScaler, metadata: meta.EtcdMetadata{}},
 
-	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}, tested: testedEmulator},
-	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
+	"azure-queue": {build: newAzureQueueScaler, metadata: meta.AzureQueueMetadata{}, tested: testedEmulator},
+	"azure-blob":  {build: newAzureBlobScaler, metadata: meta.AzureBlobMetadata{}, tested: testedEmulator},
 
-	"gcp-storage":     {build: newGCPStorageScaler, metadata: gcpStorageMetadata{}, tested: testedEmulator},
-	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: gcpStackdriverMetadata{}, tested: testedContract},
-	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: gcpPubSubMetadata{}, tested: testedContract},
-	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: gcpCloudTasksMetadata{}, tested: testedContract},
+	"gcp-storage":     {build: newGCPStorageScaler, metadata: meta.GCPStorageMetadata{}, tested: testedEmulator},
+	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: meta.GCPStackdriverMetadata{}, tested: testedContract},
+	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: meta.GCPPubSubMetadata{}, tested: testedContract},
+	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: meta.GCPCloudTasksMetadata{}, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
