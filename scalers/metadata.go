@@ -53,3 +53,17 @@ func (cfg *Config) trigger() *meta.Trigger {
 		AsMetricSource: cfg.AsMetricSource, Offline: cfg.Offline, HasAuthenticationRef: cfg.HasAuthenticationRef,
 	}
 }
+
+// identify makes a driver check's error name cfg's trigger, as ParseMetadata's do.
+func identify(cfg *Config, err error) error {
+	return cfg.trigger().Identify(err)
+}
+
+// checkDriver runs the checks of cfg's trigger type that need its driver's own parser (see
+// entry.check) on metadata that ParseMetadata has filled.
+func checkDriver(cfg *Config, metadata any) error {
+	if e, ok := registry[cfg.TriggerType]; ok && e.check != nil {
+		return identify(cfg, e.check(metadata))
+	}
+	return nil
+}

@@ -26,6 +26,9 @@ func runParseCases[M any](t *testing.T, triggerType string, cases []parseCase[M]
 			cfg := &Config{TriggerType: triggerType, TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline, HasAuthenticationRef: tt.offline}
 			var m M
 			err := ParseMetadata(cfg, &m)
+			if err == nil {
+				err = checkDriver(cfg, &m)
+			}
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("want an error mentioning %q", tt.wantErr)

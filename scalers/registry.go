@@ -19,6 +19,12 @@ const DefaultTimeout = 3 * time.Second
 type entry struct {
 	build    func(ctx context.Context, cfg *Config) (Scaler, error)
 	metadata any
+	// check is what only the driver's own parser refuses in metadata that meta accepted (a
+	// connection string pgx cannot use): meta checks the syntax without linking the driver, so
+	// that kubectl keda check does not link it either, and the webhook and the operator, which
+	// link it anyway, run this too. It is given a pointer to the parsed metadata struct. Nil when
+	// meta's checks are all there is.
+	check func(metadata any) error
 	// tested says what the scaler's tests run against, for scalers/schema.yaml, when that is not
 	// the source's real server.
 	tested string
@@ -35,8 +41,8 @@ const (
 var registry = map[string]entry{
 	"redis":      {build: newRedisScaler, metadata: redisMetadata{}},
 	"cron":       {build: newCronScaler, metadata: meta.CronMetadata{}},
-	"postgresql": {build: newPostgreSQLScaler, metadata: postgresqlMetadata{}},
-	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
+	"postgresql": {build: newPostgreSQLScaler, metadata: meta.PostgresqlMetadata{}, check: postgresqlDriverCheck},
+	"mysql":      {build: newMySQLScaler, metadata: meta.MysqlMetadata{}, check: mysqlDriverCheck},
 
 	"prometheus":  {build: newPrometheusScaler, metadata: meta.PrometheusMetadata{}},
 	"loki":        {build: newLokiScaler, metadata: meta.LokiMetadata{}, tested: testedContract},
@@ -122,8 +128,11 @@ func ValidateTrigger(cfg *Config) error {
 	if !ok {
 		return unknownType(cfg)
 	}
-	meta := reflect.New(reflect.TypeOf(e.metadata)).Interface()
-	return ParseMetadata(cfg, meta)
+	m := reflect.New(reflect.TypeOf(e.metadata)).Interface()
+	if err := ParseMetadata(cfg, m); err != nil {
+		return err
+	}
+	return checkDriver(cfg, m)
 }
 
 func unknownType(cfg *Config) error {

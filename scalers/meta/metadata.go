@@ -283,21 +283,31 @@ func (ps *Parser) Parse(cfg *Trigger, target any) error {
 	if val, ok := target.(Validator); ok {
 		if err := val.Validate(); err != nil {
 			var pe *ParamError
-			if errors.As(err, &pe) {
-				if cfg.Offline && strings.HasPrefix(pe.Problem, "is required") {
-					// Offline, a TriggerAuthentication or the target's env may supply it.
-					return nil
-				}
-				pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
-				return pe
+			if errors.As(err, &pe) && cfg.Offline && strings.HasPrefix(pe.Problem, "is required") {
+				// Offline, a TriggerAuthentication or the target's env may supply it.
+				return nil
 			}
-			return fmt.Errorf("trigger %d (%s): %w", cfg.Index, cfg.Type, err)
+			return cfg.Identify(err)
 		}
 	}
 	if val, ok := target.(ConfigValidator); ok {
 		return val.ValidateConfig(cfg)
 	}
 	return nil
+}
+
+// Identify makes a metadata check's error name the trigger: a ParamError gets its index, type
+// and name, another error a prefix saying which trigger it is about.
+func (cfg *Trigger) Identify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
+		return pe
+	}
+	return fmt.Errorf("trigger %d (%s): %w", cfg.Index, cfg.Type, err)
 }
 
 // mayBeSuppliedLater tells, offline, whether a parameter missing from the metadata may still come

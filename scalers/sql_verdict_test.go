@@ -1,0 +1,58 @@
+package scalers
+
+import (
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kedactl/kedactl/scalers/meta"
+)
+
+// meta judges connection strings without the drivers (for kubectl keda check); on the documented
+// forms, valid and broken, its verdict must be the driver's.
+func TestSQLConnectionVerdictsMatchDrivers(t *testing.T) {
+	postgres := []string{
+		"postgres://u:p@db.example:5432/jobs?sslmode=disable",
+		"postgresql://db.example/jobs",
+		"postgres://u:p@h1:5432,h2:5433/jobs?sslmode=require",
+		"host=db.example port=5432 user=keda dbname=jobs sslmode=disable password='it''s'",
+		`host=db port=5432 user=u dbname=d sslmode=verify-full password='a \'b\' c'`,
+		"host = db  port=5432",
+		"postgres://u:p@db:notaport/jobs",
+		"postgres://db/jobs?sslmode=sometimes",
+		"host=db port=54x",
+		"host=db sslmode=sometimes",
+		"host='db port=5432",
+		"host",
+	}
+	for _, s := range postgres {
+		m := &meta.PostgresqlMetadata{}
+		cfg := &Config{TriggerType: "postgresql", TriggerMetadata: map[string]string{"query": "q", "targetQueryValue": "1"}, AuthParams: map[string]string{"connection": s}}
+		metaErr := ParseMetadata(cfg, m)
+		_, driverErr := pgx.ParseConfig(s)
+		if (metaErr == nil) != (driverErr == nil) {
+			t.Errorf("postgresql %q: meta says %v, pgx says %v", s, metaErr, driverErr)
+		}
+	}
+	mysqlDSNs := []string{
+		"u:p@tcp(db.example:3306)/jobs",
+		"u:p@tcp(db.example:3306)/jobs?tls=skip-verify&timeout=5s",
+		"u@unix(/var/run/mysqld/mysqld.sock)/jobs",
+		"/jobs",
+		"u:p@/jobs",
+		"u:p@tcp(h:1)",
+		"u:p@tcp(h:1/jobs",
+		"u:p@tcp(h:1)/jobs?timeout",
+		"u:p@tcp(h:1)/jobs?timeout=5s&x=%zz",
+	}
+	for _, s := range mysqlDSNs {
+		m := &meta.MysqlMetadata{}
+		cfg := &Config{TriggerType: "mysql", TriggerMetadata: map[string]string{"query": "q", "queryValue": "1"}, AuthParams: map[string]string{"connectionString": s}}
+		metaErr := ParseMetadata(cfg, m)
+		_, driverErr := mysql.ParseDSN(s)
+		if (metaErr == nil) != (driverErr == nil) {
+			t.Errorf("mysql %q: meta says %v, the driver says %v", s, metaErr, driverErr)
+		}
+	}
+}
