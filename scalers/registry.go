@@ -70,7 +70,7 @@ var registry = map[string]entry{
 	"external":      {build: newExternalScaler, metadata: meta.ExternalMetadata{}},
 	"external-push": {build: newExternalPushScaler, metadata: meta.ExternalMetadata{}},
 
-	"rabbitmq": {build: newRabbitMQScaler, metadata: rabbitMQMetadata{}},
+	"rabbitmq": {build: newRabbitMQScaler, metadata: meta.RabbitMQMetadata{}, check: rabbitDriverCheck},
 
 	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
 	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},

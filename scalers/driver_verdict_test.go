@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/kedactl/kedactl/scalers/meta"
 )
@@ -53,6 +54,28 @@ func TestSQLConnectionVerdictsMatchDrivers(t *testing.T) {
 		_, driverErr := mysql.ParseDSN(s)
 		if (metaErr == nil) != (driverErr == nil) {
 			t.Errorf("mysql %q: meta says %v, the driver says %v", s, metaErr, driverErr)
+		}
+	}
+}
+
+func TestAMQPHostVerdictsMatchClient(t *testing.T) {
+	hosts := []string{
+		"amqp://guest:password@rabbitmq.default:5672/vhost",
+		"amqps://u:p@rabbitmq:5671/",
+		"amqp://rabbitmq",
+		"amqp://u:p@rabbitmq:5672/%2Fprod?heartbeat=10&connection_timeout=5000",
+		"amqp://rabbitmq:notaport/v",
+		"amqp://rabbitmq:5672/v?heartbeat=often",
+		"amqp://rabbit mq:5672/v",
+		"amqp://u:p%zz@rabbitmq/v",
+	}
+	for _, h := range hosts {
+		m := &meta.RabbitMQMetadata{}
+		cfg := &Config{TriggerType: "rabbitmq", TriggerMetadata: map[string]string{"queueName": "q", "host": h}}
+		metaErr := ParseMetadata(cfg, m)
+		_, clientErr := amqp.ParseURI(h)
+		if (metaErr == nil) != (clientErr == nil) {
+			t.Errorf("rabbitmq host %q: meta says %v, the AMQP client says %v", h, metaErr, clientErr)
 		}
 	}
 }
