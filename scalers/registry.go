@@ -39,7 +39,7 @@ const (
 
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
-	"redis":      {build: newRedisScaler, metadata: redisMetadata{}},
+	"redis":      {build: newRedisScaler, metadata: meta.RedisMetadata{}},
 	"cron":       {build: newCronScaler, metadata: meta.CronMetadata{}},
 	"postgresql": {build: newPostgreSQLScaler, metadata: meta.PostgresqlMetadata{}, check: postgresqlDriverCheck},
 	"mysql":      {build: newMySQLScaler, metadata: meta.MysqlMetadata{}, check: mysqlDriverCheck},
@@ -72,11 +72,11 @@ var registry = map[string]entry{
 
 	"rabbitmq": {build: newRabbitMQScaler, metadata: meta.RabbitMQMetadata{}, check: rabbitDriverCheck},
 
-	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
-	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
-	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
-	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: redisClusterStreamsMetadata{}},
-	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: redisSentinelStreamsMetadata{}},
+	"redis-cluster":          {build: newRedisClusterScaler, metadata: meta.RedisClusterMetadata{}},
+	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: meta.RedisSentinelMetadata{}},
+	"redis-streams":          {build: newRedisStreamsScaler, metadata: meta.RedisStreamsMetadata{}},
+	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: meta.RedisClusterStreamsMetadata{}},
+	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: meta.RedisSentinelStreamsMetadata{}},
 
 	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
 	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
