@@ -6,6 +6,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/kedactl/kedactl/scalers/meta"
 )
@@ -77,5 +78,22 @@ func TestAMQPHostVerdictsMatchClient(t *testing.T) {
 		if (metaErr == nil) != (clientErr == nil) {
 			t.Errorf("rabbitmq host %q: meta says %v, the AMQP client says %v", h, metaErr, clientErr)
 		}
+	}
+}
+
+// meta checks how a Kafka version is written; which releases exist the client library knows, so
+// a well-formed release it does not know (9.9.9) is refused only where the library is linked.
+func TestKafkaVersionVerdictsMatchClient(t *testing.T) {
+	for _, v := range []string{"1.0.0", "2.8.1", "3.7.0", "v3.7", "0.11.0.2", "0.10.2", "latest", "2.8.x", "3"} {
+		cfg := &Config{TriggerType: "kafka", TriggerMetadata: map[string]string{"bootstrapServers": "b:9092", "consumerGroup": "g", "topic": "t", "version": v}}
+		metaErr := ParseMetadata(cfg, &meta.KafkaMetadata{})
+		known := kversion.FromString(v) != nil
+		if (metaErr == nil) != known {
+			t.Errorf("kafka version %q: meta says %v, the client knows it: %v", v, metaErr, known)
+		}
+	}
+	cfg := &Config{TriggerType: "kafka", TriggerMetadata: map[string]string{"bootstrapServers": "b:9092", "consumerGroup": "g", "topic": "t", "version": "9.9.9"}}
+	if err := ValidateTrigger(cfg); err == nil {
+		t.Error("version 9.9.9 passed the check with the client library")
 	}
 }

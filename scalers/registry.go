@@ -78,8 +78,8 @@ var registry = map[string]entry{
 	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: meta.RedisClusterStreamsMetadata{}},
 	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: meta.RedisSentinelStreamsMetadata{}},
 
-	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
-	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
+	"kafka":        {build: newKafkaScaler, metadata: meta.KafkaMetadata{}, check: kafkaDriverCheck},
+	"apache-kafka": {build: newApacheKafkaScaler, metadata: meta.ApacheKafkaMetadata{}, check: kafkaDriverCheck},
 
 	"cpu":    {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
 	"memory": {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
