@@ -29,7 +29,7 @@ func kafkaSettings(t *testing.T, k *meta.KafkaTrigger) kafkaClientSettings {
 func parseKafka(t *testing.T, typ string, md, auth, env map[string]string, offline bool) (*meta.KafkaTrigger, error) {
 	t.Helper()
 	cfg := &Config{TriggerType: typ, TriggerIndex: 1, TriggerName: "orders", TriggerMetadata: md, AuthParams: auth, ResolvedEnv: env, Offline: offline}
-	m := reflect.New(reflect.TypeOf(registry[typ].metadata)).Interface()
+	m := reflect.New(reflect.TypeOf(metadataOf(typ))).Interface()
 	if err := parseKafkaMetadata(cfg, m); err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func TestParseMetadataReadsEmbeddedStructs(t *testing.T) {
 	if err := ParseMetadata(cfg, &meta{}); err == nil || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a missing embedded parameter: %v", err)
 	}
-	params, err := metadataParser.Parameters(meta{})
+	params, err := parametersOf(meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

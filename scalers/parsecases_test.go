@@ -3,6 +3,8 @@ package scalers
 import (
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // parseCase is one row of a scaler's metadata parsing table: metadata, TriggerAuthentication
@@ -51,4 +53,9 @@ func runParseCases[M any](t *testing.T, triggerType string, cases []parseCase[M]
 			tt.check(t, &m)
 		})
 	}
+}
+
+// parametersOf describes any metadata struct, registered or a test's own.
+func parametersOf(metadata any) ([]meta.SchemaParameter, error) {
+	return new(meta.Parser).Parameters(metadata)
 }

@@ -23,7 +23,7 @@ import (
 func parseRedis(t *testing.T, typ string, meta, auth map[string]string, offline bool) (any, error) {
 	t.Helper()
 	cfg := &Config{TriggerType: typ, TriggerIndex: 2, TriggerName: "orders", TriggerMetadata: meta, AuthParams: auth, Offline: offline}
-	m := reflect.New(reflect.TypeOf(registry[typ].metadata)).Interface()
+	m := reflect.New(reflect.TypeOf(metadataOf(typ))).Interface()
 	return m, ParseMetadata(cfg, m)
 }
 

@@ -2,10 +2,7 @@ package scalers
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/kedactl/kedactl/scalers/meta"
@@ -14,11 +11,10 @@ import (
 // DefaultTimeout bounds calls to an event source when Config.Timeout is zero.
 const DefaultTimeout = 3 * time.Second
 
-// entry is a registered scaler type: its constructor and a zero value of its metadata struct (for
-// the schema).
+// entry is a registered scaler type: its constructor, and its driver's checks. Its metadata
+// struct is meta's (meta.Metadata), so that checking a trigger needs no driver.
 type entry struct {
-	build    func(ctx context.Context, cfg *Config) (Scaler, error)
-	metadata any
+	build func(ctx context.Context, cfg *Config) (Scaler, error)
 	// check is what only the driver's own parser refuses in metadata that meta accepted (a
 	// connection string pgx cannot use): meta checks the syntax without linking the driver, so
 	// that kubectl keda check does not link it either, and the webhook and the operator, which
@@ -39,62 +35,62 @@ const (
 
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
-	"redis":      {build: newRedisScaler, metadata: meta.RedisMetadata{}},
-	"cron":       {build: newCronScaler, metadata: meta.CronMetadata{}},
-	"postgresql": {build: newPostgreSQLScaler, metadata: meta.PostgresqlMetadata{}, check: postgresqlDriverCheck},
-	"mysql":      {build: newMySQLScaler, metadata: meta.MysqlMetadata{}, check: mysqlDriverCheck},
+	"redis":      {build: newRedisScaler},
+	"cron":       {build: newCronScaler},
+	"postgresql": {build: newPostgreSQLScaler, check: postgresqlDriverCheck},
+	"mysql":      {build: newMySQLScaler, check: mysqlDriverCheck},
 
-	"prometheus":  {build: newPrometheusScaler, metadata: meta.PrometheusMetadata{}},
-	"loki":        {build: newLokiScaler, metadata: meta.LokiMetadata{}, tested: testedContract},
-	"metrics-api": {build: newMetricsAPIScaler, metadata: meta.MetricsAPIMetadata{}},
-	"new-relic":   {build: newNewRelicScaler, metadata: meta.NewRelicMetadata{}, tested: testedContract},
+	"prometheus":  {build: newPrometheusScaler},
+	"loki":        {build: newLokiScaler, tested: testedContract},
+	"metrics-api": {build: newMetricsAPIScaler},
+	"new-relic":   {build: newNewRelicScaler, tested: testedContract},
 
-	"github-runner": {build: newGitHubRunnerScaler, metadata: meta.GithubRunnerMetadata{}, tested: testedContract},
+	"github-runner": {build: newGitHubRunnerScaler, tested: testedContract},
 
-	"dynatrace": {build: newDynatraceScaler, metadata: meta.DynatraceMetadata{}, tested: testedContract},
-	"datadog":   {build: newDatadogScaler, metadata: meta.DatadogMetadata{}, tested: testedContract},
+	"dynatrace": {build: newDynatraceScaler, tested: testedContract},
+	"datadog":   {build: newDatadogScaler, tested: testedContract},
 
-	"graphite": {build: newGraphiteScaler, metadata: meta.GraphiteMetadata{}},
+	"graphite": {build: newGraphiteScaler},
 
-	"elasticsearch": {build: newElasticsearchScaler, metadata: meta.ElasticsearchMetadata{}, tested: testedContract},
-	"opensearch":    {build: newOpenSearchScaler, metadata: meta.OpensearchMetadata{}, tested: testedContract},
+	"elasticsearch": {build: newElasticsearchScaler, tested: testedContract},
+	"opensearch":    {build: newOpenSearchScaler, tested: testedContract},
 
-	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: meta.NatsJetStreamMetadata{}},
+	"nats-jetstream": {build: newNATSJetStreamScaler},
 
-	"beanstalkd": {build: newBeanstalkdScaler, metadata: meta.BeanstalkdMetadata{}},
+	"beanstalkd": {build: newBeanstalkdScaler},
 
-	"nsq": {build: newNSQScaler, metadata: meta.NSQMetadata{}},
+	"nsq": {build: newNSQScaler},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: meta.AWSSQSQueueMetadata{}, tested: testedContract},
+	"aws-sqs-queue": {build: newAWSSQSQueueScaler, tested: testedContract},
 
-	"external":      {build: newExternalScaler, metadata: meta.ExternalMetadata{}},
-	"external-push": {build: newExternalPushScaler, metadata: meta.ExternalMetadata{}},
+	"external":      {build: newExternalScaler},
+	"external-push": {build: newExternalPushScaler},
 
-	"rabbitmq": {build: newRabbitMQScaler, metadata: meta.RabbitMQMetadata{}, check: rabbitDriverCheck},
+	"rabbitmq": {build: newRabbitMQScaler, check: rabbitDriverCheck},
 
-	"redis-cluster":          {build: newRedisClusterScaler, metadata: meta.RedisClusterMetadata{}},
-	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: meta.RedisSentinelMetadata{}},
-	"redis-streams":          {build: newRedisStreamsScaler, metadata: meta.RedisStreamsMetadata{}},
-	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: meta.RedisClusterStreamsMetadata{}},
-	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: meta.RedisSentinelStreamsMetadata{}},
+	"redis-cluster":          {build: newRedisClusterScaler},
+	"redis-sentinel":         {build: newRedisSentinelScaler},
+	"redis-streams":          {build: newRedisStreamsScaler},
+	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler},
+	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler},
 
-	"kafka":        {build: newKafkaScaler, metadata: meta.KafkaMetadata{}, check: kafkaDriverCheck},
-	"apache-kafka": {build: newApacheKafkaScaler, metadata: meta.ApacheKafkaMetadata{}, check: kafkaDriverCheck},
+	"kafka":        {build: newKafkaScaler, check: kafkaDriverCheck},
+	"apache-kafka": {build: newApacheKafkaScaler, check: kafkaDriverCheck},
 
-	"cpu":    {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
-	"memory": {build: newResourceScaler, metadata: meta.ResourceMetadata{}},
+	"cpu":    {build: newResourceScaler},
+	"memory": {build: newResourceScaler},
 
-	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: meta.KubernetesWorkloadMetadata{}},
+	"kubernetes-workload": {build: newKubernetesWorkloadScaler},
 
-	"etcd": {build: newEtcdScaler, metadata: meta.EtcdMetadata{}},
+	"etcd": {build: newEtcdScaler},
 
-	"azure-queue": {build: newAzureQueueScaler, metadata: meta.AzureQueueMetadata{}, tested: testedEmulator},
-	"azure-blob":  {build: newAzureBlobScaler, metadata: meta.AzureBlobMetadata{}, tested: testedEmulator},
+	"azure-queue": {build: newAzureQueueScaler, tested: testedEmulator},
+	"azure-blob":  {build: newAzureBlobScaler, tested: testedEmulator},
 
-	"gcp-storage":     {build: newGCPStorageScaler, metadata: meta.GCPStorageMetadata{}, tested: testedEmulator},
-	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: meta.GCPStackdriverMetadata{}, tested: testedContract},
-	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: meta.GCPPubSubMetadata{}, tested: testedContract},
-	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: meta.GCPCloudTasksMetadata{}, tested: testedContract},
+	"gcp-storage":     {build: newGCPStorageScaler, tested: testedEmulator},
+	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
+	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},
+	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
@@ -121,21 +117,26 @@ func New(ctx context.Context, cfg *Config) (Scaler, error) {
 	return e.build(ctx, cfg)
 }
 
-// ValidateTrigger parses a trigger's metadata without building its scaler (nothing is dialled), for
-// the admission webhook and `kubectl keda check`.
+// ValidateTrigger parses a trigger's metadata without building its scaler (nothing is dialled):
+// meta's checks, then those of the trigger's driver (see entry.check).
 func ValidateTrigger(cfg *Config) error {
-	e, ok := registry[cfg.TriggerType]
-	if !ok {
-		return unknownType(cfg)
-	}
-	m := reflect.New(reflect.TypeOf(e.metadata)).Interface()
-	if err := ParseMetadata(cfg, m); err != nil {
+	return CheckTrigger(cfg.trigger())
+}
+
+// CheckTrigger is ValidateTrigger for the trigger as meta describes it, for the admission webhook
+// and the controller, which link the drivers anyway. kubectl keda check runs meta.CheckTrigger,
+// which links none.
+func CheckTrigger(t *meta.Trigger) error {
+	m, err := meta.ParseTrigger(t)
+	if err != nil {
 		return err
 	}
-	return checkDriver(cfg, m)
+	if e, ok := registry[t.Type]; ok && e.check != nil {
+		return t.Identify(e.check(m))
+	}
+	return nil
 }
 
 func unknownType(cfg *Config) error {
-	return fmt.Errorf("trigger %d: spec.triggers[%d].type %q is not a known scaler type: use one of %s",
-		cfg.TriggerIndex, cfg.TriggerIndex, cfg.TriggerType, strings.Join(Types(), ", "))
+	return meta.UnknownTypeError(cfg.trigger())
 }

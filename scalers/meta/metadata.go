@@ -1,6 +1,8 @@
 // Package meta parses a trigger's metadata into a scaler's typed metadata struct, declared by struct
-// tags, and checks it. It dials nothing and imports no event-source client, so that what only
-// validates (the admission webhook, kubectl keda check) does not link the scalers' drivers.
+// tags, and checks it. It holds every scaler's metadata struct and checks (one file per scaler) and
+// the registry of trigger types. It dials nothing and imports no event-source client, so that what
+// only validates (kubectl keda check) does not link the scalers' drivers; package scalers reads
+// the checked structs and adds what only a driver's own parser can refuse.
 package meta
 
 import (
