@@ -1,6 +1,6 @@
 package meta
 
-// apacheKafkaMetadata is the apache-kafka trigger's metadata, with KEDA's parameter names and
+// ApacheKafkaMetadata is the apache-kafka trigger's metadata, with KEDA's parameter names and
 // defaults, which differ from the kafka trigger's: topic is a list, the boolean options have no
 // default, sasl defaults to none and includes aws_msk_iam, and there is no version, unsafeSsl,
 // OAuth or Kerberos parameter. The lag and the connection are the kafka trigger's (kafka.go).
@@ -29,7 +29,7 @@ type ApacheKafkaMetadata struct {
 	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
 	CA          string `keda:"name=ca, order=authParams, optional, secret"`
 
-	// trigger is the validated trigger, set by Validate.
+	// Trigger is the validated trigger, set by Validate.
 	Trigger *KafkaTrigger
 }
 

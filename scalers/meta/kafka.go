@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// kafkaMetadata is the kafka trigger's metadata, with KEDA's parameter names.
+// KafkaMetadata is the kafka trigger's metadata, with KEDA's parameter names.
 type KafkaMetadata struct {
 	BootstrapServers                   []string `keda:"name=bootstrapServers, order=resolvedEnv;triggerMetadata"`
 	ConsumerGroup                      string   `keda:"name=consumerGroup, order=resolvedEnv;triggerMetadata"`
@@ -51,7 +51,7 @@ type KafkaMetadata struct {
 
 	AWSRegion string `keda:"name=awsRegion, order=triggerMetadata, optional"`
 
-	// trigger is the validated trigger, set by Validate.
+	// Trigger is the validated trigger, set by Validate.
 	Trigger *KafkaTrigger
 }
 
@@ -84,7 +84,7 @@ func (m *KafkaMetadata) Validate() error {
 	return err
 }
 
-// kafkaLagParams are the lag parameters both Kafka triggers share.
+// KafkaLagParams are the lag parameters both Kafka triggers share.
 type KafkaLagParams struct {
 	Group                              string
 	Topics                             []string
@@ -99,10 +99,10 @@ type KafkaLagParams struct {
 	EnsureEvenDistributionOfPartitions bool
 }
 
-// kafkaTrigger is a validated Kafka trigger: what to read and how to turn it into a value.
+// KafkaTrigger is a validated Kafka trigger: what to read and how to turn it into a value.
 type KafkaTrigger struct {
 	KafkaLagParams
-	// partitions limits the partitions read (partitionLimitation); nil means all.
+	// Partitions limits the partitions read (partitionLimitation); nil means all.
 	Partitions []int32
 	Conn       *KafkaConnection
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// kafkaConnParams are the connection parameters of the kafka and apache-kafka triggers, gathered
+// KafkaConnParams are the connection parameters of the kafka and apache-kafka triggers, gathered
 // from either metadata struct (their tags differ in defaults and allowed values, the meaning does
 // not), so that one function validates them and builds the client.
 type KafkaConnParams struct {
@@ -45,7 +45,7 @@ type KafkaConnParams struct {
 	awsRegion string
 }
 
-// kafkaConnection is a validated connection: the brokers and how to talk to them. The SASL
+// KafkaConnection is a validated connection: the brokers and how to talk to them. The SASL
 // mechanism and the protocol versions are the client library's values, built from params where
 // the client is made (kafkaClientSettings).
 type KafkaConnection struct {
@@ -53,9 +53,9 @@ type KafkaConnection struct {
 	TLS     *tls.Config
 	Sasl    string
 	Params  KafkaConnParams
-	// secrets are removed from every error text.
+	// Secrets are removed from every error text.
 	Secrets []string
-	// identity is every parameter the connection is built from, for the pool (which hashes it).
+	// Identity is every parameter the connection is built from, for the pool (which hashes it).
 	Identity string
 }
 
@@ -153,7 +153,7 @@ func kafkaTLSConfig(p *KafkaConnParams) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// checkSASL checks the SASL parameters of p.sasl.
+// CheckSASL checks the SASL parameters of p.sasl.
 func (p *KafkaConnParams) CheckSASL(tlsOn bool) error {
 	const credsFix = "put username and password in the TriggerAuthentication (parameters username and password)"
 	needCreds := func() error {
@@ -214,7 +214,7 @@ func (p *KafkaConnParams) checkOAuth(tlsOn bool, needCreds func() error) error {
 	return err
 }
 
-// oauthExtensionMap reads oauthExtensions, key1=value1,key2=value2.
+// OauthExtensionMap reads oauthExtensions, key1=value1,key2=value2.
 func (p *KafkaConnParams) OauthExtensionMap() (map[string]string, error) {
 	extensions := map[string]string{}
 	for _, e := range p.OauthExtensions {

@@ -28,13 +28,13 @@ const (
 	RabbitTLSEnable  = "enable"
 	RabbitTLSDisable = "disable"
 
-	// rabbitDefaultQueueLength is the target when neither mode and value nor queueLength is set.
+	// RabbitDefaultQueueLength is the target when neither mode and value nor queueLength is set.
 	RabbitDefaultQueueLength = 20
 )
 
 const rabbitHostExample = "amqp://user:password@rabbitmq.default:5672/vhost or http://user:password@rabbitmq.default:15672/vhost"
 
-// rabbitMQMetadata is the rabbitmq trigger's metadata, with KEDA's parameter names.
+// RabbitMQMetadata is the rabbitmq trigger's metadata, with KEDA's parameter names.
 type RabbitMQMetadata struct {
 	QueueName string `keda:"name=queueName, order=triggerMetadata"`
 	// Mode and Value replace queueLength, which KEDA still reads as mode QueueLength.
@@ -53,7 +53,7 @@ type RabbitMQMetadata struct {
 	// Timeout (milliseconds, or a duration) bounds each poll over either protocol; KEDA
 	// refuses it with AMQP, where this trigger honours it instead.
 	Timeout string `keda:"name=timeout, order=triggerMetadata, optional"`
-	// Username and Password replace the credentials of Host. They hide httpAuthParams' fields of
+	// Username and Password replace the credentials of Host. They hide HTTPAuthParams' fields of
 	// the same names (KEDA declares both; these also read ...FromEnv), and Validate hands them on
 	// to authModes basic.
 	Username    string `keda:"name=username, order=authParams;resolvedEnv, optional"`
@@ -75,10 +75,10 @@ type RabbitMQMetadata struct {
 	ResolvedProtocol string
 	// vhost is the vhost the queue is in: vhostName, else the last segment of host's path, else /.
 	ResolvedVhost string
-	// amqpURI is host parsed as AMQP, its credentials replaced by username and password when
+	// AmqpURI is host parsed as AMQP, its credentials replaced by username and password when
 	// they are given.
 	AmqpURI AMQPURI
-	// httpBase is host without its vhost segment, credentials included; queueURL is the request.
+	// HTTPBase is host without its vhost segment, credentials included; queueURL is the request.
 	HTTPBase        *url.URL
 	QueueURL        *url.URL
 	ResolvedTimeout time.Duration
@@ -254,7 +254,7 @@ func (m *RabbitMQMetadata) resolveHost() error {
 	return nil
 }
 
-// rabbitBadHost is the refusal of a host that is not a usable URL. It does not quote the host,
+// RabbitBadHost is the refusal of a host that is not a usable URL. It does not quote the host,
 // which usually holds a password.
 func RabbitBadHost() *ParamError {
 	return &ParamError{Param: "host", Problem: "is not an AMQP or HTTP URL", Fix: "use an address such as " + rabbitHostExample}

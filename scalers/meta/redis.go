@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// redisMetadata is the list triggers' metadata, with KEDA's parameter names.
+// RedisMetadata is the list triggers' metadata, with KEDA's parameter names.
 type RedisMetadata struct {
 	ListLength           int64  `keda:"name=listLength, order=triggerMetadata, default=5"`
 	ActivationListLength int64  `keda:"name=activationListLength, order=triggerMetadata, optional"`
@@ -13,7 +13,7 @@ type RedisMetadata struct {
 	// The connection parameters every Redis trigger shares.
 	RedisConnectionParams
 
-	// conn is the validated connection, set by Validate.
+	// Conn is the validated connection, set by Validate.
 	Conn *RedisConnection
 }
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// redisTopology is how a Redis trigger reaches its data: one server, a Redis Cluster, or the
+// RedisTopology is how a Redis trigger reaches its data: one server, a Redis Cluster, or the
 // master that a set of sentinels names.
 type RedisTopology int
 
@@ -19,7 +19,7 @@ const (
 	RedisSentinel
 )
 
-// redisConnectionParams are the connection parameters every Redis trigger shares, with KEDA's
+// RedisConnectionParams are the connection parameters every Redis trigger shares, with KEDA's
 // names; each metadata struct of the family embeds them.
 type RedisConnectionParams struct {
 	DatabaseIndex int    `keda:"name=databaseIndex, order=triggerMetadata, optional"`
@@ -46,10 +46,10 @@ type RedisConnectionParams struct {
 	CA          string `keda:"name=ca, order=authParams, optional, secret"`
 }
 
-// redisConnection is a validated connection: where, as whom, and how.
+// RedisConnection is a validated connection: where, as whom, and how.
 type RedisConnection struct {
 	Topology RedisTopology
-	// addrs are host:port: the server, the cluster nodes to learn the slots from, or the sentinels.
+	// Addrs are host:port: the server, the cluster nodes to learn the slots from, or the sentinels.
 	Addrs            []string
 	Username         string
 	Password         string
@@ -58,7 +58,7 @@ type RedisConnection struct {
 	SentinelPassword string
 	DB               int
 	TLSConfig        *tls.Config
-	// tlsIdentity is the TLS material tls was built from, for the pool's identity (hashed there).
+	// TLSIdentity is the TLS material tls was built from, for the pool's identity (hashed there).
 	TLSIdentity []string
 }
 
@@ -220,7 +220,7 @@ func (c *RedisConnection) String() string {
 	}
 }
 
-// secrets are removed from every error text.
+// Secrets are removed from every error text.
 func (c *RedisConnection) Secrets() []string {
 	return []string{c.Password, c.SentinelPassword}
 }

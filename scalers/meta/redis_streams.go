@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// redisStreamsMetadata is the stream triggers' metadata (redis-streams, redis-cluster-streams,
+// RedisStreamsMetadata is the stream triggers' metadata (redis-streams, redis-cluster-streams,
 // redis-sentinel-streams), with KEDA's parameter names. Which value is read depends on what is
 // set, as in KEDA:
 //   - no consumerGroup: the stream's length (XLEN), target streamLength;
@@ -23,12 +23,12 @@ type RedisStreamsMetadata struct {
 	// The connection parameters every Redis trigger shares.
 	RedisConnectionParams
 
-	// mode and conn are set by Validate.
+	// Mode and conn are set by Validate.
 	Mode RedisStreamsMode
 	Conn *RedisConnection
 }
 
-// redisStreamsMode is what a stream trigger reads.
+// RedisStreamsMode is what a stream trigger reads.
 type RedisStreamsMode int
 
 const (
