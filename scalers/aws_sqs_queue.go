@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -19,11 +18,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
-
-	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The aws-sqs-queue trigger reads a queue's approximate counts with SQS's GetQueueAttributes
@@ -31,171 +29,8 @@ import (
 // ones AWS supports): the visible messages, plus the in-flight ones unless scaleOnInFlight is
 // false, plus the delayed ones with scaleOnDelayed.
 
-// The SQS attributes the trigger sums.
-const (
-	sqsAttrVisible  = "ApproximateNumberOfMessages"
-	sqsAttrInFlight = "ApproximateNumberOfMessagesNotVisible"
-	sqsAttrDelayed  = "ApproximateNumberOfMessagesDelayed"
-)
-
 // sqsMaxResponseBytes bounds one answer: GetQueueAttributes returns a few short attributes.
 const sqsMaxResponseBytes = 1 << 20
-
-// awsSQSQueueMetadata is the aws-sqs-queue trigger's metadata, with KEDA's parameter names. The
-// credentials are not tagged: KEDA reads them outside its declared parameters (see
-// awsCredentialParams), so they are not in its schema either.
-type awsSQSQueueMetadata struct {
-	QueueLength           int64  `keda:"name=queueLength, order=triggerMetadata, default=5"`
-	ActivationQueueLength int64  `keda:"name=activationQueueLength, order=triggerMetadata, default=0"`
-	QueueURL              string `keda:"name=queueURL, order=triggerMetadata;resolvedEnv"`
-	AwsRegion             string `keda:"name=awsRegion, order=triggerMetadata;authParams"`
-	AwsEndpoint           string `keda:"name=awsEndpoint, order=triggerMetadata, optional"`
-	ScaleOnInFlight       bool   `keda:"name=scaleOnInFlight, order=triggerMetadata, default=true"`
-	ScaleOnDelayed        bool   `keda:"name=scaleOnDelayed, order=triggerMetadata, default=false"`
-	IdentityOwner         string `keda:"name=identityOwner, order=triggerMetadata, optional, enum=pod;operator"`
-
-	// Set by Validate and ValidateConfig.
-	queueName  string
-	attributes []string
-	creds      awsCredentials
-}
-
-// Validate checks what the metadata alone decides.
-func (m *awsSQSQueueMetadata) Validate() error {
-	if m.QueueLength < 1 {
-		return &ParamError{Param: "queueLength", Problem: fmt.Sprintf("is %d", m.QueueLength),
-			Fix: "must be at least 1: it is the number of messages per replica the HPA aims at"}
-	}
-	if m.ActivationQueueLength < 0 {
-		return &ParamError{Param: "activationQueueLength", Problem: fmt.Sprintf("is %d", m.ActivationQueueLength), Fix: "must not be negative"}
-	}
-	name, err := sqsQueueName(m.QueueURL)
-	if err != nil {
-		return err
-	}
-	m.queueName = name
-	if m.AwsEndpoint != "" {
-		u, err := url.Parse(m.AwsEndpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &ParamError{Param: "awsEndpoint", Problem: strconv.Quote(clip(m.AwsEndpoint, 100)) + " is not an http(s) URL",
-				Fix: "use the endpoint's URL, such as https://sqs.eu-west-1.amazonaws.com or http://localstack:4566"}
-		}
-	}
-	m.attributes = []string{sqsAttrVisible}
-	if m.ScaleOnInFlight {
-		m.attributes = append(m.attributes, sqsAttrInFlight)
-	}
-	if m.ScaleOnDelayed {
-		m.attributes = append(m.attributes, sqsAttrDelayed)
-	}
-	return nil
-}
-
-// sqsQueueName is the queue's name for the metric name. Like KEDA, a queueURL that is not an
-// absolute URL is taken as the name itself, and a URL must have the /<account>/<name> path SQS
-// gives its queues.
-func sqsQueueName(queueURL string) (string, error) {
-	u, err := url.ParseRequestURI(queueURL)
-	if err != nil {
-		return queueURL, nil
-	}
-	parts := strings.Split(u.Path, "/")
-	if len(parts) != 3 || parts[2] == "" {
-		return "", &ParamError{Param: "queueURL", Problem: strconv.Quote(clip(queueURL, 200)) + " has no queue name in its path",
-			Fix: "use the queue's URL as SQS shows it, https://sqs.<region>.amazonaws.com/<account id>/<queue name>"}
-	}
-	return parts[2], nil
-}
-
-// ValidateConfig reads the credentials, which KEDA takes from the TriggerAuthentication (and,
-// deprecated, from the metadata and the target's env) outside the declared parameters.
-func (m *awsSQSQueueMetadata) ValidateConfig(cfg *meta.Trigger) error {
-	creds, err := awsCredentialParams(cfg)
-	if err != nil {
-		var pe *ParamError
-		if errors.As(err, &pe) {
-			pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
-		}
-		return err
-	}
-	m.creds = creds
-	return nil
-}
-
-// awsCredentials is how a trigger signs its requests: with static keys, with a role assumed
-// from the operator's own identity, or as the operator itself (its environment, web identity
-// token, or instance role: the SDK's default chain).
-type awsCredentials struct {
-	accessKeyID, secretAccessKey, sessionToken string
-	roleArn                                    string
-}
-
-func (c *awsCredentials) static() bool { return c.accessKeyID != "" }
-
-// secrets are the texts no error may show.
-func (c *awsCredentials) secrets() []string {
-	var out []string
-	for _, s := range []string{c.secretAccessKey, c.sessionToken} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// awsCredentialParams reads the credentials as KEDA does: identityOwner operator uses the
-// operator's own identity; otherwise (pod, or unset) awsRoleArn, else awsAccessKeyID (or
-// awsAccessKeyId) with awsSecretAccessKey and an optional awsSessionToken from the
-// TriggerAuthentication, else the deprecated metadata awsAccessKeyID or awsAccessKeyIDFromEnv
-// with awsSecretAccessKeyFromEnv.
-func awsCredentialParams(cfg *meta.Trigger) (awsCredentials, error) {
-	var c awsCredentials
-	if strings.TrimSpace(cfg.Metadata["identityOwner"]) == "operator" {
-		return c, nil
-	}
-	auth := cfg.AuthParams
-	const fix = "set awsAccessKeyID and awsSecretAccessKey (or awsRoleArn) in the trigger's TriggerAuthentication, or identityOwner: operator to use the operator's own AWS identity"
-	switch {
-	case auth["awsRoleArn"] != "":
-		c.roleArn = auth["awsRoleArn"]
-		return c, nil
-	case auth["awsAccessKeyID"] != "" || auth["awsAccessKeyId"] != "":
-		c.accessKeyID = cmpOr(auth["awsAccessKeyID"], auth["awsAccessKeyId"])
-		c.secretAccessKey, c.sessionToken = auth["awsSecretAccessKey"], auth["awsSessionToken"]
-		if c.secretAccessKey == "" {
-			return c, &ParamError{Param: "awsSecretAccessKey", Problem: "is required with awsAccessKeyID", Fix: "add awsSecretAccessKey to the TriggerAuthentication"}
-		}
-		return c, nil
-	}
-	meta := cfg.Metadata
-	if cfg.Offline && (cfg.HasAuthenticationRef || meta["awsAccessKeyIDFromEnv"] != "" || meta["awsSecretAccessKeyFromEnv"] != "") {
-		// Offline, the TriggerAuthentication or the target's env may hold them.
-		return c, nil
-	}
-	c.accessKeyID = strings.TrimSpace(meta["awsAccessKeyID"])
-	if c.accessKeyID == "" && meta["awsAccessKeyIDFromEnv"] != "" {
-		c.accessKeyID = cfg.ResolvedEnv[meta["awsAccessKeyIDFromEnv"]]
-	}
-	if c.accessKeyID == "" {
-		return c, &ParamError{Param: "awsAccessKeyID", Problem: "is required: the trigger has no AWS credentials", Fix: fix}
-	}
-	if name := meta["awsSecretAccessKeyFromEnv"]; name != "" {
-		c.secretAccessKey = cfg.ResolvedEnv[name]
-	}
-	if c.secretAccessKey == "" {
-		return c, &ParamError{Param: "awsSecretAccessKey", Problem: "is required with awsAccessKeyID",
-			Fix: "add awsSecretAccessKey to a TriggerAuthentication (or name the target's env var holding it in awsSecretAccessKeyFromEnv)"}
-	}
-	return c, nil
-}
-
-// cmpOr is the first of a and b that is not empty.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // sqsAttributesGetter is the one SQS call the trigger makes; tests substitute it.
 type sqsAttributesGetter interface {
@@ -206,7 +41,7 @@ type sqsAttributesGetter interface {
 // triggers of the same region, endpoint and credentials.
 type awsSQSQueueScaler struct {
 	cfg        *Config
-	meta       awsSQSQueueMetadata
+	meta       meta.AWSSQSQueueMetadata
 	client     sqsAttributesGetter
 	release    func()
 	metricName string
@@ -218,8 +53,8 @@ func newAWSSQSQueueScaler(ctx context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	s.metricName = MetricName(cfg.TriggerIndex, "aws-sqs-"+s.meta.queueName)
-	s.secrets = s.meta.creds.secrets()
+	s.metricName = MetricName(cfg.TriggerIndex, "aws-sqs-"+s.meta.QueueName)
+	s.secrets = s.meta.Creds.Secrets()
 	client, release, err := acquireSQSClient(ctx, cfg, &s.meta)
 	if err != nil {
 		return nil, err
@@ -231,10 +66,10 @@ func newAWSSQSQueueScaler(ctx context.Context, cfg *Config) (Scaler, error) {
 // acquireSQSClient returns the SQS client of the trigger's region, endpoint and credentials,
 // shared through cfg.Clients (whose keys are HMACs: the secret key and token are never kept in
 // clear there).
-func acquireSQSClient(ctx context.Context, cfg *Config, m *awsSQSQueueMetadata) (*sqs.Client, func(), error) {
-	c := m.creds
+func acquireSQSClient(ctx context.Context, cfg *Config, m *meta.AWSSQSQueueMetadata) (*sqs.Client, func(), error) {
+	c := m.Creds
 	var base *aws.Config
-	if !c.static() {
+	if !c.Static() {
 		// The operator's own identity: the SDK's default chain reads the environment and the
 		// shared config files, so it is loaded here, outside the pool's lock.
 		loaded, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(m.AwsRegion))
@@ -243,19 +78,19 @@ func acquireSQSClient(ctx context.Context, cfg *Config, m *awsSQSQueueMetadata) 
 		}
 		base = &loaded
 	}
-	parts := []any{m.AwsRegion, m.AwsEndpoint, c.accessKeyID, c.secretAccessKey, c.sessionToken, c.roleArn}
+	parts := []any{m.AwsRegion, m.AwsEndpoint, c.AccessKeyID, c.SecretAccessKey, c.SessionToken, c.RoleArn}
 	return acquirePooled(cfg.Clients, "aws-sqs", parts, func() (*sqs.Client, func(), error) {
-		transport := newHTTPTransport(&httpAuth{}, false)
+		transport := newHTTPTransport(&meta.HTTPAuth{}, false)
 		awsCfg := aws.Config{Region: m.AwsRegion}
 		if base != nil {
 			awsCfg = base.Copy()
 		}
 		awsCfg.HTTPClient = &http.Client{Transport: &boundedBodyTransport{base: transport, limit: sqsMaxResponseBytes}}
 		switch {
-		case c.static():
-			awsCfg.Credentials = credentials.NewStaticCredentialsProvider(c.accessKeyID, c.secretAccessKey, c.sessionToken)
-		case c.roleArn != "":
-			awsCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg), c.roleArn))
+		case c.Static():
+			awsCfg.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+		case c.RoleArn != "":
+			awsCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg), c.RoleArn))
 		}
 		client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 			if m.AwsEndpoint != "" {
@@ -277,14 +112,14 @@ func (s *awsSQSQueueScaler) GetMetricsAndActivity(ctx context.Context, metricNam
 	defer cancel()
 	out, err := s.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(s.meta.QueueURL),
-		AttributeNames: sqsAttributeNames(s.meta.attributes),
+		AttributeNames: sqsAttributeNames(s.meta.Attributes),
 	})
 	if err != nil {
 		return nil, false, s.fail(ctx, err)
 	}
-	n, err := sumSQSAttributes(out.Attributes, s.meta.attributes)
+	n, err := sumSQSAttributes(out.Attributes, s.meta.Attributes)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: queue %s: %w", triggerWho(s.cfg), clip(s.meta.QueueURL, 200), err)
+		return nil, false, fmt.Errorf("%s: queue %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.QueueURL, 200), err)
 	}
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(n, resource.DecimalSI)}},
 		n > s.meta.ActivationQueueLength, nil
@@ -301,7 +136,7 @@ func sumSQSAttributes(attrs map[string]string, want []string) (int64, error) {
 		}
 		v, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || v < 0 {
-			return 0, fmt.Errorf("SQS returned %s = %q, not a count", name, clip(raw, 40))
+			return 0, fmt.Errorf("SQS returned %s = %q, not a count", name, meta.Clip(raw, 40))
 		}
 		n = addSat(n, v)
 	}
@@ -317,7 +152,7 @@ func (s *awsSQSQueueScaler) Close(context.Context) error {
 // Secret texts are removed; the SDK's errors do not quote credentials, but an endpoint's
 // answer could.
 func (s *awsSQSQueueScaler) fail(ctx context.Context, err error) error {
-	msg := fmt.Sprintf("%s: could not read the attributes of SQS queue %s: %v", triggerWho(s.cfg), clip(s.meta.QueueURL, 200), clipErr(err, 400))
+	msg := fmt.Sprintf("%s: could not read the attributes of SQS queue %s: %v", triggerWho(s.cfg), meta.Clip(s.meta.QueueURL, 200), clipErr(err, 400))
 	if fix := s.fix(ctx, err); fix != "" {
 		msg += ": " + fix
 	}
@@ -345,7 +180,7 @@ func (s *awsSQSQueueScaler) fix(ctx context.Context, err error) string {
 	switch {
 	case strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
 		strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "AssumeRole"):
-		if s.meta.creds.roleArn != "" {
+		if s.meta.Creds.RoleArn != "" {
 			return "could not assume awsRoleArn with the operator's own AWS identity: check the role's trust policy and the operator's identity (IRSA, EKS Pod Identity)"
 		}
 		return "no AWS credentials were found for the operator's own identity: set awsAccessKeyID and awsSecretAccessKey (or awsRoleArn) in a TriggerAuthentication, or give the operator an AWS identity (IRSA, EKS Pod Identity)"

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // FuzzAWSSQSQueueResponse answers GetQueueAttributes with arbitrary bytes and an arbitrary
@@ -48,7 +49,7 @@ func FuzzAWSSQSQueueResponse(f *testing.F) {
 			Retryer:     aws.NopRetryer{}})
 		cfg := &Config{TriggerType: "aws-sqs-queue", Timeout: time.Second}
 		s := &awsSQSQueueScaler{cfg: cfg, client: client, release: func() {}, metricName: "s0-aws-sqs-q", secrets: []string{secret},
-			meta: awsSQSQueueMetadata{QueueURL: "http://127.0.0.1:1/1/q", attributes: []string{sqsAttrVisible, sqsAttrInFlight, sqsAttrDelayed}}}
+			meta: meta.AWSSQSQueueMetadata{QueueURL: "http://127.0.0.1:1/1/q", Attributes: []string{meta.SQSAttrVisible, meta.SQSAttrInFlight, meta.SQSAttrDelayed}}}
 		values, _, err := s.GetMetricsAndActivity(context.Background(), "s0-aws-sqs-q")
 		if err != nil {
 			if len(err.Error()) > 1000 {

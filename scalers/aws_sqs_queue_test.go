@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
@@ -22,51 +23,51 @@ func TestParseAWSSQSQueueMetadata(t *testing.T) {
 		return m
 	}
 	keys := map[string]string{"awsAccessKeyID": "AKIDEXAMPLE", "awsSecretAccessKey": "wJalrXUtnFEMI-secret"}
-	tests := []parseCase[awsSQSQueueMetadata]{
-		{name: "defaults", meta: base(), auth: keys, check: func(t *testing.T, m *awsSQSQueueMetadata) {
-			if m.QueueLength != 5 || m.ActivationQueueLength != 0 || !m.ScaleOnInFlight || m.ScaleOnDelayed || m.queueName != "orders" ||
-				strings.Join(m.attributes, ",") != sqsAttrVisible+","+sqsAttrInFlight || m.creds.accessKeyID != "AKIDEXAMPLE" {
+	tests := []parseCase[meta.AWSSQSQueueMetadata]{
+		{name: "defaults", meta: base(), auth: keys, check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+			if m.QueueLength != 5 || m.ActivationQueueLength != 0 || !m.ScaleOnInFlight || m.ScaleOnDelayed || m.QueueName != "orders" ||
+				strings.Join(m.Attributes, ",") != meta.SQSAttrVisible+","+meta.SQSAttrInFlight || m.Creds.AccessKeyID != "AKIDEXAMPLE" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "everything", meta: base("queueLength", "10", "activationQueueLength", "3", "scaleOnInFlight", "false", "scaleOnDelayed", "true",
 			"awsEndpoint", "http://127.0.0.1:4566"), auth: map[string]string{"awsAccessKeyId": "AKID2", "awsSecretAccessKey": "s", "awsSessionToken": "tok"},
-			check: func(t *testing.T, m *awsSQSQueueMetadata) {
-				if m.QueueLength != 10 || m.ActivationQueueLength != 3 || strings.Join(m.attributes, ",") != sqsAttrVisible+","+sqsAttrDelayed ||
-					m.AwsEndpoint != "http://127.0.0.1:4566" || m.creds.accessKeyID != "AKID2" || m.creds.sessionToken != "tok" {
+			check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+				if m.QueueLength != 10 || m.ActivationQueueLength != 3 || strings.Join(m.Attributes, ",") != meta.SQSAttrVisible+","+meta.SQSAttrDelayed ||
+					m.AwsEndpoint != "http://127.0.0.1:4566" || m.Creds.AccessKeyID != "AKID2" || m.Creds.SessionToken != "tok" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "queue name instead of a URL", meta: base("queueURL", "orders"), auth: keys, check: func(t *testing.T, m *awsSQSQueueMetadata) {
-			if m.queueName != "orders" {
-				t.Errorf("queue name %q", m.queueName)
+		{name: "queue name instead of a URL", meta: base("queueURL", "orders"), auth: keys, check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+			if m.QueueName != "orders" {
+				t.Errorf("queue name %q", m.QueueName)
 			}
 		}},
 		{name: "queueURL from env", meta: map[string]string{"queueURLFromEnv": "QUEUE", "awsRegion": "eu-west-1"}, auth: keys,
-			env: map[string]string{"QUEUE": queueURL}, check: func(t *testing.T, m *awsSQSQueueMetadata) {
+			env: map[string]string{"QUEUE": queueURL}, check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
 				if m.QueueURL != queueURL {
 					t.Errorf("queue URL %q", m.QueueURL)
 				}
 			}},
 		{name: "awsRegion from the TriggerAuthentication", meta: map[string]string{"queueURL": queueURL},
 			auth: map[string]string{"awsRegion": "us-east-2", "awsRoleArn": "arn:aws:iam::123456789012:role/keda"},
-			check: func(t *testing.T, m *awsSQSQueueMetadata) {
-				if m.AwsRegion != "us-east-2" || m.creds.roleArn == "" || m.creds.static() {
+			check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+				if m.AwsRegion != "us-east-2" || m.Creds.RoleArn == "" || m.Creds.Static() {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "the operator's identity", meta: base("identityOwner", "operator"), check: func(t *testing.T, m *awsSQSQueueMetadata) {
-			if m.creds != (awsCredentials{}) {
-				t.Errorf("credentials %+v", m.creds)
+		{name: "the operator's identity", meta: base("identityOwner", "operator"), check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+			if m.Creds != (meta.AWSCredentials{}) {
+				t.Errorf("credentials %+v", m.Creds)
 			}
 		}},
 		{name: "deprecated keys in metadata and env", meta: base("awsAccessKeyID", "AKID3", "awsSecretAccessKeyFromEnv", "SECRET"),
-			env: map[string]string{"SECRET": "s3"}, check: func(t *testing.T, m *awsSQSQueueMetadata) {
-				if m.creds.accessKeyID != "AKID3" || m.creds.secretAccessKey != "s3" {
-					t.Errorf("credentials %+v", m.creds)
+			env: map[string]string{"SECRET": "s3"}, check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {
+				if m.Creds.AccessKeyID != "AKID3" || m.Creds.SecretAccessKey != "s3" {
+					t.Errorf("credentials %+v", m.Creds)
 				}
 			}},
-		{name: "offline with a TriggerAuthentication", meta: base(), offline: true, check: func(t *testing.T, m *awsSQSQueueMetadata) {}},
+		{name: "offline with a TriggerAuthentication", meta: base(), offline: true, check: func(t *testing.T, m *meta.AWSSQSQueueMetadata) {}},
 
 		{name: "missing queueURL", meta: map[string]string{"awsRegion": "eu-west-1"}, auth: keys, wantErr: []string{"trigger 0 (aws-sqs-queue)", "metadata.queueURL", "is required"}},
 		{name: "missing awsRegion", meta: map[string]string{"queueURL": queueURL}, auth: keys, wantErr: []string{"metadata.awsRegion", "is required"}},
@@ -120,18 +121,18 @@ func TestAWSSQSQueueMetricSpec(t *testing.T) {
 }
 
 func TestSumSQSAttributes(t *testing.T) {
-	all := []string{sqsAttrVisible, sqsAttrInFlight, sqsAttrDelayed}
+	all := []string{meta.SQSAttrVisible, meta.SQSAttrInFlight, meta.SQSAttrDelayed}
 	for _, tt := range []struct {
 		name    string
 		attrs   map[string]string
 		want    int64
 		wantErr string
 	}{
-		{name: "sum", attrs: map[string]string{sqsAttrVisible: "3", sqsAttrInFlight: "2", sqsAttrDelayed: "1"}, want: 6},
-		{name: "held at the largest count", attrs: map[string]string{sqsAttrVisible: "9223372036854775807", sqsAttrInFlight: "5", sqsAttrDelayed: "0"}, want: math.MaxInt64},
-		{name: "missing", attrs: map[string]string{sqsAttrVisible: "3", sqsAttrInFlight: "2"}, wantErr: "did not return the attribute " + sqsAttrDelayed},
-		{name: "negative", attrs: map[string]string{sqsAttrVisible: "-3", sqsAttrInFlight: "2", sqsAttrDelayed: "1"}, wantErr: "not a count"},
-		{name: "not a number", attrs: map[string]string{sqsAttrVisible: "lots", sqsAttrInFlight: "2", sqsAttrDelayed: "1"}, wantErr: "not a count"},
+		{name: "sum", attrs: map[string]string{meta.SQSAttrVisible: "3", meta.SQSAttrInFlight: "2", meta.SQSAttrDelayed: "1"}, want: 6},
+		{name: "held at the largest count", attrs: map[string]string{meta.SQSAttrVisible: "9223372036854775807", meta.SQSAttrInFlight: "5", meta.SQSAttrDelayed: "0"}, want: math.MaxInt64},
+		{name: "missing", attrs: map[string]string{meta.SQSAttrVisible: "3", meta.SQSAttrInFlight: "2"}, wantErr: "did not return the attribute " + meta.SQSAttrDelayed},
+		{name: "negative", attrs: map[string]string{meta.SQSAttrVisible: "-3", meta.SQSAttrInFlight: "2", meta.SQSAttrDelayed: "1"}, wantErr: "not a count"},
+		{name: "not a number", attrs: map[string]string{meta.SQSAttrVisible: "lots", meta.SQSAttrInFlight: "2", meta.SQSAttrDelayed: "1"}, wantErr: "not a count"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := sumSQSAttributes(tt.attrs, all)

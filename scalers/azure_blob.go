@@ -9,11 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gobwas/glob"
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
-
-	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The azure-blob trigger counts the blobs of a container, through List Blobs:
@@ -32,70 +30,10 @@ const azureBlobPageSize = 1000
 // NextMarker never ends cannot hold a poll.
 const azureBlobMaxPages = 100000
 
-// azureBlobMetadata is the azure-blob trigger's metadata, with KEDA's parameter names.
-type azureBlobMetadata struct {
-	BlobContainerName   string `keda:"name=blobContainerName, order=triggerMetadata"`
-	BlobCount           int64  `keda:"name=blobCount, order=triggerMetadata, default=5"`
-	ActivationBlobCount int64  `keda:"name=activationBlobCount, order=triggerMetadata, default=0"`
-	BlobDelimiter       string `keda:"name=blobDelimiter, order=triggerMetadata, default=/"`
-	BlobPrefix          string `keda:"name=blobPrefix, order=triggerMetadata, optional"`
-	Recursive           bool   `keda:"name=recursive, order=triggerMetadata, default=false"`
-	GlobPattern         string `keda:"name=globPattern, order=triggerMetadata, optional"`
-	Connection          string `keda:"name=connection, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	// KEDA declares connectionFromEnv as a second name of connection: a TriggerAuthentication
-	// parameter of that name holds the string too.
-	ConnectionFromEnv string `keda:"name=connectionFromEnv, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	azureConnectionParams
-
-	// Set by Validate and ValidateConfig.
-	prefix  string
-	pattern *glob.Pattern
-	account *azureStorageAccount
-}
-
-// Validate checks what the metadata alone decides and derives the listing's prefix and
-// delimiter as KEDA does: recursive drops the delimiter, and a prefix ends with the delimiter.
-func (m *azureBlobMetadata) Validate() error {
-	if m.BlobCount < 1 {
-		// KEDA takes any number, but the HPA refuses a target that is not above 0.
-		return &ParamError{Param: "blobCount", Problem: fmt.Sprintf("is %d", m.BlobCount), Fix: "must be at least 1: it is the number of blobs per replica the HPA aims at"}
-	}
-	if m.Recursive {
-		m.BlobDelimiter = ""
-	}
-	if m.GlobPattern != "" {
-		// Blob names never start with "/": a path-style pattern would match nothing.
-		g, err := glob.Compile(strings.TrimPrefix(m.GlobPattern, "/"))
-		if err != nil {
-			return &ParamError{Param: "globPattern", Problem: "is not a glob pattern (" + clip(err.Error(), 120) + ")",
-				Fix: "use *, ?, [abc], [!abc], {a,b} and ** as in *.json or data/**/input-?.csv"}
-		}
-		m.pattern = g
-	}
-	m.prefix = m.BlobPrefix
-	if m.prefix != "" && m.BlobDelimiter != "" {
-		m.prefix += m.BlobDelimiter
-	}
-	return nil
-}
-
-// ValidateConfig checks metadata.cloud and the connection string.
-func (m *azureBlobMetadata) ValidateConfig(cfg *meta.Trigger) error {
-	conn := m.Connection
-	// Read from the metadata, connectionFromEnv is the name of an env var, never a connection
-	// string.
-	if conn == "" && m.ConnectionFromEnv != strings.TrimSpace(cfg.Metadata["connectionFromEnv"]) {
-		conn = m.ConnectionFromEnv
-	}
-	var err error
-	m.account, err = azureStorageAccountFor(cfg, conn, &m.azureConnectionParams, azureBlobService)
-	return err
-}
-
 // azureBlobScaler counts one container's blobs on each poll.
 type azureBlobScaler struct {
 	azureStorageTrigger
-	meta azureBlobMetadata
+	meta meta.AzureBlobMetadata
 }
 
 func newAzureBlobScaler(_ context.Context, cfg *Config) (Scaler, error) {
@@ -103,7 +41,7 @@ func newAzureBlobScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	t, err := newAzureStorageTrigger(cfg, s.meta.account, "azure-blob-"+s.meta.BlobContainerName)
+	t, err := newAzureStorageTrigger(cfg, s.meta.Account, "azure-blob-"+s.meta.BlobContainerName)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +66,11 @@ func (s *azureBlobScaler) GetMetricsAndActivity(ctx context.Context, metricName 
 func (s *azureBlobScaler) count(ctx context.Context) (int64, error) {
 	what := "container " + strconv.Quote(s.meta.BlobContainerName) + " (metadata.blobContainerName)"
 	q := url.Values{"restype": {"container"}, "comp": {"list"}, "maxresults": {strconv.Itoa(azureBlobPageSize)}}
-	if s.meta.prefix != "" {
-		q.Set("prefix", s.meta.prefix)
+	if s.meta.Prefix != "" {
+		q.Set("prefix", s.meta.Prefix)
 	}
 	// A glob pattern is matched against every name under the prefix, so the listing is flat.
-	if s.meta.pattern == nil && s.meta.BlobDelimiter != "" {
+	if s.meta.Pattern == nil && s.meta.BlobDelimiter != "" {
 		q.Set("delimiter", s.meta.BlobDelimiter)
 	}
 	var n int64
@@ -141,7 +79,7 @@ func (s *azureBlobScaler) count(ctx context.Context) (int64, error) {
 		if marker != "" {
 			q.Set("marker", marker)
 		}
-		u := s.client.account.resource(q, s.meta.BlobContainerName)
+		u := s.client.account.Resource(q, s.meta.BlobContainerName)
 		_, body, err := s.client.get(ctx, u, what)
 		if err != nil {
 			return 0, err
@@ -151,7 +89,7 @@ func (s *azureBlobScaler) count(ctx context.Context) (int64, error) {
 			return 0, s.client.fail(u, fmt.Errorf("the answer is not a blob listing (%w): check the blob endpoint of the connection string", err))
 		}
 		for _, name := range page.names {
-			if s.meta.pattern == nil || s.meta.pattern.Match(name) {
+			if s.meta.Pattern == nil || s.meta.Pattern.Match(name) {
 				n++
 			}
 		}
@@ -185,7 +123,7 @@ func parseAzureBlobList(body []byte) (azureBlobPage, error) {
 		NextMarker string `xml:"NextMarker"`
 	}
 	if err := xml.Unmarshal(body, &list); err != nil {
-		return azureBlobPage{}, errors.New(clip(err.Error(), 120))
+		return azureBlobPage{}, errors.New(meta.Clip(err.Error(), 120))
 	}
 	page := azureBlobPage{next: strings.TrimSpace(list.NextMarker), names: make([]string, 0, len(list.Blobs.Blob))}
 	for _, b := range list.Blobs.Blob {

@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
-
-	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The azure-queue trigger counts the messages of a storage queue:
@@ -26,40 +25,10 @@ import (
 // azureQueuePeekMax is the most messages one peek returns.
 const azureQueuePeekMax = 32
 
-// azureQueueMetadata is the azure-queue trigger's metadata, with KEDA's parameter names.
-type azureQueueMetadata struct {
-	QueueName             string `keda:"name=queueName, order=triggerMetadata"`
-	QueueLength           int64  `keda:"name=queueLength, order=triggerMetadata, default=5"`
-	ActivationQueueLength int64  `keda:"name=activationQueueLength, order=triggerMetadata, default=0"`
-	QueueLengthStrategy   string `keda:"name=queueLengthStrategy, order=triggerMetadata, enum=all;visibleonly, default=all"`
-	Connection            string `keda:"name=connection, order=authParams;triggerMetadata;resolvedEnv, optional, secret"`
-	azureConnectionParams
-
-	// Set by ValidateConfig; nil offline when the connection string is yet to come.
-	account *azureStorageAccount
-}
-
-// Validate checks what the metadata alone decides.
-func (m *azureQueueMetadata) Validate() error {
-	if m.QueueLength < 1 {
-		// KEDA takes any number, but the HPA refuses a target that is not above 0.
-		return &ParamError{Param: "queueLength", Problem: fmt.Sprintf("is %d", m.QueueLength), Fix: "must be at least 1: it is the number of messages per replica the HPA aims at"}
-	}
-	return nil
-}
-
-// ValidateConfig checks metadata.cloud (read from the metadata as written, as KEDA reads it) and
-// the connection string.
-func (m *azureQueueMetadata) ValidateConfig(cfg *meta.Trigger) error {
-	var err error
-	m.account, err = azureStorageAccountFor(cfg, m.Connection, &m.azureConnectionParams, azureQueueService)
-	return err
-}
-
 // azureQueueScaler reads one queue's length on each poll.
 type azureQueueScaler struct {
 	azureStorageTrigger
-	meta azureQueueMetadata
+	meta meta.AzureQueueMetadata
 }
 
 func newAzureQueueScaler(_ context.Context, cfg *Config) (Scaler, error) {
@@ -67,7 +36,7 @@ func newAzureQueueScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	t, err := newAzureStorageTrigger(cfg, s.meta.account, "azure-queue-"+s.meta.QueueName)
+	t, err := newAzureStorageTrigger(cfg, s.meta.Account, "azure-queue-"+s.meta.QueueName)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +62,7 @@ func (s *azureQueueScaler) GetMetricsAndActivity(ctx context.Context, metricName
 func (s *azureQueueScaler) length(ctx context.Context) (int64, error) {
 	what := "queue " + strconv.Quote(s.meta.QueueName) + " (metadata.queueName)"
 	if strings.EqualFold(s.meta.QueueLengthStrategy, "visibleonly") {
-		u := s.client.account.resource(url.Values{"peekonly": {"true"}, "numofmessages": {strconv.Itoa(azureQueuePeekMax)}}, s.meta.QueueName, "messages")
+		u := s.client.account.Resource(url.Values{"peekonly": {"true"}, "numofmessages": {strconv.Itoa(azureQueuePeekMax)}}, s.meta.QueueName, "messages")
 		_, body, err := s.client.get(ctx, u, what)
 		if err != nil {
 			return 0, err
@@ -106,7 +75,7 @@ func (s *azureQueueScaler) length(ctx context.Context) (int64, error) {
 			return int64(n), nil
 		}
 	}
-	u := s.client.account.resource(url.Values{"comp": {"metadata"}}, s.meta.QueueName)
+	u := s.client.account.Resource(url.Values{"comp": {"metadata"}}, s.meta.QueueName)
 	h, _, err := s.client.get(ctx, u, what)
 	if err != nil {
 		return 0, err
@@ -126,7 +95,7 @@ func parseAzureApproximateCount(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("the answer's x-ms-approximate-messages-count %q is not a count", clip(v, 40))
+		return 0, fmt.Errorf("the answer's x-ms-approximate-messages-count %q is not a count", meta.Clip(v, 40))
 	}
 	return n, nil
 }
@@ -138,7 +107,7 @@ func parseAzurePeekedMessages(body []byte) (int, error) {
 		Messages []struct{} `xml:"QueueMessage"`
 	}
 	if err := xml.Unmarshal(body, &list); err != nil {
-		return 0, errors.New(clip(err.Error(), 120))
+		return 0, errors.New(meta.Clip(err.Error(), 120))
 	}
 	return len(list.Messages), nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // azureTestKey is a base64 account key for tests ("kedactl-test-key-0123456789").
@@ -24,34 +26,34 @@ func TestParseAzureQueueMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"connection": azureTestConn}
-	tests := []parseCase[azureQueueMetadata]{
-		{name: "KEDA's defaults", meta: base(), auth: auth, check: func(t *testing.T, m *azureQueueMetadata) {
-			if m.QueueLength != 5 || m.ActivationQueueLength != 0 || m.QueueLengthStrategy != "all" || m.account == nil ||
-				m.account.serviceURL.String() != "https://acct.queue.core.windows.net/" || m.EndpointSuffix != "queue.core.windows.net" {
+	tests := []parseCase[meta.AzureQueueMetadata]{
+		{name: "KEDA's defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.AzureQueueMetadata) {
+			if m.QueueLength != 5 || m.ActivationQueueLength != 0 || m.QueueLengthStrategy != "all" || m.Account == nil ||
+				m.Account.ServiceURL.String() != "https://acct.queue.core.windows.net/" || m.EndpointSuffix != "queue.core.windows.net" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "everything", meta: base("queueLength", "10", "activationQueueLength", "3", "queueLengthStrategy", "visibleonly", "cloud", "AzureChinaCloud", "accountName", "acct"), auth: auth,
-			check: func(t *testing.T, m *azureQueueMetadata) {
+			check: func(t *testing.T, m *meta.AzureQueueMetadata) {
 				if m.QueueLength != 10 || m.ActivationQueueLength != 3 || m.QueueLengthStrategy != "visibleonly" || m.EndpointSuffix != "queue.core.chinacloudapi.cn" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "connection from the target's env", meta: base("connectionFromEnv", "STORAGE"), env: map[string]string{"STORAGE": azureTestConn},
-			check: func(t *testing.T, m *azureQueueMetadata) {
-				if m.account == nil || m.account.accountName != "acct" {
+			check: func(t *testing.T, m *meta.AzureQueueMetadata) {
+				if m.Account == nil || m.Account.AccountName != "acct" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "connection in the metadata", meta: base("connection", azureTestConn), check: func(t *testing.T, m *azureQueueMetadata) {}},
-		{name: "private cloud", meta: base("cloud", "Private", "endpointSuffix", "queue.azurestack.local"), auth: auth, check: func(t *testing.T, m *azureQueueMetadata) {
+		{name: "connection in the metadata", meta: base("connection", azureTestConn), check: func(t *testing.T, m *meta.AzureQueueMetadata) {}},
+		{name: "private cloud", meta: base("cloud", "Private", "endpointSuffix", "queue.azurestack.local"), auth: auth, check: func(t *testing.T, m *meta.AzureQueueMetadata) {
 			if m.EndpointSuffix != "queue.azurestack.local" {
 				t.Errorf("endpoint suffix %q", m.EndpointSuffix)
 			}
 		}},
-		{name: "offline, the connection in the TriggerAuthentication", meta: base(), offline: true, check: func(t *testing.T, m *azureQueueMetadata) {
-			if m.account != nil {
-				t.Errorf("offline without a connection string, account %+v", m.account)
+		{name: "offline, the connection in the TriggerAuthentication", meta: base(), offline: true, check: func(t *testing.T, m *meta.AzureQueueMetadata) {
+			if m.Account != nil {
+				t.Errorf("offline without a connection string, account %+v", m.Account)
 			}
 		}},
 
@@ -80,47 +82,47 @@ func TestParseAzureBlobMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"connection": azureTestConn}
-	tests := []parseCase[azureBlobMetadata]{
-		{name: "KEDA's defaults", meta: base(), auth: auth, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.BlobCount != 5 || m.ActivationBlobCount != 0 || m.BlobDelimiter != "/" || m.prefix != "" || m.pattern != nil ||
-				m.account.serviceURL.String() != "https://acct.blob.core.windows.net/" {
+	tests := []parseCase[meta.AzureBlobMetadata]{
+		{name: "KEDA's defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.BlobCount != 5 || m.ActivationBlobCount != 0 || m.BlobDelimiter != "/" || m.Prefix != "" || m.Pattern != nil ||
+				m.Account.ServiceURL.String() != "https://acct.blob.core.windows.net/" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
-		{name: "prefix ends with the delimiter", meta: base("blobPrefix", "in", "blobDelimiter", "|"), auth: auth, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.prefix != "in|" || m.BlobDelimiter != "|" {
-				t.Errorf("prefix %q, delimiter %q", m.prefix, m.BlobDelimiter)
+		{name: "prefix ends with the delimiter", meta: base("blobPrefix", "in", "blobDelimiter", "|"), auth: auth, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Prefix != "in|" || m.BlobDelimiter != "|" {
+				t.Errorf("prefix %q, delimiter %q", m.Prefix, m.BlobDelimiter)
 			}
 		}},
-		{name: "recursive drops the delimiter", meta: base("blobPrefix", "in", "recursive", "true"), auth: auth, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.prefix != "in" || m.BlobDelimiter != "" {
-				t.Errorf("prefix %q, delimiter %q", m.prefix, m.BlobDelimiter)
+		{name: "recursive drops the delimiter", meta: base("blobPrefix", "in", "recursive", "true"), auth: auth, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Prefix != "in" || m.BlobDelimiter != "" {
+				t.Errorf("prefix %q, delimiter %q", m.Prefix, m.BlobDelimiter)
 			}
 		}},
-		{name: "path-style glob", meta: base("globPattern", "/data/*.json"), auth: auth, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.pattern == nil || !m.pattern.Match("data/x/y.json") || m.pattern.Match("/data/y.json") {
-				t.Errorf("pattern %v", m.pattern)
+		{name: "path-style glob", meta: base("globPattern", "/data/*.json"), auth: auth, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Pattern == nil || !m.Pattern.Match("data/x/y.json") || m.Pattern.Match("/data/y.json") {
+				t.Errorf("pattern %v", m.Pattern)
 			}
 		}},
-		{name: "connectionFromEnv", meta: base("connectionFromEnv", "STORAGE"), env: map[string]string{"STORAGE": azureTestConn}, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.account == nil {
+		{name: "connectionFromEnv", meta: base("connectionFromEnv", "STORAGE"), env: map[string]string{"STORAGE": azureTestConn}, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Account == nil {
 				t.Error("no account")
 			}
 		}},
-		{name: "a TriggerAuthentication parameter named connectionFromEnv", meta: base(), auth: map[string]string{"connectionFromEnv": azureTestConn}, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.account == nil {
+		{name: "a TriggerAuthentication parameter named connectionFromEnv", meta: base(), auth: map[string]string{"connectionFromEnv": azureTestConn}, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Account == nil {
 				t.Error("no account")
 			}
 		}},
-		{name: "offline, connectionFromEnv is a name, not a string", meta: base("connectionFromEnv", "STORAGE"), offline: true, check: func(t *testing.T, m *azureBlobMetadata) {
-			if m.account != nil {
-				t.Errorf("account %+v", m.account)
+		{name: "offline, connectionFromEnv is a name, not a string", meta: base("connectionFromEnv", "STORAGE"), offline: true, check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+			if m.Account != nil {
+				t.Errorf("account %+v", m.Account)
 			}
 		}},
 		{name: "SAS", meta: base(), auth: map[string]string{"connection": "BlobEndpoint=https://acct.blob.core.windows.net;SharedAccessSignature=sv=2021-12-02&ss=b&sig=c2lnbmF0dXJl"},
-			check: func(t *testing.T, m *azureBlobMetadata) {
-				if m.account.key != nil || m.account.sas.Get("sig") != "c2lnbmF0dXJl" {
-					t.Errorf("account %+v", m.account)
+			check: func(t *testing.T, m *meta.AzureBlobMetadata) {
+				if m.Account.Key != nil || m.Account.Sas.Get("sig") != "c2lnbmF0dXJl" {
+					t.Errorf("account %+v", m.Account)
 				}
 			}},
 
@@ -139,22 +141,22 @@ func TestParseAzureBlobMetadata(t *testing.T) {
 func TestParseAzureStorageConnection(t *testing.T) {
 	tests := []struct {
 		name, conn string
-		service    azureStorageService
+		service    meta.AzureStorageService
 		wantURL    string
 		wantErr    string
 	}{
-		{name: "account and suffix", conn: azureTestConn, service: azureQueueService, wantURL: "https://acct.queue.core.windows.net/"},
-		{name: "defaults: https, core.windows.net", conn: "AccountName=acct;AccountKey=" + azureTestKey, service: azureBlobService, wantURL: "https://acct.blob.core.windows.net/"},
-		{name: "trailing semicolons", conn: azureTestConn + ";;", service: azureBlobService, wantURL: "https://acct.blob.core.windows.net/"},
+		{name: "account and suffix", conn: azureTestConn, service: meta.AzureQueueService, wantURL: "https://acct.queue.core.windows.net/"},
+		{name: "defaults: https, core.windows.net", conn: "AccountName=acct;AccountKey=" + azureTestKey, service: meta.AzureBlobService, wantURL: "https://acct.blob.core.windows.net/"},
+		{name: "trailing semicolons", conn: azureTestConn + ";;", service: meta.AzureBlobService, wantURL: "https://acct.blob.core.windows.net/"},
 		{name: "emulator endpoints", conn: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + azureTestKey + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1",
-			service: azureQueueService, wantURL: "http://127.0.0.1:10001/devstoreaccount1/"},
-		{name: "China", conn: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + azureTestKey + ";EndpointSuffix=core.chinacloudapi.cn", service: azureBlobService, wantURL: "https://acct.blob.core.chinacloudapi.cn/"},
-		{name: "the other service's endpoint does not help", conn: "QueueEndpoint=https://q.example;SharedAccessSignature=sig=x", service: azureBlobService, wantErr: "neither AccountName nor BlobEndpoint"},
-		{name: "empty", conn: "", service: azureBlobService, wantErr: "no '='"},
+			service: meta.AzureQueueService, wantURL: "http://127.0.0.1:10001/devstoreaccount1/"},
+		{name: "China", conn: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + azureTestKey + ";EndpointSuffix=core.chinacloudapi.cn", service: meta.AzureBlobService, wantURL: "https://acct.blob.core.chinacloudapi.cn/"},
+		{name: "the other service's endpoint does not help", conn: "QueueEndpoint=https://q.example;SharedAccessSignature=sig=x", service: meta.AzureBlobService, wantErr: "neither AccountName nor BlobEndpoint"},
+		{name: "empty", conn: "", service: meta.AzureBlobService, wantErr: "no '='"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := parseAzureStorageConnection(tt.conn, tt.service)
+			a, err := meta.ParseAzureStorageConnection(tt.conn, tt.service)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one saying %q", err, tt.wantErr)
@@ -164,8 +166,8 @@ func TestParseAzureStorageConnection(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a.serviceURL.String() != tt.wantURL {
-				t.Errorf("service URL %s, want %s", a.serviceURL, tt.wantURL)
+			if a.ServiceURL.String() != tt.wantURL {
+				t.Errorf("service URL %s, want %s", a.ServiceURL, tt.wantURL)
 			}
 		})
 	}
@@ -180,7 +182,7 @@ func TestAzureSharedKeyString(t *testing.T) {
 	h.Set("X-Ms-Version", "2021-12-02")
 	h.Set("x-ms-date", "Mon, 02 Jan 2006 15:04:05 GMT")
 	h.Set("Content-Length", "0")
-	got := azureSharedKeyString(http.MethodGet, h, u, "devstoreaccount1")
+	got := meta.AzureSharedKeyString(http.MethodGet, h, u, "devstoreaccount1")
 	want := "GET\n\n\n\n\n\n\n\n\n\n\n\n" +
 		"x-ms-date:Mon, 02 Jan 2006 15:04:05 GMT\nx-ms-version:2021-12-02\n" +
 		"/devstoreaccount1/devstoreaccount1/my%20container\ncomp:list\nmarker:m1,m2\nprefix:a/b\nrestype:container"

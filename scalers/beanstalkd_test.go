@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
@@ -24,26 +25,26 @@ func TestParseBeanstalkdMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[beanstalkdMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *beanstalkdMetadata) {
+	tests := []parseCase[meta.BeanstalkdMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.BeanstalkdMetadata) {
 			// KEDA's default timeout, "30", is a number of milliseconds.
-			if m.Value != 5 || m.ActivationValue != 0 || m.IncludeDelayed || m.dialTimeout != 30*time.Millisecond {
+			if m.Value != 5 || m.ActivationValue != 0 || m.IncludeDelayed || m.DialTimeout != 30*time.Millisecond {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "everything", meta: base("activationValue", "2.5", "includeDelayed", "true", "timeout", "1000", "tube", "a/b;c.$_(d)+e"),
-			check: func(t *testing.T, m *beanstalkdMetadata) {
-				if m.ActivationValue != 2.5 || !m.IncludeDelayed || m.dialTimeout != time.Second || m.Tube != "a/b;c.$_(d)+e" {
+			check: func(t *testing.T, m *meta.BeanstalkdMetadata) {
+				if m.ActivationValue != 2.5 || !m.IncludeDelayed || m.DialTimeout != time.Second || m.Tube != "a/b;c.$_(d)+e" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "timeout as a duration", meta: base("timeout", "5s"), check: func(t *testing.T, m *beanstalkdMetadata) {
-			if m.dialTimeout != 5*time.Second {
-				t.Errorf("dial timeout %s", m.dialTimeout)
+		{name: "timeout as a duration", meta: base("timeout", "5s"), check: func(t *testing.T, m *meta.BeanstalkdMetadata) {
+			if m.DialTimeout != 5*time.Second {
+				t.Errorf("dial timeout %s", m.DialTimeout)
 			}
 		}},
-		{name: "IPv6 server", meta: base("server", "[::1]:11300"), check: func(t *testing.T, m *beanstalkdMetadata) {}},
-		{name: "tube of 200 bytes", meta: base("tube", strings.Repeat("t", 200)), check: func(t *testing.T, m *beanstalkdMetadata) {}},
+		{name: "IPv6 server", meta: base("server", "[::1]:11300"), check: func(t *testing.T, m *meta.BeanstalkdMetadata) {}},
+		{name: "tube of 200 bytes", meta: base("tube", strings.Repeat("t", 200)), check: func(t *testing.T, m *meta.BeanstalkdMetadata) {}},
 
 		{name: "missing server", meta: map[string]string{"tube": "jobs", "value": "5"}, wantErr: []string{"trigger 0 (beanstalkd)", "metadata.server", "is required"}},
 		{name: "server without port", meta: base("server", "beanstalkd"), wantErr: []string{"metadata.server", "not host:port", "11300"}},

@@ -1,17 +1,13 @@
 package scalers
 
-import "math"
+import (
+	"math"
+
+	"github.com/kedactl/kedactl/scalers/meta"
+)
 
 // What a source answers is not trusted: counts may be negative or huge, and texts long. These
 // keep numbers in range and errors short.
-
-// clip cuts s to at most n bytes (and "..."), for an error that quotes what a source answered.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
 
 // rewordedError is an error whose text was rewritten (secrets removed, or cut short); errors.Is
 // and errors.As still see the original (context.DeadlineExceeded, driver error types).
@@ -29,7 +25,7 @@ func clipErr(err error, n int) error {
 	if err == nil || len(err.Error()) <= n {
 		return err
 	}
-	return &rewordedError{msg: clip(err.Error(), n), err: err}
+	return &rewordedError{msg: meta.Clip(err.Error(), n), err: err}
 }
 
 // addSat and mulSat add and multiply counts of 0 or more, held at math.MaxInt64: a sum of a

@@ -13,8 +13,8 @@ const cronRecheck = time.Hour
 // nextBoundary returns the first start or end of the window after now, in the trigger's time
 // zone, and false when neither schedule fires again (a date that never comes, such as 30 February).
 func (s *cronScaler) nextBoundary(now time.Time) (time.Time, bool) {
-	now = now.In(s.meta.location)
-	start, end := s.meta.start.Next(now), s.meta.end.Next(now)
+	now = now.In(s.meta.Location)
+	start, end := s.meta.StartSchedule.Next(now), s.meta.EndSchedule.Next(now)
 	switch {
 	case start.IsZero() && end.IsZero():
 		return time.Time{}, false

@@ -14,11 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
-
-	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // The datadog trigger reads a metric in one of two ways, as KEDA's does: a metrics query through
@@ -27,210 +26,6 @@ import (
 
 // datadogQueryPath is the path of Datadog's v1 timeseries query endpoint.
 const datadogQueryPath = "/api/v1/query"
-
-// datadogSites (read only) are the Datadog sites KEDA's API client knows; each serves the API at
-// https://api.<site>.
-var datadogSites = []string{
-	"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "ap1.datadoghq.com", "ap2.datadoghq.com",
-	"uk1.datadoghq.com", "datadoghq.eu", "ddog-gov.com", "us2.ddog-gov.com",
-}
-
-// datadogMetadata is the datadog trigger's metadata, with KEDA's parameter names and sources.
-type datadogMetadata struct {
-	// Datadog API mode.
-	Query                    string  `keda:"name=query, order=triggerMetadata, optional"`
-	QueryAggregator          string  `keda:"name=queryAggregator, order=triggerMetadata, optional, enum=average;max"`
-	ActivationQueryValue     float64 `keda:"name=activationQueryValue, order=triggerMetadata, default=0"`
-	Age                      int     `keda:"name=age, order=triggerMetadata, default=90"`
-	TimeWindowOffset         int     `keda:"name=timeWindowOffset, order=triggerMetadata, default=0"`
-	LastAvailablePointOffset int     `keda:"name=lastAvailablePointOffset, order=triggerMetadata, default=0"`
-	AppKey                   string  `keda:"name=appKey, order=authParams, optional, secret"`
-	DatadogSite              string  `keda:"name=datadogSite, order=authParams, default=datadoghq.com"`
-
-	// Cluster Agent mode.
-	UseClusterAgentProxy      bool    `keda:"name=useClusterAgentProxy, order=triggerMetadata, default=false"`
-	DatadogMetricName         string  `keda:"name=datadogMetricName, order=triggerMetadata, optional"`
-	DatadogMetricNamespace    string  `keda:"name=datadogMetricNamespace, order=triggerMetadata, optional"`
-	ActivationTargetValue     float64 `keda:"name=activationTargetValue, order=triggerMetadata, default=0"`
-	DatadogNamespace          string  `keda:"name=datadogNamespace, order=authParams, optional"`
-	DatadogMetricsService     string  `keda:"name=datadogMetricsService, order=authParams, optional"`
-	DatadogMetricsServicePort int     `keda:"name=datadogMetricsServicePort, order=authParams, default=8443"`
-	UnsafeSsl                 bool    `keda:"name=unsafeSsl, order=authParams, default=false"`
-
-	// Both modes. KEDA reads the target from targetValue, else queryValue; hpaMetricName is
-	// accepted and, as in KEDA, replaced by the name KEDA derives.
-	TargetValue            float64  `keda:"name=targetValue, order=triggerMetadata, default=-1"`
-	QueryValue             float64  `keda:"name=queryValue, order=triggerMetadata, default=-1"`
-	MetricUnavailableValue *float64 `keda:"name=metricUnavailableValue, order=triggerMetadata, optional"`
-	HpaMetricName          string   `keda:"name=hpaMetricName, order=triggerMetadata, optional"`
-	Timeout                string   `keda:"name=timeout, order=triggerMetadata, optional"`
-
-	// KEDA's authentication parameters: apiKey is Datadog's API key in API mode; authModes
-	// bearer (with bearerToken) authenticates to the Cluster Agent.
-	httpAuthParams
-	metricSource
-
-	// Set by Validate.
-	target     float64
-	timeout    time.Duration
-	auth       *httpAuth
-	baseURL    *url.URL
-	metricName string // without the s<index>- prefix in API mode
-}
-
-// Validate checks the parameters of the mode useClusterAgentProxy picks.
-func (m *datadogMetadata) Validate() error {
-	switch {
-	case m.Age < 0:
-		return &ParamError{Param: "age", Problem: fmt.Sprintf("is %d", m.Age), Fix: "use the query's window in seconds, 0 or more (90 by default; under 60 Datadog may have no point)"}
-	case m.TimeWindowOffset < 0:
-		return &ParamError{Param: "timeWindowOffset", Problem: fmt.Sprintf("is %d", m.TimeWindowOffset), Fix: "use seconds to shift the window back, 0 or more"}
-	case m.LastAvailablePointOffset < 0:
-		return &ParamError{Param: "lastAvailablePointOffset", Problem: fmt.Sprintf("is %d", m.LastAvailablePointOffset), Fix: "use how many points to skip from the last one, 0 or more"}
-	}
-	if m.Query != "" && !datadogQueryHasScope(m.Query) {
-		return &ParamError{Param: "query", Problem: "has no scope in braces", Fix: "write a Datadog metric query with its scope, such as sum:trace.redis.command.hits{env:prod}.as_count()"}
-	}
-	var err error
-	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
-		return err
-	}
-	// The Cluster Agent takes a bearer token, and KEDA allows no other mode for this trigger.
-	for _, list := range []struct {
-		param string
-		modes []string
-	}{{"authModes", m.AuthModes}, {"authMode", m.AuthMode}} {
-		for _, mode := range list.modes {
-			if mode != authModeBearer {
-				return &ParamError{Param: list.param, Problem: strconv.Quote(mode) + " is not allowed for this trigger",
-					Fix: "use bearer (with bearerToken) for the Cluster Agent, or no authModes for Datadog's API (apiKey and appKey)"}
-			}
-		}
-	}
-	m.target = m.TargetValue
-	if m.target == -1 {
-		m.target = m.QueryValue
-	}
-	if m.target == -1 {
-		if !m.AsMetricSource() {
-			// Worded "is not set": offline, "is required" would pass for a parameter a
-			// TriggerAuthentication could still supply, which this one cannot.
-			return &ParamError{Param: "queryValue", Problem: "is not set", Fix: "set metadata.queryValue (or targetValue), the metric value per replica the HPA aims at"}
-		}
-		m.target = 0
-	}
-	if m.UseClusterAgentProxy {
-		return m.validateClusterAgent()
-	}
-	return m.validateAPI()
-}
-
-// validateAPI checks Datadog API mode: a query, the site and both keys.
-func (m *datadogMetadata) validateAPI() error {
-	if m.Query == "" {
-		return &ParamError{Param: "query", Problem: "is not set", Fix: "set metadata.query, a Datadog metric query such as avg:nginx.net.request_per_s{service:web}"}
-	}
-	base, err := datadogAPIBase(m.DatadogSite)
-	if err != nil {
-		return err
-	}
-	m.baseURL = base
-	m.metricName = "datadog-" + m.Query[:strings.Index(m.Query, "{")]
-	p := m.httpAuthParams
-	// The keys travel in Datadog's own headers, never through authModes.
-	p.AuthModes, p.AuthMode = nil, nil
-	if m.auth, err = p.validate(); err != nil {
-		return err
-	}
-	if m.AppKey == "" {
-		return &ParamError{Param: "appKey", Problem: "is required", Fix: "set parameter appKey (a Datadog application key) in a TriggerAuthentication (secretTargetRef)"}
-	}
-	if m.APIKey == "" {
-		return &ParamError{Param: "apiKey", Problem: "is required", Fix: "set parameter apiKey (a Datadog API key) in a TriggerAuthentication (secretTargetRef)"}
-	}
-	return nil
-}
-
-// validateClusterAgent checks Cluster Agent mode: where the agent's service is and which
-// DatadogMetric to read.
-func (m *datadogMetadata) validateClusterAgent() error {
-	// The metadata's own parameters are "not set"; those a TriggerAuthentication holds are
-	// "required", which offline validation lets pass.
-	for _, req := range []struct{ param, value, problem, fix string }{
-		{"datadogMetricName", m.DatadogMetricName, "is not set", "set metadata.datadogMetricName, the name of the DatadogMetric object"},
-		{"datadogMetricNamespace", m.DatadogMetricNamespace, "is not set", "set metadata.datadogMetricNamespace, the namespace of the DatadogMetric object"},
-		{"datadogMetricsService", m.DatadogMetricsService, "is required", "set parameter datadogMetricsService (the Cluster Agent's metrics service, such as datadog-cluster-agent-metrics-api) in a TriggerAuthentication"},
-		{"datadogNamespace", m.DatadogNamespace, "is required", "set parameter datadogNamespace (the Cluster Agent's namespace) in a TriggerAuthentication"},
-	} {
-		if req.value == "" {
-			return &ParamError{Param: req.param, Problem: req.problem + " with useClusterAgentProxy", Fix: req.fix}
-		}
-	}
-	if m.DatadogMetricsServicePort < 1 || m.DatadogMetricsServicePort > 65535 {
-		return &ParamError{Param: "datadogMetricsServicePort", Problem: fmt.Sprintf("is %d", m.DatadogMetricsServicePort), Fix: "use the metrics service's port, 8443 by default"}
-	}
-	for _, name := range []struct{ param, value string }{
-		{"datadogMetricsService", m.DatadogMetricsService}, {"datadogNamespace", m.DatadogNamespace},
-		{"datadogMetricNamespace", m.DatadogMetricNamespace}, {"datadogMetricName", m.DatadogMetricName},
-	} {
-		if strings.ContainsAny(name.value, "/?#@: \t\r\n") {
-			return &ParamError{Param: name.param, Problem: strconv.Quote(clip(name.value, 80)) + " is not a Kubernetes name", Fix: "use the object's name, such as datadog"}
-		}
-	}
-	m.baseURL = &url.URL{Scheme: "https", Host: fmt.Sprintf("%s.%s:%d", m.DatadogMetricsService, m.DatadogNamespace, m.DatadogMetricsServicePort),
-		Path: "/apis/external.metrics.k8s.io/v1beta1"}
-	// The Cluster Agent's name for a DatadogMetric, which KEDA also gives the HPA as it is.
-	m.metricName = "datadogmetric@" + m.DatadogMetricNamespace + ":" + m.DatadogMetricName
-	var err error
-	m.auth, err = m.httpAuthParams.validate()
-	return err
-}
-
-// ValidateConfig checks KEDA's deprecated metadata.type (average or global) as KEDA 2.21 does:
-// it may not be set along with spec.triggers[].metricType. Like KEDA 2.21, it does not change
-// the HPA's target type, which metricType alone sets.
-func (m *datadogMetadata) ValidateConfig(cfg *meta.Trigger) error {
-	v, ok := cfg.Metadata["type"]
-	if !ok {
-		return nil
-	}
-	perr := func(problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.Index, TriggerType: cfg.Type, TriggerName: cfg.Name, Param: "type", Problem: problem, Fix: fix}
-	}
-	if cfg.MetricType != "" {
-		return perr("is set along with spec.triggers[].metricType", "remove metadata.type, which metricType replaces")
-	}
-	if t := strings.ToLower(v); t != "average" && t != "global" {
-		return perr("is "+strconv.Quote(clip(v, 40)), "must be average or global; better, remove it and set spec.triggers[].metricType (AverageValue or Value)")
-	}
-	return nil
-}
-
-// datadogQueryHasScope reports whether q has a scope in braces, which every Datadog metric query
-// needs ({*} for all).
-func datadogQueryHasScope(q string) bool {
-	open := strings.Index(q, "{")
-	return open >= 0 && strings.Contains(q[open+1:], "}")
-}
-
-// datadogAPIBase is the API's address for a site: https://api.<site> for the sites Datadog
-// runs. A site given as an http(s) URL is taken as the API's address itself (a proxy in front of
-// Datadog, or a test's fake).
-func datadogAPIBase(site string) (*url.URL, error) {
-	if strings.HasPrefix(site, "http://") || strings.HasPrefix(site, "https://") {
-		u, err := httpURL("datadogSite", site, "https://api.datadoghq.eu")
-		if err != nil {
-			return nil, err
-		}
-		u.Path = strings.TrimRight(u.Path, "/")
-		return u, nil
-	}
-	if !slices.Contains(datadogSites, site) {
-		return nil, &ParamError{Param: "datadogSite", Problem: strconv.Quote(clip(site, 80)) + " is not a Datadog site",
-			Fix: "use the site of your Datadog account: one of " + strings.Join(datadogSites, ", ")}
-	}
-	return &url.URL{Scheme: "https", Host: "api." + site}, nil
-}
 
 // datadogQueryAnswer is the part of Datadog's MetricsQueryResponse the trigger reads.
 type datadogQueryAnswer struct {
@@ -252,14 +47,14 @@ var errDatadogNoData = errors.New("Datadog returned no point for the query in th
 func datadogPickValue(body []byte, skip int, aggregator string) (float64, error) {
 	var a datadogQueryAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return 0, fmt.Errorf("the answer is not Datadog's query response: %s", clip(err.Error(), 120))
+		return 0, fmt.Errorf("the answer is not Datadog's query response: %s", meta.Clip(err.Error(), 120))
 	}
 	if a.Status == "error" {
 		msg := a.Error
 		if msg == "" {
 			msg = "no reason given"
 		}
-		return 0, fmt.Errorf("Datadog refused the query: %s: check metadata.query", clip(msg, 200))
+		return 0, fmt.Errorf("Datadog refused the query: %s: check metadata.query", meta.Clip(msg, 200))
 	}
 	if len(a.Series) == 0 {
 		return 0, errDatadogNoData
@@ -309,7 +104,7 @@ func datadogAgentValue(body []byte) (float64, error) {
 		} `json:"items"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return 0, fmt.Errorf("the answer is not an external metric value list: %s", clip(err.Error(), 120))
+		return 0, fmt.Errorf("the answer is not an external metric value list: %s", meta.Clip(err.Error(), 120))
 	}
 	if len(list.Items) == 0 {
 		return 0, errDatadogNoData
@@ -322,11 +117,11 @@ func datadogAgentValue(body []byte) (float64, error) {
 	case json.Unmarshal(raw, &text) == nil:
 		q, err := resource.ParseQuantity(text)
 		if err != nil {
-			return 0, fmt.Errorf("the metric's value %q is not a quantity", clip(text, 40))
+			return 0, fmt.Errorf("the metric's value %q is not a quantity", meta.Clip(text, 40))
 		}
 		v = q.AsApproximateFloat64()
 	default:
-		return 0, fmt.Errorf("the metric's value is not a number or a quantity but %s", clip(string(raw), 40))
+		return 0, fmt.Errorf("the metric's value is not a number or a quantity but %s", meta.Clip(string(raw), 40))
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("the metric's value is %g", v)
@@ -337,7 +132,7 @@ func datadogAgentValue(body []byte) (float64, error) {
 // datadogScaler polls Datadog's API or the Cluster Agent once a poll.
 type datadogScaler struct {
 	cfg        *Config
-	meta       datadogMetadata
+	meta       meta.DatadogMetadata
 	client     *httpClient
 	metricName string
 	// now is the clock the query window is taken from.
@@ -349,14 +144,14 @@ func newDatadogScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	s.metricName = s.meta.metricName
+	s.metricName = s.meta.MetricName
 	if !s.meta.UseClusterAgentProxy {
-		s.metricName = MetricName(cfg.TriggerIndex, s.meta.metricName)
+		s.metricName = MetricName(cfg.TriggerIndex, s.meta.MetricName)
 	}
-	p := s.meta.httpAuthParams
+	p := s.meta.HTTPAuthParams
 	// KEDA skips certificate checks only towards the Cluster Agent.
 	unsafeSSL := s.meta.UnsafeSsl && s.meta.UseClusterAgentProxy
-	s.client = newHTTPClient(cfg, &p, s.meta.auth, "datadogSite", s.meta.baseURL, s.meta.timeout, unsafeSSL)
+	s.client = newHTTPClient(cfg, &p, s.meta.Auth, "datadogSite", s.meta.BaseURL, s.meta.ResolvedTimeout, unsafeSSL)
 	if s.meta.AppKey != "" {
 		s.client.secrets = append(s.client.secrets, s.meta.AppKey)
 		slices.SortFunc(s.client.secrets, func(a, b string) int { return len(b) - len(a) })
@@ -368,7 +163,7 @@ func newDatadogScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *datadogScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	return oneMetricSpec(s.cfg, s.metricName, s.meta.target)
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.Target)
 }
 
 // GetMetricsAndActivity reads the value once; the trigger is active above
@@ -406,7 +201,7 @@ func (s *datadogScaler) fillOr(err error) (float64, error) {
 func (s *datadogScaler) query(ctx context.Context) (float64, error) {
 	to := s.now().Unix() - int64(s.meta.TimeWindowOffset)
 	from := to - int64(s.meta.Age)
-	u := *s.meta.baseURL
+	u := *s.meta.BaseURL
 	u.Path += datadogQueryPath
 	u.RawQuery = url.Values{"from": {strconv.FormatInt(from, 10)}, "to": {strconv.FormatInt(to, 10)}, "query": {s.meta.Query}}.Encode()
 	header := http.Header{"Accept": {"application/json"}, "DD-API-KEY": {s.meta.APIKey}, "DD-APPLICATION-KEY": {s.meta.AppKey}}
@@ -441,7 +236,7 @@ func (s *datadogScaler) apiStatusError(status int, answer http.Header, body []by
 	case http.StatusTooManyRequests:
 		header := func(name string) string {
 			if v := answer.Get(name); v != "" {
-				return clip(v, 20)
+				return meta.Clip(v, 20)
 			}
 			return "?"
 		}
@@ -468,12 +263,12 @@ func datadogErrors(body []byte) string {
 	if json.Unmarshal(body, &answer) == nil && len(answer.Errors) > 0 {
 		text = strings.Join(answer.Errors, "; ")
 	}
-	return clip(strings.Join(strings.Fields(text), " "), 200)
+	return meta.Clip(strings.Join(strings.Fields(text), " "), 200)
 }
 
 // readAgent reads the DatadogMetric's value from the Cluster Agent.
 func (s *datadogScaler) readAgent(ctx context.Context) (float64, error) {
-	u := *s.meta.baseURL
+	u := *s.meta.BaseURL
 	u.Path += "/namespaces/" + s.meta.DatadogMetricNamespace + "/" + s.metricName
 	status, body, err := s.client.send(ctx, http.MethodGet, &u, http.Header{"Accept": {"application/json"}}, nil)
 	if err != nil {

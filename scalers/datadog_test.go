@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
@@ -43,46 +44,46 @@ func TestParseDatadogMetadata(t *testing.T) {
 		return m
 	}
 	agentAuth := map[string]string{"datadogNamespace": "datadog", "datadogMetricsService": "datadog-cluster-agent-metrics-api", "authModes": "bearer", "bearerToken": ddTestToken}
-	tests := []parseCase[datadogMetadata]{
-		{name: "KEDA's defaults", meta: base(), auth: keys(), check: func(t *testing.T, m *datadogMetadata) {
+	tests := []parseCase[meta.DatadogMetadata]{
+		{name: "KEDA's defaults", meta: base(), auth: keys(), check: func(t *testing.T, m *meta.DatadogMetadata) {
 			if m.Age != 90 || m.TimeWindowOffset != 0 || m.LastAvailablePointOffset != 0 || m.ActivationQueryValue != 0 || m.QueryAggregator != "" ||
-				m.target != 7 || m.MetricUnavailableValue != nil || m.UnsafeSsl || m.timeout != 0 {
+				m.Target != 7 || m.MetricUnavailableValue != nil || m.UnsafeSsl || m.ResolvedTimeout != 0 {
 				t.Errorf("parsed %+v", m)
 			}
-			if m.baseURL.String() != "https://api.datadoghq.com" || m.metricName != "datadog-sum:trace.redis.command.hits" || len(m.auth.modes) != 0 {
-				t.Errorf("base %s, metric name %s, modes %v", m.baseURL, m.metricName, m.auth.modes)
+			if m.BaseURL.String() != "https://api.datadoghq.com" || m.MetricName != "datadog-sum:trace.redis.command.hits" || len(m.Auth.Modes) != 0 {
+				t.Errorf("base %s, metric name %s, modes %v", m.BaseURL, m.MetricName, m.Auth.Modes)
 			}
 		}},
 		{name: "everything", meta: base("age", "120", "timeWindowOffset", "30", "lastAvailablePointOffset", "1", "queryAggregator", "average",
 			"activationQueryValue", "1.5", "metricUnavailableValue", "0", "timeout", "2500"), auth: keys("datadogSite", "datadoghq.eu"),
-			check: func(t *testing.T, m *datadogMetadata) {
+			check: func(t *testing.T, m *meta.DatadogMetadata) {
 				if m.Age != 120 || m.TimeWindowOffset != 30 || m.LastAvailablePointOffset != 1 || m.QueryAggregator != "average" || m.ActivationQueryValue != 1.5 ||
-					m.MetricUnavailableValue == nil || *m.MetricUnavailableValue != 0 || m.timeout != 2500*time.Millisecond {
+					m.MetricUnavailableValue == nil || *m.MetricUnavailableValue != 0 || m.ResolvedTimeout != 2500*time.Millisecond {
 					t.Errorf("parsed %+v", m)
 				}
-				if m.baseURL.String() != "https://api.datadoghq.eu" {
-					t.Errorf("base %s", m.baseURL)
+				if m.BaseURL.String() != "https://api.datadoghq.eu" {
+					t.Errorf("base %s", m.BaseURL)
 				}
 			}},
-		{name: "targetValue wins over queryValue", meta: base("targetValue", "3"), auth: keys(), check: func(t *testing.T, m *datadogMetadata) {
-			if m.target != 3 {
-				t.Errorf("target %g", m.target)
+		{name: "targetValue wins over queryValue", meta: base("targetValue", "3"), auth: keys(), check: func(t *testing.T, m *meta.DatadogMetadata) {
+			if m.Target != 3 {
+				t.Errorf("target %g", m.Target)
 			}
 		}},
-		{name: "site as the API's URL", meta: base(), auth: keys("datadogSite", "http://127.0.0.1:8126/"), check: func(t *testing.T, m *datadogMetadata) {
-			if m.baseURL.String() != "http://127.0.0.1:8126" {
-				t.Errorf("base %s", m.baseURL)
+		{name: "site as the API's URL", meta: base(), auth: keys("datadogSite", "http://127.0.0.1:8126/"), check: func(t *testing.T, m *meta.DatadogMetadata) {
+			if m.BaseURL.String() != "http://127.0.0.1:8126" {
+				t.Errorf("base %s", m.BaseURL)
 			}
 		}},
-		{name: "cluster agent", meta: agent("activationTargetValue", "1"), auth: agentAuth, check: func(t *testing.T, m *datadogMetadata) {
-			if m.baseURL.String() != "https://datadog-cluster-agent-metrics-api.datadog:8443/apis/external.metrics.k8s.io/v1beta1" ||
-				m.metricName != "datadogmetric@default:nginx-hits" || m.target != 2 || m.ActivationTargetValue != 1 || !m.auth.has(authModeBearer) {
-				t.Errorf("parsed %+v, base %s", m, m.baseURL)
+		{name: "cluster agent", meta: agent("activationTargetValue", "1"), auth: agentAuth, check: func(t *testing.T, m *meta.DatadogMetadata) {
+			if m.BaseURL.String() != "https://datadog-cluster-agent-metrics-api.datadog:8443/apis/external.metrics.k8s.io/v1beta1" ||
+				m.MetricName != "datadogmetric@default:nginx-hits" || m.Target != 2 || m.ActivationTargetValue != 1 || !m.Auth.Has(meta.AuthModeBearer) {
+				t.Errorf("parsed %+v, base %s", m, m.BaseURL)
 			}
 		}},
 		{name: "cluster agent needs no keys nor query", meta: agent(), auth: map[string]string{"datadogNamespace": "dd", "datadogMetricsService": "svc", "datadogMetricsServicePort": "443", "unsafeSsl": "true"},
-			check: func(t *testing.T, m *datadogMetadata) {
-				if m.baseURL.Host != "svc.dd:443" || !m.UnsafeSsl {
+			check: func(t *testing.T, m *meta.DatadogMetadata) {
+				if m.BaseURL.Host != "svc.dd:443" || !m.UnsafeSsl {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
@@ -102,10 +103,10 @@ func TestParseDatadogMetadata(t *testing.T) {
 		{name: "cluster agent without service", meta: agent(), auth: map[string]string{"datadogNamespace": "dd"}, wantErr: []string{"datadogMetricsService", "useClusterAgentProxy"}},
 		{name: "cluster agent without metric name", meta: agent("datadogMetricName", ""), auth: agentAuth, wantErr: []string{"metadata.datadogMetricName"}},
 		{name: "cluster agent bearer without token", meta: agent("authModes", "bearer"), auth: map[string]string{"datadogNamespace": "dd", "datadogMetricsService": "svc"}, wantErr: []string{"bearerToken"}},
-		{name: "offline: keys may come from the TriggerAuthentication", meta: base(), offline: true, check: func(*testing.T, *datadogMetadata) {}},
+		{name: "offline: keys may come from the TriggerAuthentication", meta: base(), offline: true, check: func(*testing.T, *meta.DatadogMetadata) {}},
 		{name: "offline still wants a query", meta: map[string]string{"queryValue": "1"}, offline: true, wantErr: []string{"metadata.query", "is not set"}},
 		{name: "offline still wants a target", meta: map[string]string{"query": q}, offline: true, wantErr: []string{"metadata.queryValue"}},
-		{name: "deprecated type", meta: base("type", "Global"), auth: keys(), check: func(*testing.T, *datadogMetadata) {}},
+		{name: "deprecated type", meta: base("type", "Global"), auth: keys(), check: func(*testing.T, *meta.DatadogMetadata) {}},
 		{name: "bad deprecated type", meta: base("type", "sum"), auth: keys(), wantErr: []string{"metadata.type", "average or global"}},
 		{name: "offline still checks the query", meta: base("query", "no scope"), offline: true, wantErr: []string{"metadata.query"}},
 	}
@@ -227,7 +228,7 @@ func TestDatadogClusterAgent(t *testing.T) {
 		ds := s.(*datadogScaler)
 		// The agent's service name resolves in a cluster only: point the scaler at the test server.
 		u, _ := url.Parse(srv.URL + "/apis/external.metrics.k8s.io/v1beta1")
-		ds.meta.baseURL = u
+		ds.meta.BaseURL = u
 		return ds
 	}
 	for _, tt := range []struct {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -22,13 +23,6 @@ import (
 //	query (DQL):    POST {host}/platform/storage/query/v1/query:execute, then
 //	                GET  {host}/platform/storage/query/v1/query:poll?request-token=... (Bearer auth)
 
-const (
-	dynatraceMetricsPath = "/api/v2/metrics/query"
-	dynatraceDQLPath     = "/platform/storage/query/v1/query"
-	// dynatraceDefaultFrom is the range KEDA asks for when a metricSelector trigger sets no from.
-	dynatraceDefaultFrom = "now-2h"
-)
-
 // The states of a DQL query, as Grail's query API reports them.
 const (
 	dqlNotStarted = "NOT_STARTED"
@@ -38,65 +32,6 @@ const (
 	dqlCancelled  = "CANCELLED"
 	dqlResultGone = "RESULT_GONE"
 )
-
-// dynatraceMetadata is the dynatrace trigger's metadata, with KEDA's parameter names.
-type dynatraceMetadata struct {
-	Host                string        `keda:"name=host, order=triggerMetadata;authParams"`
-	Token               string        `keda:"name=token, order=authParams, secret"`
-	MetricSelector      string        `keda:"name=metricSelector, order=triggerMetadata, optional"`
-	Query               string        `keda:"name=query, order=triggerMetadata, optional"`
-	QueryTimeoutSeconds int           `keda:"name=queryTimeoutSeconds, order=triggerMetadata, default=10"`
-	QueryPollingWait    time.Duration `keda:"name=queryPollingWait, order=triggerMetadata, default=1s"`
-	QueryPollingTries   int           `keda:"name=queryPollingTries, order=triggerMetadata, default=5"`
-	From                string        `keda:"name=from, order=triggerMetadata, optional"`
-	Threshold           float64       `keda:"name=threshold, order=triggerMetadata"`
-	ActivationThreshold float64       `keda:"name=activationThreshold, order=triggerMetadata, optional"`
-
-	// Set by Validate.
-	hostURL *url.URL
-}
-
-// Validate checks the parameters together. The token is checked last: offline, where a
-// TriggerAuthentication may hold it, its absence ends validation without hiding other mistakes.
-func (m *dynatraceMetadata) Validate() error {
-	u, err := httpURL("host", m.Host, "https://abc12345.live.dynatrace.com")
-	if err != nil {
-		return err
-	}
-	m.hostURL = u
-	switch {
-	case m.MetricSelector == "" && m.Query == "":
-		return &ParamError{Param: "metricSelector", Problem: "and metadata.query are both unset", Fix: "set one: a metric selector such as builtin:service.requestCount.total:splitBy():fold, or a DQL query"}
-	case m.MetricSelector != "" && m.Query != "":
-		return &ParamError{Param: "metricSelector", Problem: "and metadata.query are both set", Fix: "keep one of them: a trigger reads either the Metrics API or a DQL query"}
-	case m.Query != "" && m.From != "":
-		return &ParamError{Param: "from", Problem: "is set with metadata.query", Fix: "remove it and put the time range in the DQL query itself"}
-	case m.MetricSelector != "" && m.From == "":
-		m.From = dynatraceDefaultFrom
-	}
-	if m.Query != "" {
-		if m.QueryTimeoutSeconds <= 0 {
-			return &ParamError{Param: "queryTimeoutSeconds", Problem: fmt.Sprintf("is %d", m.QueryTimeoutSeconds), Fix: "must be above 0: the seconds Dynatrace may spend fetching the query's data"}
-		}
-		if m.QueryPollingTries <= 0 {
-			return &ParamError{Param: "queryPollingTries", Problem: fmt.Sprintf("is %d", m.QueryPollingTries), Fix: "must be at least 1: how often a poll asks for the query's result"}
-		}
-		if m.QueryPollingWait < 0 {
-			return &ParamError{Param: "queryPollingWait", Problem: "is negative", Fix: "use a duration such as 1s"}
-		}
-	}
-	if m.Threshold <= 0 {
-		// KEDA passes 0 on to the HPA, which refuses it; here the trigger says so itself.
-		return &ParamError{Param: "threshold", Problem: fmt.Sprintf("is %g", m.Threshold), Fix: "must be above 0: it is the value per replica the HPA aims at"}
-	}
-	if m.Token == "" {
-		return &ParamError{Param: "token", Problem: "is required", Fix: "set parameter token (a Dynatrace access token) in the TriggerAuthentication (secretTargetRef)"}
-	}
-	if strings.ContainsAny(m.Token, "\r\n") {
-		return &ParamError{Param: "token", Problem: "holds a line break", Fix: "store the token in its Secret without a trailing newline"}
-	}
-	return nil
-}
 
 // dynatraceEndpoint is path under the host's own path, so that a host given with a trailing
 // slash or a path prefix (an ActiveGate's /e/{environment-id}) works as KEDA's joining does.
@@ -169,7 +104,7 @@ func dqlPollValue(body []byte) (v float64, done bool, err error) {
 	case dqlResultGone:
 		return 0, true, errors.New("the DQL query's result expired before it was read: lower metadata.queryPollingWait")
 	default:
-		return 0, true, fmt.Errorf("the DQL query is in state %q, which is not one of Grail's query states", clip(a.State, 40))
+		return 0, true, fmt.Errorf("the DQL query is in state %q, which is not one of Grail's query states", meta.Clip(a.State, 40))
 	}
 	if a.Result == nil || len(a.Result.Records) == 0 {
 		return 0, true, errors.New("the DQL query returned no record: make metadata.query return one record with a field r")
@@ -180,7 +115,7 @@ func dqlPollValue(body []byte) (v float64, done bool, err error) {
 	}
 	var r *float64
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return 0, true, fmt.Errorf("field r of the DQL query's first record is %s, not a number", clip(string(raw), 40))
+		return 0, true, fmt.Errorf("field r of the DQL query's first record is %s, not a number", meta.Clip(string(raw), 40))
 	}
 	if r == nil {
 		return 0, true, nil
@@ -191,7 +126,7 @@ func dqlPollValue(body []byte) (v float64, done bool, err error) {
 // dynatraceScaler reads the metric or runs the DQL query once per poll.
 type dynatraceScaler struct {
 	cfg        *Config
-	meta       dynatraceMetadata
+	meta       meta.DynatraceMetadata
 	client     *httpClient
 	metricName string
 	// dqlBody is the execute request's JSON, built once.
@@ -215,8 +150,8 @@ func newDynatraceScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// The token is the trigger's own header; the transport is the one every HTTP trigger
 	// without TLS options shares. The token is listed so that no error can show it.
-	p := httpAuthParams{Token: s.meta.Token}
-	s.client = newHTTPClient(cfg, &p, &httpAuth{}, "host", s.meta.hostURL, 0, false)
+	p := meta.HTTPAuthParams{Token: s.meta.Token}
+	s.client = newHTTPClient(cfg, &p, &meta.HTTPAuth{}, "host", s.meta.HostURL, 0, false)
 	return s, nil
 }
 
@@ -253,7 +188,7 @@ func (s *dynatraceScaler) Close(context.Context) error {
 
 // metricValue asks the Metrics API v2 for the selector's data points.
 func (s *dynatraceScaler) metricValue(ctx context.Context) (float64, error) {
-	u := dynatraceEndpoint(s.meta.hostURL, dynatraceMetricsPath)
+	u := dynatraceEndpoint(s.meta.HostURL, meta.DynatraceMetricsPath)
 	u.RawQuery = url.Values{"metricSelector": {s.meta.MetricSelector}, "from": {s.meta.From}}.Encode()
 	header := http.Header{"Authorization": {"Api-Token " + s.meta.Token}, "Accept": {"application/json"}}
 	status, body, err := s.client.send(ctx, http.MethodGet, u, header, nil)
@@ -265,7 +200,7 @@ func (s *dynatraceScaler) metricValue(ctx context.Context) (float64, error) {
 	}
 	v, err := dynatraceMetricsValue(body)
 	if err != nil {
-		return 0, s.client.redactErr(fmt.Errorf("%s: metricSelector %q on %s: %w", triggerWho(s.cfg), clip(s.meta.MetricSelector, 200), s.meta.hostURL.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: metricSelector %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.MetricSelector, 200), s.meta.HostURL.Redacted(), err))
 	}
 	return v, nil
 }
@@ -274,7 +209,7 @@ func (s *dynatraceScaler) metricValue(ctx context.Context) (float64, error) {
 // queryPollingWait apart.
 func (s *dynatraceScaler) queryValue(ctx context.Context) (float64, error) {
 	header := http.Header{"Authorization": {"Bearer " + s.meta.Token}, "Accept": {"application/json"}}
-	execURL := dynatraceEndpoint(s.meta.hostURL, dynatraceDQLPath+":execute")
+	execURL := dynatraceEndpoint(s.meta.HostURL, meta.DynatraceDQLPath+":execute")
 	execHeader := header.Clone()
 	execHeader.Set("Content-Type", "application/json")
 	status, body, err := s.client.send(ctx, http.MethodPost, execURL, execHeader, s.dqlBody)
@@ -291,9 +226,9 @@ func (s *dynatraceScaler) queryValue(ctx context.Context) (float64, error) {
 	switch started.State {
 	case dqlNotStarted, dqlRunning, dqlSucceeded:
 	default:
-		return 0, s.client.failOn(http.MethodPost, execURL, fmt.Errorf("the DQL query did not start (state %q)", clip(started.State, 40)))
+		return 0, s.client.failOn(http.MethodPost, execURL, fmt.Errorf("the DQL query did not start (state %q)", meta.Clip(started.State, 40)))
 	}
-	pollURL := dynatraceEndpoint(s.meta.hostURL, dynatraceDQLPath+":poll")
+	pollURL := dynatraceEndpoint(s.meta.HostURL, meta.DynatraceDQLPath+":poll")
 	pollURL.RawQuery = url.Values{"request-token": {started.RequestToken}}.Encode()
 	for try := 0; try < s.meta.QueryPollingTries; try++ {
 		if try > 0 {
@@ -314,7 +249,7 @@ func (s *dynatraceScaler) queryValue(ctx context.Context) (float64, error) {
 		}
 		v, done, err := dqlPollValue(body)
 		if err != nil {
-			return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), clip(s.meta.Query, 200), s.meta.hostURL.Redacted(), err))
+			return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.Query, 200), s.meta.HostURL.Redacted(), err))
 		}
 		if done {
 			return v, nil
@@ -338,9 +273,9 @@ func (s *dynatraceScaler) statusError(status int, body []byte, scope string) err
 	err := fmt.Errorf("Dynatrace answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // Dynatrace is a name
 	var e dynatraceErrorBody
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Message != "" {
-		err = fmt.Errorf("%w (%s)", err, strconv.Quote(clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
+		err = fmt.Errorf("%w (%s)", err, strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
-		err = fmt.Errorf("%w (answer: %s)", err, clip(snippet, 200))
+		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}
 	switch status {
 	case http.StatusUnauthorized:

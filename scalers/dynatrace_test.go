@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 const dynatraceTestToken = "dt0c01.SECRETSECRET.TOKENTOKEN"
@@ -26,33 +28,33 @@ func TestParseDynatraceMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"token": dynatraceTestToken}
-	tests := []parseCase[dynatraceMetadata]{
-		{name: "metricSelector defaults", meta: base(), auth: auth, check: func(t *testing.T, m *dynatraceMetadata) {
+	tests := []parseCase[meta.DynatraceMetadata]{
+		{name: "metricSelector defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.DynatraceMetadata) {
 			if m.From != "now-2h" || m.Threshold != 10 || m.ActivationThreshold != 0 || m.Token != dynatraceTestToken {
 				t.Errorf("parsed %+v", m)
 			}
-			if got := dynatraceEndpoint(m.hostURL, dynatraceMetricsPath).String(); got != "https://abc12345.live.dynatrace.com/api/v2/metrics/query" {
+			if got := dynatraceEndpoint(m.HostURL, meta.DynatraceMetricsPath).String(); got != "https://abc12345.live.dynatrace.com/api/v2/metrics/query" {
 				t.Errorf("endpoint %s", got)
 			}
 		}},
-		{name: "metricSelector with from and activation", meta: base("from", "now-5m", "activationThreshold", "2.5"), auth: auth, check: func(t *testing.T, m *dynatraceMetadata) {
+		{name: "metricSelector with from and activation", meta: base("from", "now-5m", "activationThreshold", "2.5"), auth: auth, check: func(t *testing.T, m *meta.DynatraceMetadata) {
 			if m.From != "now-5m" || m.ActivationThreshold != 2.5 {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "host from the TriggerAuthentication", meta: base("host", ""), auth: map[string]string{"token": dynatraceTestToken, "host": "https://gw.example/e/abc"},
-			check: func(t *testing.T, m *dynatraceMetadata) {
-				if got := dynatraceEndpoint(m.hostURL, dynatraceDQLPath+":execute").String(); got != "https://gw.example/e/abc/platform/storage/query/v1/query:execute" {
+			check: func(t *testing.T, m *meta.DynatraceMetadata) {
+				if got := dynatraceEndpoint(m.HostURL, meta.DynatraceDQLPath+":execute").String(); got != "https://gw.example/e/abc/platform/storage/query/v1/query:execute" {
 					t.Errorf("endpoint %s", got)
 				}
 			}},
-		{name: "DQL defaults", meta: base("metricSelector", "", "query", "fetch logs | summarize r = count()"), auth: auth, check: func(t *testing.T, m *dynatraceMetadata) {
+		{name: "DQL defaults", meta: base("metricSelector", "", "query", "fetch logs | summarize r = count()"), auth: auth, check: func(t *testing.T, m *meta.DynatraceMetadata) {
 			if m.QueryTimeoutSeconds != 10 || m.QueryPollingWait != time.Second || m.QueryPollingTries != 5 || m.From != "" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "DQL everything", meta: base("metricSelector", "", "query", "q", "queryTimeoutSeconds", "30", "queryPollingWait", "250ms", "queryPollingTries", "8"), auth: auth,
-			check: func(t *testing.T, m *dynatraceMetadata) {
+			check: func(t *testing.T, m *meta.DynatraceMetadata) {
 				if m.QueryTimeoutSeconds != 30 || m.QueryPollingWait != 250*time.Millisecond || m.QueryPollingTries != 8 {
 					t.Errorf("parsed %+v", m)
 				}
@@ -72,7 +74,7 @@ func TestParseDynatraceMetadata(t *testing.T) {
 		{name: "queryPollingTries zero", meta: base("metricSelector", "", "query", "q", "queryPollingTries", "0"), auth: auth, wantErr: []string{"metadata.queryPollingTries", "at least 1"}},
 		{name: "queryTimeoutSeconds zero", meta: base("metricSelector", "", "query", "q", "queryTimeoutSeconds", "0"), auth: auth, wantErr: []string{"metadata.queryTimeoutSeconds", "above 0"}},
 		{name: "token with a line break", meta: base(), auth: map[string]string{"token": dynatraceTestToken + "\n"}, wantErr: []string{"metadata.token", "line break"}},
-		{name: "offline: the token may come later", meta: base(), offline: true, check: func(*testing.T, *dynatraceMetadata) {}},
+		{name: "offline: the token may come later", meta: base(), offline: true, check: func(*testing.T, *meta.DynatraceMetadata) {}},
 		{name: "offline still checks the selector", meta: base("query", "q"), offline: true, wantErr: []string{"both set"}},
 	}
 	runParseCases(t, "dynatrace", tests, dynatraceTestToken)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseElasticsearchMetadata(t *testing.T) {
@@ -30,40 +32,40 @@ func TestParseElasticsearchMetadata(t *testing.T) {
 		return m
 	}
 	basic := map[string]string{"username": "keda", "password": pw}
-	tests := []parseCase[elasticsearchMetadata]{
-		{name: "template with parameters", meta: base("parameters", "status:queued; at:10:30 ;"), auth: basic, check: func(t *testing.T, m *elasticsearchMetadata) {
-			if len(m.addrs) != 2 || m.addrs[1].String() != "http://es-1:9200" || strings.Join(m.Index, "|") != "jobs-a|jobs-b" || m.ActivationTargetValue != 0 || m.IgnoreNullValues || m.UnsafeSsl {
+	tests := []parseCase[meta.ElasticsearchMetadata]{
+		{name: "template with parameters", meta: base("parameters", "status:queued; at:10:30 ;"), auth: basic, check: func(t *testing.T, m *meta.ElasticsearchMetadata) {
+			if len(m.Addrs) != 2 || m.Addrs[1].String() != "http://es-1:9200" || strings.Join(m.Index, "|") != "jobs-a|jobs-b" || m.ActivationTargetValue != 0 || m.IgnoreNullValues || m.UnsafeSsl {
 				t.Errorf("parsed %+v", m)
 			}
-			if m.req.path != "jobs-a,jobs-b/_search/template" || string(m.req.body) != `{"id":"my template","params":{"at":"10:30","status":"queued"}}` {
-				t.Errorf("request %s %s", m.req.path, m.req.body)
+			if m.Req.Path != "jobs-a,jobs-b/_search/template" || string(m.Req.Body) != `{"id":"my template","params":{"at":"10:30","status":"queued"}}` {
+				t.Errorf("request %s %s", m.Req.Path, m.Req.Body)
 			}
-			if !m.auth.has(authModeBasic) || m.auth.username != "keda" || m.auth.password != pw {
-				t.Errorf("auth %+v", m.auth)
+			if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "keda" || m.Auth.Password != pw {
+				t.Errorf("auth %+v", m.Auth)
 			}
-			if got := m.metricName(2, "elasticsearch"); got != "s2-elasticsearch-my-template" {
+			if got := searchMetricName(&m.SearchQueryParams, 2, "elasticsearch"); got != "s2-elasticsearch-my-template" {
 				t.Errorf("metric name %s", got)
 			}
 		}},
-		{name: "inline query", meta: base("searchTemplateName", "", "query", `{"query":{"match_all":{}}}`, "index", "logs-*"), auth: basic, check: func(t *testing.T, m *elasticsearchMetadata) {
-			if m.req.path != "logs-*/_search" || string(m.req.body) != `{"query":{"match_all":{}}}` || m.metricName(0, "elasticsearch") != "s0-elasticsearch-query" {
-				t.Errorf("request %s %s", m.req.path, m.req.body)
+		{name: "inline query", meta: base("searchTemplateName", "", "query", `{"query":{"match_all":{}}}`, "index", "logs-*"), auth: basic, check: func(t *testing.T, m *meta.ElasticsearchMetadata) {
+			if m.Req.Path != "logs-*/_search" || string(m.Req.Body) != `{"query":{"match_all":{}}}` || searchMetricName(&m.SearchQueryParams, 0, "elasticsearch") != "s0-elasticsearch-query" {
+				t.Errorf("request %s %s", m.Req.Path, m.Req.Body)
 			}
 		}},
-		{name: "cloud", meta: base("addresses", "", "cloudID", cloudID), auth: map[string]string{"apiKey": key}, check: func(t *testing.T, m *elasticsearchMetadata) {
-			if len(m.addrs) != 1 || m.addrs[0].String() != "https://abc123.eu-west-1.aws.found.io:9243" {
-				t.Errorf("address %v", m.addrs)
+		{name: "cloud", meta: base("addresses", "", "cloudID", cloudID), auth: map[string]string{"apiKey": key}, check: func(t *testing.T, m *meta.ElasticsearchMetadata) {
+			if len(m.Addrs) != 1 || m.Addrs[0].String() != "https://abc123.eu-west-1.aws.found.io:9243" {
+				t.Errorf("address %v", m.Addrs)
 			}
-			if !m.auth.has(authModeCustom) || m.auth.customHeader != "Authorization" || m.auth.customValue != "ApiKey "+key {
-				t.Errorf("auth %+v", m.auth)
+			if !m.Auth.Has(meta.AuthModeCustom) || m.Auth.CustomHeader != "Authorization" || m.Auth.CustomValue != "ApiKey "+key {
+				t.Errorf("auth %+v", m.Auth)
 			}
 		}},
-		{name: "password from env", meta: base("passwordFromEnv", "ES_PW", "username", "keda"), env: map[string]string{"ES_PW": pw}, check: func(t *testing.T, m *elasticsearchMetadata) {
+		{name: "password from env", meta: base("passwordFromEnv", "ES_PW", "username", "keda"), env: map[string]string{"ES_PW": pw}, check: func(t *testing.T, m *meta.ElasticsearchMetadata) {
 			if m.Password != pw {
 				t.Errorf("password not from env")
 			}
 		}},
-		{name: "offline without credentials", meta: base(), offline: true, check: func(*testing.T, *elasticsearchMetadata) {}},
+		{name: "offline without credentials", meta: base(), offline: true, check: func(*testing.T, *meta.ElasticsearchMetadata) {}},
 		{name: "cloud and addresses", meta: base("cloudID", cloudID), auth: map[string]string{"apiKey": key, "username": "u", "password": pw}, wantErr: []string{"metadata.cloudID", "keep one way in"}},
 		{name: "nothing to reach", meta: base("addresses", ""), wantErr: []string{"metadata.addresses is required (or cloudID with apiKey)"}},
 		{name: "cloudID without apiKey", meta: base("addresses", "", "cloudID", cloudID), wantErr: []string{"metadata.apiKey is required with cloudID"}},
@@ -91,17 +93,17 @@ func TestParseOpenSearchMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[opensearchMetadata]{
+	tests := []parseCase[meta.OpensearchMetadata]{
 		{name: "basic", meta: base("activationTargetValue", "2", "ignoreNullValues", "true"), auth: map[string]string{"username": "admin", "password": pw, "caCert": ca.cert},
-			check: func(t *testing.T, m *opensearchMetadata) {
-				if m.auth.rootCAs == nil || !m.auth.has(authModeBasic) || m.ActivationTargetValue != 2 || !m.IgnoreNullValues || m.metricName(1, "opensearch") != "s1-opensearch-t" {
+			check: func(t *testing.T, m *meta.OpensearchMetadata) {
+				if m.Auth.RootCAs == nil || !m.Auth.Has(meta.AuthModeBasic) || m.ActivationTargetValue != 2 || !m.IgnoreNullValues || searchMetricName(&m.SearchQueryParams, 1, "opensearch") != "s1-opensearch-t" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "client certificate", meta: base("enableTLS", "true"), auth: map[string]string{"clientCert": ca.cert, "clientKey": ca.key},
-			check: func(t *testing.T, m *opensearchMetadata) {
-				if m.auth.clientCert == nil || m.auth.has(authModeBasic) {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.OpensearchMetadata) {
+				if m.Auth.ClientCert == nil || m.Auth.Has(meta.AuthModeBasic) {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "no addresses", meta: base("addresses", ""), auth: map[string]string{"username": "a", "password": pw}, wantErr: []string{"metadata.addresses is required"}},
@@ -169,7 +171,7 @@ func TestElasticCloudAddress(t *testing.T) {
 		"n:" + enc([]byte("$es$kb")):      "error",
 		"n:" + enc([]byte("h/x$es$kb")):   "error",
 	} {
-		u, err := elasticCloudAddress(id)
+		u, err := meta.ElasticCloudAddress(id)
 		got := "error"
 		if err == nil {
 			got = u.String()

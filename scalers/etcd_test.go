@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -57,54 +58,54 @@ func TestParseEtcdMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[etcdMetadata]{
-		{name: "KEDA's defaults", meta: base(), check: func(t *testing.T, m *etcdMetadata) {
+	tests := []parseCase[meta.EtcdMetadata]{
+		{name: "KEDA's defaults", meta: base(), check: func(t *testing.T, m *meta.EtcdMetadata) {
 			if len(m.Endpoints) != 1 || m.WatchKey != "/queue/length" || m.Value != 5 || m.ActivationValue != 0 ||
-				m.WatchProgressNotifyInterval != 600 || m.TLS != "disable" || m.tlsConfig != nil || m.Username != "" {
+				m.WatchProgressNotifyInterval != 600 || m.TLS != "disable" || m.TLSConfig != nil || m.Username != "" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "everything", meta: base("endpoints", "10.0.0.1:2379, https://etcd-1.etcd:2379,unix://var/run/etcd.sock", "value", "2.5",
 			"activationValue", "0.5", "watchProgressNotifyInterval", "30"),
 			auth: map[string]string{"username": "keda", "password": password, "tls": "enable", "ca": certPEM, "cert": certPEM, "key": keyPEM},
-			check: func(t *testing.T, m *etcdMetadata) {
+			check: func(t *testing.T, m *meta.EtcdMetadata) {
 				if strings.Join(m.Endpoints, "|") != "10.0.0.1:2379|https://etcd-1.etcd:2379|unix://var/run/etcd.sock" || m.Value != 2.5 ||
 					m.ActivationValue != 0.5 || m.WatchProgressNotifyInterval != 30 || m.Username != "keda" || m.Password != password {
 					t.Errorf("parsed %+v", m)
 				}
-				if m.tlsConfig == nil || m.tlsConfig.RootCAs == nil || len(m.tlsConfig.Certificates) != 1 {
-					t.Errorf("TLS %+v, want the CA and the client certificate", m.tlsConfig)
+				if m.TLSConfig == nil || m.TLSConfig.RootCAs == nil || len(m.TLSConfig.Certificates) != 1 {
+					t.Errorf("TLS %+v, want the CA and the client certificate", m.TLSConfig)
 				}
 			}},
 		{name: "credentials from the target's env", meta: base("usernameFromEnv", "ETCD_USER", "passwordFromEnv", "ETCD_PASSWORD"),
-			env: map[string]string{"ETCD_USER": "keda", "ETCD_PASSWORD": password}, check: func(t *testing.T, m *etcdMetadata) {
+			env: map[string]string{"ETCD_USER": "keda", "ETCD_PASSWORD": password}, check: func(t *testing.T, m *meta.EtcdMetadata) {
 				if m.Username != "keda" || m.Password != password {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "credentials in the metadata are not read", meta: base("username", "keda", "password", password), check: func(t *testing.T, m *etcdMetadata) {
+		{name: "credentials in the metadata are not read", meta: base("username", "keda", "password", password), check: func(t *testing.T, m *meta.EtcdMetadata) {
 			// KEDA reads them only from a TriggerAuthentication or the env.
 			if m.Username != "" || m.Password != "" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
-		{name: "TLS with the system's CAs", meta: base(), auth: map[string]string{"tls": "enable"}, check: func(t *testing.T, m *etcdMetadata) {
-			if m.tlsConfig == nil || m.tlsConfig.RootCAs != nil || len(m.tlsConfig.Certificates) != 0 {
-				t.Errorf("TLS %+v", m.tlsConfig)
+		{name: "TLS with the system's CAs", meta: base(), auth: map[string]string{"tls": "enable"}, check: func(t *testing.T, m *meta.EtcdMetadata) {
+			if m.TLSConfig == nil || m.TLSConfig.RootCAs != nil || len(m.TLSConfig.Certificates) != 0 {
+				t.Errorf("TLS %+v", m.TLSConfig)
 			}
 		}},
 		{name: "encrypted key with keyPassword", meta: base(), auth: map[string]string{"tls": "enable", "cert": certPEM, "key": encKey, "keyPassword": keyPassword},
-			check: func(t *testing.T, m *etcdMetadata) {
-				if m.tlsConfig == nil || len(m.tlsConfig.Certificates) != 1 {
-					t.Errorf("TLS %+v", m.tlsConfig)
+			check: func(t *testing.T, m *meta.EtcdMetadata) {
+				if m.TLSConfig == nil || len(m.TLSConfig.Certificates) != 1 {
+					t.Errorf("TLS %+v", m.TLSConfig)
 				}
 			}},
-		{name: "TLS material without tls enable is unused", meta: base(), auth: map[string]string{"ca": "not PEM"}, check: func(t *testing.T, m *etcdMetadata) {
-			if m.tlsConfig != nil {
-				t.Errorf("TLS %+v, want none", m.tlsConfig)
+		{name: "TLS material without tls enable is unused", meta: base(), auth: map[string]string{"ca": "not PEM"}, check: func(t *testing.T, m *meta.EtcdMetadata) {
+			if m.TLSConfig != nil {
+				t.Errorf("TLS %+v, want none", m.TLSConfig)
 			}
 		}},
-		{name: "offline without the TriggerAuthentication", meta: base("passwordFromEnv", "P"), offline: true, check: func(*testing.T, *etcdMetadata) {}},
+		{name: "offline without the TriggerAuthentication", meta: base("passwordFromEnv", "P"), offline: true, check: func(*testing.T, *meta.EtcdMetadata) {}},
 
 		{name: "no endpoints", meta: map[string]string{"watchKey": "k", "value": "1"}, wantErr: []string{"metadata.endpoints is required"}},
 		{name: "blank endpoints", meta: base("endpoints", " , "), wantErr: []string{"endpoints lists no endpoint"}},
@@ -184,7 +185,7 @@ func TestParseEtcdValue(t *testing.T) {
 }
 
 func TestEtcdActiveAfterEvent(t *testing.T) {
-	s := &etcdScaler{meta: etcdMetadata{ActivationValue: 2}}
+	s := &etcdScaler{meta: meta.EtcdMetadata{ActivationValue: 2}}
 	put := func(v string) *clientv3.Event {
 		return &clientv3.Event{Type: clientv3.EventTypePut, Kv: &mvccpb.KeyValue{Value: []byte(v)}}
 	}

@@ -2,17 +2,15 @@ package scalers
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
-	"regexp"
 	"strings"
 	"time"
 
+	pb "github.com/kedactl/kedactl/scalers/externalscaler"
+	"github.com/kedactl/kedactl/scalers/meta"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -20,82 +18,12 @@ import (
 	"google.golang.org/grpc/status"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
-
-	pb "github.com/kedactl/kedactl/scalers/externalscaler"
 )
-
-// externalMetadata is the metadata of the external and external-push triggers, with KEDA's
-// parameter names. Every other metadata key is handed to the external scaler as it is.
-type externalMetadata struct {
-	ScalerAddress string `keda:"name=scalerAddress, order=triggerMetadata"`
-	EnableTLS     bool   `keda:"name=enableTLS, order=triggerMetadata, optional"`
-	UnsafeSsl     bool   `keda:"name=unsafeSsl, order=triggerMetadata, optional"`
-	CACert        string `keda:"name=caCert, order=authParams, optional"`
-	TLSClientCert string `keda:"name=tlsClientCert, order=authParams, optional"`
-	TLSClientKey  string `keda:"name=tlsClientKey, order=authParams, optional, secret"`
-
-	// Set by Validate: nil means plaintext.
-	tlsConfig *tls.Config
-}
-
-// Validate checks the address and builds the TLS configuration: TLS is on with enableTLS, a CA
-// or a client certificate, as KEDA turns it on.
-func (m *externalMetadata) Validate() error {
-	if err := checkGRPCTarget(m.ScalerAddress); err != nil {
-		return err
-	}
-	if !m.EnableTLS && m.CACert == "" && m.TLSClientCert == "" && m.TLSClientKey == "" {
-		return nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: m.UnsafeSsl} //nolint:gosec // unsafeSsl is the user's explicit choice
-	if m.CACert != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM([]byte(m.CACert)) {
-			return &ParamError{Param: "caCert", Problem: "holds no PEM certificate", Fix: "put the PEM text of the external scaler's CA certificate in the TriggerAuthentication's caCert parameter"}
-		}
-		cfg.RootCAs = pool
-	}
-	switch {
-	case m.TLSClientCert != "" && m.TLSClientKey != "":
-		pair, err := tls.X509KeyPair([]byte(m.TLSClientCert), []byte(m.TLSClientKey))
-		if err != nil {
-			return &ParamError{Param: "tlsClientCert", Problem: "and tlsClientKey do not make a client certificate",
-				Fix: "put the PEM texts of the client certificate and of its private key in the TriggerAuthentication's tlsClientCert and tlsClientKey parameters"}
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	case m.TLSClientCert != "":
-		return &ParamError{Param: "tlsClientKey", Problem: "is required with tlsClientCert", Fix: "set the TriggerAuthentication parameter tlsClientKey to the client certificate's private key (PEM)"}
-	case m.TLSClientKey != "":
-		return &ParamError{Param: "tlsClientCert", Problem: "is required with tlsClientKey", Fix: "set the TriggerAuthentication parameter tlsClientCert to the client certificate (PEM)"}
-	}
-	m.tlsConfig = cfg
-	return nil
-}
-
-// grpcScheme matches the scheme of a gRPC target such as dns:///scaler:6000.
-var grpcScheme = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:`)
-
-// checkGRPCTarget accepts host:port, as KEDA documents scalerAddress, and gRPC's own target
-// forms (dns:///host:port, unix:///path).
-func checkGRPCTarget(addr string) error {
-	if strings.Contains(addr, "://") && grpcScheme.MatchString(addr) && !strings.HasPrefix(addr, "http") {
-		return nil
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || port == "" {
-		return &ParamError{Param: "scalerAddress", Problem: fmt.Sprintf("%q is not host:port", addr),
-			Fix: "use the gRPC address of the external scaler without a scheme, such as external-scaler.keda:6000"}
-	}
-	return nil
-}
 
 // externalScaler asks a gRPC server that speaks KEDA's externalscaler protocol.
 type externalScaler struct {
 	cfg    *Config
-	meta   externalMetadata
+	meta   meta.ExternalMetadata
 	conn   *grpc.ClientConn
 	client pb.ExternalScalerClient
 	ref    *pb.ScaledObjectRef
@@ -115,8 +43,8 @@ func buildExternalScaler(ctx context.Context, cfg *Config) (*externalScaler, err
 		return nil, err
 	}
 	creds := insecure.NewCredentials()
-	if s.meta.tlsConfig != nil {
-		creds = credentials.NewTLS(s.meta.tlsConfig)
+	if s.meta.TLSConfig != nil {
+		creds = credentials.NewTLS(s.meta.TLSConfig)
 	}
 	conn, err := grpc.NewClient(s.meta.ScalerAddress, grpc.WithTransportCredentials(creds))
 	if err != nil {
@@ -151,7 +79,7 @@ func externalMetricSpecs(cfg *Config, addr string, resp *pb.GetMetricSpecRespons
 		// one is no target.
 		if !(target >= 0.001) || math.IsInf(target, 0) {
 			return nil, fmt.Errorf("%s: the external scaler at metadata.scalerAddress %s answered GetMetricSpec with metric %q whose targetSize is %d and targetSizeFloat %g: one of them must be a finite number of at least 0.001",
-				triggerWho(cfg), addr, clip(spec.GetMetricName(), 80), spec.GetTargetSize(), spec.GetTargetSizeFloat())
+				triggerWho(cfg), addr, meta.Clip(spec.GetMetricName(), 80), spec.GetTargetSize(), spec.GetTargetSizeFloat())
 		}
 		// KEDA names it s<index>-<the server's metric name>, unchanged.
 		ms, err := ExternalMetricSpec(cfg, fmt.Sprintf("s%d-%s", cfg.TriggerIndex, spec.GetMetricName()), target)
@@ -218,7 +146,7 @@ func (s *externalScaler) Close(context.Context) error {
 func (s *externalScaler) callError(method string, err error) error {
 	st, _ := status.FromError(err)
 	hint := "check that the external scaler runs at metadata.scalerAddress " + s.meta.ScalerAddress
-	if s.meta.tlsConfig == nil {
+	if s.meta.TLSConfig == nil {
 		hint += " (if it speaks TLS, set metadata.enableTLS or the TriggerAuthentication's caCert)"
 	}
 	switch st.Code() {
@@ -253,7 +181,7 @@ func externalMetricValue(resp *pb.GetMetricsResponse, name string) (float64, err
 		value = float64(picked.GetMetricValue())
 	}
 	if math.IsInf(value, 0) {
-		return 0, fmt.Errorf("metricValueFloat %g for metric %q, not a finite number", value, clip(picked.GetMetricName(), 80))
+		return 0, fmt.Errorf("metricValueFloat %g for metric %q, not a finite number", value, meta.Clip(picked.GetMetricName(), 80))
 	}
 	return value, nil
 }

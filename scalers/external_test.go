@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseExternalMetadata(t *testing.T) {
@@ -29,7 +31,7 @@ func TestParseExternalMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var m externalMetadata
+			var m meta.ExternalMetadata
 			err := ParseMetadata(&Config{TriggerType: "external", TriggerMetadata: tt.meta, AuthParams: tt.auth}, &m)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
@@ -48,8 +50,8 @@ func TestParseExternalMetadata(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (m.tlsConfig != nil) != tt.wantTLS {
-				t.Errorf("TLS = %v, want %v", m.tlsConfig != nil, tt.wantTLS)
+			if (m.TLSConfig != nil) != tt.wantTLS {
+				t.Errorf("TLS = %v, want %v", m.TLSConfig != nil, tt.wantTLS)
 			}
 		})
 	}

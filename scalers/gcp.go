@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // What gcp-stackdriver, gcp-pubsub and gcp-cloudtasks share (the service account key, as every
@@ -71,12 +73,12 @@ type gcpMonitoringClient struct {
 
 // newGCPMonitoringClient builds the client of one trigger from its credentials. It does no I/O
 // except reading a key file.
-func newGCPMonitoringClient(cfg *Config, src *gcpCredentialSource, badRequestFix string) (*gcpMonitoringClient, error) {
+func newGCPMonitoringClient(cfg *Config, src *meta.GCPCredentialSource, badRequestFix string) (*gcpMonitoringClient, error) {
 	base, err := gcpMonitoringBase(os.Getenv(gcpMonitoringEndpointEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
 	}
-	hc := newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "projectId", base, 0, false)
+	hc := newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "projectId", base, 0, false)
 	// Also with the operator's override, the token comes from the key's token_uri.
 	tokens, err := newGCPTokens(cfg, src, gcpScopeMonitoringRead, hc)
 	if err != nil {
@@ -91,19 +93,12 @@ func (c *gcpMonitoringClient) close() {
 	c.http.close()
 }
 
-// gcpAggregation is the aggregation of a timeSeries.list request; a zero period asks for none.
-type gcpAggregation struct {
-	period  time.Duration
-	aligner string // ALIGN_..., or "" for none
-	reducer string // REDUCE_..., or "" for none
-}
-
 // gcpListRequest is one timeSeries.list request.
 type gcpListRequest struct {
 	project    string
 	filter     string
 	start, end time.Time
-	agg        gcpAggregation
+	agg        meta.GCPAggregation
 }
 
 // gcpListURL is the request's address under base, for page pageToken ("" for the first).
@@ -116,13 +111,13 @@ func gcpListURL(base *url.URL, r *gcpListRequest, pageToken string) *url.URL {
 		"interval.startTime": {r.start.UTC().Format(time.RFC3339)},
 		"interval.endTime":   {r.end.UTC().Format(time.RFC3339)},
 	}
-	if r.agg.period > 0 {
-		q.Set("aggregation.alignmentPeriod", strconv.FormatInt(int64(r.agg.period/time.Second), 10)+"s")
-		if r.agg.aligner != "" {
-			q.Set("aggregation.perSeriesAligner", r.agg.aligner)
+	if r.agg.Period > 0 {
+		q.Set("aggregation.alignmentPeriod", strconv.FormatInt(int64(r.agg.Period/time.Second), 10)+"s")
+		if r.agg.Aligner != "" {
+			q.Set("aggregation.perSeriesAligner", r.agg.Aligner)
 		}
-		if r.agg.reducer != "" {
-			q.Set("aggregation.crossSeriesReducer", r.agg.reducer)
+		if r.agg.Reducer != "" {
+			q.Set("aggregation.crossSeriesReducer", r.agg.Reducer)
 		}
 	}
 	if pageToken != "" {
@@ -179,14 +174,14 @@ func gcpPointValue(tv *gcpTypedValue) (float64, string, error) {
 		s := unquoteJSON(tv.Int64Value)
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return 0, "", fmt.Errorf("the newest point's int64Value is %s, not a whole number", strconv.Quote(clip(s, 40)))
+			return 0, "", fmt.Errorf("the newest point's int64Value is %s, not a whole number", strconv.Quote(meta.Clip(s, 40)))
 		}
 		return float64(n), "", nil
 	case tv.DoubleValue != nil:
 		s := unquoteJSON(tv.DoubleValue)
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, "", fmt.Errorf("the newest point's doubleValue is %s, not a finite number", strconv.Quote(clip(s, 40)))
+			return 0, "", fmt.Errorf("the newest point's doubleValue is %s, not a finite number", strconv.Quote(meta.Clip(s, 40)))
 		}
 		return f, "", nil
 	}
@@ -225,9 +220,9 @@ func gcpStatusError(status int, body []byte, project, badRequestFix string) erro
 	err := fmt.Errorf("Cloud Monitoring answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // a name
 	var e gcpErrorBody
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && (e.Error.Message != "" || e.Error.Status != "") {
-		err = fmt.Errorf("%w (%s: %s)", err, clip(e.Error.Status, 40), strconv.Quote(clip(strings.Join(strings.Fields(e.Error.Message), " "), 300)))
+		err = fmt.Errorf("%w (%s: %s)", err, meta.Clip(e.Error.Status, 40), strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 300)))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
-		err = fmt.Errorf("%w (answer: %s)", err, clip(snippet, 200))
+		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}
 	switch status {
 	case http.StatusBadRequest:
@@ -247,7 +242,7 @@ func gcpStatusError(status int, body []byte, project, badRequestFix string) erro
 // firstPoint runs timeSeries.list and returns the first point of the first series; no series
 // (or a first series without points) is errGCPNoPoint.
 func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest) (float64, error) {
-	return c.pages(ctx, r.project, "filter "+strconv.Quote(clip(r.filter, 300)), func(pageToken string) (string, *url.URL, []byte) {
+	return c.pages(ctx, r.project, "filter "+strconv.Quote(meta.Clip(r.filter, 300)), func(pageToken string) (string, *url.URL, []byte) {
 		return http.MethodGet, gcpListURL(c.base, r, pageToken), nil
 	}, gcpFirstPoint)
 }
@@ -258,7 +253,7 @@ func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest)
 func (c *gcpMonitoringClient) queryFirstPoint(ctx context.Context, project, mql string) (float64, error) {
 	u := *c.base
 	u.Path += "v3/projects/" + project + "/timeSeries:query"
-	return c.pages(ctx, project, "query "+strconv.Quote(clip(mql, 300)), func(pageToken string) (string, *url.URL, []byte) {
+	return c.pages(ctx, project, "query "+strconv.Quote(meta.Clip(mql, 300)), func(pageToken string) (string, *url.URL, []byte) {
 		body, _ := json.Marshal(struct {
 			Query     string `json:"query"`
 			PageSize  int    `json:"pageSize"`
@@ -331,33 +326,4 @@ func gcpQueryFirstPoint(body []byte) (v float64, next string, err error) {
 		return 0, "", errGCPNoPoint
 	}
 	return gcpPointValue(&points[0].Values[0])
-}
-
-// gcpAligners and gcpReducers are the aligner and reducer names KEDA takes (any case), and
-// Cloud Monitoring's enum values for them.
-var gcpAligners = map[string]string{
-	"delta": "ALIGN_DELTA", "rate": "ALIGN_RATE", "interpolate": "ALIGN_INTERPOLATE", "next_older": "ALIGN_NEXT_OLDER",
-	"min": "ALIGN_MIN", "max": "ALIGN_MAX", "mean": "ALIGN_MEAN", "count": "ALIGN_COUNT", "sum": "ALIGN_SUM",
-	"stddev": "ALIGN_STDDEV", "count_true": "ALIGN_COUNT_TRUE", "count_false": "ALIGN_COUNT_FALSE",
-	"fraction_true": "ALIGN_FRACTION_TRUE", "percentile_99": "ALIGN_PERCENTILE_99", "percentile_95": "ALIGN_PERCENTILE_95",
-	"percentile_50": "ALIGN_PERCENTILE_50", "percentile_05": "ALIGN_PERCENTILE_05", "percent_change": "ALIGN_PERCENT_CHANGE",
-}
-
-var gcpReducers = map[string]string{
-	"mean": "REDUCE_MEAN", "min": "REDUCE_MIN", "max": "REDUCE_MAX", "sum": "REDUCE_SUM", "stddev": "REDUCE_STDDEV",
-	"count": "REDUCE_COUNT", "count_true": "REDUCE_COUNT_TRUE", "count_false": "REDUCE_COUNT_FALSE",
-	"fraction_true": "REDUCE_FRACTION_TRUE", "percentile_99": "REDUCE_PERCENTILE_99", "percentile_95": "REDUCE_PERCENTILE_95",
-	"percentile_50": "REDUCE_PERCENTILE_50", "percentile_05": "REDUCE_PERCENTILE_05",
-}
-
-// gcpEnumValue is the enum value of name in values; "" and "none" are no value.
-func gcpEnumValue(param, name string, values map[string]string, example string) (string, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if n == "" || n == "none" {
-		return "", nil
-	}
-	if v, ok := values[n]; ok {
-		return v, nil
-	}
-	return "", &ParamError{Param: param, Problem: strconv.Quote(clip(name, 40)) + " is not known", Fix: "use one of Cloud Monitoring's names in lower case, such as " + example + ", or none"}
 }

@@ -8,18 +8,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
-
-	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // Every gcp-* trigger authenticates as a service account, from the JSON key Google issues for
@@ -29,114 +26,10 @@ import (
 // instead of golang.org/x/oauth2/google and the metadata-server client it pulls in for
 // identities this operator does not resolve.
 
-const (
-	// gcpDefaultTokenURI is Google's token endpoint, for a key that names none.
-	gcpDefaultTokenURI = "https://oauth2.googleapis.com/token"
-	// gcpCredentialsAuthParam is the TriggerAuthentication parameter KEDA reads the key from.
-	gcpCredentialsAuthParam = "GoogleApplicationCredentials"
-	// gcpMaxKeyFileBytes bounds a key file read from disk; a service account key is about 2 KiB.
-	gcpMaxKeyFileBytes = 64 << 10
-)
-
-// gcpAuthParams are the credential parameters every gcp-* trigger declares, with KEDA's names,
-// and where the key comes from. KEDA reads the key itself outside its declared parameters
-// (gcpCredentials): these two only exist so that the metadata keys are known.
-type gcpAuthParams struct {
-	Credentials            string `keda:"name=credentials, order=triggerMetadata;resolvedEnv, optional, secret"`
-	CredentialsFromEnvFile string `keda:"name=credentialsFromEnvFile, order=triggerMetadata;resolvedEnv, optional"`
-
-	// Set by ValidateConfig: where the service account key comes from; nil offline when a
-	// TriggerAuthentication or the target's env may still supply it.
-	creds *gcpCredentialSource
-}
-
-// ValidateConfig finds the key, which KEDA reads from outside the declared parameters. Every
-// gcp-* trigger's metadata embeds gcpAuthParams, and with it this check.
-func (p *gcpAuthParams) ValidateConfig(cfg *meta.Trigger) error {
-	creds, err := gcpCredentials(cfg)
-	if err != nil {
-		return err
-	}
-	p.creds = creds
-	return nil
-}
-
-// gcpCredentialSource says where a trigger's key comes from, in KEDA's order of precedence.
-type gcpCredentialSource struct {
-	// key is the key's JSON, from the TriggerAuthentication or an env var.
-	key []byte
-	// file is the path of a key file, from an env var (read when the scaler is built).
-	file string
-	// from names the source in errors: never the key itself.
-	from string
-}
-
-// gcpCredentials finds a trigger's service account key as KEDA does, first match wins:
-// parameter GoogleApplicationCredentials of a TriggerAuthentication; the target's env var that
-// metadata.credentialsFromEnv names; the key file whose path is in the env var that
-// metadata.credentialsFromEnvFile names. Offline, where the TriggerAuthentication and the env
-// are not at hand, nil means "may come later".
-func gcpCredentials(cfg *meta.Trigger) (*gcpCredentialSource, error) {
-	perr := func(param, problem, fix string) error {
-		return &ParamError{TriggerIndex: cfg.Index, TriggerType: cfg.Type, TriggerName: cfg.Name, Param: param, Problem: problem, Fix: fix}
-	}
-	if strings.TrimSpace(cfg.Metadata["credentials"]) != "" {
-		// KEDA ignores a key written into the metadata; a key there is readable by anyone who
-		// may read the ScaledObject, so it is refused rather than ignored.
-		return nil, perr("credentials", "holds a value, which is never read: the key is required from a TriggerAuthentication or the target's env",
-			"a service account key does not belong in the metadata: put it in a Secret and name it with GoogleApplicationCredentials in a TriggerAuthentication, or with metadata.credentialsFromEnv")
-	}
-	fromEnv := strings.TrimSpace(cfg.Metadata["credentialsFromEnv"])
-	fromEnvFile := strings.TrimSpace(cfg.Metadata["credentialsFromEnvFile"])
-	switch {
-	case strings.TrimSpace(cfg.AuthParams[gcpCredentialsAuthParam]) != "":
-		return &gcpCredentialSource{key: []byte(cfg.AuthParams[gcpCredentialsAuthParam]), from: "parameter " + gcpCredentialsAuthParam + " of the TriggerAuthentication"}, nil
-	case cfg.Offline && (cfg.HasAuthenticationRef || fromEnv != "" || fromEnvFile != ""):
-		return nil, nil
-	case fromEnv != "":
-		v, ok := cfg.ResolvedEnv[fromEnv]
-		if !ok || strings.TrimSpace(v) == "" {
-			return nil, perr("credentialsFromEnv", "names env var "+strconv.Quote(fromEnv)+", which the target's container does not set",
-				"set that variable to the service account's JSON key (from a Secret), or name the variable that holds it")
-		}
-		return &gcpCredentialSource{key: []byte(v), from: "env var " + fromEnv + " (metadata.credentialsFromEnv)"}, nil
-	case fromEnvFile != "":
-		path, ok := cfg.ResolvedEnv[fromEnvFile]
-		if !ok || strings.TrimSpace(path) == "" {
-			return nil, perr("credentialsFromEnvFile", "names env var "+strconv.Quote(fromEnvFile)+", which the target's container does not set",
-				"set that variable to the path of the service account's JSON key file, or name the variable that holds it")
-		}
-		return &gcpCredentialSource{file: path, from: "key file " + strconv.Quote(path) + " (metadata.credentialsFromEnvFile)"}, nil
-	}
-	return nil, perr(gcpCredentialsAuthParam, "is required: the trigger has no GCP credentials",
-		"set parameter GoogleApplicationCredentials (the service account's JSON key, from a Secret) in a TriggerAuthentication, or metadata.credentialsFromEnv naming an env var of the target's container that holds it, or credentialsFromEnvFile; pod identity gcp is not supported by this operator (podIdentity gcp gives no key)")
-}
-
 // gcpNoCredentials is the build error of a trigger whose key was not found: only offline, where
 // the TriggerAuthentication or the env may supply it later, is a trigger validated without one.
 func gcpNoCredentials(cfg *Config) error {
 	return fmt.Errorf("%s: no GCP credentials were found: set parameter GoogleApplicationCredentials in the TriggerAuthentication or metadata.credentialsFromEnv", triggerWho(cfg))
-}
-
-// read returns the key's JSON, reading the key file if the key is one. The operator reads the
-// file from its own filesystem, as KEDA's operator does, bounded.
-func (c *gcpCredentialSource) read() ([]byte, error) {
-	if c.file == "" {
-		return c.key, nil
-	}
-	f, err := os.Open(c.file)
-	if err != nil {
-		return nil, fmt.Errorf("could not open the %s: mount it into the operator's pod at that path: %w", c.from, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, gcpMaxKeyFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("could not read the %s: %w", c.from, err)
-	}
-	if len(data) > gcpMaxKeyFileBytes {
-		return nil, fmt.Errorf("the %s is larger than %d KiB, which no service account key is", c.from, gcpMaxKeyFileBytes>>10)
-	}
-	return data, nil
 }
 
 // gcpServiceAccount is the part of a service account key the triggers read.
@@ -161,14 +54,14 @@ func parseGCPServiceAccount(key []byte) (*gcpServiceAccount, error) {
 	}
 	switch {
 	case sa.Type != "service_account":
-		return nil, fmt.Errorf("has type %s, not service_account: only service account keys are supported: %s", strconv.Quote(clip(sa.Type, 40)), whole)
+		return nil, fmt.Errorf("has type %s, not service_account: only service account keys are supported: %s", strconv.Quote(meta.Clip(sa.Type, 40)), whole)
 	case sa.ClientEmail == "":
 		return nil, errors.New("lacks client_email or private_key (it has no client_email): " + whole)
 	case sa.PrivateKey == "":
 		return nil, errors.New("lacks client_email or private_key (it has no private_key): " + whole)
 	}
 	if sa.TokenURI == "" {
-		sa.TokenURI = gcpDefaultTokenURI
+		sa.TokenURI = meta.GCPDefaultTokenURI
 	}
 	if u, err := url.Parse(sa.TokenURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("has a token_uri that is not an http(s) URL: use the key as Google issued it")
@@ -212,17 +105,17 @@ type gcpTokens struct {
 // newGCPTokens reads and checks the key src names, keeps it out of hc's errors, and takes the
 // pooled token source of (key, scope); tokens are fetched over hc's transport, each fetch
 // bounded by hc's timeout. It does no I/O except reading a key file.
-func newGCPTokens(cfg *Config, src *gcpCredentialSource, scope string, hc *httpClient) (*gcpTokens, error) {
+func newGCPTokens(cfg *Config, src *meta.GCPCredentialSource, scope string, hc *httpClient) (*gcpTokens, error) {
 	if src == nil {
 		return nil, gcpNoCredentials(cfg)
 	}
-	key, err := src.read()
+	key, err := src.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
 	}
 	sa, err := parseGCPServiceAccount(key)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the service account key in %s %w", triggerWho(cfg), src.from, err)
+		return nil, fmt.Errorf("%s: the service account key in %s %w", triggerWho(cfg), src.From, err)
 	}
 	// Nothing of the key may appear in an error, even if a server echoes it.
 	escaped, _ := json.Marshal(sa.PrivateKey) // a string: Marshal cannot fail
@@ -241,7 +134,7 @@ func newGCPTokens(cfg *Config, src *gcpCredentialSource, scope string, hc *httpC
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
 	}
-	return &gcpTokens{sa: sa, from: src.from, source: source, release: release}, nil
+	return &gcpTokens{sa: sa, from: src.From, source: source, release: release}, nil
 }
 
 // token is an access token for the next request; errors say whether the token endpoint refused
@@ -266,7 +159,7 @@ func (t *gcpTokens) token(cfg *Config, hc *httpClient) (string, error) {
 			reason = http.StatusText(re.Response.StatusCode)
 		}
 		return "", hc.redactErr(fmt.Errorf("%s: the token endpoint %s (token_uri of the service account key in %s) refused the key: it refused a token for service account %s (%d %s): check that the key is current, not deleted or disabled",
-			triggerWho(cfg), t.sa.TokenURI, t.from, t.sa.ClientEmail, re.Response.StatusCode, clip(reason, 160)))
+			triggerWho(cfg), t.sa.TokenURI, t.from, t.sa.ClientEmail, re.Response.StatusCode, meta.Clip(reason, 160)))
 	}
 	return "", hc.redactErr(fmt.Errorf("%s: could not get an access token for service account %s from %s (token_uri of the service account key in %s): %w",
 		triggerWho(cfg), t.sa.ClientEmail, t.sa.TokenURI, t.from, clipErr(err, 300)))

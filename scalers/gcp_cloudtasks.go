@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -17,29 +18,6 @@ import (
 // gcpCloudTasksDepthMetric is the metric KEDA reads.
 const gcpCloudTasksDepthMetric = "cloudtasks.googleapis.com/queue/depth"
 
-// gcpCloudTasksMetadata is the gcp-cloudtasks trigger's metadata, with KEDA's parameter names.
-type gcpCloudTasksMetadata struct {
-	Value           float64 `keda:"name=value, order=triggerMetadata, optional, default=100"`
-	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, optional, default=0"`
-	FilterDuration  int64   `keda:"name=filterDuration, order=triggerMetadata, optional"`
-	QueueName       string  `keda:"name=queueName, order=triggerMetadata"`
-	ProjectID       string  `keda:"name=projectID, order=triggerMetadata"`
-	gcpAuthParams
-
-	metricSource
-}
-
-// Validate checks the parameters together.
-func (m *gcpCloudTasksMetadata) Validate() error {
-	if err := gcpCheckProjectID("projectID", m.ProjectID); err != nil {
-		return err
-	}
-	if m.Value < 0 || (m.Value == 0 && !m.AsMetricSource()) {
-		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the number of tasks per replica the HPA aims at"}
-	}
-	return nil
-}
-
 // gcpFilterValue quotes s for a filter's double-quoted string, as KEDA escapes a queue name.
 func gcpFilterValue(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
@@ -48,7 +26,7 @@ func gcpFilterValue(s string) string {
 // gcpCloudTasksScaler runs one timeSeries.list per poll.
 type gcpCloudTasksScaler struct {
 	cfg        *Config
-	meta       gcpCloudTasksMetadata
+	meta       meta.GCPCloudTasksMetadata
 	client     *gcpMonitoringClient
 	metricName string
 	filter     string
@@ -62,7 +40,7 @@ func newGCPCloudTasksScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	s.metricName = MetricName(cfg.TriggerIndex, "gcp-ct-"+s.meta.QueueName)
 	s.filter = gcpProjectFilter(`metric.type="`+gcpCloudTasksDepthMetric+`" AND resource.labels.queue_id="`+gcpFilterValue(s.meta.QueueName)+`"`, s.meta.ProjectID)
-	c, err := newGCPMonitoringClient(cfg, s.meta.creds, "check metadata.queueName")
+	c, err := newGCPMonitoringClient(cfg, s.meta.Creds, "check metadata.queueName")
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +60,7 @@ func (s *gcpCloudTasksScaler) GetMetricsAndActivity(ctx context.Context, metricN
 	v, err := s.client.firstPoint(ctx, &gcpListRequest{project: s.meta.ProjectID, filter: s.filter, start: start, end: end})
 	if errors.Is(err, errGCPNoPoint) {
 		return nil, false, fmt.Errorf("%s: Cloud Monitoring has no depth of queue %q in project %s in the last %d minutes: check metadata.queueName and metadata.projectID, or widen metadata.filterDuration",
-			triggerWho(s.cfg), clip(s.meta.QueueName, 100), s.meta.ProjectID, gcpMinutes(s.meta.FilterDuration))
+			triggerWho(s.cfg), meta.Clip(s.meta.QueueName, 100), s.meta.ProjectID, gcpMinutes(s.meta.FilterDuration))
 	}
 	if err != nil {
 		return nil, false, err

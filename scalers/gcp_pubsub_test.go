@@ -4,33 +4,35 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseGCPPubSubMetadata(t *testing.T) {
 	auth := map[string]string{"GoogleApplicationCredentials": gcpTestKey}
-	tests := []parseCase[gcpPubSubMetadata]{
-		{name: "defaults", meta: map[string]string{"subscriptionName": "orders"}, auth: auth, check: func(t *testing.T, m *gcpPubSubMetadata) {
-			if m.Mode != "SubscriptionSize" || m.Value != 10 || m.ActivationValue != 0 || m.resourceType != "subscription" || m.resourceID != "orders" || m.project != "" ||
-				m.metricType != "pubsub.googleapis.com/subscription/num_undelivered_messages" || m.mqlAgg != "" || m.ValueIfNull != nil {
+	tests := []parseCase[meta.GCPPubSubMetadata]{
+		{name: "defaults", meta: map[string]string{"subscriptionName": "orders"}, auth: auth, check: func(t *testing.T, m *meta.GCPPubSubMetadata) {
+			if m.Mode != "SubscriptionSize" || m.Value != 10 || m.ActivationValue != 0 || m.ResourceType != "subscription" || m.ResourceID != "orders" || m.Project != "" ||
+				m.MetricType != "pubsub.googleapis.com/subscription/num_undelivered_messages" || m.MqlAgg != "" || m.ValueIfNull != nil {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "a topic with its project, a mode, an aggregation", meta: map[string]string{"topicName": "projects/acme-prod/topics/events", "mode": "MessageSizes",
 			"aggregation": "percentile99", "value": "2", "activationValue": "1", "timeHorizon": "10m", "valueIfNull": "0"}, auth: auth,
-			check: func(t *testing.T, m *gcpPubSubMetadata) {
-				if m.resourceType != "topic" || m.resourceID != "events" || m.project != "acme-prod" || m.metricType != "pubsub.googleapis.com/topic/message_sizes" ||
-					m.mqlAgg != "percentile(value, 99)" || m.TimeHorizon != 10*time.Minute || m.ValueIfNull == nil {
+			check: func(t *testing.T, m *meta.GCPPubSubMetadata) {
+				if m.ResourceType != "topic" || m.ResourceID != "events" || m.Project != "acme-prod" || m.MetricType != "pubsub.googleapis.com/topic/message_sizes" ||
+					m.MqlAgg != "percentile(value, 99)" || m.TimeHorizon != 10*time.Minute || m.ValueIfNull == nil {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "subscriptionName from the target's env", meta: map[string]string{"subscriptionNameFromEnv": "SUB"}, env: map[string]string{"SUB": "jobs"}, auth: auth,
-			check: func(t *testing.T, m *gcpPubSubMetadata) {
-				if m.resourceID != "jobs" {
+			check: func(t *testing.T, m *meta.GCPPubSubMetadata) {
+				if m.ResourceID != "jobs" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "the removed subscriptionSize is read and ignored, as KEDA", meta: map[string]string{"subscriptionName": "orders", "subscriptionSize": "5"}, auth: auth,
-			check: func(t *testing.T, m *gcpPubSubMetadata) {
+			check: func(t *testing.T, m *meta.GCPPubSubMetadata) {
 				if m.Value != 10 {
 					t.Errorf("parsed %+v", m)
 				}
@@ -77,7 +79,7 @@ func TestGCPPubSubQuery(t *testing.T) {
 	}
 	for in, want := range map[string]string{"NumUndeliveredMessages": "num_undelivered_messages", "OldestUnackedMessageAge": "oldest_unacked_message_age",
 		"SendRequestCount": "send_request_count", "AckMessageCount": "ack_message_count", "DeadLetterMessageCount": "dead_letter_message_count", "Byte2Count": "byte2_count"} {
-		if got := gcpSnakeCase(in); got != want {
+		if got := meta.GCPSnakeCase(in); got != want {
 			t.Errorf("gcpSnakeCase(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -85,8 +87,8 @@ func TestGCPPubSubQuery(t *testing.T) {
 
 func TestParseGCPCloudTasksMetadata(t *testing.T) {
 	auth := map[string]string{"GoogleApplicationCredentials": gcpTestKey}
-	tests := []parseCase[gcpCloudTasksMetadata]{
-		{name: "defaults", meta: map[string]string{"queueName": "mails", "projectID": "acme-prod"}, auth: auth, check: func(t *testing.T, m *gcpCloudTasksMetadata) {
+	tests := []parseCase[meta.GCPCloudTasksMetadata]{
+		{name: "defaults", meta: map[string]string{"queueName": "mails", "projectID": "acme-prod"}, auth: auth, check: func(t *testing.T, m *meta.GCPCloudTasksMetadata) {
 			if m.Value != 100 || m.ActivationValue != 0 || m.FilterDuration != 0 || m.QueueName != "mails" || m.ProjectID != "acme-prod" {
 				t.Errorf("parsed %+v", m)
 			}

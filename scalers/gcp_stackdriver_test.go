@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // gcpTestKey is a service account key as Google writes it, with an RSA key made for the tests
@@ -48,52 +50,52 @@ func TestParseGCPStackdriverMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"GoogleApplicationCredentials": gcpTestKey}
-	tests := []parseCase[gcpStackdriverMetadata]{
-		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *gcpStackdriverMetadata) {
+	tests := []parseCase[meta.GCPStackdriverMetadata]{
+		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
 			if m.ProjectID != "acme-prod" || m.Filter != filter || m.TargetValue != 5 || m.ActivationTargetValue != 0 || m.ValueIfNull != nil ||
-				m.FilterDuration != 0 || m.agg != (gcpAggregation{}) || string(m.creds.key) != gcpTestKey {
+				m.FilterDuration != 0 || m.Agg != (meta.GCPAggregation{}) || string(m.Creds.Key) != gcpTestKey {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
 		{name: "every parameter", meta: base("targetValue", "2.5", "activationTargetValue", "1", "valueIfNull", "0", "filterDuration", "5",
 			"alignmentPeriodSeconds", "120", "alignmentAligner", "Percentile_99", "alignmentReducer", "sum"), auth: auth,
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
 				if m.TargetValue != 2.5 || m.ActivationTargetValue != 1 || m.ValueIfNull == nil || *m.ValueIfNull != 0 || m.FilterDuration != 5 ||
-					m.agg != (gcpAggregation{period: 2 * time.Minute, aligner: "ALIGN_PERCENTILE_99", reducer: "REDUCE_SUM"}) {
+					m.Agg != (meta.GCPAggregation{Period: 2 * time.Minute, Aligner: "ALIGN_PERCENTILE_99", Reducer: "REDUCE_SUM"}) {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "aligner none and no reducer", meta: base("alignmentPeriodSeconds", "60", "alignmentAligner", "none"), auth: auth,
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
-				if m.agg != (gcpAggregation{period: time.Minute}) {
-					t.Errorf("aggregation %+v", m.agg)
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
+				if m.Agg != (meta.GCPAggregation{Period: time.Minute}) {
+					t.Errorf("aggregation %+v", m.Agg)
 				}
 			}},
 		{name: "without a period, as KEDA, aligner and reducer are not read", meta: base("alignmentAligner", "bogus", "alignmentReducer", "bogus"), auth: auth,
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
-				if m.agg != (gcpAggregation{}) {
-					t.Errorf("aggregation %+v", m.agg)
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
+				if m.Agg != (meta.GCPAggregation{}) {
+					t.Errorf("aggregation %+v", m.Agg)
 				}
 			}},
 		{name: "key from credentialsFromEnv", meta: base("credentialsFromEnv", "GOOGLE_KEY"), env: map[string]string{"GOOGLE_KEY": gcpTestKey},
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
-				if string(m.creds.key) != gcpTestKey || !strings.Contains(m.creds.from, "GOOGLE_KEY") {
-					t.Errorf("credentials %+v", m.creds)
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
+				if string(m.Creds.Key) != gcpTestKey || !strings.Contains(m.Creds.From, "GOOGLE_KEY") {
+					t.Errorf("credentials %+v", m.Creds)
 				}
 			}},
 		{name: "the TriggerAuthentication wins over credentialsFromEnv", meta: base("credentialsFromEnv", "GOOGLE_KEY"), auth: auth, env: map[string]string{"GOOGLE_KEY": "other"},
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
-				if string(m.creds.key) != gcpTestKey {
-					t.Errorf("credentials from %s", m.creds.from)
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
+				if string(m.Creds.Key) != gcpTestKey {
+					t.Errorf("credentials from %s", m.Creds.From)
 				}
 			}},
 		{name: "key file from credentialsFromEnvFile", meta: base("credentialsFromEnvFile", "GOOGLE_APPLICATION_CREDENTIALS"), env: map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/var/secrets/key.json"},
-			check: func(t *testing.T, m *gcpStackdriverMetadata) {
-				if m.creds.file != "/var/secrets/key.json" || m.creds.key != nil {
-					t.Errorf("credentials %+v", m.creds)
+			check: func(t *testing.T, m *meta.GCPStackdriverMetadata) {
+				if m.Creds.File != "/var/secrets/key.json" || m.Creds.Key != nil {
+					t.Errorf("credentials %+v", m.Creds)
 				}
 			}},
-		{name: "offline: the TriggerAuthentication may hold the key", meta: base(), offline: true, check: func(*testing.T, *gcpStackdriverMetadata) {}},
+		{name: "offline: the TriggerAuthentication may hold the key", meta: base(), offline: true, check: func(*testing.T, *meta.GCPStackdriverMetadata) {}},
 		{name: "missing projectId", meta: map[string]string{"filter": filter}, auth: auth, wantErr: []string{"trigger 0 (gcp-stackdriver)", "metadata.projectId", "is required"}},
 		{name: "missing filter", meta: map[string]string{"projectId": "p"}, auth: auth, wantErr: []string{"metadata.filter", "is required"}},
 		{name: "project with a slash", meta: base("projectId", "projects/acme"), auth: auth, wantErr: []string{"metadata.projectId", "is not a project ID"}},
@@ -135,7 +137,7 @@ func TestGCPStackdriverAsMetricSource(t *testing.T) {
 func TestGCPServiceAccount(t *testing.T) {
 	for _, tt := range []struct{ name, key, wantErr, tokenURI string }{
 		{name: "Google's key", key: gcpTestKey, tokenURI: "https://oauth2.googleapis.com/token"},
-		{name: "no token_uri: Google's", key: `{"type":"service_account","client_email":"a@b","private_key":` + gcpTestPEM + `}`, tokenURI: gcpDefaultTokenURI},
+		{name: "no token_uri: Google's", key: `{"type":"service_account","client_email":"a@b","private_key":` + gcpTestPEM + `}`, tokenURI: meta.GCPDefaultTokenURI},
 		{name: "a token_uri of its own", key: `{"type":"service_account","client_email":"a@b","private_key":` + gcpTestPEM + `,"token_uri":"http://127.0.0.1:9/token"}`, tokenURI: "http://127.0.0.1:9/token"},
 		{name: "not JSON", key: `TESTKEYNEVERSHOWN`, wantErr: "not a service account key's JSON"},
 		{name: "a user's credentials", key: `{"type":"authorized_user","client_secret":"TESTKEYNEVERSHOWN"}`, wantErr: `type "authorized_user"`},
@@ -205,7 +207,7 @@ func TestGCPListURL(t *testing.T) {
 	if got, want := gcpListURL(base, r, "").String(), "https://monitoring.googleapis.com/v3/projects/acme-prod/timeSeries?filter=metric.type%3D%22x%22+AND+resource.labels.project_id%3D%22acme-prod%22&interval.endTime=2026-12-07T09%3A30%3A15Z&interval.startTime=2026-12-07T09%3A28%3A15Z"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	r.agg = gcpAggregation{period: 3 * time.Minute, aligner: "ALIGN_MEAN"}
+	r.agg = meta.GCPAggregation{Period: 3 * time.Minute, Aligner: "ALIGN_MEAN"}
 	over, err := gcpMonitoringBase("http://127.0.0.1:8085/prefix")
 	if err != nil {
 		t.Fatal(err)

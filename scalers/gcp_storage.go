@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -43,31 +44,6 @@ const (
 	// way to get there.
 	gcsMaxPages = 100000
 )
-
-// gcpStorageMetadata is the gcp-storage trigger's metadata, with KEDA's parameter names.
-type gcpStorageMetadata struct {
-	BucketName                  string `keda:"name=bucketName, order=triggerMetadata"`
-	TargetObjectCount           int64  `keda:"name=targetObjectCount, order=triggerMetadata, default=100"`
-	ActivationTargetObjectCount int64  `keda:"name=activationTargetObjectCount, order=triggerMetadata, default=0"`
-	MaxBucketItemsToScan        int64  `keda:"name=maxBucketItemsToScan, order=triggerMetadata, default=1000"`
-	BlobDelimiter               string `keda:"name=blobDelimiter, order=triggerMetadata, optional"`
-	BlobPrefix                  string `keda:"name=blobPrefix, order=triggerMetadata, optional"`
-	gcpAuthParams
-}
-
-// Validate checks the counts as KEDA does.
-func (m *gcpStorageMetadata) Validate() error {
-	if m.TargetObjectCount <= 0 {
-		return &ParamError{Param: "targetObjectCount", Problem: fmt.Sprintf("is %d", m.TargetObjectCount), Fix: "must be at least 1: it is the number of objects per replica the HPA aims at"}
-	}
-	if m.ActivationTargetObjectCount < 0 {
-		return &ParamError{Param: "activationTargetObjectCount", Problem: fmt.Sprintf("is %d", m.ActivationTargetObjectCount), Fix: "must not be negative"}
-	}
-	if m.MaxBucketItemsToScan <= 0 {
-		return &ParamError{Param: "maxBucketItemsToScan", Problem: fmt.Sprintf("is %d", m.MaxBucketItemsToScan), Fix: "must be at least 1: it is the most objects one poll counts"}
-	}
-	return nil
-}
 
 // gcsEndpoint is the JSON API's address: Cloud Storage's, or the emulator's that emulatorHost
 // (the operator's STORAGE_EMULATOR_HOST) names, as host:port (http) or a URL.
@@ -133,7 +109,7 @@ func parseGCSObjectList(body []byte) (gcsPage, error) {
 	for i, item := range list.Items {
 		size, err := gcsObjectSize(item.Size)
 		if err != nil {
-			return gcsPage{}, fmt.Errorf("object %d of the page has size %s, which is not a byte count", i, clip(string(item.Size), 40))
+			return gcsPage{}, fmt.Errorf("object %d of the page has size %s, which is not a byte count", i, meta.Clip(string(item.Size), 40))
 		}
 		page.sizes = append(page.sizes, size)
 	}
@@ -179,7 +155,7 @@ type gcsError struct {
 // gcpStorageScaler counts one bucket's objects on each poll.
 type gcpStorageScaler struct {
 	cfg        *Config
-	meta       gcpStorageMetadata
+	meta       meta.GCPStorageMetadata
 	client     *httpClient
 	endpoint   *url.URL
 	metricName string
@@ -193,7 +169,7 @@ func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	if s.meta.creds == nil {
+	if s.meta.Creds == nil {
 		return nil, gcpNoCredentials(cfg)
 	}
 	s.metricName = MetricName(cfg.TriggerIndex, "gcp-storage-"+s.meta.BucketName)
@@ -204,13 +180,13 @@ func newGCPStorageScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	s.endpoint = endpoint
 	// The transport is the one every HTTP trigger without TLS options shares; the token is the
 	// trigger's own header.
-	s.client = newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "bucketName", endpoint, 0, false)
+	s.client = newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "bucketName", endpoint, 0, false)
 	if emulator {
 		// As with Google's clients, an emulator is reached without authentication: the key is
 		// required (KEDA requires one) but neither read nor checked.
 		return s, nil
 	}
-	tokens, err := newGCPTokens(cfg, s.meta.creds, gcsReadScope, s.client)
+	tokens, err := newGCPTokens(cfg, s.meta.Creds, gcsReadScope, s.client)
 	if err != nil {
 		s.client.close()
 		return nil, err
@@ -327,9 +303,9 @@ func (s *gcpStorageScaler) statusError(status int, body []byte) error {
 	err := fmt.Errorf("Cloud Storage answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // Cloud Storage is a name
 	var e gcsError
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Message != "" {
-		err = fmt.Errorf("%w (%s)", err, strconv.Quote(clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
+		err = fmt.Errorf("%w (%s)", err, strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
-		err = fmt.Errorf("%w (answer: %s)", err, clip(snippet, 200))
+		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}
 	switch status {
 	case http.StatusUnauthorized:
@@ -348,8 +324,8 @@ func (s *gcpStorageScaler) statusError(status int, body []byte) error {
 
 // source names where the key came from.
 func (s *gcpStorageScaler) source() string {
-	if s.meta.creds == nil {
+	if s.meta.Creds == nil {
 		return "the TriggerAuthentication"
 	}
-	return s.meta.creds.from
+	return s.meta.Creds.From
 }

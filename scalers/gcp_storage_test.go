@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
@@ -63,42 +64,42 @@ func TestParseGCPStorageMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"GoogleApplicationCredentials": k.json}
-	tests := []parseCase[gcpStorageMetadata]{
-		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *gcpStorageMetadata) {
+	tests := []parseCase[meta.GCPStorageMetadata]{
+		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.GCPStorageMetadata) {
 			if m.BucketName != "uploads" || m.TargetObjectCount != 100 || m.ActivationTargetObjectCount != 0 || m.MaxBucketItemsToScan != 1000 || m.BlobPrefix != "" || m.BlobDelimiter != "" {
 				t.Errorf("parsed %+v", m)
 			}
-			if m.creds == nil || string(m.creds.key) != k.json || !strings.Contains(m.creds.from, "GoogleApplicationCredentials") {
-				t.Errorf("credentials from %+v", m.creds)
+			if m.Creds == nil || string(m.Creds.Key) != k.json || !strings.Contains(m.Creds.From, "GoogleApplicationCredentials") {
+				t.Errorf("credentials from %+v", m.Creds)
 			}
 		}},
 		{name: "everything", meta: base("targetObjectCount", "5", "activationTargetObjectCount", "2", "maxBucketItemsToScan", "50", "blobPrefix", "incoming/", "blobDelimiter", "/"),
-			auth: auth, check: func(t *testing.T, m *gcpStorageMetadata) {
+			auth: auth, check: func(t *testing.T, m *meta.GCPStorageMetadata) {
 				if m.TargetObjectCount != 5 || m.ActivationTargetObjectCount != 2 || m.MaxBucketItemsToScan != 50 || m.BlobPrefix != "incoming/" || m.BlobDelimiter != "/" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "credentialsFromEnv", meta: base("credentialsFromEnv", "GCP_KEY"), env: map[string]string{"GCP_KEY": k.json},
-			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if m.creds == nil || string(m.creds.key) != k.json || !strings.Contains(m.creds.from, "GCP_KEY") {
-					t.Errorf("credentials from %+v", m.creds)
+			check: func(t *testing.T, m *meta.GCPStorageMetadata) {
+				if m.Creds == nil || string(m.Creds.Key) != k.json || !strings.Contains(m.Creds.From, "GCP_KEY") {
+					t.Errorf("credentials from %+v", m.Creds)
 				}
 			}},
 		{name: "the TriggerAuthentication comes first", meta: base("credentialsFromEnv", "GCP_KEY"), auth: auth, env: map[string]string{"GCP_KEY": "other"},
-			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if string(m.creds.key) != k.json {
-					t.Errorf("credentials from %s", m.creds.from)
+			check: func(t *testing.T, m *meta.GCPStorageMetadata) {
+				if string(m.Creds.Key) != k.json {
+					t.Errorf("credentials from %s", m.Creds.From)
 				}
 			}},
 		{name: "credentialsFromEnvFile", meta: base("credentialsFromEnvFile", "GCP_KEY_FILE"), env: map[string]string{"GCP_KEY_FILE": "/var/secrets/gcp/key.json"},
-			check: func(t *testing.T, m *gcpStorageMetadata) {
-				if m.creds == nil || m.creds.file != "/var/secrets/gcp/key.json" || m.creds.key != nil {
-					t.Errorf("credentials from %+v", m.creds)
+			check: func(t *testing.T, m *meta.GCPStorageMetadata) {
+				if m.Creds == nil || m.Creds.File != "/var/secrets/gcp/key.json" || m.Creds.Key != nil {
+					t.Errorf("credentials from %+v", m.Creds)
 				}
 			}},
-		{name: "offline: credentials may come later", meta: base(), offline: true, check: func(t *testing.T, m *gcpStorageMetadata) {
-			if m.creds != nil {
-				t.Errorf("credentials %+v offline", m.creds)
+		{name: "offline: credentials may come later", meta: base(), offline: true, check: func(t *testing.T, m *meta.GCPStorageMetadata) {
+			if m.Creds != nil {
+				t.Errorf("credentials %+v offline", m.Creds)
 			}
 		}},
 		{name: "offline still checks the counts", meta: base("targetObjectCount", "0"), offline: true, wantErr: []string{"metadata.targetObjectCount", "is 0"}},
@@ -137,8 +138,8 @@ func TestParseGCPServiceAccountKey(t *testing.T) {
 		wantErr    []string
 		tokenURI   string
 	}{
-		{name: "Google's key", text: k.json, tokenURI: gcpDefaultTokenURI},
-		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: gcpDefaultTokenURI},
+		{name: "Google's key", text: k.json, tokenURI: meta.GCPDefaultTokenURI},
+		{name: "PKCS#1 key", text: with("private_key", pkcs1), tokenURI: meta.GCPDefaultTokenURI},
 		{name: "own token_uri", text: with("token_uri", "http://127.0.0.1:9/token"), tokenURI: "http://127.0.0.1:9/token"},
 		{name: "not JSON", text: "key: value", wantErr: []string{"not JSON"}},
 		{name: "an authorized user's credentials", text: with("type", "authorized_user"), wantErr: []string{`"authorized_user"`, "not service_account"}},

@@ -7,10 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -55,131 +54,10 @@ const githubMaxPages = 100
 // githubMaxCached bounds the ETag cache of enableEtags.
 const githubMaxCached = 5000
 
-// githubRunnerMetadata is the github-runner trigger's metadata, with KEDA's parameter names.
-type githubRunnerMetadata struct {
-	GithubAPIURL                           string   `keda:"name=githubApiURL, order=triggerMetadata;resolvedEnv, default=https://api.github.com"`
-	Owner                                  string   `keda:"name=owner, order=triggerMetadata;resolvedEnv"`
-	RunnerScope                            string   `keda:"name=runnerScope, order=triggerMetadata;resolvedEnv, enum=org;ent;repo"`
-	PersonalAccessToken                    string   `keda:"name=personalAccessToken, order=authParams, optional, secret"`
-	Repos                                  []string `keda:"name=repos, order=triggerMetadata;resolvedEnv, optional"`
-	Labels                                 []string `keda:"name=labels, order=triggerMetadata;resolvedEnv, optional"`
-	NoDefaultLabels                        bool     `keda:"name=noDefaultLabels, order=triggerMetadata;resolvedEnv, default=false"`
-	EnableEtags                            bool     `keda:"name=enableEtags, order=triggerMetadata;resolvedEnv, default=false"`
-	MatchUnlabeledJobsWithUnlabeledRunners bool     `keda:"name=matchUnlabeledJobsWithUnlabeledRunners, order=triggerMetadata;resolvedEnv, default=false"`
-	TargetWorkflowQueueLength              int64    `keda:"name=targetWorkflowQueueLength, order=triggerMetadata;resolvedEnv, default=1"`
-	ApplicationID                          int64    `keda:"name=applicationID, order=triggerMetadata;resolvedEnv, optional"`
-	InstallationID                         int64    `keda:"name=installationID, order=triggerMetadata;resolvedEnv, optional"`
-	AppKey                                 string   `keda:"name=appKey, order=authParams, optional, secret"`
-	// The authentication parameters every HTTP scaler shares; KEDA takes only authModes bearer
-	// here (bearerToken or token, else personalAccessToken), and ca for a GitHub Enterprise
-	// Server with a private CA.
-	httpAuthParams
-
-	// Set by Validate.
-	apiURL *url.URL
-	auth   *httpAuth
-	appKey *rsa.PrivateKey
-}
-
-// Validate checks what the metadata alone decides.
-func (m *githubRunnerMetadata) Validate() error {
-	u, err := httpURL("githubApiURL", m.GithubAPIURL, "https://api.github.com or https://ghe.example.com/api/v3")
-	if err != nil {
-		return err
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
-	m.apiURL = u
-	if m.TargetWorkflowQueueLength < 1 {
-		return &ParamError{Param: "targetWorkflowQueueLength", Problem: fmt.Sprintf("is %d", m.TargetWorkflowQueueLength),
-			Fix: "must be at least 1: it is the number of waiting jobs per runner the HPA aims at"}
-	}
-	bearer := false
-	for _, list := range []struct {
-		param string
-		modes []string
-	}{{"authModes", m.AuthModes}, {"authMode", m.AuthMode}} {
-		for _, mode := range list.modes {
-			if mode != authModeBearer {
-				return &ParamError{Param: list.param, Problem: "has " + strconv.Quote(mode),
-					Fix: "the github-runner trigger takes only bearer (a token), or a personalAccessToken or GitHub App credentials without authModes"}
-			}
-			bearer = true
-		}
-	}
-	if m.ApplicationID < 0 {
-		return &ParamError{Param: "applicationID", Problem: fmt.Sprintf("is %d", m.ApplicationID), Fix: "use the GitHub App's ID from its settings page"}
-	}
-	if m.InstallationID < 0 {
-		return &ParamError{Param: "installationID", Problem: fmt.Sprintf("is %d", m.InstallationID), Fix: "use the ID of the App's installation on the owner"}
-	}
-	if m.ApplicationID != 0 || m.InstallationID != 0 || m.AppKey != "" {
-		for _, p := range []struct {
-			name string
-			set  bool
-			how  string
-		}{
-			{"applicationID", m.ApplicationID != 0, "metadata.applicationID"},
-			{"installationID", m.InstallationID != 0, "metadata.installationID"},
-			{"appKey", m.AppKey != "", "parameter appKey (the App's private key, PEM) in the TriggerAuthentication"},
-		} {
-			if !p.set {
-				return &ParamError{Param: p.name, Problem: "is required for GitHub App authentication", Fix: "set " + p.how + ", or use a personalAccessToken instead of applicationID, installationID and appKey"}
-			}
-		}
-		key, err := parseGitHubAppKey(m.AppKey)
-		if err != nil {
-			return &ParamError{Param: "appKey", Problem: "is not an RSA private key in PEM (" + err.Error() + ")",
-				Fix: "put the PEM file the GitHub App's settings page generated, whole, in the TriggerAuthentication's appKey parameter"}
-		}
-		m.appKey = key
-		// The App's token wins over any other credential, as in KEDA; ca still applies.
-		p := m.httpAuthParams
-		p.AuthModes, p.AuthMode = nil, nil
-		m.auth, err = p.validate()
-		return err
-	}
-	// KEDA's bridge: a personalAccessToken is the bearer token, with authModes bearer or without
-	// authModes.
-	p := m.httpAuthParams
-	if bearer && p.BearerToken == "" && p.Token == "" {
-		p.BearerToken = m.PersonalAccessToken
-	}
-	if !bearer && m.PersonalAccessToken != "" {
-		p.AuthModes, p.BearerToken = []string{authModeBearer}, m.PersonalAccessToken
-	}
-	if len(p.AuthModes)+len(p.AuthMode) == 0 {
-		return &ParamError{Param: "personalAccessToken", Problem: "is required (or appKey with applicationID and installationID)",
-			Fix: "set parameter personalAccessToken in a TriggerAuthentication (secretTargetRef to a Secret holding the token)"}
-	}
-	m.auth, err = p.validate()
-	return err
-}
-
-// parseGitHubAppKey reads a GitHub App's private key: PKCS #1 as GitHub generates it, or PKCS #8.
-func parseGitHubAppKey(text string) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode([]byte(strings.TrimSpace(text)))
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, errors.New("neither PKCS #1 nor PKCS #8")
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("not an RSA key")
-	}
-	return rk, nil
-}
-
 // githubRunnerScaler counts queued and in-progress jobs on each poll.
 type githubRunnerScaler struct {
 	cfg        *Config
-	meta       githubRunnerMetadata
+	meta       meta.GithubRunnerMetadata
 	client     *httpClient
 	metricName string
 	now        func() time.Time
@@ -231,8 +109,8 @@ func newGitHubRunnerScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		return nil, err
 	}
 	s.metricName = MetricName(cfg.TriggerIndex, "github-runner-"+s.meta.Owner)
-	p := s.meta.httpAuthParams
-	s.client = newHTTPClient(cfg, &p, s.meta.auth, "githubApiURL", s.meta.apiURL, 0, false)
+	p := s.meta.HTTPAuthParams
+	s.client = newHTTPClient(cfg, &p, s.meta.Auth, "githubApiURL", s.meta.APIURL, 0, false)
 	return s, nil
 }
 
@@ -429,13 +307,13 @@ func (s *githubRunnerScaler) runnerTakes(jobLabels []string) bool {
 
 // endpoint is githubApiURL joined with the path segments, each escaped, and the query.
 func (s *githubRunnerScaler) endpoint(q url.Values, segments ...string) *url.URL {
-	u := *s.meta.apiURL
+	u := *s.meta.APIURL
 	escaped := make([]string, len(segments))
 	for i, seg := range segments {
 		escaped[i] = url.PathEscape(seg)
 	}
-	u.Path = s.meta.apiURL.Path + "/" + strings.Join(segments, "/")
-	u.RawPath = s.meta.apiURL.EscapedPath() + "/" + strings.Join(escaped, "/")
+	u.Path = s.meta.APIURL.Path + "/" + strings.Join(segments, "/")
+	u.RawPath = s.meta.APIURL.EscapedPath() + "/" + strings.Join(escaped, "/")
 	u.RawQuery = q.Encode()
 	return &u
 }
@@ -456,7 +334,7 @@ func (s *githubRunnerScaler) list(ctx context.Context, u *url.URL, used map[stri
 		}
 		items, err := page(body)
 		if err != nil {
-			return s.fail(u, fmt.Errorf("the answer is not GitHub's (%s): check metadata.githubApiURL", clip(err.Error(), 200)))
+			return s.fail(u, fmt.Errorf("the answer is not GitHub's (%s): check metadata.githubApiURL", meta.Clip(err.Error(), 200)))
 		}
 		if items == 0 {
 			return nil
@@ -528,7 +406,7 @@ func githubHeaders(h http.Header) {
 // when there is none or it is about to expire), else the bearer token.
 func (s *githubRunnerScaler) authorize(ctx context.Context, req *http.Request) error {
 	githubHeaders(req.Header)
-	if s.meta.appKey == nil {
+	if s.meta.AppPrivateKey == nil {
 		s.client.authorize(req)
 		return nil
 	}
@@ -544,7 +422,7 @@ func (s *githubRunnerScaler) authorize(ctx context.Context, req *http.Request) e
 // fetchAppToken creates an installation access token with a JWT signed by the App's key.
 func (s *githubRunnerScaler) fetchAppToken(ctx context.Context) error {
 	u := s.endpoint(nil, "app", "installations", strconv.FormatInt(s.meta.InstallationID, 10), "access_tokens")
-	jwt, err := githubAppJWT(s.meta.appKey, s.meta.ApplicationID, s.now())
+	jwt, err := githubAppJWT(s.meta.AppPrivateKey, s.meta.ApplicationID, s.now())
 	if err != nil {
 		return s.fail(u, fmt.Errorf("could not sign the GitHub App's token request: %w", err))
 	}
@@ -638,8 +516,8 @@ func (s *githubRunnerScaler) nextPage(h http.Header) *url.URL {
 			if !isNext {
 				continue
 			}
-			u, err := s.meta.apiURL.Parse(target[1 : len(target)-1])
-			if err != nil || u.Scheme != s.meta.apiURL.Scheme || u.Host != s.meta.apiURL.Host {
+			u, err := s.meta.APIURL.Parse(target[1 : len(target)-1])
+			if err != nil || u.Scheme != s.meta.APIURL.Scheme || u.Host != s.meta.APIURL.Host {
 				return nil
 			}
 			return u
@@ -656,7 +534,7 @@ func (s *githubRunnerScaler) statusError(u *url.URL, resp *http.Response, body [
 	_ = json.Unmarshal(body, &msg)
 	said := ""
 	if m := strings.Join(strings.Fields(msg.Message), " "); m != "" {
-		said = " (GitHub: " + clip(m, 200) + ")"
+		said = " (GitHub: " + meta.Clip(m, 200) + ")"
 	}
 	e := fmt.Errorf("the server answered %d %s%s", resp.StatusCode, http.StatusText(resp.StatusCode), said)
 	limited := !s.limit.until(s.now()).IsZero()

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // githubTestKey is a GitHub App key for the parsing tests, PKCS #1 and PKCS #8.
@@ -40,56 +42,56 @@ func TestParseGitHubRunnerMetadata(t *testing.T) {
 		return m
 	}
 	withPAT := map[string]string{"personalAccessToken": pat}
-	tests := []parseCase[githubRunnerMetadata]{
-		{name: "defaults", meta: base(), auth: withPAT, check: func(t *testing.T, m *githubRunnerMetadata) {
-			if m.apiURL.String() != "https://api.github.com" || m.TargetWorkflowQueueLength != 1 || m.NoDefaultLabels || m.EnableEtags ||
-				m.MatchUnlabeledJobsWithUnlabeledRunners || m.Repos != nil || m.Labels != nil || m.appKey != nil {
+	tests := []parseCase[meta.GithubRunnerMetadata]{
+		{name: "defaults", meta: base(), auth: withPAT, check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+			if m.APIURL.String() != "https://api.github.com" || m.TargetWorkflowQueueLength != 1 || m.NoDefaultLabels || m.EnableEtags ||
+				m.MatchUnlabeledJobsWithUnlabeledRunners || m.Repos != nil || m.Labels != nil || m.AppPrivateKey != nil {
 				t.Errorf("parsed %+v", m)
 			}
-			if !m.auth.has(authModeBearer) || m.auth.bearerToken != pat {
-				t.Errorf("a personalAccessToken is the bearer token, got %+v", m.auth)
+			if !m.Auth.Has(meta.AuthModeBearer) || m.Auth.BearerToken != pat {
+				t.Errorf("a personalAccessToken is the bearer token, got %+v", m.Auth)
 			}
 		}},
 		{name: "everything", meta: base("githubApiURL", "https://ghe.example.com/api/v3/", "runnerScope", "repo", "repos", "api, web", "labels", "gpu,arm64",
 			"noDefaultLabels", "true", "enableEtags", "true", "matchUnlabeledJobsWithUnlabeledRunners", "true", "targetWorkflowQueueLength", "3"), auth: withPAT,
-			check: func(t *testing.T, m *githubRunnerMetadata) {
-				if m.apiURL.String() != "https://ghe.example.com/api/v3" || m.RunnerScope != "repo" || strings.Join(m.Repos, "|") != "api|web" ||
+			check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+				if m.APIURL.String() != "https://ghe.example.com/api/v3" || m.RunnerScope != "repo" || strings.Join(m.Repos, "|") != "api|web" ||
 					strings.Join(m.Labels, "|") != "gpu|arm64" || !m.NoDefaultLabels || !m.EnableEtags || !m.MatchUnlabeledJobsWithUnlabeledRunners || m.TargetWorkflowQueueLength != 3 {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "from the target's env", meta: map[string]string{"ownerFromEnv": "OWNER", "runnerScopeFromEnv": "SCOPE", "reposFromEnv": "REPOS"}, auth: withPAT,
-			env: map[string]string{"OWNER": "acme", "SCOPE": "ent", "REPOS": "a,b"}, check: func(t *testing.T, m *githubRunnerMetadata) {
+			env: map[string]string{"OWNER": "acme", "SCOPE": "ent", "REPOS": "a,b"}, check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
 				if m.Owner != "acme" || m.RunnerScope != "ent" || len(m.Repos) != 2 {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "authModes bearer with bearerToken", meta: base("authModes", "bearer"), auth: map[string]string{"bearerToken": "b", "personalAccessToken": pat},
-			check: func(t *testing.T, m *githubRunnerMetadata) {
-				if m.auth.bearerToken != "b" {
-					t.Errorf("bearer token %q, want bearerToken's", m.auth.bearerToken)
+			check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+				if m.Auth.BearerToken != "b" {
+					t.Errorf("bearer token %q, want bearerToken's", m.Auth.BearerToken)
 				}
 			}},
 		{name: "authModes bearer with personalAccessToken only", meta: base("authModes", "bearer"), auth: withPAT,
-			check: func(t *testing.T, m *githubRunnerMetadata) {
-				if m.auth.bearerToken != pat {
-					t.Errorf("bearer token %q, want personalAccessToken's", m.auth.bearerToken)
+			check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+				if m.Auth.BearerToken != pat {
+					t.Errorf("bearer token %q, want personalAccessToken's", m.Auth.BearerToken)
 				}
 			}},
 		{name: "GitHub App, PKCS #1", meta: base("applicationID", "12", "installationID", "34"), auth: map[string]string{"appKey": pkcs1},
-			check: func(t *testing.T, m *githubRunnerMetadata) {
-				if m.appKey == nil || m.ApplicationID != 12 || m.InstallationID != 34 || len(m.auth.modes) != 0 {
+			check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+				if m.AppPrivateKey == nil || m.ApplicationID != 12 || m.InstallationID != 34 || len(m.Auth.Modes) != 0 {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "GitHub App, PKCS #8, wins over a token", meta: base("applicationID", "12", "installationID", "34"), auth: map[string]string{"appKey": pkcs8, "personalAccessToken": pat},
-			check: func(t *testing.T, m *githubRunnerMetadata) {
-				if m.appKey == nil || len(m.auth.modes) != 0 {
+			check: func(t *testing.T, m *meta.GithubRunnerMetadata) {
+				if m.AppPrivateKey == nil || len(m.Auth.Modes) != 0 {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "offline: the token may come later", meta: base(), offline: true, check: func(*testing.T, *githubRunnerMetadata) {}},
-		{name: "offline: the App key may come later", meta: base("applicationID", "12", "installationID", "34"), offline: true, check: func(*testing.T, *githubRunnerMetadata) {}},
+		{name: "offline: the token may come later", meta: base(), offline: true, check: func(*testing.T, *meta.GithubRunnerMetadata) {}},
+		{name: "offline: the App key may come later", meta: base("applicationID", "12", "installationID", "34"), offline: true, check: func(*testing.T, *meta.GithubRunnerMetadata) {}},
 
 		{name: "no credential", meta: base(), wantErr: []string{"trigger 0 (github-runner)", "metadata.personalAccessToken", "is required", "TriggerAuthentication"}},
 		{name: "missing owner", meta: map[string]string{"runnerScope": "org"}, auth: withPAT, wantErr: []string{"metadata.owner", "is required"}},
@@ -146,7 +148,7 @@ func TestGitHubRunnerLabels(t *testing.T) {
 		{[]string{"gpu"}, false, true, nil, false},
 		{[]string{"gpu"}, false, true, []string{"gpu"}, true},
 	} {
-		s := &githubRunnerScaler{meta: githubRunnerMetadata{Labels: c.labels, NoDefaultLabels: c.noDefault, MatchUnlabeledJobsWithUnlabeledRunners: c.unlabel}}
+		s := &githubRunnerScaler{meta: meta.GithubRunnerMetadata{Labels: c.labels, NoDefaultLabels: c.noDefault, MatchUnlabeledJobsWithUnlabeledRunners: c.unlabel}}
 		if got := s.runnerTakes(c.job); got != c.want {
 			t.Errorf("runner %v (noDefaultLabels %t, matchUnlabeled %t), job %v: %t, want %t", c.labels, c.noDefault, c.unlabel, c.job, got, c.want)
 		}
@@ -156,7 +158,7 @@ func TestGitHubRunnerLabels(t *testing.T) {
 // TestGitHubRunnerNextPage: the Link header's rel="next", only on the API's own scheme and host.
 func TestGitHubRunnerNextPage(t *testing.T) {
 	api, _ := url.Parse("https://api.github.com")
-	s := &githubRunnerScaler{meta: githubRunnerMetadata{apiURL: api}}
+	s := &githubRunnerScaler{meta: meta.GithubRunnerMetadata{APIURL: api}}
 	for link, want := range map[string]string{
 		`<https://api.github.com/orgs/a/repos?page=2>; rel="next", <https://api.github.com/orgs/a/repos?page=5>; rel="last"`: "https://api.github.com/orgs/a/repos?page=2",
 		`<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next"`:                       "https://api.github.com/x?page=3",

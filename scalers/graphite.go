@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -20,63 +20,6 @@ import (
 //	GET {serverAddress}/render?target={query}&from={queryTime}&format=json
 //
 // and takes the most recent non-null point of the one series the query names.
-
-// graphiteRenderPath is graphite-web's render endpoint, under serverAddress.
-const graphiteRenderPath = "/render"
-
-// graphiteMetadata is the graphite trigger's metadata, with KEDA's parameter names.
-type graphiteMetadata struct {
-	ServerAddress       string  `keda:"name=serverAddress, order=triggerMetadata"`
-	Query               string  `keda:"name=query, order=triggerMetadata"`
-	Threshold           float64 `keda:"name=threshold, order=triggerMetadata, default=100"`
-	ActivationThreshold float64 `keda:"name=activationThreshold, order=triggerMetadata, default=0"`
-	QueryTime           string  `keda:"name=queryTime, order=triggerMetadata"`
-	// The authentication parameters every HTTP scaler shares; KEDA takes only authModes basic
-	// here, and turns basic on by itself when a username is set without authModes.
-	httpAuthParams
-
-	// Set by Validate.
-	renderURL *url.URL
-	auth      *httpAuth
-}
-
-// Validate checks the parameters and prepares the request. The credentials come last: offline,
-// where a TriggerAuthentication may hold them, their absence ends validation without hiding
-// other mistakes.
-func (m *graphiteMetadata) Validate() error {
-	u, err := httpURL("serverAddress", m.ServerAddress, "http://graphite.monitoring:8080")
-	if err != nil {
-		return err
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return &ParamError{Param: "serverAddress", Problem: "has a query or fragment", Fix: "use graphite-web's base address, such as http://graphite.monitoring:8080; the trigger adds /render and its query"}
-	}
-	r := *u
-	r.RawPath = ""
-	r.Path = strings.TrimRight(r.Path, "/") + graphiteRenderPath
-	m.renderURL = &r
-	if m.Threshold <= 0 || math.IsInf(m.Threshold, 0) {
-		return &ParamError{Param: "threshold", Problem: fmt.Sprintf("is %g", m.Threshold), Fix: "must be above 0: it is the query value per replica the HPA aims at"}
-	}
-	p := m.httpAuthParams
-	for _, list := range []struct {
-		param string
-		modes []string
-	}{{"authModes", p.AuthModes}, {"authMode", p.AuthMode}} {
-		for _, mode := range list.modes {
-			if mode != authModeBasic {
-				return &ParamError{Param: list.param, Problem: "has " + strconv.Quote(mode),
-					Fix: "the graphite trigger takes only basic (username and password in a TriggerAuthentication), or no authModes"}
-			}
-		}
-	}
-	// KEDA's bridge for manifests older than authModes: a username alone turns basic on.
-	if len(p.AuthModes)+len(p.AuthMode) == 0 && p.Username != "" {
-		p.AuthModes = []string{authModeBasic}
-	}
-	m.auth, err = p.validate()
-	return err
-}
 
 // graphiteSeries is one series of the render API's JSON: datapoints are [value, timestamp]
 // pairs, oldest first, with null values where the series had no point.
@@ -102,7 +45,7 @@ func graphiteAnswerValue(body []byte) (float64, error) {
 	case 1:
 	default:
 		return 0, fmt.Errorf("the query matched %d series (%s, ...): make metadata.query return one series, e.g. wrap it in sumSeries()",
-			len(series), strconv.Quote(clip(series[0].Target, 80)))
+			len(series), strconv.Quote(meta.Clip(series[0].Target, 80)))
 	}
 	points := series[0].Datapoints
 	if len(points) == 0 {
@@ -114,7 +57,7 @@ func graphiteAnswerValue(body []byte) (float64, error) {
 		}
 		v, err := points[i][0].Float64()
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("the last point is %s, not a finite number", strconv.Quote(clip(points[i][0].String(), 40)))
+			return 0, fmt.Errorf("the last point is %s, not a finite number", strconv.Quote(meta.Clip(points[i][0].String(), 40)))
 		}
 		return v, nil
 	}
@@ -124,7 +67,7 @@ func graphiteAnswerValue(body []byte) (float64, error) {
 // graphiteScaler runs one render query per poll.
 type graphiteScaler struct {
 	cfg        *Config
-	meta       graphiteMetadata
+	meta       meta.GraphiteMetadata
 	client     *httpClient
 	metricName string
 }
@@ -134,9 +77,9 @@ func newGraphiteScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	p := s.meta.httpAuthParams
+	p := s.meta.HTTPAuthParams
 	// The graphite trigger has no timeout parameter: the operator's HTTP timeout bounds each query.
-	s.client = newHTTPClient(cfg, &p, s.meta.auth, "serverAddress", s.meta.renderURL, 0, false)
+	s.client = newHTTPClient(cfg, &p, s.meta.Auth, "serverAddress", s.meta.RenderURL, 0, false)
 	return s, nil
 }
 
@@ -161,7 +104,7 @@ func (s *graphiteScaler) Close(context.Context) error {
 
 // query asks the render API for the query's points in queryTime.
 func (s *graphiteScaler) query(ctx context.Context) (float64, error) {
-	u := graphiteQueryURL(s.meta.renderURL, s.meta.Query, s.meta.QueryTime)
+	u := graphiteQueryURL(s.meta.RenderURL, s.meta.Query, s.meta.QueryTime)
 	status, body, err := s.client.send(ctx, http.MethodGet, u, nil, nil)
 	if err != nil {
 		return 0, err
@@ -172,11 +115,11 @@ func (s *graphiteScaler) query(ctx context.Context) (float64, error) {
 			// graphite-web answers a target it cannot parse or evaluate with 400 or 500.
 			err = fmt.Errorf("%w: graphite-web could not evaluate the target: check metadata.query and metadata.queryTime", err)
 		}
-		return 0, s.client.fail(s.meta.renderURL, err)
+		return 0, s.client.fail(s.meta.RenderURL, err)
 	}
 	v, err := graphiteAnswerValue(body)
 	if err != nil {
-		return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), clip(s.meta.Query, 200), s.meta.renderURL.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.Query, 200), s.meta.RenderURL.Redacted(), err))
 	}
 	return v, nil
 }

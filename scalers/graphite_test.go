@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseGraphiteMetadata(t *testing.T) {
@@ -17,34 +19,34 @@ func TestParseGraphiteMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[graphiteMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *graphiteMetadata) {
-			if m.renderURL.String() != "http://graphite.monitoring:8080/render" || m.Threshold != 100 || m.ActivationThreshold != 0 || m.QueryTime != "-1min" {
+	tests := []parseCase[meta.GraphiteMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.GraphiteMetadata) {
+			if m.RenderURL.String() != "http://graphite.monitoring:8080/render" || m.Threshold != 100 || m.ActivationThreshold != 0 || m.QueryTime != "-1min" {
 				t.Errorf("parsed %+v", m)
 			}
-			if len(m.auth.modes) != 0 {
-				t.Errorf("modes %v", m.auth.modes)
+			if len(m.Auth.Modes) != 0 {
+				t.Errorf("modes %v", m.Auth.Modes)
 			}
 		}},
 		{name: "everything", meta: base("serverAddress", "https://gw.example/graphite/", "threshold", "2.5", "activationThreshold", "1", "authModes", "basic"),
-			auth: map[string]string{"username": "u", "password": "pa55"}, check: func(t *testing.T, m *graphiteMetadata) {
-				if m.renderURL.String() != "https://gw.example/graphite/render" || m.Threshold != 2.5 || m.ActivationThreshold != 1 {
+			auth: map[string]string{"username": "u", "password": "pa55"}, check: func(t *testing.T, m *meta.GraphiteMetadata) {
+				if m.RenderURL.String() != "https://gw.example/graphite/render" || m.Threshold != 2.5 || m.ActivationThreshold != 1 {
 					t.Errorf("parsed %+v", m)
 				}
-				if !m.auth.has(authModeBasic) || m.auth.username != "u" || m.auth.password != "pa55" {
-					t.Errorf("auth %+v", m.auth)
+				if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "u" || m.Auth.Password != "pa55" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "a username alone turns basic on", meta: base(), auth: map[string]string{"username": "u", "password": "pa55"},
-			check: func(t *testing.T, m *graphiteMetadata) {
-				if !m.auth.has(authModeBasic) || m.auth.username != "u" {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.GraphiteMetadata) {
+				if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "u" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "authMode spelling", meta: base("authMode", "basic"), auth: map[string]string{"username": "u"},
-			check: func(t *testing.T, m *graphiteMetadata) {
-				if !m.auth.has(authModeBasic) {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.GraphiteMetadata) {
+				if !m.Auth.Has(meta.AuthModeBasic) {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "missing serverAddress", meta: map[string]string{"query": "q", "queryTime": "-1min"}, wantErr: []string{"trigger 0 (graphite)", "metadata.serverAddress", "is required"}},
@@ -60,7 +62,7 @@ func TestParseGraphiteMetadata(t *testing.T) {
 		{name: "bearer is not graphite's", meta: base("authModes", "bearer"), auth: map[string]string{"bearerToken": "t0ken"}, wantErr: []string{"metadata.authModes", `"bearer"`, "only basic"}},
 		{name: "unknown mode", meta: base("authMode", "kerberos"), wantErr: []string{"metadata.authMode", `"kerberos"`, "only basic"}},
 		{name: "basic without a username", meta: base("authModes", "basic"), auth: map[string]string{"password": "pa55"}, wantErr: []string{"username", "authModes basic"}},
-		{name: "offline: credentials may come later", meta: base("authModes", "basic"), offline: true, check: func(*testing.T, *graphiteMetadata) {}},
+		{name: "offline: credentials may come later", meta: base("authModes", "basic"), offline: true, check: func(*testing.T, *meta.GraphiteMetadata) {}},
 		{name: "offline still checks the address", meta: base("serverAddress", "nope", "authModes", "basic"), offline: true, wantErr: []string{"serverAddress"}},
 	}
 	runParseCases(t, "graphite", tests, "t0ken", "pa55")

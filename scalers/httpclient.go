@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,239 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // The HTTP triggers (prometheus, metrics-api) reach their server the same way: one http.Client
 // per trigger, every request bounded by the trigger's timeout, TLS options (ca, unsafeSsl) and
 // KEDA's authentication modes. This file is that one way.
-
-// KEDA's authentication modes, as authModes and authMode spell them.
-const (
-	authModeAPIKey = "apiKey"
-	authModeBasic  = "basic"
-	authModeTLS    = "tls"
-	authModeBearer = "bearer"
-	authModeCustom = "custom"
-	authModeOAuth  = "oauth"
-)
-
-var allAuthModes = []string{authModeAPIKey, authModeBasic, authModeTLS, authModeBearer, authModeCustom, authModeOAuth}
-
-// httpAuthParams are the authentication parameters KEDA's HTTP scalers share; each HTTP trigger's
-// metadata struct embeds them.
-type httpAuthParams struct {
-	AuthModes        []string `keda:"name=authModes, order=triggerMetadata;authParams, optional"`
-	AuthMode         []string `keda:"name=authMode, order=triggerMetadata;authParams, optional"`
-	BearerToken      string   `keda:"name=bearerToken, order=authParams, optional, secret"`
-	Token            string   `keda:"name=token, order=authParams, optional, secret"`
-	Username         string   `keda:"name=username, order=authParams, optional"`
-	Password         string   `keda:"name=password, order=authParams, optional, secret"`
-	Cert             string   `keda:"name=cert, order=authParams, optional"`
-	Key              string   `keda:"name=key, order=authParams, optional, secret"`
-	CA               string   `keda:"name=ca, order=authParams, optional"`
-	OAuthTokenURI    string   `keda:"name=oauthTokenURI, order=authParams, optional"`
-	Scopes           []string `keda:"name=scopes, order=authParams, optional"`
-	Scope            []string `keda:"name=scope, order=authParams, optional"`
-	ClientID         string   `keda:"name=clientID, order=authParams, optional"`
-	ClientSecret     string   `keda:"name=clientSecret, order=authParams, optional, secret"`
-	EndpointParams   string   `keda:"name=endpointParams, order=authParams, optional"`
-	CustomAuthHeader string   `keda:"name=customAuthHeader, order=authParams, optional"`
-	CustomAuthValue  string   `keda:"name=customAuthValue, order=authParams, optional, secret"`
-	APIKey           string   `keda:"name=apiKey, order=authParams;triggerMetadata, optional, secret"`
-	Method           string   `keda:"name=method, order=triggerMetadata;authParams, optional, default=header, enum=header;query"`
-	KeyParamName     string   `keda:"name=keyParamName, order=triggerMetadata;authParams, optional"`
-}
-
-// httpAuth is a validated authentication: which modes are on and what they need.
-type httpAuth struct {
-	modes []string
-	// header credentials
-	bearerToken        string
-	username, password string
-	customHeader       string
-	customValue        string
-	apiKey             string
-	apiKeyInQuery      bool
-	keyParamName       string
-	// transport credentials
-	clientCert *tls.Certificate
-	rootCAs    *x509.CertPool
-	oauth      *clientcredentials.Config
-}
-
-// has reports whether mode is on.
-func (a *httpAuth) has(mode string) bool { return slices.Contains(a.modes, mode) }
-
-// secrets are the texts no error may show.
-func (p *httpAuthParams) secrets() []string {
-	s := []string{p.BearerToken, p.Token, p.Password, p.Key, p.ClientSecret, p.CustomAuthValue, p.APIKey, url.QueryEscape(p.APIKey)}
-	if p.Password != "" {
-		s = append(s, base64.StdEncoding.EncodeToString([]byte(p.Username+":"+p.Password)))
-	}
-	return s
-}
-
-// validate checks the modes and that each has what it needs, and loads certificates. Missing
-// parameters are reported as "is required ..." so that offline validation, where a
-// TriggerAuthentication may hold them, lets them pass.
-func (p *httpAuthParams) validate() (*httpAuth, error) {
-	a := &httpAuth{}
-	for _, list := range []struct {
-		param string
-		modes []string
-	}{{"authModes", p.AuthModes}, {"authMode", p.AuthMode}} {
-		for _, m := range list.modes {
-			if !slices.Contains(allAuthModes, m) {
-				return nil, &ParamError{Param: list.param, Problem: strconv.Quote(m) + " is not an authentication mode",
-					Fix: "use a comma-separated list of " + strings.Join(allAuthModes, ", ")}
-			}
-			if !slices.Contains(a.modes, m) {
-				a.modes = append(a.modes, m)
-			}
-		}
-	}
-	var exclusive []string
-	for _, m := range []string{authModeBearer, authModeBasic, authModeOAuth} {
-		if a.has(m) {
-			exclusive = append(exclusive, m)
-		}
-	}
-	if len(exclusive) > 1 {
-		return nil, &ParamError{Param: "authModes", Problem: "lists " + strings.Join(exclusive, " and "),
-			Fix: "keep one of bearer, basic and oauth: each sets the Authorization header"}
-	}
-	if p.CA != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM([]byte(p.CA)) {
-			return nil, &ParamError{Param: "ca", Problem: "holds no PEM certificate", Fix: "put the PEM text of the CA certificate (-----BEGIN CERTIFICATE-----) in the TriggerAuthentication's ca parameter"}
-		}
-		a.rootCAs = pool
-	}
-	if p.Method == "query" {
-		a.apiKeyInQuery = true
-	}
-	a.keyParamName = p.KeyParamName
-	for _, mode := range a.modes {
-		if err := p.validateMode(mode, a); err != nil {
-			return nil, err
-		}
-	}
-	return a, nil
-}
-
-// validateMode checks that one mode has its parameters and copies them into a.
-func (p *httpAuthParams) validateMode(mode string, a *httpAuth) error {
-	required := func(param, also string) error {
-		return &ParamError{Param: param, Problem: "is required for authModes " + mode,
-			Fix: "set parameter " + param + also + " in the TriggerAuthentication (secretTargetRef), or remove " + mode + " from authModes"}
-	}
-	switch mode {
-	case authModeBearer:
-		a.bearerToken = p.BearerToken
-		if a.bearerToken == "" {
-			a.bearerToken = p.Token
-		}
-		if a.bearerToken == "" {
-			return required("bearerToken", " (or token)")
-		}
-	case authModeBasic:
-		if p.Username == "" {
-			return required("username", " (and password)")
-		}
-		a.username, a.password = p.Username, p.Password
-	case authModeCustom:
-		if p.CustomAuthHeader == "" {
-			return required("customAuthHeader", "")
-		}
-		if p.CustomAuthValue == "" {
-			return required("customAuthValue", "")
-		}
-		if !validHeaderName(p.CustomAuthHeader) {
-			return &ParamError{Param: "customAuthHeader", Problem: strconv.Quote(p.CustomAuthHeader) + " is not an HTTP header name", Fix: "use a name such as X-Auth-Token"}
-		}
-		a.customHeader, a.customValue = p.CustomAuthHeader, p.CustomAuthValue
-	case authModeAPIKey:
-		if p.APIKey == "" {
-			return required("apiKey", "")
-		}
-		a.apiKey = p.APIKey
-		if a.keyParamName != "" && !a.apiKeyInQuery && !validHeaderName(a.keyParamName) {
-			return &ParamError{Param: "keyParamName", Problem: strconv.Quote(a.keyParamName) + " is not an HTTP header name", Fix: "use a header name such as X-API-KEY, or method: query"}
-		}
-	case authModeTLS:
-		if p.Cert == "" {
-			return required("cert", " (and key)")
-		}
-		key := p.Key
-		if key == "" {
-			// The key may sit in the same PEM text as the certificate.
-			key = p.Cert
-		}
-		pair, err := tls.X509KeyPair([]byte(p.Cert), []byte(key))
-		if err != nil {
-			if p.Key == "" {
-				return required("key", "")
-			}
-			return &ParamError{Param: "cert", Problem: "and key do not make a client certificate",
-				Fix: "put the PEM texts of the client certificate and of its private key in the TriggerAuthentication's cert and key parameters"}
-		}
-		a.clientCert = &pair
-	case authModeOAuth:
-		if p.OAuthTokenURI == "" {
-			return required("oauthTokenURI", "")
-		}
-		if p.ClientID == "" {
-			return required("clientID", " (and clientSecret)")
-		}
-		if u, err := url.Parse(p.OAuthTokenURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &ParamError{Param: "oauthTokenURI", Problem: "is not an http(s) URL", Fix: "use the token endpoint of the OAuth server, such as https://auth.example.com/oauth2/token"}
-		}
-		params, err := url.ParseQuery(p.EndpointParams)
-		if err != nil {
-			return &ParamError{Param: "endpointParams", Problem: "is not a URL-encoded query string", Fix: "use key=value pairs joined by &, such as audience=api&resource=x"}
-		}
-		a.oauth = &clientcredentials.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, TokenURL: p.OAuthTokenURI,
-			Scopes: append(slices.Clone(p.Scopes), p.Scope...), EndpointParams: params}
-	}
-	return nil
-}
-
-// validHeaderName reports whether s is an HTTP header field name (an RFC 9110 token).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c > 0x7e || c <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
-			return false
-		}
-	}
-	return true
-}
-
-// parseTriggerTimeout reads a trigger's timeout parameter as KEDA does: milliseconds ("1500") or
-// a duration ("1.5s"); empty is 0, for "the operator's timeout".
-func parseTriggerTimeout(raw string) (time.Duration, error) {
-	if raw == "" {
-		return 0, nil
-	}
-	if ms, err := strconv.ParseInt(raw, 10, 64); err == nil {
-		if ms <= 0 {
-			return 0, &ParamError{Param: "timeout", Problem: strconv.Quote(raw) + " is not above 0", Fix: "use milliseconds such as 5000, or a duration such as 5s"}
-		}
-		return time.Duration(ms) * time.Millisecond, nil
-	}
-	d, err := time.ParseDuration(raw)
-	if err != nil || d <= 0 {
-		return 0, &ParamError{Param: "timeout", Problem: strconv.Quote(raw) + " is not a timeout", Fix: "use milliseconds such as 5000, or a duration such as 5s"}
-	}
-	return d, nil
-}
 
 // maxResponseBytes bounds what one poll reads from a server.
 const maxResponseBytes = 8 << 20
@@ -258,7 +31,7 @@ const maxResponseBytes = 8 << 20
 type httpClient struct {
 	cfg     *Config
 	client  *http.Client
-	auth    *httpAuth
+	auth    *meta.HTTPAuth
 	timeout time.Duration
 	// addrParam is the metadata parameter that holds the server's address (serverAddress, url),
 	// named in errors about reaching the server.
@@ -285,22 +58,22 @@ const (
 // (trusted CAs, client certificate, whether verification is skipped) and the proxy, which comes
 // from the operator's environment and is the same for all. Certificates and keys are hashed by
 // the pool, never kept.
-func httpTransportParts(p *httpAuthParams, auth *httpAuth, unsafeSSL bool) []any {
+func httpTransportParts(p *meta.HTTPAuthParams, auth *meta.HTTPAuth, unsafeSSL bool) []any {
 	parts := []any{"proxy=environment", unsafeSSL, "", ""}
-	if auth.rootCAs != nil {
+	if auth.RootCAs != nil {
 		parts[2] = p.CA
 	}
-	if auth.clientCert != nil {
+	if auth.ClientCert != nil {
 		parts[3] = p.Cert + "\x00" + p.Key
 	}
 	return parts
 }
 
 // newHTTPTransport builds a bounded transport for one TLS identity.
-func newHTTPTransport(auth *httpAuth, unsafeSSL bool) *http.Transport {
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: unsafeSSL, RootCAs: auth.rootCAs} //nolint:gosec // unsafeSsl is the user's explicit choice
-	if auth.clientCert != nil {
-		tlsConfig.Certificates = []tls.Certificate{*auth.clientCert}
+func newHTTPTransport(auth *meta.HTTPAuth, unsafeSSL bool) *http.Transport {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: unsafeSSL, RootCAs: auth.RootCAs} //nolint:gosec // unsafeSsl is the user's explicit choice
+	if auth.ClientCert != nil {
+		tlsConfig.Certificates = []tls.Certificate{*auth.ClientCert}
 	}
 	return &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -320,7 +93,7 @@ func newHTTPTransport(auth *httpAuth, unsafeSSL bool) *http.Transport {
 // The transport (and so the connections) is shared through cfg.Clients with every trigger of
 // the same TLS identity; the timeout, the credential headers and the OAuth token source are
 // the trigger's own.
-func newHTTPClient(cfg *Config, p *httpAuthParams, auth *httpAuth, addrParam string, addr *url.URL, timeout time.Duration, unsafeSSL bool) *httpClient {
+func newHTTPClient(cfg *Config, p *meta.HTTPAuthParams, auth *meta.HTTPAuth, addrParam string, addr *url.URL, timeout time.Duration, unsafeSSL bool) *httpClient {
 	if timeout <= 0 {
 		timeout = cfg.Timeout
 	}
@@ -338,13 +111,13 @@ func newHTTPClient(cfg *Config, p *httpAuthParams, auth *httpAuth, addrParam str
 		release = transport.CloseIdleConnections
 	}
 	var rt http.RoundTripper = transport
-	if auth.oauth != nil {
+	if auth.Oauth != nil {
 		// Tokens are fetched through the same transport, each fetch bounded by the timeout, and
 		// reused until they expire.
 		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport, Timeout: timeout})
-		rt = &oauth2.Transport{Source: auth.oauth.TokenSource(tokenCtx), Base: transport}
+		rt = &oauth2.Transport{Source: auth.Oauth.TokenSource(tokenCtx), Base: transport}
 	}
-	secrets := p.secrets()
+	secrets := p.Secrets()
 	if pw, ok := addr.User.Password(); ok {
 		secrets = append(secrets, pw, url.PathEscape(pw))
 	}
@@ -422,16 +195,16 @@ func (c *httpClient) sendFull(ctx context.Context, method string, u *url.URL, he
 
 // withAPIKeyQuery adds the API key to the query when authModes apiKey asks for method query.
 func (c *httpClient) withAPIKeyQuery(u *url.URL) *url.URL {
-	if !c.auth.has(authModeAPIKey) || !c.auth.apiKeyInQuery {
+	if !c.auth.Has(meta.AuthModeAPIKey) || !c.auth.APIKeyInQuery {
 		return u
 	}
-	name := c.auth.keyParamName
+	name := c.auth.KeyParamName
 	if name == "" {
 		name = "api_key"
 	}
 	with := *u
 	q := with.Query()
-	q.Set(name, c.auth.apiKey)
+	q.Set(name, c.auth.APIKey)
 	with.RawQuery = q.Encode()
 	return &with
 }
@@ -439,21 +212,21 @@ func (c *httpClient) withAPIKeyQuery(u *url.URL) *url.URL {
 // authorize sets the credential headers of the trigger's auth modes.
 func (c *httpClient) authorize(req *http.Request) {
 	a := c.auth
-	if a.has(authModeBasic) {
-		req.SetBasicAuth(a.username, a.password)
+	if a.Has(meta.AuthModeBasic) {
+		req.SetBasicAuth(a.Username, a.Password)
 	}
-	if a.has(authModeBearer) {
-		req.Header.Set("Authorization", "Bearer "+a.bearerToken)
+	if a.Has(meta.AuthModeBearer) {
+		req.Header.Set("Authorization", "Bearer "+a.BearerToken)
 	}
-	if a.has(authModeCustom) {
-		req.Header.Set(a.customHeader, a.customValue)
+	if a.Has(meta.AuthModeCustom) {
+		req.Header.Set(a.CustomHeader, a.CustomValue)
 	}
-	if a.has(authModeAPIKey) && !a.apiKeyInQuery {
-		name := a.keyParamName
+	if a.Has(meta.AuthModeAPIKey) && !a.APIKeyInQuery {
+		name := a.KeyParamName
 		if name == "" {
 			name = "X-API-KEY"
 		}
-		req.Header.Set(name, a.apiKey)
+		req.Header.Set(name, a.APIKey)
 	}
 }
 
@@ -486,10 +259,10 @@ func (c *httpClient) statusError(e *httpStatusError) error {
 	var err error
 	switch e.code {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		if len(c.auth.modes) == 0 {
+		if len(c.auth.Modes) == 0 {
 			err = fmt.Errorf("%w: the server wants credentials: set metadata.authModes and its parameters in a TriggerAuthentication", e)
 		} else {
-			err = fmt.Errorf("%w: the server refused the credentials of authModes %s: check them in the TriggerAuthentication", e, strings.Join(c.auth.modes, ","))
+			err = fmt.Errorf("%w: the server refused the credentials of authModes %s: check them in the TriggerAuthentication", e, strings.Join(c.auth.Modes, ","))
 		}
 	case http.StatusNotFound:
 		err = fmt.Errorf("%w: check the path in metadata.%s", e, c.addrParam)
@@ -534,27 +307,4 @@ func triggerWho(cfg *Config) string {
 		who += " " + strconv.Quote(cfg.TriggerName)
 	}
 	return who + ")"
-}
-
-// parseKeyValues reads a comma-separated key=value list (customHeaders, queryParameters).
-func parseKeyValues(param string, items []string, example string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, item := range items {
-		k, v, ok := strings.Cut(item, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, &ParamError{Param: param, Problem: "has " + strconv.Quote(item) + ", which is not key=value", Fix: "use a comma-separated list such as " + example}
-		}
-		out[k] = strings.TrimSpace(v)
-	}
-	return out, nil
-}
-
-// httpURL parses an http(s) URL parameter.
-func httpURL(param, raw, example string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &ParamError{Param: param, Problem: "is not an http(s) URL", Fix: "use an address such as " + example}
-	}
-	return u, nil
 }

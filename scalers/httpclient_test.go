@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // testCert is a PEM certificate and key signed by ca (self-signed when ca is nil).
@@ -68,71 +70,71 @@ func TestHTTPAuthValidate(t *testing.T) {
 	other := newTestCert(t, "other", nil, false)
 	tests := []struct {
 		name    string
-		p       httpAuthParams
+		p       meta.HTTPAuthParams
 		wantErr []string
-		check   func(t *testing.T, a *httpAuth)
+		check   func(t *testing.T, a *meta.HTTPAuth)
 	}{
-		{name: "no auth", check: func(t *testing.T, a *httpAuth) {
-			if len(a.modes) != 0 || a.rootCAs != nil || a.clientCert != nil {
+		{name: "no auth", check: func(t *testing.T, a *meta.HTTPAuth) {
+			if len(a.Modes) != 0 || a.RootCAs != nil || a.ClientCert != nil {
 				t.Errorf("auth = %+v", a)
 			}
 		}},
-		{name: "authModes and authMode merge", p: httpAuthParams{AuthModes: []string{"basic", "tls"}, AuthMode: []string{"basic"}, Username: "u", Cert: c.certPEM, Key: c.keyPEM},
-			check: func(t *testing.T, a *httpAuth) {
-				if !reflect.DeepEqual(a.modes, []string{"basic", "tls"}) || a.clientCert == nil || a.username != "u" {
-					t.Errorf("modes %v cert %v user %q", a.modes, a.clientCert != nil, a.username)
+		{name: "authModes and authMode merge", p: meta.HTTPAuthParams{AuthModes: []string{"basic", "tls"}, AuthMode: []string{"basic"}, Username: "u", Cert: c.certPEM, Key: c.keyPEM},
+			check: func(t *testing.T, a *meta.HTTPAuth) {
+				if !reflect.DeepEqual(a.Modes, []string{"basic", "tls"}) || a.ClientCert == nil || a.Username != "u" {
+					t.Errorf("modes %v cert %v user %q", a.Modes, a.ClientCert != nil, a.Username)
 				}
 			}},
-		{name: "bearer from token", p: httpAuthParams{AuthMode: []string{"bearer"}, Token: "tok"}, check: func(t *testing.T, a *httpAuth) {
-			if a.bearerToken != "tok" {
-				t.Errorf("bearer token %q", a.bearerToken)
+		{name: "bearer from token", p: meta.HTTPAuthParams{AuthMode: []string{"bearer"}, Token: "tok"}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if a.BearerToken != "tok" {
+				t.Errorf("bearer token %q", a.BearerToken)
 			}
 		}},
-		{name: "bearerToken wins over token", p: httpAuthParams{AuthModes: []string{"bearer"}, Token: "tok", BearerToken: "btok"}, check: func(t *testing.T, a *httpAuth) {
-			if a.bearerToken != "btok" {
-				t.Errorf("bearer token %q", a.bearerToken)
+		{name: "bearerToken wins over token", p: meta.HTTPAuthParams{AuthModes: []string{"bearer"}, Token: "tok", BearerToken: "btok"}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if a.BearerToken != "btok" {
+				t.Errorf("bearer token %q", a.BearerToken)
 			}
 		}},
-		{name: "apiKey in the query", p: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: "k", Method: "query", KeyParamName: "key"}, check: func(t *testing.T, a *httpAuth) {
-			if !a.apiKeyInQuery || a.keyParamName != "key" || a.apiKey != "k" {
+		{name: "apiKey in the query", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: "k", Method: "query", KeyParamName: "key"}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if !a.APIKeyInQuery || a.KeyParamName != "key" || a.APIKey != "k" {
 				t.Errorf("auth = %+v", a)
 			}
 		}},
-		{name: "key inside the cert PEM", p: httpAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM + c.keyPEM}, check: func(t *testing.T, a *httpAuth) {
-			if a.clientCert == nil {
+		{name: "key inside the cert PEM", p: meta.HTTPAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM + c.keyPEM}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if a.ClientCert == nil {
 				t.Error("no client certificate")
 			}
 		}},
-		{name: "ca without a mode", p: httpAuthParams{CA: c.certPEM}, check: func(t *testing.T, a *httpAuth) {
-			if a.rootCAs == nil {
+		{name: "ca without a mode", p: meta.HTTPAuthParams{CA: c.certPEM}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if a.RootCAs == nil {
 				t.Error("no root CAs")
 			}
 		}},
-		{name: "oauth", p: httpAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://auth/token", ClientID: "id", ClientSecret: "s",
-			Scopes: []string{"a", "b"}, Scope: []string{"c"}, EndpointParams: "audience=api&x=1"}, check: func(t *testing.T, a *httpAuth) {
-			if a.oauth == nil || !reflect.DeepEqual(a.oauth.Scopes, []string{"a", "b", "c"}) || a.oauth.EndpointParams.Get("audience") != "api" {
-				t.Errorf("oauth = %+v", a.oauth)
+		{name: "oauth", p: meta.HTTPAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://auth/token", ClientID: "id", ClientSecret: "s",
+			Scopes: []string{"a", "b"}, Scope: []string{"c"}, EndpointParams: "audience=api&x=1"}, check: func(t *testing.T, a *meta.HTTPAuth) {
+			if a.Oauth == nil || !reflect.DeepEqual(a.Oauth.Scopes, []string{"a", "b", "c"}) || a.Oauth.EndpointParams.Get("audience") != "api" {
+				t.Errorf("oauth = %+v", a.Oauth)
 			}
 		}},
-		{name: "unknown mode", p: httpAuthParams{AuthModes: []string{"digest"}}, wantErr: []string{"authModes", `"digest" is not an authentication mode`, "apiKey, basic, tls, bearer, custom, oauth"}},
-		{name: "unknown mode in authMode", p: httpAuthParams{AuthMode: []string{"basicAuth"}}, wantErr: []string{"authMode ", `"basicAuth"`}},
-		{name: "basic and bearer", p: httpAuthParams{AuthModes: []string{"basic", "bearer"}, Username: "u", BearerToken: "t"}, wantErr: []string{"lists bearer and basic", "keep one"}},
-		{name: "bearer without token", p: httpAuthParams{AuthModes: []string{"bearer"}}, wantErr: []string{"bearerToken", "is required for authModes bearer", "TriggerAuthentication"}},
-		{name: "basic without username", p: httpAuthParams{AuthModes: []string{"basic"}, Password: "pw-secret"}, wantErr: []string{"username", "is required for authModes basic"}},
-		{name: "custom without value", p: httpAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth"}, wantErr: []string{"customAuthValue", "is required"}},
-		{name: "custom bad header", p: httpAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X Auth", CustomAuthValue: "v"}, wantErr: []string{"customAuthHeader", "not an HTTP header name"}},
-		{name: "apiKey without key", p: httpAuthParams{AuthMode: []string{"apiKey"}}, wantErr: []string{"apiKey", "is required for authModes apiKey"}},
-		{name: "tls without cert", p: httpAuthParams{AuthModes: []string{"tls"}}, wantErr: []string{"cert", "is required for authModes tls"}},
-		{name: "tls without key", p: httpAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM}, wantErr: []string{"key", "is required for authModes tls"}},
-		{name: "tls mismatched key", p: httpAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM, Key: other.keyPEM}, wantErr: []string{"cert", "do not make a client certificate"}},
-		{name: "bad ca", p: httpAuthParams{CA: "not a pem"}, wantErr: []string{"ca", "holds no PEM certificate"}},
-		{name: "oauth without client", p: httpAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://auth/token"}, wantErr: []string{"clientID", "is required"}},
-		{name: "oauth bad uri", p: httpAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "auth/token", ClientID: "id"}, wantErr: []string{"oauthTokenURI", "not an http(s) URL"}},
-		{name: "oauth bad endpointParams", p: httpAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://a/t", ClientID: "id", EndpointParams: "a=%zz"}, wantErr: []string{"endpointParams", "URL-encoded"}},
+		{name: "unknown mode", p: meta.HTTPAuthParams{AuthModes: []string{"digest"}}, wantErr: []string{"authModes", `"digest" is not an authentication mode`, "apiKey, basic, tls, bearer, custom, oauth"}},
+		{name: "unknown mode in authMode", p: meta.HTTPAuthParams{AuthMode: []string{"basicAuth"}}, wantErr: []string{"authMode ", `"basicAuth"`}},
+		{name: "basic and bearer", p: meta.HTTPAuthParams{AuthModes: []string{"basic", "bearer"}, Username: "u", BearerToken: "t"}, wantErr: []string{"lists bearer and basic", "keep one"}},
+		{name: "bearer without token", p: meta.HTTPAuthParams{AuthModes: []string{"bearer"}}, wantErr: []string{"bearerToken", "is required for authModes bearer", "TriggerAuthentication"}},
+		{name: "basic without username", p: meta.HTTPAuthParams{AuthModes: []string{"basic"}, Password: "pw-secret"}, wantErr: []string{"username", "is required for authModes basic"}},
+		{name: "custom without value", p: meta.HTTPAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth"}, wantErr: []string{"customAuthValue", "is required"}},
+		{name: "custom bad header", p: meta.HTTPAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X Auth", CustomAuthValue: "v"}, wantErr: []string{"customAuthHeader", "not an HTTP header name"}},
+		{name: "apiKey without key", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}}, wantErr: []string{"apiKey", "is required for authModes apiKey"}},
+		{name: "tls without cert", p: meta.HTTPAuthParams{AuthModes: []string{"tls"}}, wantErr: []string{"cert", "is required for authModes tls"}},
+		{name: "tls without key", p: meta.HTTPAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM}, wantErr: []string{"key", "is required for authModes tls"}},
+		{name: "tls mismatched key", p: meta.HTTPAuthParams{AuthModes: []string{"tls"}, Cert: c.certPEM, Key: other.keyPEM}, wantErr: []string{"cert", "do not make a client certificate"}},
+		{name: "bad ca", p: meta.HTTPAuthParams{CA: "not a pem"}, wantErr: []string{"ca", "holds no PEM certificate"}},
+		{name: "oauth without client", p: meta.HTTPAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://auth/token"}, wantErr: []string{"clientID", "is required"}},
+		{name: "oauth bad uri", p: meta.HTTPAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "auth/token", ClientID: "id"}, wantErr: []string{"oauthTokenURI", "not an http(s) URL"}},
+		{name: "oauth bad endpointParams", p: meta.HTTPAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: "https://a/t", ClientID: "id", EndpointParams: "a=%zz"}, wantErr: []string{"endpointParams", "URL-encoded"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := tt.p.validate()
+			a, err := tt.p.Validate()
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("want an error mentioning %q", tt.wantErr)
@@ -157,13 +159,13 @@ func TestHTTPAuthValidate(t *testing.T) {
 
 func TestParseTriggerTimeout(t *testing.T) {
 	for raw, want := range map[string]time.Duration{"": 0, "1500": 1500 * time.Millisecond, "2s": 2 * time.Second, "250ms": 250 * time.Millisecond} {
-		got, err := parseTriggerTimeout(raw)
+		got, err := meta.ParseTriggerTimeout(raw)
 		if err != nil || got != want {
 			t.Errorf("parseTriggerTimeout(%q) = %s, %v; want %s", raw, got, err, want)
 		}
 	}
 	for _, raw := range []string{"0", "-5", "soon", "-1s"} {
-		if _, err := parseTriggerTimeout(raw); err == nil || !strings.Contains(err.Error(), "timeout") {
+		if _, err := meta.ParseTriggerTimeout(raw); err == nil || !strings.Contains(err.Error(), "timeout") {
 			t.Errorf("parseTriggerTimeout(%q): error %v, want one naming timeout", raw, err)
 		}
 	}
@@ -199,35 +201,35 @@ func echoingServer(t *testing.T, ok func(r *http.Request) bool) *httptest.Server
 func TestHTTPClientAuthModes(t *testing.T) {
 	tests := []struct {
 		name  string
-		p     httpAuthParams
-		wrong httpAuthParams
+		p     meta.HTTPAuthParams
+		wrong meta.HTTPAuthParams
 		ok    func(r *http.Request) bool
 	}{
-		{name: "basic", p: httpAuthParams{AuthModes: []string{"basic"}, Username: "keda", Password: testPassword},
-			wrong: httpAuthParams{AuthModes: []string{"basic"}, Username: "keda", Password: "x" + testPassword},
+		{name: "basic", p: meta.HTTPAuthParams{AuthModes: []string{"basic"}, Username: "keda", Password: testPassword},
+			wrong: meta.HTTPAuthParams{AuthModes: []string{"basic"}, Username: "keda", Password: "x" + testPassword},
 			ok: func(r *http.Request) bool {
 				u, p, ok := r.BasicAuth()
 				return ok && u == "keda" && p == testPassword
 			}},
-		{name: "bearer", p: httpAuthParams{AuthModes: []string{"bearer"}, BearerToken: testToken},
-			wrong: httpAuthParams{AuthModes: []string{"bearer"}, BearerToken: "x" + testToken},
+		{name: "bearer", p: meta.HTTPAuthParams{AuthModes: []string{"bearer"}, BearerToken: testToken},
+			wrong: meta.HTTPAuthParams{AuthModes: []string{"bearer"}, BearerToken: "x" + testToken},
 			ok:    func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+testToken }},
-		{name: "custom", p: httpAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth-Token", CustomAuthValue: testCustom},
-			wrong: httpAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth-Token", CustomAuthValue: "x" + testCustom},
+		{name: "custom", p: meta.HTTPAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth-Token", CustomAuthValue: testCustom},
+			wrong: meta.HTTPAuthParams{AuthModes: []string{"custom"}, CustomAuthHeader: "X-Auth-Token", CustomAuthValue: "x" + testCustom},
 			ok:    func(r *http.Request) bool { return r.Header.Get("X-Auth-Token") == testCustom }},
-		{name: "apiKey header default name", p: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey},
-			wrong: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey},
+		{name: "apiKey header default name", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey},
+			wrong: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey},
 			ok:    func(r *http.Request) bool { return r.Header.Get("X-API-KEY") == testAPIKey }},
-		{name: "apiKey header named", p: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, KeyParamName: "X-Key"},
-			wrong: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, KeyParamName: "X-Key"},
+		{name: "apiKey header named", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, KeyParamName: "X-Key"},
+			wrong: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, KeyParamName: "X-Key"},
 			ok:    func(r *http.Request) bool { return r.Header.Get("X-Key") == testAPIKey }},
-		{name: "apiKey query default name", p: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, Method: "query"},
-			wrong: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, Method: "query"},
+		{name: "apiKey query default name", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, Method: "query"},
+			wrong: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, Method: "query"},
 			ok: func(r *http.Request) bool {
 				return r.URL.Query().Get("api_key") == testAPIKey && r.URL.Query().Get("keep") == "1"
 			}},
-		{name: "apiKey query named", p: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, Method: "query", KeyParamName: "k"},
-			wrong: httpAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, Method: "query", KeyParamName: "k"},
+		{name: "apiKey query named", p: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: testAPIKey, Method: "query", KeyParamName: "k"},
+			wrong: meta.HTTPAuthParams{AuthMode: []string{"apiKey"}, APIKey: "x" + testAPIKey, Method: "query", KeyParamName: "k"},
 			ok:    func(r *http.Request) bool { return r.URL.Query().Get("k") == testAPIKey }},
 	}
 	secrets := []string{testPassword, testToken, testAPIKey, url.QueryEscape(testAPIKey), testCustom}
@@ -235,8 +237,8 @@ func TestHTTPClientAuthModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := echoingServer(t, tt.ok)
 			u, _ := url.Parse(srv.URL + "/metrics?keep=1")
-			get := func(p httpAuthParams) ([]byte, error) {
-				a, err := p.validate()
+			get := func(p meta.HTTPAuthParams) ([]byte, error) {
+				a, err := p.Validate()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -290,8 +292,8 @@ func TestHTTPClientTLS(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	get := func(p httpAuthParams, unsafe bool) (string, error) {
-		a, err := p.validate()
+	get := func(p meta.HTTPAuthParams, unsafe bool) (string, error) {
+		a, err := p.Validate()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,13 +302,13 @@ func TestHTTPClientTLS(t *testing.T) {
 		body, err := c.get(t.Context(), u, nil)
 		return string(body), err
 	}
-	if _, err := get(httpAuthParams{}, false); err == nil || !strings.Contains(err.Error(), "certificate is not trusted") || !strings.Contains(err.Error(), "parameter ca") {
+	if _, err := get(meta.HTTPAuthParams{}, false); err == nil || !strings.Contains(err.Error(), "certificate is not trusted") || !strings.Contains(err.Error(), "parameter ca") {
 		t.Errorf("unknown CA: %v, want a not-trusted error naming ca", err)
 	}
-	if _, err := get(httpAuthParams{}, true); err == nil || !strings.Contains(err.Error(), "403") {
+	if _, err := get(meta.HTTPAuthParams{}, true); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("unsafeSsl without a client certificate: %v, want 403", err)
 	}
-	if body, err := get(httpAuthParams{CA: ca.certPEM, AuthModes: []string{"tls"}, Cert: client.certPEM, Key: client.keyPEM}, false); err != nil || body != "ok client" {
+	if body, err := get(meta.HTTPAuthParams{CA: ca.certPEM, AuthModes: []string{"tls"}, Cert: client.certPEM, Key: client.keyPEM}, false); err != nil || body != "ok client" {
 		t.Errorf("ca and tls: %q, %v", body, err)
 	}
 }
@@ -331,9 +333,9 @@ func TestHTTPClientOAuth(t *testing.T) {
 	api := echoingServer(t, func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer issued-token" })
 	u, _ := url.Parse(api.URL)
 	client := func(secret string) *httpClient {
-		p := httpAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: tokenSrv.URL, ClientID: "keda", ClientSecret: secret,
+		p := meta.HTTPAuthParams{AuthModes: []string{"oauth"}, OAuthTokenURI: tokenSrv.URL, ClientID: "keda", ClientSecret: secret,
 			Scopes: []string{"read", "write"}, EndpointParams: "audience=api"}
-		a, err := p.validate()
+		a, err := p.Validate()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -400,8 +402,8 @@ func TestHTTPClientFailures(t *testing.T) {
 		{closedURL, time.Minute, []string{"could not reach the server", "metadata.serverAddress", "refused"}},
 	} {
 		u, _ := url.Parse(tc.url)
-		a, _ := (&httpAuthParams{}).validate()
-		c := newHTTPClient(&Config{TriggerType: "prometheus", TriggerName: "queue"}, &httpAuthParams{}, a, "serverAddress", u, tc.timeout, false)
+		a, _ := (&meta.HTTPAuthParams{}).Validate()
+		c := newHTTPClient(&Config{TriggerType: "prometheus", TriggerName: "queue"}, &meta.HTTPAuthParams{}, a, "serverAddress", u, tc.timeout, false)
 		start := time.Now()
 		_, err := c.get(t.Context(), u, nil)
 		if took := time.Since(start); took > tc.timeout+30*time.Second {

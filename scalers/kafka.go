@@ -7,10 +7,10 @@ import (
 	"io"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,88 +24,12 @@ import (
 // kafkaLagParams and kafkaConnParams, validated by the same code, and read by one scaler,
 // kafkaScaler, that computes the consumer group's lag with franz-go.
 
-// kafkaMetadata is the kafka trigger's metadata, with KEDA's parameter names.
-type kafkaMetadata struct {
-	BootstrapServers                   []string `keda:"name=bootstrapServers, order=resolvedEnv;triggerMetadata"`
-	ConsumerGroup                      string   `keda:"name=consumerGroup, order=resolvedEnv;triggerMetadata"`
-	Topic                              string   `keda:"name=topic, order=resolvedEnv;triggerMetadata, optional"`
-	PartitionLimitation                string   `keda:"name=partitionLimitation, order=triggerMetadata, optional"`
-	LagThreshold                       int64    `keda:"name=lagThreshold, order=triggerMetadata, default=10"`
-	ActivationLagThreshold             int64    `keda:"name=activationLagThreshold, order=triggerMetadata, default=0"`
-	OffsetResetPolicy                  string   `keda:"name=offsetResetPolicy, order=triggerMetadata, default=latest, enum=latest;earliest"`
-	AllowIdleConsumers                 bool     `keda:"name=allowIdleConsumers, order=triggerMetadata, default=false"`
-	ExcludePersistentLag               bool     `keda:"name=excludePersistentLag, order=triggerMetadata, default=false"`
-	ScaleToZeroOnInvalidOffset         bool     `keda:"name=scaleToZeroOnInvalidOffset, order=triggerMetadata, default=false"`
-	LimitToPartitionsWithLag           bool     `keda:"name=limitToPartitionsWithLag, order=triggerMetadata, default=false"`
-	EnsureEvenDistributionOfPartitions bool     `keda:"name=ensureEvenDistributionOfPartitions, order=triggerMetadata, default=false"`
-	// FullMetadata is sarama's "fetch metadata for every topic"; franz-go fetches only the topics
-	// a poll reads, so it is accepted and has no effect.
-	FullMetadata bool   `keda:"name=fullMetadata, order=triggerMetadata, default=true"`
-	Version      string `keda:"name=version, order=triggerMetadata, optional"`
-	TLS          string `keda:"name=tls, order=triggerMetadata;authParams, default=disable, enum=enable;disable"`
-	UnsafeSsl    bool   `keda:"name=unsafeSsl, order=triggerMetadata, default=false"`
-	CA           string `keda:"name=ca, order=authParams, optional, secret"`
-	Cert         string `keda:"name=cert, order=authParams, optional, secret"`
-	Key          string `keda:"name=key, order=authParams, optional, secret"`
-	KeyPassword  string `keda:"name=keyPassword, order=authParams, optional, secret"`
-
-	SASL     string `keda:"name=sasl, order=triggerMetadata;authParams, optional, enum=none;plaintext;scram_sha256;scram_sha512;oauthbearer;gssapi"`
-	Username string `keda:"name=username, order=authParams, optional"`
-	Password string `keda:"name=password, order=authParams, optional, secret"`
-
-	SASLTokenProvider     string   `keda:"name=saslTokenProvider, order=triggerMetadata;authParams, optional, enum=bearer;aws_msk_iam"`
-	Scopes                []string `keda:"name=scopes, order=authParams, optional"`
-	OAuthTokenEndpointURI string   `keda:"name=oauthTokenEndpointUri, order=authParams, optional"`
-	OAuthExtensions       []string `keda:"name=oauthExtensions, order=authParams, optional, secret"`
-
-	Keytab              string `keda:"name=keytab, order=authParams, optional, secret"`
-	CCacheName          string `keda:"name=ccacheName, order=authParams, optional"`
-	Realm               string `keda:"name=realm, order=authParams, optional"`
-	KerberosConfig      string `keda:"name=kerberosConfig, order=authParams, optional"`
-	KerberosServiceName string `keda:"name=kerberosServiceName, order=authParams, optional"`
-	KerberosDisableFAST bool   `keda:"name=kerberosDisableFAST, order=authParams, default=false"`
-
-	AWSRegion string `keda:"name=awsRegion, order=triggerMetadata, optional"`
-
-	// trigger is the validated trigger, set by Validate.
-	trigger *kafkaTrigger
-}
-
-func (m *kafkaMetadata) Validate() error {
-	if strings.Contains(m.Topic, ",") {
-		return &ParamError{Param: "topic", Problem: fmt.Sprintf("is %q, a list", m.Topic),
-			Fix: "the kafka trigger reads one topic: give one, or leave it out to read every topic the group commits to (apache-kafka takes a list)"}
-	}
-	var topics []string
-	if m.Topic != "" {
-		topics = []string{m.Topic}
-	}
-	lag := kafkaLagParams{
-		group: m.ConsumerGroup, topics: topics, partitionLimitation: m.PartitionLimitation,
-		lagThreshold: m.LagThreshold, activationLagThreshold: m.ActivationLagThreshold, offsetResetPolicy: m.OffsetResetPolicy,
-		allowIdleConsumers: m.AllowIdleConsumers, excludePersistentLag: m.ExcludePersistentLag, scaleToZeroOnInvalidOffset: m.ScaleToZeroOnInvalidOffset,
-		limitToPartitionsWithLag: m.LimitToPartitionsWithLag, ensureEvenDistributionOfPartitions: m.EnsureEvenDistributionOfPartitions,
-	}
-	conn := kafkaConnParams{
-		bootstrapServers: m.BootstrapServers, version: m.Version,
-		tls: m.TLS, unsafeSsl: m.UnsafeSsl, ca: m.CA, cert: m.Cert, key: m.Key, keyPassword: m.KeyPassword,
-		sasl: m.SASL, username: m.Username, password: m.Password,
-		saslTokenProvider: m.SASLTokenProvider, scopes: m.Scopes, oauthTokenEndpointURI: m.OAuthTokenEndpointURI, oauthExtensions: m.OAuthExtensions,
-		keytab: m.Keytab, ccacheName: m.CCacheName, realm: m.Realm, kerberosConfig: m.KerberosConfig,
-		kerberosServiceName: m.KerberosServiceName, kerberosDisableFAST: m.KerberosDisableFAST,
-		awsRegion: m.AWSRegion,
-	}
-	t, err := resolveKafkaTrigger(&lag, &conn)
-	m.trigger = t
-	return err
-}
-
 func newKafkaScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m kafkaMetadata
+	var m meta.KafkaMetadata
 	if err := parseKafkaMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return newKafkaLagScaler(cfg, m.trigger)
+	return newKafkaLagScaler(cfg, m.Trigger)
 }
 
 // parseKafkaMetadata parses either trigger's metadata. KEDA refuses tls and sasl set both in
@@ -122,112 +46,11 @@ func parseKafkaMetadata(cfg *Config, target any) error {
 	return ParseMetadata(cfg, target)
 }
 
-// kafkaLagParams are the lag parameters both Kafka triggers share.
-type kafkaLagParams struct {
-	group                              string
-	topics                             []string
-	partitionLimitation                string
-	lagThreshold                       int64
-	activationLagThreshold             int64
-	offsetResetPolicy                  string
-	allowIdleConsumers                 bool
-	excludePersistentLag               bool
-	scaleToZeroOnInvalidOffset         bool
-	limitToPartitionsWithLag           bool
-	ensureEvenDistributionOfPartitions bool
-}
-
-// kafkaTrigger is a validated Kafka trigger: what to read and how to turn it into a value.
-type kafkaTrigger struct {
-	kafkaLagParams
-	// partitions limits the partitions read (partitionLimitation); nil means all.
-	partitions []int32
-	conn       *kafkaConnection
-}
-
-// resolveKafkaTrigger validates the lag parameters first (offline, a missing connection parameter
-// ends validation), then the connection.
-func resolveKafkaTrigger(lag *kafkaLagParams, conn *kafkaConnParams) (*kafkaTrigger, error) {
-	t := &kafkaTrigger{kafkaLagParams: *lag}
-	const needsTopic = "set metadata.topic: without it the trigger reads every topic the group commits to, and this option is defined per topic"
-	switch {
-	case lag.lagThreshold <= 0:
-		return nil, &ParamError{Param: "lagThreshold", Problem: fmt.Sprintf("is %d", lag.lagThreshold), Fix: "must be greater than 0"}
-	case lag.activationLagThreshold < 0:
-		return nil, &ParamError{Param: "activationLagThreshold", Problem: fmt.Sprintf("is %d", lag.activationLagThreshold), Fix: "must not be negative"}
-	case lag.allowIdleConsumers && lag.limitToPartitionsWithLag:
-		return nil, &ParamError{Param: "limitToPartitionsWithLag", Problem: "and allowIdleConsumers are both true",
-			Fix: "choose one: allowIdleConsumers lifts the cap of one replica per partition, limitToPartitionsWithLag lowers it to the partitions with lag"}
-	case lag.limitToPartitionsWithLag && lag.ensureEvenDistributionOfPartitions:
-		return nil, &ParamError{Param: "ensureEvenDistributionOfPartitions", Problem: "and limitToPartitionsWithLag are both true", Fix: "choose one of them"}
-	case lag.limitToPartitionsWithLag && len(lag.topics) == 0:
-		return nil, &ParamError{Param: "limitToPartitionsWithLag", Problem: "needs a topic", Fix: needsTopic}
-	case lag.ensureEvenDistributionOfPartitions && len(lag.topics) == 0:
-		return nil, &ParamError{Param: "ensureEvenDistributionOfPartitions", Problem: "needs a topic", Fix: needsTopic}
-	}
-	// As in KEDA, partitionLimitation applies only to the topics named.
-	if lag.partitionLimitation != "" && len(lag.topics) > 0 {
-		parts, err := parsePartitionList(lag.partitionLimitation)
-		if err != nil {
-			return nil, &ParamError{Param: "partitionLimitation", Problem: fmt.Sprintf("is %q: %v", lag.partitionLimitation, err),
-				Fix: "list partition numbers and ranges, comma-separated, e.g. 0,1,4-7"}
-		}
-		t.partitions = parts
-	}
-	if lag.group == "" {
-		return nil, &ParamError{Param: "consumerGroup", Problem: "is required", Fix: "set metadata.consumerGroup or consumerGroupFromEnv"}
-	}
-	c, err := conn.resolve()
-	if err != nil {
-		return nil, err
-	}
-	t.conn = c
-	return t, nil
-}
-
-// maxPartitionLimitation bounds the partitions partitionLimitation may name, far above what
-// one topic has.
-const maxPartitionLimitation = 100_000
-
-// parsePartitionList reads "0,2,5-8" into the sorted, distinct partition numbers.
-func parsePartitionList(s string) ([]int32, error) {
-	var out []int32
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(item, "-")
-		first, err := strconv.ParseInt(strings.TrimSpace(lo), 10, 32)
-		if err != nil || first < 0 {
-			return nil, fmt.Errorf("%q is not a partition number", item)
-		}
-		last := first
-		if isRange {
-			if last, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 32); err != nil || last < first {
-				return nil, fmt.Errorf("%q is not a range low-high", item)
-			}
-		}
-		// A range is expanded, so its size is bounded: "0-2147483647" would take 8 GiB.
-		if last-first >= maxPartitionLimitation || len(out)+int(last-first) >= maxPartitionLimitation {
-			return nil, fmt.Errorf("%q and the items before it name more than %d partitions", item, maxPartitionLimitation)
-		}
-		for p := first; p <= last; p++ {
-			out = append(out, int32(p))
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("it names no partition")
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
-
 // kafkaScaler reads a consumer group's lag: per partition the end offset minus the committed
 // offset, summed over the topic's partitions (or over every topic the group commits to).
 type kafkaScaler struct {
 	cfg        *Config
-	t          *kafkaTrigger
+	t          *meta.KafkaTrigger
 	client     *kgo.Client
 	watch      *kafkaWatch
 	admin      *kadm.Client
@@ -241,22 +64,26 @@ type kafkaScaler struct {
 	previous map[string]map[int32]int64
 }
 
-func newKafkaLagScaler(cfg *Config, t *kafkaTrigger) (*kafkaScaler, error) {
-	shared, release, err := t.conn.newClient(cfg.Clients, cfg.Timeout)
+func newKafkaLagScaler(cfg *Config, t *meta.KafkaTrigger) (*kafkaScaler, error) {
+	settings, err := newKafkaClientSettings(t.Conn)
 	if err != nil {
-		return nil, redact(fmt.Errorf("%s: could not set up the Kafka client: %w", redisTrigger(cfg), err), t.conn.secrets)
+		return nil, identify(cfg, err)
+	}
+	shared, release, err := kafkaNewClient(t.Conn, settings, cfg.Clients, cfg.Timeout)
+	if err != nil {
+		return nil, redact(fmt.Errorf("%s: could not set up the Kafka client: %w", redisTrigger(cfg), err), t.Conn.Secrets)
 	}
 	// KEDA names the metric after the topics, or after the group when it reads all its topics.
-	detail := "kafka-" + t.group + "-topics"
-	if len(t.topics) > 0 {
-		detail = "kafka-" + strings.Join(t.topics, ",")
+	detail := "kafka-" + t.Group + "-topics"
+	if len(t.Topics) > 0 {
+		detail = "kafka-" + strings.Join(t.Topics, ",")
 	}
 	return &kafkaScaler{cfg: cfg, t: t, client: shared.client, watch: shared.watch, admin: kadm.NewClient(shared.client), metricName: MetricName(cfg.TriggerIndex, detail), release: release,
 		previous: map[string]map[int32]int64{}}, nil
 }
 
 func (s *kafkaScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	return oneMetricSpec(s.cfg, s.metricName, float64(s.t.lagThreshold))
+	return oneMetricSpec(s.cfg, s.metricName, float64(s.t.LagThreshold))
 }
 
 // GetMetricsAndActivity reads the lag once, within the trigger's timeout. The value is the total
@@ -271,7 +98,7 @@ func (s *kafkaScaler) GetMetricsAndActivity(ctx context.Context, metricName stri
 	}
 	lag := s.lag(offsets)
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(lag.metric, resource.DecimalSI)}},
-		lag.withPersistent > s.t.activationLagThreshold, nil
+		lag.withPersistent > s.t.ActivationLagThreshold, nil
 }
 
 var _ PushScaler = (*kafkaScaler)(nil)
@@ -280,11 +107,11 @@ var _ PushScaler = (*kafkaScaler)(nil)
 // the lag at once. A trigger without topics (every topic the group commits to) does not push:
 // the topics are known only at each poll.
 func (s *kafkaScaler) Run(ctx context.Context, push func(active bool)) {
-	if len(s.t.topics) == 0 {
+	if len(s.t.Topics) == 0 {
 		<-ctx.Done()
 		return
 	}
-	unsubscribe := s.watch.subscribe(s.t.topics, func() { push(true) })
+	unsubscribe := s.watch.subscribe(s.t.Topics, func() { push(true) })
 	defer unsubscribe()
 	<-ctx.Done()
 }
@@ -306,11 +133,11 @@ type kafkaPartitionOffsets struct {
 
 // read fetches the group's committed offsets, the topics' partitions and their end offsets.
 func (s *kafkaScaler) read(ctx context.Context) ([]kafkaPartitionOffsets, error) {
-	committed, err := s.admin.FetchOffsets(ctx, s.t.group)
+	committed, err := s.admin.FetchOffsets(ctx, s.t.Group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
-		return nil, fmt.Errorf("could not fetch the committed offsets of consumer group %q: %w", s.t.group, err)
+		return nil, fmt.Errorf("could not fetch the committed offsets of consumer group %q: %w", s.t.Group, err)
 	}
-	topics := s.t.topics
+	topics := s.t.Topics
 	if len(topics) == 0 {
 		for topic := range committed {
 			topics = append(topics, topic)
@@ -339,13 +166,13 @@ func (s *kafkaScaler) read(ctx context.Context) ([]kafkaPartitionOffsets, error)
 			return nil, fmt.Errorf("could not describe topic %q: %w", topic, d.Err)
 		}
 		parts := d.Partitions.Numbers()
-		if s.t.partitions != nil {
+		if s.t.Partitions != nil {
 			parts = slices.DeleteFunc(parts, func(p int32) bool {
-				_, found := slices.BinarySearch(s.t.partitions, p)
+				_, found := slices.BinarySearch(s.t.Partitions, p)
 				return !found
 			})
 			if len(parts) == 0 {
-				return nil, &kafkaTopicError{topic: topic, partitions: s.t.partitionLimitation}
+				return nil, &kafkaTopicError{topic: topic, partitions: s.t.PartitionLimitation}
 			}
 		}
 		slices.Sort(parts)
@@ -353,7 +180,7 @@ func (s *kafkaScaler) read(ctx context.Context) ([]kafkaPartitionOffsets, error)
 			o := kafkaPartitionOffsets{topic: topic, partition: p, committed: -1}
 			if c, ok := committed.Lookup(topic, p); ok {
 				if c.Err != nil {
-					return nil, fmt.Errorf("could not fetch the committed offset of %s/%d for consumer group %q: %w", topic, p, s.t.group, c.Err)
+					return nil, fmt.Errorf("could not fetch the committed offset of %s/%d for consumer group %q: %w", topic, p, s.t.Group, c.Err)
 				}
 				o.committed = c.At
 			}
@@ -392,7 +219,7 @@ func (s *kafkaScaler) lag(offsets []kafkaPartitionOffsets) kafkaLag {
 			partitionsWithLag++
 		}
 	}
-	return kafkaLag{metric: capKafkaLag(&s.t.kafkaLagParams, total, int64(len(offsets)), partitionsWithLag), withPersistent: withPersistent}
+	return kafkaLag{metric: capKafkaLag(&s.t.KafkaLagParams, total, int64(len(offsets)), partitionsWithLag), withPersistent: withPersistent}
 }
 
 // partitionLag is one partition's lag, without and with persistent lag. Callers hold s.mu.
@@ -401,9 +228,9 @@ func (s *kafkaScaler) partitionLag(o kafkaPartitionOffsets) (lag, withPersistent
 		// No committed offset yet: a consumer would start at the end (latest: count 1 so that one
 		// starts) or at the beginning (earliest: everything is lag), unless told to stay at zero.
 		switch {
-		case s.t.scaleToZeroOnInvalidOffset:
+		case s.t.ScaleToZeroOnInvalidOffset:
 			return 0, 0
-		case s.t.offsetResetPolicy == "earliest":
+		case s.t.OffsetResetPolicy == "earliest":
 			end := max(o.end, 0) // a broker that knows no end offset says -1
 			return end, end
 		default:
@@ -415,7 +242,7 @@ func (s *kafkaScaler) partitionLag(o kafkaPartitionOffsets) (lag, withPersistent
 	if o.end > o.committed {
 		lag = o.end - o.committed
 	}
-	if s.t.excludePersistentLag {
+	if s.t.ExcludePersistentLag {
 		prev, seen := s.previous[o.topic][o.partition]
 		if seen && prev == o.committed {
 			// The group has not moved on this partition since the last poll: the consumer may be
@@ -433,19 +260,19 @@ func (s *kafkaScaler) partitionLag(o kafkaPartitionOffsets) (lag, withPersistent
 // capKafkaLag caps the total so that the HPA never asks for more replicas than partitions (or
 // partitions with lag), unless allowIdleConsumers; ensureEvenDistributionOfPartitions rounds the
 // replica count up to a divisor of the partition count.
-func capKafkaLag(p *kafkaLagParams, total, partitions, partitionsWithLag int64) int64 {
-	if p.allowIdleConsumers && !p.limitToPartitionsWithLag && !p.ensureEvenDistributionOfPartitions {
+func capKafkaLag(p *meta.KafkaLagParams, total, partitions, partitionsWithLag int64) int64 {
+	if p.AllowIdleConsumers && !p.LimitToPartitionsWithLag && !p.EnsureEvenDistributionOfPartitions {
 		return total
 	}
 	upper := partitions
-	if p.ensureEvenDistributionOfPartitions {
-		total = mulSat(nextPartitionDivisor(total, partitions, p.lagThreshold), p.lagThreshold)
+	if p.EnsureEvenDistributionOfPartitions {
+		total = mulSat(nextPartitionDivisor(total, partitions, p.LagThreshold), p.LagThreshold)
 	}
-	if p.limitToPartitionsWithLag {
+	if p.LimitToPartitionsWithLag {
 		upper = partitionsWithLag
 	}
-	if total/p.lagThreshold > upper {
-		total = mulSat(upper, p.lagThreshold)
+	if total/p.LagThreshold > upper {
+		total = mulSat(upper, p.LagThreshold)
 	}
 	return total
 }
@@ -485,7 +312,7 @@ func (s *kafkaScaler) failure(ctx context.Context, err error) error {
 	if fix != "" {
 		fix = ": " + fix
 	}
-	return redact(fmt.Errorf("%s: could not read the lag of consumer group %q from %s: %w%s", redisTrigger(s.cfg), s.t.group, s.t.conn, err, fix), s.t.conn.secrets)
+	return redact(fmt.Errorf("%s: could not read the lag of consumer group %q from %s: %w%s", redisTrigger(s.cfg), s.t.Group, s.t.Conn, err, fix), s.t.Conn.Secrets)
 }
 
 func (s *kafkaScaler) fix(ctx context.Context, err error) string {
@@ -512,7 +339,7 @@ func (s *kafkaScaler) fix(ctx context.Context, err error) string {
 	case strings.Contains(msg, "no such host"):
 		return "the host name does not resolve: check bootstrapServers"
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset") || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, "broker closed the connection"):
-		if s.t.conn.mech != nil {
+		if s.t.Conn.Sasl != meta.KafkaSASLNone {
 			// Some brokers close the connection on refused credentials instead of answering
 			// SASL_AUTHENTICATION_FAILED.
 			return `the broker closed the connection, as brokers do when they refuse the credentials or expect TLS: check username and password (and sasl) in the TriggerAuthentication, and set tls: "enable" if the brokers serve TLS`

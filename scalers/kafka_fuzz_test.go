@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // decodeFuzzOffsets turns fuzz bytes into what a poll reads of a topic's partitions: 16 bytes
@@ -46,23 +48,23 @@ func FuzzKafkaLag(f *testing.F) {
 		if threshold <= 0 {
 			return // the metadata refuses it
 		}
-		p := kafkaLagParams{lagThreshold: threshold, offsetResetPolicy: "latest",
-			allowIdleConsumers: flags&1 != 0, scaleToZeroOnInvalidOffset: flags&2 != 0, excludePersistentLag: flags&8 != 0,
-			limitToPartitionsWithLag: flags&16 != 0, ensureEvenDistributionOfPartitions: flags&32 != 0}
+		p := meta.KafkaLagParams{LagThreshold: threshold, OffsetResetPolicy: "latest",
+			AllowIdleConsumers: flags&1 != 0, ScaleToZeroOnInvalidOffset: flags&2 != 0, ExcludePersistentLag: flags&8 != 0,
+			LimitToPartitionsWithLag: flags&16 != 0, EnsureEvenDistributionOfPartitions: flags&32 != 0}
 		if flags&4 != 0 {
-			p.offsetResetPolicy = "earliest"
+			p.OffsetResetPolicy = "earliest"
 		}
-		if (p.allowIdleConsumers && p.limitToPartitionsWithLag) || (p.limitToPartitionsWithLag && p.ensureEvenDistributionOfPartitions) {
+		if (p.AllowIdleConsumers && p.LimitToPartitionsWithLag) || (p.LimitToPartitionsWithLag && p.EnsureEvenDistributionOfPartitions) {
 			return // the metadata refuses these pairs
 		}
-		s := &kafkaScaler{t: &kafkaTrigger{kafkaLagParams: p}, previous: map[string]map[int32]int64{}}
+		s := &kafkaScaler{t: &meta.KafkaTrigger{KafkaLagParams: p}, previous: map[string]map[int32]int64{}}
 		for _, data := range [][]byte{first, second} {
 			offsets := decodeFuzzOffsets(data)
 			got := s.lag(offsets)
 			if got.metric < 0 || got.withPersistent < 0 {
 				t.Fatalf("offsets %+v: lag %+v", offsets, got)
 			}
-			if p.allowIdleConsumers && !p.ensureEvenDistributionOfPartitions {
+			if p.AllowIdleConsumers && !p.EnsureEvenDistributionOfPartitions {
 				continue
 			}
 			// At most one replica per partition, as KEDA counts it: metric / threshold, in whole

@@ -10,22 +10,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
+
+// kafkaSettings are the client library's settings of a validated trigger.
+func kafkaSettings(t *testing.T, k *meta.KafkaTrigger) kafkaClientSettings {
+	t.Helper()
+	s, err := newKafkaClientSettings(k.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // parseKafka validates a trigger of typ as the scaler's constructor does and returns the
 // validated trigger.
-func parseKafka(t *testing.T, typ string, meta, auth, env map[string]string, offline bool) (*kafkaTrigger, error) {
+func parseKafka(t *testing.T, typ string, md, auth, env map[string]string, offline bool) (*meta.KafkaTrigger, error) {
 	t.Helper()
-	cfg := &Config{TriggerType: typ, TriggerIndex: 1, TriggerName: "orders", TriggerMetadata: meta, AuthParams: auth, ResolvedEnv: env, Offline: offline}
-	m := reflect.New(reflect.TypeOf(registry[typ].metadata)).Interface()
+	cfg := &Config{TriggerType: typ, TriggerIndex: 1, TriggerName: "orders", TriggerMetadata: md, AuthParams: auth, ResolvedEnv: env, Offline: offline}
+	m := reflect.New(reflect.TypeOf(metadataOf(typ))).Interface()
 	if err := parseKafkaMetadata(cfg, m); err != nil {
 		return nil, err
 	}
+	if err := checkDriver(cfg, m); err != nil {
+		return nil, err
+	}
 	switch m := m.(type) {
-	case *kafkaMetadata:
-		return m.trigger, nil
-	case *apacheKafkaMetadata:
-		return m.trigger, nil
+	case *meta.KafkaMetadata:
+		return m.Trigger, nil
+	case *meta.ApacheKafkaMetadata:
+		return m.Trigger, nil
 	}
 	t.Fatalf("not a kafka metadata: %T", m)
 	return nil, nil
@@ -60,83 +75,83 @@ func TestKafkaParameters(t *testing.T) {
 		auth    map[string]string
 		env     map[string]string
 		offline bool
-		check   func(t *testing.T, k *kafkaTrigger)
+		check   func(t *testing.T, k *meta.KafkaTrigger)
 		wantErr []string
 	}{
-		{name: "defaults", types: both, meta: base(), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.lagThreshold != 10 || k.activationLagThreshold != 0 || k.offsetResetPolicy != "latest" || k.allowIdleConsumers ||
-				k.conn.tls != nil || k.conn.mech != nil || k.conn.sasl != "none" || !slices.Equal(k.conn.brokers, []string{"b0:9092", "b1:9092"}) {
-				t.Errorf("defaults = %+v, conn %+v", k.kafkaLagParams, k.conn)
+		{name: "defaults", types: both, meta: base(), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if k.LagThreshold != 10 || k.ActivationLagThreshold != 0 || k.OffsetResetPolicy != "latest" || k.AllowIdleConsumers ||
+				k.Conn.TLS != nil || kafkaSettings(t, k).mech != nil || k.Conn.Sasl != "none" || !slices.Equal(k.Conn.Brokers, []string{"b0:9092", "b1:9092"}) {
+				t.Errorf("defaults = %+v, conn %+v", k.KafkaLagParams, k.Conn)
 			}
 		}},
 		{name: "everything from env", types: both, meta: base("bootstrapServers", "", "consumerGroup", "", "topic", "",
 			"bootstrapServersFromEnv", "BROKERS", "consumerGroupFromEnv", "GROUP", "topicFromEnv", "TOPIC"),
-			env: map[string]string{"BROKERS": "e:1", "GROUP": "g", "TOPIC": "t"}, check: func(t *testing.T, k *kafkaTrigger) {
-				if k.group != "g" || !slices.Equal(k.topics, []string{"t"}) || !slices.Equal(k.conn.brokers, []string{"e:1"}) {
-					t.Errorf("got group %q topics %v brokers %v", k.group, k.topics, k.conn.brokers)
+			env: map[string]string{"BROKERS": "e:1", "GROUP": "g", "TOPIC": "t"}, check: func(t *testing.T, k *meta.KafkaTrigger) {
+				if k.Group != "g" || !slices.Equal(k.Topics, []string{"t"}) || !slices.Equal(k.Conn.Brokers, []string{"e:1"}) {
+					t.Errorf("got group %q topics %v brokers %v", k.Group, k.Topics, k.Conn.Brokers)
 				}
 			}},
-		{name: "no topic reads all the group's topics", types: both, meta: base("topic", "", "partitionLimitation", "1"), check: func(t *testing.T, k *kafkaTrigger) {
-			if len(k.topics) != 0 || k.partitions != nil {
-				t.Errorf("topics %v partitions %v, want none (partitionLimitation ignored without topic)", k.topics, k.partitions)
+		{name: "no topic reads all the group's topics", types: both, meta: base("topic", "", "partitionLimitation", "1"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if len(k.Topics) != 0 || k.Partitions != nil {
+				t.Errorf("topics %v partitions %v, want none (partitionLimitation ignored without topic)", k.Topics, k.Partitions)
 			}
 		}},
-		{name: "apache-kafka topic list", types: []string{"apache-kafka"}, meta: base("topic", "a, b"), check: func(t *testing.T, k *kafkaTrigger) {
-			if !slices.Equal(k.topics, []string{"a", "b"}) {
-				t.Errorf("topics = %v", k.topics)
+		{name: "apache-kafka topic list", types: []string{"apache-kafka"}, meta: base("topic", "a, b"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if !slices.Equal(k.Topics, []string{"a", "b"}) {
+				t.Errorf("topics = %v", k.Topics)
 			}
 		}},
-		{name: "partition limitation", types: both, meta: base("partitionLimitation", "1,2,10-12,2"), check: func(t *testing.T, k *kafkaTrigger) {
-			if !slices.Equal(k.partitions, []int32{1, 2, 10, 11, 12}) {
-				t.Errorf("partitions = %v", k.partitions)
+		{name: "partition limitation", types: both, meta: base("partitionLimitation", "1,2,10-12,2"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if !slices.Equal(k.Partitions, []int32{1, 2, 10, 11, 12}) {
+				t.Errorf("partitions = %v", k.Partitions)
 			}
 		}},
 		{name: "all the options", types: both, meta: base("lagThreshold", "5", "activationLagThreshold", "3", "offsetResetPolicy", "earliest",
-			"excludePersistentLag", "true", "scaleToZeroOnInvalidOffset", "true", "limitToPartitionsWithLag", "true"), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.lagThreshold != 5 || k.activationLagThreshold != 3 || k.offsetResetPolicy != "earliest" || !k.excludePersistentLag || !k.scaleToZeroOnInvalidOffset || !k.limitToPartitionsWithLag {
-				t.Errorf("got %+v", k.kafkaLagParams)
+			"excludePersistentLag", "true", "scaleToZeroOnInvalidOffset", "true", "limitToPartitionsWithLag", "true"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if k.LagThreshold != 5 || k.ActivationLagThreshold != 3 || k.OffsetResetPolicy != "earliest" || !k.ExcludePersistentLag || !k.ScaleToZeroOnInvalidOffset || !k.LimitToPartitionsWithLag {
+				t.Errorf("got %+v", k.KafkaLagParams)
 			}
 		}},
-		{name: "version", types: []string{"kafka"}, meta: base("version", "2.8.1"), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.versions == nil {
+		{name: "version", types: []string{"kafka"}, meta: base("version", "2.8.1"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if kafkaSettings(t, k).versions == nil {
 				t.Error("version 2.8.1 not applied")
 			}
 		}},
-		{name: "sasl plaintext from the TriggerAuthentication", types: both, meta: base(), auth: creds("sasl", "plaintext"), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.mech == nil || k.conn.mech.Name() != "PLAIN" {
-				t.Errorf("mechanism = %v", k.conn.mech)
+		{name: "sasl plaintext from the TriggerAuthentication", types: both, meta: base(), auth: creds("sasl", "plaintext"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if kafkaSettings(t, k).mech == nil || kafkaSettings(t, k).mech.Name() != "PLAIN" {
+				t.Errorf("mechanism = %v", kafkaSettings(t, k).mech)
 			}
 		}},
-		{name: "sasl scram_sha512 in metadata", types: both, meta: base("sasl", "scram_sha512"), auth: creds(), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.mech == nil || k.conn.mech.Name() != "SCRAM-SHA-512" {
-				t.Errorf("mechanism = %v", k.conn.mech)
+		{name: "sasl scram_sha512 in metadata", types: both, meta: base("sasl", "scram_sha512"), auth: creds(), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if kafkaSettings(t, k).mech == nil || kafkaSettings(t, k).mech.Name() != "SCRAM-SHA-512" {
+				t.Errorf("mechanism = %v", kafkaSettings(t, k).mech)
 			}
 		}},
-		{name: "same sasl in both places", types: both, meta: base("sasl", "scram_sha256"), auth: creds("sasl", "scram_sha256"), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.mech.Name() != "SCRAM-SHA-256" {
-				t.Errorf("mechanism = %v", k.conn.mech)
+		{name: "same sasl in both places", types: both, meta: base("sasl", "scram_sha256"), auth: creds("sasl", "scram_sha256"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if kafkaSettings(t, k).mech.Name() != "SCRAM-SHA-256" {
+				t.Errorf("mechanism = %v", kafkaSettings(t, k).mech)
 			}
 		}},
 		{name: "oauthbearer", types: []string{"kafka"}, meta: base("sasl", "oauthbearer"), auth: creds("oauthTokenEndpointUri", "https://idp/token", "scopes", "a,b", "oauthExtensions", "logicalCluster=lc-1,identityPoolId=pool"),
-			check: func(t *testing.T, k *kafkaTrigger) {
-				if k.conn.mech == nil || k.conn.mech.Name() != "OAUTHBEARER" {
-					t.Errorf("mechanism = %v", k.conn.mech)
+			check: func(t *testing.T, k *meta.KafkaTrigger) {
+				if kafkaSettings(t, k).mech == nil || kafkaSettings(t, k).mech.Name() != "OAUTHBEARER" {
+					t.Errorf("mechanism = %v", kafkaSettings(t, k).mech)
 				}
 			}},
 		{name: "gssapi with password", types: []string{"kafka"}, meta: base("sasl", "gssapi"), auth: creds("realm", "EXAMPLE.COM", "kerberosConfig", "[libdefaults]\n default_realm = EXAMPLE.COM\n", "kerberosServiceName", "kfk"),
-			check: func(t *testing.T, k *kafkaTrigger) {
-				if k.conn.mech == nil || k.conn.mech.Name() != "GSSAPI" {
-					t.Errorf("mechanism = %v", k.conn.mech)
+			check: func(t *testing.T, k *meta.KafkaTrigger) {
+				if kafkaSettings(t, k).mech == nil || kafkaSettings(t, k).mech.Name() != "GSSAPI" {
+					t.Errorf("mechanism = %v", kafkaSettings(t, k).mech)
 				}
 			}},
-		{name: "tls with unsafeSsl", types: []string{"kafka"}, meta: base("tls", "enable", "unsafeSsl", "true"), check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.tls == nil || !k.conn.tls.InsecureSkipVerify {
-				t.Errorf("tls = %+v", k.conn.tls)
+		{name: "tls with unsafeSsl", types: []string{"kafka"}, meta: base("tls", "enable", "unsafeSsl", "true"), check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if k.Conn.TLS == nil || !k.Conn.TLS.InsecureSkipVerify {
+				t.Errorf("tls = %+v", k.Conn.TLS)
 			}
 		}},
-		{name: "tls from the TriggerAuthentication", types: both, meta: base(), auth: map[string]string{"tls": "enable"}, check: func(t *testing.T, k *kafkaTrigger) {
-			if k.conn.tls == nil || k.conn.tls.InsecureSkipVerify {
-				t.Errorf("tls = %+v", k.conn.tls)
+		{name: "tls from the TriggerAuthentication", types: both, meta: base(), auth: map[string]string{"tls": "enable"}, check: func(t *testing.T, k *meta.KafkaTrigger) {
+			if k.Conn.TLS == nil || k.Conn.TLS.InsecureSkipVerify {
+				t.Errorf("tls = %+v", k.Conn.TLS)
 			}
 		}},
 		{name: "offline without brokers", types: both, meta: base("bootstrapServers", "", "bootstrapServersFromEnv", "BROKERS"), offline: true},
@@ -245,24 +260,24 @@ func TestKafkaLagRules(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		lag   kafkaLagParams
+		lag   meta.KafkaLagParams
 		polls []poll
 	}{
-		{name: "sum of partition lags", lag: kafkaLagParams{lagThreshold: 10}, polls: []poll{
+		{name: "sum of partition lags", lag: meta.KafkaLagParams{LagThreshold: 10}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, 5, 8), p(1, 0, 4), p(2, 9, 9)}, metric: 7, active: 7}}},
-		{name: "capped at one replica per partition", lag: kafkaLagParams{lagThreshold: 2}, polls: []poll{
+		{name: "capped at one replica per partition", lag: meta.KafkaLagParams{LagThreshold: 2}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, 0, 100), p(1, 0, 100)}, metric: 4, active: 200}}},
-		{name: "allowIdleConsumers lifts the cap", lag: kafkaLagParams{lagThreshold: 2, allowIdleConsumers: true}, polls: []poll{
+		{name: "allowIdleConsumers lifts the cap", lag: meta.KafkaLagParams{LagThreshold: 2, AllowIdleConsumers: true}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, 0, 100), p(1, 0, 100)}, metric: 200, active: 200}}},
-		{name: "limitToPartitionsWithLag", lag: kafkaLagParams{lagThreshold: 2, limitToPartitionsWithLag: true}, polls: []poll{
+		{name: "limitToPartitionsWithLag", lag: meta.KafkaLagParams{LagThreshold: 2, LimitToPartitionsWithLag: true}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, 0, 100), p(1, 5, 5), p(2, 7, 7)}, metric: 2, active: 100}}},
-		{name: "no commit, latest", lag: kafkaLagParams{lagThreshold: 10, offsetResetPolicy: "latest"}, polls: []poll{
+		{name: "no commit, latest", lag: meta.KafkaLagParams{LagThreshold: 10, OffsetResetPolicy: "latest"}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, -1, 50), p(1, -1, 0)}, metric: 2, active: 2}}},
-		{name: "no commit, earliest", lag: kafkaLagParams{lagThreshold: 10, offsetResetPolicy: "earliest", allowIdleConsumers: true}, polls: []poll{
+		{name: "no commit, earliest", lag: meta.KafkaLagParams{LagThreshold: 10, OffsetResetPolicy: "earliest", AllowIdleConsumers: true}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, -1, 50), p(1, -1, 0)}, metric: 50, active: 50}}},
-		{name: "no commit, scaleToZeroOnInvalidOffset", lag: kafkaLagParams{lagThreshold: 10, offsetResetPolicy: "earliest", scaleToZeroOnInvalidOffset: true}, polls: []poll{
+		{name: "no commit, scaleToZeroOnInvalidOffset", lag: meta.KafkaLagParams{LagThreshold: 10, OffsetResetPolicy: "earliest", ScaleToZeroOnInvalidOffset: true}, polls: []poll{
 			{offsets: []kafkaPartitionOffsets{p(0, -1, 50)}, metric: 0, active: 0}}},
-		{name: "excludePersistentLag", lag: kafkaLagParams{lagThreshold: 10, excludePersistentLag: true}, polls: []poll{
+		{name: "excludePersistentLag", lag: meta.KafkaLagParams{LagThreshold: 10, ExcludePersistentLag: true}, polls: []poll{
 			// First poll: nothing known, everything counts.
 			{offsets: []kafkaPartitionOffsets{p(0, 3, 8), p(1, 0, 4)}, metric: 9, active: 9},
 			// Partition 0 did not move: its lag is excluded from the value, not from activation.
@@ -270,7 +285,7 @@ func TestKafkaLagRules(t *testing.T) {
 			// It moved again: counted again.
 			{offsets: []kafkaPartitionOffsets{p(0, 4, 9), p(1, 2, 4)}, metric: 5, active: 7},
 		}},
-		{name: "ensureEvenDistributionOfPartitions rounds up to a divisor", lag: kafkaLagParams{lagThreshold: 10, ensureEvenDistributionOfPartitions: true}, polls: []poll{
+		{name: "ensureEvenDistributionOfPartitions rounds up to a divisor", lag: meta.KafkaLagParams{LagThreshold: 10, EnsureEvenDistributionOfPartitions: true}, polls: []poll{
 			// 6 partitions, lag 25 wants 3 replicas: 3 divides 6.
 			{offsets: []kafkaPartitionOffsets{p(0, 0, 25), p(1, 0, 0), p(2, 0, 0), p(3, 0, 0), p(4, 0, 0), p(5, 0, 0)}, metric: 30, active: 25},
 			// lag 41 wants 5 replicas: the next divisor is 6.
@@ -279,7 +294,7 @@ func TestKafkaLagRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &kafkaScaler{t: &kafkaTrigger{kafkaLagParams: tc.lag}, previous: map[string]map[int32]int64{}}
+			s := &kafkaScaler{t: &meta.KafkaTrigger{KafkaLagParams: tc.lag}, previous: map[string]map[int32]int64{}}
 			for i, pl := range tc.polls {
 				got := s.lag(pl.offsets)
 				if got.metric != pl.metric || got.withPersistent != pl.active {
@@ -308,9 +323,12 @@ func TestKafkaOAuthBearerToken(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "tok-1", "token_type": "bearer", "expires_in": 3600})
 	}))
 	defer idp.Close()
-	p := kafkaConnParams{sasl: kafkaSASLOAuthBearer, username: "client", password: testKafkaPassword, oauthTokenEndpointURI: idp.URL,
-		scopes: []string{"kafka", " read"}, oauthExtensions: []string{"logicalCluster=lc-1"}}
-	mech, err := p.mechanism(false)
+	p := meta.KafkaConnParams{Sasl: meta.KafkaSASLOAuthBearer, Username: "client", Password: testKafkaPassword, OauthTokenEndpointURI: idp.URL,
+		Scopes: []string{"kafka", " read"}, OauthExtensions: []string{"logicalCluster=lc-1"}}
+	if err := p.CheckSASL(false); err != nil {
+		t.Fatal(err)
+	}
+	mech, err := kafkaMechanism(&p)
 	if err != nil {
 		t.Fatal(err)
 	}

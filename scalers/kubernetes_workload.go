@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -27,40 +28,9 @@ type PodWatcher interface {
 	WatchPods(ctx context.Context, namespace string, selector labels.Selector, changed func()) (unregister func(), err error)
 }
 
-// kubernetesWorkloadMetadata is the kubernetes-workload trigger's metadata.
-type kubernetesWorkloadMetadata struct {
-	PodSelector     string  `keda:"name=podSelector, order=triggerMetadata"`
-	Value           float64 `keda:"name=value, order=triggerMetadata, default=0"`
-	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, default=0"`
-	GroupByNode     bool    `keda:"name=groupByNode, order=triggerMetadata, default=false"`
-	metricSource
-
-	selector labels.Selector
-}
-
-// Validate parses the selector and checks the target.
-func (m *kubernetesWorkloadMetadata) Validate() error {
-	sel, err := labels.Parse(m.PodSelector)
-	if err != nil {
-		return &ParamError{Param: "podSelector", Problem: fmt.Sprintf("%q is not a label selector (%v)", m.PodSelector, err),
-			Fix: "use Kubernetes selector syntax, e.g. app=backend or app=backend,tier notin (batch)"}
-	}
-	if sel.Empty() {
-		return &ParamError{Param: "podSelector", Problem: "selects every pod", Fix: "name the pods to count, e.g. app=backend"}
-	}
-	m.selector = sel
-	if m.Value < 0 || (m.Value == 0 && !m.AsMetricSource()) {
-		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "set the number of matching pods per replica of the target, greater than 0, e.g. \"2\" or \"0.5\""}
-	}
-	if m.ActivationValue < 0 {
-		return &ParamError{Param: "activationValue", Problem: fmt.Sprintf("is %g", m.ActivationValue), Fix: "must not be negative"}
-	}
-	return nil
-}
-
 type kubernetesWorkloadScaler struct {
 	cfg        *Config
-	meta       kubernetesWorkloadMetadata
+	meta       meta.KubernetesWorkloadMetadata
 	metricName string
 }
 
@@ -85,7 +55,7 @@ func (s *kubernetesWorkloadScaler) GetMetricSpecForScaling(context.Context) []au
 func (s *kubernetesWorkloadScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	pods, err := s.cfg.Pods.ListPods(ctx, s.cfg.ScalableObjectNamespace, s.meta.selector)
+	pods, err := s.cfg.Pods.ListPods(ctx, s.cfg.ScalableObjectNamespace, s.meta.Selector)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, false, fmt.Errorf("listing pods %q in namespace %s took longer than %s: %w", s.meta.PodSelector, s.cfg.ScalableObjectNamespace, s.cfg.Timeout, err)

@@ -19,7 +19,7 @@ func (s *kubernetesWorkloadScaler) Run(ctx context.Context, push func(active boo
 	changed := func() { push(true) }
 	wait := time.Second
 	for {
-		unregister, err := w.WatchPods(ctx, s.cfg.ScalableObjectNamespace, s.meta.selector, changed)
+		unregister, err := w.WatchPods(ctx, s.cfg.ScalableObjectNamespace, s.meta.Selector, changed)
 		if err == nil {
 			<-ctx.Done()
 			unregister()

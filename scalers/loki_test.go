@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseLokiMetadata(t *testing.T) {
@@ -18,28 +20,28 @@ func TestParseLokiMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[lokiMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *lokiMetadata) {
-			if m.queryURL.String() != "http://loki:3100/loki/api/v1/query" || !m.IgnoreNullValues || m.UnsafeSsl || m.ActivationThreshold != 0 || m.Threshold != 10 {
+	tests := []parseCase[meta.LokiMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.LokiMetadata) {
+			if m.QueryURL.String() != "http://loki:3100/loki/api/v1/query" || !m.IgnoreNullValues || m.UnsafeSsl || m.ActivationThreshold != 0 || m.Threshold != 10 {
 				t.Errorf("parsed %+v", m)
 			}
-			if len(m.headers) != 0 || len(m.auth.modes) != 0 {
-				t.Errorf("headers %v modes %v", m.headers, m.auth.modes)
+			if len(m.Headers) != 0 || len(m.Auth.Modes) != 0 {
+				t.Errorf("headers %v modes %v", m.Headers, m.Auth.Modes)
 			}
 		}},
 		{name: "everything", meta: base("activationThreshold", "2.5", "tenantName", "team-a", "ignoreNullValues", "false", "unsafeSsl", "true", "authModes", "bearer"),
-			auth: map[string]string{"bearerToken": "t0ken"}, check: func(t *testing.T, m *lokiMetadata) {
-				if m.ActivationThreshold != 2.5 || m.IgnoreNullValues || !m.UnsafeSsl || m.headers.Get("X-Scope-OrgID") != "team-a" {
-					t.Errorf("parsed %+v, headers %v", m, m.headers)
+			auth: map[string]string{"bearerToken": "t0ken"}, check: func(t *testing.T, m *meta.LokiMetadata) {
+				if m.ActivationThreshold != 2.5 || m.IgnoreNullValues || !m.UnsafeSsl || m.Headers.Get("X-Scope-OrgID") != "team-a" {
+					t.Errorf("parsed %+v, headers %v", m, m.Headers)
 				}
-				if !m.auth.has(authModeBearer) || m.auth.bearerToken != "t0ken" {
-					t.Errorf("auth %+v", m.auth)
+				if !m.Auth.Has(meta.AuthModeBearer) || m.Auth.BearerToken != "t0ken" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "basic from a TriggerAuthentication", meta: base(), auth: map[string]string{"authModes": "basic", "username": "u", "password": "pa55"},
-			check: func(t *testing.T, m *lokiMetadata) {
-				if !m.auth.has(authModeBasic) || m.auth.username != "u" || m.auth.password != "pa55" {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.LokiMetadata) {
+				if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "u" || m.Auth.Password != "pa55" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "missing serverAddress", meta: map[string]string{"query": "q", "threshold": "1"}, wantErr: []string{"trigger 0 (loki)", "metadata.serverAddress", "is required"}},
@@ -55,7 +57,7 @@ func TestParseLokiMetadata(t *testing.T) {
 		{name: "bad mode", meta: base("authModes", "kerberos"), wantErr: []string{"metadata.authModes", `"kerberos" is not an authentication mode`}},
 		{name: "basic without a username", meta: base("authModes", "basic"), auth: map[string]string{"password": "pa55"}, wantErr: []string{"username", "authModes basic"}},
 		{name: "bearer without a token", meta: base("authModes", "bearer"), wantErr: []string{"bearerToken", "is required for authModes bearer"}},
-		{name: "offline: credentials may come later", meta: base("authModes", "bearer"), offline: true, check: func(*testing.T, *lokiMetadata) {}},
+		{name: "offline: credentials may come later", meta: base("authModes", "bearer"), offline: true, check: func(*testing.T, *meta.LokiMetadata) {}},
 		{name: "offline still checks the address", meta: base("serverAddress", "nope", "authModes", "bearer"), offline: true, wantErr: []string{"serverAddress"}},
 	}
 	runParseCases(t, "loki", tests, "t0ken", "pa55")
@@ -79,7 +81,7 @@ func TestLokiQueryURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := lokiQueryURL(u).String(); got != tt.want {
+		if got := meta.LokiQueryURL(u).String(); got != tt.want {
 			t.Errorf("lokiQueryURL(%s) = %s, want %s", tt.in, got, tt.want)
 		}
 	}

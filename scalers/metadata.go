@@ -4,8 +4,10 @@ import "github.com/kedactl/kedactl/scalers/meta"
 
 // A scaler declares its parameters as a struct whose fields carry a `keda` tag, which package meta
 // reads (see its doc): ParseMetadata fills the struct and BuildSchema describes it for
-// scalers/schema.yaml, so the two cannot drift apart. The declarative machinery lives in meta, which
-// imports no event-source client; the names below keep the scalers' code as it reads.
+// scalers/schema.yaml, so the two cannot drift apart. The machinery and every scaler's metadata
+// struct and checks live in meta, which imports no event-source client; what only a driver's own
+// parser refuses is checked here (entry.check). The names below keep the scalers' code as it
+// reads.
 
 // Parameter sources, as named in tags.
 const (
@@ -26,23 +28,10 @@ type (
 	ConfigValidator = meta.ConfigValidator
 )
 
-// metadataParser holds the layout of every registered scaler's metadata struct. It is built once,
-// when the package is initialised (in init: the registry's constructors reach ParseMetadata, so a
-// variable initialiser would be a cycle), and only read afterwards.
-var metadataParser *meta.Parser
-
-func init() {
-	all := make([]any, 0, len(registry))
-	for _, e := range registry {
-		all = append(all, e.metadata)
-	}
-	metadataParser = meta.NewParser(all...)
-}
-
 // ParseMetadata fills the tagged fields of target (a pointer to struct) from cfg, embedded structs'
 // fields included, and checks them.
 func ParseMetadata(cfg *Config, target any) error {
-	return metadataParser.Parse(cfg.trigger(), target)
+	return meta.ParseInto(cfg.trigger(), target)
 }
 
 // trigger is what meta parses: the trigger's part of cfg.
@@ -52,4 +41,24 @@ func (cfg *Config) trigger() *meta.Trigger {
 		Metadata: cfg.TriggerMetadata, AuthParams: cfg.AuthParams, ResolvedEnv: cfg.ResolvedEnv, MetricType: cfg.MetricType,
 		AsMetricSource: cfg.AsMetricSource, Offline: cfg.Offline, HasAuthenticationRef: cfg.HasAuthenticationRef,
 	}
+}
+
+// identify makes a driver check's error name cfg's trigger, as ParseMetadata's do.
+func identify(cfg *Config, err error) error {
+	return cfg.trigger().Identify(err)
+}
+
+// checkDriver runs the checks of cfg's trigger type that need its driver's own parser (see
+// entry.check) on metadata that ParseMetadata has filled.
+func checkDriver(cfg *Config, metadata any) error {
+	if e, ok := registry[cfg.TriggerType]; ok && e.check != nil {
+		return identify(cfg, e.check(metadata))
+	}
+	return nil
+}
+
+// metadataOf is a zero value of the metadata struct of a registered trigger type.
+func metadataOf(triggerType string) any {
+	m, _ := meta.Metadata(triggerType)
+	return m
 }

@@ -133,7 +133,7 @@ func FuzzValidateTrigger(f *testing.F) {
 	fields := map[string][]meta.Field{}
 	names := map[string][]string{}
 	for _, typ := range types {
-		fs, err := metadataParser.Fields(reflect.TypeOf(registry[typ].metadata))
+		fs, err := new(meta.Parser).Fields(reflect.TypeOf(metadataOf(typ)))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func checkParse(t *testing.T, typ string, cfg *Config, fields []meta.Field) erro
 	if again := ValidateTrigger(cfg); errText(again) != errText(err) {
 		t.Fatalf("%s (offline %t): parsing twice gave %q, then %q", typ, cfg.Offline, errText(err), errText(again))
 	}
-	target := reflect.New(reflect.TypeOf(registry[typ].metadata))
+	target := reflect.New(reflect.TypeOf(metadataOf(typ)))
 	if perr := ParseMetadata(cfg, target.Interface()); errText(perr) != errText(err) {
 		t.Fatalf("%s (offline %t): ValidateTrigger said %q, ParseMetadata %q", typ, cfg.Offline, errText(err), errText(perr))
 	}

@@ -3,6 +3,8 @@ package scalers
 import (
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseRedisMetadata(t *testing.T) {
@@ -12,24 +14,24 @@ func TestParseRedisMetadata(t *testing.T) {
 		auth    map[string]string
 		env     map[string]string
 		wantErr []string
-		check   func(t *testing.T, m *redisMetadata)
+		check   func(t *testing.T, m *meta.RedisMetadata)
 	}{
-		{name: "address and defaults", meta: map[string]string{"address": "127.0.0.1:6379", "listName": "jobs"}, check: func(t *testing.T, m *redisMetadata) {
+		{name: "address and defaults", meta: map[string]string{"address": "127.0.0.1:6379", "listName": "jobs"}, check: func(t *testing.T, m *meta.RedisMetadata) {
 			if m.Address != "127.0.0.1:6379" || m.ListLength != 5 || m.ActivationListLength != 0 || m.DatabaseIndex != 0 {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{name: "host and port", meta: map[string]string{"host": "localhost", "port": "6380", "listName": "jobs", "listLength": "10", "activationListLength": "3", "databaseIndex": "2"}, check: func(t *testing.T, m *redisMetadata) {
+		{name: "host and port", meta: map[string]string{"host": "localhost", "port": "6380", "listName": "jobs", "listLength": "10", "activationListLength": "3", "databaseIndex": "2"}, check: func(t *testing.T, m *meta.RedisMetadata) {
 			if m.Address != "localhost:6380" || m.ListLength != 10 || m.ActivationListLength != 3 || m.DatabaseIndex != 2 {
 				t.Errorf("got %+v", m)
 			}
 		}},
-		{name: "password from env", meta: map[string]string{"address": "a:1", "listName": "l", "passwordFromEnv": "REDIS_PASSWORD"}, env: map[string]string{"REDIS_PASSWORD": "s3cret"}, check: func(t *testing.T, m *redisMetadata) {
+		{name: "password from env", meta: map[string]string{"address": "a:1", "listName": "l", "passwordFromEnv": "REDIS_PASSWORD"}, env: map[string]string{"REDIS_PASSWORD": "s3cret"}, check: func(t *testing.T, m *meta.RedisMetadata) {
 			if m.Password != "s3cret" {
 				t.Errorf("password not resolved from env")
 			}
 		}},
-		{name: "auth params win over metadata", meta: map[string]string{"address": "meta:1", "listName": "l"}, auth: map[string]string{"address": "auth:2"}, check: func(t *testing.T, m *redisMetadata) {
+		{name: "auth params win over metadata", meta: map[string]string{"address": "meta:1", "listName": "l"}, auth: map[string]string{"address": "auth:2"}, check: func(t *testing.T, m *meta.RedisMetadata) {
 			if m.Address != "auth:2" {
 				t.Errorf("address = %s, want the TriggerAuthentication's", m.Address)
 			}
@@ -45,7 +47,7 @@ func TestParseRedisMetadata(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := &Config{TriggerType: "redis", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env}
-			var m redisMetadata
+			var m meta.RedisMetadata
 			err := ParseMetadata(cfg, &m)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
@@ -121,7 +123,7 @@ func TestParseMetadataReadsEmbeddedStructs(t *testing.T) {
 	if err := ParseMetadata(cfg, &meta{}); err == nil || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a missing embedded parameter: %v", err)
 	}
-	params, err := metadataParser.Parameters(meta{})
+	params, err := parametersOf(meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

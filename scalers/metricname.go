@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/metrics/pkg/apis/external_metrics"
@@ -38,7 +39,7 @@ func ExternalMetricSpec(cfg *Config, metricName string, target float64) (autosca
 		// The HPA refuses a target that is not above 0, and a target below a thousandth is 0 in
 		// milli units.
 		return autoscalingv2.MetricSpec{}, fmt.Errorf("trigger %d (%s): metric %s: the target %g is not at least 0.001: the HPA needs a target above 0",
-			cfg.TriggerIndex, cfg.TriggerType, clip(metricName, 80), target)
+			cfg.TriggerIndex, cfg.TriggerType, meta.Clip(metricName, 80), target)
 	}
 	q := resource.NewMilliQuantity(milli, resource.DecimalSI)
 	t := autoscalingv2.MetricTarget{}

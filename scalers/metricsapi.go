@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -24,72 +23,10 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The formats a metrics-api trigger reads.
-const (
-	metricsAPIFormatJSON       = "json"
-	metricsAPIFormatYAML       = "yaml"
-	metricsAPIFormatXML        = "xml"
-	metricsAPIFormatPrometheus = "prometheus"
-)
-
-// metricsAPIMetadata is the metrics-api trigger's metadata, with KEDA's parameter names.
-type metricsAPIMetadata struct {
-	TargetValue           float64 `keda:"name=targetValue, order=triggerMetadata, optional"`
-	ActivationTargetValue float64 `keda:"name=activationTargetValue, order=triggerMetadata, default=0"`
-	URL                   string  `keda:"name=url, order=triggerMetadata"`
-	Format                string  `keda:"name=format, order=triggerMetadata, default=json, enum=prometheus;json;xml;yaml"`
-	ValueLocation         string  `keda:"name=valueLocation, order=triggerMetadata"`
-	UnsafeSsl             bool    `keda:"name=unsafeSsl, order=triggerMetadata, default=false"`
-	// AggregateFromKubeServiceEndpoints asks to call every endpoint of a Service and aggregate;
-	// it is accepted as KEDA accepts it, and refused when true (see Validate).
-	AggregateFromKubeServiceEndpoints bool   `keda:"name=aggregateFromKubeServiceEndpoints, order=triggerMetadata, default=false"`
-	AggregationType                   string `keda:"name=aggregationType, order=triggerMetadata, default=average, enum=average;sum;max;min"`
-	Timeout                           string `keda:"name=timeout, order=triggerMetadata, optional"`
-
-	// The authentication parameters every HTTP scaler shares.
-	httpAuthParams
-	metricSource
-
-	// Set by Validate.
-	url      *url.URL
-	selector *promSelector
-	timeout  time.Duration
-	auth     *httpAuth
-}
-
-// Validate checks the parameters. Parameters only the metadata holds are checked first:
-// offline, a missing credential ends validation.
-func (m *metricsAPIMetadata) Validate() error {
-	if m.TargetValue < 0 || (m.TargetValue == 0 && !m.AsMetricSource()) {
-		return &ParamError{Param: "targetValue", Problem: "is missing or not above 0", Fix: "set metadata.targetValue, the value per replica the HPA aims at"}
-	}
-	u, err := httpURL("url", m.URL, "http://api.jobs:8080/api/v1/stats")
-	if err != nil {
-		return err
-	}
-	m.url = u
-	if m.AggregateFromKubeServiceEndpoints {
-		return &ParamError{Param: "aggregateFromKubeServiceEndpoints", Problem: "is not supported by kedactl",
-			Fix: "point metadata.url at one endpoint that already aggregates the replicas (or scrape them with Prometheus and use a prometheus trigger), and remove aggregateFromKubeServiceEndpoints"}
-	}
-	if m.Format == metricsAPIFormatPrometheus {
-		if m.selector, err = parsePromSelector(m.ValueLocation); err != nil {
-			return &ParamError{Param: "valueLocation", Problem: fmt.Sprintf("%q is not a metric selector (%v)", m.ValueLocation, err),
-				Fix: `with format prometheus, use a metric name and optional label values, such as queue_size or queue_size{queue="jobs"}`}
-		}
-	}
-	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
-		return err
-	}
-	p := m.httpAuthParams
-	m.auth, err = p.validate()
-	return err
-}
-
 // metricsAPIScaler GETs one document per poll and reads a number out of it.
 type metricsAPIScaler struct {
 	cfg        *Config
-	meta       metricsAPIMetadata
+	meta       meta.MetricsAPIMetadata
 	client     *httpClient
 	metricName string
 }
@@ -101,8 +38,8 @@ func newMetricsAPIScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// KEDA names it s<index>-metric-api-<valueLocation>, normalized.
 	s.metricName = MetricName(cfg.TriggerIndex, "metric-api-"+s.meta.ValueLocation)
-	p := s.meta.httpAuthParams
-	s.client = newHTTPClient(cfg, &p, s.meta.auth, "url", s.meta.url, s.meta.timeout, s.meta.UnsafeSsl)
+	p := s.meta.HTTPAuthParams
+	s.client = newHTTPClient(cfg, &p, s.meta.Auth, "url", s.meta.ParsedURL, s.meta.ResolvedTimeout, s.meta.UnsafeSsl)
 	return s, nil
 }
 
@@ -113,13 +50,13 @@ func (s *metricsAPIScaler) GetMetricSpecForScaling(context.Context) []autoscalin
 // GetMetricsAndActivity reads the value once; the trigger is active when it is above
 // activationTargetValue.
 func (s *metricsAPIScaler) GetMetricsAndActivity(ctx context.Context, metricName string) ([]external_metrics.ExternalMetricValue, bool, error) {
-	body, err := s.client.get(ctx, s.meta.url, nil)
+	body, err := s.client.get(ctx, s.meta.ParsedURL, nil)
 	if err != nil {
 		return nil, false, err
 	}
-	v, err := metricsAPIValue(body, s.meta.Format, s.meta.ValueLocation, s.meta.selector)
+	v, err := metricsAPIValue(body, s.meta.Format, s.meta.ValueLocation, s.meta.Selector)
 	if err != nil {
-		return nil, false, s.client.redactErr(fmt.Errorf("%s: GET %s: %w", triggerWho(s.cfg), s.meta.url.Redacted(), err))
+		return nil, false, s.client.redactErr(fmt.Errorf("%s: GET %s: %w", triggerWho(s.cfg), s.meta.ParsedURL.Redacted(), err))
 	}
 	return oneMetricValue(metricName, v), v > s.meta.ActivationTargetValue, nil
 }
@@ -132,28 +69,28 @@ func (s *metricsAPIScaler) Close(context.Context) error {
 // metricsAPIValue reads the number at location in a document of format: a GJSON path for json,
 // a dot-separated path for yaml and xml, a metric selector for prometheus (already parsed into
 // sel). A number, or a string holding a quantity ("12", "2.5", "10Mi"), is the value.
-func metricsAPIValue(body []byte, format, location string, sel *promSelector) (float64, error) {
+func metricsAPIValue(body []byte, format, location string, sel *meta.PromSelector) (float64, error) {
 	var v float64
 	var err error
 	switch format {
-	case metricsAPIFormatJSON:
+	case meta.MetricsAPIFormatJSON:
 		if !gjson.ValidBytes(body) {
 			return 0, notFormat("JSON", body, errors.New("invalid JSON"))
 		}
 		v, err = jsonValue(body, location)
-	case metricsAPIFormatYAML:
+	case meta.MetricsAPIFormatYAML:
 		var doc any
 		if yerr := yaml.Unmarshal(body, &doc); yerr != nil {
 			return 0, notFormat("YAML", body, yerr)
 		}
 		v, err = pathValue(doc, location)
-	case metricsAPIFormatXML:
+	case meta.MetricsAPIFormatXML:
 		doc, xerr := xmlTree(body)
 		if xerr != nil {
 			return 0, notFormat("XML", body, xerr)
 		}
 		v, err = pathValue(doc, location)
-	case metricsAPIFormatPrometheus:
+	case meta.MetricsAPIFormatPrometheus:
 		families, perr := promTextFamilies(body)
 		if perr != nil {
 			return 0, notFormat("in the Prometheus text format", body, perr)
@@ -163,10 +100,10 @@ func metricsAPIValue(body []byte, format, location string, sel *promSelector) (f
 		return 0, fmt.Errorf("format %q is not one of json, yaml, xml, prometheus", format)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", clip(location, 200), err)
+		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", meta.Clip(location, 200), err)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", clip(location, 200), v)
+		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", meta.Clip(location, 200), v)
 	}
 	return v, nil
 }
@@ -177,7 +114,7 @@ func notFormat(format string, body []byte, err error) error {
 	if len(start) > 60 {
 		start = start[:60] + "..."
 	}
-	return fmt.Errorf("the answer is not %s (%s; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, clip(err.Error(), 200), start)
+	return fmt.Errorf("the answer is not %s (%s; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, meta.Clip(err.Error(), 200), start)
 }
 
 // jsonValue reads location, a GJSON path, in a JSON document.
@@ -218,7 +155,7 @@ func pathValue(doc any, location string) (float64, error) {
 	for _, seg := range strings.Split(location, ".") {
 		// The error quotes the segment that did not match, and the one before it: at most a
 		// line of each, whatever the location's length.
-		shown := clip(seg, 80)
+		shown := meta.Clip(seg, 80)
 		switch node := cur.(type) {
 		case map[string]any:
 			next, ok := node[seg]
@@ -268,7 +205,7 @@ func pathValue(doc any, location string) (float64, error) {
 func keysOf(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, strconv.Quote(clip(k, 40)))
+		keys = append(keys, strconv.Quote(meta.Clip(k, 40)))
 	}
 	sort.Strings(keys)
 	if len(keys) > 10 {
@@ -339,90 +276,6 @@ func xmlElement(dec *xml.Decoder) (any, error) {
 	}
 }
 
-// promSelector is a metric name with label values, as in queue_size{queue="jobs"}.
-type promSelector struct {
-	name   string
-	labels [][2]string
-}
-
-// parsePromSelector reads name, name{label="value", ...} or {__name__="name", ...}; label
-// values are quoted with ", ' or `. Only equality matchers are read.
-func parsePromSelector(s string) (*promSelector, error) {
-	s = strings.TrimSpace(s)
-	sel := &promSelector{}
-	name, rest, hasLabels := strings.Cut(s, "{")
-	sel.name = strings.TrimSpace(name)
-	if hasLabels {
-		body, ok := strings.CutSuffix(strings.TrimSpace(rest), "}")
-		if !ok {
-			return nil, errors.New("no closing }")
-		}
-		for body = strings.TrimSpace(body); body != ""; {
-			i := strings.IndexAny(body, "=!~")
-			if i <= 0 {
-				return nil, fmt.Errorf("%q is not label=\"value\"", body)
-			}
-			label := strings.TrimSpace(body[:i])
-			if !model.LabelName(label).IsValidLegacy() {
-				return nil, fmt.Errorf("%q is not a label name", label)
-			}
-			op := body[i:]
-			if !strings.HasPrefix(op, "=") || strings.HasPrefix(op, "=~") {
-				return nil, fmt.Errorf("label %s: only = matchers are supported", label)
-			}
-			value, after, err := cutQuoted(strings.TrimSpace(op[1:]))
-			if err != nil {
-				return nil, fmt.Errorf("label %s: %w", label, err)
-			}
-			if label == "__name__" {
-				sel.name = value
-			} else {
-				sel.labels = append(sel.labels, [2]string{label, value})
-			}
-			after = strings.TrimSpace(after)
-			if after != "" && !strings.HasPrefix(after, ",") {
-				return nil, fmt.Errorf("expected , after label %s", label)
-			}
-			body = strings.TrimSpace(strings.TrimPrefix(after, ","))
-		}
-	}
-	if sel.name == "" {
-		return nil, errors.New("no metric name")
-	}
-	if !model.LegacyValidation.IsValidMetricName(sel.name) {
-		return nil, fmt.Errorf("%q is not a metric name", sel.name)
-	}
-	return sel, nil
-}
-
-// cutQuoted reads a quoted string at the start of s and returns it unquoted and what follows.
-func cutQuoted(s string) (value, rest string, err error) {
-	if s == "" || !strings.ContainsRune("\"'`", rune(s[0])) {
-		return "", "", errors.New("the value is not quoted")
-	}
-	q := s[0]
-	for i := 1; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && q != '`':
-			i++
-		case s[i] == q:
-			raw := s[1:i]
-			switch q {
-			case '`':
-				return raw, s[i+1:], nil
-			case '\'':
-				raw = strings.NewReplacer(`\'`, `'`, `"`, `\"`).Replace(raw)
-			}
-			v, err := strconv.Unquote(`"` + raw + `"`)
-			if err != nil {
-				return "", "", fmt.Errorf("bad escape in %s", s[:i+1])
-			}
-			return v, s[i+1:], nil
-		}
-	}
-	return "", "", errors.New("the value's quote is not closed")
-}
-
 // promTextFamilies parses the Prometheus text exposition format.
 func promTextFamilies(body []byte) (map[string]*dto.MetricFamily, error) {
 	text := strings.ReplaceAll(string(body), "\r\n", "\n")
@@ -434,17 +287,17 @@ func promTextFamilies(body []byte) (map[string]*dto.MetricFamily, error) {
 }
 
 // promTextValue reads the first sample of sel's metric whose labels include sel's.
-func promTextValue(families map[string]*dto.MetricFamily, sel *promSelector) (float64, error) {
-	family, ok := families[sel.name]
+func promTextValue(families map[string]*dto.MetricFamily, sel *meta.PromSelector) (float64, error) {
+	family, ok := families[sel.Name]
 	if !ok {
 		names := make(map[string]any, len(families))
 		for n := range families {
 			names[n] = nil
 		}
-		return 0, fmt.Errorf("the answer has no metric %s (it has %s)", sel.name, keysOf(names))
+		return 0, fmt.Errorf("the answer has no metric %s (it has %s)", sel.Name, keysOf(names))
 	}
 	for _, m := range family.GetMetric() {
-		if !hasLabels(m.GetLabel(), sel.labels) {
+		if !hasLabels(m.GetLabel(), sel.Labels) {
 			continue
 		}
 		switch {
@@ -455,10 +308,10 @@ func promTextValue(families map[string]*dto.MetricFamily, sel *promSelector) (fl
 		case m.GetUntyped() != nil:
 			return m.GetUntyped().GetValue(), nil
 		default:
-			return 0, fmt.Errorf("%s is a %s: point at a gauge, counter or untyped metric", sel.name, strings.ToLower(family.GetType().String()))
+			return 0, fmt.Errorf("%s is a %s: point at a gauge, counter or untyped metric", sel.Name, strings.ToLower(family.GetType().String()))
 		}
 	}
-	return 0, fmt.Errorf("no sample of %s has those label values", sel.name)
+	return 0, fmt.Errorf("no sample of %s has those label values", sel.Name)
 }
 
 // hasLabels reports whether labels include every wanted name=value pair.

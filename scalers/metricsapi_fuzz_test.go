@@ -5,10 +5,12 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // metricsAPIFuzzFormats are the formats a fuzz byte picks from.
-var metricsAPIFuzzFormats = []string{metricsAPIFormatJSON, metricsAPIFormatYAML, metricsAPIFormatXML, metricsAPIFormatPrometheus}
+var metricsAPIFuzzFormats = []string{meta.MetricsAPIFormatJSON, meta.MetricsAPIFormatYAML, meta.MetricsAPIFormatXML, meta.MetricsAPIFormatPrometheus}
 
 // FuzzMetricsAPIResponse feeds arbitrary answers, in each format, to metricsAPIValue and,
 // served on 127.0.0.1, to a metrics-api trigger's poll: both read the same value or fail the
@@ -62,8 +64,8 @@ func FuzzMetricsAPIResponse(f *testing.F) {
 		defer s.Close(context.Background())
 		m := s.(*metricsAPIScaler)
 
-		want, wantErr := metricsAPIValue(body, fm, m.meta.ValueLocation, m.meta.selector)
-		again, againErr := metricsAPIValue(body, fm, m.meta.ValueLocation, m.meta.selector)
+		want, wantErr := metricsAPIValue(body, fm, m.meta.ValueLocation, m.meta.Selector)
+		again, againErr := metricsAPIValue(body, fm, m.meta.ValueLocation, m.meta.Selector)
 		if errText(againErr) != errText(wantErr) || (wantErr == nil && again != want && !math.IsNaN(want)) {
 			t.Fatalf("reading the answer twice gave %g, %v then %g, %v", want, wantErr, again, againErr)
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseMetricsAPIMetadata(t *testing.T) {
@@ -17,21 +19,21 @@ func TestParseMetricsAPIMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[metricsAPIMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *metricsAPIMetadata) {
+	tests := []parseCase[meta.MetricsAPIMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.MetricsAPIMetadata) {
 			if m.Format != "json" || m.ActivationTargetValue != 0 || m.TargetValue != 8.8 || m.UnsafeSsl || m.AggregationType != "average" || m.Method != "header" {
 				t.Errorf("parsed %+v", m)
 			}
 		}},
-		{name: "prometheus selector", meta: base("format", "prometheus", "valueLocation", `queue_size{queue="jobs", instance='a\'b'}`), check: func(t *testing.T, m *metricsAPIMetadata) {
-			if m.selector.name != "queue_size" || len(m.selector.labels) != 2 || m.selector.labels[1] != [2]string{"instance", "a'b"} {
-				t.Errorf("selector %+v", m.selector)
+		{name: "prometheus selector", meta: base("format", "prometheus", "valueLocation", `queue_size{queue="jobs", instance='a\'b'}`), check: func(t *testing.T, m *meta.MetricsAPIMetadata) {
+			if m.Selector.Name != "queue_size" || len(m.Selector.Labels) != 2 || m.Selector.Labels[1] != [2]string{"instance", "a'b"} {
+				t.Errorf("selector %+v", m.Selector)
 			}
 		}},
 		{name: "apiKey through a TriggerAuthentication", meta: base("authMode", "apiKey", "method", "query", "keyParamName", "QUERY_KEY"), auth: map[string]string{"apiKey": "k"},
-			check: func(t *testing.T, m *metricsAPIMetadata) {
-				if !m.auth.has(authModeAPIKey) || !m.auth.apiKeyInQuery || m.auth.keyParamName != "QUERY_KEY" || m.auth.apiKey != "k" {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.MetricsAPIMetadata) {
+				if !m.Auth.Has(meta.AuthModeAPIKey) || !m.Auth.APIKeyInQuery || m.Auth.KeyParamName != "QUERY_KEY" || m.Auth.APIKey != "k" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "missing targetValue", meta: map[string]string{"url": "http://a", "valueLocation": "v"}, wantErr: []string{"trigger 0 (metrics-api)", "metadata.targetValue", "is missing"}},
@@ -44,7 +46,7 @@ func TestParseMetricsAPIMetadata(t *testing.T) {
 		{name: "bad selector", meta: base("format", "prometheus", "valueLocation", "backend_queue_size{invalid=test}"), wantErr: []string{"metadata.valueLocation", "not a metric selector", "not quoted"}},
 		{name: "regex selector", meta: base("format", "prometheus", "valueLocation", `q{a=~"x"}`), wantErr: []string{"only = matchers"}},
 		{name: "apiKey without key", meta: base("authMode", "apiKey"), wantErr: []string{"apiKey", "is required for authModes apiKey"}},
-		{name: "offline: credentials may come later", meta: base("authMode", "basic"), offline: true, check: func(*testing.T, *metricsAPIMetadata) {}},
+		{name: "offline: credentials may come later", meta: base("authMode", "basic"), offline: true, check: func(*testing.T, *meta.MetricsAPIMetadata) {}},
 	}
 	runParseCases(t, "metrics-api", tests)
 }
@@ -130,10 +132,10 @@ func TestMetricsAPIValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format+" "+tt.loc, func(t *testing.T) {
-			var sel *promSelector
+			var sel *meta.PromSelector
 			if tt.format == "prometheus" {
 				var err error
-				if sel, err = parsePromSelector(tt.loc); err != nil {
+				if sel, err = meta.ParsePromSelector(tt.loc); err != nil {
 					t.Fatal(err)
 				}
 			}

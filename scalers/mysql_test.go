@@ -3,7 +3,21 @@ package scalers
 import (
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
+
+// myConf is the driver's reading of the connection Validate accepted.
+func myConf(t *testing.T, m *meta.MysqlMetadata) *mysql.Config {
+	t.Helper()
+	dsn, err := mysqlConfig(m)
+	if err != nil || dsn == nil {
+		t.Fatalf("connection config %v, %v", dsn, err)
+	}
+	return dsn
+}
 
 func TestParseMySQLMetadata(t *testing.T) {
 	parts := func(extra map[string]string) map[string]string {
@@ -13,47 +27,47 @@ func TestParseMySQLMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[mysqlMetadata]{
-		{name: "parts and defaults", meta: parts(nil), check: func(t *testing.T, m *mysqlMetadata) {
-			if m.dsn.Addr != "db.example:3306" || m.dsn.User != "keda" || m.dsn.DBName != "jobs" || m.dsn.Passwd != "" || m.dsn.Net != "tcp" {
-				t.Errorf("dsn = %+v", m.dsn)
+	tests := []parseCase[meta.MysqlMetadata]{
+		{name: "parts and defaults", meta: parts(nil), check: func(t *testing.T, m *meta.MysqlMetadata) {
+			if myConf(t, m).Addr != "db.example:3306" || myConf(t, m).User != "keda" || myConf(t, m).DBName != "jobs" || myConf(t, m).Passwd != "" || myConf(t, m).Net != "tcp" {
+				t.Errorf("dsn = %+v", myConf(t, m))
 			}
 			if m.QueryValue != 5 || m.ActivationQueryValue != 0 {
 				t.Errorf("queryValue %g activation %g", m.QueryValue, m.ActivationQueryValue)
 			}
 		}},
-		{name: "float thresholds", meta: parts(map[string]string{"queryValue": "1.5", "activationQueryValue": "3.25"}), check: func(t *testing.T, m *mysqlMetadata) {
+		{name: "float thresholds", meta: parts(map[string]string{"queryValue": "1.5", "activationQueryValue": "3.25"}), check: func(t *testing.T, m *meta.MysqlMetadata) {
 			if m.QueryValue != 1.5 || m.ActivationQueryValue != 3.25 {
 				t.Errorf("queryValue %g activation %g", m.QueryValue, m.ActivationQueryValue)
 			}
 		}},
 		{name: "password and username from env", meta: parts(map[string]string{"passwordFromEnv": "DB_PW", "username": "", "usernameFromEnv": "DB_USER"}),
-			env: map[string]string{"DB_PW": "s3cret", "DB_USER": "envuser"}, check: func(t *testing.T, m *mysqlMetadata) {
-				if m.dsn.Passwd != "s3cret" || m.dsn.User != "envuser" {
-					t.Errorf("user %q password %q", m.dsn.User, m.dsn.Passwd)
+			env: map[string]string{"DB_PW": "s3cret", "DB_USER": "envuser"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+				if myConf(t, m).Passwd != "s3cret" || myConf(t, m).User != "envuser" {
+					t.Errorf("user %q password %q", myConf(t, m).User, myConf(t, m).Passwd)
 				}
 			}},
-		{name: "metadata username wins over env", meta: parts(map[string]string{"usernameFromEnv": "DB_USER"}), env: map[string]string{"DB_USER": "envuser"}, check: func(t *testing.T, m *mysqlMetadata) {
-			if m.dsn.User != "keda" {
-				t.Errorf("user %q, want metadata's (KEDA's order)", m.dsn.User)
+		{name: "metadata username wins over env", meta: parts(map[string]string{"usernameFromEnv": "DB_USER"}), env: map[string]string{"DB_USER": "envuser"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+			if myConf(t, m).User != "keda" {
+				t.Errorf("user %q, want metadata's (KEDA's order)", myConf(t, m).User)
 			}
 		}},
-		{name: "password and host from a TriggerAuthentication", meta: parts(map[string]string{"host": ""}), auth: map[string]string{"password": "from-auth", "host": "auth-host"}, check: func(t *testing.T, m *mysqlMetadata) {
-			if m.dsn.Passwd != "from-auth" || m.dsn.Addr != "auth-host:3306" {
-				t.Errorf("addr %s password %q", m.dsn.Addr, m.dsn.Passwd)
+		{name: "password and host from a TriggerAuthentication", meta: parts(map[string]string{"host": ""}), auth: map[string]string{"password": "from-auth", "host": "auth-host"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+			if myConf(t, m).Passwd != "from-auth" || myConf(t, m).Addr != "auth-host:3306" {
+				t.Errorf("addr %s password %q", myConf(t, m).Addr, myConf(t, m).Passwd)
 			}
 		}},
-		{name: "metricName accepted and ignored", meta: parts(map[string]string{"metricName": "custom"}), check: func(t *testing.T, m *mysqlMetadata) {}},
+		{name: "metricName accepted and ignored", meta: parts(map[string]string{"metricName": "custom"}), check: func(t *testing.T, m *meta.MysqlMetadata) {}},
 		{name: "connection string from env wins over parts", meta: parts(map[string]string{"connectionStringFromEnv": "DSN"}),
-			env: map[string]string{"DSN": "app:pw@tcp(10.0.0.1:3307)/orders?tls=skip-verify"}, check: func(t *testing.T, m *mysqlMetadata) {
-				if m.dsn.Addr != "10.0.0.1:3307" || m.dsn.User != "app" || m.dsn.Passwd != "pw" || m.dsn.DBName != "orders" {
-					t.Errorf("dsn = %+v", m.dsn)
+			env: map[string]string{"DSN": "app:pw@tcp(10.0.0.1:3307)/orders?tls=skip-verify"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+				if myConf(t, m).Addr != "10.0.0.1:3307" || myConf(t, m).User != "app" || myConf(t, m).Passwd != "pw" || myConf(t, m).DBName != "orders" {
+					t.Errorf("dsn = %+v", myConf(t, m))
 				}
 			}},
 		{name: "connection string from a TriggerAuthentication", meta: map[string]string{"query": "q", "queryValue": "1"},
-			auth: map[string]string{"connectionString": "app:pw@tcp(h:1)/d"}, check: func(t *testing.T, m *mysqlMetadata) {
-				if m.dsn.DBName != "d" {
-					t.Errorf("dsn = %+v", m.dsn)
+			auth: map[string]string{"connectionString": "app:pw@tcp(h:1)/d"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+				if myConf(t, m).DBName != "d" {
+					t.Errorf("dsn = %+v", myConf(t, m))
 				}
 			}},
 		{name: "missing query", meta: parts(map[string]string{"query": ""}), wantErr: []string{"trigger 0 (mysql)", "metadata.query", "is required"}},
@@ -66,9 +80,9 @@ func TestParseMySQLMetadata(t *testing.T) {
 		{name: "env var missing", meta: parts(map[string]string{"passwordFromEnv": "NOPE"}), wantErr: []string{"metadata.password", `"NOPE"`}},
 		{name: "bad DSN hides it", meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"},
 			env: map[string]string{"DSN": "root:hunter2-secret@tcp(h:1)"}, wantErr: []string{"metadata.connectionString", "not a valid MySQL DSN", "missing the slash"}},
-		{name: "offline without connection details", offline: true, meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"}, check: func(t *testing.T, m *mysqlMetadata) {
-			if m.dsn != nil {
-				t.Errorf("offline: no DSN should have been parsed")
+		{name: "offline without connection details", offline: true, meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+			if dsn, err := mysqlConfig(m); dsn != nil || err != nil {
+				t.Errorf("offline: no DSN should have been parsed, got %v, %v", dsn, err)
 			}
 		}},
 		{name: "offline still checks queryValue", offline: true, meta: map[string]string{"query": "q", "queryValue": "-1"}, wantErr: []string{"metadata.queryValue"}},

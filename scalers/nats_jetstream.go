@@ -11,66 +11,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
 
-// natsJetStreamMetadata is the nats-jetstream trigger's metadata, with KEDA's parameter names.
-type natsJetStreamMetadata struct {
-	Account                string `keda:"name=account, order=authParams;triggerMetadata, optional"`
-	AccountID              string `keda:"name=accountID, order=authParams;triggerMetadata, optional"`
-	Stream                 string `keda:"name=stream, order=triggerMetadata"`
-	Consumer               string `keda:"name=consumer, order=triggerMetadata"`
-	LagThreshold           int64  `keda:"name=lagThreshold, order=triggerMetadata, default=10"`
-	ActivationLagThreshold int64  `keda:"name=activationLagThreshold, order=triggerMetadata, default=0"`
-	UseHTTPS               bool   `keda:"name=useHttps, order=triggerMetadata, optional, default=false"`
-	MonitoringEndpoint     string `keda:"name=natsServerMonitoringEndpoint, order=authParams;triggerMetadata"`
-
-	// Set by Validate.
-	jszURL *url.URL
-}
-
-// Validate checks the parameters and builds the /jsz address.
-func (m *natsJetStreamMetadata) Validate() error {
-	if m.Account == "" && m.AccountID == "" {
-		return &ParamError{Param: "account", Problem: "is required (or accountID)",
-			Fix: `set metadata.account to the NATS account's name ("$G" when the server has no accounts configured), or metadata.accountID to its public key`}
-	}
-	if m.LagThreshold <= 0 {
-		return &ParamError{Param: "lagThreshold", Problem: fmt.Sprintf("is %d", m.LagThreshold), Fix: "must be above 0: it is the consumer lag per replica the HPA aims at"}
-	}
-	if m.ActivationLagThreshold < 0 {
-		return &ParamError{Param: "activationLagThreshold", Problem: fmt.Sprintf("is %d", m.ActivationLagThreshold), Fix: "must be 0 or more"}
-	}
-	if m.MonitoringEndpoint == "" {
-		// Offline, a TriggerAuthentication may hold it.
-		return &ParamError{Param: "natsServerMonitoringEndpoint", Problem: "is required", Fix: "set metadata.natsServerMonitoringEndpoint or the TriggerAuthentication parameter of that name"}
-	}
-	host, port, err := net.SplitHostPort(m.MonitoringEndpoint)
-	if err != nil || host == "" || port == "" || strings.Contains(m.MonitoringEndpoint, "/") {
-		return &ParamError{Param: "natsServerMonitoringEndpoint", Problem: fmt.Sprintf("%q is not host:port", m.MonitoringEndpoint),
-			Fix: "use the monitoring address without scheme or path, such as nats.nats.svc.cluster.local:8222 (set useHttps for https)"}
-	}
-	scheme := "http"
-	if m.UseHTTPS {
-		scheme = "https"
-	}
-	m.jszURL = &url.URL{Scheme: scheme, Host: m.MonitoringEndpoint, Path: "/jsz", RawQuery: url.Values{
-		"acc": {m.accountQuery()}, "consumers": {"true"}, "config": {"true"},
-	}.Encode()}
-	return nil
-}
-
-// accountQuery is the acc parameter of /jsz: the account's ID when given, else its name.
-func (m *natsJetStreamMetadata) accountQuery() string {
-	if m.AccountID != "" {
-		return m.AccountID
-	}
-	return m.Account
-}
-
-// isAccount reports whether a /jsz account entry is the trigger's account (by ID or by name).
-func (m *natsJetStreamMetadata) isAccount(a *jszAccount) bool {
+// natsIsAccount reports whether a /jsz account entry is the trigger's account (by ID or by name).
+func natsIsAccount(m *meta.NatsJetStreamMetadata, a *jszAccount) bool {
 	return (m.AccountID != "" && a.ID == m.AccountID) || (m.Account != "" && a.Name == m.Account)
 }
 
@@ -141,7 +88,7 @@ type varzResponse struct {
 // endpoint and reads from it until the leader changes.
 type natsJetStreamScaler struct {
 	cfg        *Config
-	meta       natsJetStreamMetadata
+	meta       meta.NatsJetStreamMetadata
 	client     *httpClient
 	metricName string
 
@@ -158,7 +105,7 @@ func newNATSJetStreamScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// KEDA names it s<index>-nats-jetstream-<stream>, normalized.
 	s.metricName = MetricName(cfg.TriggerIndex, "nats-jetstream-"+s.meta.Stream)
-	s.client = newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "natsServerMonitoringEndpoint", s.meta.jszURL, 0, false)
+	s.client = newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "natsServerMonitoringEndpoint", s.meta.JSZURL, 0, false)
 	return s, nil
 }
 
@@ -198,7 +145,7 @@ func (s *natsJetStreamScaler) consumer(ctx context.Context) (*jszConsumer, error
 		}
 		s.leader, s.leaderURL = "", nil
 	}
-	doc, err := s.jsz(ctx, s.meta.jszURL)
+	doc, err := s.jsz(ctx, s.meta.JSZURL)
 	if err != nil {
 		return nil, err
 	}
@@ -219,14 +166,14 @@ const maxNATSNodes = 32
 // configured endpoint knows (its /varz connect_urls, else its cluster routes), on the configured
 // monitoring port, and reads the consumer from it.
 func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*jszConsumer, error) {
-	entry := *s.meta.jszURL
+	entry := *s.meta.JSZURL
 	entry.Path, entry.RawQuery = "/varz", ""
 	var first varzResponse
 	if err := s.getJSON(ctx, &entry, &first); err != nil {
 		return nil, err
 	}
-	_, monitorPort, _ := net.SplitHostPort(s.meta.jszURL.Host)
-	candidates := []string{s.meta.jszURL.Host}
+	_, monitorPort, _ := net.SplitHostPort(s.meta.JSZURL.Host)
+	candidates := []string{s.meta.JSZURL.Host}
 	for _, u := range append(first.ConnectURLs, first.Cluster.URLs...) {
 		host := u
 		if h, _, err := net.SplitHostPort(u); err == nil {
@@ -247,7 +194,7 @@ func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*j
 			break
 		}
 		seen[hostPort] = true
-		varz := *s.meta.jszURL
+		varz := *s.meta.JSZURL
 		varz.Host, varz.Path, varz.RawQuery = hostPort, "/varz", ""
 		var info varzResponse
 		if err := s.getJSON(ctx, &varz, &info); err != nil {
@@ -258,7 +205,7 @@ func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*j
 		if info.ServerName != leader {
 			continue
 		}
-		jsz := *s.meta.jszURL
+		jsz := *s.meta.JSZURL
 		jsz.Host = hostPort
 		doc, err := s.jsz(ctx, &jsz)
 		if err != nil {
@@ -272,7 +219,7 @@ func (s *natsJetStreamScaler) fromLeader(ctx context.Context, leader string) (*j
 		return c, nil
 	}
 	return nil, fmt.Errorf("%s: consumer %q of stream %q is led by cluster node %q, but no node reachable from metadata.natsServerMonitoringEndpoint %s has that name (found %s): check that every node's monitoring port is %s and reachable",
-		triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, clip(leader, 80), s.meta.MonitoringEndpoint, joinClipped(names), monitorPort)
+		triggerWho(s.cfg), s.meta.Consumer, s.meta.Stream, meta.Clip(leader, 80), s.meta.MonitoringEndpoint, joinClipped(names), monitorPort)
 }
 
 // find locates the trigger's account, stream and consumer in a /jsz answer.
@@ -286,7 +233,7 @@ func (s *natsJetStreamScaler) find(doc *jszResponse) (*jszConsumer, error) {
 
 // findJSZConsumer locates meta's account, stream and consumer in a /jsz answer, with an error
 // that lists what is there when one is missing.
-func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsumer, error) {
+func findJSZConsumer(doc *jszResponse, md *meta.NatsJetStreamMetadata) (*jszConsumer, error) {
 	var acct *jszAccount
 	var accounts []string
 	// A JSON null in a list decodes as a nil entry, which names nothing: skipped.
@@ -294,7 +241,7 @@ func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsume
 		if a == nil {
 			continue
 		}
-		if meta.isAccount(a) {
+		if natsIsAccount(md, a) {
 			acct = a
 			break
 		}
@@ -302,7 +249,7 @@ func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsume
 	}
 	if acct == nil {
 		return nil, fmt.Errorf("the NATS server at %s has no JetStream account %q (it reports %s): check metadata.account (\"$G\" when the server has no accounts) or accountID",
-			meta.MonitoringEndpoint, meta.accountQuery(), listOrNone(accounts))
+			md.MonitoringEndpoint, md.AccountQuery(), listOrNone(accounts))
 	}
 	var stream *jszStream
 	var streams []string
@@ -310,7 +257,7 @@ func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsume
 		if st == nil {
 			continue
 		}
-		if st.Name == meta.Stream {
+		if st.Name == md.Stream {
 			stream = st
 			break
 		}
@@ -318,20 +265,20 @@ func findJSZConsumer(doc *jszResponse, meta *natsJetStreamMetadata) (*jszConsume
 	}
 	if stream == nil {
 		return nil, fmt.Errorf("account %q has no stream %q (it has %s): check metadata.stream",
-			clip(acct.Name, 80), meta.Stream, listOrNone(streams))
+			meta.Clip(acct.Name, 80), md.Stream, listOrNone(streams))
 	}
 	var consumers []string
 	for _, c := range stream.Consumers {
 		if c == nil {
 			continue
 		}
-		if c.Name == meta.Consumer {
+		if c.Name == md.Consumer {
 			return c, nil
 		}
 		consumers = append(consumers, c.Name)
 	}
 	return nil, fmt.Errorf("stream %q has no consumer %q (it has %s): check metadata.consumer, the consumer's durable name",
-		meta.Stream, meta.Consumer, listOrNone(consumers))
+		md.Stream, md.Consumer, listOrNone(consumers))
 }
 
 // jsz GETs and decodes a /jsz answer.
@@ -378,7 +325,7 @@ func listOrNone(names []string) string {
 	sort.Strings(names)
 	quoted := make([]string, 0, min(len(names), maxNames)+1)
 	for _, n := range names[:min(len(names), maxNames)] {
-		quoted = append(quoted, strconv.Quote(clip(n, maxLen)))
+		quoted = append(quoted, strconv.Quote(meta.Clip(n, maxLen)))
 	}
 	if len(names) > maxNames {
 		quoted = append(quoted, fmt.Sprintf("and %d more", len(names)-maxNames))
@@ -391,7 +338,7 @@ func joinClipped(nodes []string) string {
 	const maxNodes = 20
 	out := make([]string, 0, min(len(nodes), maxNodes)+1)
 	for _, n := range nodes[:min(len(nodes), maxNodes)] {
-		out = append(out, clip(n, 200))
+		out = append(out, meta.Clip(n, 200))
 	}
 	if len(nodes) > maxNodes {
 		out = append(out, fmt.Sprintf("and %d more", len(nodes)-maxNodes))

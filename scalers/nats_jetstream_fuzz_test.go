@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // FuzzNATSJetStreamResponse feeds arbitrary /jsz and /varz answers to the functions that read
@@ -37,7 +39,7 @@ func FuzzNATSJetStreamResponse(f *testing.F) {
 	f.Add([]byte(cluster), []byte(`{"connect_urls":["[::1", "a:b:c", ":0", "%zz:1"]}`))
 	f.Add([]byte(cluster), []byte(`[]`))
 	srv := newFuzzServer(f)
-	meta := natsJetStreamMetadata{Account: "$G", Stream: "orders", Consumer: "worker", MonitoringEndpoint: strings.TrimPrefix(srv.URL, "http://")}
+	meta := meta.NatsJetStreamMetadata{Account: "$G", Stream: "orders", Consumer: "worker", MonitoringEndpoint: strings.TrimPrefix(srv.URL, "http://")}
 	f.Fuzz(func(t *testing.T, jsz, varz []byte) {
 		var want int64
 		var doc jszResponse

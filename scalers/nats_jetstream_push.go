@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/nats-io/nats.go"
 )
 
@@ -80,7 +81,7 @@ func (s *natsJetStreamScaler) Run(ctx context.Context, push func(active bool)) {
 func (s *natsJetStreamScaler) pushTarget(ctx context.Context) (*natsPushTarget, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	varzURL := *s.meta.jszURL
+	varzURL := *s.meta.JSZURL
 	varzURL.Path, varzURL.RawQuery = "/varz", ""
 	var varz varzResponse
 	if err := s.getJSON(ctx, &varzURL, &varz); err != nil {
@@ -89,7 +90,7 @@ func (s *natsJetStreamScaler) pushTarget(ctx context.Context) (*natsPushTarget, 
 	if varz.AuthRequired || varz.TLSRequired || varz.Port <= 0 {
 		return nil, fmt.Errorf("%w: the server at %s requires authentication or TLS of clients (or has no client port)", errNATSCannotPush, s.meta.MonitoringEndpoint)
 	}
-	doc, err := s.jsz(ctx, s.meta.jszURL)
+	doc, err := s.jsz(ctx, s.meta.JSZURL)
 	if err != nil {
 		return nil, err
 	}
@@ -103,23 +104,23 @@ func (s *natsJetStreamScaler) pushTarget(ctx context.Context) (*natsPushTarget, 
 
 // natsStreamSubjects returns the subjects of meta's stream in a /jsz answer. A stream without
 // subjects (a mirror, or one fed by sources only) has nothing to listen on.
-func natsStreamSubjects(doc *jszResponse, meta *natsJetStreamMetadata) ([]string, error) {
+func natsStreamSubjects(doc *jszResponse, md *meta.NatsJetStreamMetadata) ([]string, error) {
 	for _, a := range doc.Accounts {
-		if a == nil || !meta.isAccount(a) {
+		if a == nil || !natsIsAccount(md, a) {
 			continue
 		}
 		for _, st := range a.Streams {
-			if st == nil || st.Name != meta.Stream {
+			if st == nil || st.Name != md.Stream {
 				continue
 			}
 			if len(st.Config.Subjects) == 0 {
-				return nil, fmt.Errorf("%w: stream %q has no subjects to listen on", errNATSCannotPush, meta.Stream)
+				return nil, fmt.Errorf("%w: stream %q has no subjects to listen on", errNATSCannotPush, md.Stream)
 			}
 			return st.Config.Subjects, nil
 		}
 	}
 	// Not there (yet): the poll says so; the push stream looks again after a backoff.
-	return nil, fmt.Errorf("stream %q not found at %s", meta.Stream, meta.MonitoringEndpoint)
+	return nil, fmt.Errorf("stream %q not found at %s", md.Stream, md.MonitoringEndpoint)
 }
 
 // listen connects to the server and, until ctx ends, waits for a message on any of the subjects,

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestNATSStreamSubjects(t *testing.T) {
@@ -28,7 +30,7 @@ func TestNATSStreamSubjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.stream, func(t *testing.T) {
-			got, err := natsStreamSubjects(&parsed, &natsJetStreamMetadata{Account: "$G", Stream: tt.stream, MonitoringEndpoint: "n:8222"})
+			got, err := natsStreamSubjects(&parsed, &meta.NatsJetStreamMetadata{Account: "$G", Stream: tt.stream, MonitoringEndpoint: "n:8222"})
 			if (err != nil) != tt.wantErr || errors.Is(err, errNATSCannotPush) != tt.cannotPush {
 				t.Fatalf("err = %v, want an error %v, one that stops pushing %v", err, tt.wantErr, tt.cannotPush)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseNATSJetStreamMetadata(t *testing.T) {
@@ -18,30 +20,30 @@ func TestParseNATSJetStreamMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[natsJetStreamMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *natsJetStreamMetadata) {
+	tests := []parseCase[meta.NatsJetStreamMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.NatsJetStreamMetadata) {
 			if m.LagThreshold != 10 || m.ActivationLagThreshold != 0 || m.UseHTTPS {
 				t.Errorf("parsed %+v", m)
 			}
-			if got := m.jszURL.String(); got != "http://nats.nats:8222/jsz?acc=%24G&config=true&consumers=true" {
+			if got := m.JSZURL.String(); got != "http://nats.nats:8222/jsz?acc=%24G&config=true&consumers=true" {
 				t.Errorf("jsz URL = %s", got)
 			}
 		}},
-		{name: "https, thresholds", meta: base("useHttps", "true", "lagThreshold", "25", "activationLagThreshold", "3"), check: func(t *testing.T, m *natsJetStreamMetadata) {
-			if m.jszURL.Scheme != "https" || m.LagThreshold != 25 || m.ActivationLagThreshold != 3 {
-				t.Errorf("parsed %+v %s", m, m.jszURL)
+		{name: "https, thresholds", meta: base("useHttps", "true", "lagThreshold", "25", "activationLagThreshold", "3"), check: func(t *testing.T, m *meta.NatsJetStreamMetadata) {
+			if m.JSZURL.Scheme != "https" || m.LagThreshold != 25 || m.ActivationLagThreshold != 3 {
+				t.Errorf("parsed %+v %s", m, m.JSZURL)
 			}
 		}},
-		{name: "accountID is asked for over the account name", meta: base("accountID", "ACCIDXYZ"), check: func(t *testing.T, m *natsJetStreamMetadata) {
-			if m.jszURL.Query().Get("acc") != "ACCIDXYZ" {
-				t.Errorf("acc = %s", m.jszURL.Query().Get("acc"))
+		{name: "accountID is asked for over the account name", meta: base("accountID", "ACCIDXYZ"), check: func(t *testing.T, m *meta.NatsJetStreamMetadata) {
+			if m.JSZURL.Query().Get("acc") != "ACCIDXYZ" {
+				t.Errorf("acc = %s", m.JSZURL.Query().Get("acc"))
 			}
 		}},
 		{name: "endpoint and account from a TriggerAuthentication", meta: base("natsServerMonitoringEndpoint", "", "account", ""),
 			auth: map[string]string{"natsServerMonitoringEndpoint": "secure-nats:8222", "account": "orders"},
-			check: func(t *testing.T, m *natsJetStreamMetadata) {
-				if m.jszURL.Host != "secure-nats:8222" || m.jszURL.Query().Get("acc") != "orders" {
-					t.Errorf("jsz URL = %s", m.jszURL)
+			check: func(t *testing.T, m *meta.NatsJetStreamMetadata) {
+				if m.JSZURL.Host != "secure-nats:8222" || m.JSZURL.Query().Get("acc") != "orders" {
+					t.Errorf("jsz URL = %s", m.JSZURL)
 				}
 			}},
 		{name: "no account", meta: base("account", ""), wantErr: []string{"trigger 0 (nats-jetstream)", "metadata.account", "is required (or accountID)", "$G"}},
@@ -54,7 +56,7 @@ func TestParseNATSJetStreamMetadata(t *testing.T) {
 		{name: "lagThreshold zero", meta: base("lagThreshold", "0"), wantErr: []string{"metadata.lagThreshold", "must be above 0"}},
 		{name: "negative activation", meta: base("activationLagThreshold", "-1"), wantErr: []string{"activationLagThreshold", "0 or more"}},
 		{name: "useHttps not a boolean", meta: base("useHttps", "yes"), wantErr: []string{"metadata.useHttps", "true or false"}},
-		{name: "offline: endpoint may come from a TriggerAuthentication", meta: base("natsServerMonitoringEndpoint", ""), offline: true, check: func(*testing.T, *natsJetStreamMetadata) {}},
+		{name: "offline: endpoint may come from a TriggerAuthentication", meta: base("natsServerMonitoringEndpoint", ""), offline: true, check: func(*testing.T, *meta.NatsJetStreamMetadata) {}},
 	}
 	runParseCases(t, "nats-jetstream", tests)
 }
@@ -83,15 +85,15 @@ func TestNATSJetStreamFind(t *testing.T) {
 	}}}}
 	tests := []struct {
 		name    string
-		meta    natsJetStreamMetadata
+		meta    meta.NatsJetStreamMetadata
 		wantErr []string
 	}{
-		{name: "by name", meta: natsJetStreamMetadata{Account: "orders", Stream: "jobs", Consumer: "workers"}},
-		{name: "by ID", meta: natsJetStreamMetadata{AccountID: "AORDERS", Stream: "jobs", Consumer: "workers"}},
-		{name: "unknown account", meta: natsJetStreamMetadata{Account: "billing", Stream: "jobs", Consumer: "workers"}, wantErr: []string{`no JetStream account "billing"`, `"$G", "orders"`}},
-		{name: "unknown stream", meta: natsJetStreamMetadata{Account: "orders", Stream: "job", Consumer: "workers"}, wantErr: []string{`no stream "job"`, `"jobs", "other"`, "metadata.stream"}},
-		{name: "unknown consumer", meta: natsJetStreamMetadata{Account: "orders", Stream: "jobs", Consumer: "worker"}, wantErr: []string{`no consumer "worker"`, `"audit", "workers"`, "metadata.consumer"}},
-		{name: "stream without consumers", meta: natsJetStreamMetadata{Account: "orders", Stream: "other", Consumer: "w"}, wantErr: []string{"it has none"}},
+		{name: "by name", meta: meta.NatsJetStreamMetadata{Account: "orders", Stream: "jobs", Consumer: "workers"}},
+		{name: "by ID", meta: meta.NatsJetStreamMetadata{AccountID: "AORDERS", Stream: "jobs", Consumer: "workers"}},
+		{name: "unknown account", meta: meta.NatsJetStreamMetadata{Account: "billing", Stream: "jobs", Consumer: "workers"}, wantErr: []string{`no JetStream account "billing"`, `"$G", "orders"`}},
+		{name: "unknown stream", meta: meta.NatsJetStreamMetadata{Account: "orders", Stream: "job", Consumer: "workers"}, wantErr: []string{`no stream "job"`, `"jobs", "other"`, "metadata.stream"}},
+		{name: "unknown consumer", meta: meta.NatsJetStreamMetadata{Account: "orders", Stream: "jobs", Consumer: "worker"}, wantErr: []string{`no consumer "worker"`, `"audit", "workers"`, "metadata.consumer"}},
+		{name: "stream without consumers", meta: meta.NatsJetStreamMetadata{Account: "orders", Stream: "other", Consumer: "w"}, wantErr: []string{"it has none"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -33,68 +33,6 @@ const newRelicNerdGraphEnv = "NEW_RELIC_NERDGRAPH_BASE_URL"
 
 // newRelicNRQLQuery asks for the result rows only: the scaler reads nothing else.
 const newRelicNRQLQuery = `query($accountId: Int!, $query: Nrql!) { actor { account(id: $accountId) { nrql(query: $query) { results } } } }`
-
-// newRelicRegions are NerdGraph's addresses by region, as New Relic's Go client names the
-// regions (any case).
-var newRelicRegions = map[string]string{
-	"us":      "https://api.newrelic.com/graphql",
-	"eu":      "https://api.eu.newrelic.com/graphql",
-	"jp":      "https://api.jp.newrelic.com/graphql",
-	"gov":     "https://gov-api.newrelic.com/graphql",
-	"fedramp": "https://gov-api.newrelic.com/graphql",
-	"staging": "https://staging-api.newrelic.com/graphql",
-	"local":   "http://localhost:3000/graphql",
-}
-
-// newRelicMetadata is the new-relic trigger's metadata, with KEDA's parameter names.
-type newRelicMetadata struct {
-	Account             int64   `keda:"name=account, order=authParams;triggerMetadata"`
-	Region              string  `keda:"name=region, order=authParams;triggerMetadata, default=US"`
-	QueryKey            string  `keda:"name=queryKey, order=authParams;triggerMetadata, secret"`
-	NoDataError         bool    `keda:"name=noDataError, order=triggerMetadata, default=false"`
-	NRQL                string  `keda:"name=nrql, order=triggerMetadata"`
-	Threshold           float64 `keda:"name=threshold, order=triggerMetadata"`
-	ActivationThreshold float64 `keda:"name=activationThreshold, order=triggerMetadata, default=0"`
-
-	metricSource
-
-	// Set by Validate: the region's NerdGraph address.
-	endpoint *url.URL
-}
-
-// Validate checks what the metadata alone decides. The account and the key may come from a
-// TriggerAuthentication, so offline their absence is not an error (ParseMetadata says so).
-func (m *newRelicMetadata) Validate() error {
-	u, err := newRelicEndpoint(m.Region)
-	if err != nil {
-		return err
-	}
-	m.endpoint = u
-	if m.Account < 0 {
-		return &ParamError{Param: "account", Problem: fmt.Sprintf("is %d", m.Account), Fix: "use the numeric account ID shown in New Relic's account settings"}
-	}
-	if strings.TrimSpace(m.NRQL) == "" {
-		return &ParamError{Param: "nrql", Problem: "is empty", Fix: "use a NRQL query that returns one number, such as SELECT count(*) FROM Transaction SINCE 1 minute ago"}
-	}
-	if m.AsMetricSource() {
-		// The HPA scales on the scalingModifiers formula, not on this metric: the threshold is
-		// required (as in KEDA) but unused.
-		m.Threshold = 0
-	} else if m.Threshold <= 0 {
-		return &ParamError{Param: "threshold", Problem: fmt.Sprintf("is %g", m.Threshold), Fix: "must be above 0: it is the query value per replica the HPA aims at"}
-	}
-	return nil
-}
-
-// newRelicEndpoint is NerdGraph's address for a region.
-func newRelicEndpoint(region string) (*url.URL, error) {
-	raw, ok := newRelicRegions[strings.ToLower(strings.TrimSpace(region))]
-	if !ok {
-		return nil, &ParamError{Param: "region", Problem: strconv.Quote(clip(region, 40)) + " is not a New Relic region",
-			Fix: "use US or EU (or JP, GOV), the region of the account's data center"}
-	}
-	return url.Parse(raw)
-}
 
 // newRelicEndpointOverride is the NerdGraph address from the operator's environment, if set.
 func newRelicEndpointOverride(value string) (*url.URL, error) {
@@ -181,7 +119,7 @@ func newRelicErrors(errs []newRelicError) error {
 			parts = append(parts, fmt.Sprintf("and %d more", len(errs)-3))
 			break
 		}
-		msg := clip(strings.Join(strings.Fields(e.Message), " "), 200)
+		msg := meta.Clip(strings.Join(strings.Fields(e.Message), " "), 200)
 		if e.Extensions.ErrorClass != "" {
 			msg = e.Extensions.ErrorClass + ": " + msg
 		}
@@ -226,7 +164,7 @@ func firstNumber(row json.RawMessage) (float64, bool, error) {
 // newRelicScaler runs the trigger's NRQL query on each poll.
 type newRelicScaler struct {
 	cfg        *Config
-	meta       newRelicMetadata
+	meta       meta.NewRelicMetadata
 	client     *httpClient
 	endpoint   *url.URL
 	body       []byte
@@ -242,7 +180,7 @@ func newNewRelicScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		return nil, &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName,
 			Param: "account", Problem: "is 0", Fix: "use the numeric account ID shown in New Relic's account settings"}
 	}
-	s.endpoint = s.meta.endpoint
+	s.endpoint = s.meta.Endpoint
 	override, err := newRelicEndpointOverride(os.Getenv(newRelicNerdGraphEnv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", triggerWho(cfg), err)
@@ -256,8 +194,8 @@ func newNewRelicScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// The key travels in NerdGraph's Api-Key header, set by the shared client so that it is
 	// removed from every error text like any other credential.
-	p := httpAuthParams{AuthModes: []string{authModeAPIKey}, APIKey: s.meta.QueryKey, KeyParamName: "Api-Key", Method: "header"}
-	auth, err := p.validate()
+	p := meta.HTTPAuthParams{AuthModes: []string{meta.AuthModeAPIKey}, APIKey: s.meta.QueryKey, KeyParamName: "Api-Key", Method: "header"}
+	auth, err := p.Validate()
 	if err != nil {
 		// Only an empty key fails here: name the parameter KEDA's users know.
 		return nil, &ParamError{TriggerIndex: cfg.TriggerIndex, TriggerType: cfg.TriggerType, TriggerName: cfg.TriggerName,
@@ -309,7 +247,7 @@ func (s *newRelicScaler) query(ctx context.Context) (float64, error) {
 		if errors.Is(err, errNewRelicNoData) {
 			err = fmt.Errorf("%w (metadata.noDataError is true)", err)
 		}
-		return 0, s.client.redactErr(fmt.Errorf("%s: NRQL %q on account %d at %s: %w", triggerWho(s.cfg), clip(s.meta.NRQL, 200), s.meta.Account, s.endpoint.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: NRQL %q on account %d at %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.NRQL, 200), s.meta.Account, s.endpoint.Redacted(), err))
 	}
 	return v, nil
 }
@@ -331,7 +269,7 @@ func (s *newRelicScaler) statusError(status int, body []byte) error {
 	if json.Unmarshal(body, &ans) == nil && len(ans.Errors) > 0 {
 		detail = newRelicErrors(ans.Errors).Error()
 	} else if len(body) > 0 {
-		detail = "answer: " + clip(strings.Join(strings.Fields(string(body)), " "), 200)
+		detail = "answer: " + meta.Clip(strings.Join(strings.Fields(string(body)), " "), 200)
 	}
 	msg := e.Error()
 	if fix != "" {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseNewRelicMetadata(t *testing.T) {
@@ -17,23 +19,23 @@ func TestParseNewRelicMetadata(t *testing.T) {
 		return m
 	}
 	auth := map[string]string{"queryKey": key}
-	tests := []parseCase[newRelicMetadata]{
-		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *newRelicMetadata) {
+	tests := []parseCase[meta.NewRelicMetadata]{
+		{name: "defaults", meta: base(), auth: auth, check: func(t *testing.T, m *meta.NewRelicMetadata) {
 			if m.Account != 1234567 || m.Region != "US" || m.QueryKey != key || m.NoDataError || m.Threshold != 50 || m.ActivationThreshold != 0 ||
-				m.endpoint.String() != "https://api.newrelic.com/graphql" {
-				t.Errorf("parsed %+v at %s", m, m.endpoint)
+				m.Endpoint.String() != "https://api.newrelic.com/graphql" {
+				t.Errorf("parsed %+v at %s", m, m.Endpoint)
 			}
 		}},
 		{name: "everything in the metadata, region eu in any case", meta: base("region", "eu", "queryKey", key, "noDataError", "true", "activationThreshold", "2.5"),
-			check: func(t *testing.T, m *newRelicMetadata) {
-				if !m.NoDataError || m.ActivationThreshold != 2.5 || m.QueryKey != key || m.endpoint.String() != "https://api.eu.newrelic.com/graphql" {
-					t.Errorf("parsed %+v at %s", m, m.endpoint)
+			check: func(t *testing.T, m *meta.NewRelicMetadata) {
+				if !m.NoDataError || m.ActivationThreshold != 2.5 || m.QueryKey != key || m.Endpoint.String() != "https://api.eu.newrelic.com/graphql" {
+					t.Errorf("parsed %+v at %s", m, m.Endpoint)
 				}
 			}},
 		{name: "account and region from the TriggerAuthentication win", meta: base("region", "US"), auth: map[string]string{"queryKey": key, "account": "42", "region": "EU"},
-			check: func(t *testing.T, m *newRelicMetadata) {
-				if m.Account != 42 || m.endpoint.Host != "api.eu.newrelic.com" {
-					t.Errorf("parsed %+v at %s", m, m.endpoint)
+			check: func(t *testing.T, m *meta.NewRelicMetadata) {
+				if m.Account != 42 || m.Endpoint.Host != "api.eu.newrelic.com" {
+					t.Errorf("parsed %+v at %s", m, m.Endpoint)
 				}
 			}},
 		{name: "missing account", meta: map[string]string{"nrql": "SELECT 1", "threshold": "1"}, auth: auth, wantErr: []string{"trigger 0 (new-relic)", "metadata.account", "is required"}},
@@ -48,7 +50,7 @@ func TestParseNewRelicMetadata(t *testing.T) {
 		{name: "unknown region", meta: base("region", "mars"), auth: auth, wantErr: []string{"metadata.region", `"mars" is not a New Relic region`, "US or EU"}},
 		{name: "bad noDataError", meta: base("noDataError", "sometimes"), auth: auth, wantErr: []string{"metadata.noDataError"}},
 		{name: "offline: account and key may come from the TriggerAuthentication", meta: map[string]string{"nrql": "SELECT 1", "threshold": "1"}, offline: true,
-			check: func(*testing.T, *newRelicMetadata) {}},
+			check: func(*testing.T, *meta.NewRelicMetadata) {}},
 		{name: "offline still checks the region", meta: base("region", "APAC"), offline: true, wantErr: []string{"metadata.region"}},
 	}
 	runParseCases(t, "new-relic", tests, key)
@@ -69,7 +71,7 @@ func TestNewRelicEndpoint(t *testing.T) {
 		{"", ""},
 		{"europe", ""},
 	} {
-		u, err := newRelicEndpoint(tt.region)
+		u, err := meta.NewRelicEndpoint(tt.region)
 		switch {
 		case tt.want == "" && err == nil:
 			t.Errorf("region %q: %s, want an error", tt.region, u)

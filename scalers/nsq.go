@@ -10,9 +10,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
@@ -30,71 +30,10 @@ import (
 // nsqMaxParallel bounds the requests one poll has in flight: a lookup may name many nsqd nodes.
 const nsqMaxParallel = 8
 
-// nsqMetadata is the nsq trigger's metadata, with KEDA's parameter names. KEDA's nsq scaler has no
-// credentials and no scalingModifiers exception (depthThreshold keeps its default there too).
-type nsqMetadata struct {
-	NSQLookupdHTTPAddresses  []string `keda:"name=nsqLookupdHTTPAddresses, order=triggerMetadata;resolvedEnv"`
-	Topic                    string   `keda:"name=topic, order=triggerMetadata;resolvedEnv"`
-	Channel                  string   `keda:"name=channel, order=triggerMetadata;resolvedEnv"`
-	DepthThreshold           int64    `keda:"name=depthThreshold, order=triggerMetadata;resolvedEnv, default=10"`
-	ActivationDepthThreshold int64    `keda:"name=activationDepthThreshold, order=triggerMetadata;resolvedEnv, default=0"`
-	UseHTTPS                 bool     `keda:"name=useHttps, order=triggerMetadata;resolvedEnv, default=false"`
-	UnsafeSSL                bool     `keda:"name=unsafeSsl, order=triggerMetadata;resolvedEnv, default=false"`
-}
-
-// Validate checks what the metadata alone decides.
-func (m *nsqMetadata) Validate() error {
-	// The list parser keeps empty items ("a,,b"): they name no server.
-	m.NSQLookupdHTTPAddresses = slices.DeleteFunc(m.NSQLookupdHTTPAddresses, func(s string) bool { return strings.TrimSpace(s) == "" })
-	if len(m.NSQLookupdHTTPAddresses) == 0 {
-		return &ParamError{Param: "nsqLookupdHTTPAddresses", Problem: "is required",
-			Fix: "set the host:port of each nsqlookupd's HTTP listener, comma-separated, such as nsqlookupd-0.nsqlookupd:4161,nsqlookupd-1.nsqlookupd:4161"}
-	}
-	for i, a := range m.NSQLookupdHTTPAddresses {
-		a = strings.TrimSpace(a)
-		m.NSQLookupdHTTPAddresses[i] = a
-		if err := checkNSQAddress(a); err != nil {
-			return &ParamError{Param: "nsqLookupdHTTPAddresses", Problem: "has " + strconv.Quote(a) + ", which " + err.Error(),
-				Fix: "use host:port of nsqlookupd's HTTP listener (4161 by default), without a scheme or path: metadata.useHttps \"true\" selects https"}
-		}
-	}
-	if m.DepthThreshold <= 0 {
-		return &ParamError{Param: "depthThreshold", Problem: fmt.Sprintf("is %d", m.DepthThreshold),
-			Fix: "must be at least 1: it is the number of waiting messages per replica the HPA aims at"}
-	}
-	if m.ActivationDepthThreshold < 0 {
-		return &ParamError{Param: "activationDepthThreshold", Problem: fmt.Sprintf("is %d", m.ActivationDepthThreshold),
-			Fix: "must be 0 or more: the trigger is active when the depth is above it"}
-	}
-	return nil
-}
-
-// checkNSQAddress accepts host or host:port. KEDA puts the value in a URL's host as it is, so
-// anything else (a scheme, a path) fails every poll there; here it fails at admission.
-func checkNSQAddress(a string) error {
-	if strings.ContainsAny(a, "/?#@ ") {
-		return errors.New("is not host:port")
-	}
-	host := a
-	if h, port, err := net.SplitHostPort(a); err == nil {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return errors.New("has no port number between 1 and 65535")
-		}
-		host = h
-	} else if strings.Contains(a, ":") && !strings.HasPrefix(a, "[") {
-		// host:port with a bad port, or an IPv6 address without brackets.
-		return errors.New("is not host:port")
-	}
-	if host == "" {
-		return errors.New("has no host")
-	}
-	return nil
-}
-
 // nsqScaler sums a channel's depth over the topic's nsqd nodes on each poll.
 type nsqScaler struct {
 	cfg        *Config
-	meta       nsqMetadata
+	meta       meta.NSQMetadata
 	client     *httpClient
 	scheme     string
 	metricName string
@@ -110,7 +49,7 @@ func newNSQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	s.metricName = MetricName(cfg.TriggerIndex, "nsq-"+s.meta.Topic+"-"+s.meta.Channel)
 	// No credentials: the transport is shared with every HTTP trigger of the same TLS settings.
-	s.client = newHTTPClient(cfg, &httpAuthParams{}, &httpAuth{}, "nsqLookupdHTTPAddresses", &url.URL{}, 0, s.meta.UnsafeSSL)
+	s.client = newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "nsqLookupdHTTPAddresses", &url.URL{}, 0, s.meta.UnsafeSSL)
 	return s, nil
 }
 
@@ -260,12 +199,12 @@ type nsqLookupAnswer struct {
 func parseNSQLookup(body []byte) ([]string, error) {
 	var a nsqLookupAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, errors.New(clip(err.Error(), 200))
+		return nil, errors.New(meta.Clip(err.Error(), 200))
 	}
 	nodes := make([]string, 0, len(a.Producers))
 	for _, p := range a.Producers {
 		if p.BroadcastAddress == "" || p.HTTPPort < 1 || p.HTTPPort > 65535 {
-			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", clip(p.BroadcastAddress, 80), p.HTTPPort)
+			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", meta.Clip(p.BroadcastAddress, 80), p.HTTPPort)
 		}
 		nodes = append(nodes, net.JoinHostPort(p.BroadcastAddress, strconv.Itoa(p.HTTPPort)))
 	}
@@ -291,7 +230,7 @@ type nsqStatsAnswer struct {
 func nsqStatsDepth(body []byte, topic, channel string) (int64, error) {
 	var a nsqStatsAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return 0, errors.New(clip(err.Error(), 200))
+		return 0, errors.New(meta.Clip(err.Error(), 200))
 	}
 	var depth int64
 	for _, t := range a.Topics {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 )
 
@@ -23,8 +24,8 @@ func TestParseNSQMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[nsqMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *nsqMetadata) {
+	tests := []parseCase[meta.NSQMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.NSQMetadata) {
 			if m.DepthThreshold != 10 || m.ActivationDepthThreshold != 0 || m.UseHTTPS || m.UnsafeSSL ||
 				len(m.NSQLookupdHTTPAddresses) != 1 || m.NSQLookupdHTTPAddresses[0] != "nsqlookupd-0.nsqlookupd:4161" {
 				t.Errorf("parsed %+v", m)
@@ -32,20 +33,20 @@ func TestParseNSQMetadata(t *testing.T) {
 		}},
 		{name: "everything", meta: base("nsqLookupdHTTPAddresses", "a:4161, b:4161,,[::1]:4161,c", "depthThreshold", "100",
 			"activationDepthThreshold", "5", "useHttps", "true", "unsafeSsl", "true"),
-			check: func(t *testing.T, m *nsqMetadata) {
+			check: func(t *testing.T, m *meta.NSQMetadata) {
 				want := []string{"a:4161", "b:4161", "[::1]:4161", "c"}
 				if fmt.Sprint(m.NSQLookupdHTTPAddresses) != fmt.Sprint(want) || m.DepthThreshold != 100 || m.ActivationDepthThreshold != 5 || !m.UseHTTPS || !m.UnsafeSSL {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "from the container's env", meta: map[string]string{"nsqLookupdHTTPAddressesFromEnv": "LOOKUPD", "topicFromEnv": "TOPIC", "channelFromEnv": "CHANNEL"},
-			env: map[string]string{"LOOKUPD": "l:4161", "TOPIC": "t", "CHANNEL": "c"}, check: func(t *testing.T, m *nsqMetadata) {
+			env: map[string]string{"LOOKUPD": "l:4161", "TOPIC": "t", "CHANNEL": "c"}, check: func(t *testing.T, m *meta.NSQMetadata) {
 				if m.NSQLookupdHTTPAddresses[0] != "l:4161" || m.Topic != "t" || m.Channel != "c" {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
 		{name: "offline, addresses from the env", offline: true, meta: map[string]string{"nsqLookupdHTTPAddressesFromEnv": "LOOKUPD", "topic": "t", "channel": "c"},
-			check: func(t *testing.T, m *nsqMetadata) {}},
+			check: func(t *testing.T, m *meta.NSQMetadata) {}},
 
 		{name: "missing addresses", meta: map[string]string{"topic": "t", "channel": "c"}, wantErr: []string{"trigger 0 (nsq)", "metadata.nsqLookupdHTTPAddresses", "is required"}},
 		{name: "only commas", meta: base("nsqLookupdHTTPAddresses", ", ,"), wantErr: []string{"metadata.nsqLookupdHTTPAddresses", "is required", "4161"}},

@@ -3,6 +3,8 @@ package scalers
 import (
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // parseCase is one row of a scaler's metadata parsing table: metadata, TriggerAuthentication
@@ -26,6 +28,9 @@ func runParseCases[M any](t *testing.T, triggerType string, cases []parseCase[M]
 			cfg := &Config{TriggerType: triggerType, TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline, HasAuthenticationRef: tt.offline}
 			var m M
 			err := ParseMetadata(cfg, &m)
+			if err == nil {
+				err = checkDriver(cfg, &m)
+			}
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("want an error mentioning %q", tt.wantErr)
@@ -48,4 +53,9 @@ func runParseCases[M any](t *testing.T, triggerType string, cases []parseCase[M]
 			tt.check(t, &m)
 		})
 	}
+}
+
+// parametersOf describes any metadata struct, registered or a test's own.
+func parametersOf(metadata any) ([]meta.SchemaParameter, error) {
+	return new(meta.Parser).Parameters(metadata)
 }

@@ -5,98 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 )
 
-// prometheusMetadata is the prometheus trigger's metadata, with KEDA's parameter names.
-type prometheusMetadata struct {
-	ServerAddress       string   `keda:"name=serverAddress, order=triggerMetadata"`
-	Query               string   `keda:"name=query, order=triggerMetadata"`
-	QueryParameters     []string `keda:"name=queryParameters, order=triggerMetadata, optional"`
-	Threshold           float64  `keda:"name=threshold, order=triggerMetadata"`
-	ActivationThreshold float64  `keda:"name=activationThreshold, order=triggerMetadata, optional"`
-	Namespace           string   `keda:"name=namespace, order=triggerMetadata, optional"`
-	CustomHeaders       []string `keda:"name=customHeaders, order=triggerMetadata, optional"`
-	IgnoreNullValues    bool     `keda:"name=ignoreNullValues, order=triggerMetadata, default=true"`
-	UnsafeSsl           bool     `keda:"name=unsafeSsl, order=triggerMetadata, optional"`
-	Timeout             string   `keda:"name=timeout, order=triggerMetadata, optional"`
-	// AWSRegion and IdentityOwner serve KEDA's AWS pod identity (SigV4 signing for Amazon Managed
-	// Prometheus). They are accepted as KEDA accepts them; without pod identity they change nothing.
-	AWSRegion     string `keda:"name=awsRegion, order=triggerMetadata;authParams, optional"`
-	IdentityOwner string `keda:"name=identityOwner, order=triggerMetadata, optional"`
-
-	// The authentication parameters every HTTP scaler shares.
-	httpAuthParams
-
-	// Set by Validate.
-	queryURL *url.URL
-	headers  http.Header
-	params   url.Values
-	timeout  time.Duration
-	auth     *httpAuth
-}
-
-// Validate checks the parameters and prepares the request. Parameters only the metadata holds
-// are checked first: offline, a missing credential ends validation.
-func (m *prometheusMetadata) Validate() error {
-	u, err := httpURL("serverAddress", m.ServerAddress, "http://prometheus.monitoring:9090")
-	if err != nil {
-		return err
-	}
-	// The query API sits under the server's address, which may carry a path prefix
-	// (VictoriaMetrics' /select/0/prometheus, a reverse proxy's /prometheus).
-	m.queryURL = u.JoinPath("api", "v1", "query")
-	if m.Threshold <= 0 {
-		return &ParamError{Param: "threshold", Problem: fmt.Sprintf("is %g", m.Threshold), Fix: "must be above 0: it is the query value per replica the HPA aims at"}
-	}
-	headers, err := parseKeyValues("customHeaders", m.CustomHeaders, "X-Client-Id=cid,X-Tenant-Id=tid")
-	if err != nil {
-		return err
-	}
-	m.headers = http.Header{}
-	// In order, so that of several bad names the error always shows the same.
-	for _, k := range slices.Sorted(maps.Keys(headers)) {
-		v := headers[k]
-		if !validHeaderName(k) {
-			return &ParamError{Param: "customHeaders", Problem: "has " + strconv.Quote(k) + ", which is not an HTTP header name", Fix: "use a comma-separated list such as X-Client-Id=cid,X-Tenant-Id=tid"}
-		}
-		m.headers.Set(k, v)
-	}
-	params, err := parseKeyValues("queryParameters", m.QueryParameters, "key-1=value-1,key-2=value-2")
-	if err != nil {
-		return err
-	}
-	m.params = url.Values{}
-	for k, v := range params {
-		m.params.Set(k, v)
-	}
-	if m.Namespace != "" {
-		// Namespaced queries (Thanos' tenancy, prom-label-proxy) take it as a query parameter.
-		m.params.Set("namespace", m.Namespace)
-	}
-	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
-		return err
-	}
-	p := m.httpAuthParams
-	m.auth, err = p.validate()
-	return err
-}
-
 // prometheusScaler runs one PromQL instant query per poll.
 type prometheusScaler struct {
 	cfg        *Config
-	meta       prometheusMetadata
+	meta       meta.PrometheusMetadata
 	client     *httpClient
 	metricName string
 }
@@ -106,8 +29,8 @@ func newPrometheusScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	if err := ParseMetadata(cfg, &s.meta); err != nil {
 		return nil, err
 	}
-	p := s.meta.httpAuthParams
-	s.client = newHTTPClient(cfg, &p, s.meta.auth, "serverAddress", s.meta.queryURL, s.meta.timeout, s.meta.UnsafeSsl)
+	p := s.meta.HTTPAuthParams
+	s.client = newHTTPClient(cfg, &p, s.meta.Auth, "serverAddress", s.meta.QueryURL, s.meta.ResolvedTimeout, s.meta.UnsafeSsl)
 	return s, nil
 }
 
@@ -132,16 +55,16 @@ func (s *prometheusScaler) Close(context.Context) error {
 
 // query asks /api/v1/query for the query's value now.
 func (s *prometheusScaler) query(ctx context.Context) (float64, error) {
-	u := *s.meta.queryURL
+	u := *s.meta.QueryURL
 	q := url.Values{}
-	for k, v := range s.meta.params {
+	for k, v := range s.meta.Params {
 		q[k] = v
 	}
 	// No time parameter: Prometheus evaluates at its own now, which neither a clock skew nor
 	// KEDA's whole-second timestamps can put before its latest scrape.
 	q.Set("query", s.meta.Query)
 	u.RawQuery = q.Encode()
-	body, err := s.client.get(ctx, &u, s.meta.headers)
+	body, err := s.client.get(ctx, &u, s.meta.Headers)
 	var statusErr *httpStatusError
 	if err != nil && !errors.As(err, &statusErr) {
 		return 0, err
@@ -206,7 +129,7 @@ func parseQueryAnswer(body []byte, d *queryDialect) (*promResponse, error) {
 		return nil, d.notAnswer
 	}
 	if resp.Status != "success" {
-		return nil, fmt.Errorf("%s rejected the query (%s: %s): check metadata.query", d.server, clip(resp.ErrorType, 80), clip(resp.Error, 400))
+		return nil, fmt.Errorf("%s rejected the query (%s: %s): check metadata.query", d.server, meta.Clip(resp.ErrorType, 80), meta.Clip(resp.Error, 400))
 	}
 	return &resp, nil
 }
@@ -281,22 +204,22 @@ func queryValue(resp *promResponse, ignoreNullValues bool, d *queryDialect) (flo
 	case "matrix":
 		return 0, errors.New("the query returned a range vector: make metadata.query an instant one, e.g. rate(x[2m]) instead of x[2m]")
 	default:
-		return 0, fmt.Errorf("the query returned a %s, not a number: make metadata.query return one number", clip(resp.Data.ResultType, 40))
+		return 0, fmt.Errorf("the query returned a %s, not a number: make metadata.query return one number", meta.Clip(resp.Data.ResultType, 40))
 	}
 	str, ok := raw.(string)
 	if !ok {
-		return 0, fmt.Errorf("the sample's value %s is not a number", clip(fmt.Sprint(raw), 60))
+		return 0, fmt.Errorf("the sample's value %s is not a number", meta.Clip(fmt.Sprint(raw), 60))
 	}
 	v, err := strconv.ParseFloat(str, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("the query returned %s, not a finite number: %s", clip(str, 60), d.notFinite)
+		return 0, fmt.Errorf("the query returned %s, not a finite number: %s", meta.Clip(str, 60), d.notFinite)
 	}
 	return v, nil
 }
 
 // fail names the trigger and the query.
 func (s *prometheusScaler) fail(problem string) error {
-	return s.client.redactErr(fmt.Errorf("%s: query %q on %s: %s", triggerWho(s.cfg), s.meta.Query, s.meta.queryURL.Redacted(), problem))
+	return s.client.redactErr(fmt.Errorf("%s: query %q on %s: %s", triggerWho(s.cfg), s.meta.Query, s.meta.QueryURL.Redacted(), problem))
 }
 
 // seriesName renders a sample's labels as name{a="b"}.
@@ -313,5 +236,5 @@ func seriesName(labels map[string]string) string {
 		parts = append(parts, k+"="+strconv.Quote(labels[k]))
 	}
 	// The labels are the server's: an error shows at most a line of them.
-	return clip(labels["__name__"]+"{"+strings.Join(parts, ",")+"}", 200)
+	return meta.Clip(labels["__name__"]+"{"+strings.Join(parts, ",")+"}", 200)
 }

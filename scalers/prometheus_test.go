@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParsePrometheusMetadata(t *testing.T) {
@@ -17,40 +19,40 @@ func TestParsePrometheusMetadata(t *testing.T) {
 		}
 		return m
 	}
-	tests := []parseCase[prometheusMetadata]{
-		{name: "defaults", meta: base(), check: func(t *testing.T, m *prometheusMetadata) {
-			if m.queryURL.String() != "http://prometheus:9090/api/v1/query" || !m.IgnoreNullValues || m.UnsafeSsl || m.ActivationThreshold != 0 || m.Threshold != 10 {
+	tests := []parseCase[meta.PrometheusMetadata]{
+		{name: "defaults", meta: base(), check: func(t *testing.T, m *meta.PrometheusMetadata) {
+			if m.QueryURL.String() != "http://prometheus:9090/api/v1/query" || !m.IgnoreNullValues || m.UnsafeSsl || m.ActivationThreshold != 0 || m.Threshold != 10 {
 				t.Errorf("parsed %+v", m)
 			}
-			if len(m.headers) != 0 || len(m.params) != 0 || len(m.auth.modes) != 0 {
-				t.Errorf("headers %v params %v modes %v", m.headers, m.params, m.auth.modes)
+			if len(m.Headers) != 0 || len(m.Params) != 0 || len(m.Auth.Modes) != 0 {
+				t.Errorf("headers %v params %v modes %v", m.Headers, m.Params, m.Auth.Modes)
 			}
 		}},
-		{name: "path prefix, trailing slash", meta: base("serverAddress", "https://vm:8481/select/0/prometheus/"), check: func(t *testing.T, m *prometheusMetadata) {
-			if got := m.queryURL.String(); got != "https://vm:8481/select/0/prometheus/api/v1/query" {
+		{name: "path prefix, trailing slash", meta: base("serverAddress", "https://vm:8481/select/0/prometheus/"), check: func(t *testing.T, m *meta.PrometheusMetadata) {
+			if got := m.QueryURL.String(); got != "https://vm:8481/select/0/prometheus/api/v1/query" {
 				t.Errorf("query URL %s", got)
 			}
 		}},
 		{name: "everything", meta: base("activationThreshold", "2.5", "namespace", "team-a", "customHeaders", "X-Client-Id=cid, X-Tenant-Id=tid",
 			"queryParameters", "dedup=true,partial_response=false", "ignoreNullValues", "false", "unsafeSsl", "true", "timeout", "1500", "authModes", "bearer"),
-			auth: map[string]string{"bearerToken": "t"}, check: func(t *testing.T, m *prometheusMetadata) {
+			auth: map[string]string{"bearerToken": "t"}, check: func(t *testing.T, m *meta.PrometheusMetadata) {
 				if m.ActivationThreshold != 2.5 || m.IgnoreNullValues || !m.UnsafeSsl || m.Timeout != "1500" {
 					t.Errorf("parsed %+v", m)
 				}
-				if m.headers.Get("X-Client-Id") != "cid" || m.headers.Get("X-Tenant-Id") != "tid" {
-					t.Errorf("headers %v", m.headers)
+				if m.Headers.Get("X-Client-Id") != "cid" || m.Headers.Get("X-Tenant-Id") != "tid" {
+					t.Errorf("headers %v", m.Headers)
 				}
-				if m.params.Get("dedup") != "true" || m.params.Get("partial_response") != "false" || m.params.Get("namespace") != "team-a" {
-					t.Errorf("params %v", m.params)
+				if m.Params.Get("dedup") != "true" || m.Params.Get("partial_response") != "false" || m.Params.Get("namespace") != "team-a" {
+					t.Errorf("params %v", m.Params)
 				}
-				if !m.auth.has(authModeBearer) || m.auth.bearerToken != "t" {
-					t.Errorf("auth %+v", m.auth)
+				if !m.Auth.Has(meta.AuthModeBearer) || m.Auth.BearerToken != "t" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "authModes from a TriggerAuthentication", meta: base(), auth: map[string]string{"authModes": "basic", "username": "u", "password": "p"},
-			check: func(t *testing.T, m *prometheusMetadata) {
-				if !m.auth.has(authModeBasic) || m.auth.username != "u" || m.auth.password != "p" {
-					t.Errorf("auth %+v", m.auth)
+			check: func(t *testing.T, m *meta.PrometheusMetadata) {
+				if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "u" || m.Auth.Password != "p" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 		{name: "missing serverAddress", meta: map[string]string{"query": "q", "threshold": "1"}, wantErr: []string{"trigger 0 (prometheus)", "metadata.serverAddress", "is required"}},
@@ -66,7 +68,7 @@ func TestParsePrometheusMetadata(t *testing.T) {
 		{name: "bad timeout", meta: base("timeout", "soon"), wantErr: []string{"metadata.timeout", `"soon" is not a timeout`}},
 		{name: "bad mode", meta: base("authModes", "kerberos"), wantErr: []string{"metadata.authModes", `"kerberos" is not an authentication mode`}},
 		{name: "bearer without a token", meta: base("authModes", "bearer"), wantErr: []string{"bearerToken", "is required for authModes bearer"}},
-		{name: "offline: credentials may come later", meta: base("authModes", "bearer"), offline: true, check: func(*testing.T, *prometheusMetadata) {}},
+		{name: "offline: credentials may come later", meta: base("authModes", "bearer"), offline: true, check: func(*testing.T, *meta.PrometheusMetadata) {}},
 		{name: "offline still checks the address", meta: base("serverAddress", "nope", "authModes", "bearer"), offline: true, wantErr: []string{"serverAddress"}},
 	}
 	runParseCases(t, "prometheus", tests)

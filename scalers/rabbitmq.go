@@ -11,12 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	amqp "github.com/rabbitmq/amqp091-go"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
@@ -26,341 +26,10 @@ import (
 // the ready messages) or, through the management API over HTTP, its length (ready plus
 // unacknowledged) or its publish rate, optionally over every queue a regex matches.
 
-// KEDA's values of mode, protocol, operation and tls.
-const (
-	rabbitModeUnknown     = "Unknown"
-	rabbitModeQueueLength = "QueueLength"
-	rabbitModeMessageRate = "MessageRate"
-
-	rabbitProtocolAuto = "auto"
-	rabbitProtocolAMQP = "amqp"
-	rabbitProtocolHTTP = "http"
-
-	rabbitOperationSum = "sum"
-	rabbitOperationMax = "max"
-	rabbitOperationAvg = "avg"
-
-	rabbitTLSEnable  = "enable"
-	rabbitTLSDisable = "disable"
-
-	// rabbitDefaultQueueLength is the target when neither mode and value nor queueLength is set.
-	rabbitDefaultQueueLength = 20
-)
-
-const rabbitHostExample = "amqp://user:password@rabbitmq.default:5672/vhost or http://user:password@rabbitmq.default:15672/vhost"
-
-// rabbitMQMetadata is the rabbitmq trigger's metadata, with KEDA's parameter names.
-type rabbitMQMetadata struct {
-	QueueName string `keda:"name=queueName, order=triggerMetadata"`
-	// Mode and Value replace queueLength, which KEDA still reads as mode QueueLength.
-	Mode            string  `keda:"name=mode, order=triggerMetadata, optional, default=Unknown"`
-	QueueLength     float64 `keda:"name=queueLength, order=triggerMetadata, optional"`
-	Value           float64 `keda:"name=value, order=triggerMetadata, optional"`
-	ActivationValue float64 `keda:"name=activationValue, order=triggerMetadata, optional"`
-	// Host is a URL that usually holds a password.
-	Host                  string `keda:"name=host, order=triggerMetadata;authParams;resolvedEnv, secret"`
-	Protocol              string `keda:"name=protocol, order=triggerMetadata;authParams, default=auto"`
-	VhostName             string `keda:"name=vhostName, order=triggerMetadata;authParams, optional"`
-	UseRegex              bool   `keda:"name=useRegex, order=triggerMetadata, optional"`
-	ExcludeUnacknowledged bool   `keda:"name=excludeUnacknowledged, order=triggerMetadata, optional"`
-	PageSize              int64  `keda:"name=pageSize, order=triggerMetadata, default=100"`
-	Operation             string `keda:"name=operation, order=triggerMetadata, default=sum"`
-	// Timeout (milliseconds, or a duration) bounds each poll over either protocol; KEDA
-	// refuses it with AMQP, where this trigger honours it instead.
-	Timeout string `keda:"name=timeout, order=triggerMetadata, optional"`
-	// Username and Password replace the credentials of Host. They hide httpAuthParams' fields of
-	// the same names (KEDA declares both; these also read ...FromEnv), and Validate hands them on
-	// to authModes basic.
-	Username    string `keda:"name=username, order=authParams;resolvedEnv, optional"`
-	Password    string `keda:"name=password, order=authParams;resolvedEnv, optional, secret"`
-	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
-	TLS         string `keda:"name=tls, order=authParams, default=disable"`
-	UnsafeSsl   bool   `keda:"name=unsafeSsl, order=triggerMetadata, optional"`
-	// WorkloadIdentityResource serves KEDA's Azure workload identity; it is accepted as KEDA
-	// accepts it and, without that pod identity, changes nothing.
-	WorkloadIdentityResource string `keda:"name=workloadIdentityResource, order=authParams, optional"`
-
-	// ca, cert and key (for tls enable and authModes tls) and the management API's
-	// authentication modes.
-	httpAuthParams
-
-	// Set by Validate.
-	mode     string
-	value    float64
-	protocol string
-	// vhost is the vhost the queue is in: vhostName, else the last segment of host's path, else /.
-	vhost string
-	// amqpURI is host parsed as AMQP; amqpSASL is set when username and password replace its
-	// credentials.
-	amqpURI  amqp.URI
-	amqpSASL []amqp.Authentication
-	// httpBase is host without its vhost segment, credentials included; queueURL is the request.
-	httpBase *url.URL
-	queueURL *url.URL
-	timeout  time.Duration
-	tls      *tls.Config
-	auth     *httpAuth
-}
-
-// Validate resolves mode, value, protocol, vhost and TLS. Parameters only the metadata holds
-// are checked first: offline, a missing host or credential ends validation.
-func (m *rabbitMQMetadata) Validate() error {
-	if err := m.validateMode(); err != nil {
-		return err
-	}
-	switch m.Operation {
-	case rabbitOperationSum, rabbitOperationMax, rabbitOperationAvg:
-	default:
-		return &ParamError{Param: "operation", Problem: strconv.Quote(m.Operation) + " is not an operation", Fix: "use sum, max or avg (how the queues useRegex matches are combined)"}
-	}
-	if m.PageSize < 1 {
-		return &ParamError{Param: "pageSize", Problem: fmt.Sprintf("is %d", m.PageSize), Fix: "use 1 or more: it is how many queues one request may return when useRegex is true"}
-	}
-	var err error
-	if m.timeout, err = parseTriggerTimeout(m.Timeout); err != nil {
-		return err
-	}
-	if m.TLS != rabbitTLSEnable && m.TLS != rabbitTLSDisable {
-		return &ParamError{Param: "tls", Problem: strconv.Quote(m.TLS) + " is not enable or disable", Fix: "set the TriggerAuthentication parameter tls to enable or disable"}
-	}
-	switch m.Protocol {
-	case rabbitProtocolAuto, rabbitProtocolAMQP, rabbitProtocolHTTP:
-	default:
-		return &ParamError{Param: "protocol", Problem: strconv.Quote(m.Protocol) + " is not a protocol", Fix: "use auto (from host's scheme), amqp or http"}
-	}
-	if m.Protocol == rabbitProtocolAMQP {
-		if err := m.needsHTTP(); err != nil {
-			return err
-		}
-	}
-	if m.Host == "" {
-		return &ParamError{Param: "host", Problem: "is required", Fix: "set metadata.host, metadata.hostFromEnv or the TriggerAuthentication parameter host, such as " + rabbitHostExample}
-	}
-	if (m.Username == "") != (m.Password == "") {
-		missing, other := "password", "username"
-		if m.Username == "" {
-			missing, other = "username", "password"
-		}
-		return &ParamError{Param: missing, Problem: "is required when " + other + " is set",
-			Fix: "give username and password together (TriggerAuthentication or ...FromEnv), or put both in host"}
-	}
-	if err := m.resolveHost(); err != nil {
-		return err
-	}
-	if err := m.needsHTTP(); err != nil {
-		return err
-	}
-	return m.resolveTLS()
-}
-
-// validateMode turns mode, value and the deprecated queueLength into m.mode and m.value.
-func (m *rabbitMQMetadata) validateMode() error {
-	switch m.Mode {
-	case rabbitModeUnknown, rabbitModeQueueLength, rabbitModeMessageRate:
-	default:
-		return &ParamError{Param: "mode", Problem: strconv.Quote(m.Mode) + " is not a mode", Fix: "use QueueLength (messages in the queue) or MessageRate (messages published per second)"}
-	}
-	modeSet := m.Mode != rabbitModeUnknown
-	switch {
-	case m.QueueLength != 0 && (modeSet || m.Value != 0):
-		return &ParamError{Param: "queueLength", Problem: "is set together with mode and value", Fix: "queueLength is deprecated: keep only mode and value"}
-	case m.QueueLength < 0:
-		return &ParamError{Param: "queueLength", Problem: fmt.Sprintf("is %g", m.QueueLength), Fix: "must be above 0: it is the messages per replica the HPA aims at"}
-	case m.QueueLength > 0:
-		m.mode, m.value = rabbitModeQueueLength, m.QueueLength
-	case !modeSet && m.Value == 0:
-		m.mode, m.value = rabbitModeQueueLength, rabbitDefaultQueueLength
-	case !modeSet:
-		return &ParamError{Param: "mode", Problem: "is not set, but value is", Fix: "set metadata.mode to QueueLength or MessageRate"}
-	case m.Value == 0:
-		return &ParamError{Param: "value", Problem: "is 0 or not set, but mode is", Fix: "set metadata.value above 0: the " + map[string]string{rabbitModeQueueLength: "messages", rabbitModeMessageRate: "messages per second"}[m.Mode] + " per replica the HPA aims at"}
-	case m.Value < 0:
-		return &ParamError{Param: "value", Problem: fmt.Sprintf("is %g", m.Value), Fix: "must be above 0: it is the per-replica target the HPA aims at"}
-	default:
-		m.mode, m.value = m.Mode, m.Value
-	}
-	return nil
-}
-
-// needsHTTP rejects, for the AMQP protocol, what only the management API can tell.
-func (m *rabbitMQMetadata) needsHTTP() error {
-	if m.Protocol != rabbitProtocolAMQP && m.protocol != rabbitProtocolAMQP {
-		return nil
-	}
-	const fix = "use the management API: an http(s) host such as http://user:password@rabbitmq.default:15672/vhost (and protocol http or auto)"
-	switch {
-	case m.mode == rabbitModeMessageRate:
-		return &ParamError{Param: "mode", Problem: "MessageRate needs the management API, not AMQP", Fix: fix}
-	case m.UseRegex:
-		return &ParamError{Param: "useRegex", Problem: "needs the management API, not AMQP", Fix: fix}
-	case m.ExcludeUnacknowledged:
-		return &ParamError{Param: "excludeUnacknowledged", Problem: "needs the management API, not AMQP (which counts only ready messages anyway)", Fix: fix + ", or remove it"}
-	}
-	return nil
-}
-
-// resolveHost parses host for its protocol, applies username and password, and finds the vhost.
-// Parse errors are not quoted: they would show the host, password included.
-func (m *rabbitMQMetadata) resolveHost() error {
-	badHost := &ParamError{Param: "host", Problem: "is not an AMQP or HTTP URL", Fix: "use an address such as " + rabbitHostExample}
-	u, err := url.Parse(m.Host)
-	if err != nil || u.Host == "" {
-		return badHost
-	}
-	var scheme string
-	switch u.Scheme {
-	case "amqp", "amqps":
-		scheme = rabbitProtocolAMQP
-	case "http", "https":
-		scheme = rabbitProtocolHTTP
-	default:
-		return badHost
-	}
-	m.protocol = m.Protocol
-	if m.protocol == rabbitProtocolAuto {
-		m.protocol = scheme
-	}
-	if m.protocol != scheme {
-		return &ParamError{Param: "protocol", Problem: "is " + m.protocol + ", but host is a " + u.Scheme + " URL",
-			Fix: map[string]string{rabbitProtocolAMQP: "use an amqp:// or amqps:// host for protocol amqp, or protocol http", rabbitProtocolHTTP: "use an http:// or https:// host (the management API) for protocol http, or protocol amqp"}[m.protocol]}
-	}
-	if m.protocol == rabbitProtocolAMQP {
-		if m.amqpURI, err = amqp.ParseURI(m.Host); err != nil {
-			return badHost
-		}
-		if m.Username != "" {
-			m.amqpURI.Username, m.amqpURI.Password = m.Username, m.Password
-			m.amqpSASL = []amqp.Authentication{&amqp.PlainAuth{Username: m.Username, Password: m.Password}}
-		}
-		m.vhost = m.amqpURI.Vhost
-		if m.VhostName != "" {
-			m.vhost = m.VhostName
-		}
-		if m.vhost == "" {
-			// amqp://host:5672/ names the empty vhost, which cannot exist; the default is meant.
-			m.vhost = "/"
-		}
-		return nil
-	}
-	if m.Username != "" {
-		u.User = url.UserPassword(m.Username, m.Password)
-	}
-	// The path's last segment is the vhost (empty or %2F: the default vhost); what comes before
-	// it is the management API's path prefix.
-	segments := strings.Split(u.EscapedPath(), "/")
-	last := segments[len(segments)-1]
-	prefix := strings.Join(segments[:len(segments)-1], "/")
-	vhost, err := url.PathUnescape(last)
-	if err != nil {
-		return badHost
-	}
-	if m.VhostName != "" {
-		vhost = m.VhostName
-	}
-	if vhost == "" {
-		vhost = "/"
-	}
-	m.vhost = vhost
-	base := *u
-	if base.Path, err = url.PathUnescape(prefix); err != nil {
-		return badHost
-	}
-	base.RawPath, base.RawQuery, base.Fragment = prefix, "", ""
-	m.httpBase = &base
-	m.queueURL = m.managementURL()
-	return nil
-}
-
-// rabbitQueueColumns are the only fields a poll reads, so the management API sends no more.
-const rabbitQueueColumns = "name,messages,messages_ready,message_stats.publish_details.rate"
-
-// managementURL is the request for the queue, or with useRegex for the vhost's queues whose
-// names match queueName.
-func (m *rabbitMQMetadata) managementURL() *url.URL {
-	u := *m.httpBase
-	rawPath := u.RawPath + "/api/queues/" + url.PathEscape(m.vhost)
-	path := u.Path + "/api/queues/" + m.vhost
-	q := url.Values{"columns": {rabbitQueueColumns}}
-	if m.UseRegex {
-		q.Set("page", "1")
-		q.Set("page_size", strconv.FormatInt(m.PageSize, 10))
-		q.Set("use_regex", "true")
-		q.Set("name", m.QueueName)
-	} else {
-		rawPath += "/" + url.PathEscape(m.QueueName)
-		path += "/" + m.QueueName
-	}
-	u.Path, u.RawPath, u.RawQuery = path, rawPath, q.Encode()
-	return &u
-}
-
-// resolveTLS builds the TLS settings: ca and unsafeSsl apply to every amqps or https
-// connection; tls enable adds the client certificate (cert, key, keyPassword). The
-// management API's authentication modes are checked last.
-func (m *rabbitMQMetadata) resolveTLS() error {
-	p := &m.httpAuthParams
-	p.Username, p.Password = m.Username, m.Password
-	var err error
-	if m.auth, err = p.validate(); err != nil {
-		return err
-	}
-	secure := m.amqpURI.Scheme == "amqps" || (m.httpBase != nil && m.httpBase.Scheme == "https")
-	if m.TLS == rabbitTLSEnable {
-		if !secure {
-			return &ParamError{Param: "tls", Problem: "is enable, but host is not an amqps:// or https:// URL", Fix: "use amqps:// (or https:// for the management API) in host, or set tls to disable"}
-		}
-		switch {
-		case m.Cert != "" && m.Key == "":
-			return &ParamError{Param: "key", Problem: "is required when cert is set", Fix: "put the client certificate's private key (PEM) in the TriggerAuthentication parameter key, next to cert"}
-		case m.Cert == "" && m.Key != "":
-			return &ParamError{Param: "cert", Problem: "is required when key is set", Fix: "put the client certificate (PEM) in the TriggerAuthentication parameter cert, next to key"}
-		case m.Cert != "":
-			key, err := decryptKey(m.Key, m.KeyPassword)
-			if err != nil {
-				return err
-			}
-			pair, err := tls.X509KeyPair([]byte(m.Cert), key)
-			if err != nil {
-				return &ParamError{Param: "cert", Problem: "and key are not a usable certificate and private key (" + err.Error() + ")",
-					Fix: "give the PEM texts of the client certificate and of its private key"}
-			}
-			m.auth.clientCert = &pair
-		}
-	}
-	if m.protocol == rabbitProtocolAMQP && secure {
-		m.tls = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: m.UnsafeSsl, RootCAs: m.auth.rootCAs, ServerName: m.amqpURI.Host} //nolint:gosec // unsafeSsl is the user's explicit choice
-		if m.auth.clientCert != nil {
-			m.tls.Certificates = []tls.Certificate{*m.auth.clientCert}
-		}
-	}
-	return nil
-}
-
-// secrets are the texts no error may show: the password of host (as written and escaped),
-// username and password's, keyPassword and the management API's credentials.
-func (m *rabbitMQMetadata) secrets() []string {
-	s := append(m.httpAuthParams.secrets(), m.KeyPassword)
-	var pws []string
-	if u, err := url.Parse(m.Host); err == nil {
-		if pw, ok := u.User.Password(); ok {
-			pws = append(pws, pw)
-		}
-	}
-	pws = append(pws, m.Password, m.amqpURI.Password)
-	for _, pw := range pws {
-		if pw != "" {
-			s = append(s, pw, url.PathEscape(pw), url.QueryEscape(pw), url.UserPassword("u", pw).String()[2:])
-		}
-	}
-	// Longest first, so that a longer secret goes whole before a shorter one inside it.
-	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
-	return s
-}
-
 // rabbitMQScaler reads one queue (or the queues a regex matches) per poll.
 type rabbitMQScaler struct {
 	cfg        *Config
-	meta       rabbitMQMetadata
+	meta       meta.RabbitMQMetadata
 	metricName string
 	timeout    time.Duration
 	secrets    []string
@@ -379,23 +48,23 @@ func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	}
 	// KEDA escapes the queue name for the metric name, so that a regex makes a valid one too.
 	s.metricName = MetricName(cfg.TriggerIndex, "rabbitmq-"+url.QueryEscape(s.meta.QueueName))
-	s.timeout = s.meta.timeout
+	s.timeout = s.meta.ResolvedTimeout
 	if s.timeout <= 0 {
 		s.timeout = cfg.Timeout
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	s.secrets = s.meta.secrets()
-	if s.meta.protocol == rabbitProtocolHTTP {
-		p := s.meta.httpAuthParams
-		s.http = newHTTPClient(cfg, &p, s.meta.auth, "host", s.meta.httpBase, s.timeout, s.meta.UnsafeSsl)
+	s.secrets = s.meta.AllSecrets()
+	if s.meta.ResolvedProtocol == meta.RabbitProtocolHTTP {
+		p := s.meta.HTTPAuthParams
+		s.http = newHTTPClient(cfg, &p, s.meta.Auth, "host", s.meta.HTTPBase, s.timeout, s.meta.UnsafeSsl)
 		s.http.secrets = s.secrets
 	} else {
 		m := &s.meta
 		// Everything the connection is made of; the pool hashes it. The queue, mode and
 		// timeout are the trigger's own and stay out.
-		identity := []any{m.Host, m.vhost, m.Username, m.Password, m.tls != nil, m.UnsafeSsl, m.CA, m.Cert, m.Key, m.KeyPassword}
+		identity := []any{m.Host, m.ResolvedVhost, m.Username, m.Password, m.TLSConfig != nil, m.UnsafeSsl, m.CA, m.Cert, m.Key, m.KeyPassword}
 		var err error
 		s.amqp, s.releaseAMQP, err = acquirePooled(cfg.Clients, "amqp", identity, func() (*rabbitAMQP, func(), error) {
 			a := newRabbitAMQP(m)
@@ -409,7 +78,7 @@ func newRabbitMQScaler(_ context.Context, cfg *Config) (Scaler, error) {
 }
 
 func (s *rabbitMQScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
-	return oneMetricSpec(s.cfg, s.metricName, s.meta.value)
+	return oneMetricSpec(s.cfg, s.metricName, s.meta.ResolvedValue)
 }
 
 // GetMetricsAndActivity reads the queue once. QueueLength: the value is the messages, active
@@ -429,7 +98,7 @@ func (s *rabbitMQScaler) GetMetricsAndActivity(ctx context.Context, metricName s
 	}
 	v := float64(messages)
 	active := v > s.meta.ActivationValue
-	if s.meta.mode == rabbitModeMessageRate {
+	if s.meta.ResolvedMode == meta.RabbitModeMessageRate {
 		v = rate
 		active = active || rate > s.meta.ActivationValue
 	}
@@ -467,19 +136,19 @@ type rabbitQueuePage struct {
 // readHTTP asks the management API for the queue (or the matching queues) and returns its
 // messages (ready only with excludeUnacknowledged) and publish rate.
 func (s *rabbitMQScaler) readHTTP(ctx context.Context) (int64, float64, error) {
-	body, err := s.http.get(ctx, s.meta.queueURL, nil)
+	body, err := s.http.get(ctx, s.meta.QueueURL, nil)
 	if err != nil {
 		var statusErr *httpStatusError
 		if !errors.As(err, &statusErr) {
 			return 0, 0, err
 		}
 		// The management API's own answers, worded for this trigger.
-		answered := fmt.Sprintf("GET %s answered %d %s", s.meta.queueURL.Redacted(), statusErr.code, http.StatusText(statusErr.code))
+		answered := fmt.Sprintf("GET %s answered %d %s", s.meta.QueueURL.Redacted(), statusErr.code, http.StatusText(statusErr.code))
 		switch {
 		case statusErr.code == http.StatusUnauthorized:
 			return 0, 0, s.fail(answered + ": the management API refused the user or password: check the credentials in host (or username and password, or the parameters of authModes)")
 		case statusErr.code == http.StatusForbidden:
-			return 0, 0, s.fail(answered + ": the user may not read vhost " + strconv.Quote(s.meta.vhost) + ": give it permissions on the vhost and a management tag (monitoring or management)")
+			return 0, 0, s.fail(answered + ": the user may not read vhost " + strconv.Quote(s.meta.ResolvedVhost) + ": give it permissions on the vhost and a management tag (monitoring or management)")
 		case statusErr.code == http.StatusNotFound && s.meta.UseRegex:
 			return 0, 0, s.fail(answered + ": the management API does not know the vhost: check metadata.vhostName (or the last segment of host's path)")
 		case statusErr.code == http.StatusNotFound:
@@ -528,7 +197,7 @@ func parseRabbitAnswer(body []byte, useRegex bool, operation string, pageSize in
 func checkRabbitQueue(q *rabbitQueue) error {
 	if q.Messages < 0 || q.MessagesReady < 0 || q.MessageStats.PublishDetails.Rate < 0 {
 		return fmt.Errorf("the answer gives queue %q messages %d, messages_ready %d and a publish rate of %g, and none may be below 0: check that metadata.host is the RabbitMQ management API",
-			clip(q.Name, 80), q.Messages, q.MessagesReady, q.MessageStats.PublishDetails.Rate)
+			meta.Clip(q.Name, 80), q.Messages, q.MessagesReady, q.MessageStats.PublishDetails.Rate)
 	}
 	return nil
 }
@@ -545,7 +214,7 @@ func combineQueues(queues []rabbitQueue, operation string) rabbitQueue {
 	for _, q := range queues {
 		rate := q.MessageStats.PublishDetails.Rate
 		switch operation {
-		case rabbitOperationMax:
+		case meta.RabbitOperationMax:
 			c.Messages = max(c.Messages, q.Messages)
 			c.MessagesReady = max(c.MessagesReady, q.MessagesReady)
 			c.MessageStats.PublishDetails.Rate = max(c.MessageStats.PublishDetails.Rate, rate)
@@ -557,7 +226,7 @@ func combineQueues(queues []rabbitQueue, operation string) rabbitQueue {
 			c.MessageStats.PublishDetails.Rate = min(c.MessageStats.PublishDetails.Rate+rate, math.MaxFloat64)
 		}
 	}
-	if operation == rabbitOperationAvg {
+	if operation == meta.RabbitOperationAvg {
 		n := int64(len(queues))
 		c.Messages /= n
 		c.MessagesReady /= n
@@ -572,17 +241,17 @@ func (s *rabbitMQScaler) where() string {
 	if s.meta.UseRegex {
 		what = "queues matching " + strconv.Quote(s.meta.QueueName)
 	}
-	return fmt.Sprintf("%s in vhost %q on %s", what, s.meta.vhost, s.server())
+	return fmt.Sprintf("%s in vhost %q on %s", what, s.meta.ResolvedVhost, s.server())
 }
 
 // server is host without its password.
 func (s *rabbitMQScaler) server() string {
 	if s.http != nil {
-		return s.meta.httpBase.Redacted()
+		return s.meta.HTTPBase.Redacted()
 	}
-	u := url.URL{Scheme: s.meta.amqpURI.Scheme, Host: net.JoinHostPort(s.meta.amqpURI.Host, strconv.Itoa(s.meta.amqpURI.Port))}
-	if s.meta.amqpURI.Username != "" {
-		u.User = url.UserPassword(s.meta.amqpURI.Username, "xxxxx")
+	u := url.URL{Scheme: s.meta.AmqpURI.Scheme, Host: net.JoinHostPort(s.meta.AmqpURI.Host, strconv.Itoa(s.meta.AmqpURI.Port))}
+	if s.meta.AmqpURI.Username != "" {
+		u.User = url.UserPassword(s.meta.AmqpURI.Username, "xxxxx")
 	}
 	return u.String()
 }
@@ -603,7 +272,7 @@ func (s *rabbitMQScaler) failWrap(problem string, err error) error {
 type rabbitAMQP struct {
 	// meta gives the connection parameters (host, vhost, credentials, TLS), which every trigger
 	// sharing the connection has alike; never the queue or the timeout.
-	meta *rabbitMQMetadata
+	meta *meta.RabbitMQMetadata
 
 	// lock (a channel, so that a poll waiting for another's dial gives up at its own deadline)
 	// guards conn and closed.
@@ -612,7 +281,7 @@ type rabbitAMQP struct {
 	closed bool
 }
 
-func newRabbitAMQP(meta *rabbitMQMetadata) *rabbitAMQP {
+func newRabbitAMQP(meta *meta.RabbitMQMetadata) *rabbitAMQP {
 	return &rabbitAMQP{meta: meta, lock: make(chan struct{}, 1)}
 }
 
@@ -703,14 +372,35 @@ func (a *rabbitAMQP) queueLength(ctx context.Context, s *rabbitMQScaler, queue s
 	}
 }
 
+// rabbitSASL replaces the credentials of host with username and password when they are given.
+func rabbitSASL(m *meta.RabbitMQMetadata) []amqp.Authentication {
+	if m.Username == "" {
+		return nil
+	}
+	return []amqp.Authentication{&amqp.PlainAuth{Username: m.Username, Password: m.Password}}
+}
+
+// rabbitDriverCheck has the client library parse an AMQP host again: meta's parser reads the
+// documented forms the same way, the library is the authority where it dials.
+func rabbitDriverCheck(metadata any) error {
+	m := metadata.(*meta.RabbitMQMetadata)
+	if m.ResolvedProtocol != meta.RabbitProtocolAMQP || m.Host == "" {
+		return nil
+	}
+	if _, err := amqp.ParseURI(m.Host); err != nil {
+		return meta.RabbitBadHost()
+	}
+	return nil
+}
+
 // dial opens the connection. The TCP dial ends with ctx; TLS and the AMQP handshake end by
 // ctx's deadline, which the connection carries until the handshake is done.
 func (a *rabbitAMQP) dial(ctx context.Context) (*amqp.Connection, error) {
 	deadline, _ := ctx.Deadline()
 	cfg := amqp.Config{
-		SASL:            a.meta.amqpSASL,
-		Vhost:           a.meta.vhost,
-		TLSClientConfig: a.meta.tls,
+		SASL:            rabbitSASL(a.meta),
+		Vhost:           a.meta.ResolvedVhost,
+		TLSClientConfig: a.meta.TLSConfig,
 		Properties:      amqp.Table{"connection_name": "keda rabbitmq trigger"},
 		Dial: func(network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -745,13 +435,13 @@ func (a *rabbitAMQP) explain(ctx context.Context, err error, what string, timeou
 	case late || errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
 		return fmt.Sprintf("%s: no answer within the trigger's timeout of %s: check that RabbitMQ answers at metadata.host, or raise metadata.timeout", what, timeout)
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.AccessRefused:
-		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.vhost)
+		return what + ": RabbitMQ refused the user, the password or the vhost: check the credentials in host (or username and password) and the user's permissions on vhost " + strconv.Quote(a.meta.ResolvedVhost)
 	case errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &certErr):
 		return what + ": the server's certificate is not trusted: set parameter ca (its CA's PEM) in the TriggerAuthentication, or metadata.unsafeSsl \"true\" to skip the check"
 	case strings.Contains(err.Error(), "remote error: tls:"):
 		return what + ": the server refused the TLS handshake: if it wants a client certificate, set tls \"enable\" with cert and key (and keyPassword) in the TriggerAuthentication"
 	case errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotAllowed:
-		return what + ": RabbitMQ does not know vhost " + strconv.Quote(a.meta.vhost) + " or refuses it: check metadata.vhostName (or host's path)"
+		return what + ": RabbitMQ does not know vhost " + strconv.Quote(a.meta.ResolvedVhost) + " or refuses it: check metadata.vhostName (or host's path)"
 	default:
 		return what + ": check metadata.host and that RabbitMQ serves AMQP there"
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // FuzzRabbitMQResponse feeds arbitrary answers of the management API to parseRabbitAnswer and,
@@ -50,7 +52,7 @@ func FuzzRabbitMQResponse(f *testing.F) {
 	srv := newFuzzServer(f)
 	const password = "fz-secret-pw"
 	f.Fuzz(func(t *testing.T, body []byte, opIndex uint8, useRegex bool, statusIndex uint8) {
-		op := []string{rabbitOperationSum, rabbitOperationMax, rabbitOperationAvg}[int(opIndex)%3]
+		op := []string{meta.RabbitOperationSum, meta.RabbitOperationMax, meta.RabbitOperationAvg}[int(opIndex)%3]
 		q, wantErr := parseRabbitAnswer(body, useRegex, op, 100)
 		if wantErr == nil {
 			rate := q.MessageStats.PublishDetails.Rate
@@ -64,13 +66,13 @@ func FuzzRabbitMQResponse(f *testing.F) {
 		// Both modes and both counts in one poll each: the bits of opIndex above the operation's.
 		rateMode := opIndex&4 != 0
 		excludeUnacked := opIndex&8 != 0
-		meta := map[string]string{"host": "http://user:" + password + "@" + strings.TrimPrefix(srv.URL, "http://") + "/vh", "queueName": "jobs",
-			"mode": rabbitModeQueueLength, "value": "10", "activationValue": "2", "operation": op,
+		md := map[string]string{"host": "http://user:" + password + "@" + strings.TrimPrefix(srv.URL, "http://") + "/vh", "queueName": "jobs",
+			"mode": meta.RabbitModeQueueLength, "value": "10", "activationValue": "2", "operation": op,
 			"useRegex": strconv.FormatBool(useRegex), "excludeUnacknowledged": strconv.FormatBool(excludeUnacked)}
 		if rateMode {
-			meta["mode"] = rabbitModeMessageRate
+			md["mode"] = meta.RabbitModeMessageRate
 		}
-		s, err := New(context.Background(), &Config{TriggerType: "rabbitmq", Timeout: fuzzPollTimeout, TriggerMetadata: meta})
+		s, err := New(context.Background(), &Config{TriggerType: "rabbitmq", Timeout: fuzzPollTimeout, TriggerMetadata: md})
 		if err != nil {
 			t.Fatal(err)
 		}

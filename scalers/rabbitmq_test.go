@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func TestParseRabbitMQMetadata(t *testing.T) {
 	const secret = "s3cret-pw"
 	amqpHost := "amqp://keda:" + secret + "@rabbitmq:5672/orders"
 	httpHost := "http://keda:" + secret + "@rabbitmq:15672/orders"
-	meta := func(host string, extra ...string) map[string]string {
+	rmeta := func(host string, extra ...string) map[string]string {
 		m := map[string]string{"queueName": "jobs"}
 		if host != "" {
 			m["host"] = host
@@ -29,141 +31,141 @@ func TestParseRabbitMQMetadata(t *testing.T) {
 		env     map[string]string
 		offline bool
 		wantErr []string
-		check   func(t *testing.T, m *rabbitMQMetadata)
+		check   func(t *testing.T, m *meta.RabbitMQMetadata)
 	}{
-		{name: "amqp defaults", meta: meta(amqpHost), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.protocol != "amqp" || m.mode != "QueueLength" || m.value != 20 || m.vhost != "orders" || m.Operation != "sum" || m.PageSize != 100 || m.TLS != "disable" {
-				t.Errorf("parsed protocol=%s mode=%s value=%g vhost=%q operation=%s pageSize=%d tls=%s", m.protocol, m.mode, m.value, m.vhost, m.Operation, m.PageSize, m.TLS)
+		{name: "amqp defaults", meta: rmeta(amqpHost), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedProtocol != "amqp" || m.ResolvedMode != "QueueLength" || m.ResolvedValue != 20 || m.ResolvedVhost != "orders" || m.Operation != "sum" || m.PageSize != 100 || m.TLS != "disable" {
+				t.Errorf("parsed protocol=%s mode=%s value=%g vhost=%q operation=%s pageSize=%d tls=%s", m.ResolvedProtocol, m.ResolvedMode, m.ResolvedValue, m.ResolvedVhost, m.Operation, m.PageSize, m.TLS)
 			}
-			if m.amqpURI.Host != "rabbitmq" || m.amqpURI.Port != 5672 || m.amqpSASL != nil || m.tls != nil || m.queueURL != nil {
-				t.Errorf("amqp uri %+v sasl %v tls %v", m.amqpURI, m.amqpSASL, m.tls)
-			}
-		}},
-		{name: "amqp without a vhost is the default vhost", meta: meta("amqp://rabbitmq:5672"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.vhost != "/" {
-				t.Errorf("vhost %q", m.vhost)
+			if m.AmqpURI.Host != "rabbitmq" || m.AmqpURI.Port != 5672 || rabbitSASL(m) != nil || m.TLSConfig != nil || m.QueueURL != nil {
+				t.Errorf("amqp uri %+v sasl %v tls %v", m.AmqpURI, rabbitSASL(m), m.TLSConfig)
 			}
 		}},
-		{name: "amqp with a trailing slash is the default vhost", meta: meta("amqp://rabbitmq:5672/"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.vhost != "/" {
-				t.Errorf("vhost %q", m.vhost)
+		{name: "amqp without a vhost is the default vhost", meta: rmeta("amqp://rabbitmq:5672"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedVhost != "/" {
+				t.Errorf("vhost %q", m.ResolvedVhost)
 			}
 		}},
-		{name: "amqp vhostName wins over the path", meta: meta(amqpHost, "vhostName", "other"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.vhost != "other" {
-				t.Errorf("vhost %q", m.vhost)
+		{name: "amqp with a trailing slash is the default vhost", meta: rmeta("amqp://rabbitmq:5672/"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedVhost != "/" {
+				t.Errorf("vhost %q", m.ResolvedVhost)
 			}
 		}},
-		{name: "amqps gets TLS with ca-less defaults and unsafeSsl", meta: meta("amqps://rabbitmq:5671/v", "unsafeSsl", "true"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.tls == nil || !m.tls.InsecureSkipVerify || m.tls.ServerName != "rabbitmq" || len(m.tls.Certificates) != 0 {
-				t.Errorf("tls %+v", m.tls)
+		{name: "amqp vhostName wins over the path", meta: rmeta(amqpHost, "vhostName", "other"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedVhost != "other" {
+				t.Errorf("vhost %q", m.ResolvedVhost)
 			}
 		}},
-		{name: "username and password from a TriggerAuthentication replace host's", meta: meta("amqp://rabbitmq/v"), auth: map[string]string{"username": "u", "password": "p"},
-			check: func(t *testing.T, m *rabbitMQMetadata) {
-				if len(m.amqpSASL) != 1 || m.amqpURI.Username != "u" || m.amqpURI.Password != "p" {
-					t.Errorf("sasl %v uri %+v", m.amqpSASL, m.amqpURI)
+		{name: "amqps gets TLS with ca-less defaults and unsafeSsl", meta: rmeta("amqps://rabbitmq:5671/v", "unsafeSsl", "true"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.TLSConfig == nil || !m.TLSConfig.InsecureSkipVerify || m.TLSConfig.ServerName != "rabbitmq" || len(m.TLSConfig.Certificates) != 0 {
+				t.Errorf("tls %+v", m.TLSConfig)
+			}
+		}},
+		{name: "username and password from a TriggerAuthentication replace host's", meta: rmeta("amqp://rabbitmq/v"), auth: map[string]string{"username": "u", "password": "p"},
+			check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+				if len(rabbitSASL(m)) != 1 || m.AmqpURI.Username != "u" || m.AmqpURI.Password != "p" {
+					t.Errorf("sasl %v uri %+v", rabbitSASL(m), m.AmqpURI)
 				}
 			}},
-		{name: "host, username and password from env", meta: meta("", "hostFromEnv", "RMQ_HOST", "usernameFromEnv", "RMQ_USER", "passwordFromEnv", "RMQ_PASS"),
-			env: map[string]string{"RMQ_HOST": "http://rabbitmq:15672/", "RMQ_USER": "u", "RMQ_PASS": "p w"}, check: func(t *testing.T, m *rabbitMQMetadata) {
-				if m.protocol != "http" || m.vhost != "/" || m.queueURL.User.String() != "u:p%20w" {
-					t.Errorf("protocol %s vhost %q user %v", m.protocol, m.vhost, m.queueURL.User)
+		{name: "host, username and password from env", meta: rmeta("", "hostFromEnv", "RMQ_HOST", "usernameFromEnv", "RMQ_USER", "passwordFromEnv", "RMQ_PASS"),
+			env: map[string]string{"RMQ_HOST": "http://rabbitmq:15672/", "RMQ_USER": "u", "RMQ_PASS": "p w"}, check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+				if m.ResolvedProtocol != "http" || m.ResolvedVhost != "/" || m.QueueURL.User.String() != "u:p%20w" {
+					t.Errorf("protocol %s vhost %q user %v", m.ResolvedProtocol, m.ResolvedVhost, m.QueueURL.User)
 				}
 			}},
-		{name: "host from a TriggerAuthentication", meta: meta(""), auth: map[string]string{"host": amqpHost}, check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.protocol != "amqp" || m.vhost != "orders" {
-				t.Errorf("protocol %s vhost %q", m.protocol, m.vhost)
+		{name: "host from a TriggerAuthentication", meta: rmeta(""), auth: map[string]string{"host": amqpHost}, check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedProtocol != "amqp" || m.ResolvedVhost != "orders" {
+				t.Errorf("protocol %s vhost %q", m.ResolvedProtocol, m.ResolvedVhost)
 			}
 		}},
-		{name: "http queue URL", meta: meta(httpHost), check: func(t *testing.T, m *rabbitMQMetadata) {
+		{name: "http queue URL", meta: rmeta(httpHost), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
 			want := "http://keda:" + secret + "@rabbitmq:15672/api/queues/orders/jobs?columns=name%2Cmessages%2Cmessages_ready%2Cmessage_stats.publish_details.rate"
-			if m.protocol != "http" || m.queueURL.String() != want {
-				t.Errorf("protocol %s queue URL\n%s, want\n%s", m.protocol, m.queueURL, want)
+			if m.ResolvedProtocol != "http" || m.QueueURL.String() != want {
+				t.Errorf("protocol %s queue URL\n%s, want\n%s", m.ResolvedProtocol, m.QueueURL, want)
 			}
 		}},
-		{name: "http path prefix, default vhost as %2F", meta: meta("https://rabbitmq/mgmt/%2F", "queueName", "a/b c"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if got := m.queueURL.Scheme + "://" + m.queueURL.Host + m.queueURL.EscapedPath(); got != "https://rabbitmq/mgmt/api/queues/%2F/a%2Fb%20c" || m.vhost != "/" {
-				t.Errorf("queue URL %s vhost %q", got, m.vhost)
+		{name: "http path prefix, default vhost as %2F", meta: rmeta("https://rabbitmq/mgmt/%2F", "queueName", "a/b c"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if got := m.QueueURL.Scheme + "://" + m.QueueURL.Host + m.QueueURL.EscapedPath(); got != "https://rabbitmq/mgmt/api/queues/%2F/a%2Fb%20c" || m.ResolvedVhost != "/" {
+				t.Errorf("queue URL %s vhost %q", got, m.ResolvedVhost)
 			}
 		}},
-		{name: "http vhostName replaces the last path segment", meta: meta("http://rabbitmq:15672/mgmt/ignored", "vhostName", "team/a"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if got := m.queueURL.EscapedPath(); got != "/mgmt/api/queues/team%2Fa/jobs" {
+		{name: "http vhostName replaces the last path segment", meta: rmeta("http://rabbitmq:15672/mgmt/ignored", "vhostName", "team/a"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if got := m.QueueURL.EscapedPath(); got != "/mgmt/api/queues/team%2Fa/jobs" {
 				t.Errorf("queue path %s", got)
 			}
 		}},
-		{name: "http regex lists the vhost's queues", meta: meta(httpHost, "useRegex", "true", "queueName", "^job-.*$", "pageSize", "7", "operation", "max"),
-			check: func(t *testing.T, m *rabbitMQMetadata) {
-				q := m.queueURL.Query()
-				if m.queueURL.Path != "/api/queues/orders" || q.Get("use_regex") != "true" || q.Get("name") != "^job-.*$" || q.Get("page_size") != "7" || q.Get("page") != "1" {
-					t.Errorf("queue URL %s", m.queueURL)
+		{name: "http regex lists the vhost's queues", meta: rmeta(httpHost, "useRegex", "true", "queueName", "^job-.*$", "pageSize", "7", "operation", "max"),
+			check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+				q := m.QueueURL.Query()
+				if m.QueueURL.Path != "/api/queues/orders" || q.Get("use_regex") != "true" || q.Get("name") != "^job-.*$" || q.Get("page_size") != "7" || q.Get("page") != "1" {
+					t.Errorf("queue URL %s", m.QueueURL)
 				}
 			}},
-		{name: "http MessageRate, activation, excludeUnacknowledged, timeout", meta: meta(httpHost, "mode", "MessageRate", "value", "2.5", "activationValue", "1", "excludeUnacknowledged", "true", "timeout", "1500"),
-			check: func(t *testing.T, m *rabbitMQMetadata) {
-				if m.mode != "MessageRate" || m.value != 2.5 || m.ActivationValue != 1 || !m.ExcludeUnacknowledged || m.timeout != 1500*time.Millisecond {
+		{name: "http MessageRate, activation, excludeUnacknowledged, timeout", meta: rmeta(httpHost, "mode", "MessageRate", "value", "2.5", "activationValue", "1", "excludeUnacknowledged", "true", "timeout", "1500"),
+			check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+				if m.ResolvedMode != "MessageRate" || m.ResolvedValue != 2.5 || m.ActivationValue != 1 || !m.ExcludeUnacknowledged || m.ResolvedTimeout != 1500*time.Millisecond {
 					t.Errorf("parsed %+v", m)
 				}
 			}},
-		{name: "timeout over amqp is honoured", meta: meta(amqpHost, "timeout", "2s"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.timeout != 2*time.Second {
-				t.Errorf("timeout %s", m.timeout)
+		{name: "timeout over amqp is honoured", meta: rmeta(amqpHost, "timeout", "2s"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedTimeout != 2*time.Second {
+				t.Errorf("timeout %s", m.ResolvedTimeout)
 			}
 		}},
-		{name: "deprecated queueLength", meta: meta(amqpHost, "queueLength", "7"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.mode != "QueueLength" || m.value != 7 {
-				t.Errorf("mode %s value %g", m.mode, m.value)
+		{name: "deprecated queueLength", meta: rmeta(amqpHost, "queueLength", "7"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedMode != "QueueLength" || m.ResolvedValue != 7 {
+				t.Errorf("mode %s value %g", m.ResolvedMode, m.ResolvedValue)
 			}
 		}},
-		{name: "explicit protocol http", meta: meta(httpHost, "protocol", "http"), check: func(t *testing.T, m *rabbitMQMetadata) {
-			if m.protocol != "http" {
-				t.Errorf("protocol %s", m.protocol)
+		{name: "explicit protocol http", meta: rmeta(httpHost, "protocol", "http"), check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+			if m.ResolvedProtocol != "http" {
+				t.Errorf("protocol %s", m.ResolvedProtocol)
 			}
 		}},
-		{name: "management API basic auth from a TriggerAuthentication", meta: meta("http://rabbitmq:15672/v", "authModes", "basic"), auth: map[string]string{"username": "u", "password": "p"},
-			check: func(t *testing.T, m *rabbitMQMetadata) {
-				if !m.auth.has(authModeBasic) || m.auth.username != "u" || m.auth.password != "p" {
-					t.Errorf("auth %+v", m.auth)
+		{name: "management API basic auth from a TriggerAuthentication", meta: rmeta("http://rabbitmq:15672/v", "authModes", "basic"), auth: map[string]string{"username": "u", "password": "p"},
+			check: func(t *testing.T, m *meta.RabbitMQMetadata) {
+				if !m.Auth.Has(meta.AuthModeBasic) || m.Auth.Username != "u" || m.Auth.Password != "p" {
+					t.Errorf("auth %+v", m.Auth)
 				}
 			}},
 
 		{name: "missing queueName", meta: map[string]string{"host": amqpHost}, wantErr: []string{"trigger 0 (rabbitmq)", "metadata.queueName", "is required"}},
-		{name: "missing host", meta: meta(""), wantErr: []string{"metadata.host", "is required", "TriggerAuthentication"}},
-		{name: "hostFromEnv names a missing variable", meta: meta("", "hostFromEnv", "NOPE"), wantErr: []string{"host", "NOPE", "no such variable"}},
-		{name: "host not a URL", meta: meta("rabbitmq:5672 " + secret), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
-		{name: "host with another scheme", meta: meta("tcp://keda:" + secret + "@rabbitmq:5672"), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
-		{name: "bad mode", meta: meta(httpHost, "mode", "Depth", "value", "1"), wantErr: []string{"metadata.mode", `"Depth" is not a mode`, "QueueLength", "MessageRate"}},
-		{name: "mode without value", meta: meta(httpHost, "mode", "QueueLength"), wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
-		{name: "value without mode", meta: meta(httpHost, "value", "3"), wantErr: []string{"metadata.mode", "is not set, but value is"}},
-		{name: "queueLength with mode and value", meta: meta(httpHost, "queueLength", "3", "mode", "QueueLength", "value", "3"), wantErr: []string{"metadata.queueLength", "deprecated"}},
-		{name: "negative value", meta: meta(httpHost, "mode", "QueueLength", "value", "-1"), wantErr: []string{"metadata.value", "is -1", "above 0"}},
-		{name: "value not a number", meta: meta(httpHost, "mode", "QueueLength", "value", "lots"), wantErr: []string{"metadata.value", `"lots" is not a valid number`}},
-		{name: "bad operation", meta: meta(httpHost, "useRegex", "true", "operation", "median"), wantErr: []string{"metadata.operation", `"median" is not an operation`, "sum, max or avg"}},
-		{name: "pageSize 0", meta: meta(httpHost, "useRegex", "true", "pageSize", "0"), wantErr: []string{"metadata.pageSize", "is 0", "1 or more"}},
-		{name: "bad useRegex", meta: meta(httpHost, "useRegex", "yes please"), wantErr: []string{"metadata.useRegex", "true or false"}},
-		{name: "bad timeout", meta: meta(httpHost, "timeout", "-5"), wantErr: []string{"metadata.timeout", "not above 0"}},
-		{name: "bad protocol", meta: meta(httpHost, "protocol", "stomp"), wantErr: []string{"metadata.protocol", `"stomp" is not a protocol`}},
-		{name: "protocol amqp with an http host", meta: meta(httpHost, "protocol", "amqp"), wantErr: []string{"metadata.protocol", "is amqp, but host is a http URL"}},
-		{name: "protocol http with an amqp host", meta: meta(amqpHost, "protocol", "http"), wantErr: []string{"metadata.protocol", "is http, but host is a amqp URL"}},
-		{name: "MessageRate over amqp", meta: meta(amqpHost, "mode", "MessageRate", "value", "1"), wantErr: []string{"metadata.mode", "MessageRate needs the management API"}},
-		{name: "useRegex over amqp", meta: meta(amqpHost, "useRegex", "true"), wantErr: []string{"metadata.useRegex", "needs the management API"}},
-		{name: "excludeUnacknowledged over amqp", meta: meta(amqpHost, "excludeUnacknowledged", "true"), wantErr: []string{"metadata.excludeUnacknowledged", "needs the management API"}},
-		{name: "username without password", meta: meta(amqpHost), auth: map[string]string{"username": "u"}, wantErr: []string{"password", "is required when username is set"}},
-		{name: "bad tls", meta: meta(amqpHost), auth: map[string]string{"tls": "on"}, wantErr: []string{"tls", `"on" is not enable or disable`}},
-		{name: "tls enable on a plain host", meta: meta(amqpHost), auth: map[string]string{"tls": "enable"}, wantErr: []string{"tls", "not an amqps:// or https:// URL"}},
-		{name: "tls enable with cert but no key", meta: meta("amqps://rabbitmq/v"), auth: map[string]string{"tls": "enable", "cert": "x"}, wantErr: []string{"key", "is required when cert is set"}},
-		{name: "tls enable with a key that is no PEM", meta: meta("amqps://rabbitmq/v"), auth: map[string]string{"tls": "enable", "cert": "x", "key": "y", "keyPassword": secret}, wantErr: []string{"key", "holds no PEM block"}},
-		{name: "bad ca", meta: meta("https://rabbitmq/v"), auth: map[string]string{"ca": "not a cert"}, wantErr: []string{"ca", "holds no PEM certificate"}},
-		{name: "bad authModes", meta: meta(httpHost, "authModes", "kerberos"), wantErr: []string{"metadata.authModes", `"kerberos" is not an authentication mode`}},
+		{name: "missing host", meta: rmeta(""), wantErr: []string{"metadata.host", "is required", "TriggerAuthentication"}},
+		{name: "hostFromEnv names a missing variable", meta: rmeta("", "hostFromEnv", "NOPE"), wantErr: []string{"host", "NOPE", "no such variable"}},
+		{name: "host not a URL", meta: rmeta("rabbitmq:5672 " + secret), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
+		{name: "host with another scheme", meta: rmeta("tcp://keda:" + secret + "@rabbitmq:5672"), wantErr: []string{"metadata.host", "not an AMQP or HTTP URL"}},
+		{name: "bad mode", meta: rmeta(httpHost, "mode", "Depth", "value", "1"), wantErr: []string{"metadata.mode", `"Depth" is not a mode`, "QueueLength", "MessageRate"}},
+		{name: "mode without value", meta: rmeta(httpHost, "mode", "QueueLength"), wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
+		{name: "value without mode", meta: rmeta(httpHost, "value", "3"), wantErr: []string{"metadata.mode", "is not set, but value is"}},
+		{name: "queueLength with mode and value", meta: rmeta(httpHost, "queueLength", "3", "mode", "QueueLength", "value", "3"), wantErr: []string{"metadata.queueLength", "deprecated"}},
+		{name: "negative value", meta: rmeta(httpHost, "mode", "QueueLength", "value", "-1"), wantErr: []string{"metadata.value", "is -1", "above 0"}},
+		{name: "value not a number", meta: rmeta(httpHost, "mode", "QueueLength", "value", "lots"), wantErr: []string{"metadata.value", `"lots" is not a valid number`}},
+		{name: "bad operation", meta: rmeta(httpHost, "useRegex", "true", "operation", "median"), wantErr: []string{"metadata.operation", `"median" is not an operation`, "sum, max or avg"}},
+		{name: "pageSize 0", meta: rmeta(httpHost, "useRegex", "true", "pageSize", "0"), wantErr: []string{"metadata.pageSize", "is 0", "1 or more"}},
+		{name: "bad useRegex", meta: rmeta(httpHost, "useRegex", "yes please"), wantErr: []string{"metadata.useRegex", "true or false"}},
+		{name: "bad timeout", meta: rmeta(httpHost, "timeout", "-5"), wantErr: []string{"metadata.timeout", "not above 0"}},
+		{name: "bad protocol", meta: rmeta(httpHost, "protocol", "stomp"), wantErr: []string{"metadata.protocol", `"stomp" is not a protocol`}},
+		{name: "protocol amqp with an http host", meta: rmeta(httpHost, "protocol", "amqp"), wantErr: []string{"metadata.protocol", "is amqp, but host is a http URL"}},
+		{name: "protocol http with an amqp host", meta: rmeta(amqpHost, "protocol", "http"), wantErr: []string{"metadata.protocol", "is http, but host is a amqp URL"}},
+		{name: "MessageRate over amqp", meta: rmeta(amqpHost, "mode", "MessageRate", "value", "1"), wantErr: []string{"metadata.mode", "MessageRate needs the management API"}},
+		{name: "useRegex over amqp", meta: rmeta(amqpHost, "useRegex", "true"), wantErr: []string{"metadata.useRegex", "needs the management API"}},
+		{name: "excludeUnacknowledged over amqp", meta: rmeta(amqpHost, "excludeUnacknowledged", "true"), wantErr: []string{"metadata.excludeUnacknowledged", "needs the management API"}},
+		{name: "username without password", meta: rmeta(amqpHost), auth: map[string]string{"username": "u"}, wantErr: []string{"password", "is required when username is set"}},
+		{name: "bad tls", meta: rmeta(amqpHost), auth: map[string]string{"tls": "on"}, wantErr: []string{"tls", `"on" is not enable or disable`}},
+		{name: "tls enable on a plain host", meta: rmeta(amqpHost), auth: map[string]string{"tls": "enable"}, wantErr: []string{"tls", "not an amqps:// or https:// URL"}},
+		{name: "tls enable with cert but no key", meta: rmeta("amqps://rabbitmq/v"), auth: map[string]string{"tls": "enable", "cert": "x"}, wantErr: []string{"key", "is required when cert is set"}},
+		{name: "tls enable with a key that is no PEM", meta: rmeta("amqps://rabbitmq/v"), auth: map[string]string{"tls": "enable", "cert": "x", "key": "y", "keyPassword": secret}, wantErr: []string{"key", "holds no PEM block"}},
+		{name: "bad ca", meta: rmeta("https://rabbitmq/v"), auth: map[string]string{"ca": "not a cert"}, wantErr: []string{"ca", "holds no PEM certificate"}},
+		{name: "bad authModes", meta: rmeta(httpHost, "authModes", "kerberos"), wantErr: []string{"metadata.authModes", `"kerberos" is not an authentication mode`}},
 
-		{name: "offline: host may come from a TriggerAuthentication", meta: meta(""), offline: true, check: func(*testing.T, *rabbitMQMetadata) {}},
-		{name: "offline still checks the metadata", meta: meta("", "mode", "QueueLength"), offline: true, wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
-		{name: "offline still checks a given host", meta: meta(amqpHost, "useRegex", "true"), offline: true, wantErr: []string{"metadata.useRegex"}},
+		{name: "offline: host may come from a TriggerAuthentication", meta: rmeta(""), offline: true, check: func(*testing.T, *meta.RabbitMQMetadata) {}},
+		{name: "offline still checks the metadata", meta: rmeta("", "mode", "QueueLength"), offline: true, wantErr: []string{"metadata.value", "is 0 or not set, but mode is"}},
+		{name: "offline still checks a given host", meta: rmeta(amqpHost, "useRegex", "true"), offline: true, wantErr: []string{"metadata.useRegex"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := &Config{TriggerType: "rabbitmq", TriggerMetadata: tt.meta, AuthParams: tt.auth, ResolvedEnv: tt.env, Offline: tt.offline, HasAuthenticationRef: tt.offline}
-			var m rabbitMQMetadata
+			var m meta.RabbitMQMetadata
 			err := ParseMetadata(cfg, &m)
 			if len(tt.wantErr) > 0 {
 				if err == nil {

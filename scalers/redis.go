@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/redis/go-redis/v9"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -20,80 +21,35 @@ import (
 // (redis_streams.go). All six share the connection parameters and client (redis_conn.go) and one
 // scaler, redisScaler, which runs one measurement on whichever client the topology needs.
 
-// redisMetadata is the list triggers' metadata, with KEDA's parameter names.
-type redisMetadata struct {
-	ListLength           int64  `keda:"name=listLength, order=triggerMetadata, default=5"`
-	ActivationListLength int64  `keda:"name=activationListLength, order=triggerMetadata, optional"`
-	ListName             string `keda:"name=listName, order=triggerMetadata"`
-
-	// The connection parameters every Redis trigger shares.
-	redisConnectionParams
-
-	// conn is the validated connection, set by Validate.
-	conn *redisConnection
-}
-
-// redisClusterMetadata and redisSentinelMetadata have exactly redisMetadata's parameters; their
-// types tell Validate which topology to check them for.
-type (
-	redisClusterMetadata  redisMetadata
-	redisSentinelMetadata redisMetadata
-)
-
-func (m *redisMetadata) Validate() error         { return m.validate(redisStandalone) }
-func (m *redisClusterMetadata) Validate() error  { return (*redisMetadata)(m).validate(redisCluster) }
-func (m *redisSentinelMetadata) Validate() error { return (*redisMetadata)(m).validate(redisSentinel) }
-
-// validate checks the list parameters first (offline, a missing connection parameter ends
-// validation), then the connection.
-func (m *redisMetadata) validate(topology redisTopology) error {
-	if m.ListLength <= 0 {
-		return &ParamError{Param: "listLength", Problem: fmt.Sprintf("is %d", m.ListLength), Fix: "must be greater than 0"}
-	}
-	if m.ActivationListLength < 0 {
-		return &ParamError{Param: "activationListLength", Problem: fmt.Sprintf("is %d", m.ActivationListLength), Fix: "must not be negative"}
-	}
-	params := m.redisConnectionParams
-	conn, err := params.resolve(topology)
-	if err != nil {
-		return err
-	}
-	m.conn = conn
-	if topology == redisStandalone {
-		m.Address = conn.addrs[0] // host and port, joined
-	}
-	return nil
-}
-
 func newRedisScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisMetadata
+	var m meta.RedisMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return m.newScaler(cfg), nil
+	return newRedisListScaler(&m, cfg), nil
 }
 
 func newRedisClusterScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisClusterMetadata
+	var m meta.RedisClusterMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return (*redisMetadata)(&m).newScaler(cfg), nil
+	return newRedisListScaler((*meta.RedisMetadata)(&m), cfg), nil
 }
 
 func newRedisSentinelScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisSentinelMetadata
+	var m meta.RedisSentinelMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return (*redisMetadata)(&m).newScaler(cfg), nil
+	return newRedisListScaler((*meta.RedisMetadata)(&m), cfg), nil
 }
 
-// newScaler reads the list's length; KEDA names the metric s<index>-redis-<listName> whatever
+// newRedisListScaler reads the list's length; KEDA names the metric s<index>-redis-<listName> whatever
 // the topology.
-func (m *redisMetadata) newScaler(cfg *Config) *redisScaler {
+func newRedisListScaler(m *meta.RedisMetadata, cfg *Config) *redisScaler {
 	list := m.ListName
-	s := newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-"+list), m.ListLength, m.ActivationListLength, redisMeasure{
+	s := newRedisFamilyScaler(cfg, m.Conn, MetricName(cfg.TriggerIndex, "redis-"+list), m.ListLength, m.ActivationListLength, redisMeasure{
 		what: fmt.Sprintf("the length of list %q", list), keyParam: "listName", keyKind: "list",
 		read: func(ctx context.Context, c redisClient) (int64, error) {
 			n, err := c.LLen(ctx, list).Result()
@@ -120,7 +76,7 @@ type redisMeasure struct {
 // redisScaler is every Redis trigger: one connection, one measurement, one metric.
 type redisScaler struct {
 	cfg        *Config
-	conn       *redisConnection
+	conn       *meta.RedisConnection
 	client     redisClient
 	metricName string
 	target     int64
@@ -131,9 +87,8 @@ type redisScaler struct {
 	pushKey string
 }
 
-func newRedisFamilyScaler(cfg *Config, conn *redisConnection, metricName string, target, activation int64, m redisMeasure) *redisScaler {
-	conn.clients = cfg.Clients
-	return &redisScaler{cfg: cfg, conn: conn, client: conn.newClient(cfg.Timeout), metricName: metricName, target: target, activation: activation, measure: m}
+func newRedisFamilyScaler(cfg *Config, conn *meta.RedisConnection, metricName string, target, activation int64, m redisMeasure) *redisScaler {
+	return &redisScaler{cfg: cfg, conn: conn, client: redisNewClient(conn, cfg.Clients, cfg.Timeout), metricName: metricName, target: target, activation: activation, measure: m}
 }
 
 func (s *redisScaler) GetMetricSpecForScaling(context.Context) []autoscalingv2.MetricSpec {
@@ -152,7 +107,7 @@ func (s *redisScaler) GetMetricsAndActivity(ctx context.Context, metricName stri
 	if n < 0 {
 		// Redis counts nothing below 0; a proxy or another server on the port might answer so,
 		// and a negative value would read as no backlog.
-		return nil, false, redact(fmt.Errorf("%s: %s on %s is %d, which no count can be: check that the address is a Redis server", redisTrigger(s.cfg), s.measure.what, s.conn, n), s.conn.secrets())
+		return nil, false, redact(fmt.Errorf("%s: %s on %s is %d, which no count can be: check that the address is a Redis server", redisTrigger(s.cfg), s.measure.what, s.conn, n), s.conn.Secrets())
 	}
 	return []external_metrics.ExternalMetricValue{{MetricName: metricName, Value: *resource.NewQuantity(n, resource.DecimalSI)}},
 		n > s.activation, nil
@@ -169,16 +124,16 @@ func (s *redisScaler) failure(ctx context.Context, err error) error {
 	if fix != "" {
 		fix = ": " + fix
 	}
-	return redact(fmt.Errorf("%s: could not read %s from %s: %w%s", redisTrigger(s.cfg), s.measure.what, s.conn, clipErr(redact(err, s.conn.secrets()), 300), fix), s.conn.secrets())
+	return redact(fmt.Errorf("%s: could not read %s from %s: %w%s", redisTrigger(s.cfg), s.measure.what, s.conn, clipErr(redact(err, s.conn.Secrets()), 300), fix), s.conn.Secrets())
 }
 
 // fix recognises the usual causes of a failed read and names the parameters to check.
 func (s *redisScaler) fix(ctx context.Context, err error) string {
 	where := "address (or host and port)"
-	switch s.conn.topology {
-	case redisCluster:
+	switch s.conn.Topology {
+	case meta.RedisCluster:
 		where = "addresses (or hosts and ports)"
-	case redisSentinel:
+	case meta.RedisSentinel:
 		where = "addresses (or hosts and ports) of the sentinels"
 	}
 	msg := err.Error()
@@ -192,13 +147,13 @@ func (s *redisScaler) fix(ctx context.Context, err error) string {
 		return "nothing listens there: check " + where
 	case strings.Contains(msg, "no such host"):
 		return "the host name does not resolve: check " + where
-	case s.conn.topology == redisSentinel && strings.Contains(msg, "sentinels"):
+	case s.conn.Topology == meta.RedisSentinel && strings.Contains(msg, "sentinels"):
 		// go-redis asked the sentinels for the master and none answered it.
 		switch {
 		case refused:
 			return "the sentinels refused the credentials: check sentinelUsername and sentinelPassword (set directly, with ...FromEnv or in a TriggerAuthentication)"
 		case strings.Contains(msg, "redis: nil"):
-			return fmt.Sprintf("the sentinels monitor no master named %q: check sentinelMaster", s.conn.sentinelMaster)
+			return fmt.Sprintf("the sentinels monitor no master named %q: check sentinelMaster", s.conn.SentinelMaster)
 		}
 		return "check " + where + ", sentinelMaster, sentinelUsername and sentinelPassword"
 	case refused:
@@ -207,7 +162,7 @@ func (s *redisScaler) fix(ctx context.Context, err error) string {
 		return fmt.Sprintf("the key holds another type than a %s: check %s", s.measure.keyKind, s.measure.keyParam)
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
 		return `TLS failed: put the CA that signed the server's certificate in the TriggerAuthentication parameter ca (or set unsafeSsl: "true" to skip verification), a client certificate in cert and key if the server asks for one, and check that the server serves TLS`
-	case (errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset")) && s.conn.tls != nil:
+	case (errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset")) && s.conn.TLSConfig != nil:
 		// A TLS 1.3 server refuses a client certificate after the client's side of the handshake
 		// is done: the client may see its alert, or only the closed connection.
 		return "the server closed the connection: if it asks for a client certificate, put one in the TriggerAuthentication parameters cert and key"

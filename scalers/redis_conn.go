@@ -2,235 +2,11 @@ package scalers
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
-	"fmt"
-	"net"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/redis/go-redis/v9"
 )
-
-// redisTopology is how a Redis trigger reaches its data: one server, a Redis Cluster, or the
-// master that a set of sentinels names.
-type redisTopology int
-
-const (
-	redisStandalone redisTopology = iota
-	redisCluster
-	redisSentinel
-)
-
-// redisConnectionParams are the connection parameters every Redis trigger shares, with KEDA's
-// names; each metadata struct of the family embeds them.
-type redisConnectionParams struct {
-	DatabaseIndex int    `keda:"name=databaseIndex, order=triggerMetadata, optional"`
-	EnableTLS     *bool  `keda:"name=enableTLS, order=triggerMetadata, optional"`
-	TLS           string `keda:"name=tls, order=authParams, optional, enum=enable;disable"`
-
-	Address          string   `keda:"name=address, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Addresses        []string `keda:"name=addresses, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Username         string   `keda:"name=username, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Password         string   `keda:"name=password, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	SentinelUsername string   `keda:"name=sentinelUsername, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	SentinelPassword string   `keda:"name=sentinelPassword, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
-	SentinelMaster   string   `keda:"name=sentinelMaster, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Host             string   `keda:"name=host, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Hosts            []string `keda:"name=hosts, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Port             string   `keda:"name=port, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	Ports            []string `keda:"name=ports, order=authParams;resolvedEnv;triggerMetadata, optional"`
-	UnsafeSsl        bool     `keda:"name=unsafeSsl, order=triggerMetadata, optional, default=false"`
-
-	CertLegacy  string `keda:"name=Cert, order=authParams, optional, secret"`
-	Cert        string `keda:"name=cert, order=authParams, optional, secret"`
-	Key         string `keda:"name=key, order=authParams, optional, secret"`
-	KeyPassword string `keda:"name=keyPassword, order=authParams, optional, secret"`
-	CA          string `keda:"name=ca, order=authParams, optional, secret"`
-}
-
-// redisConnection is a validated connection: where, as whom, and how.
-type redisConnection struct {
-	topology redisTopology
-	// addrs are host:port: the server, the cluster nodes to learn the slots from, or the sentinels.
-	addrs            []string
-	username         string
-	password         string
-	sentinelMaster   string
-	sentinelUsername string
-	sentinelPassword string
-	db               int
-	tls              *tls.Config
-	// tlsIdentity is the TLS material tls was built from, for the pool's identity (hashed there).
-	tlsIdentity []string
-	// clients shares the go-redis client with the triggers of the same identity; nil shares
-	// nothing. The scaler's constructor sets it from Config.Clients.
-	clients *ClientPool
-}
-
-// resolve validates the parameters for topology and builds the connection. Problems are
-// ParamErrors naming the parameter and the fix; secret values never appear in them.
-func (p *redisConnectionParams) resolve(topology redisTopology) (*redisConnection, error) {
-	c := &redisConnection{topology: topology, username: p.Username, password: p.Password, db: p.DatabaseIndex}
-	var err error
-	if c.addrs, err = p.addresses(topology); err != nil {
-		return nil, err
-	}
-	switch {
-	case p.DatabaseIndex < 0:
-		return nil, &ParamError{Param: "databaseIndex", Problem: fmt.Sprintf("is %d", p.DatabaseIndex), Fix: "must not be negative"}
-	case topology == redisCluster && p.DatabaseIndex != 0:
-		return nil, &ParamError{Param: "databaseIndex", Problem: fmt.Sprintf("is %d", p.DatabaseIndex), Fix: "a Redis Cluster has only database 0: remove databaseIndex"}
-	}
-	if topology == redisSentinel {
-		if p.SentinelMaster == "" {
-			return nil, &ParamError{Param: "sentinelMaster", Problem: "is required for a Redis Sentinel trigger",
-				Fix: "set metadata.sentinelMaster (or sentinelMasterFromEnv, or the TriggerAuthentication parameter sentinelMaster) to the name the sentinels monitor the master under"}
-		}
-		c.sentinelMaster, c.sentinelUsername, c.sentinelPassword = p.SentinelMaster, p.SentinelUsername, p.SentinelPassword
-	}
-	if c.tls, err = p.tlsConfig(); err != nil {
-		return nil, err
-	}
-	if c.tls != nil {
-		c.tlsIdentity = []string{strconv.FormatBool(p.UnsafeSsl), p.CA, p.Cert, p.CertLegacy, p.Key, p.KeyPassword}
-	}
-	return c, nil
-}
-
-// addresses returns the host:port list: address (or host and port) for one server; addresses
-// (or hosts and ports) for a cluster or sentinels, falling back to address (or host and port).
-func (p *redisConnectionParams) addresses(topology redisTopology) ([]string, error) {
-	const one = "set metadata.address (host:port), or metadata.host and metadata.port, directly, through ...FromEnv or a TriggerAuthentication"
-	const many = "set metadata.addresses (host1:port1,host2:port2), or metadata.hosts and metadata.ports (comma-separated, in the same order), directly, through ...FromEnv or a TriggerAuthentication"
-	var addrs []string
-	param := "address"
-	if topology != redisStandalone {
-		switch {
-		case len(p.Addresses) > 0:
-			addrs, param = p.Addresses, "addresses"
-		case len(p.Hosts) > 0 || len(p.Ports) > 0:
-			// One list missing is worded "is required", which offline validation lets pass: the
-			// target's env (hostsFromEnv, portsFromEnv) may hold it.
-			switch {
-			case len(p.Hosts) == 0:
-				return nil, &ParamError{Param: "hosts", Problem: "is required when ports is set", Fix: many}
-			case len(p.Ports) == 0:
-				return nil, &ParamError{Param: "ports", Problem: "is required when hosts is set", Fix: many}
-			}
-			if len(p.Hosts) != len(p.Ports) {
-				return nil, &ParamError{Param: "ports", Problem: fmt.Sprintf("has %d entries for %d hosts", len(p.Ports), len(p.Hosts)),
-					Fix: "give one port per host, in the same order, or use metadata.addresses (host1:port1,host2:port2)"}
-			}
-			for i := range p.Hosts {
-				addrs = append(addrs, net.JoinHostPort(p.Hosts[i], p.Ports[i]))
-			}
-			param = "hosts"
-		}
-	}
-	if len(addrs) == 0 {
-		switch {
-		case p.Address != "":
-			addrs = []string{p.Address}
-		case p.Host != "" && p.Port == "":
-			return nil, &ParamError{Param: "port", Problem: "is required when host is set", Fix: "set metadata.port, or use metadata.address (host:port)"}
-		case p.Host != "":
-			addrs, param = []string{net.JoinHostPort(p.Host, p.Port)}, "host"
-		case topology == redisStandalone:
-			fix := one
-			if len(p.Addresses) > 0 || len(p.Hosts) > 0 {
-				fix += " (addresses, hosts and ports are for the redis-cluster and redis-sentinel triggers)"
-			}
-			return nil, &ParamError{Param: "address", Problem: "is required", Fix: fix}
-		default:
-			return nil, &ParamError{Param: "addresses", Problem: "is required", Fix: many}
-		}
-	}
-	for _, a := range addrs {
-		host, port, err := net.SplitHostPort(a)
-		if err != nil || host == "" {
-			return nil, &ParamError{Param: param, Problem: fmt.Sprintf("has %q, which is not host:port", a), Fix: "write each address as host:port, e.g. redis.default.svc:6379"}
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, &ParamError{Param: param, Problem: fmt.Sprintf("has %q, whose port is not a number from 1 to 65535", a), Fix: "write each address as host:port, e.g. redis.default.svc:6379"}
-		}
-	}
-	return addrs, nil
-}
-
-// tlsConfig returns nil when TLS is off: metadata.enableTLS or the TriggerAuthentication's tls
-// turns it on; ca, cert and key (from the TriggerAuthentication) are used only then, as in KEDA.
-func (p *redisConnectionParams) tlsConfig() (*tls.Config, error) {
-	fromAuth := p.TLS == "enable"
-	if p.EnableTLS != nil && p.TLS != "" && *p.EnableTLS != fromAuth {
-		return nil, &ParamError{Param: "tls", Problem: fmt.Sprintf("is %q in the TriggerAuthentication while metadata.enableTLS is %t", p.TLS, *p.EnableTLS),
-			Fix: "set TLS in one place: metadata.enableTLS or the TriggerAuthentication parameter tls"}
-	}
-	if !fromAuth && (p.EnableTLS == nil || !*p.EnableTLS) {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: p.UnsafeSsl} //nolint:gosec // unsafeSsl is the user's explicit choice
-	if p.CA != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(p.CA)) {
-			return nil, &ParamError{Param: "ca", Problem: "holds no PEM certificate",
-				Fix: "put the PEM text of the CA certificate that signed the server's (-----BEGIN CERTIFICATE-----...) in the TriggerAuthentication parameter ca"}
-		}
-		cfg.RootCAs = pool
-	}
-	cert := p.Cert
-	if cert == "" {
-		cert = p.CertLegacy
-	}
-	switch {
-	case cert == "" && p.Key == "":
-		return cfg, nil
-	case cert == "":
-		return nil, &ParamError{Param: "cert", Problem: "is required when key is set", Fix: "put the client certificate (PEM) in the TriggerAuthentication parameter cert, next to key"}
-	case p.Key == "":
-		return nil, &ParamError{Param: "key", Problem: "is required when cert is set", Fix: "put the client certificate's private key (PEM) in the TriggerAuthentication parameter key, next to cert"}
-	}
-	key, err := decryptKey(p.Key, p.KeyPassword)
-	if err != nil {
-		return nil, err
-	}
-	pair, err := tls.X509KeyPair([]byte(cert), key)
-	if err != nil {
-		// crypto/tls words these without any key material.
-		return nil, &ParamError{Param: "cert", Problem: "and key are not a usable certificate and private key (" + err.Error() + ")",
-			Fix: "give the PEM texts of the client certificate and of its private key"}
-	}
-	cfg.Certificates = []tls.Certificate{pair}
-	return cfg, nil
-}
-
-// decryptKey returns the PEM private key, decrypted with password when it is encrypted the
-// traditional way (Proc-Type: 4,ENCRYPTED), as KEDA's keyPassword does.
-func decryptKey(keyPEM, password string) ([]byte, error) {
-	block, _ := pem.Decode([]byte(keyPEM))
-	if block == nil {
-		return nil, &ParamError{Param: "key", Problem: "holds no PEM block", Fix: "give the PEM text of the private key (-----BEGIN ... PRIVATE KEY-----...)"}
-	}
-	if block.Type == "ENCRYPTED PRIVATE KEY" {
-		return nil, &ParamError{Param: "key", Problem: "is an encrypted PKCS#8 key, which is not supported",
-			Fix: "store it decrypted (openssl pkcs8 -in key.pem -out plain.pem), or encrypted the traditional way (openssl ec -aes256 / openssl rsa -aes256) with keyPassword"}
-	}
-	//nolint:staticcheck // legacy PEM encryption is what keyPassword is for
-	if !x509.IsEncryptedPEMBlock(block) {
-		return []byte(keyPEM), nil
-	}
-	if password == "" {
-		return nil, &ParamError{Param: "keyPassword", Problem: "is required: key is encrypted", Fix: "set the TriggerAuthentication parameter keyPassword to the key's passphrase"}
-	}
-	//nolint:staticcheck // legacy PEM encryption is what keyPassword is for
-	der, err := x509.DecryptPEMBlock(block, []byte(password))
-	if err != nil {
-		return nil, &ParamError{Param: "keyPassword", Problem: "does not decrypt key", Fix: "set keyPassword to the passphrase key was encrypted with"}
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: der}), nil
-}
 
 // redisClient is what the Redis scalers use of go-redis. *redis.Client (one server, or the
 // master found through sentinels) and *redis.ClusterClient both provide it; tests use a fake.
@@ -251,24 +27,24 @@ const redisPoolSize = 2
 // bound what one operator opens to a server however many triggers read it.
 const redisSharedPoolSize = 8
 
-// newClient returns the go-redis client of the trigger: with c.clients, the one client of
+// redisNewClient returns the go-redis client of the trigger: with clients, the one client of
 // every trigger of the same identity (addresses, topology, credentials, database, TLS material
 // and timeout), closed when the last of them closes it. Every wait is bounded by timeout, and
 // the context's deadline applies to reads and writes; there are no retries, so a failed poll
 // returns within the timeout and the next poll tries again.
-func (c *redisConnection) newClient(timeout time.Duration) redisClient {
-	if c.clients == nil {
-		return c.build(timeout, redisPoolSize)
+func redisNewClient(c *meta.RedisConnection, clients *ClientPool, timeout time.Duration) redisClient {
+	if clients == nil {
+		return redisBuild(c, timeout, redisPoolSize)
 	}
-	parts := []any{c.topology, c.addrs, c.username, c.password, c.sentinelMaster, c.sentinelUsername, c.sentinelPassword, c.db, c.tlsIdentity, timeout.String()}
-	client, release, err := acquirePooled(c.clients, "redis", parts, func() (redisClient, func(), error) {
-		cl := c.build(timeout, redisSharedPoolSize)
+	parts := []any{c.Topology, c.Addrs, c.Username, c.Password, c.SentinelMaster, c.SentinelUsername, c.SentinelPassword, c.DB, c.TLSIdentity, timeout.String()}
+	client, release, err := acquirePooled(clients, "redis", parts, func() (redisClient, func(), error) {
+		cl := redisBuild(c, timeout, redisSharedPoolSize)
 		return cl, func() { _ = cl.Close() }, nil
 	})
 	if err != nil {
 		// The identity is strings and numbers: encoding it cannot fail. Should it, the trigger
 		// still works, on a client of its own.
-		return c.build(timeout, redisPoolSize)
+		return redisBuild(c, timeout, redisPoolSize)
 	}
 	return &sharedRedisClient{redisClient: client, release: release}
 }
@@ -285,54 +61,27 @@ func (s *sharedRedisClient) Close() error {
 	return nil
 }
 
-// build returns a go-redis client for the topology with at most poolSize connections (per node).
-func (c *redisConnection) build(timeout time.Duration, poolSize int) redisClient {
-	switch c.topology {
-	case redisCluster:
+// redisBuild returns a go-redis client for the topology with at most poolSize connections (per node).
+func redisBuild(c *meta.RedisConnection, timeout time.Duration, poolSize int) redisClient {
+	switch c.Topology {
+	case meta.RedisCluster:
 		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: c.addrs, Username: c.username, Password: c.password, TLSConfig: c.tls,
+			Addrs: c.Addrs, Username: c.Username, Password: c.Password, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.TLSConfig),
 		})
-	case redisSentinel:
+	case meta.RedisSentinel:
 		return redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: c.sentinelMaster, SentinelAddrs: c.addrs, SentinelUsername: c.sentinelUsername, SentinelPassword: c.sentinelPassword,
-			Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
+			MasterName: c.SentinelMaster, SentinelAddrs: c.Addrs, SentinelUsername: c.SentinelUsername, SentinelPassword: c.SentinelPassword,
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.TLSConfig),
 		})
 	default:
 		return redis.NewClient(&redis.Options{
-			Addr: c.addrs[0], Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
+			Addr: c.Addrs[0], Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.tls),
+			PoolSize: poolSize, MaxRetries: -1, DialerRetries: 1, Dialer: guardedRedisDialer(timeout, c.TLSConfig),
 		})
 	}
-}
-
-// String names the source for errors: `Redis 10.0.0.1:6379 (database 2)`, `Redis Cluster
-// a:1,b:2`, `master "mymaster" of Redis Sentinel a:26379`. It never holds a password.
-func (c *redisConnection) String() string {
-	addrs := strings.Join(c.addrs, ",")
-	switch c.topology {
-	case redisCluster:
-		return "Redis Cluster " + addrs
-	case redisSentinel:
-		s := fmt.Sprintf("master %q of Redis Sentinel %s", c.sentinelMaster, addrs)
-		if c.db != 0 {
-			s += fmt.Sprintf(" (database %d)", c.db)
-		}
-		return s
-	default:
-		s := "Redis " + addrs
-		if c.db != 0 {
-			s += fmt.Sprintf(" (database %d)", c.db)
-		}
-		return s
-	}
-}
-
-// secrets are removed from every error text.
-func (c *redisConnection) secrets() []string {
-	return []string{c.password, c.sentinelPassword}
 }

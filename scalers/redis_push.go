@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -78,7 +79,7 @@ func (s *redisScaler) listen(ctx context.Context, push func(active bool)) (got b
 	if err != nil || !on {
 		return false, err
 	}
-	channel := "__keyspace@" + strconv.Itoa(s.conn.db) + "__:" + s.pushKey
+	channel := "__keyspace@" + strconv.Itoa(s.conn.DB) + "__:" + s.pushKey
 	sub := client.Subscribe(ctx, channel)
 	defer sub.Close()
 	// A read blocked on the subscription does not see ctx end; closing the subscription ends it.
@@ -126,10 +127,10 @@ func keyspaceNotificationsOn(ctx context.Context, c *redis.Client, timeout time.
 // subscription's, apart from the pool the polls use.
 func (s *redisScaler) pushClient(ctx context.Context) (*redis.Client, error) {
 	c, timeout := s.conn, s.cfg.Timeout
-	switch c.topology {
-	case redisCluster:
+	switch c.Topology {
+	case meta.RedisCluster:
 		cluster := redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: c.addrs, Username: c.username, Password: c.password, TLSConfig: c.tls,
+			Addrs: c.Addrs, Username: c.Username, Password: c.Password, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 1, MaxRetries: -1,
 		})
 		defer cluster.Close()
@@ -140,18 +141,18 @@ func (s *redisScaler) pushClient(ctx context.Context) (*redis.Client, error) {
 			return nil, s.pushFailure(fmt.Sprintf("find the master of list %q", s.pushKey), err)
 		}
 		return redis.NewClient(&redis.Options{
-			Addr: master.Options().Addr, Username: c.username, Password: c.password, TLSConfig: c.tls,
+			Addr: master.Options().Addr, Username: c.Username, Password: c.Password, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 1, MaxRetries: -1,
 		}), nil
-	case redisSentinel:
+	case meta.RedisSentinel:
 		return redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: c.sentinelMaster, SentinelAddrs: c.addrs, SentinelUsername: c.sentinelUsername, SentinelPassword: c.sentinelPassword,
-			Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
+			MasterName: c.SentinelMaster, SentinelAddrs: c.Addrs, SentinelUsername: c.SentinelUsername, SentinelPassword: c.SentinelPassword,
+			Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 1, MaxRetries: -1,
 		}), nil
 	default:
 		return redis.NewClient(&redis.Options{
-			Addr: c.addrs[0], Username: c.username, Password: c.password, DB: c.db, TLSConfig: c.tls,
+			Addr: c.Addrs[0], Username: c.Username, Password: c.Password, DB: c.DB, TLSConfig: c.TLSConfig,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 1, MaxRetries: -1,
 		}), nil
 	}
@@ -159,5 +160,5 @@ func (s *redisScaler) pushClient(ctx context.Context) (*redis.Client, error) {
 
 // pushFailure words an error of the push stream without the passwords.
 func (s *redisScaler) pushFailure(doing string, err error) error {
-	return redact(fmt.Errorf("%s: failed to %s on %s: %w", redisTrigger(s.cfg), doing, s.conn, err), s.conn.secrets())
+	return redact(fmt.Errorf("%s: failed to %s on %s: %w", redisTrigger(s.cfg), doing, s.conn, err), s.conn.Secrets())
 }

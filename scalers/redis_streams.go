@@ -6,127 +6,48 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/redis/go-redis/v9"
 )
 
-// redisStreamsMetadata is the stream triggers' metadata (redis-streams, redis-cluster-streams,
-// redis-sentinel-streams), with KEDA's parameter names. Which value is read depends on what is
-// set, as in KEDA:
-//   - no consumerGroup: the stream's length (XLEN), target streamLength;
-//   - consumerGroup and lagCount: the group's lag (XINFO GROUPS, Redis 7+), target lagCount;
-//   - consumerGroup alone: the group's pending entries (XPENDING), target pendingEntriesCount.
-//
-// Whatever is read, the trigger is active when it is above activationLagCount.
-type redisStreamsMetadata struct {
-	PendingEntriesCount int64  `keda:"name=pendingEntriesCount, order=triggerMetadata, default=5"`
-	StreamLength        int64  `keda:"name=streamLength, order=triggerMetadata, default=5"`
-	LagCount            *int64 `keda:"name=lagCount, order=triggerMetadata, optional"`
-	Stream              string `keda:"name=stream, order=triggerMetadata"`
-	ConsumerGroup       string `keda:"name=consumerGroup, order=triggerMetadata, optional"`
-	ActivationLagCount  int64  `keda:"name=activationLagCount, order=triggerMetadata, default=0"`
-
-	// The connection parameters every Redis trigger shares.
-	redisConnectionParams
-
-	// mode and conn are set by Validate.
-	mode redisStreamsMode
-	conn *redisConnection
-}
-
-// redisStreamsMode is what a stream trigger reads.
-type redisStreamsMode int
-
-const (
-	redisStreamLength redisStreamsMode = iota
-	redisStreamPending
-	redisStreamLag
-)
-
-// redisClusterStreamsMetadata and redisSentinelStreamsMetadata have exactly
-// redisStreamsMetadata's parameters; their types tell Validate the topology.
-type (
-	redisClusterStreamsMetadata  redisStreamsMetadata
-	redisSentinelStreamsMetadata redisStreamsMetadata
-)
-
-func (m *redisStreamsMetadata) Validate() error { return m.validate(redisStandalone) }
-func (m *redisClusterStreamsMetadata) Validate() error {
-	return (*redisStreamsMetadata)(m).validate(redisCluster)
-}
-func (m *redisSentinelStreamsMetadata) Validate() error {
-	return (*redisStreamsMetadata)(m).validate(redisSentinel)
-}
-
-// validate picks the mode and checks its target, then the connection.
-func (m *redisStreamsMetadata) validate(topology redisTopology) error {
-	switch {
-	case m.ConsumerGroup == "":
-		// KEDA ignores pendingEntriesCount and lagCount without a consumer group; so do we.
-		m.mode = redisStreamLength
-		if m.StreamLength <= 0 {
-			return &ParamError{Param: "streamLength", Problem: fmt.Sprintf("is %d", m.StreamLength), Fix: "must be greater than 0"}
-		}
-	case m.LagCount != nil:
-		m.mode = redisStreamLag
-		if *m.LagCount <= 0 {
-			return &ParamError{Param: "lagCount", Problem: fmt.Sprintf("is %d", *m.LagCount), Fix: "must be greater than 0; remove it to scale on pendingEntriesCount instead"}
-		}
-	default:
-		m.mode = redisStreamPending
-		if m.PendingEntriesCount <= 0 {
-			return &ParamError{Param: "pendingEntriesCount", Problem: fmt.Sprintf("is %d", m.PendingEntriesCount), Fix: "must be greater than 0"}
-		}
-	}
-	if m.ActivationLagCount < 0 {
-		return &ParamError{Param: "activationLagCount", Problem: fmt.Sprintf("is %d", m.ActivationLagCount), Fix: "must not be negative"}
-	}
-	params := m.redisConnectionParams
-	conn, err := params.resolve(topology)
-	if err != nil {
-		return err
-	}
-	m.conn = conn
-	return nil
-}
-
 func newRedisStreamsScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisStreamsMetadata
+	var m meta.RedisStreamsMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return m.newScaler(cfg), nil
+	return newRedisStreamsScalerOf(&m, cfg), nil
 }
 
 func newRedisClusterStreamsScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisClusterStreamsMetadata
+	var m meta.RedisClusterStreamsMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return (*redisStreamsMetadata)(&m).newScaler(cfg), nil
+	return newRedisStreamsScalerOf((*meta.RedisStreamsMetadata)(&m), cfg), nil
 }
 
 func newRedisSentinelStreamsScaler(_ context.Context, cfg *Config) (Scaler, error) {
-	var m redisSentinelStreamsMetadata
+	var m meta.RedisSentinelStreamsMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {
 		return nil, err
 	}
-	return (*redisStreamsMetadata)(&m).newScaler(cfg), nil
+	return newRedisStreamsScalerOf((*meta.RedisStreamsMetadata)(&m), cfg), nil
 }
 
-// newScaler reads what the mode says; KEDA names the metric s<index>-redis-streams-<stream>
+// newRedisStreamsScalerOf reads what the mode says; KEDA names the metric s<index>-redis-streams-<stream>
 // whatever the mode and topology.
-func (m *redisStreamsMetadata) newScaler(cfg *Config) *redisScaler {
+func newRedisStreamsScalerOf(m *meta.RedisStreamsMetadata, cfg *Config) *redisScaler {
 	stream, group := m.Stream, m.ConsumerGroup
 	measure := redisMeasure{keyParam: "stream", keyKind: "stream"}
 	var target int64
-	switch m.mode {
-	case redisStreamLength:
+	switch m.Mode {
+	case meta.RedisStreamLength:
 		target = m.StreamLength
 		measure.what = fmt.Sprintf("the length of stream %q", stream)
 		measure.read = func(ctx context.Context, c redisClient) (int64, error) {
 			return c.XLen(ctx, stream).Result() // 0 for a missing stream
 		}
-	case redisStreamPending:
+	case meta.RedisStreamPending:
 		target = m.PendingEntriesCount
 		measure.what = fmt.Sprintf("the pending entries of consumer group %q of stream %q", group, stream)
 		measure.read = func(ctx context.Context, c redisClient) (int64, error) {
@@ -139,7 +60,7 @@ func (m *redisStreamsMetadata) newScaler(cfg *Config) *redisScaler {
 			}
 			return p.Count, nil
 		}
-	case redisStreamLag:
+	case meta.RedisStreamLag:
 		target = *m.LagCount
 		measure.what = fmt.Sprintf("the lag of consumer group %q of stream %q", group, stream)
 		measure.read = func(ctx context.Context, c redisClient) (int64, error) {
@@ -162,7 +83,7 @@ func (m *redisStreamsMetadata) newScaler(cfg *Config) *redisScaler {
 			return 0, nil // no such group yet: nothing has been delivered to it
 		}
 	}
-	return newRedisFamilyScaler(cfg, m.conn, MetricName(cfg.TriggerIndex, "redis-streams-"+stream), target, m.ActivationLagCount, measure)
+	return newRedisFamilyScaler(cfg, m.Conn, MetricName(cfg.TriggerIndex, "redis-streams-"+stream), target, m.ActivationLagCount, measure)
 }
 
 // errRedisLagUnknown: Redis answers a NULL lag when entries were deleted from the stream in a

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kedactl/kedactl/scalers/meta"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,25 +23,25 @@ import (
 func parseRedis(t *testing.T, typ string, meta, auth map[string]string, offline bool) (any, error) {
 	t.Helper()
 	cfg := &Config{TriggerType: typ, TriggerIndex: 2, TriggerName: "orders", TriggerMetadata: meta, AuthParams: auth, Offline: offline}
-	m := reflect.New(reflect.TypeOf(registry[typ].metadata)).Interface()
+	m := reflect.New(reflect.TypeOf(metadataOf(typ))).Interface()
 	return m, ParseMetadata(cfg, m)
 }
 
-func connOf(t *testing.T, m any) *redisConnection {
+func connOf(t *testing.T, m any) *meta.RedisConnection {
 	t.Helper()
 	switch m := m.(type) {
-	case *redisMetadata:
-		return m.conn
-	case *redisClusterMetadata:
-		return m.conn
-	case *redisSentinelMetadata:
-		return m.conn
-	case *redisStreamsMetadata:
-		return m.conn
-	case *redisClusterStreamsMetadata:
-		return m.conn
-	case *redisSentinelStreamsMetadata:
-		return m.conn
+	case *meta.RedisMetadata:
+		return m.Conn
+	case *meta.RedisClusterMetadata:
+		return m.Conn
+	case *meta.RedisSentinelMetadata:
+		return m.Conn
+	case *meta.RedisStreamsMetadata:
+		return m.Conn
+	case *meta.RedisClusterStreamsMetadata:
+		return m.Conn
+	case *meta.RedisSentinelStreamsMetadata:
+		return m.Conn
 	}
 	t.Fatalf("not a redis metadata: %T", m)
 	return nil
@@ -105,7 +106,7 @@ func TestRedisConnectionParameters(t *testing.T) {
 			if tt.offline {
 				return
 			}
-			if got := connOf(t, m).addrs; !reflect.DeepEqual(got, tt.want) {
+			if got := connOf(t, m).Addrs; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("addresses = %q, want %q", got, tt.want)
 			}
 		})
@@ -204,7 +205,7 @@ func TestRedisTLSParameters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := connOf(t, m).tls
+			cfg := connOf(t, m).TLSConfig
 			if (cfg != nil) != tt.wantTLS {
 				t.Fatalf("TLS config = %v, want TLS %v", cfg, tt.wantTLS)
 			}
@@ -229,18 +230,18 @@ func TestRedisStreamsModes(t *testing.T) {
 	tests := []struct {
 		name       string
 		meta       map[string]string
-		mode       redisStreamsMode
+		mode       meta.RedisStreamsMode
 		target     int64
 		activation int64
 		wantErr    []string
 	}{
-		{name: "no group: stream length, default 5", meta: base(), mode: redisStreamLength, target: 5},
-		{name: "no group: streamLength", meta: base("streamLength", "15", "pendingEntriesCount", "30"), mode: redisStreamLength, target: 15},
-		{name: "no group: lagCount ignored as in KEDA", meta: base("lagCount", "7"), mode: redisStreamLength, target: 5},
-		{name: "group: pending entries, default 5", meta: base("consumerGroup", "g"), mode: redisStreamPending, target: 5},
-		{name: "group: pendingEntriesCount, streamLength ignored", meta: base("consumerGroup", "g", "pendingEntriesCount", "10", "streamLength", "99"), mode: redisStreamPending, target: 10},
-		{name: "group and lagCount: lag", meta: base("consumerGroup", "g", "lagCount", "7", "activationLagCount", "3", "pendingEntriesCount", "10"), mode: redisStreamLag, target: 7, activation: 3},
-		{name: "activationLagCount applies to every mode", meta: base("activationLagCount", "4"), mode: redisStreamLength, target: 5, activation: 4},
+		{name: "no group: stream length, default 5", meta: base(), mode: meta.RedisStreamLength, target: 5},
+		{name: "no group: streamLength", meta: base("streamLength", "15", "pendingEntriesCount", "30"), mode: meta.RedisStreamLength, target: 15},
+		{name: "no group: lagCount ignored as in KEDA", meta: base("lagCount", "7"), mode: meta.RedisStreamLength, target: 5},
+		{name: "group: pending entries, default 5", meta: base("consumerGroup", "g"), mode: meta.RedisStreamPending, target: 5},
+		{name: "group: pendingEntriesCount, streamLength ignored", meta: base("consumerGroup", "g", "pendingEntriesCount", "10", "streamLength", "99"), mode: meta.RedisStreamPending, target: 10},
+		{name: "group and lagCount: lag", meta: base("consumerGroup", "g", "lagCount", "7", "activationLagCount", "3", "pendingEntriesCount", "10"), mode: meta.RedisStreamLag, target: 7, activation: 3},
+		{name: "activationLagCount applies to every mode", meta: base("activationLagCount", "4"), mode: meta.RedisStreamLength, target: 5, activation: 4},
 
 		{name: "no stream", meta: map[string]string{"address": "a:1"}, wantErr: []string{"metadata.stream is required"}},
 		{name: "lagCount zero", meta: base("consumerGroup", "g", "lagCount", "0"), wantErr: []string{"metadata.lagCount is 0", "greater than 0"}},
@@ -268,13 +269,13 @@ func TestRedisStreamsModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close(context.Background())
-			var m redisStreamsMetadata
+			var m meta.RedisStreamsMetadata
 			if err := ParseMetadata(cfg, &m); err != nil {
 				t.Fatal(err)
 			}
 			rs := s.(*redisScaler)
-			if m.mode != tt.mode || rs.target != tt.target || rs.activation != tt.activation {
-				t.Errorf("mode=%d target=%d activation=%d, want %d %d %d", m.mode, rs.target, rs.activation, tt.mode, tt.target, tt.activation)
+			if m.Mode != tt.mode || rs.target != tt.target || rs.activation != tt.activation {
+				t.Errorf("mode=%d target=%d activation=%d, want %d %d %d", m.Mode, rs.target, rs.activation, tt.mode, tt.target, tt.activation)
 			}
 			specs := s.GetMetricSpecForScaling(context.Background())
 			if len(specs) != 1 || specs[0].External.Metric.Name != "s3-redis-streams-my-stream" || specs[0].External.Target.AverageValue.Value() != tt.target {

@@ -2,21 +2,25 @@ package scalers
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 	"sort"
-	"strings"
 	"time"
+
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // DefaultTimeout bounds calls to an event source when Config.Timeout is zero.
 const DefaultTimeout = 3 * time.Second
 
-// entry is a registered scaler type: its constructor and a zero value of its metadata struct (for
-// the schema).
+// entry is a registered scaler type: its constructor, and its driver's checks. Its metadata
+// struct is meta's (meta.Metadata), so that checking a trigger needs no driver.
 type entry struct {
-	build    func(ctx context.Context, cfg *Config) (Scaler, error)
-	metadata any
+	build func(ctx context.Context, cfg *Config) (Scaler, error)
+	// check is what only the driver's own parser refuses in metadata that meta accepted (a
+	// connection string pgx cannot use): meta checks the syntax without linking the driver, so
+	// that kubectl keda check does not link it either, and the webhook and the operator, which
+	// link it anyway, run this too. It is given a pointer to the parsed metadata struct. Nil when
+	// meta's checks are all there is.
+	check func(metadata any) error
 	// tested says what the scaler's tests run against, for scalers/schema.yaml, when that is not
 	// the source's real server.
 	tested string
@@ -31,62 +35,62 @@ const (
 
 // registry is read-only: the scaler types this build supports.
 var registry = map[string]entry{
-	"redis":      {build: newRedisScaler, metadata: redisMetadata{}},
-	"cron":       {build: newCronScaler, metadata: cronMetadata{}},
-	"postgresql": {build: newPostgreSQLScaler, metadata: postgresqlMetadata{}},
-	"mysql":      {build: newMySQLScaler, metadata: mysqlMetadata{}},
+	"redis":      {build: newRedisScaler},
+	"cron":       {build: newCronScaler},
+	"postgresql": {build: newPostgreSQLScaler, check: postgresqlDriverCheck},
+	"mysql":      {build: newMySQLScaler, check: mysqlDriverCheck},
 
-	"prometheus":  {build: newPrometheusScaler, metadata: prometheusMetadata{}},
-	"loki":        {build: newLokiScaler, metadata: lokiMetadata{}, tested: testedContract},
-	"metrics-api": {build: newMetricsAPIScaler, metadata: metricsAPIMetadata{}},
-	"new-relic":   {build: newNewRelicScaler, metadata: newRelicMetadata{}, tested: testedContract},
+	"prometheus":  {build: newPrometheusScaler},
+	"loki":        {build: newLokiScaler, tested: testedContract},
+	"metrics-api": {build: newMetricsAPIScaler},
+	"new-relic":   {build: newNewRelicScaler, tested: testedContract},
 
-	"github-runner": {build: newGitHubRunnerScaler, metadata: githubRunnerMetadata{}, tested: testedContract},
+	"github-runner": {build: newGitHubRunnerScaler, tested: testedContract},
 
-	"dynatrace": {build: newDynatraceScaler, metadata: dynatraceMetadata{}, tested: testedContract},
-	"datadog":   {build: newDatadogScaler, metadata: datadogMetadata{}, tested: testedContract},
+	"dynatrace": {build: newDynatraceScaler, tested: testedContract},
+	"datadog":   {build: newDatadogScaler, tested: testedContract},
 
-	"graphite": {build: newGraphiteScaler, metadata: graphiteMetadata{}},
+	"graphite": {build: newGraphiteScaler},
 
-	"elasticsearch": {build: newElasticsearchScaler, metadata: elasticsearchMetadata{}, tested: testedContract},
-	"opensearch":    {build: newOpenSearchScaler, metadata: opensearchMetadata{}, tested: testedContract},
+	"elasticsearch": {build: newElasticsearchScaler, tested: testedContract},
+	"opensearch":    {build: newOpenSearchScaler, tested: testedContract},
 
-	"nats-jetstream": {build: newNATSJetStreamScaler, metadata: natsJetStreamMetadata{}},
+	"nats-jetstream": {build: newNATSJetStreamScaler},
 
-	"beanstalkd": {build: newBeanstalkdScaler, metadata: beanstalkdMetadata{}},
+	"beanstalkd": {build: newBeanstalkdScaler},
 
-	"nsq": {build: newNSQScaler, metadata: nsqMetadata{}},
+	"nsq": {build: newNSQScaler},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, metadata: awsSQSQueueMetadata{}, tested: testedContract},
+	"aws-sqs-queue": {build: newAWSSQSQueueScaler, tested: testedContract},
 
-	"external":      {build: newExternalScaler, metadata: externalMetadata{}},
-	"external-push": {build: newExternalPushScaler, metadata: externalMetadata{}},
+	"external":      {build: newExternalScaler},
+	"external-push": {build: newExternalPushScaler},
 
-	"rabbitmq": {build: newRabbitMQScaler, metadata: rabbitMQMetadata{}},
+	"rabbitmq": {build: newRabbitMQScaler, check: rabbitDriverCheck},
 
-	"redis-cluster":          {build: newRedisClusterScaler, metadata: redisClusterMetadata{}},
-	"redis-sentinel":         {build: newRedisSentinelScaler, metadata: redisSentinelMetadata{}},
-	"redis-streams":          {build: newRedisStreamsScaler, metadata: redisStreamsMetadata{}},
-	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler, metadata: redisClusterStreamsMetadata{}},
-	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler, metadata: redisSentinelStreamsMetadata{}},
+	"redis-cluster":          {build: newRedisClusterScaler},
+	"redis-sentinel":         {build: newRedisSentinelScaler},
+	"redis-streams":          {build: newRedisStreamsScaler},
+	"redis-cluster-streams":  {build: newRedisClusterStreamsScaler},
+	"redis-sentinel-streams": {build: newRedisSentinelStreamsScaler},
 
-	"kafka":        {build: newKafkaScaler, metadata: kafkaMetadata{}},
-	"apache-kafka": {build: newApacheKafkaScaler, metadata: apacheKafkaMetadata{}},
+	"kafka":        {build: newKafkaScaler, check: kafkaDriverCheck},
+	"apache-kafka": {build: newApacheKafkaScaler, check: kafkaDriverCheck},
 
-	"cpu":    {build: newResourceScaler, metadata: resourceMetadata{}},
-	"memory": {build: newResourceScaler, metadata: resourceMetadata{}},
+	"cpu":    {build: newResourceScaler},
+	"memory": {build: newResourceScaler},
 
-	"kubernetes-workload": {build: newKubernetesWorkloadScaler, metadata: kubernetesWorkloadMetadata{}},
+	"kubernetes-workload": {build: newKubernetesWorkloadScaler},
 
-	"etcd": {build: newEtcdScaler, metadata: etcdMetadata{}},
+	"etcd": {build: newEtcdScaler},
 
-	"azure-queue": {build: newAzureQueueScaler, metadata: azureQueueMetadata{}, tested: testedEmulator},
-	"azure-blob":  {build: newAzureBlobScaler, metadata: azureBlobMetadata{}, tested: testedEmulator},
+	"azure-queue": {build: newAzureQueueScaler, tested: testedEmulator},
+	"azure-blob":  {build: newAzureBlobScaler, tested: testedEmulator},
 
-	"gcp-storage":     {build: newGCPStorageScaler, metadata: gcpStorageMetadata{}, tested: testedEmulator},
-	"gcp-stackdriver": {build: newGCPStackdriverScaler, metadata: gcpStackdriverMetadata{}, tested: testedContract},
-	"gcp-pubsub":      {build: newGCPPubSubScaler, metadata: gcpPubSubMetadata{}, tested: testedContract},
-	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, metadata: gcpCloudTasksMetadata{}, tested: testedContract},
+	"gcp-storage":     {build: newGCPStorageScaler, tested: testedEmulator},
+	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
+	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},
+	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
@@ -113,18 +117,26 @@ func New(ctx context.Context, cfg *Config) (Scaler, error) {
 	return e.build(ctx, cfg)
 }
 
-// ValidateTrigger parses a trigger's metadata without building its scaler (nothing is dialled), for
-// the admission webhook and `kubectl keda check`.
+// ValidateTrigger parses a trigger's metadata without building its scaler (nothing is dialled):
+// meta's checks, then those of the trigger's driver (see entry.check).
 func ValidateTrigger(cfg *Config) error {
-	e, ok := registry[cfg.TriggerType]
-	if !ok {
-		return unknownType(cfg)
+	return CheckTrigger(cfg.trigger())
+}
+
+// CheckTrigger is ValidateTrigger for the trigger as meta describes it, for the admission webhook
+// and the controller, which link the drivers anyway. kubectl keda check runs meta.CheckTrigger,
+// which links none.
+func CheckTrigger(t *meta.Trigger) error {
+	m, err := meta.ParseTrigger(t)
+	if err != nil {
+		return err
 	}
-	meta := reflect.New(reflect.TypeOf(e.metadata)).Interface()
-	return ParseMetadata(cfg, meta)
+	if e, ok := registry[t.Type]; ok && e.check != nil {
+		return t.Identify(e.check(m))
+	}
+	return nil
 }
 
 func unknownType(cfg *Config) error {
-	return fmt.Errorf("trigger %d: spec.triggers[%d].type %q is not a known scaler type: use one of %s",
-		cfg.TriggerIndex, cfg.TriggerIndex, cfg.TriggerType, strings.Join(Types(), ", "))
+	return meta.UnknownTypeError(cfg.trigger())
 }

@@ -25,7 +25,7 @@ type Schema struct {
 func BuildSchema() (*Schema, error) {
 	s := &Schema{KedaVersion: "2.21", SchemaVersion: 1}
 	for _, typ := range Types() {
-		params, err := metadataParser.Parameters(registry[typ].metadata)
+		params, err := meta.Parameters(metadataOf(typ))
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,8 @@
 // Package validation is everything that can be said about a keda.sh object without a cluster: the
-// API's own rules (api/v1alpha1) plus each trigger's metadata parsed by its scaler. The admission
-// webhook, the controller and `kubectl keda check` all call it, so a mistake is named the same way
-// wherever it is caught.
+// API's own rules (api/v1alpha1) plus each trigger's metadata, parsed by the TriggerCheck its
+// caller passes (scalers/meta's, which links no driver, or package scalers', which adds the
+// drivers' own parsers). The admission webhook, the controller and `kubectl keda check` all call
+// it, so a mistake is named the same way wherever it is caught.
 package validation
 
 import (
@@ -14,14 +15,20 @@ import (
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/modifiers"
-	"github.com/kedactl/kedactl/scalers"
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 // Every function returns one error per mistake; each message names the field and the fix.
 
+// TriggerCheck checks one trigger's metadata. meta.CheckTrigger checks all that needs no
+// event-source client, which is what kubectl keda check links; scalers.CheckTrigger adds what
+// only a driver's own parser refuses (a connection string pgx cannot use), for the webhook and
+// the controller, which link the drivers anyway.
+type TriggerCheck func(t *meta.Trigger) error
+
 // ScaledObject validates a ScaledObject's spec, annotations and trigger metadata.
-func ScaledObject(so *kedav1alpha1.ScaledObject) []error {
-	return append(ScaledObjectSpec(so), ScaledObjectTriggers(so)...)
+func ScaledObject(check TriggerCheck, so *kedav1alpha1.ScaledObject) []error {
+	return append(ScaledObjectSpec(so), ScaledObjectTriggers(check, so)...)
 }
 
 // ScaledObjectSpec is what KEDA's admission webhook checks too: the spec, the annotations and the
@@ -39,8 +46,8 @@ func ScaledObjectSpec(so *kedav1alpha1.ScaledObject) []error {
 
 // ScaledObjectTriggers parses each trigger's metadata as its scaler will. KEDA finds these
 // mistakes only when it builds the scalers, after admission.
-func ScaledObjectTriggers(so *kedav1alpha1.ScaledObject) []error {
-	return Triggers(so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers, so.Spec.UsesScalingModifiers())
+func ScaledObjectTriggers(check TriggerCheck, so *kedav1alpha1.ScaledObject) []error {
+	return Triggers(check, so.Namespace, so.Name, "ScaledObject", so.Spec.Triggers, so.Spec.UsesScalingModifiers())
 }
 
 // ScaledObjectWarnings names what KEDA admits but what does nothing as written: the admission
@@ -76,8 +83,8 @@ func ScaledJobWarnings(sj *kedav1alpha1.ScaledJob) []string {
 }
 
 // ScaledJob validates a ScaledJob's spec and trigger metadata.
-func ScaledJob(sj *kedav1alpha1.ScaledJob) []error {
-	return append(ScaledJobSpec(sj), ScaledJobTriggers(sj)...)
+func ScaledJob(check TriggerCheck, sj *kedav1alpha1.ScaledJob) []error {
+	return append(ScaledJobSpec(sj), ScaledJobTriggers(check, sj)...)
 }
 
 // ScaledJobSpec is ScaledObjectSpec for a ScaledJob.
@@ -96,8 +103,8 @@ func ScaledJobAdmission(sj *kedav1alpha1.ScaledJob) (refusals []error, warnings 
 }
 
 // ScaledJobTriggers is ScaledObjectTriggers for a ScaledJob.
-func ScaledJobTriggers(sj *kedav1alpha1.ScaledJob) []error {
-	return Triggers(sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)
+func ScaledJobTriggers(check TriggerCheck, sj *kedav1alpha1.ScaledJob) []error {
+	return Triggers(check, sj.Namespace, sj.Name, "ScaledJob", sj.Spec.Triggers, false)
 }
 
 // AdmittedAnyway words a trigger mistake as the admission warning it becomes: KEDA's webhook admits
@@ -137,7 +144,7 @@ func fieldErrors(list field.ErrorList) []error {
 
 // Triggers parses every trigger's metadata as its scaler would, without dialling anything and
 // without requiring parameters that a TriggerAuthentication or the target's environment may supply.
-func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTriggers, asMetricSource bool) []error {
+func Triggers(check TriggerCheck, namespace, name, kind string, triggers []kedav1alpha1.ScaleTriggers, asMetricSource bool) []error {
 	var errs []error
 	for i, t := range triggers {
 		if t.Type == "" {
@@ -147,12 +154,11 @@ func Triggers(namespace, name, kind string, triggers []kedav1alpha1.ScaleTrigger
 			errs = append(errs, err)
 			continue
 		}
-		cfg := &scalers.Config{
-			ScalableObjectName: name, ScalableObjectNamespace: namespace, ScalableObjectType: kind,
-			TriggerIndex: i, TriggerName: t.Name, TriggerType: t.Type, TriggerMetadata: t.Metadata,
-			MetricType: t.MetricType, Offline: true, AsMetricSource: asMetricSource, HasAuthenticationRef: t.AuthenticationRef != nil,
+		trigger := &meta.Trigger{
+			Index: i, Name: t.Name, Type: t.Type, Metadata: t.Metadata, MetricType: t.MetricType,
+			Offline: true, AsMetricSource: asMetricSource, HasAuthenticationRef: t.AuthenticationRef != nil,
 		}
-		if err := scalers.ValidateTrigger(cfg); err != nil {
+		if err := check(trigger); err != nil {
 			errs = append(errs, err) // the scaler's message names spec.triggers[i].metadata.<parameter>
 		}
 	}

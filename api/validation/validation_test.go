@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/scalers/meta"
 )
 
 func cpuTrigger(metricType autoscalingv2.MetricTargetType, meta map[string]string) kedav1alpha1.ScaleTriggers {
@@ -56,7 +57,7 @@ func TestScaledObjectResourceTriggers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := ScaledObject(tt.so)
+			errs := ScaledObject(meta.CheckTrigger, tt.so)
 			if tt.want == nil {
 				if len(errs) > 0 {
 					t.Fatalf("unexpected errors: %v", errs)
@@ -83,7 +84,7 @@ func TestScaledJobRefusesResourceTriggers(t *testing.T) {
 			Triggers:     []kedav1alpha1.ScaleTriggers{cpuTrigger("Utilization", nil)},
 		},
 	}
-	errs := ScaledJob(sj)
+	errs := ScaledJob(meta.CheckTrigger, sj)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "spec.triggers[0].type") || !strings.Contains(errs[0].Error(), "ScaledObjects only") {
 		t.Fatalf("errors = %v, want one refusing the cpu trigger of a ScaledJob", errs)
 	}
@@ -188,7 +189,7 @@ func TestScaledJobMinAboveMaxIsAWarning(t *testing.T) {
 			Triggers:     []kedav1alpha1.ScaleTriggers{cronTrigger},
 		},
 	}
-	if errs := ScaledJob(sj); len(errs) > 0 {
+	if errs := ScaledJob(meta.CheckTrigger, sj); len(errs) > 0 {
 		t.Errorf("refused what KEDA admits: %v", errs)
 	}
 	w := ScaledJobWarnings(sj)
@@ -221,7 +222,7 @@ func TestUseCachedMetricsOnlyWhereThereIsASourceRead(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			so := scaledObject(ptr.To[int32](1), tt.trigger, cronTrigger)
 			var found []string
-			for _, err := range ScaledObject(so) {
+			for _, err := range ScaledObject(meta.CheckTrigger, so) {
 				if strings.Contains(err.Error(), "useCachedMetrics") {
 					found = append(found, err.Error())
 				}
@@ -256,7 +257,7 @@ func TestNamesThatCannotNameOrLabelTheHPA(t *testing.T) {
 			if tt.hpaName != "" {
 				so.Spec.Advanced = &kedav1alpha1.AdvancedConfig{HorizontalPodAutoscalerConfig: &kedav1alpha1.HorizontalPodAutoscalerConfig{Name: tt.hpaName}}
 			}
-			errs := ScaledObject(so)
+			errs := ScaledObject(meta.CheckTrigger, so)
 			switch {
 			case tt.want == "" && len(errs) > 0:
 				t.Errorf("refused: %v", errs)
@@ -312,7 +313,7 @@ func TestFallbackAsKEDAValidatesIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := ScaledObject(tt.so)
+			errs := ScaledObject(meta.CheckTrigger, tt.so)
 			if tt.want == nil {
 				if len(errs) > 0 {
 					t.Fatalf("unexpected errors: %v", errs)

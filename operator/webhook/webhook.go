@@ -32,6 +32,7 @@ import (
 	"github.com/kedactl/kedactl/api/validation"
 	"github.com/kedactl/kedactl/operator/ownership"
 	scaletarget "github.com/kedactl/kedactl/operator/target"
+	"github.com/kedactl/kedactl/scalers"
 )
 
 // Paths are KEDA's webhook paths, so that a ValidatingWebhookConfiguration written for KEDA works.
@@ -77,7 +78,7 @@ type Verdict struct {
 // comes back as the second value.
 func (v *Validator) ScaledObject(ctx context.Context, so *kedav1alpha1.ScaledObject) (Verdict, error) {
 	verdict := Verdict{Warnings: validation.ScaledObjectWarnings(so)}
-	for _, err := range validation.ScaledObjectTriggers(so) {
+	for _, err := range validation.ScaledObjectTriggers(scalers.CheckTrigger, so) {
 		verdict.Warnings = append(verdict.Warnings, validation.AdmittedAnyway(err, "ScaledObject"))
 	}
 	if errs := validation.ScaledObjectSpec(so); len(errs) > 0 {
@@ -201,7 +202,7 @@ func handlers(v *Validator) map[string]admission.Handler {
 			func(_ context.Context, sj *kedav1alpha1.ScaledJob) (Verdict, error) {
 				refusals, stricter := validation.ScaledJobAdmission(sj)
 				verdict := Verdict{Refusals: refusals, Warnings: append(validation.ScaledJobWarnings(sj), stricter...)}
-				for _, err := range validation.ScaledJobTriggers(sj) {
+				for _, err := range validation.ScaledJobTriggers(scalers.CheckTrigger, sj) {
 					verdict.Warnings = append(verdict.Warnings, validation.AdmittedAnyway(err, "ScaledJob"))
 				}
 				return verdict, nil

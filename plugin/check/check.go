@@ -17,6 +17,7 @@ import (
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/api/validation"
+	scalermeta "github.com/kedactl/kedactl/scalers/meta"
 )
 
 // Result is the verdict on one object of a manifest.
@@ -138,7 +139,7 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 			r.Errors = append(r.Errors, "does not match the ScaledObject schema: "+err.Error())
 			return r, true, nil, nil
 		}
-		r.Errors = append(r.Errors, messages(validation.ScaledObject(so))...)
+		r.Errors = append(r.Errors, messages(validation.ScaledObject(scalermeta.CheckTrigger, so))...)
 		r.Warnings = validation.ScaledObjectWarnings(so)
 		return r, true, so, nil
 	case "ScaledJob":
@@ -147,7 +148,7 @@ func keda(doc []byte) (Result, bool, *kedav1alpha1.ScaledObject, error) {
 			r.Errors = append(r.Errors, "does not match the ScaledJob schema: "+err.Error())
 			return r, true, nil, nil
 		}
-		r.Errors = append(r.Errors, messages(validation.ScaledJob(sj))...)
+		r.Errors = append(r.Errors, messages(validation.ScaledJob(scalermeta.CheckTrigger, sj))...)
 		r.Warnings = validation.ScaledJobWarnings(sj)
 	case "TriggerAuthentication", "ClusterTriggerAuthentication":
 		ta := &kedav1alpha1.TriggerAuthentication{}

@@ -1,6 +1,8 @@
 // Package meta parses a trigger's metadata into a scaler's typed metadata struct, declared by struct
-// tags, and checks it. It dials nothing and imports no event-source client, so that what only
-// validates (the admission webhook, kubectl keda check) does not link the scalers' drivers.
+// tags, and checks it. It holds every scaler's metadata struct and checks (one file per scaler) and
+// the registry of trigger types. It dials nothing and imports no event-source client, so that what
+// only validates (kubectl keda check) does not link the scalers' drivers; package scalers reads
+// the checked structs and adds what only a driver's own parser can refuse.
 package meta
 
 import (
@@ -283,21 +285,31 @@ func (ps *Parser) Parse(cfg *Trigger, target any) error {
 	if val, ok := target.(Validator); ok {
 		if err := val.Validate(); err != nil {
 			var pe *ParamError
-			if errors.As(err, &pe) {
-				if cfg.Offline && strings.HasPrefix(pe.Problem, "is required") {
-					// Offline, a TriggerAuthentication or the target's env may supply it.
-					return nil
-				}
-				pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
-				return pe
+			if errors.As(err, &pe) && cfg.Offline && strings.HasPrefix(pe.Problem, "is required") {
+				// Offline, a TriggerAuthentication or the target's env may supply it.
+				return nil
 			}
-			return fmt.Errorf("trigger %d (%s): %w", cfg.Index, cfg.Type, err)
+			return cfg.Identify(err)
 		}
 	}
 	if val, ok := target.(ConfigValidator); ok {
 		return val.ValidateConfig(cfg)
 	}
 	return nil
+}
+
+// Identify makes a metadata check's error name the trigger: a ParamError gets its index, type
+// and name, another error a prefix saying which trigger it is about.
+func (cfg *Trigger) Identify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		pe.TriggerIndex, pe.TriggerType, pe.TriggerName = cfg.Index, cfg.Type, cfg.Name
+		return pe
+	}
+	return fmt.Errorf("trigger %d (%s): %w", cfg.Index, cfg.Type, err)
 }
 
 // mayBeSuppliedLater tells, offline, whether a parameter missing from the metadata may still come
