@@ -85,7 +85,7 @@ func acquireSQSClient(ctx context.Context, cfg *Config, m *meta.AWSSQSQueueMetad
 		if base != nil {
 			awsCfg = base.Copy()
 		}
-		awsCfg.HTTPClient = &http.Client{Transport: &boundedBodyTransport{base: transport, limit: sqsMaxResponseBytes}}
+		awsCfg.HTTPClient = &http.Client{Transport: observedTransport{next: &boundedBodyTransport{base: transport, limit: sqsMaxResponseBytes}}}
 		switch {
 		case c.Static():
 			awsCfg.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)

@@ -110,12 +110,12 @@ func newHTTPClient(cfg *Config, p *meta.HTTPAuthParams, auth *meta.HTTPAuth, add
 		transport = newHTTPTransport(auth, unsafeSSL)
 		release = transport.CloseIdleConnections
 	}
-	var rt http.RoundTripper = transport
+	var rt http.RoundTripper = observedTransport{next: transport}
 	if auth.Oauth != nil {
 		// Tokens are fetched through the same transport, each fetch bounded by the timeout, and
 		// reused until they expire.
 		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport, Timeout: timeout})
-		rt = &oauth2.Transport{Source: auth.Oauth.TokenSource(tokenCtx), Base: transport}
+		rt = &oauth2.Transport{Source: auth.Oauth.TokenSource(tokenCtx), Base: rt}
 	}
 	secrets := p.Secrets()
 	if pw, ok := addr.User.Password(); ok {

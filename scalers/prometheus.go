@@ -81,6 +81,9 @@ func (s *prometheusScaler) query(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if r, ok := requestFrom(ctx); ok && r.EmptyResponse != nil && noSample(resp) {
+		r.EmptyResponse(r, s.meta.IgnoreNullValues)
+	}
 	v, perr := promValue(resp, s.meta.IgnoreNullValues)
 	if perr != nil {
 		return 0, s.fail(perr.Error())
@@ -152,6 +155,15 @@ type promResponse struct {
 		ResultType string          `json:"resultType"`
 		Result     json.RawMessage `json:"result"`
 	} `json:"data"`
+}
+
+// noSample reports whether a vector answer holds no sample (KEDA's empty upstream response).
+func noSample(resp *promResponse) bool {
+	if resp.Data.ResultType != "vector" {
+		return false
+	}
+	var samples []json.RawMessage
+	return json.Unmarshal(resp.Data.Result, &samples) == nil && len(samples) == 0
 }
 
 // promValue reads the query's single number, worded for Prometheus (see queryValue).

@@ -71,6 +71,7 @@ func run() error {
 	fs.StringVar(&opts.FilePathAuthRoot, "filepath-auth-root-path", "", "directory that ClusterTriggerAuthentications' spec.filePath is relative to (files outside it are refused); empty disables filePath")
 	fs.StringVar(&opts.VaultTokenAudience, "vault-token-audience", "vault", "audience of the ServiceAccount tokens requested to log in to HashiCorp Vault (credential.serviceAccountName); the Vault role must accept it")
 	fs.IntVar(&opts.PollWorkers, "poll-workers", 16, "how many triggers may be polled at once")
+	fs.BoolVar(&opts.HighCardinalityMetricsLabels, "enable-high-cardinality-metrics-labels", false, "label keda_scaler_http_request_duration_seconds by namespace, object, trigger and metric too (a histogram per trigger), as KEDA's flag of this name")
 	maxReconciles, err := envInt("KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES", 5)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/discovery"
@@ -107,6 +108,9 @@ type Options struct {
 
 	// ScalerTimeout bounds each call to an event source.
 	ScalerTimeout time.Duration
+	// HighCardinalityMetricsLabels labels the scalers' HTTP request durations by object and
+	// trigger (KEDA's --enable-high-cardinality-metrics-labels).
+	HighCardinalityMetricsLabels bool
 	// PollWorkers bounds concurrent polls.
 	PollWorkers int
 	// ClusterObjectNamespace holds the Secrets of ClusterTriggerAuthentications.
@@ -285,7 +289,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return err
 	}
 
-	promMetrics := observability.New()
+	promMetrics := observability.New(observability.WithHighCardinalityLabels(opts.HighCardinalityMetricsLabels))
 	if err := promMetrics.Register(crmetrics.Registry, version.Get(), ""); err != nil {
 		return fmt.Errorf("failed to register the Prometheus metrics: %w", err)
 	}
@@ -315,6 +319,14 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Clients: clients,
 		Observe: func(o engine.Observation) {
 			promMetrics.Poll(o.Key.NamespacedName(), observabilityType(o.Key.Kind), o.Index, o.Type, o.MetricName, o.Value, o.Active, o.Err, o.Latency, o.Lateness)
+		},
+		ObserveRequest: func(r scalers.Request, took time.Duration, code int, err error) {
+			key := types.NamespacedName{Namespace: r.Namespace, Name: r.ScaledResource}
+			promMetrics.HTTPRequest(key, observabilityType(engine.Kind(r.ResourceType)), r.Scaler, r.TriggerName, r.MetricName, took, code, err)
+		},
+		ObserveEmptyResponse: func(r scalers.Request, ignoreNullValues bool) {
+			key := types.NamespacedName{Namespace: r.Namespace, Name: r.ScaledResource}
+			promMetrics.EmptyResponse(key, observabilityType(engine.Kind(r.ResourceType)), r.TriggerName, r.MetricName, r.ResourceType, ignoreNullValues)
 		},
 		Workers:     opts.PollWorkers,
 		PollTimeout: opts.ScalerTimeout + time.Second,

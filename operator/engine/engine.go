@@ -32,8 +32,14 @@ type Options struct {
 	OnPolled func(key Key)
 	// Observe is called, outside any lock, for every trigger a poll fed; nil ignores it.
 	Observe func(o Observation)
-	Clock   clock.WithTicker
-	Log     logr.Logger
+	// ObserveRequest is told of each HTTP request a poll makes (KEDA's keda_scaler_http_*
+	// series), counted under one of the objects the polled source serves; nil ignores them.
+	ObserveRequest func(r scalers.Request, took time.Duration, code int, err error)
+	// ObserveEmptyResponse is told when a poll's source answered with no value (KEDA's
+	// keda_scaler_empty_upstream_responses_total); nil ignores it.
+	ObserveEmptyResponse func(r scalers.Request, ignoreNullValues bool)
+	Clock                clock.WithTicker
+	Log                  logr.Logger
 }
 
 func (o *Options) setDefaults() {

@@ -386,3 +386,22 @@ func TestMetricNamesFollowRegistrations(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPollIsLabelledWithOneObject: a source shared by several objects reads once for all of
+// them; its HTTP requests are counted under the first object by key, the same one at every poll.
+func TestSharedPollIsLabelledWithOneObject(t *testing.T) {
+	// Not started: no poll runs, the labels are read directly.
+	e := New(Options{NewScaler: (&factory{}).new, ObserveRequest: func(scalers.Request, time.Duration, int, error) {}})
+	ctx := context.Background()
+	b := Key{Kind: KindScaledObject, Namespace: "ns", Name: "b"}
+	a := Key{Kind: KindScaledObject, Namespace: "ns", Name: "a"}
+	e.Register(ctx, b, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	e.Register(ctx, a, Registration{PollingInterval: time.Hour, Triggers: []scalers.Config{trigger(0, "jobs")}})
+	e.mu.Lock()
+	job := e.jobOfLocked(b, "s0-fake-jobs")
+	req, ok := e.requestLocked(job)
+	e.mu.Unlock()
+	if !ok || req.ScaledResource != "a" || req.Namespace != "ns" || req.ResourceType != "ScaledObject" || req.MetricName != "s0-fake-jobs" || req.Scaler != "fake" || req.Done == nil {
+		t.Errorf("request of the shared poll = %+v, %v; want it labelled with ns/a", req, ok)
+	}
+}

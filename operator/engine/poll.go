@@ -40,6 +40,14 @@ func (j *pollJob) begin() {
 
 // poll reads one job's metric, stores the sample for every subscription and reschedules the job.
 func (e *Engine) poll(ctx context.Context, job *pollJob) {
+	if e.opts.ObserveRequest != nil || e.opts.ObserveEmptyResponse != nil {
+		e.mu.Lock()
+		req, ok := e.requestLocked(job)
+		e.mu.Unlock()
+		if ok {
+			ctx = scalers.WithRequest(ctx, req)
+		}
+	}
 	started := e.opts.Clock.Now()
 	lateness := max(started.Sub(job.due), 0)
 	pollCtx, cancel := context.WithTimeout(ctx, e.opts.PollTimeout)
@@ -97,6 +105,24 @@ func (e *Engine) poll(ctx context.Context, job *pollJob) {
 	for _, key := range dedupe(notify) {
 		e.opts.OnPolled(key)
 	}
+}
+
+// requestLocked names the trigger a poll of job reads for: a shared source reads once for every
+// object it serves, and the request is counted under the first of them by key, so that its count
+// stays with one object from poll to poll. The caller holds the engine's lock.
+func (e *Engine) requestLocked(job *pollJob) (scalers.Request, bool) {
+	var first *subscription
+	for sub := range job.src.subs {
+		if job.pos < len(sub.metrics) && (first == nil || sub.owner.key.String() < first.owner.key.String()) {
+			first = sub
+		}
+	}
+	if first == nil {
+		return scalers.Request{}, false
+	}
+	return scalers.Request{Scaler: first.typ, TriggerName: first.name, MetricName: first.metrics[job.pos].name,
+		Namespace: first.owner.key.Namespace, ScaledResource: first.owner.key.Name, ResourceType: string(first.owner.key.Kind),
+		Done: e.opts.ObserveRequest, EmptyResponse: e.opts.ObserveEmptyResponse}, true
 }
 
 // Read reads metricName of key from its source now, for an HPA request on a trigger without

@@ -14,6 +14,7 @@ import (
 // Metrics holds the collectors. Create it once per process and register it with Register.
 type Metrics struct {
 	objects          *objectSeries
+	http             *httpSeries
 	registered       *prometheus.GaugeVec
 	triggers         *prometheus.GaugeVec
 	buildInfo        *prometheus.GaugeVec
@@ -30,10 +31,26 @@ type Metrics struct {
 
 var scalerLabels = []string{"namespace", "metric", "scaledObject", "scaler", "triggerIndex", "type"}
 
+// Option configures New.
+type Option func(*options)
+
+type options struct{ highCardinality bool }
+
+// WithHighCardinalityLabels labels keda_scaler_http_request_duration_seconds by object, trigger
+// and metric too (KEDA's --enable-high-cardinality-metrics-labels): a histogram per trigger.
+func WithHighCardinalityLabels(on bool) Option {
+	return func(o *options) { o.highCardinality = on }
+}
+
 // New creates the collectors.
-func New() *Metrics {
+func New(opts ...Option) *Metrics {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return &Metrics{
 		objects: newObjectSeries(),
+		http:    newHTTPSeries(o.highCardinality),
 		registered: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "resource", Name: "registered_total",
 			Help: "KEDA resources the operator handles, by type and namespace."}, []string{"type", "namespace"}),
 		triggers: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "keda", Subsystem: "trigger", Name: "registered_total",
@@ -54,7 +71,7 @@ func New() *Metrics {
 
 // Register adds the collectors to reg and sets build info.
 func (m *Metrics) Register(reg prometheus.Registerer, version, commit string) error {
-	for _, c := range []prometheus.Collector{m.objects, m.registered, m.triggers, m.buildInfo, m.validations, m.validationErrors, m.cloudEvents, m.cloudEventsQueue} {
+	for _, c := range []prometheus.Collector{m.objects, m.http, m.registered, m.triggers, m.buildInfo, m.validations, m.validationErrors, m.cloudEvents, m.cloudEventsQueue} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -140,6 +157,19 @@ func (m *Metrics) Validated(namespace, action, refusal string) {
 // Forget removes the series of a deleted ScaledObject or ScaledJob (objType as in Poll).
 func (m *Metrics) Forget(key types.NamespacedName, objType string) {
 	m.objects.forget(keyOf(key, objType))
+	m.http.forget(keyOf(key, objType))
+}
+
+// HTTPRequest records one HTTP request a scaler made while polling a trigger of an object (objType
+// as in Poll): how long it took and its status code (error when err is set).
+func (m *Metrics) HTTPRequest(key types.NamespacedName, objType, scaler, trigger, metric string, took time.Duration, code int, err error) {
+	m.http.request(keyOf(key, objType), scaler, trigger, metric, took, code, err)
+}
+
+// EmptyResponse records a source's answer with no value for a trigger of an object; resourceType
+// is the object's kind as KEDA labels it (ScaledObject, ScaledJob).
+func (m *Metrics) EmptyResponse(key types.NamespacedName, objType, trigger, metric, resourceType string, ignoreNullValues bool) {
+	m.http.emptyResponse(keyOf(key, objType), trigger, metric, resourceType, ignoreNullValues)
 }
 
 // CloudEventSent records one delivery attempt of a CloudEvent by a CloudEventSource (name) to its
