@@ -34,7 +34,9 @@ func TestRegistryRefresh(t *testing.T) {
 	p := &prober{err: errors.New("connection refused")}
 	r := NewRegistry(Options{Leases: kube.CoordinationV1(), Namespace: "keda", Group: "grp", Self: Member{ID: "b", Address: "10.0.0.2:9666"}, Prober: p, Clock: clocktesting.NewFakeClock(now)})
 	var changes []string
-	r.OnChange(func(old, new View) { changes = append(changes, strings.Join(old.IDs(), ",")+" -> "+strings.Join(new.IDs(), ",")) })
+	r.OnChange(func(old, new View) {
+		changes = append(changes, strings.Join(old.IDs(), ",")+" -> "+strings.Join(new.IDs(), ","))
+	})
 
 	r.refresh(ctx)
 	own, err := kube.CoordinationV1().Leases("keda").Get(ctx, LeaseName("grp", "b"), metav1.GetOptions{})
