@@ -99,6 +99,15 @@ func (r *Registry) Owner(key engine.Key) (Member, bool, error) {
 	return r.view.Owner(key)
 }
 
+// Owns reports whether this replica owns key. It is false for every key until the membership has
+// been read once: a starting replica, which knows only itself, does not take up every object for
+// a moment only to drop most of them.
+func (r *Registry) Owns(key engine.Key) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return !r.tenure.ReadAt.IsZero() && r.view.Owns(key)
+}
+
 // MayAct says whether this replica may act on key now (write its target's /scale, create its
 // Jobs), and why not: see the function MayAct.
 func (r *Registry) MayAct(key engine.Key) error {
@@ -175,6 +184,12 @@ func (r *Registry) refresh(ctx context.Context) {
 	}
 	ready := r.probe(ctx, view)
 	old := r.View()
+	r.mu.RLock()
+	if r.tenure.ReadAt.IsZero() {
+		// Before the first read this replica owned nothing (see Owns).
+		old.Members = nil
+	}
+	r.mu.RUnlock()
 	if old.Leader != view.Leader {
 		r.opts.Log.Info("the leader changed", "leader", view.Leader)
 	}

@@ -54,7 +54,7 @@ func TestRegistryRefresh(t *testing.T) {
 	if err := r.Ready(nil); err == nil || !strings.Contains(err.Error(), "replica a at 10.0.0.1:9666 does not answer") {
 		t.Errorf("Ready = %v, want the unreachable peer named", err)
 	}
-	if got := strings.Join(changes, "; "); got != "b -> a,b" {
+	if got := strings.Join(changes, "; "); got != " -> a,b" {
 		t.Errorf("changes = %q, want the first read's", got)
 	}
 	p.err = nil
