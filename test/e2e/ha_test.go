@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -638,4 +639,115 @@ func TestHAReplicaKilled(t *testing.T) {
 	s.waitReplicas(t, ns, other, 6, 90*time.Second)
 	failed, last := failedMetricEvents(ctx, s, ns)
 	t.Logf("the HPAs failed to read their metrics %d time(s) across the failover; last: %s", failed-failedBefore, last)
+}
+
+// haSetupWithCut starts two more replicas, the last behind a Cut of its traffic to the apiserver,
+// and a round-robin front over the three metrics servers, as haSetup does.
+func haSetupWithCut(t *testing.T, s *suite) ([]*env.Replica, *env.Cut) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.env.AddReplicas(ctx, 1)
+	t.Cleanup(func() { haRestore(t, s) })
+	if err != nil {
+		t.Fatalf("failed to start a replica: %v", err)
+	}
+	_, cut, err := s.env.AddReplicaBehindCut(ctx)
+	if err != nil {
+		t.Fatalf("failed to start a replica behind a cut: %v", err)
+	}
+	t.Cleanup(cut.Cut)
+	replicas := s.env.Replicas()
+	ports := make([]int, 0, len(replicas))
+	for _, r := range replicas {
+		ports = append(ports, r.MetricsPort)
+	}
+	front, err := env.NewFront(ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(front.Close)
+	if err := s.env.RegisterExternalMetrics(ctx, front.Port()); err != nil {
+		t.Fatalf("failed to register the front: %v", err)
+	}
+	return replicas, cut
+}
+
+// TestHAReplicaPartitioned: a replica cut off from the apiserver (its traffic goes through a
+// proxy the test closes) stops acting once it cannot renew its Lease or read the membership, and
+// its objects move to the others: they poll them within the lease duration, a read and a polling
+// interval; an activation during the partition ends right and happens once; its ScaledJob
+// creates no duplicate Jobs.
+func TestHAReplicaPartitioned(t *testing.T) {
+	s := requireSuite(t)
+	ctx := context.Background()
+	replicas, cut := haSetupWithCut(t, s)
+	members := waitMembers(t, s, replicas)
+	victim := replicas[len(replicas)-1]
+	ns := s.newNamespace(t, "ha-cut")
+	steady, idle := startValueAPI(t, 8), startValueAPI(t, 0)
+	victimSOs := namesOwned("ScaledObject", ns, "app", victim, members, 2)
+	busy, quiet := victimSOs[0], victimSOs[1]
+	other := namesOwned("ScaledObject", ns, "other", replicas[0], members, 1)[0]
+	job := namesOwned("ScaledJob", ns, "job", victim, members, 1)[0]
+	haNamedScaledObject(t, s, ns, busy, 1, steady)
+	haNamedScaledObject(t, s, ns, other, 1, steady)
+	haNamedScaledObject(t, s, ns, quiet, 0, idle)
+	list := "ha-" + ns
+	s.apply(t, ns, s.redisScaledJob(job, list, sjOptions{unschedulable: true}))
+	s.pushItems(t, list, 3)
+
+	s.waitReplicas(t, ns, busy, 4, 90*time.Second)
+	s.waitReplicas(t, ns, other, 4, 90*time.Second)
+	s.waitJobs(t, ns, job, "3 pending", func(c jobCounts) bool { return c.unfinished == 3 })
+	waitPolledAsOwned(t, s, "ScaledObject", ns, []string{busy, quiet, other}, members, 30*time.Second)
+	s.holdReplicas(t, ns, quiet, 0, 2*time.Second)
+	failedBefore, _ := failedMetricEvents(ctx, s, ns)
+
+	cutAt := time.Now()
+	cut.Cut()
+	t.Logf("cut replica %d (%s), which owns %s, %s and ScaledJob %s, off the apiserver", victim.Index, members[victim], busy, quiet, job)
+	idle.Set(8)
+	s.pushItems(t, list, 2)
+
+	survivors := map[*env.Replica]string{}
+	for r, id := range members {
+		if r != victim {
+			survivors[r] = id
+		}
+	}
+	waitPolledAsOwned(t, s, "ScaledObject", ns, []string{busy, quiet, other}, survivors, haLeaseDuration+30*time.Second)
+	took := time.Since(cutAt)
+	bound := haLeaseDuration + haRetryPeriod + time.Second
+	t.Logf("the others poll the cut-off replica's objects %s after the cut (bound %s)", took.Round(100*time.Millisecond), bound)
+	if took > bound+2*time.Second {
+		t.Errorf("the others took %s to poll the cut-off replica's objects, beyond the lease duration, a read and a polling interval (%s)", took.Round(100*time.Millisecond), bound)
+	}
+	// The cut-off replica still polls what it believes it owns, and says why it does not act on it.
+	eventually(t, 30*time.Second, "the cut-off replica to refuse to act on "+quiet, func(context.Context) (bool, string) {
+		data, err := os.ReadFile(victim.Log)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, `"scaledObject":"`+ns+"/"+quiet+`"`) && strings.Contains(line, "not acting") &&
+				(strings.Contains(line, "could not be renewed in time") || strings.Contains(line, "view of the membership is")) {
+				return true, line
+			}
+		}
+		return false, "no such line in " + victim.Log
+	})
+
+	s.waitReplicas(t, ns, quiet, 4, 90*time.Second)
+	if n := activationEvents(ctx, s, ns, quiet); n != 1 {
+		t.Errorf("ScaledObject %s was activated %d time(s), want once", quiet, n)
+	}
+	s.waitJobs(t, ns, job, "5 pending", func(c jobCounts) bool { return c.unfinished == 5 })
+	s.holdJobs(t, ns, job, "no more than the 5 items", 5*time.Second, func(c jobCounts) bool { return c.total() == 5 })
+	steady.Set(12)
+	s.waitReplicas(t, ns, busy, 6, 90*time.Second)
+	s.waitReplicas(t, ns, other, 6, 90*time.Second)
+	// The front still sends the aggregator's requests to the cut-off replica, which cannot check
+	// their authorization: a Service would have dropped it (it is not ready), the front does not.
+	failed, last := failedMetricEvents(ctx, s, ns)
+	t.Logf("the HPAs failed to read their metrics %d time(s) across the partition; last: %s", failed-failedBefore, last)
 }

@@ -30,8 +30,10 @@ type Replica struct {
 	PrometheusURL string
 	Log           string
 	certDir       string
-	cmd           *exec.Cmd
-	exited        chan struct{}
+	// kubeconfig replaces the operator's kubeconfig for this replica (one behind a Cut).
+	kubeconfig string
+	cmd        *exec.Cmd
+	exited     chan struct{}
 }
 
 // Replicas returns the operator's processes; the first is the one started with the environment.
@@ -56,6 +58,13 @@ func (e *Env) newReplica(i int) (*Replica, error) {
 func (e *Env) replicaArgs(r *Replica) []string {
 	promPort := r.PrometheusURL[len("http://127.0.0.1:") : len(r.PrometheusURL)-len("/metrics")]
 	args := append([]string{}, e.operatorArgs...)
+	if r.kubeconfig != "" {
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "--kubeconfig" {
+				args[i+1] = r.kubeconfig
+			}
+		}
+	}
 	args = append(args,
 		"--secure-port", strconv.Itoa(r.MetricsPort),
 		"--webhook-port", strconv.Itoa(r.webhookPort),
