@@ -538,6 +538,31 @@ func TestHAObjectsSplit(t *testing.T) {
 		polled, _ := polledBy(ctx, r, ns)
 		t.Logf("replica %d polls %d of %d: %v", r.Index, len(polled), len(names), polled)
 	}
+	// The plugin names each object's owner as the operator computes it, from the Leases alone.
+	out, errOut, err := s.kubectlKeda(t, "top", "-n", ns, "-o", "json")
+	if err != nil {
+		t.Fatalf("kubectl keda top -o json: %v\n%s", err, errOut)
+	}
+	var top struct {
+		Items []struct {
+			ScaledObject string `json:"scaledObject"`
+			Owner        string `json:"owner"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &top); err != nil || len(top.Items) != len(names) {
+		t.Fatalf("kubectl keda top -o json: %d rows, want %d (%v)\n%s", len(top.Items), len(names), err, out)
+	}
+	for _, row := range top.Items {
+		if want := members[ownerAmong("ScaledObject", ns, row.ScaledObject, members)]; row.Owner != want {
+			t.Errorf("kubectl keda top: %s's owner %q, want %q", row.ScaledObject, row.Owner, want)
+		}
+	}
+	if out, _, err := s.kubectlKeda(t, "top", "-n", ns, "-o", "wide"); err != nil || !strings.Contains(out, "OWNER") || !strings.Contains(out, replicas[1].ID+" ") && !strings.Contains(out, replicas[1].ID+"\n") {
+		t.Errorf("kubectl keda top -o wide names no owner column or replica %s: %v\n%s", replicas[1].ID, err, out)
+	}
+	if out, _, err := s.kubectlKeda(t, "describe", names[0], "-n", ns); err != nil || !strings.Contains(out, "Polled by "+members[ownerAmong("ScaledObject", ns, names[0], members)]) {
+		t.Errorf("kubectl keda describe %s does not name its owner: %v\n%s", names[0], err, out)
+	}
 	before, _ := failedMetricEvents(ctx, s, ns)
 	for i := 0; i < 5; i++ {
 		for _, r := range replicas {
@@ -622,6 +647,11 @@ func TestHAReplicaKilled(t *testing.T) {
 	t.Logf("survivors poll the victim's objects %s after the kill (bound %s)", took.Round(100*time.Millisecond), bound)
 	if took > bound+2*time.Second {
 		t.Errorf("the survivors took %s to poll the victim's objects, beyond the lease duration, a read and a polling interval (%s)", took.Round(100*time.Millisecond), bound)
+	}
+	// Until the leader deletes its Lease (a lease duration after it expired), describe names the
+	// killed replica as unreachable.
+	if out, _, err := s.kubectlKeda(t, "describe", busy, "-n", ns); err != nil || !strings.Contains(out, members[victim]+" is unreachable") {
+		t.Errorf("kubectl keda describe %s does not name the killed owner as unreachable: %v\n%s", busy, err, out)
 	}
 
 	// The activation decided during the failover is not lost: the idle object ends at 4, and its
