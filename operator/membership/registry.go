@@ -161,14 +161,22 @@ func (r *Registry) Start(ctx context.Context) error {
 }
 
 func (r *Registry) refresh(ctx context.Context) {
-	if renewed, err := r.renew(ctx); err != nil {
+	r.mu.RLock()
+	readAt := r.tenure.ReadAt
+	r.mu.RUnlock()
+	if !readAt.IsZero() && r.opts.Clock.Since(readAt) >= r.opts.Fence.Handover {
+		// A replica that cannot read the others' Leases cannot act (its view is stale), yet would
+		// keep its share from them while its own Lease lives: it lets the Lease run out instead,
+		// and renews again after its next successful read.
+		r.opts.Log.Info("not renewing the membership Lease: the membership could not be read since", "readAt", readAt)
+	} else if renewed, err := r.renew(ctx); err != nil {
 		r.opts.Log.Error(err, "failed to renew the membership Lease")
 	} else {
 		r.mu.Lock()
 		r.tenure.LeaseValidUntil = renewed.Add(r.opts.LeaseDuration)
 		r.mu.Unlock()
 	}
-	readAt := r.opts.Clock.Now()
+	readAt = r.opts.Clock.Now()
 	view, err := r.read(ctx)
 	if err != nil {
 		r.opts.Log.Error(err, "failed to read the membership")

@@ -175,3 +175,48 @@ func TestRegistryLeaderCollectsGoneMembers(t *testing.T) {
 		t.Errorf("members left = %s, want just-expired,live,me", got)
 	}
 }
+
+// A replica that can renew its Lease but not read the others' lets its Lease run out, so that its
+// share moves to replicas that can act on it; it renews again once it reads.
+func TestRegistryStopsRenewingWhenItCannotRead(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Now())
+	kube := fake.NewClientset()
+	r := NewRegistry(Options{Leases: kube.CoordinationV1(), Namespace: "keda", Group: "grp", Self: Member{ID: "b", Address: "x:1"},
+		LeaseDuration: 15 * time.Second, RenewInterval: 2 * time.Second, Clock: clk})
+	renewed := func() time.Time {
+		l, err := kube.CoordinationV1().Leases("keda").Get(ctx, LeaseName("grp", "b"), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Spec.RenewTime.Time
+	}
+	r.refresh(ctx)
+	kube.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("leases is forbidden")
+	})
+	var last time.Time
+	for range 2 { // 4s of failed reads: less than the handover (6s)
+		clk.Step(2 * time.Second)
+		r.refresh(ctx)
+		last = renewed()
+	}
+	if want := clk.Now(); !last.Equal(want.Truncate(time.Microsecond)) {
+		t.Fatalf("within a handover of failed reads the Lease was renewed at %s, want %s", last, want)
+	}
+	for range 5 {
+		clk.Step(2 * time.Second)
+		r.refresh(ctx)
+	}
+	if got := renewed(); !got.Equal(last) {
+		t.Fatalf("the Lease was renewed at %s though the membership could not be read since %s", got, last)
+	}
+	kube.ReactionChain = kube.ReactionChain[1:]
+	clk.Step(2 * time.Second)
+	r.refresh(ctx) // reads again
+	clk.Step(2 * time.Second)
+	r.refresh(ctx) // and so renews
+	if got := renewed(); !got.After(last) {
+		t.Fatalf("the Lease was not renewed after a successful read (renewed %s)", got)
+	}
+}
