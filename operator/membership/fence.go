@@ -33,7 +33,7 @@ type FenceTimes struct {
 	Margin time.Duration
 	// Handover is how long an old owner may go on acting on a view it read before it learns of a
 	// change, and so how long a new owner waits after gaining an object. A replica whose view is
-	// older than Handover stops acting.
+	// older than Handover less Margin stops acting (Margin for a write under way to land).
 	Handover time.Duration
 }
 
@@ -56,7 +56,8 @@ func MayAct(key string, t Tenure, now time.Time, f FenceTimes) error {
 	if t.ReadAt.IsZero() || len(t.Epochs) == 0 {
 		return fmt.Errorf("this replica has not read the membership yet")
 	}
-	if age := now.Sub(t.ReadAt); age >= f.Handover {
+	// The margin again: a write checked just before the view turns stale lands a little later.
+	if age := now.Sub(t.ReadAt); age >= f.Handover-f.Margin {
 		return fmt.Errorf("this replica's view of the membership is %s old (it cannot read the Leases)", age.Round(time.Second))
 	}
 	if owner := shard.Owner(key, t.Epochs[len(t.Epochs)-1].Members); owner != t.Self {

@@ -53,6 +53,8 @@ func TestMayAct(t *testing.T) {
 			want: "could not be renewed in time"},
 		{name: "view never read", key: mine, tenure: with(func(t *Tenure) { t.ReadAt, t.Epochs = time.Time{}, nil }), want: "has not read the membership"},
 		{name: "view stale", key: mine, tenure: with(func(t *Tenure) { t.ReadAt = now.Add(-6 * time.Second) }), want: "view of the membership is 6s old"},
+		{name: "view stale within the margin of the handover", key: mine, tenure: with(func(t *Tenure) { t.ReadAt = now.Add(-4 * time.Second) }), want: "view of the membership is 4s old"},
+		{name: "view two reads old", key: mine, tenure: with(func(t *Tenure) { t.ReadAt = now.Add(-3900 * time.Millisecond) })},
 		{name: "just started: less than a handover of views", key: mine,
 			tenure: with(func(t *Tenure) { t.Epochs = []Epoch{{Since: now.Add(-3 * time.Second), Members: abc}} }), want: "less than 6s"},
 		{name: "gained when a member went, within the handover", key: fromC,

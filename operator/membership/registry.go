@@ -190,7 +190,6 @@ func (r *Registry) refresh(ctx context.Context) {
 	if r.elected() {
 		view.Leader = r.opts.Self.ID
 	}
-	ready := r.probe(ctx, view)
 	old := r.View()
 	r.mu.RLock()
 	if r.tenure.ReadAt.IsZero() {
@@ -202,7 +201,7 @@ func (r *Registry) refresh(ctx context.Context) {
 		r.opts.Log.Info("the leader changed", "leader", view.Leader)
 	}
 	r.mu.Lock()
-	r.view, r.ready = view, ready
+	r.view = view
 	ids := view.IDs()
 	changed := len(r.tenure.Epochs) == 0 || !equal(r.tenure.Epochs[len(r.tenure.Epochs)-1].Members, ids)
 	if changed {
@@ -218,6 +217,12 @@ func (r *Registry) refresh(ctx context.Context) {
 			fn(old, view)
 		}
 	}
+	// After the view is in use: probing a dead peer takes up to a renew interval, which must not
+	// age the view that MayAct decides on.
+	ready := r.probe(ctx, view)
+	r.mu.Lock()
+	r.ready = ready
+	r.mu.Unlock()
 }
 
 func equal(a, b []string) bool {
