@@ -163,8 +163,8 @@ func (r *Replica) Stop() {
 }
 
 // AddReplicas starts n more operator replicas beside the running ones: they join its leader
-// election and membership, so they poll nothing while it leads and forward the HPA's requests to
-// it. Only an operator with leader election (the chart's identity) may have replicas.
+// election and membership, take their share of the objects and forward the HPA's requests for the
+// others to their owners. Only an operator with leader election (the chart's identity) may have replicas.
 func (e *Env) AddReplicas(ctx context.Context, n int) ([]*Replica, error) {
 	if !e.leaderElection {
 		return nil, fmt.Errorf("replicas need leader election: start the environment with the chart's ServiceAccount identity")
