@@ -1,7 +1,7 @@
 package view
 
 import (
-	"strings"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,29 +21,37 @@ func memberLease(group, id string, renewed time.Time) coordinationv1.Lease {
 
 func TestMembershipOwner(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	fresh, expired := now.Add(-time.Second), now.Add(-20*time.Second)
+	fresh, silent, expired := now.Add(-time.Second), now.Add(-9*time.Second), now.Add(-20*time.Second)
 	ids := []string{"keda-operator-a_1", "keda-operator-b_2", "keda-operator-c_3"}
-	// A name whose owner among all three is c, so that c's expiry moves it.
+	// A name whose owner among all three is c.
 	var name string
 	for i := 0; name == ""; i++ {
-		if n := "app-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26); shard.Owner(shard.Key("ScaledObject", "ns", n), ids) == ids[2] {
+		if n := fmt.Sprintf("app-%d", i); shard.Owner(shard.Key("ScaledObject", "ns", n), ids) == ids[2] {
 			name = n
 		}
 	}
 	survivor := shard.Owner(shard.Key("ScaledObject", "ns", name), ids[:2])
+	group := "operator.keda.sh"
 	for _, tc := range []struct {
 		name      string
 		leases    []coordinationv1.Lease
 		wantOwner string
 		wantNote  string
 	}{
-		{name: "no membership: one replica or KEDA's operator", wantOwner: "", wantNote: ""},
-		{name: "three live members", leases: []coordinationv1.Lease{memberLease("operator.keda.sh", ids[0], fresh), memberLease("operator.keda.sh", ids[1], fresh), memberLease("operator.keda.sh", ids[2], fresh)},
+		{name: "no membership: one replica or KEDA's operator"},
+		{name: "three live members", leases: []coordinationv1.Lease{memberLease(group, ids[0], fresh), memberLease(group, ids[1], fresh), memberLease(group, ids[2], fresh)},
 			wantOwner: ids[2], wantNote: ids[2]},
-		{name: "the owner's Lease expired", leases: []coordinationv1.Lease{memberLease("operator.keda.sh", ids[0], fresh), memberLease("operator.keda.sh", ids[1], fresh), memberLease("operator.keda.sh", ids[2], expired)},
-			wantOwner: survivor, wantNote: ids[2] + " is unreachable (its membership Lease expired 5s ago); " + survivor + " polls it now"},
+		{name: "the owner stopped renewing: killed or cut off, its Lease not yet over",
+			leases:    []coordinationv1.Lease{memberLease(group, ids[0], fresh), memberLease(group, ids[1], fresh), memberLease(group, ids[2], silent)},
+			wantOwner: ids[2],
+			wantNote:  ids[2] + ", which may be unreachable: it has not renewed its membership Lease for 9s (the other replicas take its objects when the Lease ends in 6s)"},
+		{name: "the owner's Lease expired: the object is another's",
+			leases:    []coordinationv1.Lease{memberLease(group, ids[0], fresh), memberLease(group, ids[1], fresh), memberLease(group, ids[2], expired)},
+			wantOwner: survivor, wantNote: survivor},
+		{name: "every Lease expired", leases: []coordinationv1.Lease{memberLease(group, ids[2], expired)},
+			wantNote: "no replica: " + ids[2] + ", which would, is unreachable (its membership Lease expired 5s ago) and no replica holds a live one"},
 		{name: "a Lease of no group is not a member", leases: []coordinationv1.Lease{{Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("leader")}}}},
-		{name: "of two groups, the one with more live members", leases: []coordinationv1.Lease{memberLease("other", "lonely_9", fresh), memberLease("operator.keda.sh", ids[0], fresh), memberLease("operator.keda.sh", ids[1], fresh)},
+		{name: "of two groups, the one with more live members", leases: []coordinationv1.Lease{memberLease("other", "lonely_9", fresh), memberLease(group, ids[0], fresh), memberLease(group, ids[1], fresh)},
 			wantOwner: survivor, wantNote: survivor},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
