@@ -771,6 +771,10 @@ func TestHAReplicaPartitioned(t *testing.T) {
 	if took > bound+2*time.Second {
 		t.Errorf("the others took %s to poll the cut-off replica's objects, beyond the lease duration, a read and a polling interval (%s)", took.Round(100*time.Millisecond), bound)
 	}
+	// It cannot read the membership: it is not ready, so a Service would send it no new requests.
+	eventually(t, 10*time.Second, "the cut-off replica not to be ready", func(context.Context) (bool, string) {
+		return !victim.Ready(), "still ready"
+	})
 	// The cut-off replica still polls what it believes it owns, and says why it does not act on it.
 	eventually(t, 30*time.Second, "the cut-off replica to refuse to act on "+quiet, func(context.Context) (bool, string) {
 		data, err := os.ReadFile(victim.Log)
