@@ -9,6 +9,7 @@ import (
 
 	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/commands"
+	"github.com/kedactl/kedactl/plugin/view"
 	"github.com/kedactl/kedactl/tui/samples"
 )
 
@@ -20,6 +21,9 @@ type OperatorHistory struct {
 	Discovery discovery.DiscoveryInterface
 	// Get reads an absolute API path.
 	Get func(ctx context.Context, path string) ([]byte, error)
+	// Owner names the operator replica that polls the object (and so keeps its history), or ""
+	// when one replica polls them all; nil names none.
+	Owner func(ctx context.Context, kind, namespace, name string) string
 }
 
 // History implements samples.Source.
@@ -32,7 +36,13 @@ func (o *OperatorHistory) History(ctx context.Context, kind, namespace, name str
 	if err != nil || h == nil {
 		return samples.History{}, err
 	}
-	return historySamples(h, since), nil
+	out := historySamples(h, since)
+	if o.Owner != nil {
+		if owner := o.Owner(ctx, kind, namespace, name); owner != "" {
+			out.Replica = view.ShortOwner(owner)
+		}
+	}
+	return out, nil
 }
 
 // historySamples turns the operator's history into the chart's samples and event markers, from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +17,7 @@ import (
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/plugin/kedaclient"
+	"github.com/kedactl/kedactl/plugin/view"
 )
 
 // Run opens the TUI on the cluster of cfg until the user quits or ctx ends.
@@ -37,6 +39,8 @@ func Run(ctx context.Context, cfg *rest.Config, namespace string) error {
 	_, noColor := os.LookupEnv("NO_COLOR")
 	history := &OperatorHistory{Discovery: c.Kube.Discovery(), Get: func(ctx context.Context, path string) ([]byte, error) {
 		return c.Kube.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
+	}, Owner: func(ctx context.Context, kind, namespace, name string) string {
+		return view.NewMembership(c.MembershipLeases(ctx), time.Now()).Owner(kind, namespace, name)
 	}}
 	p := tea.NewProgram(New(src, Options{Namespace: namespace, NoColor: noColor, History: history}), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {

@@ -40,8 +40,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -307,6 +307,18 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		return fmt.Errorf("failed to add the CloudEvents dispatcher: %w", err)
 	}
 	recorder := &cloudevents.Recorder{Next: mgr.GetEventRecorder("keda-operator"), Emitter: dispatcher}
+	// With peering the replicas split the objects: each polls, activates and creates Jobs for its
+	// share, fenced by its membership.
+	var registry *membership.Registry
+	var peers *peer.Client
+	var fence func(engine.Key) error
+	if opts.peering() {
+		registry, peers, err = newRegistry(mgr, cfg, opts, self, certWatcher, log)
+		if err != nil {
+			return err
+		}
+		fence = registry.MayAct
+	}
 	var executor *scaling.Executor
 	var jobs *jobrunner.Runner
 	formulas := &modifiers.Cache{}
@@ -349,6 +361,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Log:      log.WithName("scaling"),
 		Formulas: formulas,
 		History:  histories,
+		Fence:    fence,
 	})
 	jobs = jobrunner.New(jobrunner.Options{
 		Client:          mgr.GetClient(),
@@ -358,21 +371,21 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		OperatorVersion: strings.TrimPrefix(version.Get(), "v"),
 		Log:             log.WithName("scaledjob"),
 		History:         histories,
+		Fence:           fence,
 	})
 	for _, r := range []interface {
 		Start(context.Context) error
 	}{eng, executor, jobs} {
-		if err := mgr.Add(leaderRunnable{r}); err != nil {
+		if err := mgr.Add(runnable{r: r, leaderOnly: registry == nil}); err != nil {
 			return fmt.Errorf("failed to add runnable: %w", err)
 		}
 	}
 
-	var registry *membership.Registry
 	if opts.ExternalMetrics.Port != 0 {
 		var answer provider.ExternalMetricsProvider = metrics.NewProvider(eng, mgr.GetClient(), executor, formulas, metrics.TargetPods{Scales: scales, Pods: controller.PodLister(mgr.GetClient())})
 		var historyReader historyapi.Reader = historyapi.Local{Store: histories}
 		if opts.peering() {
-			if registry, answer, historyReader, err = addPeering(mgr, cfg, opts, self, certWatcher, answer, histories, log); err != nil {
+			if answer, historyReader, err = addPeering(mgr, opts, registry, peers, certWatcher, answer, histories, log); err != nil {
 				return err
 			}
 		}
@@ -413,6 +426,14 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 	if err := ownership.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	var sharding, jobSharding controller.Sharding
+	if registry != nil {
+		soMoved, sjMoved := make(chan event.GenericEvent), make(chan event.GenericEvent)
+		registry.OnChange(func(old, new membership.View) { go requeueMoved(ctx, mgr.GetClient(), old, new, soMoved, sjMoved, log) })
+		sharding = controller.Sharding{Owners: registry, Moved: soMoved}
+		jobSharding = controller.Sharding{Owners: registry, Moved: sjMoved}
+	}
+	reconciler.Sharding = sharding
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledObject controller: %w", err)
 	}
@@ -427,6 +448,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) e
 		Recorder: recorder,
 		History:  histories,
 		Tuning:   tuning,
+		Sharding: jobSharding,
 	}
 	if err := jobReconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the ScaledJob controller: %w", err)
@@ -625,13 +647,12 @@ func (o *Options) member() (membership.Member, error) {
 	return membership.Member{ID: id, Address: addr}, nil
 }
 
-// addPeering adds the membership registry and the peer endpoint, and returns the provider and the
-// history reader that answer on any replica: locally for what this replica polls, else from the
-// owner.
-func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membership.Member, certWatcher *certwatcher.CertWatcher, local provider.ExternalMetricsProvider, histories *history.Store, log logr.Logger) (*membership.Registry, provider.ExternalMetricsProvider, historyapi.Reader, error) {
+// newRegistry adds this replica's membership, which renews its Lease, reads the others' and says
+// which objects it owns and whether it may act on them.
+func newRegistry(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membership.Member, certWatcher *certwatcher.CertWatcher, log logr.Logger) (*membership.Registry, *peer.Client, error) {
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("failed to create a clientset for the membership: %w", err)
+		return nil, nil, fmt.Errorf("failed to create a clientset for the membership: %w", err)
 	}
 	cert := func() (*tls.Certificate, error) { return certWatcher.GetCertificate(nil) }
 	peers := peer.NewClient(cert, opts.Peer.ForwardTimeout)
@@ -646,22 +667,64 @@ func addPeering(mgr ctrl.Manager, cfg *rest.Config, opts Options, self membershi
 		Elected:       mgr.Elected(),
 		Log:           log.WithName("membership"),
 	})
+	if err := mgr.Add(registry); err != nil {
+		return nil, nil, fmt.Errorf("failed to add the membership: %w", err)
+	}
+	log.Info("replica membership", "id", self.ID, "peerAddress", self.Address)
+	return registry, peers, nil
+}
+
+// addPeering adds the peer endpoint, and returns the provider and the history reader that answer
+// on any replica: locally for what this replica polls, else from the owner.
+func addPeering(mgr ctrl.Manager, opts Options, registry *membership.Registry, peers *peer.Client, certWatcher *certwatcher.CertWatcher, local provider.ExternalMetricsProvider, histories *history.Store, log logr.Logger) (provider.ExternalMetricsProvider, historyapi.Reader, error) {
 	server := peer.NewServer(peer.ServerOptions{
 		Address:     net.JoinHostPort(opts.Peer.BindAddress, strconv.Itoa(opts.Peer.Port)),
-		Certificate: cert,
+		Certificate: func() (*tls.Certificate, error) { return certWatcher.GetCertificate(nil) },
 		Metrics:     local,
 		History:     histories,
 		Log:         log.WithName("peer"),
 	})
-	for _, r := range []manager.Runnable{registry, server} {
-		if err := mgr.Add(r); err != nil {
-			return nil, nil, nil, fmt.Errorf("failed to add the membership: %w", err)
+	if err := mgr.Add(server); err != nil {
+		return nil, nil, fmt.Errorf("failed to add the peer endpoint: %w", err)
+	}
+	known := func() []provider.ExternalMetricInfo { return statusMetricNames(mgr.GetClient(), log) }
+	return &peer.Forwarding{Local: local, Owners: registry, Forward: peers, Known: known},
+		&peer.ForwardingHistory{Local: histories, Owners: registry, Forward: peers}, nil
+}
+
+// requeueMoved sends the controllers the objects whose owner changed between two views, for the
+// new owner to take them up and the old one to drop them. It lists them from the cache, which
+// waits for its first sync.
+func requeueMoved(ctx context.Context, c client.Reader, old, new membership.View, so, sj chan<- event.GenericEvent, log logr.Logger) {
+	moved := func(k engine.Key) bool { return old.Owns(k) != new.Owns(k) }
+	var sos kedav1alpha1.ScaledObjectList
+	if err := c.List(ctx, &sos); err != nil {
+		log.Error(err, "failed to list the ScaledObjects to hand over after a change of replicas")
+	}
+	var sjs kedav1alpha1.ScaledJobList
+	if err := c.List(ctx, &sjs); err != nil {
+		log.Error(err, "failed to list the ScaledJobs to hand over after a change of replicas")
+	}
+	send := func(ch chan<- event.GenericEvent, obj client.Object) bool {
+		select {
+		case ch <- event.GenericEvent{Object: obj}:
+			return true
+		case <-ctx.Done():
+			return false
 		}
 	}
-	log.Info("replica membership", "id", self.ID, "peerAddress", self.Address)
-	known := func() []provider.ExternalMetricInfo { return statusMetricNames(mgr.GetClient(), log) }
-	return registry, &peer.Forwarding{Local: local, Owners: registry, Forward: peers, Known: known},
-		&peer.ForwardingHistory{Local: histories, Owners: registry, Forward: peers}, nil
+	for i := range sos.Items {
+		o := &sos.Items[i]
+		if moved(engine.ScaledObjectKey(client.ObjectKeyFromObject(o))) && !send(so, o) {
+			return
+		}
+	}
+	for i := range sjs.Items {
+		o := &sjs.Items[i]
+		if moved(engine.ScaledJobKey(client.ObjectKeyFromObject(o))) && !send(sj, o) {
+			return
+		}
+	}
 }
 
 // statusMetricNames lists the external metrics the ScaledObjects' status names, from the cache: a
@@ -683,14 +746,15 @@ func statusMetricNames(c client.Reader, log logr.Logger) []provider.ExternalMetr
 	return out
 }
 
-// leaderRunnable runs a component only on the leader, like the controllers: polling and
-// activation must not happen twice.
-type leaderRunnable struct {
-	r interface{ Start(context.Context) error }
+// runnable runs a component on the leader only, like the controllers, when one replica polls;
+// on every replica when they split the objects (each acts only on its own share).
+type runnable struct {
+	r          interface{ Start(context.Context) error }
+	leaderOnly bool
 }
 
-func (l leaderRunnable) Start(ctx context.Context) error { return l.r.Start(ctx) }
-func (l leaderRunnable) NeedLeaderElection() bool        { return true }
+func (l runnable) Start(ctx context.Context) error { return l.r.Start(ctx) }
+func (l runnable) NeedLeaderElection() bool        { return l.leaderOnly }
 
 func newScalesClient(cfg *rest.Config, mapper interface {
 	scale.PreferredResourceMapper

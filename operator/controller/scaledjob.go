@@ -56,6 +56,8 @@ type ScaledJobReconciler struct {
 	Tuning
 	// announced keeps a readiness change from being announced twice.
 	announced announced
+	// Sharding splits the ScaledJobs among the replicas; the zero value handles them all.
+	Sharding Sharding
 }
 
 // SetupWithManager registers the reconciler: it watches ScaledJobs (spec, labels and annotations,
@@ -63,9 +65,8 @@ type ScaledJobReconciler struct {
 // (IndexAuthReferences).
 func (r *ScaledJobReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Tuning.setDefaults()
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("scaledjob").
-		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+	b := ctrl.NewControllerManagedBy(mgr).Named("scaledjob")
+	return r.Sharding.apply(b, crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&kedav1alpha1.ScaledJob{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Watches(&kedav1alpha1.TriggerAuthentication{}, handler.EnqueueRequestsFromMapFunc(r.usersOf(kedav1alpha1.KindTriggerAuthentication))).
@@ -86,16 +87,17 @@ func (r *ScaledJobReconciler) usersOf(kind string) handler.MapFunc {
 // Reconcile brings one ScaledJob in line with its spec.
 func (r *ScaledJobReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
+	if !r.Sharding.owns(engine.ScaledJobKey(req.NamespacedName)) {
+		// Another replica owns it: stop polling it here if this one did.
+		if r.forget(ctx, req.NamespacedName) {
+			log.Info("ScaledJob moved to another replica")
+		}
+		return ctrl.Result{}, nil
+	}
 	sj := &kedav1alpha1.ScaledJob{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sj); err != nil {
 		if client.IgnoreNotFound(err) == nil {
-			r.stop(ctx, req.NamespacedName)
-			r.History.Forget(history.ScaledJobKey(req.NamespacedName))
-			r.announced.forget(req.NamespacedName)
-			if r.Metrics != nil {
-				r.Metrics.Forget(req.NamespacedName, observability.TypeScaledJob)
-				r.Metrics.Gone(observability.ResourceScaledJob, req.NamespacedName)
-			}
+			r.forget(ctx, req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get ScaledJob %s: %w", req.NamespacedName, err)
@@ -291,6 +293,19 @@ func (r *ScaledJobReconciler) finalize(ctx context.Context, log logr.Logger, sj 
 	r.Recorder.Eventf(sj, nil, corev1.EventTypeWarning, kedav1alpha1.EventScaledJobDeleted, "Delete", "ScaledJob was deleted")
 	log.Info("ScaledJob deleted")
 	return nil
+}
+
+// forget stops key's triggers and drops what this replica knows of it (deleted, or moved to
+// another replica); it reports whether its triggers were being polled.
+func (r *ScaledJobReconciler) forget(ctx context.Context, key types.NamespacedName) bool {
+	polled := r.stop(ctx, key)
+	r.History.Forget(history.ScaledJobKey(key))
+	r.announced.forget(key)
+	if r.Metrics != nil {
+		r.Metrics.Forget(key, observability.TypeScaledJob)
+		r.Metrics.Gone(observability.ResourceScaledJob, key)
+	}
+	return polled
 }
 
 // stop stops key's triggers and Job runs; it reports whether its triggers were being polled.

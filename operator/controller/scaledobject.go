@@ -85,6 +85,8 @@ type ScaledObjectReconciler struct {
 	// AuthResyncObjectsPerSecond caps how many objects a second re-read their authentications
 	// when there are so many that AuthResync would exceed it; zero means no cap.
 	AuthResyncObjectsPerSecond float64
+	// Sharding splits the ScaledObjects among the replicas; the zero value handles them all.
+	Sharding Sharding
 
 	// authUsers are the objects whose triggers use an authentication, for nextAuthResync.
 	authUsers seenObjects
@@ -99,9 +101,8 @@ type ScaledObjectReconciler struct {
 // the ownership indexes (ownership.IndexFields).
 func (r *ScaledObjectReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Tuning.setDefaults()
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("scaledobject").
-		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+	b := ctrl.NewControllerManagedBy(mgr).Named("scaledobject")
+	return r.Sharding.apply(b, crcontroller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&kedav1alpha1.ScaledObject{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}, builder.WithPredicates(ownedHPAChanges())).
@@ -143,6 +144,17 @@ func usesAuthentication(triggers []kedav1alpha1.ScaleTriggers) bool {
 // Reconcile brings one ScaledObject in line with its spec.
 func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
+	if !r.Sharding.owns(engine.ScaledObjectKey(req.NamespacedName)) {
+		// Another replica owns it: stop polling it here if this one did.
+		if r.stop(ctx, req.NamespacedName) {
+			log.Info("ScaledObject moved to another replica")
+		}
+		r.forget(req.NamespacedName)
+		if r.Metrics != nil {
+			r.Metrics.Gone(observability.ResourceScaledObject, req.NamespacedName)
+		}
+		return ctrl.Result{}, nil
+	}
 	so := &kedav1alpha1.ScaledObject{}
 	if err := r.Client.Get(ctx, req.NamespacedName, so); err != nil {
 		if client.IgnoreNotFound(err) == nil {

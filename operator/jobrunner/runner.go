@@ -50,6 +50,9 @@ type Options struct {
 	Log             logr.Logger
 	// History receives each loop's readings, Jobs created and activity changes; nil records none.
 	History *history.Store
+	// Fence says whether this replica may act on a ScaledJob now (it owns it and its membership
+	// holds); nil lets it always. A fenced ScaledJob's loop runs again shortly.
+	Fence func(engine.Key) error
 }
 
 // Runner is a manager.Runnable fed ScaledJob keys by the engine after each poll.
@@ -145,6 +148,10 @@ func (r *Runner) run(ctx context.Context, key types.NamespacedName) error {
 	if !ok || !st.Polled() || len(st.Triggers) == 0 {
 		return nil
 	}
+	// Before the sample counts as seen: once the fence lifts, the loop runs on it.
+	if r.fenced(key) {
+		return nil
+	}
 	if !r.newSample(key, st.Newest()) {
 		return nil
 	}
@@ -170,12 +177,41 @@ func (r *Runner) run(ctx context.Context, key types.NamespacedName) error {
 	})
 	var createErr error
 	if decision.Active && decision.Create > 0 {
+		if r.fenced(key) {
+			r.forgetSample(key)
+			return nil
+		}
 		createErr = r.createJobs(ctx, sj, decision.Create)
 	}
 	if err := r.writeStatus(ctx, sj, &st, decision.Active, createErr); err != nil {
 		return err
 	}
 	return r.trimHistory(ctx, sj, jobs)
+}
+
+// fencedRetry is how soon a fenced ScaledJob's loop runs again: a handover ends within seconds.
+const fencedRetry = time.Second
+
+// fenced reports whether this replica may not create key's Jobs now, and if so runs its loop
+// again shortly.
+func (r *Runner) fenced(key types.NamespacedName) bool {
+	if r.opts.Fence == nil {
+		return false
+	}
+	err := r.opts.Fence(engine.ScaledJobKey(key))
+	if err == nil {
+		return false
+	}
+	r.opts.Log.V(1).Info("not creating Jobs for the ScaledJob", "scaledJob", key.String(), "reason", err.Error())
+	r.queue.AddAfter(key, fencedRetry)
+	return true
+}
+
+// forgetSample lets the next loop of key run on the sample the last one saw.
+func (r *Runner) forgetSample(key types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.seen, key)
+	r.mu.Unlock()
 }
 
 // newSample reports whether seq is newer than the sample key's loop last ran on, and records it.

@@ -1,7 +1,8 @@
 // Package membership knows the operator's replicas and which of them polls each object. Every
 // replica holds a membership Lease (coordination.k8s.io) that it renews and that advertises where
-// its peers reach it; the owner of an object is chosen from the live members. Today the owner of
-// every object is the leader; sharding only has to change View.Owner.
+// its peers reach it; the owner of an object is the live member with the highest rendezvous weight
+// for its key (internal/shard), so every replica polls a share and a change of members moves only
+// the share of the member that came or went.
 package membership
 
 import (
@@ -13,14 +14,15 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 
+	"github.com/kedactl/kedactl/internal/shard"
 	"github.com/kedactl/kedactl/operator/engine"
 )
 
 const (
 	// LabelGroup marks a membership Lease with the group (the leader election id) it belongs to.
-	LabelGroup = "membership.kedactl.dev/group"
+	LabelGroup = shard.LabelGroup
 	// AnnotationPeerAddress is the host:port where the member's peer endpoint listens.
-	AnnotationPeerAddress = "membership.kedactl.dev/peer-address"
+	AnnotationPeerAddress = shard.AnnotationPeerAddress
 )
 
 // Member is one replica of the operator.
@@ -33,8 +35,8 @@ type Member struct {
 
 // Owners says which replica polls an object, and so answers its metrics.
 type Owners interface {
-	// Owner returns the member that owns key, and whether it is this replica. An error says why no
-	// owner is known (no leader yet, or the leader holds no live membership).
+	// Owner returns the member that owns key, and whether it is this replica. An error says why the
+	// owner cannot be reached (it advertises no peer address).
 	Owner(key engine.Key) (owner Member, self bool, err error)
 }
 
@@ -67,26 +69,28 @@ func NewView(self Member, members []coordinationv1.Lease, leader *coordinationv1
 	return v
 }
 
-func live(l *coordinationv1.Lease, now time.Time) bool {
-	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
-		return false
-	}
-	return now.Before(l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second))
-}
+func live(l *coordinationv1.Lease, now time.Time) bool { return shard.Live(l, now) }
 
-// Owner is the leader: only it polls today.
-func (v View) Owner(engine.Key) (Member, bool, error) {
-	if v.Leader == "" {
-		return Member{}, false, fmt.Errorf("no replica of the operator leads yet (no unexpired leader Lease)")
-	}
-	if v.Leader == v.Self.ID {
+// ShardKey is the string key is hashed by; the plugin computes the same from a ScaledObject.
+func ShardKey(key engine.Key) string { return shard.Key(string(key.Kind), key.Namespace, key.Name) }
+
+// Owner is the live member with the highest rendezvous weight for key. The view always holds this
+// replica, so there is always an owner.
+func (v View) Owner(key engine.Key) (Member, bool, error) {
+	id := shard.Owner(ShardKey(key), v.IDs())
+	if id == v.Self.ID {
 		return v.Self, true, nil
 	}
-	m, ok := v.Members[v.Leader]
-	if !ok || m.Address == "" {
-		return Member{ID: v.Leader}, false, fmt.Errorf("the leading replica %s holds no live membership Lease with a peer address", v.Leader)
+	m := v.Members[id]
+	if m.Address == "" {
+		return m, false, fmt.Errorf("the owning replica %s advertises no peer address in its membership Lease", id)
 	}
 	return m, false, nil
+}
+
+// Owns reports whether this replica owns key in this view.
+func (v View) Owns(key engine.Key) bool {
+	return shard.Owner(ShardKey(key), v.IDs()) == v.Self.ID
 }
 
 // IDs returns the live members' IDs, sorted.

@@ -50,6 +50,7 @@ type Executor struct {
 	workers  int
 	formulas *modifiers.Cache
 	history  *history.Store
+	fence    func(engine.Key) error
 
 	queue workqueue.TypedRateLimitingInterface[types.NamespacedName]
 
@@ -95,6 +96,9 @@ type ExecutorOptions struct {
 	Formulas *modifiers.Cache
 	// History receives each evaluation's readings and every decision; nil records none.
 	History *history.Store
+	// Fence says whether this replica may act on an object now (it owns it and its membership
+	// holds); nil lets it always. A fenced object is looked at again shortly, without acting.
+	Fence func(engine.Key) error
 }
 
 // NewExecutor returns an Executor; add it to a manager to start it.
@@ -116,6 +120,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		workers:    opts.Workers,
 		formulas:   opts.Formulas,
 		history:    opts.History,
+		fence:      opts.Fence,
 		queue:      workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName](), workqueue.TypedRateLimitingQueueConfig[types.NamespacedName]{Name: "activation"}),
 		lastActive: map[types.NamespacedName]time.Time{},
 		replicas:   map[types.NamespacedName]int32{},
@@ -215,6 +220,9 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	if !ok || !st.Polled() || len(st.Triggers) == 0 {
 		return nil
 	}
+	if x.fenced(key) {
+		return nil
+	}
 	now := x.clock.Now()
 	fb := Fallback(&so.Spec, &st)
 	// force-activation keeps the target active whatever the triggers say; a served fallback counts
@@ -282,6 +290,10 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	}
 	log := x.log.WithValues("scaledObject", key.String(), "target", target)
 	if d.Action != Keep {
+		// Again just before the write: the checks above may have taken a while.
+		if x.fenced(key) {
+			return nil
+		}
 		from := sc.Spec.Replicas
 		sc.Spec.Replicas = d.Replicas
 		_, err := x.scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{})
@@ -322,6 +334,25 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		ready = &kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
 	}
 	return x.writeStatus(ctx, so, st, active, fallback, lastActive, ready)
+}
+
+// fencedRetry is how soon a fenced object is looked at again: a handover ends within seconds.
+const fencedRetry = time.Second
+
+// fenced reports whether this replica may not act on key now, and if so looks at it again
+// shortly (a handover under way ends by itself; an object that moved away is unregistered and the
+// next look ends at once).
+func (x *Executor) fenced(key types.NamespacedName) bool {
+	if x.fence == nil {
+		return false
+	}
+	err := x.fence(engine.ScaledObjectKey(key))
+	if err == nil {
+		return false
+	}
+	x.log.V(1).Info("not acting on the ScaledObject", "scaledObject", key.String(), "reason", err.Error())
+	x.queue.AddAfter(key, fencedRetry)
+	return true
 }
 
 func activationAnnotations(so *kedav1alpha1.ScaledObject) string {

@@ -83,10 +83,13 @@ func (o *DescribeOptions) Validate() error {
 // Description is describe's data output.
 type Description struct {
 	// Kind is ScaledObject or ScaledJob.
-	Kind      string             `json:"kind"`
-	Namespace string             `json:"namespace"`
-	Name      string             `json:"name"`
-	Findings  []diagnose.Finding `json:"findings"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Owner is the operator replica that polls the object when the replicas split them, or says
+	// that the replica which held it is unreachable (its membership Lease expired).
+	Owner    string             `json:"owner,omitempty"`
+	Findings []diagnose.Finding `json:"findings"`
 	// Values are each external metric's value as the external metrics API serves it to the HPA
 	// (the total, before the HPA divides an AverageValue metric by the replicas).
 	Values map[string]string `json:"values,omitempty"`
@@ -212,6 +215,7 @@ func Describe(ctx context.Context, c *kedaclient.Client, namespace, name string,
 	}
 	in.TriggerErrors = triggerErrors(recent, KindScaledObject+"/"+name)
 	d := &Description{Kind: KindScaledObject, Namespace: namespace, Name: name, Findings: diagnose.Diagnose(in), Values: in.Values, Events: recent}
+	d.Owner = view.NewMembership(c.MembershipLeases(ctx), now).OwnerNote(KindScaledObject, namespace, name, now)
 	ces, cces := c.CloudEventSources(ctx, namespace)
 	d.CloudEvents = cloudEventDeliveries(KindScaledObject, ces, cces)
 	return d, nil
@@ -242,6 +246,8 @@ func DescribeScaledJob(ctx context.Context, c *kedaclient.Client, namespace, nam
 		return nil, err
 	}
 	d := DescribeScaledJobFrom(ReadScaledJob(ctx, c, sj))
+	now := time.Now()
+	d.Owner = view.NewMembership(c.MembershipLeases(ctx), now).OwnerNote(KindScaledJob, namespace, name, now)
 	ces, cces := c.CloudEventSources(ctx, namespace)
 	d.CloudEvents = cloudEventDeliveries(KindScaledJob, ces, cces)
 	if d.Events, err = recentEvents(ctx, c, namespace, [][2]string{{KindScaledJob, name}}, events); err != nil {
@@ -312,7 +318,11 @@ func eventLine(object string, e *corev1.Event) EventLine {
 // PrintDescription writes the findings, a ScaledJob's triggers and recent Jobs, and the events as
 // text.
 func PrintDescription(w io.Writer, d *Description, now time.Time) error {
-	fmt.Fprintf(w, "%s %s/%s\n\n", d.Kind, d.Namespace, d.Name)
+	fmt.Fprintf(w, "%s %s/%s\n", d.Kind, d.Namespace, d.Name)
+	if d.Owner != "" {
+		fmt.Fprintf(w, "Polled by %s\n", d.Owner)
+	}
+	fmt.Fprintln(w)
 	for _, f := range d.Findings {
 		fmt.Fprintf(w, "%-8s %s\n", strings.ToUpper(f.Severity.String()), f.Title)
 		if f.Detail != "" {

@@ -56,14 +56,18 @@ func printEach(t *testing.T, command string, print func(streams genericiooptions
 func topRows() []view.TriggerRow {
 	return []view.TriggerRow{
 		{Kind: "ScaledObject", Namespace: "shop", ScaledObject: "orders", Target: "Deployment/orders", Trigger: "s0", Type: "redis", Metric: "s0-redis-orders",
-			Value: "12", TargetValue: "5 (avg)", Activation: "1", Active: "true", Replicas: "3/3", MinMax: "0-10", Paused: "False", Fallback: "-", Ready: "True", Health: "Happy"},
+			Value: "12", TargetValue: "5 (avg)", Activation: "1", Active: "true", Replicas: "3/3", MinMax: "0-10", Paused: "False", Fallback: "-", Ready: "True", Health: "Happy",
+			Owner: "keda-operator-7c9f-abcde_4981970a-61b1-481c-92d9-b36e3a58f936"},
 		{Kind: "ScaledObject", Namespace: "shop", ScaledObject: "orders", Target: "Deployment/orders", Trigger: "nights", Type: "cron", Metric: "s1-cron-Etc-UTC-00xxx-06xxx",
-			Value: "0", TargetValue: "1 (avg)", Activation: "0", Active: "false", Replicas: "3/3", MinMax: "0-10", Paused: "False", Fallback: "-", Ready: "True", Health: "Happy"},
+			Value: "0", TargetValue: "1 (avg)", Activation: "0", Active: "false", Replicas: "3/3", MinMax: "0-10", Paused: "False", Fallback: "-", Ready: "True", Health: "Happy",
+			Owner: "keda-operator-7c9f-abcde_4981970a-61b1-481c-92d9-b36e3a58f936"},
 		{Kind: "ScaledObject", Namespace: "shop", ScaledObject: "billing", Target: "StatefulSet/billing", Trigger: "s0", Type: "prometheus", Metric: "s0-prometheus",
-			Value: "<error>", TargetValue: "100 (value)", Activation: "0", Active: "-", Replicas: "1/1", MinMax: "1-4", Paused: "False", Fallback: "Active(1)", Ready: "True", Health: "Failing(4)"},
+			Value: "<error>", TargetValue: "100 (value)", Activation: "0", Active: "-", Replicas: "1/1", MinMax: "1-4", Paused: "False", Fallback: "Active(1)", Ready: "True", Health: "Failing(4)",
+			Owner: "keda-operator-7c9f-fghij_0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"},
 		{Kind: "ScaledJob", Namespace: "shop", ScaledJob: "reports", Trigger: "s0", Type: "redis", Metric: "s0-redis-reports",
 			Value: "4", TargetValue: "1", Activation: "0", Active: "true", Replicas: "2/-", MinMax: "0-8", Paused: "False", Ready: "True",
-			Queue: ptr.To[int64](4), Running: ptr.To[int64](2), Pending: ptr.To[int64](0), Succeeded: ptr.To[int64](7), Failed: ptr.To[int64](1), Max: ptr.To[int64](8), Strategy: "default"},
+			Queue: ptr.To[int64](4), Running: ptr.To[int64](2), Pending: ptr.To[int64](0), Succeeded: ptr.To[int64](7), Failed: ptr.To[int64](1), Max: ptr.To[int64](8), Strategy: "default",
+			Owner: "keda-operator-7c9f-klmno_5d6e7f80-1111-2222-3333-444455556666"},
 	}
 }
 

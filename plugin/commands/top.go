@@ -146,13 +146,19 @@ func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.Tri
 		}
 		objects = list
 	}
+	// Which replica polls each object, computed from the membership Leases as the operator does.
+	members := view.NewMembership(c.MembershipLeases(ctx), time.Now())
 	var rows []view.TriggerRow
 	for i := range objects {
 		in, err := readInputs(ctx, c, &objects[i])
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, view.TriggerRows(in)...)
+		owner := members.Owner("ScaledObject", objects[i].Namespace, objects[i].Name)
+		for _, r := range view.TriggerRows(in) {
+			r.Owner = owner
+			rows = append(rows, r)
+		}
 	}
 	if o.Name != "" {
 		return rows, nil
@@ -163,7 +169,11 @@ func (o *TopOptions) rows(ctx context.Context, c *kedaclient.Client) ([]view.Tri
 	}
 	for i := range jobs {
 		st := view.ScaledJobStateOf(ReadScaledJob(ctx, c, &jobs[i]))
-		rows = append(rows, view.ScaledJobRows(&jobs[i], &st)...)
+		owner := members.Owner("ScaledJob", jobs[i].Namespace, jobs[i].Name)
+		for _, r := range view.ScaledJobRows(&jobs[i], &st) {
+			r.Owner = owner
+			rows = append(rows, r)
+		}
 	}
 	return rows, nil
 }

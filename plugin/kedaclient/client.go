@@ -15,6 +15,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -36,6 +37,7 @@ import (
 
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/internal/shard"
 )
 
 // Client reads and patches KEDA objects.
@@ -306,4 +308,15 @@ func (c *Client) CloudEventSources(ctx context.Context, namespace string) ([]eve
 		cluster.Items = nil
 	}
 	return ns.Items, cluster.Items
+}
+
+// MembershipLeases lists the membership Leases of kedactl's operator replicas in every namespace
+// (the operator's own is not known here). A user who may not list Leases, or a cluster running
+// one replica or KEDA's operator, has none: who polls each object is then not shown.
+func (c *Client) MembershipLeases(ctx context.Context) []coordinationv1.Lease {
+	list, err := c.Kube.CoordinationV1().Leases("").List(ctx, metav1.ListOptions{LabelSelector: shard.LabelGroup})
+	if err != nil {
+		return nil
+	}
+	return list.Items
 }

@@ -42,6 +42,8 @@ type TriggerRow struct {
 	Failed    *int64 `json:"failed,omitempty"`
 	Max       *int64 `json:"max,omitempty"`
 	Strategy  string `json:"strategy,omitempty"`
+	// Owner is the operator replica that polls the object, when the replicas split them.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Inputs is what TriggerRows needs about one ScaledObject; HPA, Scale and Values may be missing.

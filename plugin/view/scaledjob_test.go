@@ -322,6 +322,10 @@ func TestScaledJobTable(t *testing.T) {
 	st := ScaledJobStateOf(ScaledJobInputs{ScaledJob: sj, Jobs: jobs, Pods: pods,
 		Metrics: map[string]JobMetric{"s0-redis-orders": metric(12, "1", true), "s1-redis-refunds": metric(3, "2", false)}})
 	rows := ScaledJobRows(sj, &st)
+	// Three replicas split the objects: -o wide names the one that polls this ScaledJob.
+	for i := range rows {
+		rows[i].Owner = "keda-operator-7c9f-fghij_0f1e2d3c-aaaa-bbbb-cccc-1234567890ab"
+	}
 	for _, tc := range []struct {
 		name                string
 		allNamespaces, wide bool

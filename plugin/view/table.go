@@ -23,10 +23,11 @@ func PrintTriggerTable(w io.Writer, rows []TriggerRow, allNamespaces, wide bool)
 // TriggerTables are the rows as the ScaledObjects' table then the ScaledJobs' (each row carrying
 // its TriggerRow for -o json and the like), for output.Flags.Print. A ScaledJob has no scale target
 // and no replicas: its columns are its queue and its Jobs, and MIN-MAX is the fewest and most
-// unfinished Jobs it keeps (scaledjob.Bounds). The wide columns have priority 1.
+// unfinished Jobs it keeps (scaledjob.Bounds). The wide columns have priority 1; OWNER is the
+// operator replica that polls the object ("-" when one replica polls them all).
 func TriggerTables(rows []TriggerRow, allNamespaces bool) []output.Table {
-	objects := output.Table{Columns: columns(allNamespaces, []string{"ScaledObject", "Target", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Replicas", "Min-Max", "Paused", "Ready"}, "Metric", "Health", "Fallback")}
-	jobs := output.Table{Columns: columns(allNamespaces, []string{"ScaledJob", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Queue", "Running", "Pending", "Succeeded", "Failed", "Min-Max", "Paused", "Ready"}, "Metric", "Strategy")}
+	objects := output.Table{Columns: columns(allNamespaces, []string{"ScaledObject", "Target", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Replicas", "Min-Max", "Paused", "Ready"}, "Metric", "Health", "Fallback", "Owner")}
+	jobs := output.Table{Columns: columns(allNamespaces, []string{"ScaledJob", "Trigger", "Type", "Value", "Target-Value", "Activation", "Active", "Queue", "Running", "Pending", "Succeeded", "Failed", "Min-Max", "Paused", "Ready"}, "Metric", "Strategy", "Owner")}
 	for i := range rows {
 		r := &rows[i]
 		var cells []any
@@ -35,11 +36,11 @@ func TriggerTables(rows []TriggerRow, allNamespaces bool) []output.Table {
 		}
 		if r.Kind == "ScaledJob" {
 			cells = append(cells, r.ScaledJob, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active,
-				count(r.Queue), count(r.Running), count(r.Pending), count(r.Succeeded), count(r.Failed), r.MinMax, r.Paused, r.Ready, r.Metric, r.Strategy)
+				count(r.Queue), count(r.Running), count(r.Pending), count(r.Succeeded), count(r.Failed), r.MinMax, r.Paused, r.Ready, r.Metric, r.Strategy, ShortOwner(r.Owner))
 			jobs.Rows = append(jobs.Rows, output.Row{Cells: cells, Object: r, Ref: ref("ScaledJob", r.Namespace, r.ScaledJob)})
 			continue
 		}
-		cells = append(cells, r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready, r.Metric, r.Health, r.Fallback)
+		cells = append(cells, r.ScaledObject, r.Target, r.Trigger, r.Type, r.Value, r.TargetValue, r.Activation, r.Active, r.Replicas, r.MinMax, r.Paused, r.Ready, r.Metric, r.Health, r.Fallback, ShortOwner(r.Owner))
 		objects.Rows = append(objects.Rows, output.Row{Cells: cells, Object: r, Ref: ref("ScaledObject", r.Namespace, r.ScaledObject)})
 	}
 	var tables []output.Table

@@ -30,8 +30,10 @@ type Replica struct {
 	PrometheusURL string
 	Log           string
 	certDir       string
-	cmd           *exec.Cmd
-	exited        chan struct{}
+	// kubeconfig replaces the operator's kubeconfig for this replica (one behind a Cut).
+	kubeconfig string
+	cmd        *exec.Cmd
+	exited     chan struct{}
 }
 
 // Replicas returns the operator's processes; the first is the one started with the environment.
@@ -56,6 +58,13 @@ func (e *Env) newReplica(i int) (*Replica, error) {
 func (e *Env) replicaArgs(r *Replica) []string {
 	promPort := r.PrometheusURL[len("http://127.0.0.1:") : len(r.PrometheusURL)-len("/metrics")]
 	args := append([]string{}, e.operatorArgs...)
+	if r.kubeconfig != "" {
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "--kubeconfig" {
+				args[i+1] = r.kubeconfig
+			}
+		}
+	}
 	args = append(args,
 		"--secure-port", strconv.Itoa(r.MetricsPort),
 		"--webhook-port", strconv.Itoa(r.webhookPort),
@@ -154,8 +163,8 @@ func (r *Replica) Stop() {
 }
 
 // AddReplicas starts n more operator replicas beside the running ones: they join its leader
-// election and membership, so they poll nothing while it leads and forward the HPA's requests to
-// it. Only an operator with leader election (the chart's identity) may have replicas.
+// election and membership, take their share of the objects and forward the HPA's requests for the
+// others to their owners. Only an operator with leader election (the chart's identity) may have replicas.
 func (e *Env) AddReplicas(ctx context.Context, n int) ([]*Replica, error) {
 	if !e.leaderElection {
 		return nil, fmt.Errorf("replicas need leader election: start the environment with the chart's ServiceAccount identity")
