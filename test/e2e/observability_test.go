@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	promserver "github.com/kedactl/kedactl/test/servers/prometheus"
 )
 
 func (s *suite) prometheus(t *testing.T) string {
@@ -119,4 +122,71 @@ spec:
 	if len(logData) == 0 {
 		t.Error("the operator log is empty: the scan proves nothing")
 	}
+}
+
+// TestScalerHTTPSeries: the scalers' HTTP requests and a Prometheus query's empty answers show in
+// KEDA's series: keda_scaler_http_requests_total by object and status code (error for a server
+// that does not answer), keda_scaler_http_request_duration_seconds by scaler and status code, and
+// keda_scaler_empty_upstream_responses_total for a query with no sample read as 0.
+func TestScalerHTTPSeries(t *testing.T) {
+	s := requireSuite(t)
+	t.Parallel()
+	prom := promserver.Start(t, promserver.Options{})
+	ns := s.newNamespace(t, "httpseries")
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close() // nothing answers there now
+	for _, so := range []struct{ name, addr string }{{"absent", prom.URL}, {"unreachable", downURL}} {
+		s.apply(t, ns, deployment(so.name, 0, nil))
+		s.apply(t, ns, fmt.Sprintf(`apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: %s
+spec:
+  scaleTargetRef:
+    name: %s
+  pollingInterval: 1
+  triggers:
+    - type: prometheus
+      name: backlog
+      metadata:
+        serverAddress: %s
+        query: sum(kedactl_e2e_never_exported)
+        threshold: "2"
+        ignoreNullValues: "true"
+`, so.name, so.name, so.addr))
+	}
+	hasSeries := func(body, name string, pairs ...string) bool {
+		for _, line := range strings.Split(body, "\n") {
+			if !strings.HasPrefix(line, name+"{") {
+				continue
+			}
+			all := true
+			for _, p := range pairs {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, 60*time.Second, "the scalers' HTTP series", func(context.Context) (bool, string) {
+		body := s.prometheus(t)
+		nsPair := `namespace="` + ns + `"`
+		for _, want := range []struct {
+			name  string
+			pairs []string
+		}{
+			{"keda_scaler_http_requests_total", []string{nsPair, `scaled_resource="absent"`, `scaler="prometheus"`, `trigger_name="backlog"`, `metric_name="s0-prometheus"`, `status_code="200"`}},
+			{"keda_scaler_http_requests_total", []string{nsPair, `scaled_resource="unreachable"`, `status_code="error"`}},
+			{"keda_scaler_http_request_duration_seconds_count", []string{`scaler="prometheus"`, `status_code="200"`}},
+			{"keda_scaler_empty_upstream_responses_total", []string{nsPair, `scaledResource="absent"`, `triggerName="backlog"`, `metricName="s0-prometheus"`, `resourceType="ScaledObject"`, `ignoreNullValues="true"`}},
+		} {
+			if !hasSeries(body, want.name, want.pairs...) {
+				return false, "no " + want.name + " with " + strings.Join(want.pairs, ",")
+			}
+		}
+		return true, ""
+	})
 }
