@@ -555,6 +555,7 @@ func newResolver(reader, cache client.Reader, kube kubernetes.Interface, opts Op
 		Tokens:                 tokens,
 		FilePathRoot:           opts.FilePathAuthRoot,
 		Vault:                  &resolve.Vault{Tokens: tokens, Audience: opts.VaultTokenAudience},
+		AWS:                    &resolve.AWSSecrets{},
 	}
 }
 
