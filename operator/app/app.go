@@ -556,6 +556,7 @@ func newResolver(reader, cache client.Reader, kube kubernetes.Interface, opts Op
 		FilePathRoot:           opts.FilePathAuthRoot,
 		Vault:                  &resolve.Vault{Tokens: tokens, Audience: opts.VaultTokenAudience},
 		AWS:                    &resolve.AWSSecrets{},
+		Azure:                  &resolve.AzureKeyVault{},
 	}
 }
 

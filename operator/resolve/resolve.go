@@ -40,6 +40,8 @@ type Resolver struct {
 	Vault *Vault
 	// AWS serves awsSecretManager; nil refuses it.
 	AWS *AWSSecrets
+	// Azure serves azureKeyVault; nil refuses it.
+	Azure *AzureKeyVault
 }
 
 // Env returns the environment of the named container of podSpec (the first when name is empty):
@@ -177,6 +179,20 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 	}
 	// The cloud secret stores after Vault, in KEDA's order, so that a parameter named by two
 	// sources takes the later one's value as in KEDA.
+	if a := spec.AzureKeyVault; a != nil && len(a.Secrets) > 0 {
+		if r.Azure == nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		id, err := r.azureIdentityOf(ctx, objNamespace, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault.%w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		values, err := r.Azure.Resolve(ctx, id, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
+	}
 	if a := spec.AwsSecretManager; a != nil && len(a.Secrets) > 0 {
 		if r.AWS == nil {
 			return nil, fmt.Errorf("%s %s: awsSecretManager is not available in this operator", ref.TriggerAuthKind(), ref.Name)
@@ -239,7 +255,6 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 		names = append(names, "podIdentity")
 	}
 	for name, set := range map[string]bool{
-		"azureKeyVault":    spec.AzureKeyVault != nil,
 		"gcpSecretManager": spec.GCPSecretManager != nil, "azureServicePrincipal": spec.AzureServicePrincipal != nil,
 	} {
 		if set {
@@ -248,7 +263,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2, hashiCorpVault or awsSecretManager", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2, hashiCorpVault, azureKeyVault or awsSecretManager", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
 	}
 	return nil
 }
