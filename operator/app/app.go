@@ -557,6 +557,7 @@ func newResolver(reader, cache client.Reader, kube kubernetes.Interface, opts Op
 		Vault:                  &resolve.Vault{Tokens: tokens, Audience: opts.VaultTokenAudience},
 		AWS:                    &resolve.AWSSecrets{},
 		Azure:                  &resolve.AzureKeyVault{},
+		GCP:                    &resolve.GCPSecretManager{},
 	}
 }
 

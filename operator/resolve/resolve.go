@@ -42,6 +42,8 @@ type Resolver struct {
 	AWS *AWSSecrets
 	// Azure serves azureKeyVault; nil refuses it.
 	Azure *AzureKeyVault
+	// GCP serves gcpSecretManager; nil refuses it.
+	GCP *GCPSecretManager
 }
 
 // Env returns the environment of the named container of podSpec (the first when name is empty):
@@ -193,6 +195,20 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 		}
 		maps.Copy(params, values)
 	}
+	if g := spec.GCPSecretManager; g != nil && len(g.Secrets) > 0 {
+		if r.GCP == nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		key, err := r.gcpKeyOf(ctx, objNamespace, g)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager.%w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		values, err := r.GCP.Resolve(ctx, key, g)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
+	}
 	if a := spec.AwsSecretManager; a != nil && len(a.Secrets) > 0 {
 		if r.AWS == nil {
 			return nil, fmt.Errorf("%s %s: awsSecretManager is not available in this operator", ref.TriggerAuthKind(), ref.Name)
@@ -255,7 +271,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 		names = append(names, "podIdentity")
 	}
 	for name, set := range map[string]bool{
-		"gcpSecretManager": spec.GCPSecretManager != nil, "azureServicePrincipal": spec.AzureServicePrincipal != nil,
+		"azureServicePrincipal": spec.AzureServicePrincipal != nil,
 	} {
 		if set {
 			names = append(names, name)
@@ -263,7 +279,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2, hashiCorpVault, azureKeyVault or awsSecretManager", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2, hashiCorpVault, azureKeyVault, gcpSecretManager or awsSecretManager", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
 	}
 	return nil
 }
