@@ -101,14 +101,14 @@ func TestAWSSecretManager(t *testing.T) {
 			wantErr: []string{"set spec.awsSecretManager.region"}},
 		{name: "no credentials", spec: kedav1alpha1.AwsSecretManager{Region: "eu-west-1",
 			Secrets: []kedav1alpha1.AwsSecretManagerSecret{{Parameter: "p", Name: "db"}}},
-			wantErr: []string{"awsSecretManager.credentials: set credentials.accessKey"}},
+			wantErr: []string{"spec.awsSecretManager.credentials: Required", "set credentials.accessKey"}},
 		{name: "credential Secret key missing", spec: kedav1alpha1.AwsSecretManager{Region: "eu-west-1",
 			Credentials: &kedav1alpha1.AwsSecretManagerCredentials{AccessKey: secretRef("aws", "idd"), AccessSecretKey: secretRef("aws", "key")},
 			Secrets:     []kedav1alpha1.AwsSecretManagerSecret{{Parameter: "p", Name: "db"}}},
 			wantErr: []string{"awsSecretManager.credentials.accessKey", `Secret app/aws has no key "idd"`}},
 		{name: "unsupported pod identity", spec: kedav1alpha1.AwsSecretManager{Region: "eu-west-1", PodIdentity: &kedav1alpha1.AuthPodIdentity{Provider: "gcp"},
 			Secrets: []kedav1alpha1.AwsSecretManagerSecret{{Parameter: "p", Name: "db"}}},
-			wantErr: []string{`podIdentity.provider "gcp" is not supported for awsSecretManager`}},
+			wantErr: []string{`spec.awsSecretManager.podIdentity.provider: Unsupported value: "gcp"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := tc.spec

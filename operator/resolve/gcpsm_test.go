@@ -61,10 +61,10 @@ func TestGCPSecretManager(t *testing.T) {
 			Secrets: []kedav1alpha1.GCPSecretManagerSecret{{Parameter: "p", ID: "api-token"}}},
 			wantErr: []string{"gcpSecretManager.credentials.clientSecret", `has no key "nokey"`}},
 		{name: "no credentials", spec: kedav1alpha1.GCPSecretManager{Secrets: []kedav1alpha1.GCPSecretManagerSecret{{Parameter: "p", ID: "api-token"}}},
-			wantErr: []string{"gcpSecretManager.credentials: set credentials.clientSecret"}},
+			wantErr: []string{"spec.gcpSecretManager.credentials: Required", "set credentials.clientSecret"}},
 		{name: "unsupported pod identity", spec: kedav1alpha1.GCPSecretManager{PodIdentity: &kedav1alpha1.AuthPodIdentity{Provider: "azure-workload"},
 			Secrets: []kedav1alpha1.GCPSecretManagerSecret{{Parameter: "p", ID: "api-token"}}},
-			wantErr: []string{`podIdentity.provider "azure-workload" is not supported for gcpSecretManager`}},
+			wantErr: []string{`spec.gcpSecretManager.podIdentity.provider: Unsupported value: "azure-workload"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := tc.spec
