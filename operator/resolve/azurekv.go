@@ -192,8 +192,18 @@ func (a *AzureKeyVault) Resolve(ctx context.Context, id azureIdentity, spec *ked
 // description, not the whole answer.
 func tokenErr(err error) error {
 	if re, ok := err.(*oauth2.RetrieveError); ok {
-		desc, _, _ := strings.Cut(re.ErrorDescription, "\r\n")
-		return fmt.Errorf("status %d %s: %s", re.Response.StatusCode, re.ErrorCode, clipText(desc, 300))
+		code, desc := re.ErrorCode, re.ErrorDescription
+		if code == "" {
+			// Not every token source parses RFC 6749's error body (x/oauth2/jwt does not).
+			var body struct {
+				Error            string `json:"error"`
+				ErrorDescription string `json:"error_description"`
+			}
+			_ = json.Unmarshal(re.Body, &body)
+			code, desc = body.Error, body.ErrorDescription
+		}
+		desc, _, _ = strings.Cut(desc, "\r\n")
+		return fmt.Errorf("status %d %s: %s", re.Response.StatusCode, code, clipText(desc, 300))
 	}
 	return err
 }

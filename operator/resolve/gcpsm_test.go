@@ -107,3 +107,20 @@ func TestGCPSecretManager(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPSecretManagerRefusedKey: a key the token endpoint refuses says why (the RFC 6749 error),
+// without the key.
+func TestGCPSecretManagerRefusedKey(t *testing.T) {
+	srv := smfake.Start()
+	defer srv.Close()
+	key := srv.NewServiceAccount("proj-a", "keda")
+	// The same key file, naming an account the token endpoint does not know.
+	forged := strings.Replace(key, "keda@proj-a", "ghost@proj-a", 1)
+	g := &GCPSecretManager{Getenv: func(k string) string {
+		return map[string]string{"CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER": srv.URL}[k]
+	}}
+	_, err := g.Resolve(context.Background(), forged, &kedav1alpha1.GCPSecretManager{Secrets: []kedav1alpha1.GCPSecretManagerSecret{{Parameter: "p", ID: "x"}}})
+	if err == nil || !strings.Contains(err.Error(), "status 400 invalid_grant") || strings.Contains(err.Error(), "PRIVATE KEY") {
+		t.Fatalf("error = %v, want the token endpoint's invalid_grant and no key", err)
+	}
+}
