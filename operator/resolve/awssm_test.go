@@ -172,3 +172,26 @@ func TestAWSSecretManagerEndpointFromEnv(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+// TestAWSSecretManagerClusterKind: a ClusterTriggerAuthentication's credential Secrets are read
+// from the cluster object namespace, whatever the scaled object's namespace.
+func TestAWSSecretManagerClusterKind(t *testing.T) {
+	srv := smfake.Start(smfake.Options{AccessKeyID: "AKIDCLUSTER", SecretAccessKey: "cluster-secret"})
+	defer srv.Close()
+	srv.PutSecret("shared", "shared-value")
+	spec := &kedav1alpha1.AwsSecretManager{Region: "us-east-1",
+		Credentials: &kedav1alpha1.AwsSecretManagerCredentials{AccessKey: secretRef("aws", "id"), AccessSecretKey: secretRef("aws", "key")},
+		Secrets:     []kedav1alpha1.AwsSecretManagerSecret{{Parameter: "p", Name: "shared"}}}
+	reader := authReader(t,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kedactl-system", Name: "aws"}, Data: map[string][]byte{"id": []byte("AKIDCLUSTER"), "key": []byte("cluster-secret")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "aws"}, Data: map[string][]byte{"id": []byte("AKIDWRONG"), "key": []byte("wrong")}},
+		&kedav1alpha1.ClusterTriggerAuthentication{ObjectMeta: metav1.ObjectMeta{Name: "cta"}, Spec: kedav1alpha1.TriggerAuthenticationSpec{AwsSecretManager: spec}},
+	)
+	r := &Resolver{Reader: reader, ClusterObjectNamespace: "kedactl-system", AWS: &AWSSecrets{LoadConfig: func(context.Context) (aws.Config, error) {
+		return aws.Config{BaseEndpoint: aws.String(srv.URL)}, nil
+	}}}
+	got, err := r.AuthParams(context.Background(), "app", &kedav1alpha1.AuthenticationRef{Name: "cta", Kind: "ClusterTriggerAuthentication"}, nil)
+	if err != nil || got["p"] != "shared-value" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
