@@ -24,8 +24,24 @@ type Credentials struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 }
 
-// Error is a refusal, with AWS's error code for it and the HTTP status.
+// Kind is why a request was refused; each service names it with its own error code.
+type Kind int
+
+const (
+	// Missing: no SigV4 Authorization header.
+	Missing Kind = iota + 1
+	// Incomplete: the header lacks its credential scope, signed headers or signature.
+	Incomplete
+	// UnknownCredentials: another key id, or a missing or wrong session token.
+	UnknownCredentials
+	// BadSignature: another region, an expired date, or a signature that does not match.
+	BadSignature
+)
+
+// Error is a refusal, with the kind, the HTTP status and a message as AWS words it, under the
+// error code of the JSON 1.1 services (Code); a fake of another protocol maps Kind to its own.
 type Error struct {
+	Kind    Kind
 	Status  int
 	Code    string
 	Message string
@@ -39,7 +55,7 @@ func Verify(r *http.Request, body []byte, c Credentials) (keyID, region string, 
 	const alg = "AWS4-HMAC-SHA256 "
 	authz := r.Header.Get("Authorization")
 	if !strings.HasPrefix(authz, alg) {
-		return "", "", &Error{403, "MissingAuthenticationTokenException", "Request is missing Authentication Token"}
+		return "", "", &Error{Missing, 403, "MissingAuthenticationTokenException", "Request is missing Authentication Token"}
 	}
 	fields := map[string]string{}
 	for _, f := range strings.Split(strings.TrimPrefix(authz, alg), ",") {
@@ -48,30 +64,30 @@ func Verify(r *http.Request, body []byte, c Credentials) (keyID, region string, 
 	}
 	scope := strings.Split(fields["Credential"], "/")
 	if len(scope) != 5 || scope[3] != c.Service || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
-		return "", "", &Error{400, "IncompleteSignatureException", "malformed Authorization header"}
+		return "", "", &Error{Incomplete, 400, "IncompleteSignatureException", "malformed Authorization header"}
 	}
 	keyID, region = scope[0], scope[2]
 	if keyID != c.AccessKeyID {
-		return keyID, region, &Error{403, "UnrecognizedClientException", "The security token included in the request is invalid."}
+		return keyID, region, &Error{UnknownCredentials, 403, "UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
 	if region != c.Region {
-		return keyID, region, &Error{403, "InvalidSignatureException", "Credential should be scoped to a valid region."}
+		return keyID, region, &Error{BadSignature, 403, "InvalidSignatureException", "Credential should be scoped to a valid region."}
 	}
 	if r.Header.Get("X-Amz-Security-Token") != c.SessionToken {
-		return keyID, region, &Error{403, "UnrecognizedClientException", "The security token included in the request is invalid."}
+		return keyID, region, &Error{UnknownCredentials, 403, "UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse("20060102T150405Z", amzDate)
 	if err != nil || !strings.HasPrefix(amzDate, scope[1]) || time.Since(t).Abs() > 15*time.Minute {
-		return keyID, region, &Error{403, "InvalidSignatureException", "Signature expired or X-Amz-Date is missing."}
+		return keyID, region, &Error{BadSignature, 403, "InvalidSignatureException", "Signature expired or X-Amz-Date is missing."}
 	}
 	signed := strings.Split(fields["SignedHeaders"], ";")
 	if !slices.Contains(signed, "host") || !slices.Contains(signed, "x-amz-date") {
-		return keyID, region, &Error{403, "InvalidSignatureException", "host and x-amz-date must be signed"}
+		return keyID, region, &Error{BadSignature, 403, "InvalidSignatureException", "host and x-amz-date must be signed"}
 	}
 	want := signature(c.SecretAccessKey, scope, amzDate, canonicalRequest(r, signed, body))
 	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
-		return keyID, region, &Error{403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."}
+		return keyID, region, &Error{BadSignature, 403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."}
 	}
 	return keyID, region, nil
 }
