@@ -65,6 +65,36 @@ func TestValidateTriggerAuthenticationSpec(t *testing.T) {
 			return o
 		}()}, want: []string{"spec.oauth2.clientSecret.valueFrom.secretKeyRef.key"}},
 		{name: "vault token", spec: TriggerAuthenticationSpec{HashiCorpVault: goodVault()}},
+		{name: "awsSecretManager with keys", spec: TriggerAuthenticationSpec{AwsSecretManager: &AwsSecretManager{Region: "eu-west-1",
+			Credentials: &AwsSecretManagerCredentials{AccessKey: secret, AccessSecretKey: secret, AccessToken: secret},
+			Secrets:     []AwsSecretManagerSecret{{Parameter: "password", Name: "db", VersionStage: "AWSCURRENT", SecretKey: "pw"}}}}},
+		{name: "awsSecretManager with pod identity", spec: TriggerAuthenticationSpec{AwsSecretManager: &AwsSecretManager{PodIdentity: &AuthPodIdentity{Provider: "aws"},
+			Secrets: []AwsSecretManagerSecret{{Parameter: "password", Name: "db"}}}}},
+		{name: "awsSecretManager incomplete", spec: TriggerAuthenticationSpec{AwsSecretManager: &AwsSecretManager{
+			Credentials: &AwsSecretManagerCredentials{AccessKey: &SecretValue{}},
+			Secrets:     []AwsSecretManagerSecret{{Name: "db"}}}},
+			want: []string{"spec.awsSecretManager.credentials.accessKey.valueFrom.secretKeyRef.name: Required", "spec.awsSecretManager.credentials.accessSecretKey: Required",
+				"spec.awsSecretManager.secrets[0].parameter: Required"}},
+		{name: "awsSecretManager with another pod identity", spec: TriggerAuthenticationSpec{AwsSecretManager: &AwsSecretManager{PodIdentity: &AuthPodIdentity{Provider: "gcp"},
+			Secrets: []AwsSecretManagerSecret{{Parameter: "password", Name: "db"}}}},
+			want: []string{`spec.awsSecretManager.podIdentity.provider: Unsupported value: "gcp"`}},
+		{name: "azureKeyVault with a service principal", spec: TriggerAuthenticationSpec{AzureKeyVault: &AzureKeyVault{VaultURI: "https://v.vault.azure.net",
+			Credentials: &AzureKeyVaultCredentials{ClientID: "c", TenantID: "t", ClientSecret: secret}, Cloud: &AzureKeyVaultCloudInfo{Type: "AzureChinaCloud"},
+			Secrets: []AzureKeyVaultSecret{{Parameter: "password", Name: "db", Version: "abc"}}}}},
+		{name: "azureKeyVault with workload identity in a private cloud", spec: TriggerAuthenticationSpec{AzureKeyVault: &AzureKeyVault{VaultURI: "https://v.vault.example",
+			PodIdentity: &AuthPodIdentity{Provider: "azure-workload"}, Cloud: &AzureKeyVaultCloudInfo{Type: "private", ActiveDirectoryEndpoint: "https://login.example/", KeyVaultResourceURL: "https://vault.example"},
+			Secrets: []AzureKeyVaultSecret{{Parameter: "password", Name: "db"}}}}},
+		{name: "azureKeyVault incomplete", spec: TriggerAuthenticationSpec{AzureKeyVault: &AzureKeyVault{
+			Credentials: &AzureKeyVaultCredentials{ClientID: "c"}, Cloud: &AzureKeyVaultCloudInfo{Type: "Private"}}},
+			want: []string{"spec.azureKeyVault.vaultUri: Required", "spec.azureKeyVault.credentials.tenantId: Required", "spec.azureKeyVault.credentials.clientSecret: Required",
+				"spec.azureKeyVault.cloud.activeDirectoryEndpoint: Required", "spec.azureKeyVault.cloud.keyVaultResourceURL: Required", "spec.azureKeyVault.secrets: Required"}},
+		{name: "azureKeyVault unknown cloud", spec: TriggerAuthenticationSpec{AzureKeyVault: &AzureKeyVault{VaultURI: "https://v", PodIdentity: &AuthPodIdentity{Provider: "azure-workload"},
+			Cloud: &AzureKeyVaultCloudInfo{Type: "Moon"}, Secrets: []AzureKeyVaultSecret{{Parameter: "p", Name: "n"}}}},
+			want: []string{`spec.azureKeyVault.cloud.type: Unsupported value: "Moon"`}},
+		{name: "gcpSecretManager with a key", spec: TriggerAuthenticationSpec{GCPSecretManager: &GCPSecretManager{Credentials: &GCPCredentials{ClientSecret: *secret},
+			Secrets: []GCPSecretManagerSecret{{Parameter: "password", ID: "db", Version: "3"}}}}},
+		{name: "gcpSecretManager incomplete", spec: TriggerAuthenticationSpec{GCPSecretManager: &GCPSecretManager{Secrets: []GCPSecretManagerSecret{{Parameter: "password"}}}},
+			want: []string{"spec.gcpSecretManager.credentials: Required", "spec.gcpSecretManager.secrets[0].id: Required"}},
 		{name: "vault token without token", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault { v := goodVault(); v.Credential = nil; return v }()},
 			want: []string{"spec.hashiCorpVault.credential.token"}},
 		{name: "vault kubernetes", spec: TriggerAuthenticationSpec{HashiCorpVault: func() *HashiCorpVault {
@@ -127,6 +157,10 @@ func TestTriggerAuthenticationProblemsAsKEDA(t *testing.T) {
 		{name: "filePath on a namespaced one", spec: TriggerAuthenticationSpec{FilePath: "team/redis.json"}, stricter: 1},
 		{name: "Vault without secrets", spec: TriggerAuthenticationSpec{HashiCorpVault: &HashiCorpVault{Address: "http://127.0.0.1:8200", Authentication: "token", Credential: &HashiCorpVaultCredential{Token: "t"}}}, stricter: 1},
 		{name: "oauth2 without a client id or secret", spec: TriggerAuthenticationSpec{OAuth2: &OAuth2{Type: "clientCredentials", TokenURL: "https://auth.example/token"}}, refused: 1, stricter: 1},
+		{name: "secret stores without credentials (KEDA's webhook admits them)", spec: TriggerAuthenticationSpec{
+			AwsSecretManager: &AwsSecretManager{Secrets: []AwsSecretManagerSecret{{Parameter: "p", Name: "n"}}},
+			AzureKeyVault:    &AzureKeyVault{VaultURI: "https://v", Secrets: []AzureKeyVaultSecret{{Parameter: "p", Name: "n"}}},
+			GCPSecretManager: &GCPSecretManager{Secrets: []GCPSecretManagerSecret{{Parameter: "p", ID: "n"}}}}, stricter: 3},
 		{name: "aws roleArn with identityOwner workload", spec: TriggerAuthenticationSpec{PodIdentity: &AuthPodIdentity{Provider: "aws", IdentityOwner: &owner, RoleArn: &role}}, refused: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

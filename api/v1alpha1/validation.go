@@ -318,7 +318,113 @@ func TriggerAuthenticationProblems(s *TriggerAuthenticationSpec, clusterScoped b
 			}
 		}
 	}
+	errs = append(errs, secretStoreProblems(spec, s)...)
 	return refused, errs
+}
+
+// secretStoreProblems finds what keeps azureKeyVault, gcpSecretManager and awsSecretManager from
+// resolving: empty names, missing credentials, a pod identity provider the store cannot use, an
+// unknown cloud. KEDA's webhook checks none of these (its CRD requires the keys, not values); they
+// fail when a trigger uses the authentication, so they are warnings at admission.
+func secretStoreProblems(spec *field.Path, s *TriggerAuthenticationSpec) field.ErrorList {
+	var errs field.ErrorList
+	required := func(p *field.Path, v, what string) {
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, field.Required(p, what))
+		}
+	}
+	secretRef := func(p *field.Path, v *SecretValue, what string) {
+		if v == nil {
+			errs = append(errs, field.Required(p, "set valueFrom.secretKeyRef to the Secret key holding "+what))
+			return
+		}
+		q := p.Child("valueFrom", "secretKeyRef")
+		required(q.Child("name"), v.ValueFrom.SecretKeyRef.Name, "name the Secret holding "+what)
+		required(q.Child("key"), v.ValueFrom.SecretKeyRef.Key, "name the key of the Secret holding "+what)
+	}
+	// provider is the store's pod identity provider, "" for none; a provider it cannot use is a problem.
+	provider := func(p *field.Path, pi *AuthPodIdentity, usable string) string {
+		if pi == nil || pi.Provider == "" || pi.Provider == "none" {
+			return ""
+		}
+		if pi.Provider != usable {
+			errs = append(errs, field.NotSupported(p.Child("podIdentity", "provider"), pi.Provider, []string{usable, "none"}))
+		}
+		return pi.Provider
+	}
+	if a := s.AzureKeyVault; a != nil {
+		p := spec.Child("azureKeyVault")
+		required(p.Child("vaultUri"), a.VaultURI, "set the vault's URI, e.g. https://my-vault.vault.azure.net")
+		if provider(p, a.PodIdentity, PodIdentityProviderAzureWorkload) == "" {
+			if c := a.Credentials; c == nil {
+				errs = append(errs, field.Required(p.Child("credentials"), "set credentials (clientId, tenantId, clientSecret) of a service principal, or podIdentity.provider azure-workload"))
+			} else {
+				required(p.Child("credentials", "clientId"), c.ClientID, "set the service principal's application (client) ID")
+				required(p.Child("credentials", "tenantId"), c.TenantID, "set the service principal's directory (tenant) ID")
+				secretRef(p.Child("credentials", "clientSecret"), c.ClientSecret, "the service principal's client secret")
+			}
+		}
+		if c := a.Cloud; c != nil {
+			q := p.Child("cloud")
+			switch strings.ToLower(c.Type) {
+			case "azurepubliccloud", "azureusgovernmentcloud", "azurechinacloud":
+			case "private":
+				required(q.Child("activeDirectoryEndpoint"), c.ActiveDirectoryEndpoint, "cloud Private needs the Microsoft Entra endpoint of that cloud")
+				required(q.Child("keyVaultResourceURL"), c.KeyVaultResourceURL, "cloud Private needs the Key Vault resource of that cloud, e.g. https://vault.azure.net")
+			default:
+				errs = append(errs, field.NotSupported(q.Child("type"), c.Type, []string{"AzurePublicCloud", "AzureUSGovernmentCloud", "AzureChinaCloud", "Private"}))
+			}
+		}
+		if len(a.Secrets) == 0 {
+			errs = append(errs, field.Required(p.Child("secrets"), "list the Key Vault secrets (parameter, name) to read"))
+		}
+		for i, sec := range a.Secrets {
+			q := p.Child("secrets").Index(i)
+			required(q.Child("parameter"), sec.Parameter, "name the scaler parameter this secret supplies")
+			required(q.Child("name"), sec.Name, "name the Key Vault secret")
+		}
+	}
+	if g := s.GCPSecretManager; g != nil {
+		p := spec.Child("gcpSecretManager")
+		if provider(p, g.PodIdentity, "gcp") == "" {
+			if g.Credentials == nil {
+				errs = append(errs, field.Required(p.Child("credentials"), "set credentials.clientSecret to the Secret key holding a service account's JSON key, or podIdentity.provider gcp"))
+			} else {
+				secretRef(p.Child("credentials", "clientSecret"), &g.Credentials.ClientSecret, "the service account's JSON key")
+			}
+		}
+		if len(g.Secrets) == 0 {
+			errs = append(errs, field.Required(p.Child("secrets"), "list the Secret Manager secrets (parameter, id) to read"))
+		}
+		for i, sec := range g.Secrets {
+			q := p.Child("secrets").Index(i)
+			required(q.Child("parameter"), sec.Parameter, "name the scaler parameter this secret supplies")
+			required(q.Child("id"), sec.ID, "set the secret's id in Secret Manager")
+		}
+	}
+	if a := s.AwsSecretManager; a != nil {
+		p := spec.Child("awsSecretManager")
+		if provider(p, a.PodIdentity, PodIdentityProviderAWS) == "" {
+			if c := a.Credentials; c == nil {
+				errs = append(errs, field.Required(p.Child("credentials"), "set credentials.accessKey and credentials.accessSecretKey, or podIdentity.provider aws"))
+			} else {
+				secretRef(p.Child("credentials", "accessKey"), c.AccessKey, "the access key ID")
+				secretRef(p.Child("credentials", "accessSecretKey"), c.AccessSecretKey, "the secret access key")
+				if c.AccessToken != nil {
+					secretRef(p.Child("credentials", "accessToken"), c.AccessToken, "the session token")
+				}
+			}
+		}
+		if len(a.Secrets) == 0 {
+			errs = append(errs, field.Required(p.Child("secrets"), "list the Secrets Manager secrets (parameter, name) to read"))
+		}
+		for i, sec := range a.Secrets {
+			q := p.Child("secrets").Index(i)
+			required(q.Child("parameter"), sec.Parameter, "name the scaler parameter this secret supplies")
+			required(q.Child("name"), sec.Name, "set the secret's name or ARN")
+		}
+	}
+	return errs
 }
 
 // Pod identity providers whose settings KEDA's webhook checks.

@@ -589,6 +589,9 @@ func newResolver(reader, cache client.Reader, kube kubernetes.Interface, opts Op
 		Tokens:                 tokens,
 		FilePathRoot:           opts.FilePathAuthRoot,
 		Vault:                  &resolve.Vault{Tokens: tokens, Audience: opts.VaultTokenAudience},
+		AWS:                    &resolve.AWSSecrets{},
+		Azure:                  &resolve.AzureKeyVault{},
+		GCP:                    &resolve.GCPSecretManager{},
 	}
 }
 

@@ -38,6 +38,12 @@ type Resolver struct {
 	FilePathRoot string
 	// Vault serves hashiCorpVault; nil refuses it.
 	Vault *Vault
+	// AWS serves awsSecretManager; nil refuses it.
+	AWS *AWSSecrets
+	// Azure serves azureKeyVault; nil refuses it.
+	Azure *AzureKeyVault
+	// GCP serves gcpSecretManager; nil refuses it.
+	GCP *GCPSecretManager
 }
 
 // Env returns the environment of the named container of podSpec (the first when name is empty):
@@ -173,6 +179,50 @@ func (r *Resolver) AuthParams(ctx context.Context, namespace string, ref *kedav1
 		}
 		maps.Copy(params, values)
 	}
+	// The cloud secret stores after Vault, in KEDA's order, so that a parameter named by two
+	// sources takes the later one's value as in KEDA.
+	if a := spec.AzureKeyVault; a != nil && len(a.Secrets) > 0 {
+		if r.Azure == nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		id, err := r.azureIdentityOf(ctx, objNamespace, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault.%w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		values, err := r.Azure.Resolve(ctx, id, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: azureKeyVault: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
+	}
+	if g := spec.GCPSecretManager; g != nil && len(g.Secrets) > 0 {
+		if r.GCP == nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		key, err := r.gcpKeyOf(ctx, objNamespace, g)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager.%w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		values, err := r.GCP.Resolve(ctx, key, g)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: gcpSecretManager: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
+	}
+	if a := spec.AwsSecretManager; a != nil && len(a.Secrets) > 0 {
+		if r.AWS == nil {
+			return nil, fmt.Errorf("%s %s: awsSecretManager is not available in this operator", ref.TriggerAuthKind(), ref.Name)
+		}
+		id, err := r.awsCredentials(ctx, objNamespace, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: awsSecretManager.%w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		values, err := r.AWS.Resolve(ctx, id, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: awsSecretManager: %w", ref.TriggerAuthKind(), ref.Name, err)
+		}
+		maps.Copy(params, values)
+	}
 	for _, e := range spec.Env {
 		vars, err := env(e.ContainerName)
 		if err != nil {
@@ -221,8 +271,7 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 		names = append(names, "podIdentity")
 	}
 	for name, set := range map[string]bool{
-		"azureKeyVault": spec.AzureKeyVault != nil, "awsSecretManager": spec.AwsSecretManager != nil,
-		"gcpSecretManager": spec.GCPSecretManager != nil, "azureServicePrincipal": spec.AzureServicePrincipal != nil,
+		"azureServicePrincipal": spec.AzureServicePrincipal != nil,
 	} {
 		if set {
 			names = append(names, name)
@@ -230,9 +279,19 @@ func unsupported(spec *kedav1alpha1.TriggerAuthenticationSpec, ref *kedav1alpha1
 	}
 	if len(names) > 0 {
 		sort.Strings(names)
-		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2 or hashiCorpVault", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
+		return fmt.Errorf("%s %s uses spec.%s, which this operator does not resolve yet: use secretTargetRef, configMapTargetRef, env, boundServiceAccountToken, filePath, oauth2, hashiCorpVault, azureKeyVault, gcpSecretManager or awsSecretManager", ref.TriggerAuthKind(), ref.Name, strings.Join(names, ", spec."))
 	}
 	return nil
+}
+
+// secretValue reads a valueFrom.secretKeyRef of the authentication's namespace.
+func (r *Resolver) secretValue(ctx context.Context, namespace string, v *kedav1alpha1.SecretValue) (string, error) {
+	ref := v.ValueFrom.SecretKeyRef
+	if ref.Name == "" || ref.Key == "" {
+		return "", fmt.Errorf("set valueFrom.secretKeyRef.name and .key")
+	}
+	s, _, err := r.secretKey(ctx, namespace, ref.Name, ref.Key, false)
+	return s, err
 }
 
 func (r *Resolver) secretKey(ctx context.Context, namespace, name, key string, opt bool) (string, bool, error) {

@@ -19,8 +19,10 @@ import (
 	"github.com/kedactl/kedactl/test/env"
 	"github.com/kedactl/kedactl/test/servers/fakegcs"
 	gcpserver "github.com/kedactl/kedactl/test/servers/gcpmonitoring"
+	gsmserver "github.com/kedactl/kedactl/test/servers/gcpsecretmanager"
 	nrserver "github.com/kedactl/kedactl/test/servers/newrelic"
 	redisserver "github.com/kedactl/kedactl/test/servers/redis"
+	smserver "github.com/kedactl/kedactl/test/servers/secretsmanager"
 )
 
 // suite is what every test of this package shares: one cluster, one operator, one Redis, and the
@@ -34,7 +36,20 @@ type suite struct {
 	newRelic      *nrserver.Server
 	gcpMonitoring *gcpserver.Server
 	gcsFront      *fakegcs.Front
+	// secretsManager is the AWS Secrets Manager fake of the awsSecretManager tests, reached
+	// through AWS_ENDPOINT_URL_SECRETS_MANAGER; it accepts secretsManagerKeyID and
+	// secretsManagerSecret only.
+	secretsManager *smserver.Server
+	// gcpSecrets is the Google Secret Manager fake of the gcpSecretManager tests, reached through
+	// CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER.
+	gcpSecrets *gsmserver.Server
 }
+
+// The one AWS identity the Secrets Manager fake accepts.
+const (
+	secretsManagerKeyID  = "AKIDE2ESECRETSMGR"
+	secretsManagerSecret = "e2e-aws-secret-access-key"
+)
 
 const redisPassword = "e2e-redis-secret"
 
@@ -64,8 +79,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer gcs.Close()
+	sm := smserver.Start(smserver.Options{Region: "us-east-1", AccessKeyID: secretsManagerKeyID, SecretAccessKey: secretsManagerSecret})
+	defer sm.Close()
+	gsm := gsmserver.Start()
+	defer gsm.Close()
 	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true},
-		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING=" + gm.URL, "STORAGE_EMULATOR_HOST=" + gcs.Host}})
+		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING=" + gm.URL, "STORAGE_EMULATOR_HOST=" + gcs.Host,
+			"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER=" + gsm.URL + "/"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: failed to start the environment:", err)
 		return 1
@@ -78,7 +98,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer rs.Stop()
-	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm, gcsFront: gcs}
+	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm, gcsFront: gcs, secretsManager: sm, gcpSecrets: gsm}
 	code := m.Run()
 	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
 	// the chart's RBAC lacks, even when the test that caused it passed.

@@ -21,22 +21,18 @@
 package sqs
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/kedactl/kedactl/test/servers/internal/sigv4"
 )
 
 // Options configures a server.
@@ -225,104 +221,19 @@ func (s *Server) fail(w http.ResponseWriter, e apiError) int {
 }
 
 // authenticate verifies the request's Signature Version 4 signature (header form) against the
-// server's credentials.
+// server's credentials, answering SQS's error codes.
 func (s *Server) authenticate(r *http.Request, body []byte, rec *Request) *apiError {
-	const alg = "AWS4-HMAC-SHA256 "
-	authz := r.Header.Get("Authorization")
-	missing := &apiError{status: 403, typ: "com.amazonaws.sqs#MissingAuthenticationToken", message: "Request is missing Authentication Token"}
-	if !strings.HasPrefix(authz, alg) {
-		return missing
+	keyID, region, e := sigv4.Verify(r, body, sigv4.Credentials{Service: "sqs", Region: s.opts.Region,
+		AccessKeyID: s.opts.AccessKeyID, SecretAccessKey: s.opts.SecretAccessKey, SessionToken: s.opts.SessionToken})
+	rec.AccessKeyID, rec.Region = keyID, region
+	if e == nil {
+		return nil
 	}
-	fields := map[string]string{}
-	for _, f := range strings.Split(strings.TrimPrefix(authz, alg), ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
-		fields[k] = v
-	}
-	scope := strings.Split(fields["Credential"], "/")
-	if len(scope) != 5 || scope[3] != "sqs" || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
-		return &apiError{status: 400, typ: "com.amazonaws.sqs#IncompleteSignature", message: "malformed Authorization header"}
-	}
-	rec.AccessKeyID, rec.Region = scope[0], scope[2]
-	if scope[0] != s.opts.AccessKeyID {
-		return &apiError{status: 403, typ: "com.amazon.coral.service#InvalidClientTokenId", message: "The security token included in the request is invalid."}
-	}
-	if scope[2] != s.opts.Region {
-		return &apiError{status: 403, typ: "com.amazonaws.sqs#SignatureDoesNotMatch", message: "Credential should be scoped to a valid region."}
-	}
-	if r.Header.Get("X-Amz-Security-Token") != s.opts.SessionToken {
-		return &apiError{status: 403, typ: "com.amazon.coral.service#InvalidClientTokenId", message: "The security token included in the request is invalid."}
-	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	t, err := time.Parse("20060102T150405Z", amzDate)
-	if err != nil || !strings.HasPrefix(amzDate, scope[1]) || time.Since(t).Abs() > 15*time.Minute {
-		return &apiError{status: 403, typ: "com.amazonaws.sqs#SignatureDoesNotMatch", message: "Signature expired or X-Amz-Date is missing."}
-	}
-	signed := strings.Split(fields["SignedHeaders"], ";")
-	if !slices.Contains(signed, "host") || !slices.Contains(signed, "x-amz-date") {
-		return &apiError{status: 403, typ: "com.amazonaws.sqs#SignatureDoesNotMatch", message: "host and x-amz-date must be signed"}
-	}
-	want := signature(s.opts.SecretAccessKey, scope, amzDate, canonicalRequest(r, signed, body))
-	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
-		return &apiError{status: 403, typ: "com.amazonaws.sqs#SignatureDoesNotMatch",
-			message: "The request signature we calculated does not match the signature you provided."}
-	}
-	return nil
-}
-
-// canonicalRequest is SigV4's canonical form of r: method, path, query, the signed headers
-// (lower-case names, trimmed values), their names and the payload's SHA-256.
-func canonicalRequest(r *http.Request, signed []string, body []byte) string {
-	var b strings.Builder
-	b.WriteString(r.Method + "\n")
-	path := r.URL.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	b.WriteString(path + "\n")
-	q := r.URL.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var qs []string
-	for _, k := range keys {
-		for _, v := range q[k] {
-			qs = append(qs, url.QueryEscape(k)+"="+url.QueryEscape(v))
-		}
-	}
-	b.WriteString(strings.Join(qs, "&") + "\n")
-	for _, h := range signed {
-		var v string
-		switch h {
-		case "host":
-			v = r.Host
-		case "content-length":
-			v = strconv.FormatInt(r.ContentLength, 10)
-		default:
-			v = strings.Join(r.Header.Values(h), ",")
-		}
-		b.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
-	}
-	b.WriteString("\n" + strings.Join(signed, ";") + "\n")
-	sum := sha256.Sum256(body)
-	b.WriteString(hex.EncodeToString(sum[:]))
-	return b.String()
-}
-
-// signature is SigV4's signature of a canonical request under the scope's derived key.
-func signature(secret string, scope []string, amzDate, canonical string) string {
-	sum := sha256.Sum256([]byte(canonical))
-	toSign := fmt.Sprintf("AWS4-HMAC-SHA256\n%s\n%s\n%s", amzDate, strings.Join(scope[1:], "/"), hex.EncodeToString(sum[:]))
-	key := []byte("AWS4" + secret)
-	for _, part := range scope[1:] {
-		key = hmacSHA256(key, part)
-	}
-	return hex.EncodeToString(hmacSHA256(key, toSign))
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	typ := map[sigv4.Kind]string{
+		sigv4.Missing:            "com.amazonaws.sqs#MissingAuthenticationToken",
+		sigv4.Incomplete:         "com.amazonaws.sqs#IncompleteSignature",
+		sigv4.UnknownCredentials: "com.amazon.coral.service#InvalidClientTokenId",
+		sigv4.BadSignature:       "com.amazonaws.sqs#SignatureDoesNotMatch",
+	}[e.Kind]
+	return &apiError{status: e.Status, typ: typ, message: e.Message}
 }
