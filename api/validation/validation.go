@@ -14,7 +14,7 @@ import (
 
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
-	"github.com/kedactl/kedactl/operator/modifiers"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/scalers/meta"
 )
 

@@ -59,7 +59,7 @@ import (
 	"github.com/kedactl/kedactl/operator/jobrunner"
 	"github.com/kedactl/kedactl/operator/membership"
 	"github.com/kedactl/kedactl/operator/metrics"
-	"github.com/kedactl/kedactl/operator/modifiers"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/peer"

@@ -39,7 +39,7 @@ import (
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/hpa"
-	"github.com/kedactl/kedactl/operator/modifiers"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/resolve"

@@ -27,7 +27,7 @@ import (
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/history"
-	"github.com/kedactl/kedactl/operator/modifiers"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/status"
 )
 

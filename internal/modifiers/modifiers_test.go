@@ -7,7 +7,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
-	"github.com/kedactl/kedactl/operator/modifiers"
+	"github.com/kedactl/kedactl/internal/modifiers"
 )
 
 func spec(sm kedav1alpha1.ScalingModifiers, names ...string) *kedav1alpha1.ScaledObjectSpec {
