@@ -66,7 +66,7 @@ func FuzzNATSJetStreamResponse(f *testing.F) {
 		defer s.Close(context.Background())
 		// The cluster's nodes, whatever /varz names them, are this server: nothing but 127.0.0.1
 		// is dialled.
-		transport := s.(*natsJetStreamScaler).client.client.Transport.(*http.Transport)
+		transport := s.(*natsJetStreamScaler).client.client.Transport.(observedTransport).next.(*http.Transport)
 		transport.Proxy = nil
 		transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
