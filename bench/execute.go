@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kedactl/kedactl/test/cluster"
@@ -25,6 +26,8 @@ type site struct {
 	c *cluster.Cluster
 	h *Harness
 	r *runner
+	// frozen says the cluster's controller-manager and operator are stopped (freeze).
+	frozen bool
 }
 
 // executor runs a plan's stages.
@@ -58,6 +61,7 @@ func (e *executor) execute(ctx context.Context, stages []stage, done func([]Stag
 		for _, p := range st.Parts {
 			rec.Parts = append(rec.Parts, p.String())
 		}
+		frozen := e.freezeHeld(st)
 		var wg sync.WaitGroup
 		for _, p := range st.Parts {
 			wg.Add(1)
@@ -67,6 +71,9 @@ func (e *executor) execute(ctx context.Context, stages []stage, done func([]Stag
 			}()
 		}
 		wg.Wait()
+		for _, s := range frozen {
+			s.thaw()
+		}
 		rec.End = time.Now()
 		records = append(records, rec)
 		for name, s := range e.sites {
@@ -145,7 +152,51 @@ func (e *executor) site(ctx context.Context, p part) (*site, error) {
 	return s, nil
 }
 
+// freezeHeld freezes the clusters a stage holds (parts that only hold) and returns them.
+func (e *executor) freezeHeld(st stage) []*site {
+	var out []*site
+	for _, p := range st.Parts {
+		if len(p.Steps) != 1 || p.Steps[0].Kind != stepHold {
+			continue
+		}
+		e.mu.Lock()
+		s := e.sites[p.Cluster]
+		e.mu.Unlock()
+		if s != nil {
+			s.freeze()
+			s.h.Logf("[%s] frozen (controller-manager and operator stopped) while another part measures", s.r.op.Name())
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// freeze stops (SIGSTOP) the cluster's controller-manager, whose HPA controller would otherwise
+// read every object's metric every 15 s, and the operator's processes; the apiserver, etcd and
+// kwok keep running, so that nothing times out. thaw lets them go on.
+func (s *site) freeze() { s.signal(syscall.SIGSTOP) }
+
+func (s *site) thaw() {
+	if s.frozen {
+		s.signal(syscall.SIGCONT)
+		s.r.thawed = true
+	}
+}
+
+func (s *site) signal(sig syscall.Signal) {
+	s.frozen = sig == syscall.SIGSTOP
+	if pid, ok := s.c.PID("kube-controller-manager"); ok {
+		_ = syscall.Kill(pid, sig)
+	}
+	for _, p := range s.r.op.Procs() {
+		if p != nil && p.Running() {
+			_ = syscall.Kill(-p.PID(), sig) // its process group
+		}
+	}
+}
+
 func (e *executor) stopSite(name string, s *site) {
+	s.thaw()
 	s.r.stop()
 	if err := s.c.Stop(); err != nil {
 		fmt.Fprintf(e.out, "bench: stopping cluster %s: %v\n", name, err)

@@ -11,9 +11,9 @@ import (
 // side by side only what waits rather than times: take-overs at the client rate, settling, the idle
 // windows (RSS, CPU seconds and request counts, which another cluster's work does not change) and
 // figure 4 (queries counted at the source). What is timed in milliseconds (external metrics,
-// figure 5; the webhook, figure 6) runs in a stage of its own; at the take-over level each
-// operator's measurements run with the other operators' clusters held idle at that level beside
-// them, the same background for each. KEDA's take-over of 1,000 objects alone takes about eight
+// figure 5; push activation; the webhook, figure 6) runs in a stage of its own; at the take-over
+// level each operator's measurements run with the other operators' clusters beside them, held
+// frozen at that level. KEDA's take-over of 1,000 objects alone takes about eight
 // minutes at qps 20: a run that waited for it with nothing else to do could not stay within its
 // half hour.
 
@@ -32,13 +32,15 @@ const (
 	// stepQueries is figure 4, stepWebhook figure 6.
 	stepQueries
 	stepWebhook
-	// stepHold does nothing: the cluster and its objects stay up, idle, while another part
-	// measures.
+	// stepHold keeps the cluster and its objects while another part measures, frozen: its
+	// controller-manager (the HPA controller's reads) and its operator are stopped (SIGSTOP) until
+	// the stage ends, so that it costs the measuring part nothing; the level settles again before
+	// it is measured.
 	stepHold
 )
 
 func (k stepKind) String() string {
-	return [...]string{"level", "take-over", "measure", "figure 4", "figure 6", "held idle at"}[k]
+	return [...]string{"level", "take-over", "measure", "figure 4", "figure 6", "held frozen at"}[k]
 }
 
 // step is one thing a part does.
@@ -81,10 +83,11 @@ type stage struct {
 // opPlan is what the run measures for one operator.
 type opPlan struct {
 	name string
-	// small are the levels below the take-over level, big the take-over level (0: none), above
-	// the levels over it.
-	small, above []int
-	big          int
+	// small are the levels below the take-over level that measure only what waits or counts,
+	// timed those below it where activation is timed (push activation in milliseconds), big the
+	// take-over level (0: none), above the levels over it.
+	small, timed, above []int
+	big                 int
 }
 
 func planFor(cfg Config, name string, maxLevel int) opPlan {
@@ -93,6 +96,8 @@ func planFor(cfg Config, name string, maxLevel int) opPlan {
 		switch {
 		case n == cfg.TakeoverLevel:
 			p.big = n
+		case n < cfg.TakeoverLevel && cfg.measures(3) && slices.Contains(cfg.ActLoads, n) && n > 0:
+			p.timed = append(p.timed, n)
 		case n < cfg.TakeoverLevel:
 			p.small = append(p.small, n)
 		default:
@@ -114,9 +119,9 @@ func levelSteps(ns []int) []step {
 // schedule plans a run of the operators (in cfg.Operators' order, each with its largest level) into
 // stages. The first stage runs at once every operator's small levels and figure 4 (one cluster
 // each) and every operator's take-over of the take-over level (a cluster each). Then, one operator
-// at a time, its measurements at that level, the other operators' clusters held idle beside it;
-// then each operator's figure 6 alone; last, each operator's levels above the take-over level, each
-// on a fresh cluster, alone.
+// at a time, its measurements at that level, the other operators' clusters held frozen beside it;
+// then each operator's figure 6 and its levels below the take-over level that time activation,
+// alone; last, each operator's levels above the take-over level, each on a fresh cluster, alone.
 func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 	var plans []opPlan
 	for _, name := range ops {
@@ -154,9 +159,14 @@ func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 		}
 		stages = append(stages, st)
 	}
-	if cfg.measures(6) && cfg.Fig6N > 0 {
-		for _, p := range plans {
-			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: p.name, Steps: []step{{Kind: stepWebhook}}}}})
+	for _, p := range plans {
+		var steps []step
+		if cfg.measures(6) && cfg.Fig6N > 0 {
+			steps = append(steps, step{Kind: stepWebhook})
+		}
+		steps = append(steps, levelSteps(p.timed)...)
+		if len(steps) > 0 {
+			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: p.name, Steps: steps}}})
 		}
 	}
 	for _, p := range plans {

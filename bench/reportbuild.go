@@ -127,7 +127,7 @@ func clustersWhat(meta ReportMeta) string {
 	if len(meta.Stages) == 0 {
 		return "one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it."
 	}
-	return "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits or counts (take-overs at the client rate, settling, the idle windows' request counts, RSS and CPU seconds, figure 4's source queries, the activation trials with 20 loaded) runs beside other clusters; each operator's measurements at the take-over level run with only the other operator's cluster beside them, held idle at that level (the same background for both); the webhook and every level above the take-over level run alone."
+	return "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits or counts (take-overs at the client rate, settling, the idle windows' request counts, RSS and CPU seconds, figure 4's source queries) runs beside other clusters; each operator's measurements at the take-over level run with only the other operator's cluster beside them, held frozen at that level (its controller-manager and operator stopped with SIGSTOP; the measured level settles again after it was held); the webhook, the activation trials and every level above the take-over level run alone."
 }
 
 func fig1(cfg Config, ours, keda *PhaseResult) Figure {

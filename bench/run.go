@@ -201,6 +201,9 @@ type runner struct {
 	prevNS string
 	// reached are the levels reached by stepReach, waiting for their stepMeasure.
 	reached map[int]*level
+	// thawed says the cluster was held frozen since it last settled: the HPA controller and the
+	// operator catch up before the next measurement.
+	thawed bool
 }
 
 // phase gathers one operator's results from every part of the run that measured it; parts of one
@@ -317,6 +320,15 @@ func (r *runner) run(ctx context.Context, steps []step, more bool) {
 		case stepMeasure:
 			if lv, ok := r.reached[s.N]; ok {
 				delete(r.reached, s.N)
+				if r.thawed {
+					r.thawed = false
+					settled, err := settle(ctx, r.h, r.op, r.cfg.Settle, settleMax(s.N))
+					if err != nil {
+						r.fail(fmt.Sprintf("settling at %d after being held", s.N), err)
+						continue
+					}
+					r.h.Logf("[%s] settled again at %d after %s, having been held frozen", r.op.Name(), s.N, settled.Round(time.Second))
+				}
 				r.measure(ctx, lv)
 			}
 		case stepQueries:

@@ -318,6 +318,17 @@ func (c *Cluster) PIDs() []int {
 	return pids
 }
 
+// PID returns the process id of the control plane's process named name (kube-apiserver,
+// kube-controller-manager, kube-scheduler, etcd, kwok).
+func (c *Cluster) PID(name string) (int, bool) {
+	for _, p := range c.procs {
+		if p.name == name {
+			return p.cmd.Process.Pid, true
+		}
+	}
+	return 0, false
+}
+
 // ServingCert returns a serving certificate for hosts signed by the cluster's CA, and the CA, for
 // servers on localhost that the apiserver calls (aggregated APIs, webhooks).
 // Without hosts it is for localhost and 127.0.0.1. An aggregated API's certificate must also hold
