@@ -25,8 +25,22 @@ func DecryptKey(keyPEM, password string) ([]byte, error) {
 	}
 	//nolint:staticcheck // legacy PEM encryption is what keyPassword is for
 	der, err := x509.DecryptPEMBlock(block, []byte(password))
-	if err != nil {
+	// The traditional encryption has no integrity check: its padding test lets about one wrong
+	// passphrase in 256 through, yielding bytes that are no key. Those count as a wrong passphrase.
+	if err != nil || !isPrivateKey(der) {
 		return nil, &ParamError{Param: "keyPassword", Problem: "does not decrypt key", Fix: "set keyPassword to the passphrase key was encrypted with"}
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: der}), nil
+}
+
+// isPrivateKey reports whether der is a private key in one of the encodings a PEM key holds.
+func isPrivateKey(der []byte) bool {
+	if _, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return true
+	}
+	if _, err := x509.ParseECPrivateKey(der); err == nil {
+		return true
+	}
+	_, err := x509.ParsePKCS8PrivateKey(der)
+	return err == nil
 }
