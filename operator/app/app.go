@@ -49,6 +49,7 @@ import (
 
 	eventingv1alpha1 "github.com/kedactl/kedactl/api/eventing/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/internal/version"
 	"github.com/kedactl/kedactl/operator/certs"
 	"github.com/kedactl/kedactl/operator/cloudevents"
@@ -59,7 +60,6 @@ import (
 	"github.com/kedactl/kedactl/operator/jobrunner"
 	"github.com/kedactl/kedactl/operator/membership"
 	"github.com/kedactl/kedactl/operator/metrics"
-	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/peer"

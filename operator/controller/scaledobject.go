@@ -36,10 +36,10 @@ import (
 
 	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/history"
 	"github.com/kedactl/kedactl/operator/hpa"
-	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/observability"
 	"github.com/kedactl/kedactl/operator/ownership"
 	"github.com/kedactl/kedactl/operator/resolve"

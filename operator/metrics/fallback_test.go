@@ -22,8 +22,8 @@ import (
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
-	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/internal/modifiers"
+	"github.com/kedactl/kedactl/operator/engine"
 )
 
 type fixedReplicas int32

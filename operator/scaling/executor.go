@@ -25,9 +25,9 @@ import (
 
 	historyv1alpha1 "github.com/kedactl/kedactl/api/history/v1alpha1"
 	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
+	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/engine"
 	"github.com/kedactl/kedactl/operator/history"
-	"github.com/kedactl/kedactl/internal/modifiers"
 	"github.com/kedactl/kedactl/operator/status"
 )
 
