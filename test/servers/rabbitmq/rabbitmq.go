@@ -264,6 +264,14 @@ management.ssl.fail_if_no_peer_cert = true
 	if err := s.bootstrap(ctx, admin); err != nil {
 		return fail(err)
 	}
+	// The management API answers the vhost's PUT before the vhost's processes take connections
+	// on a busy machine: an AMQP open in that window is dropped (seen as "Exception (501) EOF").
+	// The server is ready when the test user can open a channel on Vhost.
+	if err := s.node.WaitUntil(ctx, 30*time.Second, "an AMQP channel on vhost "+s.Vhost, func(context.Context) error {
+		return s.onChannel(s.Vhost, func(*amqp.Channel) error { return nil })
+	}); err != nil {
+		return fail(err)
+	}
 	return s, nil
 }
 
