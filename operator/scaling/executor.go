@@ -233,8 +233,6 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
-	target := fmt.Sprintf("%s/%s.%s %s/%s", gvkr.Group, gvkr.Version, gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name)
-	target = strings.TrimPrefix(target, "/")
 	knows := basis{seq: st.Newest(), generation: so.Generation, annotations: activationAnnotations(so)}
 	x.mu.Lock()
 	prev, seen := x.decided[key]
@@ -272,7 +270,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		}
 		if !cached {
 			if sc, err = x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{}); err != nil {
-				return fmt.Errorf("failed to get scale of %s: %w", target, err)
+				return fmt.Errorf("failed to get scale of %s: %w", scaleTargetName(gvkr, so), err)
 			}
 			current = sc.Spec.Replicas
 		}
@@ -281,19 +279,20 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		d = x.decide(in, so)
 		if d.Action != Keep && sc == nil {
 			if sc, err = x.scales.Scales(so.Namespace).Get(ctx, gr, so.Spec.ScaleTargetRef.Name, metav1.GetOptions{}); err != nil {
-				return fmt.Errorf("failed to get scale of %s: %w", target, err)
+				return fmt.Errorf("failed to get scale of %s: %w", scaleTargetName(gvkr, so), err)
 			}
 			x.setReplicas(key, sc.Spec.Replicas)
 			in.Current = sc.Spec.Replicas
 			d = x.decide(in, so)
 		}
 	}
-	log := x.log.WithValues("scaledObject", key.String(), "target", target)
 	if d.Action != Keep {
 		// Again just before the write: the checks above may have taken a while.
 		if x.fenced(key) {
 			return nil
 		}
+		target := scaleTargetName(gvkr, so)
+		log := x.log.WithValues("scaledObject", key.String(), "target", target)
 		from := sc.Spec.Replicas
 		sc.Spec.Replicas = d.Replicas
 		_, err := x.scales.Scales(so.Namespace).Update(ctx, gr, sc, metav1.UpdateOptions{})
@@ -317,8 +316,9 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 			x.recorder.Eventf(so, nil, corev1.EventTypeNormal, kedav1alpha1.EventKEDAScaleTargetDeactivated, "Scale",
 				"Deactivated %s from %d to %d", target, from, d.Replicas)
 		}
-	} else {
-		log.V(1).Info("no activation change", "replicas", in.Current, "active", active, "reason", d.Reason)
+	} else if v := x.log.V(1); v.Enabled() {
+		// Guarded: this runs on every poll of every object, and the arguments cost allocations.
+		v.Info("no activation change", "scaledObject", key.String(), "replicas", in.Current, "active", active, "reason", d.Reason)
 	}
 	x.mu.Lock()
 	x.decided[key] = knows
@@ -334,6 +334,11 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 		ready = &kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: status, Reason: reason, Message: message}
 	}
 	return x.writeStatus(ctx, so, st, active, fallback, lastActive, ready)
+}
+
+// scaleTargetName names so's target for events, logs and errors.
+func scaleTargetName(gvkr *kedav1alpha1.GroupVersionKindResource, so *kedav1alpha1.ScaledObject) string {
+	return strings.TrimPrefix(fmt.Sprintf("%s/%s.%s %s/%s", gvkr.Group, gvkr.Version, gvkr.Kind, so.Namespace, so.Spec.ScaleTargetRef.Name), "/")
 }
 
 // fencedRetry is how soon a fenced object is looked at again: a handover ends within seconds.

