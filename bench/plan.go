@@ -55,6 +55,12 @@ func (s step) String() string {
 		return s.Kind.String()
 	case stepLevel:
 		return fmt.Sprintf("%d objects", s.N)
+	case stepHold:
+		if s.N == 0 {
+			// A cluster of the small levels, between them and its figure 6.
+			return "held frozen"
+		}
+		return fmt.Sprintf("%s %d", s.Kind, s.N)
 	default:
 		return fmt.Sprintf("%s %d", s.Kind, s.N)
 	}
@@ -85,9 +91,10 @@ type opPlan struct {
 	name string
 	// small are the levels below the take-over level that measure only what waits or counts,
 	// timed those below it where activation is timed (push activation in milliseconds), big the
-	// take-over level (0: none), above the levels over it.
-	small, timed, above []int
-	big                 int
+	// take-over level (0: none), above the levels over it reached by a plain take-over, restarted
+	// those over it reached by a fast take-over and a restart (cfg.RestartAbove).
+	small, timed, above, restarted []int
+	big                            int
 }
 
 func planFor(cfg Config, name string, maxLevel int) opPlan {
@@ -100,6 +107,8 @@ func planFor(cfg Config, name string, maxLevel int) opPlan {
 			p.timed = append(p.timed, n)
 		case n < cfg.TakeoverLevel:
 			p.small = append(p.small, n)
+		case cfg.reachesByRestart(n):
+			p.restarted = append(p.restarted, n)
 		default:
 			p.above = append(p.above, n)
 		}
@@ -118,10 +127,14 @@ func levelSteps(ns []int) []step {
 
 // schedule plans a run of the operators (in cfg.Operators' order, each with its largest level) into
 // stages. The first stage runs at once every operator's small levels and figure 4 (one cluster
-// each) and every operator's take-over of the take-over level (a cluster each). Then, one operator
-// at a time, its measurements at that level, the other operators' clusters held frozen beside it;
-// then each operator's figure 6 and its levels below the take-over level that time activation,
-// alone; last, each operator's levels above the take-over level, each on a fresh cluster, alone.
+// each), every operator's take-over of the take-over level (a cluster each) and the fast
+// take-over of each level reached by a restart (a cluster each: in a run that waits for KEDA's
+// take-over at qps 20 it would otherwise take minutes of its own at the end). Then, one operator
+// at a time, its measurements at the take-over level, the other operators' clusters held frozen
+// beside it; then each operator's figure 6 and its levels below the take-over level that time
+// activation, alone; last, each operator's levels above the take-over level, alone: a restarted
+// level restarts at the run's client rates and is measured, the others are taken over on a fresh
+// cluster. A cluster waiting for its turn is held frozen in every stage between.
 func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 	var plans []opPlan
 	for _, name := range ops {
@@ -141,6 +154,11 @@ func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 	for _, p := range plans {
 		if p.big > 0 {
 			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: bigCluster(p), Steps: []step{{Kind: stepReach, N: p.big}}})
+		}
+	}
+	for _, p := range plans {
+		for _, n := range p.restarted {
+			first.Parts = append(first.Parts, part{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepReach, N: n}}})
 		}
 	}
 	var stages []stage
@@ -170,11 +188,59 @@ func schedule(cfg Config, ops []string, maxLevels map[string]int) []stage {
 		}
 	}
 	for _, p := range plans {
+		for _, n := range p.restarted {
+			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepMeasure, N: n}}}}})
+		}
 		for _, n := range p.above {
 			stages = append(stages, stage{Parts: []part{{Operator: p.name, Cluster: fmt.Sprintf("%s-%d", p.name, n), Steps: []step{{Kind: stepLevel, N: n}}}}})
 		}
 	}
+	return holdWaiting(stages)
+}
+
+// holdWaiting adds to every stage a part holding frozen each cluster that an earlier stage used
+// and a later one uses again but this one does not.
+func holdWaiting(stages []stage) []stage {
+	first := map[string]int{}
+	last := lastUse(stages)
+	for i := len(stages) - 1; i >= 0; i-- {
+		for _, p := range stages[i].Parts {
+			first[p.Cluster] = i
+		}
+	}
+	for i := range stages {
+		uses := map[string]bool{}
+		for _, p := range stages[i].Parts {
+			uses[p.Cluster] = true
+		}
+		var waiting []part
+		for _, s := range stages[:i] {
+			for _, p := range s.Parts {
+				if !uses[p.Cluster] && first[p.Cluster] < i && last[p.Cluster] > i {
+					uses[p.Cluster] = true
+					waiting = append(waiting, part{Operator: p.Operator, Cluster: p.Cluster, Steps: []step{{Kind: stepHold, N: holdLevel(stages, p.Cluster)}}})
+				}
+			}
+		}
+		stages[i].Parts = append(stages[i].Parts, waiting...)
+	}
 	return stages
+}
+
+// holdLevel is the level a cluster is held at: the count its first stage reaches.
+func holdLevel(stages []stage, cluster string) int {
+	for _, s := range stages {
+		for _, p := range s.Parts {
+			if p.Cluster == cluster {
+				for _, st := range p.Steps {
+					if st.Kind == stepReach {
+						return st.N
+					}
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // lastUse maps each cluster of a plan to the index of the last stage that uses it: the run stops

@@ -80,7 +80,7 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 		fmt.Sprintf("Scale: **%s** (idle levels %v, take-over of %d, activation with %v loaded × %d trials, external metrics at %v, figure 4 with %d identical triggers).",
 			cfg.Scale, cfg.IdleLevels, cfg.TakeoverLevel, cfg.ActLoads, cfg.Trials, cfg.Fig5Levels, cfg.Fig4N),
 		fmt.Sprintf("Run %s, %s, commit %s, %s/%s, %d CPUs; %s",
-			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), clustersWhat(meta)),
+			meta.Began.UTC().Format("2006-01-02 15:04 UTC"), meta.Took.Round(time.Second), meta.Commit, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), clustersWhat(meta, cfg.TakeoverLevel)),
 		fmt.Sprintf("Both operators run on 127.0.0.1 with the admin kubeconfig and client rate qps %s, burst %s (%s); KEDA is its operator plus its metrics adapter (memory and CPU are their sum).", meta.QPS, meta.Burst, rateNote(meta)),
 		fmt.Sprintf("Workload: one Deployment (kwok) per ScaledObject, one metrics-api trigger on a counting HTTP source on 127.0.0.1 (valueLocation value, targetValue 10), pollingInterval %d, cooldownPeriod 0.", cfg.Polling),
 		fmt.Sprintf("KEDA is measured up to %d ScaledObjects: it takes over about 2 a second, so 10,000 would take well over an hour.", cfg.KEDAMaxLevel),
@@ -121,13 +121,36 @@ func BuildReport(cfg Config, ours, keda *PhaseResult, meta ReportMeta) Report {
 	return r
 }
 
-// clustersWhat says what ran where: runs before the staged plan had one cluster for everything.
-func clustersWhat(meta ReportMeta) string {
+// clustersWhat says what ran where: runs before the staged plan had one cluster for everything,
+// and runs before the levels above the take-over level were prepared in the first stage measured
+// them alone from their take-over on.
+func clustersWhat(meta ReportMeta, takeoverLevel int) string {
 	const kinds = "local clusters (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes)"
 	if len(meta.Stages) == 0 {
 		return "one local cluster (etcd, kube-apiserver, kube-controller-manager with the HPA controller at its default 15 s sync, kube-scheduler, kwok nodes), the operators one after the other on it."
 	}
-	return "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits or counts (take-overs at the client rate, settling, the idle windows' request counts, RSS and CPU seconds, figure 4's source queries) runs beside other clusters; each operator's measurements at the take-over level run with only the other operator's cluster beside them, held frozen at that level (its controller-manager and operator stopped with SIGSTOP; the measured level settles again after it was held); the webhook, the activation trials and every level above the take-over level run alone."
+	const common = "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits or counts (take-overs at the client rate, settling, the idle windows' request counts, RSS and CPU seconds, figure 4's source queries) runs beside other clusters; "
+	const held = "(its controller-manager and operator stopped with SIGSTOP; a measured level settles again after it was held)"
+	if !preparesAbove(meta.Stages, takeoverLevel) {
+		return common + "each operator's measurements at the take-over level run with only the other operator's cluster beside them, held frozen at that level " + held + "; the webhook, the activation trials and every level above the take-over level run alone."
+	}
+	return common + "so does the fast take-over of each level above the take-over level, which is restarted at the run's client rates and measured in a stage of its own at the end. What is timed in milliseconds (external metrics, activation, the webhook) runs with every other cluster of the run held frozen " + held + "."
+}
+
+// preparesAbove reports whether the first stage took over a level above the take-over level.
+func preparesAbove(stages []StageRecord, takeoverLevel int) bool {
+	if len(stages) == 0 {
+		return false
+	}
+	for _, p := range stages[0].Parts {
+		var n int
+		if i := strings.LastIndex(p, "take-over "); i >= 0 {
+			if _, err := fmt.Sscanf(p[i:], "take-over %d", &n); err == nil && n > takeoverLevel {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func fig1(cfg Config, ours, keda *PhaseResult) Figure {

@@ -240,6 +240,11 @@ func (p *phase) update(f func(*PhaseResult)) {
 type level struct {
 	lr *LevelResult
 	w  Workload
+	// restart is set on a level taken over at fast client rates whose restart at the run's rates
+	// (qps, burst) is still to come (stepReach of a level reached by a restart; stepMeasure
+	// restarts it).
+	restart    Restarter
+	qps, burst string
 }
 
 // startRunner installs the operator's CRDs on h's cluster and starts the operator there.
@@ -314,12 +319,22 @@ func (r *runner) run(ctx context.Context, steps []step, more bool) {
 			}
 		case stepReach:
 			r.deletePrev(ctx)
-			if lv := r.reach(ctx, s.N); lv != nil && r.settleFor(ctx, lv) {
+			if lv := r.reachFirstHalf(ctx, s.N); lv != nil && r.settleFor(ctx, lv) {
 				r.reached[s.N] = lv
 			}
 		case stepMeasure:
 			if lv, ok := r.reached[s.N]; ok {
 				delete(r.reached, s.N)
+				if lv.restart != nil {
+					// The restart starts the operator afresh, thawed or not, and is timed until
+					// it settles.
+					r.thawed = false
+					if err := restartAtRunRates(ctx, r.h, lv.restart, r.cfg, lv); err != nil {
+						r.fail(fmt.Sprintf("restart at %d", s.N), err)
+						continue
+					}
+					r.logRestart(lv.lr)
+				}
 				if r.thawed {
 					r.thawed = false
 					settled, err := settle(ctx, r.h, r.op, r.cfg.Settle, settleMax(s.N))
@@ -358,6 +373,26 @@ func (r *runner) run(ctx context.Context, steps []step, more bool) {
 // can be restarted and a level above RestartAbove, a fast take-over and a restart); nil when it
 // failed (the failure is recorded).
 func (r *runner) reach(ctx context.Context, n int) *level {
+	lv := r.reachFirstHalf(ctx, n)
+	if lv == nil || lv.restart == nil {
+		return lv
+	}
+	if err := restartAtRunRates(ctx, r.h, lv.restart, r.cfg, lv); err != nil {
+		r.fail(fmt.Sprintf("reach %d by a restart", n), err)
+		return nil
+	}
+	lv.restart = nil
+	r.logRestart(lv.lr)
+	return lv
+}
+
+func (r *runner) logRestart(lr *LevelResult) {
+	r.h.Logf("[%s] %d restarted at the run's client rates: ready in %.1fs, settled in %.1fs, %.3f writes/object", r.op.Name(), lr.N, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
+}
+
+// reachFirstHalf is reach up to a level's restart: for a level reached by a restart, the
+// take-over at fast client rates, leaving the restart to the caller (level.restart).
+func (r *runner) reachFirstHalf(ctx context.Context, n int) *level {
 	lr := &LevelResult{N: n}
 	r.phase.addLevel(lr)
 	w := Workload{NS: fmt.Sprintf("b-%s-%d", r.tag, n), Prefix: "so", Polling: r.cfg.Polling, Key: func(i int) string { return fmt.Sprintf("%s-%d-%d", r.tag, n, i) }}
@@ -365,11 +400,13 @@ func (r *runner) reach(ctx context.Context, n int) *level {
 		r.prevNS = w.NS
 		throttled := throttledLines(r.op)
 		r.phase.update(func(p *PhaseResult) { p.Throttled += throttled })
-		if err := restartLevel(ctx, r.h, re, r.cfg, w, n, lr); err != nil {
+		qps, burst := re.ClientRates()
+		if err := fastTakeover(ctx, r.h, re, r.cfg, w, n, lr); err != nil {
 			r.fail(fmt.Sprintf("reach %d by a restart", n), err)
 			return nil
 		}
-		r.h.Logf("[%s] %d taken over in %.1fs at qps %s, restarted: ready in %.1fs, settled in %.1fs, %.3f writes/object", r.op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS, lr.Restart.ReadySecs, lr.Restart.SettleSecs, lr.Restart.WritesPerObject)
+		r.h.Logf("[%s] %d taken over in %.1fs at qps %s", r.op.Name(), n, lr.TakeoverSecs, lr.Restart.FastQPS)
+		return &level{lr: lr, w: w, restart: re, qps: qps, burst: burst}
 	} else if n > 0 {
 		r.prevNS = w.NS
 		if err := takeover(ctx, r.h, r.op, w, n, lr); err != nil {
@@ -482,12 +519,14 @@ type Restarter interface {
 // operator's limiter, sets the pace.
 const fastQPS, fastBurst = "2000", "4000"
 
-// restartLevel reaches n objects in w's namespace: the operator restarted at fast client rates
-// takes them over (timed into lr's take-over fields), then is restarted at the run's rates, as
-// after an upgrade; the restart is timed until the operator settles, with what it wrote.
-func restartLevel(ctx context.Context, h *Harness, op Restarter, cfg Config, w Workload, n int, lr *LevelResult) error {
+// A level reached by a restart has n objects in w's namespace: the operator restarted at fast
+// client rates takes them over (fastTakeover, timed into lr's take-over fields), then is restarted
+// at the run's rates, as after an upgrade (restartAtRunRates, timed until the operator settles,
+// with what it wrote). The two may run in different stages, the cluster held frozen between.
+
+// fastTakeover is a level's take-over at fast client rates, until the operator settles.
+func fastTakeover(ctx context.Context, h *Harness, op Restarter, cfg Config, w Workload, n int, lr *LevelResult) error {
 	lr.Restart = &RestartResult{FastQPS: fastQPS, FastBurst: fastBurst}
-	qps, burst := op.ClientRates()
 	if err := op.Restart(ctx, h, fastQPS, fastBurst); err != nil {
 		return fmt.Errorf("failed to restart at qps %s: %w", fastQPS, err)
 	}
@@ -498,9 +537,14 @@ func restartLevel(ctx context.Context, h *Harness, op Restarter, cfg Config, w W
 	// alone. Only the operator's: the cluster's Deployment controller takes about 25 minutes (its
 	// client at qps 20) to give 10,000 new Deployments their ReplicaSets and statuses, which no
 	// operator causes and the run cannot wait for; the report says so beside the level.
-	if _, err := settleOperator(ctx, h, op, cfg.Settle, settleMax(n)); err != nil {
-		return err
-	}
+	_, err := settleOperator(ctx, h, op, cfg.Settle, settleMax(n))
+	return err
+}
+
+// restartAtRunRates restarts the operator of a level fastTakeover reached at the client rates it
+// ran at before (lv's), timed until it settles.
+func restartAtRunRates(ctx context.Context, h *Harness, op Restarter, cfg Config, lv *level) error {
+	qps, burst, n, lr := lv.qps, lv.burst, lv.lr.N, lv.lr
 	before, err := h.Snapshot(ctx, op)
 	if err != nil {
 		return err
