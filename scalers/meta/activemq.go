@@ -53,7 +53,7 @@ func (m *ActiveMQMetadata) Validate() error {
 			{"managementEndpoint", m.ManagementEndpoint}, {"destinationName", m.DestinationName}, {"brokerName", m.BrokerName},
 		} {
 			if p.value == "" {
-				return &ParamError{Param: p.param, Problem: "is required without restAPITemplate", Fix: "set it, or give the whole Jolokia URL in metadata.restAPITemplate"}
+				return &ParamError{Param: p.param, Problem: "is not set, and there is no restAPITemplate", Fix: "set it, or give the whole Jolokia URL in metadata.restAPITemplate"}
 			}
 		}
 	}

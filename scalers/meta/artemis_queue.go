@@ -59,7 +59,7 @@ func (m *ArtemisQueueMetadata) Validate() error {
 			{"managementEndpoint", m.ManagementEndpoint}, {"queueName", m.QueueName}, {"brokerName", m.BrokerName}, {"brokerAddress", m.BrokerAddress},
 		} {
 			if p.value == "" {
-				return &ParamError{Param: p.param, Problem: "is required without restApiTemplate", Fix: "set it, or give the whole Jolokia URL in metadata.restApiTemplate"}
+				return &ParamError{Param: p.param, Problem: "is not set, and there is no restApiTemplate", Fix: "set it, or give the whole Jolokia URL in metadata.restApiTemplate"}
 			}
 		}
 	}
