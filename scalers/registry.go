@@ -94,6 +94,8 @@ var registry = map[string]entry{
 
 	"artemis-queue": {build: newArtemisQueueScaler, tested: testedContract},
 	"activemq":      {build: newActiveMQScaler, tested: testedContract},
+
+	"ibmmq": {build: newIBMMQScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
