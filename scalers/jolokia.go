@@ -112,14 +112,14 @@ func (q *jolokiaQueue) count(ctx context.Context) (int64, error) {
 // statusError words an HTTP answer outside 2xx: the console's authentication (401), a refusal
 // by the console or Jolokia's policy (403), no Jolokia agent at that path (404).
 func (q *jolokiaQueue) statusError(status int, body []byte) error {
-	err := q.client.statusError(&httpStatusError{code: status, body: body})
+	// The console's own refusals answer with an HTML page: the status says it all.
 	switch status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("%w: the %s console refused username and password", err, q.broker)
+		return fmt.Errorf("%w: the %s console refused username and password: check them in the TriggerAuthentication", &httpStatusError{code: status}, q.broker)
 	case http.StatusForbidden:
-		return fmt.Errorf("%w: the %s console refused the request: check the user's role and metadata.corsHeader (the Origin it allows)", err, q.broker)
+		return fmt.Errorf("%w: the %s console refused the request: check the user's role and metadata.corsHeader (the Origin it allows)", &httpStatusError{code: status}, q.broker)
 	}
-	return err
+	return q.client.statusError(&httpStatusError{code: status, body: body})
 }
 
 // envelopeError words an error Jolokia put in its envelope.
