@@ -91,6 +91,11 @@ var registry = map[string]entry{
 	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
 	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},
 	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, tested: testedContract},
+
+	"artemis-queue": {build: newArtemisQueueScaler, tested: testedContract},
+	"activemq":      {build: newActiveMQScaler, tested: testedContract},
+
+	"ibmmq": {build: newIBMMQScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.

@@ -29,6 +29,11 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (prometheus): GET http://127.0.0.1:1/api/v1/query: could not reach the server: check metadata.serverAddress and that the server runs: dial tcp 127.0.0.1:1: connect: connection refused`, CauseUnreachable},
 		{`trigger 0 (redis): dial tcp: lookup redis.nowhere on 10.0.0.10:53: no such host`, CauseUnreachable},
 		{`trigger 0 (loki): GET http://loki/q: HTTP 400: Loki refused the query: check metadata.query (a LogQL metric query)`, CauseRefused},
+		{`trigger 0 (artemis-queue): GET http://artemis:8161/console/jolokia/read/x/MessageCount: the server answered 401 Unauthorized: the Artemis console refused username and password: check them in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (activemq): GET http://amq:8161/api/jolokia/read/x/QueueSize: Jolokia answered status 404 javax.management.InstanceNotFoundException: javax.management.InstanceNotFoundException : x: the queue's MBean was not found: check brokerName and destinationName, or the MBean in restAPITemplate`, CauseNotFound},
+		{`trigger 0 (activemq): GET http://127.0.0.1:1/api/jolokia/read/x/QueueSize: could not reach the server: check metadata.restAPITemplate and that the server runs: dial tcp 127.0.0.1:1: connect: connection refused`, CauseUnreachable},
+		{`trigger 0 (ibmmq): POST https://mq:9443/ibmmq/rest/v2/admin/action/qmgr/QM1/mqsc: queue DEV.GONE: the queue manager answered completion code 2, reason 2085: AMQ8147E: IBM MQ object DEV.GONE not found.`, CauseNotFound},
+		{`trigger 0 (ibmmq): POST https://mq:9443/ibmmq/rest/v2/admin/action/qmgr/QM1/mqsc: queue Q: the server answered 401 Unauthorized (MQWB0112E: The user ID or password is not valid.): the REST API refused username and password: check them in the TriggerAuthentication`, CauseCredentials},
 		{`trigger 0 (metrics-api): the answer has no number at valueLocation "value"`, ""},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {

@@ -24,7 +24,8 @@ import (
 //	Password string `keda:"name=password, order=authParams;resolvedEnv;triggerMetadata, optional, secret"`
 //	Length   int64  `keda:"name=listLength, order=triggerMetadata, default=5"`
 //
-// name is KEDA's parameter name. order lists where the value may come from, first match wins:
+// name is KEDA's parameter name, or several separated by ; when KEDA reads the same field from any
+// of them (ibmmq's queueName;queueNames), the first found winning. order lists where the value may come from, first match wins:
 // triggerMetadata (spec.triggers[].metadata), resolvedEnv (metadata <name>FromEnv names an env
 // var of the target's container) and authParams (a TriggerAuthentication). optional, default=,
 // enum=a;b, separator=; (a list's separator when it is not a comma, as KEDA's index lists of
@@ -40,7 +41,9 @@ const (
 
 // Param is one parsed `keda` tag.
 type Param struct {
-	Name     string
+	Name string
+	// Aliases are further names of the same parameter, looked up after Name in each source.
+	Aliases  []string
 	Order    []string
 	Optional bool
 	Default  string
@@ -60,7 +63,8 @@ func parseTag(tag string) (Param, error) {
 		key, value, _ := strings.Cut(part, "=")
 		switch key {
 		case "name":
-			p.Name = value
+			names := strings.Split(value, ";")
+			p.Name, p.Aliases = names[0], names[1:]
 		case "order":
 			p.Order = strings.Split(value, ";")
 		case "optional":
@@ -319,37 +323,56 @@ func mayBeSuppliedLater(cfg *Trigger, p *Param) bool {
 	if slices.Contains(p.Order, SourceAuthParams) && cfg.HasAuthenticationRef {
 		return true
 	}
-	return slices.Contains(p.Order, SourceResolvedEnv) && strings.TrimSpace(cfg.Metadata[p.Name+"FromEnv"]) != ""
+	if !slices.Contains(p.Order, SourceResolvedEnv) {
+		return false
+	}
+	for _, name := range p.Names() {
+		if strings.TrimSpace(cfg.Metadata[name+"FromEnv"]) != "" {
+			return true
+		}
+	}
+	return false
 }
 
-// lookup finds a parameter's raw value in the sources its tag allows, in order.
+// Names are the parameter's name and its aliases.
+func (p *Param) Names() []string { return append([]string{p.Name}, p.Aliases...) }
+
+// lookup finds a parameter's raw value in the sources its tag allows, in order, trying each of
+// its names in a source before the next source.
 func lookup(cfg *Trigger, p *Param) (string, bool, error) {
 	for _, src := range p.Order {
-		switch src {
-		case SourceTriggerMetadata:
-			// A value of blanks is no value: trimmed, it would pass for a set parameter that is
-			// empty (a list named "", a query of nothing).
-			if v := strings.TrimSpace(cfg.Metadata[p.Name]); v != "" {
-				return v, true, nil
+		for _, name := range p.Names() {
+			if v, found, err := lookupIn(cfg, src, name); found || err != nil {
+				return v, found, err
 			}
-		case SourceAuthParams:
-			if v, ok := cfg.AuthParams[p.Name]; ok && v != "" {
-				return v, true, nil
-			}
-		case SourceResolvedEnv:
-			envName, ok := cfg.Metadata[p.Name+"FromEnv"]
-			if !ok || envName == "" {
-				continue
-			}
-			if cfg.Offline {
-				continue
-			}
-			v, ok := cfg.ResolvedEnv[envName]
-			if !ok {
-				return "", false, fmt.Errorf("names env var %q through %sFromEnv, but the target's container has no such variable", envName, p.Name)
-			}
+		}
+	}
+	return "", false, nil
+}
+
+// lookupIn finds a parameter's raw value under name in one source.
+func lookupIn(cfg *Trigger, src, name string) (string, bool, error) {
+	switch src {
+	case SourceTriggerMetadata:
+		// A value of blanks is no value: trimmed, it would pass for a set parameter that is
+		// empty (a list named "", a query of nothing).
+		if v := strings.TrimSpace(cfg.Metadata[name]); v != "" {
 			return v, true, nil
 		}
+	case SourceAuthParams:
+		if v, ok := cfg.AuthParams[name]; ok && v != "" {
+			return v, true, nil
+		}
+	case SourceResolvedEnv:
+		envName, ok := cfg.Metadata[name+"FromEnv"]
+		if !ok || envName == "" || cfg.Offline {
+			return "", false, nil
+		}
+		v, ok := cfg.ResolvedEnv[envName]
+		if !ok {
+			return "", false, fmt.Errorf("names env var %q through %sFromEnv, but the target's container has no such variable", envName, name)
+		}
+		return v, true, nil
 	}
 	return "", false, nil
 }
@@ -359,7 +382,7 @@ func describeSources(p *Param) string {
 	for _, src := range p.Order {
 		switch src {
 		case SourceTriggerMetadata:
-			ways = append(ways, "metadata."+p.Name)
+			ways = append(ways, "metadata."+strings.Join(p.Names(), " or metadata."))
 		case SourceResolvedEnv:
 			ways = append(ways, "metadata."+p.Name+"FromEnv (an env var of the target's container)")
 		case SourceAuthParams:

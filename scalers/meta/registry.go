@@ -48,6 +48,9 @@ var registry = map[string]any{
 	"gcp-stackdriver":        GCPStackdriverMetadata{},
 	"gcp-pubsub":             GCPPubSubMetadata{},
 	"gcp-cloudtasks":         GCPCloudTasksMetadata{},
+	"artemis-queue":          ArtemisQueueMetadata{},
+	"activemq":               ActiveMQMetadata{},
+	"ibmmq":                  IBMMQMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.

@@ -35,6 +35,12 @@ func (ps *Parser) Parameters(metadata any) ([]SchemaParameter, error) {
 			}
 		}
 		params = append(params, sp)
+		// An alias is the same parameter under another name, as KEDA's schema lists it.
+		for _, alias := range p.Aliases {
+			as := sp
+			as.Name = alias
+			params = append(params, as)
+		}
 	}
 	return params, nil
 }
