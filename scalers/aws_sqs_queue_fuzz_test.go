@@ -48,8 +48,8 @@ func FuzzAWSSQSQueueResponse(f *testing.F) {
 			HTTPClient:  &http.Client{Transport: &boundedBodyTransport{base: rt, limit: 4096}},
 			Retryer:     aws.NopRetryer{}})
 		cfg := &Config{TriggerType: "aws-sqs-queue", Timeout: time.Second}
-		s := &awsSQSQueueScaler{cfg: cfg, client: client, release: func() {}, metricName: "s0-aws-sqs-q", secrets: []string{secret},
-			meta: meta.AWSSQSQueueMetadata{QueueURL: "http://127.0.0.1:1/1/q", Attributes: []string{meta.SQSAttrVisible, meta.SQSAttrInFlight, meta.SQSAttrDelayed}}}
+		s := &awsSQSQueueScaler{cfg: cfg, client: client, release: func() {}, metricName: "s0-aws-sqs-q",
+			meta: meta.AWSSQSQueueMetadata{QueueURL: "http://127.0.0.1:1/1/q", AWSAuth: meta.AWSAuth{Creds: meta.AWSCredentials{AccessKeyID: "AKID", SecretAccessKey: secret}}, Attributes: []string{meta.SQSAttrVisible, meta.SQSAttrInFlight, meta.SQSAttrDelayed}}}
 		values, _, err := s.GetMetricsAndActivity(context.Background(), "s0-aws-sqs-q")
 		if err != nil {
 			if len(err.Error()) > 1000 {
