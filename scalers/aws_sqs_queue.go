@@ -118,4 +118,3 @@ func sqsAttributeNames(names []string) []sqstypes.QueueAttributeName {
 	}
 	return out
 }
-
