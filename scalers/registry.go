@@ -61,7 +61,8 @@ var registry = map[string]entry{
 
 	"nsq": {build: newNSQScaler},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, tested: testedContract},
+	"aws-sqs-queue":      {build: newAWSSQSQueueScaler, tested: testedContract},
+	"aws-kinesis-stream": {build: newAWSKinesisStreamScaler, tested: testedEmulator},
 
 	"external":      {build: newExternalScaler},
 	"external-push": {build: newExternalPushScaler},

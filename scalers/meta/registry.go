@@ -28,6 +28,7 @@ var registry = map[string]any{
 	"beanstalkd":             BeanstalkdMetadata{},
 	"nsq":                    NSQMetadata{},
 	"aws-sqs-queue":          AWSSQSQueueMetadata{},
+	"aws-kinesis-stream":     AWSKinesisStreamMetadata{},
 	"external":               ExternalMetadata{},
 	"external-push":          ExternalMetadata{},
 	"rabbitmq":               RabbitMQMetadata{},
