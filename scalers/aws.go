@@ -69,7 +69,11 @@ type awsCall struct {
 	what          string // "read the attributes of SQS queue orders"
 	notFoundCodes []string
 	notFound      string // "the queue does not exist: check metadata.queueURL and awsRegion"
-	permission    string // "sqs:GetQueueAttributes on the queue"
+	// invalidCodes are the service refusing the request as the metadata wrote it; invalid says
+	// which parameters to check then.
+	invalidCodes []string
+	invalid      string
+	permission   string // "sqs:GetQueueAttributes on the queue"
 }
 
 // awsFail names the trigger, what it read and the cause, and, when it is recognised, what to
@@ -94,6 +98,8 @@ func awsFix(ctx context.Context, cfg *Config, a *meta.AWSAuth, call awsCall, err
 		switch {
 		case slices.Contains(call.notFoundCodes, code):
 			return call.notFound
+		case slices.Contains(call.invalidCodes, code):
+			return call.invalid
 		case slices.Contains([]string{"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidSignatureException",
 			"IncompleteSignature", "ExpiredToken", "ExpiredTokenException", "InvalidSecurity", "MissingAuthenticationToken"}, code):
 			return "AWS refused the credentials: check awsAccessKeyID, awsSecretAccessKey and awsSessionToken in the TriggerAuthentication"

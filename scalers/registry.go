@@ -63,6 +63,7 @@ var registry = map[string]entry{
 
 	"aws-sqs-queue":      {build: newAWSSQSQueueScaler, tested: testedContract},
 	"aws-kinesis-stream": {build: newAWSKinesisStreamScaler, tested: testedEmulator},
+	"aws-dynamodb":       {build: newAWSDynamoDBScaler, tested: testedEmulator},
 
 	"external":      {build: newExternalScaler},
 	"external-push": {build: newExternalPushScaler},

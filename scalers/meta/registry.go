@@ -29,6 +29,7 @@ var registry = map[string]any{
 	"nsq":                    NSQMetadata{},
 	"aws-sqs-queue":          AWSSQSQueueMetadata{},
 	"aws-kinesis-stream":     AWSKinesisStreamMetadata{},
+	"aws-dynamodb":           AWSDynamoDBMetadata{},
 	"external":               ExternalMetadata{},
 	"external-push":          ExternalMetadata{},
 	"rabbitmq":               RabbitMQMetadata{},
