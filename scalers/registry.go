@@ -64,6 +64,7 @@ var registry = map[string]entry{
 	"aws-sqs-queue":      {build: newAWSSQSQueueScaler, tested: testedContract},
 	"aws-kinesis-stream": {build: newAWSKinesisStreamScaler, tested: testedEmulator},
 	"aws-dynamodb":       {build: newAWSDynamoDBScaler, tested: testedEmulator},
+	"aws-cloudwatch":     {build: newAWSCloudWatchScaler, tested: testedContract},
 
 	"external":      {build: newExternalScaler},
 	"external-push": {build: newExternalPushScaler},

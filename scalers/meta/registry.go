@@ -30,6 +30,7 @@ var registry = map[string]any{
 	"aws-sqs-queue":          AWSSQSQueueMetadata{},
 	"aws-kinesis-stream":     AWSKinesisStreamMetadata{},
 	"aws-dynamodb":           AWSDynamoDBMetadata{},
+	"aws-cloudwatch":         AWSCloudWatchMetadata{},
 	"external":               ExternalMetadata{},
 	"external-push":          ExternalMetadata{},
 	"rabbitmq":               RabbitMQMetadata{},
