@@ -3,7 +3,8 @@ package meta
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -96,7 +97,7 @@ func dynamoValues(raw string) (map[string]DynamoValue, error) {
 		return nil, &ParamError{Param: "expressionAttributeValues", Problem: "is empty", Fix: `give at least one value, such as {":v": {"S": "pending"}}`}
 	}
 	out := make(map[string]DynamoValue, len(values))
-	for _, k := range sortedKeys(values) {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
 		v, err := dynamoValue(values[k], 0)
 		if err != nil {
 			return nil, &ParamError{Param: "expressionAttributeValues", Problem: fmt.Sprintf("%s: %v", Clip(k, 50), err),
@@ -154,7 +155,7 @@ func dynamoValue(raw any, depth int) (DynamoValue, error) {
 			return v, fmt.Errorf("M needs an object")
 		}
 		v.M = make(map[string]DynamoValue, len(m))
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			item, err := dynamoValue(m[k], depth+1)
 			if err != nil {
 				return v, fmt.Errorf("M.%s %w", Clip(k, 50), err)
@@ -165,13 +166,4 @@ func dynamoValue(raw any, depth int) (DynamoValue, error) {
 		return v, fmt.Errorf("has the type %q, not one of S, N, B, BOOL, NULL, L, M", Clip(typ, 20))
 	}
 	return v, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

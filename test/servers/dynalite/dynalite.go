@@ -28,17 +28,14 @@ type Options struct {
 
 // Server is a running dynalite and its front.
 type Server struct {
-	// URL is the front's address: the awsEndpoint the scalers are given.
-	URL    string
-	emu    *npmserver.Server
-	front  *npmserver.Front
+	*npmserver.Fronted
 	client *dynamodb.Client
 
 	mu   sync.Mutex
 	high map[string]int // table/partition -> the items ids 0..high-1 may exist
 }
 
-// Request is one request the front saw, refused ones included.
+// Request is one request the front saw, refused ones included (Server.Requests lists them).
 type Request = npmserver.Request
 
 // Start starts a server for one test and stops it when the test ends.
@@ -57,22 +54,16 @@ func StartProcess(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{high: map[string]int{}}
 	var err error
-	s.emu, err = npmserver.Start(ctx, "dynalite", "dynalite",
-		map[string]any{"createTableMs": 0, "deleteTableMs": 0, "updateTableMs": 0},
+	s.Fronted, err = npmserver.StartFronted(ctx, "dynalite", "dynalite", map[string]any{"createTableMs": 0, "deleteTableMs": 0, "updateTableMs": 0},
 		func(ctx context.Context, url string) error {
 			_, err := newClient(url).ListTables(ctx, &dynamodb.ListTablesInput{})
 			return err
-		})
+		},
+		sigv4.Credentials{Service: "dynamodb", Region: o.Region, AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken})
 	if err != nil {
 		return nil, err
 	}
-	s.client = newClient(s.emu.URL)
-	if s.front, err = npmserver.NewFront(s.emu.URL, sigv4.Credentials{Service: "dynamodb", Region: o.Region,
-		AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken}); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	s.URL = s.front.URL
+	s.client = newClient(s.Emulator)
 	return s, nil
 }
 
@@ -81,19 +72,6 @@ func newClient(url string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDHARNESS", "harness", ""), Retryer: aws.NopRetryer{}})
 }
-
-// Stop stops the front and the emulator.
-func (s *Server) Stop() {
-	if s.front != nil {
-		s.front.Close()
-	}
-	if s.emu != nil {
-		s.emu.Stop()
-	}
-}
-
-// Requests are the requests the front saw.
-func (s *Server) Requests() []Request { return s.front.Requests() }
 
 // CreateTable creates table with the string partition key "queue" and the number sort key "id",
 // and a global secondary index "by-state" on the string "state" and "id".

@@ -27,14 +27,11 @@ type Options struct {
 
 // Server is a running kinesalite and its front.
 type Server struct {
-	// URL is the front's address: the awsEndpoint the scalers are given.
-	URL    string
-	emu    *npmserver.Server
-	front  *npmserver.Front
+	*npmserver.Fronted
 	client *kinesis.Client
 }
 
-// Requests are the requests the front saw, refused ones included.
+// Request is one request the front saw, refused ones included (Server.Requests lists them).
 type Request = npmserver.Request
 
 // Start starts a server for one test and stops it when the test ends.
@@ -53,22 +50,16 @@ func StartProcess(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{}
 	var err error
-	s.emu, err = npmserver.Start(ctx, "kinesalite", "kinesalite",
-		map[string]any{"createStreamMs": 0, "deleteStreamMs": 0, "updateStreamMs": 0, "shardLimit": 100},
+	s.Fronted, err = npmserver.StartFronted(ctx, "kinesalite", "kinesalite", map[string]any{"createStreamMs": 0, "deleteStreamMs": 0, "updateStreamMs": 0, "shardLimit": 100},
 		func(ctx context.Context, url string) error {
 			_, err := newClient(url).ListStreams(ctx, &kinesis.ListStreamsInput{})
 			return err
-		})
+		},
+		sigv4.Credentials{Service: "kinesis", Region: o.Region, AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken})
 	if err != nil {
 		return nil, err
 	}
-	s.client = newClient(s.emu.URL)
-	if s.front, err = npmserver.NewFront(s.emu.URL, sigv4.Credentials{Service: "kinesis", Region: o.Region,
-		AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken}); err != nil {
-		s.Stop()
-		return nil, err
-	}
-	s.URL = s.front.URL
+	s.client = newClient(s.Emulator)
 	return s, nil
 }
 
@@ -77,19 +68,6 @@ func newClient(url string) *kinesis.Client {
 	return kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDHARNESS", "harness", ""), Retryer: aws.NopRetryer{}})
 }
-
-// Stop stops the front and the emulator.
-func (s *Server) Stop() {
-	if s.front != nil {
-		s.front.Close()
-	}
-	if s.emu != nil {
-		s.emu.Stop()
-	}
-}
-
-// Requests are the requests the front saw.
-func (s *Server) Requests() []Request { return s.front.Requests() }
 
 // CreateStream creates a stream of shards open shards.
 func (s *Server) CreateStream(ctx context.Context, name string, shards int) error {

@@ -2,6 +2,7 @@ package npmserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -107,3 +108,36 @@ func (w *statusWriter) WriteHeader(status int) {
 	w.status = status
 	w.ResponseWriter.WriteHeader(status)
 }
+
+// Fronted is an emulator behind its front.
+type Fronted struct {
+	// URL is the front's address: the awsEndpoint the scalers are given.
+	URL string
+	// Emulator is the emulator's own address, for the tests' set-up requests (not recorded).
+	Emulator string
+	emu      *Server
+	front    *Front
+}
+
+// StartFronted starts module as Start does and a front verifying creds before it.
+func StartFronted(ctx context.Context, tool, module string, options map[string]any, ready func(ctx context.Context, url string) error, creds sigv4.Credentials) (*Fronted, error) {
+	emu, err := Start(ctx, tool, module, options, ready)
+	if err != nil {
+		return nil, err
+	}
+	front, err := NewFront(emu.URL, creds)
+	if err != nil {
+		emu.Stop()
+		return nil, err
+	}
+	return &Fronted{URL: front.URL, Emulator: emu.URL, emu: emu, front: front}, nil
+}
+
+// Stop stops the front and the emulator.
+func (f *Fronted) Stop() {
+	f.front.Close()
+	f.emu.Stop()
+}
+
+// Requests are the requests the front saw, refused ones included.
+func (f *Fronted) Requests() []Request { return f.front.Requests() }
