@@ -61,7 +61,10 @@ var registry = map[string]entry{
 
 	"nsq": {build: newNSQScaler},
 
-	"aws-sqs-queue": {build: newAWSSQSQueueScaler, tested: testedContract},
+	"aws-sqs-queue":      {build: newAWSSQSQueueScaler, tested: testedContract},
+	"aws-kinesis-stream": {build: newAWSKinesisStreamScaler, tested: testedEmulator},
+	"aws-dynamodb":       {build: newAWSDynamoDBScaler, tested: testedEmulator},
+	"aws-cloudwatch":     {build: newAWSCloudWatchScaler, tested: testedContract},
 
 	"external":      {build: newExternalScaler},
 	"external-push": {build: newExternalPushScaler},
