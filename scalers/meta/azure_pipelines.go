@@ -32,6 +32,10 @@ type AzurePipelinesMetadata struct {
 
 // Validate checks what the metadata alone decides.
 func (m *AzurePipelinesMetadata) Validate() error {
+	if m.OrganizationURL == "" {
+		// Offline, organizationURLFromEnv or a TriggerAuthentication may still supply it.
+		return &ParamError{Param: "organizationURL", Problem: "is required", Fix: "set metadata.organizationURL (or organizationURLFromEnv), such as https://dev.azure.com/my-organization"}
+	}
 	u, err := httpURL("organizationURL", m.OrganizationURL, "https://dev.azure.com/my-organization")
 	if err != nil {
 		return err
@@ -57,24 +61,28 @@ func (m *AzurePipelinesMetadata) Validate() error {
 		return &ParamError{Param: "activationTargetPipelinesQueueLength", Problem: fmt.Sprintf("is %d", m.ActivationTargetPipelinesQueueLength), Fix: "use 0 or more waiting jobs"}
 	case m.JobsToFetch < 1:
 		return &ParamError{Param: "jobsToFetch", Problem: fmt.Sprintf("is %d", m.JobsToFetch), Fix: "use how many of the pool's latest job requests to read, 1 or more (250 by default)"}
-	case m.PersonalAccessToken == "":
-		return &ParamError{Param: "personalAccessToken", Problem: "is required",
-			Fix: "set parameter personalAccessToken in a TriggerAuthentication (secretTargetRef to a Secret holding an Azure DevOps PAT with the Agent Pools (read) scope)"}
 	}
 	return nil
 }
 
 // ValidateConfig refuses, as KEDA does, parameters written together that exclude each other:
 // jobsToFetch asks for the latest N requests, which the other two do not read.
+//
+// It also requires the token, here rather than in Validate so that, offline, a token a
+// TriggerAuthentication or the target's env will supply does not hide the check above.
 func (m *AzurePipelinesMetadata) ValidateConfig(t *Trigger) error {
-	if t.Metadata["jobsToFetch"] == "" {
-		return nil
-	}
-	for _, other := range []string{"fetchUnfinishedJobsOnly", "parent"} {
-		if t.Metadata[other] != "" {
-			return t.Identify(&ParamError{Param: "jobsToFetch", Problem: "is set together with " + other,
-				Fix: "remove one of them: " + other + " reads every unfinished request of the pool, jobsToFetch only the latest ones"})
+	if t.Metadata["jobsToFetch"] != "" {
+		for _, other := range []string{"fetchUnfinishedJobsOnly", "parent"} {
+			if t.Metadata[other] != "" {
+				return t.Identify(&ParamError{Param: "jobsToFetch", Problem: "is set together with " + other,
+					Fix: "remove one of them: with " + other + " the trigger reads the pool's whole list of requests (or its unfinished ones), with jobsToFetch only the latest ones"})
+			}
 		}
+	}
+	suppliedLater := t.Offline && (t.HasAuthenticationRef || t.Metadata["personalAccessTokenFromEnv"] != "")
+	if m.PersonalAccessToken == "" && !suppliedLater {
+		return t.Identify(&ParamError{Param: "personalAccessToken", Problem: "is required",
+			Fix: "set parameter personalAccessToken in a TriggerAuthentication (secretTargetRef to a Secret holding an Azure DevOps PAT with the Agent Pools (read) scope)"})
 	}
 	return nil
 }
