@@ -29,6 +29,11 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (prometheus): GET http://127.0.0.1:1/api/v1/query: could not reach the server: check metadata.serverAddress and that the server runs: dial tcp 127.0.0.1:1: connect: connection refused`, CauseUnreachable},
 		{`trigger 0 (redis): dial tcp: lookup redis.nowhere on 10.0.0.10:53: no such host`, CauseUnreachable},
 		{`trigger 0 (loki): GET http://loki/q: HTTP 400: Loki refused the query: check metadata.query (a LogQL metric query)`, CauseRefused},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools?poolName=linux: the Azure DevOps API answered 401: it refused the credentials: check personalAccessToken in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/7/jobrequests: the Azure DevOps API answered 203 with a sign-in page: it refused the credentials: check personalAccessToken`, CauseCredentials},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools?poolName=mac: agent pool "mac" not found: check metadata.poolName`, CauseNotFound},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/42: the Azure DevOps API answered 404 not found (TaskAgentPoolNotFoundException: Agent pool 42 could not be found.): check organizationURL, poolName and poolID`, CauseNotFound},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/7/jobrequests: the Azure DevOps API answered 429: rate limit reached, retry after 30 s (RequestBlockedException: Request was blocked): raise pollingInterval`, CauseRefused},
 		{`trigger 0 (metrics-api): the answer has no number at valueLocation "value"`, ""},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {
