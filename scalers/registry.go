@@ -90,6 +90,8 @@ var registry = map[string]entry{
 	"azure-queue": {build: newAzureQueueScaler, tested: testedEmulator},
 	"azure-blob":  {build: newAzureBlobScaler, tested: testedEmulator},
 
+	"azure-pipelines": {build: newAzurePipelinesScaler, tested: testedContract},
+
 	"gcp-storage":     {build: newGCPStorageScaler, tested: testedEmulator},
 	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
 	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},

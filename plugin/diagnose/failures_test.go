@@ -40,6 +40,11 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (activemq): GET http://127.0.0.1:1/api/jolokia/read/x/QueueSize: could not reach the server: check metadata.restAPITemplate and that the server runs: dial tcp 127.0.0.1:1: connect: connection refused`, CauseUnreachable},
 		{`trigger 0 (ibmmq): POST https://mq:9443/ibmmq/rest/v2/admin/action/qmgr/QM1/mqsc: queue DEV.GONE: the queue manager answered completion code 2, reason 2085: AMQ8147E: IBM MQ object DEV.GONE not found.`, CauseNotFound},
 		{`trigger 0 (ibmmq): POST https://mq:9443/ibmmq/rest/v2/admin/action/qmgr/QM1/mqsc: queue Q: the server answered 401 Unauthorized (MQWB0112E: The user ID or password is not valid.): the REST API refused username and password: check them in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools?poolName=linux: the Azure DevOps API answered 401: it refused the credentials: check personalAccessToken in the TriggerAuthentication`, CauseCredentials},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/7/jobrequests: the Azure DevOps API answered 203 with a sign-in page: it refused the credentials: check personalAccessToken`, CauseCredentials},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools?poolName=mac: agent pool "mac" not found: check metadata.poolName`, CauseNotFound},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/42: the Azure DevOps API answered 404 not found (TaskAgentPoolNotFoundException: Agent pool 42 could not be found.): check organizationURL, poolName and poolID`, CauseNotFound},
+		{`trigger 0 (azure-pipelines): GET https://dev.azure.com/acme/_apis/distributedtask/pools/7/jobrequests: the Azure DevOps API answered 429: rate limit reached, retry after 30 s (RequestBlockedException: Request was blocked): raise pollingInterval`, CauseRefused},
 		{`trigger 0 (metrics-api): the answer has no number at valueLocation "value"`, ""},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {

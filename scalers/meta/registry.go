@@ -47,6 +47,7 @@ var registry = map[string]any{
 	"etcd":                   EtcdMetadata{},
 	"azure-queue":            AzureQueueMetadata{},
 	"azure-blob":             AzureBlobMetadata{},
+	"azure-pipelines":        AzurePipelinesMetadata{},
 	"gcp-storage":            GCPStorageMetadata{},
 	"gcp-stackdriver":        GCPStackdriverMetadata{},
 	"gcp-pubsub":             GCPPubSubMetadata{},
