@@ -91,6 +91,8 @@ var registry = map[string]entry{
 	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
 	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},
 	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, tested: testedContract},
+
+	"solr": {build: newSolrScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.

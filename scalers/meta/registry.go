@@ -48,6 +48,7 @@ var registry = map[string]any{
 	"gcp-stackdriver":        GCPStackdriverMetadata{},
 	"gcp-pubsub":             GCPPubSubMetadata{},
 	"gcp-cloudtasks":         GCPCloudTasksMetadata{},
+	"solr":                   SolrMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.
