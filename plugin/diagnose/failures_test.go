@@ -30,6 +30,10 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (redis): dial tcp: lookup redis.nowhere on 10.0.0.10:53: no such host`, CauseUnreachable},
 		{`trigger 0 (loki): GET http://loki/q: HTTP 400: Loki refused the query: check metadata.query (a LogQL metric query)`, CauseRefused},
 		{`trigger 0 (metrics-api): the answer has no number at valueLocation "value"`, ""},
+		{`trigger 0 (solr): GET http://solr:8983/solr/orders/select?q=%2A%3A%2A&wt=json: the server answered 401 Unauthorized: the server refused the credentials of authModes basic: check them in the TriggerAuthentication (answer: <html> <h2>HTTP ERROR 401 Bad credentials</h2> </html>)`, CauseCredentials},
+		{`trigger 0 (solr): GET http://solr:8983/solr/invoices/select?q=%2A%3A%2A&wt=json: the server answered 404 Not Found: check the path in metadata.host (answer: <html> <h2>HTTP ERROR 404 Not Found</h2> </html>): Solr has no collection or core "invoices": check metadata.collection and metadata.host`, CauseNotFound},
+		{`trigger 0 (solr): GET http://solr:8983/solr/orders/select?q=%2A%3A%2A&wt=json: could not reach the server: check metadata.host and that the server runs: dial tcp 10.0.0.7:8983: connect: connection refused`, CauseUnreachable},
+		{`trigger 0 (solr): GET http://solr:8983/solr/orders/select?q=a%3A%28&wt=json: the server answered 400 Bad Request (answer: {"error":{"msg":"org.apache.solr.search.SyntaxError: Cannot parse 'a:('","code":400}}): Solr refused the query: check metadata.query (Solr's standard query syntax)`, CauseRefused},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {
 			t.Errorf("FailureCause(%q) = %q, want %q", tc.msg, got, tc.want)
