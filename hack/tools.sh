@@ -20,6 +20,7 @@
 #   hack/tools.sh nsq            nsqd and nsqlookupd from the Go module proxy (hack/nsq), for the nsq scaler's tests
 #   hack/tools.sh fakegcs        fake-gcs-server (Cloud Storage emulator) from the Go module proxy (hack/fakegcs), for gcp-storage
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
+#   hack/tools.sh pouchdb        pouchdb-server (CouchDB's HTTP API, Mango _find) from npm, for the couchdb scaler's tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh demo           what make demo uses and nothing more: cluster (with kwok), helm and redis,
@@ -41,6 +42,8 @@ NSQ_VERSION=v1.3.0 # keep in step with hack/nsq/go.mod
 FAKEGCS_VERSION=v1.56.1 # keep in step with hack/fakegcs/go.mod
 # Azurite releases after 3.35.0 want a newer Node than Debian's 20.
 AZURITE_VERSION=3.35.0
+# pouchdb-server 4.2.0 (its last release) installs and runs on Node 20 with leveldown's prebuilt binary.
+POUCHDB_SERVER_VERSION=4.2.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -65,6 +68,7 @@ dir() {
     nsq) echo "$cache/nsq-$NSQ_VERSION" ;;
     fakegcs) echo "$cache/fake-gcs-server-$FAKEGCS_VERSION" ;;
     azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
+    pouchdb) echo "$cache/pouchdb-server-$POUCHDB_SERVER_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -213,6 +217,13 @@ build_azurite() {
   npm install --prefix "$OUT" --no-audit --no-fund --loglevel=error --save-exact "azurite@$AZURITE_VERSION" >&2
 }
 
+# pouchdb-server from npm at an exact version; the tests run $OUT/node_modules/.bin/pouchdb-server.
+build_pouchdb() {
+  command -v npm >/dev/null 2>&1 || apt_install npm=npm
+  echo ">> installing pouchdb-server $POUCHDB_SERVER_VERSION from npm into $OUT" >&2
+  npm install --prefix "$OUT" --no-audit --no-fund --loglevel=error --save-exact "pouchdb-server@$POUCHDB_SERVER_VERSION" >&2
+}
+
 apt_install() {
   local missing=()
   local pkg bin
@@ -254,6 +265,7 @@ case ${1:-all} in
   nsq) build_into "$(dir nsq)" build_nsq ;;
   fakegcs) build_into "$(dir fakegcs)" build_fakegcs ;;
   azurite) build_into "$(dir azurite)" build_azurite ;;
+  pouchdb) build_into "$(dir pouchdb)" build_pouchdb ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -295,8 +307,9 @@ case ${1:-all} in
     "$0" nsq
     "$0" fakegcs
     "$0" azurite
+    "$0" pouchdb
     # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
     # the background and the tests that need it wait for it (see build_into's lock).
     ;;
-  *) echo "usage: $0 [demo|all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|pouchdb|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -93,6 +93,8 @@ var registry = map[string]entry{
 	"gcp-cloudtasks":  {build: newGCPCloudTasksScaler, tested: testedContract},
 
 	"solr": {build: newSolrScaler, tested: testedContract},
+
+	"couchdb": {build: newCouchDBScaler, tested: testedEmulator},
 }
 
 // Types returns the supported trigger types, sorted.

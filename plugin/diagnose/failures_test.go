@@ -34,6 +34,9 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (solr): GET http://solr:8983/solr/invoices/select?q=%2A%3A%2A&wt=json: the server answered 404 Not Found: check the path in metadata.host (answer: <html> <h2>HTTP ERROR 404 Not Found</h2> </html>): Solr has no collection or core "invoices": check metadata.collection and metadata.host`, CauseNotFound},
 		{`trigger 0 (solr): GET http://solr:8983/solr/orders/select?q=%2A%3A%2A&wt=json: could not reach the server: check metadata.host and that the server runs: dial tcp 10.0.0.7:8983: connect: connection refused`, CauseUnreachable},
 		{`trigger 0 (solr): GET http://solr:8983/solr/orders/select?q=a%3A%28&wt=json: the server answered 400 Bad Request (answer: {"error":{"msg":"org.apache.solr.search.SyntaxError: Cannot parse 'a:('","code":400}}): Solr refused the query: check metadata.query (Solr's standard query syntax)`, CauseRefused},
+		{`trigger 0 (couchdb): POST http://couchdb.db:5984/jobs/_find: the server answered 401 Unauthorized: the server refused the credentials of authModes basic: check them in the TriggerAuthentication (answer: {"error":"unauthorized","reason":"Name or password is incorrect."})`, CauseCredentials},
+		{`trigger 0 (couchdb): POST http://couchdb.db:5984/orders/_find: the server answered 404 Not Found: check the path in metadata.host (answer: {"error":"not_found","reason":"Database does not exist."}): CouchDB has no database "orders": check dbName`, CauseNotFound},
+		{`trigger 0 (couchdb): POST http://couchdb.db:5984/jobs/_find: could not reach the server: check metadata.host and that the server runs: dial tcp 10.0.0.9:5984: connect: connection refused`, CauseUnreachable},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {
 			t.Errorf("FailureCause(%q) = %q, want %q", tc.msg, got, tc.want)

@@ -49,6 +49,7 @@ var registry = map[string]any{
 	"gcp-pubsub":             GCPPubSubMetadata{},
 	"gcp-cloudtasks":         GCPCloudTasksMetadata{},
 	"solr":                   SolrMetadata{},
+	"couchdb":                CouchDBMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.
