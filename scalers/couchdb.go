@@ -42,7 +42,6 @@ func newCouchDBScaler(_ context.Context, cfg *Config) (Scaler, error) {
 		addrParam = "connectionString"
 	}
 	s.client = newHTTPClient(cfg, &p, auth, addrParam, s.meta.Server, 0, false)
-	s.client.secrets = append(s.client.secrets, s.meta.ConnectionString)
 	return s, nil
 }
 
