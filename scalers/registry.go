@@ -95,6 +95,8 @@ var registry = map[string]entry{
 	"solr": {build: newSolrScaler, tested: testedContract},
 
 	"couchdb": {build: newCouchDBScaler, tested: testedEmulator},
+
+	"pulsar": {build: newPulsarScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.

@@ -50,6 +50,7 @@ var registry = map[string]any{
 	"gcp-cloudtasks":         GCPCloudTasksMetadata{},
 	"solr":                   SolrMetadata{},
 	"couchdb":                CouchDBMetadata{},
+	"pulsar":                 PulsarMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.
