@@ -112,7 +112,7 @@ func pulsarBacklog(body []byte, subscription string) (int64, error) {
 	}
 	sub, ok := stats.Subscriptions[subscription]
 	if !ok {
-		return 0, fmt.Errorf("the topic has no subscription %q: check metadata.subscription (a consumer creates it when it first subscribes)", subscription)
+		return 0, fmt.Errorf("subscription %q does not exist on the topic: check metadata.subscription (a consumer creates it when it first subscribes)", subscription)
 	}
 	if sub.MsgBacklog == nil || *sub.MsgBacklog < 0 {
 		return 0, fmt.Errorf("the stats of subscription %q hold no msgBacklog count", subscription)

@@ -73,7 +73,7 @@ func TestPulsarBacklog(t *testing.T) {
 	}{
 		{`{"msgRateIn":0,"subscriptions":{"workers":{"msgBacklog":42,"type":"Shared","consumers":[]},"other":{"msgBacklog":7}},"publishers":[]}`, 42, ""},
 		{`{"subscriptions":{"workers":{"msgBacklog":0}},"partitions":{}}`, 0, ""},
-		{`{"subscriptions":{"other":{"msgBacklog":3}}}`, 0, `no subscription "workers"`},
+		{`{"subscriptions":{"other":{"msgBacklog":3}}}`, 0, `subscription "workers" does not exist`},
 		{`{"subscriptions":{"workers":{}}}`, 0, "no msgBacklog"},
 		{`{"subscriptions":{"workers":{"msgBacklog":-4}}}`, 0, "no msgBacklog"},
 		{`{"reason":"Topic not found"}`, 0, "no subscriptions"},

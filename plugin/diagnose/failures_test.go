@@ -37,6 +37,10 @@ func TestFailureCause(t *testing.T) {
 		{`trigger 0 (couchdb): POST http://couchdb.db:5984/jobs/_find: the server answered 401 Unauthorized: the server refused the credentials of authModes basic: check them in the TriggerAuthentication (answer: {"error":"unauthorized","reason":"Name or password is incorrect."})`, CauseCredentials},
 		{`trigger 0 (couchdb): POST http://couchdb.db:5984/orders/_find: the server answered 404 Not Found: check the path in metadata.host (answer: {"error":"not_found","reason":"Database does not exist."}): CouchDB has no database "orders": check dbName`, CauseNotFound},
 		{`trigger 0 (couchdb): POST http://couchdb.db:5984/jobs/_find: could not reach the server: check metadata.host and that the server runs: dial tcp 10.0.0.9:5984: connect: connection refused`, CauseUnreachable},
+		{`trigger 0 (pulsar): GET http://pulsar:8080/admin/v2/persistent/public/default/orders/stats: the server answered 401 Unauthorized: the server refused the credentials of authModes bearer: check them in the TriggerAuthentication (answer: <html> <h2>HTTP ERROR 401</h2> Authentication required </html>)`, CauseCredentials},
+		{`trigger 0 (pulsar): GET http://pulsar:8080/admin/v2/persistent/public/default/nope/stats: the server answered 404 Not Found: check the path in metadata.adminURL (answer: {"reason":"Topic not found"}): Pulsar has no topic "public/default/nope": check metadata.topic (a partitioned topic needs isPartitionedTopic "true")`, CauseNotFound},
+		{`trigger 0 (pulsar): GET http://pulsar:8080/admin/v2/persistent/public/default/orders/stats: subscription "billing" does not exist on the topic: check metadata.subscription (a consumer creates it when it first subscribes)`, CauseNotFound},
+		{`trigger 0 (pulsar): GET http://pulsar:8080/admin/v2/persistent/public/default/orders/stats: could not reach the server: check metadata.adminURL and that the server runs: dial tcp 10.0.0.8:8080: connect: connection refused`, CauseUnreachable},
 	} {
 		if got := FailureCause(tc.msg); got != tc.want {
 			t.Errorf("FailureCause(%q) = %q, want %q", tc.msg, got, tc.want)

@@ -120,7 +120,7 @@ func TestPulsarFailures(t *testing.T) {
 		{"no credentials", nil, nil, []string{"401", "wants credentials"}},
 		{"missing topic", good, []string{"authModes", "bearer", "topic", "public/default/nope"}, []string{"404", `Pulsar has no topic "public/default/nope"`, "Topic not found"}},
 		{"partitioned topic read as plain", good, []string{"authModes", "bearer", "topic", "public/default/events"}, []string{"404", "isPartitionedTopic"}},
-		{"missing subscription", good, []string{"authModes", "bearer", "subscription", "billing"}, []string{`no subscription "billing"`}},
+		{"missing subscription", good, []string{"authModes", "bearer", "subscription", "billing"}, []string{`subscription "billing" does not exist`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := pollPulsar(t, newPulsarTrigger(t, srv, tt.auth, tt.extra...))
