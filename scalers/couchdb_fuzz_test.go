@@ -2,8 +2,6 @@ package scalers
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -27,9 +25,6 @@ func FuzzCouchDBResponse(f *testing.F) {
 	srv := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte, statusIndex uint8) {
 		want, wantErr := couchDBFound(body)
-		if wantErr != nil {
-			checkErr(t, wantErr)
-		}
 		s, err := New(context.Background(), &Config{TriggerType: "couchdb", TriggerIndex: 1, TriggerName: "docs", Timeout: fuzzPollTimeout,
 			TriggerMetadata: map[string]string{"dbName": "jobs", "query": `{"selector":{"status":"queued"}}`, "queryValue": "10", "activationQueryValue": "2"},
 			AuthParams:      map[string]string{"connectionString": srv.URL, "username": "keda", "password": "Fuzz-couch-pw"}})
@@ -40,24 +35,6 @@ func FuzzCouchDBResponse(f *testing.F) {
 		status := fuzzStatuses[int(statusIndex)%len(fuzzStatuses)]
 		srv.serve(status, body, nil)
 		vals, active, err := poll(t, s, "s1-coucdb-jobs")
-		if err != nil && strings.Contains(err.Error(), "Fuzz-couch-pw") {
-			t.Fatalf("error shows the password: %v", err)
-		}
-		switch {
-		case status != http.StatusOK:
-			if err == nil {
-				t.Fatalf("a %d answer read as %+v", status, vals)
-			}
-			checkErr(t, err, `trigger 1 (couchdb "docs")`)
-		case wantErr != nil:
-			if err == nil {
-				t.Fatalf("couchDBFound failed (%v), the poll did not", wantErr)
-			}
-			checkErr(t, err, `trigger 1 (couchdb "docs")`, wantErr.Error())
-		case err != nil:
-			t.Fatalf("couchDBFound read %d, the poll failed: %v", want, err)
-		default:
-			checkPoll(t, vals, active, "s1-coucdb-jobs", float64(want), 2)
-		}
+		fuzzOutcome{status: status, want: float64(want), wantErr: wantErr, who: `trigger 1 (couchdb "docs")`, metric: "s1-coucdb-jobs", activation: 2, secret: "Fuzz-couch-pw"}.check(t, vals, active, err)
 	})
 }

@@ -2,8 +2,6 @@ package scalers
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -26,9 +24,6 @@ func FuzzPulsarResponse(f *testing.F) {
 	srv := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte, statusIndex uint8) {
 		want, wantErr := pulsarBacklog(body, "workers")
-		if wantErr != nil {
-			checkErr(t, wantErr)
-		}
 		s, err := New(context.Background(), &Config{TriggerType: "pulsar", TriggerIndex: 1, TriggerName: "bk", Timeout: fuzzPollTimeout,
 			TriggerMetadata: map[string]string{"adminURL": srv.URL, "topic": "persistent://public/default/orders", "subscription": "workers",
 				"msgBacklogThreshold": "10", "activationMsgBacklogThreshold": "2", "authModes": "bearer"},
@@ -40,24 +35,6 @@ func FuzzPulsarResponse(f *testing.F) {
 		status := fuzzStatuses[int(statusIndex)%len(fuzzStatuses)]
 		srv.serve(status, body, nil)
 		vals, active, err := poll(t, s, "s1-pulsar")
-		if err != nil && strings.Contains(err.Error(), "Fuzz-pulsar-token") {
-			t.Fatalf("error shows the token: %v", err)
-		}
-		switch {
-		case status != http.StatusOK:
-			if err == nil {
-				t.Fatalf("a %d answer read as %+v", status, vals)
-			}
-			checkErr(t, err, `trigger 1 (pulsar "bk")`)
-		case wantErr != nil:
-			if err == nil {
-				t.Fatalf("pulsarBacklog failed (%v), the poll did not", wantErr)
-			}
-			checkErr(t, err, `trigger 1 (pulsar "bk")`, wantErr.Error())
-		case err != nil:
-			t.Fatalf("pulsarBacklog read %d, the poll failed: %v", want, err)
-		default:
-			checkPoll(t, vals, active, "s1-pulsar", float64(want), 2)
-		}
+		fuzzOutcome{status: status, want: float64(want), wantErr: wantErr, who: `trigger 1 (pulsar "bk")`, metric: "s1-pulsar", activation: 2, secret: "Fuzz-pulsar-token"}.check(t, vals, active, err)
 	})
 }

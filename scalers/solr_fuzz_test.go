@@ -2,8 +2,6 @@ package scalers
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -28,9 +26,6 @@ func FuzzSolrResponse(f *testing.F) {
 	srv := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte, statusIndex uint8) {
 		want, wantErr := solrNumFound(body)
-		if wantErr != nil {
-			checkErr(t, wantErr)
-		}
 		s, err := New(context.Background(), &Config{TriggerType: "solr", TriggerIndex: 1, TriggerName: "docs", Timeout: fuzzPollTimeout,
 			TriggerMetadata: map[string]string{"host": srv.URL, "collection": "orders", "targetQueryValue": "10", "activationTargetQueryValue": "2"},
 			AuthParams:      map[string]string{"username": "solr", "password": "Sec-fuzz-pw"}})
@@ -41,24 +36,6 @@ func FuzzSolrResponse(f *testing.F) {
 		status := fuzzStatuses[int(statusIndex)%len(fuzzStatuses)]
 		srv.serve(status, body, nil)
 		vals, active, err := poll(t, s, "s1-solr")
-		if err != nil && strings.Contains(err.Error(), "Sec-fuzz-pw") {
-			t.Fatalf("error shows the password: %v", err)
-		}
-		switch {
-		case status != http.StatusOK:
-			if err == nil {
-				t.Fatalf("a %d answer read as %+v", status, vals)
-			}
-			checkErr(t, err, `trigger 1 (solr "docs")`)
-		case wantErr != nil:
-			if err == nil {
-				t.Fatalf("solrNumFound failed (%v), the poll did not", wantErr)
-			}
-			checkErr(t, err, `trigger 1 (solr "docs")`, wantErr.Error())
-		case err != nil:
-			t.Fatalf("solrNumFound read %g, the poll failed: %v", want, err)
-		default:
-			checkPoll(t, vals, active, "s1-solr", want, 2)
-		}
+		fuzzOutcome{status: status, want: want, wantErr: wantErr, who: `trigger 1 (solr "docs")`, metric: "s1-solr", activation: 2, secret: "Sec-fuzz-pw"}.check(t, vals, active, err)
 	})
 }
