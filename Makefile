@@ -25,10 +25,12 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/operator ./cmd/kubectl-keda
 
 ## test: every test, including the end-to-end tests on the local cluster. Vault, the slowest tool to
-## build cold, builds in the background at low priority meanwhile; the tests that need it wait for it.
+## build cold, builds in the background at low priority meanwhile, and the npm emulators install in
+## the background too; the tests that need them wait for them.
 test:
 	nice -n 10 hack/tools.sh vault > "$${TMPDIR:-/tmp}/kedactl-vault-build.log" 2>&1 &
-	hack/tools.sh all
+	hack/tools.sh npm > "$${TMPDIR:-/tmp}/kedactl-npm-install.log" 2>&1 &
+	hack/tools.sh core
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-3s} hack/fuzz.sh

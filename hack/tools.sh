@@ -22,11 +22,13 @@
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh kinesalite     kinesalite (Kinesis emulator) from npm, for the aws-kinesis-stream scaler's tests
 #   hack/tools.sh dynalite       dynalite (DynamoDB emulator) from npm, for the aws-dynamodb scaler's tests
+#   hack/tools.sh pouchdb        pouchdb-server (CouchDB's HTTP API, Mango _find) from npm, for the couchdb scaler's tests
 #   hack/tools.sh vault          HashiCorp Vault from the Go module proxy (hack/vault), for hashiCorpVault
 #   hack/tools.sh keda           KEDA's operator, adapter and webhooks from the Go module proxy (hack/keda), for make bench
 #   hack/tools.sh demo           what make demo uses and nothing more: cluster (with kwok), helm and redis,
 #                                built side by side
 #   hack/tools.sh all            what make test uses (Vault apart: make test builds it in the background)
+#   hack/tools.sh core, npm      all is these two; make test installs npm's in the background
 #
 # Each tool's directory is printed by `hack/tools.sh dir TOOL`.
 set -euo pipefail
@@ -46,6 +48,8 @@ AZURITE_VERSION=3.35.0
 # The last releases of both; they run on Debian's Node 20 (leveldown's prebuilt binaries).
 KINESALITE_VERSION=3.3.3
 DYNALITE_VERSION=4.0.0
+# pouchdb-server 4.2.0 (its last release) installs and runs on Node 20 with leveldown's prebuilt binary.
+POUCHDB_SERVER_VERSION=4.2.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KEDACTL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kedactl}
@@ -72,6 +76,7 @@ dir() {
     azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     kinesalite) echo "$cache/kinesalite-$KINESALITE_VERSION" ;;
     dynalite) echo "$cache/dynalite-$DYNALITE_VERSION" ;;
+    pouchdb) echo "$cache/pouchdb-server-$POUCHDB_SERVER_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 2 ;;
   esac
 }
@@ -220,8 +225,9 @@ build_azurite() {
   npm install --prefix "$OUT" --no-audit --no-fund --loglevel=error --save-exact "azurite@$AZURITE_VERSION" >&2
 }
 
-# kinesalite and dynalite from npm at exact versions; the tests load $OUT/node_modules/<name>
-# and listen on loopback (kinesalite's command has no host option).
+# An npm package at an exact version (kinesalite, dynalite, pouchdb-server) with its dependencies:
+# the tests load $OUT/node_modules/<name> and listen on loopback (kinesalite's command has no host
+# option), or run $OUT/node_modules/.bin/<name>.
 build_npm() {
   command -v npm >/dev/null 2>&1 || apt_install npm=npm
   echo ">> installing $1 from npm into $OUT" >&2
@@ -271,6 +277,7 @@ case ${1:-all} in
   azurite) build_into "$(dir azurite)" build_azurite ;;
   kinesalite) build_into "$(dir kinesalite)" build_npm "kinesalite@$KINESALITE_VERSION" ;;
   dynalite) build_into "$(dir dynalite)" build_npm "dynalite@$DYNALITE_VERSION" ;;
+  pouchdb) build_into "$(dir pouchdb)" build_npm "pouchdb-server@$POUCHDB_SERVER_VERSION" ;;
   redis) apt_install redis-server=redis-server ;;
   # Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin.
   postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_install postgresql ;;
@@ -294,6 +301,15 @@ case ${1:-all} in
     exit $failed
     ;;
   all)
+    "$0" core
+    "$0" npm
+    # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
+    # the background and the tests that need it wait for it (see build_into's lock).
+    ;;
+  core)
+    # all but the npm emulators: make test installs those in the background meanwhile (mostly
+    # network and unpacking; pouchdb-server's tree is large) and the tests that use them wait
+    # for them (cluster.ToolDir runs this script, which waits on build_into's lock).
     "$0" controller-gen
     "$0" protogen
     "$0" cluster
@@ -311,11 +327,12 @@ case ${1:-all} in
     "$0" goaws
     "$0" nsq
     "$0" fakegcs
+    ;;
+  npm)
     "$0" azurite
     "$0" kinesalite
     "$0" dynalite
-    # Vault is not here: it is the slowest build (minutes of CPU cold), so make test starts it in
-    # the background and the tests that need it wait for it (see build_into's lock).
+    "$0" pouchdb
     ;;
-  *) echo "usage: $0 [demo|all|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|kinesalite|dynalite|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|all|core|npm|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|kinesalite|dynalite|pouchdb|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

@@ -55,6 +55,9 @@ var registry = map[string]any{
 	"artemis-queue":          ArtemisQueueMetadata{},
 	"activemq":               ActiveMQMetadata{},
 	"ibmmq":                  IBMMQMetadata{},
+	"solr":                   SolrMetadata{},
+	"couchdb":                CouchDBMetadata{},
+	"pulsar":                 PulsarMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.
