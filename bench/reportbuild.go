@@ -132,7 +132,7 @@ func clustersWhat(meta ReportMeta, takeoverLevel int) string {
 	const common = "fresh identical " + kinds + ", one per operator process, in the stages below: what only waits or counts (take-overs at the client rate, settling, the idle windows' request counts, RSS and CPU seconds, figure 4's source queries) runs beside other clusters; "
 	const held = "(its controller-manager and operator stopped with SIGSTOP; a measured level settles again after it was held)"
 	if !preparesAbove(meta.Stages, takeoverLevel) {
-		return common + "each operator's measurements at the take-over level run with only the other operator's cluster beside them, held frozen at that level " + held + "; the webhook, the activation trials and every level above the take-over level run alone."
+		return common + "each operator's measurements at the take-over level, the webhook and the activation trials run with every other cluster of the run held frozen " + held + "; every level above the take-over level runs alone."
 	}
 	return common + "so does the fast take-over of each level above the take-over level, which is restarted at the run's client rates and measured in a stage of its own at the end. What is timed in milliseconds (external metrics, activation, the webhook) runs with every other cluster of the run held frozen " + held + "."
 }
