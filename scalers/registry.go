@@ -101,11 +101,10 @@ var registry = map[string]entry{
 	"activemq":      {build: newActiveMQScaler, tested: testedContract},
 
 	"ibmmq": {build: newIBMMQScaler, tested: testedContract},
-	"solr": {build: newSolrScaler, tested: testedContract},
 
+	"solr":    {build: newSolrScaler, tested: testedContract},
 	"couchdb": {build: newCouchDBScaler, tested: testedEmulator},
-
-	"pulsar": {build: newPulsarScaler, tested: testedContract},
+	"pulsar":  {build: newPulsarScaler, tested: testedContract},
 }
 
 // Types returns the supported trigger types, sorted.
