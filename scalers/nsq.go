@@ -206,7 +206,12 @@ func parseNSQLookup(body []byte) ([]string, error) {
 		if p.BroadcastAddress == "" || p.HTTPPort < 1 || p.HTTPPort > 65535 {
 			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", meta.Clip(p.BroadcastAddress, 80), p.HTTPPort)
 		}
-		nodes = append(nodes, net.JoinHostPort(p.BroadcastAddress, strconv.Itoa(p.HTTPPort)))
+		node := net.JoinHostPort(p.BroadcastAddress, strconv.Itoa(p.HTTPPort))
+		// An address with brackets of its own ("[") joins into no host:port at all.
+		if host, _, err := net.SplitHostPort(node); err != nil || host == "" {
+			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", meta.Clip(p.BroadcastAddress, 80), p.HTTPPort)
+		}
+		nodes = append(nodes, node)
 	}
 	return nodes, nil
 }
