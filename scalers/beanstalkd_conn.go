@@ -169,7 +169,8 @@ func readBeanstalkdStatsTube(r *bufio.Reader) (beanstalkdTubeStats, bool, error)
 // beanstalkdReplySize reads a stats-tube reply line: the body's size for OK, -1 for NOT_FOUND, an
 // error for anything else.
 func beanstalkdReplySize(line string) (int, error) {
-	word, arg, _ := strings.Cut(line, " ")
+	// A reply word followed by a space takes an argument; NOT_FOUND and the error words take none.
+	word, arg, hasArg := strings.Cut(line, " ")
 	switch word {
 	case "OK":
 		n, err := strconv.Atoi(arg)
@@ -181,12 +182,12 @@ func beanstalkdReplySize(line string) (int, error) {
 		}
 		return n, nil
 	case "NOT_FOUND":
-		if arg == "" {
+		if !hasArg {
 			return -1, nil
 		}
 	case "OUT_OF_MEMORY", "INTERNAL_ERROR", "DRAINING", "BAD_FORMAT", "UNKNOWN_COMMAND":
 		// The protocol's errors, which any command may get.
-		if arg == "" {
+		if !hasArg {
 			return 0, fmt.Errorf("beanstalkd answered %s", word)
 		}
 	}

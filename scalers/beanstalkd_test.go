@@ -127,6 +127,7 @@ func TestReadBeanstalkdStatsTube(t *testing.T) {
 		{name: "not found", reply: "NOT_FOUND\r\n", notFound: true},
 		{name: "server error", reply: "OUT_OF_MEMORY\r\n", wantErr: []string{"beanstalkd answered OUT_OF_MEMORY"}},
 		{name: "not beanstalkd", reply: "HTTP/1.1 400 Bad Request\r\n", wantErr: []string{`"HTTP/1.1 400 Bad Request"`}, notServer: true},
+		{name: "not found with a space", reply: "NOT_FOUND \r\n", wantErr: []string{`"NOT_FOUND "`}, notServer: true},
 		{name: "bare LF", reply: "NOT_FOUND\n", wantErr: []string{"not ended by CR LF"}, notServer: true},
 		{name: "negative size", reply: "OK -3\r\n", wantErr: []string{"not a count"}, notServer: true},
 		{name: "huge size", reply: "OK 99999999999\r\n", wantErr: []string{"more than the 65536"}, notServer: true},
