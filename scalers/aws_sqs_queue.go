@@ -88,7 +88,7 @@ func sumSQSAttributes(attrs map[string]string, want []string) (int64, error) {
 		}
 		v, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || v < 0 {
-			return 0, fmt.Errorf("SQS returned %s = %q, not a count", name, meta.Clip(raw, 40))
+			return 0, fmt.Errorf("SQS returned %s = %s, not a count", name, meta.Quote(raw, 40))
 		}
 		n = addSat(n, v)
 	}

@@ -95,7 +95,7 @@ func parseAzureApproximateCount(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("the answer's x-ms-approximate-messages-count %q is not a count", meta.Clip(v, 40))
+		return 0, fmt.Errorf("the answer's x-ms-approximate-messages-count %s is not a count", meta.Quote(v, 40))
 	}
 	return n, nil
 }

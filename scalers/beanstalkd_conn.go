@@ -138,7 +138,7 @@ func readBeanstalkdStatsTube(r *bufio.Reader) (beanstalkdTubeStats, bool, error)
 	line, err := r.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
-		return stats, false, fmt.Errorf("answered a line longer than %d bytes (%q): %w", beanstalkdMaxLine, meta.Clip(string(line), 40), errBeanstalkdNotBeanstalkd)
+		return stats, false, fmt.Errorf("answered a line longer than %d bytes (%s): %w", beanstalkdMaxLine, meta.Quote(string(line), 40), errBeanstalkdNotBeanstalkd)
 	case errors.Is(err, io.EOF) && len(line) > 0:
 		return stats, false, io.ErrUnexpectedEOF
 	case err != nil:
@@ -146,7 +146,7 @@ func readBeanstalkdStatsTube(r *bufio.Reader) (beanstalkdTubeStats, bool, error)
 	}
 	text, ok := bytes.CutSuffix(line, []byte("\r\n"))
 	if !ok {
-		return stats, false, fmt.Errorf("answered %q, a line not ended by CR LF: %w", meta.Clip(string(line), 60), errBeanstalkdNotBeanstalkd)
+		return stats, false, fmt.Errorf("answered %s, a line not ended by CR LF: %w", meta.Quote(string(line), 60), errBeanstalkdNotBeanstalkd)
 	}
 	size, err := beanstalkdReplySize(string(text))
 	if err != nil || size < 0 {
@@ -175,7 +175,7 @@ func beanstalkdReplySize(line string) (int, error) {
 	case "OK":
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 0 || strings.HasPrefix(arg, "+") {
-			return 0, fmt.Errorf("answered %q, whose size is not a count: %w", meta.Clip(line, 60), errBeanstalkdNotBeanstalkd)
+			return 0, fmt.Errorf("answered %s, whose size is not a count: %w", meta.Quote(line, 60), errBeanstalkdNotBeanstalkd)
 		}
 		if n > beanstalkdMaxStats {
 			return 0, fmt.Errorf("announced %d bytes of stats, more than the %d a tube's stats take: %w", n, beanstalkdMaxStats, errBeanstalkdNotBeanstalkd)
@@ -191,7 +191,7 @@ func beanstalkdReplySize(line string) (int, error) {
 			return 0, fmt.Errorf("beanstalkd answered %s", word)
 		}
 	}
-	return 0, fmt.Errorf("answered %q: %w", meta.Clip(line, 60), errBeanstalkdNotBeanstalkd)
+	return 0, fmt.Errorf("answered %s: %w", meta.Quote(line, 60), errBeanstalkdNotBeanstalkd)
 }
 
 // parseBeanstalkdTubeStats reads a stats-tube body, a YAML dictionary of one "key: value" a line
@@ -221,7 +221,7 @@ func parseBeanstalkdTubeStats(body []byte) (beanstalkdTubeStats, error) {
 			v := string(bytes.TrimSpace(value))
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				return beanstalkdTubeStats{}, fmt.Errorf("sent %s %q, which is not a count: %w", f.key, meta.Clip(v, 40), errBeanstalkdNotBeanstalkd)
+				return beanstalkdTubeStats{}, fmt.Errorf("sent %s %s, which is not a count: %w", f.key, meta.Quote(v, 40), errBeanstalkdNotBeanstalkd)
 			}
 			*f.dst, f.seen = n, true
 		}

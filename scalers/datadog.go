@@ -117,7 +117,7 @@ func datadogAgentValue(body []byte) (float64, error) {
 	case json.Unmarshal(raw, &text) == nil:
 		q, err := resource.ParseQuantity(text)
 		if err != nil {
-			return 0, fmt.Errorf("the metric's value %q is not a quantity", meta.Clip(text, 40))
+			return 0, fmt.Errorf("the metric's value %s is not a quantity", meta.Quote(text, 40))
 		}
 		v = q.AsApproximateFloat64()
 	default:

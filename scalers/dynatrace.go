@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +103,7 @@ func dqlPollValue(body []byte) (v float64, done bool, err error) {
 	case dqlResultGone:
 		return 0, true, errors.New("the DQL query's result expired before it was read: lower metadata.queryPollingWait")
 	default:
-		return 0, true, fmt.Errorf("the DQL query is in state %q, which is not one of Grail's query states", meta.Clip(a.State, 40))
+		return 0, true, fmt.Errorf("the DQL query is in state %s, which is not one of Grail's query states", meta.Quote(a.State, 40))
 	}
 	if a.Result == nil || len(a.Result.Records) == 0 {
 		return 0, true, errors.New("the DQL query returned no record: make metadata.query return one record with a field r")
@@ -200,7 +199,7 @@ func (s *dynatraceScaler) metricValue(ctx context.Context) (float64, error) {
 	}
 	v, err := dynatraceMetricsValue(body)
 	if err != nil {
-		return 0, s.client.redactErr(fmt.Errorf("%s: metricSelector %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.MetricSelector, 200), s.meta.HostURL.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: metricSelector %s on %s: %w", triggerWho(s.cfg), meta.Quote(s.meta.MetricSelector, 200), s.meta.HostURL.Redacted(), err))
 	}
 	return v, nil
 }
@@ -226,7 +225,7 @@ func (s *dynatraceScaler) queryValue(ctx context.Context) (float64, error) {
 	switch started.State {
 	case dqlNotStarted, dqlRunning, dqlSucceeded:
 	default:
-		return 0, s.client.failOn(http.MethodPost, execURL, fmt.Errorf("the DQL query did not start (state %q)", meta.Clip(started.State, 40)))
+		return 0, s.client.failOn(http.MethodPost, execURL, fmt.Errorf("the DQL query did not start (state %s)", meta.Quote(started.State, 40)))
 	}
 	pollURL := dynatraceEndpoint(s.meta.HostURL, meta.DynatraceDQLPath+":poll")
 	pollURL.RawQuery = url.Values{"request-token": {started.RequestToken}}.Encode()
@@ -249,7 +248,7 @@ func (s *dynatraceScaler) queryValue(ctx context.Context) (float64, error) {
 		}
 		v, done, err := dqlPollValue(body)
 		if err != nil {
-			return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.Query, 200), s.meta.HostURL.Redacted(), err))
+			return 0, s.client.redactErr(fmt.Errorf("%s: query %s on %s: %w", triggerWho(s.cfg), meta.Quote(s.meta.Query, 200), s.meta.HostURL.Redacted(), err))
 		}
 		if done {
 			return v, nil
@@ -273,7 +272,7 @@ func (s *dynatraceScaler) statusError(status int, body []byte, scope string) err
 	err := fmt.Errorf("Dynatrace answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // Dynatrace is a name
 	var e dynatraceErrorBody
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Message != "" {
-		err = fmt.Errorf("%w (%s)", err, strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
+		err = fmt.Errorf("%w (%s)", err, meta.Quote(strings.Join(strings.Fields(e.Error.Message), " "), 200))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
 		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}

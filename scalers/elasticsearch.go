@@ -39,7 +39,7 @@ func searchMetricName(q *meta.SearchQueryParams, index int, engine string) strin
 func searchValue(body []byte, location string, ignoreNullValues bool) (float64, error) {
 	if !gjson.ValidBytes(body) {
 		start := strings.TrimSpace(string(body))
-		return 0, fmt.Errorf("the answer is not JSON (it starts with %q): check metadata.addresses", meta.Clip(start, 60))
+		return 0, fmt.Errorf("the answer is not JSON (it starts with %s): check metadata.addresses", meta.Quote(start, 60))
 	}
 	r := gjson.GetBytes(body, location)
 	var v float64
@@ -49,7 +49,7 @@ func searchValue(body []byte, location string, ignoreNullValues bool) (float64, 
 	case gjson.String:
 		f, err := strconv.ParseFloat(strings.TrimSpace(r.Str), 64)
 		if err != nil {
-			return 0, fmt.Errorf("valueLocation %q holds %q, not a number: check metadata.valueLocation against the answer", meta.Clip(location, 200), meta.Clip(r.Str, 40))
+			return 0, fmt.Errorf("valueLocation %s holds %s, not a number: check metadata.valueLocation against the answer", meta.Quote(location, 200), meta.Quote(r.Str, 40))
 		}
 		v = f
 	case gjson.Null:
@@ -60,13 +60,13 @@ func searchValue(body []byte, location string, ignoreNullValues bool) (float64, 
 		if !r.Exists() {
 			what = "matches nothing in the answer"
 		}
-		return 0, fmt.Errorf("valueLocation %q %s: check metadata.valueLocation against the answer, or set metadata.ignoreNullValues \"true\" to read it as 0", meta.Clip(location, 200), what)
+		return 0, fmt.Errorf("valueLocation %s %s: check metadata.valueLocation against the answer, or set metadata.ignoreNullValues \"true\" to read it as 0", meta.Quote(location, 200), what)
 	default:
 		kind := map[gjson.Type]string{gjson.True: "a boolean", gjson.False: "a boolean", gjson.JSON: "an object or array"}[r.Type]
-		return 0, fmt.Errorf("valueLocation %q is %s, not a number: check metadata.valueLocation against the answer", meta.Clip(location, 200), kind)
+		return 0, fmt.Errorf("valueLocation %s is %s, not a number: check metadata.valueLocation against the answer", meta.Quote(location, 200), kind)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", meta.Clip(location, 200), v)
+		return 0, fmt.Errorf("valueLocation %s holds %g, not a finite number: check metadata.valueLocation", meta.Quote(location, 200), v)
 	}
 	return v, nil
 }

@@ -35,7 +35,7 @@ func parseEtcdValue(raw []byte) (float64, error) {
 	text := strings.TrimSpace(string(raw))
 	v, err := strconv.ParseFloat(text, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("the value %q is not a finite number", meta.Clip(text, 64))
+		return 0, fmt.Errorf("the value %s is not a finite number", meta.Quote(text, 64))
 	}
 	return v, nil
 }

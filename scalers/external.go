@@ -181,7 +181,7 @@ func externalMetricValue(resp *pb.GetMetricsResponse, name string) (float64, err
 		value = float64(picked.GetMetricValue())
 	}
 	if math.IsInf(value, 0) {
-		return 0, fmt.Errorf("metricValueFloat %g for metric %q, not a finite number", value, meta.Clip(picked.GetMetricName(), 80))
+		return 0, fmt.Errorf("metricValueFloat %g for metric %s, not a finite number", value, meta.Quote(picked.GetMetricName(), 80))
 	}
 	return value, nil
 }

@@ -174,14 +174,14 @@ func gcpPointValue(tv *gcpTypedValue) (float64, string, error) {
 		s := unquoteJSON(tv.Int64Value)
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return 0, "", fmt.Errorf("the newest point's int64Value is %s, not a whole number", strconv.Quote(meta.Clip(s, 40)))
+			return 0, "", fmt.Errorf("the newest point's int64Value is %s, not a whole number", meta.Quote(s, 40))
 		}
 		return float64(n), "", nil
 	case tv.DoubleValue != nil:
 		s := unquoteJSON(tv.DoubleValue)
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, "", fmt.Errorf("the newest point's doubleValue is %s, not a finite number", strconv.Quote(meta.Clip(s, 40)))
+			return 0, "", fmt.Errorf("the newest point's doubleValue is %s, not a finite number", meta.Quote(s, 40))
 		}
 		return f, "", nil
 	}
@@ -220,7 +220,7 @@ func gcpStatusError(status int, body []byte, project, badRequestFix string) erro
 	err := fmt.Errorf("Cloud Monitoring answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // a name
 	var e gcpErrorBody
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && (e.Error.Message != "" || e.Error.Status != "") {
-		err = fmt.Errorf("%w (%s: %s)", err, meta.Clip(e.Error.Status, 40), strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 300)))
+		err = fmt.Errorf("%w (%s: %s)", err, meta.Clip(e.Error.Status, 40), meta.Quote(strings.Join(strings.Fields(e.Error.Message), " "), 300))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
 		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}
@@ -242,7 +242,7 @@ func gcpStatusError(status int, body []byte, project, badRequestFix string) erro
 // firstPoint runs timeSeries.list and returns the first point of the first series; no series
 // (or a first series without points) is errGCPNoPoint.
 func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest) (float64, error) {
-	return c.pages(ctx, r.project, "filter "+strconv.Quote(meta.Clip(r.filter, 300)), func(pageToken string) (string, *url.URL, []byte) {
+	return c.pages(ctx, r.project, "filter "+meta.Quote(r.filter, 300), func(pageToken string) (string, *url.URL, []byte) {
 		return http.MethodGet, gcpListURL(c.base, r, pageToken), nil
 	}, gcpFirstPoint)
 }
@@ -253,7 +253,7 @@ func (c *gcpMonitoringClient) firstPoint(ctx context.Context, r *gcpListRequest)
 func (c *gcpMonitoringClient) queryFirstPoint(ctx context.Context, project, mql string) (float64, error) {
 	u := *c.base
 	u.Path += "v3/projects/" + project + "/timeSeries:query"
-	return c.pages(ctx, project, "query "+strconv.Quote(meta.Clip(mql, 300)), func(pageToken string) (string, *url.URL, []byte) {
+	return c.pages(ctx, project, "query "+meta.Quote(mql, 300), func(pageToken string) (string, *url.URL, []byte) {
 		body, _ := json.Marshal(struct {
 			Query     string `json:"query"`
 			PageSize  int    `json:"pageSize"`

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kedactl/kedactl/scalers/meta"
@@ -54,7 +53,7 @@ func parseGCPServiceAccount(key []byte) (*gcpServiceAccount, error) {
 	}
 	switch {
 	case sa.Type != "service_account":
-		return nil, fmt.Errorf("has type %s, not service_account: only service account keys are supported: %s", strconv.Quote(meta.Clip(sa.Type, 40)), whole)
+		return nil, fmt.Errorf("has type %s, not service_account: only service account keys are supported: %s", meta.Quote(sa.Type, 40), whole)
 	case sa.ClientEmail == "":
 		return nil, errors.New("lacks client_email or private_key (it has no client_email): " + whole)
 	case sa.PrivateKey == "":

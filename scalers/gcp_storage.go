@@ -303,7 +303,7 @@ func (s *gcpStorageScaler) statusError(status int, body []byte) error {
 	err := fmt.Errorf("Cloud Storage answered %d %s", status, http.StatusText(status)) //nolint:staticcheck // Cloud Storage is a name
 	var e gcsError
 	if json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Message != "" {
-		err = fmt.Errorf("%w (%s)", err, strconv.Quote(meta.Clip(strings.Join(strings.Fields(e.Error.Message), " "), 200)))
+		err = fmt.Errorf("%w (%s)", err, meta.Quote(strings.Join(strings.Fields(e.Error.Message), " "), 200))
 	} else if snippet := strings.Join(strings.Fields(string(body)), " "); snippet != "" {
 		err = fmt.Errorf("%w (answer: %s)", err, meta.Clip(snippet, 200))
 	}

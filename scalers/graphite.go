@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/kedactl/kedactl/scalers/meta"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -45,7 +44,7 @@ func graphiteAnswerValue(body []byte) (float64, error) {
 	case 1:
 	default:
 		return 0, fmt.Errorf("the query matched %d series (%s, ...): make metadata.query return one series, e.g. wrap it in sumSeries()",
-			len(series), strconv.Quote(meta.Clip(series[0].Target, 80)))
+			len(series), meta.Quote(series[0].Target, 80))
 	}
 	points := series[0].Datapoints
 	if len(points) == 0 {
@@ -57,7 +56,7 @@ func graphiteAnswerValue(body []byte) (float64, error) {
 		}
 		v, err := points[i][0].Float64()
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("the last point is %s, not a finite number", strconv.Quote(meta.Clip(points[i][0].String(), 40)))
+			return 0, fmt.Errorf("the last point is %s, not a finite number", meta.Quote(points[i][0].String(), 40))
 		}
 		return v, nil
 	}
@@ -119,7 +118,7 @@ func (s *graphiteScaler) query(ctx context.Context) (float64, error) {
 	}
 	v, err := graphiteAnswerValue(body)
 	if err != nil {
-		return 0, s.client.redactErr(fmt.Errorf("%s: query %q on %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.Query, 200), s.meta.RenderURL.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: query %s on %s: %w", triggerWho(s.cfg), meta.Quote(s.meta.Query, 200), s.meta.RenderURL.Redacted(), err))
 	}
 	return v, nil
 }

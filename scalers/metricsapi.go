@@ -100,21 +100,18 @@ func metricsAPIValue(body []byte, format, location string, sel *meta.PromSelecto
 		return 0, fmt.Errorf("format %q is not one of json, yaml, xml, prometheus", format)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("valueLocation %q: %w: check metadata.valueLocation against the answer", meta.Clip(location, 200), err)
+		return 0, fmt.Errorf("valueLocation %s: %w: check metadata.valueLocation against the answer", meta.Quote(location, 200), err)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("valueLocation %q holds %g, not a finite number: check metadata.valueLocation", meta.Clip(location, 200), v)
+		return 0, fmt.Errorf("valueLocation %s holds %g, not a finite number: check metadata.valueLocation", meta.Quote(location, 200), v)
 	}
 	return v, nil
 }
 
 // notFormat says the answer is not in the trigger's format, quoting its start.
 func notFormat(format string, body []byte, err error) error {
-	start := strings.TrimSpace(string(body))
-	if len(start) > 60 {
-		start = start[:60] + "..."
-	}
-	return fmt.Errorf("the answer is not %s (%s; it starts with %q): set metadata.format to the answer's format, or check metadata.url", format, meta.Clip(err.Error(), 200), start)
+	start := meta.Quote(strings.TrimSpace(string(body)), 60)
+	return fmt.Errorf("the answer is not %s (%s; it starts with %s): set metadata.format to the answer's format, or check metadata.url", format, meta.Clip(err.Error(), 200), start)
 }
 
 // jsonValue reads location, a GJSON path, in a JSON document.
@@ -205,7 +202,7 @@ func pathValue(doc any, location string) (float64, error) {
 func keysOf(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, strconv.Quote(meta.Clip(k, 40)))
+		keys = append(keys, meta.Quote(k, 40))
 	}
 	sort.Strings(keys)
 	if len(keys) > 10 {

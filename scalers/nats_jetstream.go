@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/kedactl/kedactl/scalers/meta"
@@ -325,7 +324,7 @@ func listOrNone(names []string) string {
 	sort.Strings(names)
 	quoted := make([]string, 0, min(len(names), maxNames)+1)
 	for _, n := range names[:min(len(names), maxNames)] {
-		quoted = append(quoted, strconv.Quote(meta.Clip(n, maxLen)))
+		quoted = append(quoted, meta.Quote(n, maxLen))
 	}
 	if len(names) > maxNames {
 		quoted = append(quoted, fmt.Sprintf("and %d more", len(names)-maxNames))

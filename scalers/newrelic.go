@@ -247,7 +247,7 @@ func (s *newRelicScaler) query(ctx context.Context) (float64, error) {
 		if errors.Is(err, errNewRelicNoData) {
 			err = fmt.Errorf("%w (metadata.noDataError is true)", err)
 		}
-		return 0, s.client.redactErr(fmt.Errorf("%s: NRQL %q on account %d at %s: %w", triggerWho(s.cfg), meta.Clip(s.meta.NRQL, 200), s.meta.Account, s.endpoint.Redacted(), err))
+		return 0, s.client.redactErr(fmt.Errorf("%s: NRQL %s on account %d at %s: %w", triggerWho(s.cfg), meta.Quote(s.meta.NRQL, 200), s.meta.Account, s.endpoint.Redacted(), err))
 	}
 	return v, nil
 }

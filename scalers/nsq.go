@@ -204,12 +204,12 @@ func parseNSQLookup(body []byte) ([]string, error) {
 	nodes := make([]string, 0, len(a.Producers))
 	for _, p := range a.Producers {
 		if p.BroadcastAddress == "" || p.HTTPPort < 1 || p.HTTPPort > 65535 {
-			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", meta.Clip(p.BroadcastAddress, 80), p.HTTPPort)
+			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %s, http_port %d)", meta.Quote(p.BroadcastAddress, 80), p.HTTPPort)
 		}
 		node := net.JoinHostPort(p.BroadcastAddress, strconv.Itoa(p.HTTPPort))
 		// An address with brackets of its own ("[") joins into no host:port at all.
 		if host, _, err := net.SplitHostPort(node); err != nil || host == "" {
-			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %q, http_port %d)", meta.Clip(p.BroadcastAddress, 80), p.HTTPPort)
+			return nil, fmt.Errorf("a producer has no usable address (broadcast_address %s, http_port %d)", meta.Quote(p.BroadcastAddress, 80), p.HTTPPort)
 		}
 		nodes = append(nodes, node)
 	}
