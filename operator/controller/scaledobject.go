@@ -61,6 +61,9 @@ type Registry interface {
 type Activator interface {
 	Enqueue(key types.NamespacedName)
 	Forget(key types.NamespacedName)
+	// Report is what activation would write into the object's status from its triggers' samples
+	// now (false while it has none to write), for the reconciler to write with Ready.
+	Report(so *kedav1alpha1.ScaledObject) (func(*kedav1alpha1.ScaledObjectStatus), bool)
 }
 
 // ScaledObjectReconciler keeps a ScaledObject's HPA, trigger registration and readiness in line
@@ -284,6 +287,8 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 
 	wasReady := so.Status.Conditions.IsTrue(kedav1alpha1.ConditionReady)
+	// The first poll is usually in by now: its activity goes in this write rather than a second.
+	report, reported := r.Activator.Report(so)
 	err = r.updateStatus(ctx, so, func(s *kedav1alpha1.ScaledObjectStatus) {
 		s.Conditions.Set(kedav1alpha1.Condition{Type: kedav1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: kedav1alpha1.ReasonScaledObjectReady, Message: "ScaledObject is defined correctly and is ready for scaling"})
@@ -303,6 +308,9 @@ func (r *ScaledObjectReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		s.ResourceMetricNames = resourceMetricNames(triggerSpecs)
 		s.TriggersTypes = ptr.To(triggerTypes(so.Spec.Triggers))
 		s.AuthenticationsTypes = authenticationTypes(so.Spec.Triggers)
+		if reported {
+			report(s)
+		}
 	})
 	if err != nil {
 		return ctrl.Result{}, err

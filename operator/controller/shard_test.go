@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	kedav1alpha1 "github.com/kedactl/kedactl/api/v1alpha1"
 	"github.com/kedactl/kedactl/operator/engine"
 )
 
@@ -28,6 +29,9 @@ func (r *recordingRegistry) Unregister(_ context.Context, key engine.Key) bool {
 type recordingActivator struct{ forgotten []types.NamespacedName }
 
 func (a *recordingActivator) Enqueue(types.NamespacedName) {}
+func (a *recordingActivator) Report(*kedav1alpha1.ScaledObject) (func(*kedav1alpha1.ScaledObjectStatus), bool) {
+	return nil, false
+}
 func (a *recordingActivator) Forget(key types.NamespacedName) {
 	a.forgotten = append(a.forgotten, key)
 }

@@ -225,11 +225,7 @@ func (x *Executor) evaluate(ctx context.Context, key types.NamespacedName) error
 	}
 	now := x.clock.Now()
 	fb := Fallback(&so.Spec, &st)
-	// force-activation keeps the target active whatever the triggers say; a served fallback counts
-	// as an active trigger, as in KEDA's scale loop (Active True, lastActiveTime kept fresh, so the
-	// cooldown starts when the trigger recovers).
-	replicas, known := x.CurrentReplicas(key)
-	active := x.active(so, &st, fb.Missing) || so.ForceActivation() || fb.ServedAt(replicas, known)
+	active := x.activity(key, so, &st, fb)
 	lastActive := x.rememberActivity(key, so, active, now)
 
 	gr := schema.GroupResource{Group: gvkr.Group, Resource: gvkr.Resource}
@@ -451,6 +447,41 @@ func (x *Executor) reportTriggerFailures(so *kedav1alpha1.ScaledObject, st engin
 	}
 }
 
+// activity is whether so counts as active for activation and its Active condition: force-activation
+// keeps the target active whatever the triggers say, and a served fallback counts as an active
+// trigger, as in KEDA's scale loop (Active True, lastActiveTime kept fresh, so the cooldown starts
+// when the trigger recovers).
+func (x *Executor) activity(key types.NamespacedName, so *kedav1alpha1.ScaledObject, st *engine.ObjectState, fb FallbackState) bool {
+	replicas, known := x.CurrentReplicas(key)
+	return x.active(so, st, fb.Missing) || so.ForceActivation() || fb.ServedAt(replicas, known)
+}
+
+// Report is what evaluate would write into so's status from the triggers' samples now, Ready
+// aside, when they have all been polled and answered. The reconciler writes it with Ready, so that
+// a new object's status takes one write rather than two: its first poll is usually in while the
+// reconciler's HPA write waits for the client's rate limiter, and evaluate then finds nothing to
+// change. A failing trigger or a fallback is left to evaluate, whose events follow the status it
+// changes.
+func (x *Executor) Report(so *kedav1alpha1.ScaledObject) (func(*kedav1alpha1.ScaledObjectStatus), bool) {
+	key := types.NamespacedName{Namespace: so.Namespace, Name: so.Name}
+	st, ok := x.state.State(engine.ScaledObjectKey(key))
+	if !ok || !st.Polled() || len(st.Triggers) == 0 || x.fenced(key) {
+		return nil, false
+	}
+	for _, t := range st.Triggers {
+		if t.Err != nil || !t.Polled {
+			return nil, false
+		}
+	}
+	fb := Fallback(&so.Spec, &st)
+	if fb.InForce || fb.Failing {
+		return nil, false
+	}
+	active := x.activity(key, so, &st, fb)
+	lastActive := x.rememberActivity(key, so, active, x.clock.Now())
+	return x.statusChanges(so, st, active, false, lastActive, nil), true
+}
+
 // rememberActivity updates and returns when key was last active, seeding it from status after a
 // restart.
 func (x *Executor) rememberActivity(key types.NamespacedName, so *kedav1alpha1.ScaledObject, active bool, now time.Time) time.Time {
@@ -500,7 +531,12 @@ func (x *Executor) active(so *kedav1alpha1.ScaledObject, st *engine.ObjectState,
 // lastActiveTime, health and triggersActivity when they changed. lastActiveTime is written when activity changes, not on every active poll: while Active
 // is True it is "now", and once it turns False it holds the exact last active time.
 func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObject, st engine.ObjectState, active, fallback bool, lastActive time.Time, ready *kedav1alpha1.Condition) error {
-	return status.Update(ctx, x.client, x.reader, so, func(s *kedav1alpha1.ScaledObjectStatus) {
+	return status.Update(ctx, x.client, x.reader, so, x.statusChanges(so, st, active, fallback, lastActive, ready))
+}
+
+// statusChanges is writeStatus's change to a status (see there).
+func (x *Executor) statusChanges(so *kedav1alpha1.ScaledObject, st engine.ObjectState, active, fallback bool, lastActive time.Time, ready *kedav1alpha1.Condition) func(*kedav1alpha1.ScaledObjectStatus) {
+	return func(s *kedav1alpha1.ScaledObjectStatus) {
 		if ready != nil {
 			s.Conditions.Set(*ready)
 		}
@@ -556,7 +592,7 @@ func (x *Executor) writeStatus(ctx context.Context, so *kedav1alpha1.ScaledObjec
 		}
 		s.Health = health
 		s.TriggersActivity = activity
-	})
+	}
 }
 
 func activeTriggers(st engine.ObjectState) string {
