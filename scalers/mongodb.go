@@ -144,6 +144,11 @@ func (s *mongoDBScaler) GetMetricsAndActivity(ctx context.Context, metricName st
 	if err != nil {
 		return nil, false, s.failure(ctx, err)
 	}
+	if n < 0 {
+		// MongoDB counts nothing below 0; another server on the port might answer so, and a
+		// negative value would read as no backlog.
+		return nil, false, fmt.Errorf("%s: the count of %s is %d, which no count can be: check that the address is a MongoDB server", triggerWho(s.cfg), s.source, n)
+	}
 	v := float64(n)
 	return oneMetricValue(metricName, v), v > s.meta.ActivationQueryValue, nil
 }
