@@ -352,6 +352,7 @@ case ${1:-all} in
     "$0" goaws
     "$0" nsq
     "$0" fakegcs
+    "$0" ferretdb
     ;;
   npm)
     "$0" azurite
