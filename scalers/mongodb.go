@@ -10,7 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/metrics/pkg/apis/external_metrics"
 
@@ -51,6 +50,8 @@ func newMongoDBScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	// Longest first: a connection string goes whole before the password inside it.
 	s.secrets = []string{m.ConnectionString, m.URI, m.Password, m.KeyPassword}
 	slices.SortFunc(s.secrets, func(a, b string) int { return len(b) - len(a) })
+	// What only the driver's parsers refuse (a query that is no canonical Extended JSON, a
+	// connection string it cannot read) fails the build, naming the parameter.
 	filter, err := mongoDBFilter(m.Query)
 	if err != nil {
 		return nil, identify(cfg, err)
@@ -90,27 +91,9 @@ func newMongoDBScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	return s, nil
 }
 
-// mongoDBDriverCheck refuses what only the driver's parsers refuse in metadata meta accepted: a
-// query that is no canonical Extended JSON, a mongodb:// connection string the driver cannot
-// read. A mongodb+srv one is read when the trigger is built: reading it looks it up in DNS.
-func mongoDBDriverCheck(m any) error {
-	md := m.(*meta.MongoDBMetadata)
-	if md.Query != "" {
-		if _, err := mongoDBFilter(md.Query); err != nil {
-			return err
-		}
-	}
-	if strings.HasPrefix(md.URI, "mongodb://") {
-		if _, err := connstring.ParseAndValidate(md.URI); err != nil {
-			// The parser's words may quote the string, password included.
-			return meta.MongoDBConnectionError()
-		}
-	}
-	return nil
-}
-
 // mongoDBFilter reads the query as KEDA does: canonical Extended JSON into a document, which
-// must have a field.
+// must have a field. It runs when the trigger is built, not as a driver check of ValidateTrigger:
+// meta's check would have to refuse the same (see entry.check), and it reads plain JSON only.
 func mongoDBFilter(query string) (bson.D, error) {
 	var doc bson.D
 	if err := bson.UnmarshalExtJSON([]byte(query), true, &doc); err != nil {

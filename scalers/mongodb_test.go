@@ -110,11 +110,7 @@ func TestParseMongoDBMetadata(t *testing.T) {
 		{name: "query an array", meta: base("query", `[{"a":1}]`), auth: parts, wantErr: []string{"metadata.query", "not a JSON document"}},
 		{name: "query two documents", meta: base("query", `{"a":1} {"b":2}`), auth: parts, wantErr: []string{"metadata.query", "more than one JSON value"}},
 		{name: "query empty", meta: base("query", `{}`), auth: parts, wantErr: []string{"metadata.query", "empty document", `"$exists"`}},
-		{name: "query relaxed Extended JSON date", meta: base("query", `{"d": {"$date": "2020-01-01T00:00:00Z"}}`), auth: parts, wantErr: []string{"metadata.query", "canonical Extended JSON"}},
-		{name: "query bad $numberInt", meta: base("query", `{"n": {"$numberInt": "x"}}`), auth: parts, wantErr: []string{"metadata.query", "canonical Extended JSON"}},
 		{name: "connection string of another scheme", meta: base("dbName", "q"), auth: map[string]string{"connectionString": "postgres://u:" + password + "@h/db"}, wantErr: []string{"metadata.connectionString", "not a MongoDB connection string"}},
-		{name: "connection string the driver refuses", meta: base("dbName", "q"), auth: map[string]string{"connectionString": "mongodb://u:" + password + "@h:99999/db"}, wantErr: []string{"metadata.connectionString", "not a MongoDB connection string"}},
-		{name: "connection string with a bad escape", meta: base("dbName", "q"), auth: map[string]string{"connectionString": "mongodb://u:" + password + "%ZZ@h/db"}, wantErr: []string{"metadata.connectionString"}},
 		{name: "offline: connection may come later", meta: base("dbName", "q"), offline: true, check: func(t *testing.T, m *meta.MongoDBMetadata) {
 			if m.URI != "" {
 				t.Errorf("URI %q", m.URI)
@@ -127,6 +123,43 @@ func TestParseMongoDBMetadata(t *testing.T) {
 	cfg := &Config{TriggerType: "mongodb", AsMetricSource: true, TriggerMetadata: base("queryValue", "0"), AuthParams: parts}
 	if err := ValidateTrigger(cfg); err != nil {
 		t.Errorf("as a metric source: %v", err)
+	}
+}
+
+// TestMongoDBBuildRefuses: what only the driver's parsers refuse fails when the trigger is
+// built, naming the parameter and never showing the password.
+func TestMongoDBBuildRefuses(t *testing.T) {
+	const password = "Mongo-build-secret"
+	for _, tt := range []struct {
+		name, query, conn string
+		want              []string
+	}{
+		{"relaxed Extended JSON date", `{"d": {"$date": "2020-01-01T00:00:00Z"}}`, "mongodb://h/q", []string{"metadata.query", "canonical Extended JSON"}},
+		{"bad $numberInt", `{"n": {"$numberInt": "x"}}`, "mongodb://h/q", []string{"metadata.query", "canonical Extended JSON"}},
+		{"port out of range", `{"a": 1}`, "mongodb://u:" + password + "@h:99999/db", []string{"metadata.connectionString", "not a MongoDB connection string"}},
+		{"bad escape", `{"a": 1}`, "mongodb://u:" + password + "%ZZ@h/db", []string{"metadata.connectionString", "not a MongoDB connection string"}},
+		{"unknown option value", `{"a": 1}`, "mongodb://u:" + password + "@h/db?readPreference=nearest-ish", []string{"metadata.connectionString"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := &Config{TriggerType: "mongodb", TriggerMetadata: map[string]string{"query": tt.query, "collection": "c", "queryValue": "1", "dbName": "q"},
+				AuthParams: map[string]string{"connectionString": tt.conn}}
+			if err := ValidateTrigger(cfg); err != nil {
+				t.Fatalf("metadata refused: %v", err)
+			}
+			s, err := New(context.Background(), cfg)
+			if err == nil {
+				_ = s.Close(context.Background())
+				t.Fatal("built")
+			}
+			for _, w := range append(tt.want, "trigger 0 (mongodb)") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
 	}
 }
 

@@ -52,7 +52,7 @@ const (
 // Those only the trigger's metadata holds come first: offline, a missing connection part ends
 // validation. KEDA reads the query at each poll; it is checked here so that a query that is no
 // JSON document is refused before the trigger runs (the driver's Extended JSON parser reads it
-// again, see scalers/mongodb.go).
+// when the trigger is built, see scalers/mongodb.go).
 func (m *MongoDBMetadata) Validate() error {
 	if m.QueryValue < 0 || (m.QueryValue == 0 && !m.AsMetricSource()) {
 		// KEDA takes any number, but the HPA refuses a target that is not above 0.
