@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,43 +21,11 @@ const (
 	mongoOpMsg   = 2013
 )
 
-// fuzzMongoServer is a MongoDB server on 127.0.0.1 that answers the driver's handshake (hello,
-// over OP_QUERY or OP_MSG) as a standalone server of wire version 21 without sessions would, and
-// the count's aggregate with the current fuzz input as the reply document, then hangs up, so
-// that an answer cut short ends in EOF instead of a wait.
-type fuzzMongoServer struct {
-	lis   net.Listener
-	mu    sync.Mutex
-	reply []byte
-}
-
-func newFuzzMongoServer(f *testing.F) *fuzzMongoServer {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	s := &fuzzMongoServer{lis: lis}
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			go s.handle(c)
-		}
-	}()
-	f.Cleanup(func() { lis.Close() })
-	return s
-}
-
-func (s *fuzzMongoServer) set(reply []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reply = reply
-}
-
-func (s *fuzzMongoServer) handle(c net.Conn) {
-	defer c.Close()
+// serveMongo answers a connection as a MongoDB server on 127.0.0.1 would: the driver's handshake
+// (hello, over OP_QUERY or OP_MSG) as a standalone server of wire version 21 without sessions,
+// and the count's aggregate with the current fuzz input as the reply document, then it hangs up,
+// so that an answer cut short ends in EOF instead of a wait.
+func serveMongo(s *fuzzTCPServer, c net.Conn) {
 	hello, _ := bson.Marshal(bson.D{{Key: "ismaster", Value: true}, {Key: "isWritablePrimary", Value: true}, {Key: "helloOk", Value: true},
 		{Key: "maxBsonObjectSize", Value: int32(16 << 20)}, {Key: "maxMessageSizeBytes", Value: int32(48_000_000)}, {Key: "maxWriteBatchSize", Value: int32(100_000)},
 		{Key: "minWireVersion", Value: int32(0)}, {Key: "maxWireVersion", Value: int32(21)}, {Key: "ok", Value: 1.0}})
@@ -73,9 +40,7 @@ func (s *fuzzMongoServer) handle(c net.Conn) {
 		case "hello", "ismaster":
 			answer = hello
 		case "aggregate":
-			s.mu.Lock()
-			answer = s.reply
-			s.mu.Unlock()
+			answer = s.reply()
 		}
 		if err := writeMongoReply(c, requestID, opCode, answer); err != nil || command == "aggregate" {
 			return
@@ -186,7 +151,7 @@ func FuzzMongoDBReply(f *testing.F) {
 	}
 	f.Add([]byte{5, 0, 0, 0, 0})
 	f.Add([]byte("not bson"))
-	srv := newFuzzMongoServer(f)
+	srv := newFuzzTCPServer(f, serveMongo)
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		// The driver retries a read the server refused with a retryable code (11600, shutting
 		// down) until the trigger's timeout: a short one keeps such inputs short.
