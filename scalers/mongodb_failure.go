@@ -38,6 +38,9 @@ func mongoDBFailure(err error, timedOut bool, timeout time.Duration) string {
 		switch {
 		case len(last) == 0:
 			return fmt.Sprintf("no answer within the trigger's timeout of %s: no server was ready (%s): %s", timeout, meta.Clip(sel.Desc.String(), 300), mongoDBWhere)
+		case strings.Contains(cause, "tls: certificate required") || strings.Contains(cause, "tls: bad certificate") || strings.Contains(cause, "tls: unknown certificate authority"):
+			// The server's alert: it asks for a client certificate, or refused the one sent.
+			return "the server wants credentials, a client certificate it trusts: " + cause + ": put one its CA signed in the TriggerAuthentication parameters cert and key (tls: enable)"
 		case strings.Contains(cause, "x509:") || strings.Contains(cause, "tls:"):
 			return "TLS failed: " + cause + ": put the CA that signed the server's certificate in the TriggerAuthentication parameter ca (tls: enable), a client certificate in cert and key if the server asks for one, and check that the server serves TLS"
 		}

@@ -263,6 +263,7 @@ func TestMongoDBFailure(t *testing.T) {
 	}{
 		{"nothing listens", selection(refused), true, []string{"could not reach the server: mongo:27017: dial tcp", "connection refused", "check host and port"}, []string{"deadline"}},
 		{"no server answered yet", selection(nil), true, []string{"no answer within the trigger's timeout of 3s", "no server was ready"}, nil},
+		{"client certificate wanted", selection(errors.New("connection(mongo:27017[-50]) incomplete read of message header: remote error: tls: certificate required")), true, []string{"wants credentials", "certificate required", "cert and key"}, nil},
 		{"certificate", selection(errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")), true, []string{"TLS failed", "x509:", "parameter ca"}, nil},
 		{"wrong password", fmt.Errorf("connection() error occurred during connection handshake: auth error: %w", mongo.CommandError{Code: 18, Name: "AuthenticationFailed", Message: "Authentication failed."}), false,
 			[]string{"MongoDB refused the credentials", "Authentication failed", "authSource"}, nil},

@@ -156,3 +156,67 @@ func TestMongoDBFailuresAgainstFerretDB(t *testing.T) {
 		})
 	}
 }
+
+// TestMongoDBTLSAgainstFerretDB: with tls "enable" and the server's CA in ca, the trigger counts
+// on a FerretDB that serves TLS only; with a client certificate in cert and key, on one that asks
+// for it too. A CA that did not sign the server's certificate is a certificate not trusted; no
+// client certificate where one is asked for is refused credentials.
+func TestMongoDBTLSAgainstFerretDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts FerretDB")
+	}
+	other := mongoserver.StartWith(t, "queue", mongoserver.Options{TLS: true})
+	for _, tt := range []struct {
+		name       string
+		clientAuth bool
+		tls        func(srv *mongoserver.Server) map[string]string
+		cause      string
+	}{
+		{"CA only", false, func(srv *mongoserver.Server) map[string]string {
+			return map[string]string{"tls": "enable", "ca": string(srv.TLS.CAPEM)}
+		}, ""},
+		{"client certificate", true, func(srv *mongoserver.Server) map[string]string {
+			return map[string]string{"tls": "enable", "ca": string(srv.TLS.CAPEM), "cert": string(srv.TLS.CertPEM), "key": string(srv.TLS.KeyPEM)}
+		}, ""},
+		{"another CA", false, func(*mongoserver.Server) map[string]string {
+			return map[string]string{"tls": "enable", "ca": string(other.TLS.CAPEM)}
+		}, diagnose.CauseCertificate},
+		{"no client certificate", true, func(srv *mongoserver.Server) map[string]string {
+			return map[string]string{"tls": "enable", "ca": string(srv.TLS.CAPEM)}
+		}, diagnose.CauseCredentials},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mongoserver.StartWith(t, "queue", mongoserver.Options{TLS: true, TLSClientAuth: tt.clientAuth})
+			queued := bson.D{{Key: "status", Value: "queued"}}
+			if err := srv.SetDocs(context.Background(), "jobs", queued, queued, 3); err != nil {
+				t.Fatal(err)
+			}
+			auth := tt.tls(srv)
+			for k, v := range map[string]string{"host": srv.Host, "port": srv.Port, "username": srv.Username, "password": srv.Password} {
+				auth[k] = v
+			}
+			s, err := scalers.New(context.Background(), &scalers.Config{TriggerType: "mongodb", Timeout: 2 * time.Second,
+				TriggerMetadata: map[string]string{"collection": "jobs", "query": `{"status": "queued"}`, "queryValue": "5", "dbName": "queue"}, AuthParams: auth})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close(context.Background())
+			v, _, err := pollMongoDB(t, s, "jobs")
+			if tt.cause == "" {
+				if err != nil || v != 3 {
+					t.Fatalf("count %g, %v; want 3", v, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("the poll succeeded")
+			}
+			if got := diagnose.FailureCause(err.Error()); got != tt.cause {
+				t.Errorf("describe names the cause %q, want %q (error %q)", got, tt.cause, err)
+			}
+			if strings.Contains(err.Error(), srv.Password) {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}

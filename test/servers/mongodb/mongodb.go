@@ -8,6 +8,10 @@
 // --setup-password creating the first user, defined in the setup database, at start. From then on
 // every command but the handshake ones needs an authenticated connection.
 //
+// With Options.TLS it serves TLS only (FerretDB's --listen-tls), with a certificate for
+// 127.0.0.1 signed by a CA made for it; with TLSClientAuth it also asks clients for a
+// certificate that CA signed (FerretDB does once given --listen-tls-ca-file).
+//
 // A small client seeds documents the way producers and workers do (SetDocs).
 package mongodb
 
@@ -33,6 +37,7 @@ import (
 
 	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/servers/internal/proc"
+	"github.com/kedactl/kedactl/test/servers/internal/testca"
 )
 
 // Bounds of the server's start: building FerretDB cold takes minutes of CPU (modernc's SQLite),
@@ -44,6 +49,14 @@ const (
 	callTimeout = 10 * time.Second
 )
 
+// Options configure a server.
+type Options struct {
+	// TLS serves TLS only; Server.TLS holds what a client needs.
+	TLS bool
+	// TLSClientAuth, with TLS, requires clients to present a certificate the CA signed.
+	TLSClientAuth bool
+}
+
 // Server is a running FerretDB with one user.
 type Server struct {
 	// Host and Port are where it listens; Addr is host:port.
@@ -51,6 +64,8 @@ type Server struct {
 	// Database is the database the user is defined in (and authenticates against); Username and
 	// Password are the user's. The password has characters a URI must escape.
 	Database, Username, Password string
+	// TLS is set when the server serves TLS: its CA and a client certificate.
+	TLS *testca.Files
 
 	proc   *proc.Process
 	dir    string
@@ -61,17 +76,23 @@ type Server struct {
 // test ends.
 func Start(t testing.TB, database string) *Server {
 	t.Helper()
+	return StartWith(t, database, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, database string, opts Options) *Server {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	if _, err := cluster.ToolDir(ctx, io.Discard, "ferretdb"); err != nil {
 		t.Fatalf("failed to build ferretdb: %v", err)
 	}
-	return proc.ForTest(t, "ferretdb", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, database) })
+	return proc.ForTest(t, "ferretdb", func(ctx context.Context) (*Server, error) { return StartProcess(ctx, database, opts) })
 }
 
 // StartProcess builds FerretDB if needed and starts it, waiting until the user can run a
 // command.
-func StartProcess(ctx context.Context, database string) (*Server, error) {
+func StartProcess(ctx context.Context, database string, opts Options) (*Server, error) {
 	tools, err := cluster.ToolDir(ctx, io.Discard, "ferretdb")
 	if err != nil {
 		return nil, err
@@ -89,19 +110,40 @@ func StartProcess(ctx context.Context, database string) (*Server, error) {
 	_, _ = rand.Read(pw)
 	s := &Server{Host: "127.0.0.1", Port: strconv.Itoa(port), Database: database, Username: "keda", Password: "p@ss/" + hex.EncodeToString(pw), dir: dir}
 	s.Addr = net.JoinHostPort(s.Host, s.Port)
-	args := []string{
+	listen := []string{"--listen-addr=" + s.Addr}
+	if opts.TLS {
+		if s.TLS, err = testca.New("kedactl test FerretDB CA"); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+		paths, err := s.TLS.WriteServer(dir)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+		listen = []string{"--listen-addr=", "--listen-tls=" + s.Addr, "--listen-tls-cert-file=" + paths.Cert, "--listen-tls-key-file=" + paths.Key}
+		if opts.TLSClientAuth {
+			listen = append(listen, "--listen-tls-ca-file="+paths.CA)
+		}
+	}
+	args := append([]string{
 		"--handler=sqlite", "--sqlite-url=file:" + dir + "/", "--state-dir=" + dir,
-		"--listen-addr=" + s.Addr,
+	}, listen...)
+	args = append(args,
 		// No debug listener (its default port would collide between servers) and no telemetry
 		// (the tests reach nothing but loopback).
 		"--debug-addr=-", "--telemetry=disable", "--log-level=warn",
-		"--test-enable-new-auth", "--setup-database=" + database, "--setup-username=" + s.Username, "--setup-password=" + s.Password,
-	}
+		"--test-enable-new-auth", "--setup-database="+database, "--setup-username="+s.Username, "--setup-password="+s.Password,
+	)
 	if s.proc, err = proc.Start(filepath.Join(tools, "ferretdb"), args, dir, "ferretdb", nil); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	if s.client, err = mongo.Connect(options.Client().ApplyURI(s.URI()).SetTimeout(callTimeout)); err != nil {
+	clientOpts := options.Client().ApplyURI(s.URI()).SetTimeout(callTimeout)
+	if s.TLS != nil {
+		clientOpts.SetTLSConfig(s.TLS.ClientConfig())
+	}
+	if s.client, err = mongo.Connect(clientOpts); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("ferretdb: could not set up the client: %w", err)
 	}
