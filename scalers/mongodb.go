@@ -2,7 +2,9 @@ package scalers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -60,6 +62,12 @@ func newMongoDBScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	// Parsed out of the pool's lock: a mongodb+srv address is looked up in DNS here.
 	opts := options.Client().ApplyURI(m.URI)
 	if err := opts.Validate(); err != nil {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			// A mongodb+srv address whose SRV records could not be read: the host, not the
+			// string's syntax, is what to check.
+			return nil, redact(fmt.Errorf("%s: could not look up the DNS SRV records of the mongodb+srv address: %w: check host (or connectionString)", triggerWho(cfg), dnsErr), s.secrets)
+		}
 		return nil, identify(cfg, meta.MongoDBConnectionError())
 	}
 	if m.TLSConfig != nil {

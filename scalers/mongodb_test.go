@@ -138,6 +138,7 @@ func TestMongoDBBuildRefuses(t *testing.T) {
 		{"bad $numberInt", `{"n": {"$numberInt": "x"}}`, "mongodb://h/q", []string{"metadata.query", "canonical Extended JSON"}},
 		{"port out of range", `{"a": 1}`, "mongodb://u:" + password + "@h:99999/db", []string{"metadata.connectionString", "not a MongoDB connection string"}},
 		{"bad escape", `{"a": 1}`, "mongodb://u:" + password + "%ZZ@h/db", []string{"metadata.connectionString", "not a MongoDB connection string"}},
+		{"SRV records not found", `{"a": 1}`, "mongodb+srv://u:" + password + "@cluster.invalid/db", []string{"could not look up the DNS SRV records", "cluster.invalid", "check host"}},
 		{"unknown option value", `{"a": 1}`, "mongodb://u:" + password + "@h/db?readPreference=nearest-ish", []string{"metadata.connectionString"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
