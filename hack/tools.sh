@@ -18,6 +18,7 @@
 #   hack/tools.sh graphite       carbon-cache and graphite-web from Debian (apt-get), for the graphite scaler's tests
 #   hack/tools.sh goaws          the goaws SQS emulator from the Go module proxy (hack/goaws), for aws-sqs-queue
 #   hack/tools.sh nsq            nsqd and nsqlookupd from the Go module proxy (hack/nsq), for the nsq scaler's tests
+#   hack/tools.sh ferretdb       FerretDB (MongoDB's wire protocol over SQLite) from the Go module proxy (hack/ferretdb), for mongodb
 #   hack/tools.sh fakegcs        fake-gcs-server (Cloud Storage emulator) from the Go module proxy (hack/fakegcs), for gcp-storage
 #   hack/tools.sh azurite        Azurite (Azure Storage emulator) from npm, for the azure-queue and azure-blob scalers' tests
 #   hack/tools.sh kinesalite     kinesalite (Kinesis emulator) from npm, for the aws-kinesis-stream scaler's tests
@@ -43,6 +44,7 @@ KEDA_VERSION=v2.21.0 # keep in step with hack/keda/go.mod
 GOAWS_VERSION=v0.4.5 # keep in step with hack/goaws/go.mod
 NSQ_VERSION=v1.3.0 # keep in step with hack/nsq/go.mod
 FAKEGCS_VERSION=v1.56.1 # keep in step with hack/fakegcs/go.mod
+FERRETDB_VERSION=v1.24.2 # keep in step with hack/ferretdb/go.mod
 # Azurite releases after 3.35.0 want a newer Node than Debian's 20.
 AZURITE_VERSION=3.35.0
 # The last releases of both; they run on Debian's Node 20 (leveldown's prebuilt binaries).
@@ -73,6 +75,7 @@ dir() {
     goaws) echo "$cache/goaws-$GOAWS_VERSION" ;;
     nsq) echo "$cache/nsq-$NSQ_VERSION" ;;
     fakegcs) echo "$cache/fake-gcs-server-$FAKEGCS_VERSION" ;;
+    ferretdb) echo "$cache/ferretdb-$FERRETDB_VERSION" ;;
     azurite) echo "$cache/azurite-$AZURITE_VERSION" ;;
     kinesalite) echo "$cache/kinesalite-$KINESALITE_VERSION" ;;
     dynalite) echo "$cache/dynalite-$DYNALITE_VERSION" ;;
@@ -217,6 +220,27 @@ build_fakegcs() {
   (cd "$here/fakegcs" && go build -trimpath -ldflags "-s -w" -o "$OUT/fake-gcs-server" github.com/fsouza/fake-gcs-server)
 }
 
+# FerretDB, the mongodb scaler's server: MongoDB's wire protocol with SCRAM authentication, its
+# data in SQLite files (its PostgreSQL backend is built in too, and not used by the tests).
+# FerretDB embeds its version from build/version/version.txt, which its release process
+# generates and the module proxy's copy lacks (the binary panics without it): the build uses a
+# temporary copy of the module source from the module cache with that file written, and of the
+# wrapper module with a replace pointing at it (no FerretDB source is kept in this repository).
+build_ferretdb() {
+  echo ">> building ferretdb $FERRETDB_VERSION into $OUT" >&2
+  local src work
+  src=$(cd "$here/ferretdb" && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || { echo "hack/tools.sh: ferretdb $FERRETDB_VERSION is not in the module cache" >&2; return 1; }
+  work=$OUT/.src
+  mkdir -p "$work"
+  cp -r "$src" "$work/ferretdb" && chmod -R u+w "$work/ferretdb"
+  echo "$FERRETDB_VERSION" > "$work/ferretdb/build/version/version.txt"
+  cp "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/tools.go" "$work/"
+  (cd "$work" && go mod edit -replace "github.com/FerretDB/FerretDB=./ferretdb" &&
+    go build -mod=mod -trimpath -ldflags "-s -w" -o "$OUT/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb)
+  rm -rf "$work"
+}
+
 # Azurite from npm at an exact version, its dependencies as its lock file pins them; the tests run
 # $OUT/node_modules/.bin/azurite.
 build_azurite() {
@@ -274,6 +298,7 @@ case ${1:-all} in
   goaws) build_into "$(dir goaws)" build_goaws ;;
   nsq) build_into "$(dir nsq)" build_nsq ;;
   fakegcs) build_into "$(dir fakegcs)" build_fakegcs ;;
+  ferretdb) build_into "$(dir ferretdb)" build_ferretdb ;;
   azurite) build_into "$(dir azurite)" build_azurite ;;
   kinesalite) build_into "$(dir kinesalite)" build_npm "kinesalite@$KINESALITE_VERSION" ;;
   dynalite) build_into "$(dir dynalite)" build_npm "dynalite@$DYNALITE_VERSION" ;;
@@ -327,6 +352,7 @@ case ${1:-all} in
     "$0" goaws
     "$0" nsq
     "$0" fakegcs
+    "$0" ferretdb
     ;;
   npm)
     "$0" azurite
@@ -334,5 +360,5 @@ case ${1:-all} in
     "$0" dynalite
     "$0" pouchdb
     ;;
-  *) echo "usage: $0 [demo|all|core|npm|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|azurite|kinesalite|dynalite|pouchdb|vault|keda|dir TOOL]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|all|core|npm|cluster|kwok|controller-gen|protogen|helm|metrics-server|redis|postgres|mariadb|prometheus|tmux|nats|rabbitmq|beanstalkd|graphite|goaws|nsq|fakegcs|ferretdb|azurite|kinesalite|dynalite|pouchdb|vault|keda|dir TOOL]" >&2; exit 2 ;;
 esac

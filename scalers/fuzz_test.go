@@ -3,6 +3,7 @@ package scalers
 import (
 	"context"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -58,6 +59,50 @@ func (s *fuzzServer) serve(status int, body []byte, bodies map[string][]byte) {
 // fuzzStatuses are the status codes a fuzzed server answers with, picked by a fuzz byte.
 var fuzzStatuses = []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
 	http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusNoContent}
+
+// fuzzTCPServer is a server on 127.0.0.1 for the fuzz targets of the scalers that speak a
+// protocol of their own over TCP (Redis, MongoDB): handle serves each connection, answering the
+// measuring request with the current fuzz input (reply), and the connection is closed after.
+type fuzzTCPServer struct {
+	lis     net.Listener
+	mu      sync.Mutex
+	current []byte
+}
+
+func newFuzzTCPServer(f *testing.F, handle func(s *fuzzTCPServer, c net.Conn)) *fuzzTCPServer {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := &fuzzTCPServer{lis: lis}
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(s, c)
+			}()
+		}
+	}()
+	f.Cleanup(func() { lis.Close() })
+	return s
+}
+
+// set makes reply the answer of the next measuring requests.
+func (s *fuzzTCPServer) set(reply []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.current = reply
+}
+
+func (s *fuzzTCPServer) reply() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
 
 // fuzzPollTimeout bounds one fuzzed poll; the server answers at once, so only a hang reaches it.
 const fuzzPollTimeout = 10 * time.Second

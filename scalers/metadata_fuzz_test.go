@@ -119,6 +119,11 @@ var fuzzTriggerSeeds = map[string][]string{
 		"podSelector=app in (a,b),tier notin (batch)\nvalue=0.5\ngroupByNode=true",
 		"podSelector=\nvalue=1",
 	},
+	"mongodb": {
+		"dbName=queue\ncollection=jobs\nquery={\"status\": \"queued\"}\nqueryValue=5\n@connectionString=mongodb://keda:mongo-secret-pw@mongo:27017/queue",
+		"host=::1\nport=27017\nusername=u\ndbName=d\ncollection=c.d\nquery={\"n\": {\"$numberLong\": \"x\"}}\nqueryValue=0.5\npasswordFromEnv=PW\n$PW=p@ss%",
+		"scheme=mongodb+srv\nhost=cluster.example\nusername=u\n@password=pw-secret-0123456\ndbName=d\ncollection=c\nquery={}\nqueryValue=1\n@tls=enable\n@ca=x",
+	},
 }
 
 func FuzzValidateTrigger(f *testing.F) {

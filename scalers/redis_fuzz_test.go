@@ -8,46 +8,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// fuzzRESPServer is a Redis server on 127.0.0.1 that answers the connection handshake as an old
-// Redis would (no HELLO) and the measuring command with the current fuzz input, then hangs up,
-// so that an answer cut short ends in EOF instead of a wait.
-type fuzzRESPServer struct {
-	lis   net.Listener
-	mu    sync.Mutex
-	reply []byte
-}
-
-func newFuzzRESPServer(f *testing.F) *fuzzRESPServer {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	s := &fuzzRESPServer{lis: lis}
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			go s.handle(c)
-		}
-	}()
-	f.Cleanup(func() { lis.Close() })
-	return s
-}
-
-func (s *fuzzRESPServer) set(reply []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reply = reply
-}
-
-func (s *fuzzRESPServer) handle(c net.Conn) {
-	defer c.Close()
+// serveRESP answers a connection as a Redis server on 127.0.0.1 would: the connection handshake
+// as an old Redis (no HELLO), and the measuring command with the current fuzz input, then it
+// hangs up, so that an answer cut short ends in EOF instead of a wait.
+func serveRESP(s *fuzzTCPServer, c net.Conn) {
 	r := bufio.NewReader(c)
 	for {
 		args, err := readRESPCommand(r)
@@ -60,10 +27,7 @@ func (s *fuzzRESPServer) handle(c net.Conn) {
 		case "CLIENT", "SELECT", "AUTH", "PING":
 			_, _ = io.WriteString(c, "+OK\r\n")
 		default:
-			s.mu.Lock()
-			reply := s.reply
-			s.mu.Unlock()
-			_, _ = c.Write(reply)
+			_, _ = c.Write(s.reply())
 			return
 		}
 	}
@@ -137,7 +101,7 @@ func FuzzRedisReply(f *testing.F) {
 	for _, reply := range []string{group("g", ":7\r\n"), group("g", "$-1\r\n"), group("g", ":-2\r\n"), group("other", ":7\r\n"), group("g", "$1\r\n7\r\n"), "*1\r\n*1\r\n$4\r\nname\r\n", "*0\r\n"} {
 		f.Add(uint8(3), []byte(reply))
 	}
-	srv := newFuzzRESPServer(f)
+	srv := newFuzzTCPServer(f, serveRESP)
 	f.Fuzz(func(t *testing.T, which uint8, reply []byte) {
 		tr := fuzzRedisTriggers[int(which)%len(fuzzRedisTriggers)]
 		meta := map[string]string{"address": srv.lis.Addr().String()}

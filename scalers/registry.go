@@ -105,6 +105,7 @@ var registry = map[string]entry{
 	"solr":    {build: newSolrScaler, tested: testedContract},
 	"couchdb": {build: newCouchDBScaler, tested: testedEmulator},
 	"pulsar":  {build: newPulsarScaler, tested: testedContract},
+	"mongodb": {build: newMongoDBScaler, tested: testedEmulator},
 }
 
 // Types returns the supported trigger types, sorted.

@@ -2,7 +2,6 @@ package meta
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
@@ -51,7 +50,7 @@ func (m *EtcdMetadata) Validate() error {
 			Fix: "must be a number of seconds above 0: the etcd server's --experimental-watch-progress-notify-interval (600 by default)"}
 	}
 	if m.TLS == "enable" {
-		cfg, err := etcdTLSConfig(m)
+		cfg, err := pemTLSConfig("etcd server's", m.CA, m.Cert, m.Key, m.KeyPassword)
 		if err != nil {
 			return err
 		}
@@ -96,38 +95,4 @@ func checkEtcdEndpoint(ep string) error {
 		return bad("whose port is not a number from 1 to 65535")
 	}
 	return nil
-}
-
-// etcdTLSConfig builds the client's TLS from ca, cert, key and keyPassword: a CA for the server's
-// certificate (the system's otherwise), and a client certificate when the server asks for one.
-func etcdTLSConfig(m *EtcdMetadata) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if m.CA != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(m.CA)) {
-			return nil, &ParamError{Param: "ca", Problem: "holds no PEM certificate",
-				Fix: "put the PEM text of the CA certificate that signed the etcd server's (-----BEGIN CERTIFICATE-----...) in the TriggerAuthentication parameter ca"}
-		}
-		cfg.RootCAs = pool
-	}
-	switch {
-	case m.Cert == "" && m.Key == "":
-		return cfg, nil
-	case m.Cert == "":
-		return nil, &ParamError{Param: "cert", Problem: "is required when key is set", Fix: "put the client certificate (PEM) in the TriggerAuthentication parameter cert, next to key"}
-	case m.Key == "":
-		return nil, &ParamError{Param: "key", Problem: "is required when cert is set", Fix: "put the client certificate's private key (PEM) in the TriggerAuthentication parameter key, next to cert"}
-	}
-	key, err := DecryptKey(m.Key, m.KeyPassword)
-	if err != nil {
-		return nil, err
-	}
-	pair, err := tls.X509KeyPair([]byte(m.Cert), key)
-	if err != nil {
-		// crypto/tls words these without any key material.
-		return nil, &ParamError{Param: "cert", Problem: "and key are not a usable certificate and private key (" + err.Error() + ")",
-			Fix: "give the PEM texts of the client certificate and of its private key"}
-	}
-	cfg.Certificates = []tls.Certificate{pair}
-	return cfg, nil
 }

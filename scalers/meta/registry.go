@@ -58,6 +58,7 @@ var registry = map[string]any{
 	"solr":                   SolrMetadata{},
 	"couchdb":                CouchDBMetadata{},
 	"pulsar":                 PulsarMetadata{},
+	"mongodb":                MongoDBMetadata{},
 }
 
 // registryParser has read the layout of every registered metadata struct once; it is read-only.
