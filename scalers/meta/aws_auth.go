@@ -3,7 +3,6 @@ package meta
 import (
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -26,7 +25,7 @@ func (m *AWSAuth) CheckEndpoint() error {
 	}
 	u, err := url.Parse(m.AwsEndpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &ParamError{Param: "awsEndpoint", Problem: strconv.Quote(Clip(m.AwsEndpoint, 100)) + " is not an http(s) URL",
+		return &ParamError{Param: "awsEndpoint", Problem: Quote(m.AwsEndpoint, 100) + " is not an http(s) URL",
 			Fix: "use the endpoint's URL, such as https://sqs.eu-west-1.amazonaws.com or http://localstack:4566"}
 	}
 	return nil

@@ -3,7 +3,6 @@ package meta
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -58,7 +57,7 @@ func (m *AWSCloudWatchMetadata) Validate() error {
 				Fix: "give one value per dimension name, both separated by ';'"}
 		}
 		if m.MetricUnit != "" && !slices.Contains(CloudWatchUnits, m.MetricUnit) {
-			return &ParamError{Param: "metricUnit", Problem: strconv.Quote(Clip(m.MetricUnit, 40)) + " is not a CloudWatch unit", Fix: "use one of " + strings.Join(CloudWatchUnits, ", ")}
+			return &ParamError{Param: "metricUnit", Problem: Quote(m.MetricUnit, 40) + " is not a CloudWatch unit", Fix: "use one of " + strings.Join(CloudWatchUnits, ", ")}
 		}
 	}
 	if err := checkCloudWatchPeriod(m.MetricStatPeriod); err != nil {

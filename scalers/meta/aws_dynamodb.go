@@ -163,7 +163,7 @@ func dynamoValue(raw any, depth int) (DynamoValue, error) {
 			v.M[k] = item
 		}
 	default:
-		return v, fmt.Errorf("has the type %q, not one of S, N, B, BOOL, NULL, L, M", Clip(typ, 20))
+		return v, fmt.Errorf("has the type %s, not one of S, N, B, BOOL, NULL, L, M", Quote(typ, 20))
 	}
 	return v, nil
 }

@@ -3,7 +3,6 @@ package meta
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -66,7 +65,7 @@ func sqsQueueName(queueURL string) (string, error) {
 	}
 	parts := strings.Split(u.Path, "/")
 	if len(parts) != 3 || parts[2] == "" {
-		return "", &ParamError{Param: "queueURL", Problem: strconv.Quote(Clip(queueURL, 200)) + " has no queue name in its path",
+		return "", &ParamError{Param: "queueURL", Problem: Quote(queueURL, 200) + " has no queue name in its path",
 			Fix: "use the queue's URL as SQS shows it, https://sqs.<region>.amazonaws.com/<account id>/<queue name>"}
 	}
 	return parts[2], nil

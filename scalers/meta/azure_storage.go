@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -66,7 +65,7 @@ func azureStorageEndpointSuffix(cloud, endpointSuffix string, service AzureStora
 	}
 	suffix, ok := azureStorageSuffixes[strings.ToUpper(cloud)]
 	if !ok {
-		return "", &ParamError{Param: "cloud", Problem: "is " + strconv.Quote(Clip(cloud, 60)) + ", which is not a known Azure cloud",
+		return "", &ParamError{Param: "cloud", Problem: "is " + Quote(cloud, 60) + ", which is not a known Azure cloud",
 			Fix: "use AzurePublicCloud, AzureUSGovernmentCloud, AzureChinaCloud, AzureGermanCloud, or Private with metadata.endpointSuffix"}
 	}
 	return string(service) + "." + suffix, nil

@@ -53,13 +53,13 @@ func checkBeanstalkdServer(server string) error {
 	const fix = "use host:port, such as beanstalkd.default.svc:11300"
 	host, port, err := net.SplitHostPort(server)
 	if err != nil {
-		return &ParamError{Param: "server", Problem: strconv.Quote(Clip(server, 100)) + " is not host:port", Fix: fix}
+		return &ParamError{Param: "server", Problem: Quote(server, 100) + " is not host:port", Fix: fix}
 	}
 	if host == "" {
-		return &ParamError{Param: "server", Problem: strconv.Quote(Clip(server, 100)) + " has no host", Fix: fix}
+		return &ParamError{Param: "server", Problem: Quote(server, 100) + " has no host", Fix: fix}
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
-		return &ParamError{Param: "server", Problem: strconv.Quote(Clip(server, 100)) + " has no valid port", Fix: fix}
+		return &ParamError{Param: "server", Problem: Quote(server, 100) + " has no valid port", Fix: fix}
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func beanstalkdNameProblem(name string) string {
 	for _, r := range name {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-+/;.$_()", r)
 		if !ok {
-			return fmt.Sprintf("%q holds %q", Clip(name, 100), r)
+			return fmt.Sprintf("%s holds %q", Quote(name, 100), r)
 		}
 	}
 	return ""

@@ -155,7 +155,7 @@ func (m *DatadogMetadata) validateClusterAgent() error {
 		{"datadogMetricNamespace", m.DatadogMetricNamespace}, {"datadogMetricName", m.DatadogMetricName},
 	} {
 		if strings.ContainsAny(name.value, "/?#@: \t\r\n") {
-			return &ParamError{Param: name.param, Problem: strconv.Quote(Clip(name.value, 80)) + " is not a Kubernetes name", Fix: "use the object's name, such as datadog"}
+			return &ParamError{Param: name.param, Problem: Quote(name.value, 80) + " is not a Kubernetes name", Fix: "use the object's name, such as datadog"}
 		}
 	}
 	m.BaseURL = &url.URL{Scheme: "https", Host: fmt.Sprintf("%s.%s:%d", m.DatadogMetricsService, m.DatadogNamespace, m.DatadogMetricsServicePort),
@@ -182,7 +182,7 @@ func (m *DatadogMetadata) ValidateConfig(cfg *Trigger) error {
 		return perr("is set along with spec.triggers[].metricType", "remove metadata.type, which metricType replaces")
 	}
 	if t := strings.ToLower(v); t != "average" && t != "global" {
-		return perr("is "+strconv.Quote(Clip(v, 40)), "must be average or global; better, remove it and set spec.triggers[].metricType (AverageValue or Value)")
+		return perr("is "+Quote(v, 40), "must be average or global; better, remove it and set spec.triggers[].metricType (AverageValue or Value)")
 	}
 	return nil
 }
@@ -207,7 +207,7 @@ func datadogAPIBase(site string) (*url.URL, error) {
 		return u, nil
 	}
 	if !slices.Contains(datadogSites, site) {
-		return nil, &ParamError{Param: "datadogSite", Problem: strconv.Quote(Clip(site, 80)) + " is not a Datadog site",
+		return nil, &ParamError{Param: "datadogSite", Problem: Quote(site, 80) + " is not a Datadog site",
 			Fix: "use the site of your Datadog account: one of " + strings.Join(datadogSites, ", ")}
 	}
 	return &url.URL{Scheme: "https", Host: "api." + site}, nil

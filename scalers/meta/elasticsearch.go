@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -89,7 +88,7 @@ func searchTemplateParams(items []string) (map[string]string, error) {
 		k, v, ok := strings.Cut(item, ":")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || k == "" || v == "" {
-			return nil, &ParamError{Param: "parameters", Problem: "has " + strconv.Quote(Clip(item, 80)) + ", which is not key:value",
+			return nil, &ParamError{Param: "parameters", Problem: "has " + Quote(item, 80) + ", which is not key:value",
 				Fix: "use key:value items separated by ';', such as service:api;env:prod"}
 		}
 		params[k] = v

@@ -69,7 +69,7 @@ func (m *EtcdMetadata) Validate() error {
 // unixs URL.
 func checkEtcdEndpoint(ep string) error {
 	bad := func(why string) error {
-		return &ParamError{Param: "endpoints", Problem: fmt.Sprintf("has %q, %s", Clip(ep, 100), why),
+		return &ParamError{Param: "endpoints", Problem: fmt.Sprintf("has %s, %s", Quote(ep, 100), why),
 			Fix: "write each endpoint as host:port or http(s)://host:port, e.g. http://etcd.default.svc:2379"}
 	}
 	hostPort := ep

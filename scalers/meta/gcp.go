@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -39,5 +38,5 @@ func gcpEnumValue(param, name string, values map[string]string, example string) 
 	if v, ok := values[n]; ok {
 		return v, nil
 	}
-	return "", &ParamError{Param: param, Problem: strconv.Quote(Clip(name, 40)) + " is not known", Fix: "use one of Cloud Monitoring's names in lower case, such as " + example + ", or none"}
+	return "", &ParamError{Param: param, Problem: Quote(name, 40) + " is not known", Fix: "use one of Cloud Monitoring's names in lower case, such as " + example + ", or none"}
 }

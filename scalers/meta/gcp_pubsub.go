@@ -69,11 +69,11 @@ func (m *GCPPubSubMetadata) Validate() error {
 		m.Project, m.ResourceID = sub[1], sub[2]
 	}
 	if strings.HasPrefix(strings.ToLower(m.ResourceID), "goog") || !gcpPubSubName.MatchString(m.ResourceID) {
-		return &ParamError{Param: param, Problem: strconv.Quote(Clip(m.ResourceName, 80)) + " is not a Pub/Sub " + m.ResourceType + " name",
+		return &ParamError{Param: param, Problem: Quote(m.ResourceName, 80) + " is not a Pub/Sub " + m.ResourceType + " name",
 			Fix: "use the " + m.ResourceType + "'s ID (3 to 255 letters, digits and - _ . ~ + %, starting with a letter, not goog), or projects/<project>/" + m.ResourceType + "s/<ID>"}
 	}
 	if !gcpPubSubMode.MatchString(m.Mode) {
-		return &ParamError{Param: "mode", Problem: strconv.Quote(Clip(m.Mode, 60)) + " is not a metric name", Fix: "use SubscriptionSize, or a Pub/Sub metric's name in CamelCase such as OldestUnackedMessageAge"}
+		return &ParamError{Param: "mode", Problem: Quote(m.Mode, 60) + " is not a metric name", Fix: "use SubscriptionSize, or a Pub/Sub metric's name in CamelCase such as OldestUnackedMessageAge"}
 	}
 	mode := m.Mode
 	if mode == gcpPubSubDefaultMode {
@@ -124,6 +124,6 @@ func gcpMQLAggregation(name string) (string, error) {
 			return fmt.Sprintf("percentile(value, %d)", n), nil
 		}
 	}
-	return "", &ParamError{Param: "aggregation", Problem: strconv.Quote(Clip(name, 40)) + " is not an aggregation KEDA knows",
+	return "", &ParamError{Param: "aggregation", Problem: Quote(name, 40) + " is not an aggregation KEDA knows",
 		Fix: "use mean, median, variance, stddev, sum, count or percentileN (N from 0 to 100, e.g. percentile99), or unset it"}
 }

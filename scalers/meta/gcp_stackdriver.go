@@ -2,7 +2,6 @@ package meta
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -62,7 +61,7 @@ func (m *GCPStackdriverMetadata) Validate() error {
 // quoting; Cloud Monitoring itself answers for anything else (404 or 403).
 func GCPCheckProjectID(param, id string) error {
 	if strings.ContainsAny(id, "/\"\\?#% \t\r\n") {
-		return &ParamError{Param: param, Problem: strconv.Quote(Clip(id, 60)) + " is not a project ID", Fix: "use the project's ID (such as my-project-123), not its name or number path"}
+		return &ParamError{Param: param, Problem: Quote(id, 60) + " is not a project ID", Fix: "use the project's ID (such as my-project-123), not its name or number path"}
 	}
 	return nil
 }

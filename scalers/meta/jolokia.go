@@ -2,7 +2,6 @@ package meta
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -22,7 +21,7 @@ type JolokiaRead struct {
 func newJolokiaRead(templateParam, rawURL, endpoint, corsHeader string, creds HTTPAuthParams, auth *HTTPAuth) (JolokiaRead, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return JolokiaRead{}, &ParamError{Param: templateParam, Problem: "does not make an http(s) URL (" + strconv.Quote(Clip(rawURL, 200)) + ")",
+		return JolokiaRead{}, &ParamError{Param: templateParam, Problem: "does not make an http(s) URL (" + Quote(rawURL, 200) + ")",
 			Fix: "use the address of the broker's Jolokia read endpoint, such as http://broker:8161/api/jolokia/read/<mbean>/<attribute>"}
 	}
 	if strings.ContainsAny(corsHeader, "\r\n") {

@@ -62,7 +62,7 @@ func (m *MongoDBMetadata) Validate() error {
 		return err
 	}
 	if m.Scheme != mongoDBScheme && m.Scheme != mongoDBSRVScheme {
-		return &ParamError{Param: "scheme", Problem: fmt.Sprintf("is %q", Clip(m.Scheme, 40)), Fix: "use mongodb, or mongodb+srv to find the hosts through DNS SRV records"}
+		return &ParamError{Param: "scheme", Problem: fmt.Sprintf("is %s", Quote(m.Scheme, 40)), Fix: "use mongodb, or mongodb+srv to find the hosts through DNS SRV records"}
 	}
 	if m.TLS == "enable" {
 		// KEDA asks for at least one of them: tls: enable alone says nothing the system's roots
@@ -102,7 +102,7 @@ func (m *MongoDBMetadata) Validate() error {
 	host := m.Host
 	if m.Scheme != mongoDBSRVScheme {
 		if !isPort(m.Port) {
-			return &ParamError{Param: "port", Problem: fmt.Sprintf("is %q", Clip(m.Port, 20)), Fix: "use a number from 1 to 65535"}
+			return &ParamError{Param: "port", Problem: fmt.Sprintf("is %s", Quote(m.Port, 20)), Fix: "use a number from 1 to 65535"}
 		}
 		host = net.JoinHostPort(m.Host, m.Port)
 	}

@@ -3,7 +3,6 @@ package meta
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -63,7 +62,7 @@ func (m *NewRelicMetadata) Validate() error {
 func NewRelicEndpoint(region string) (*url.URL, error) {
 	raw, ok := newRelicRegions[strings.ToLower(strings.TrimSpace(region))]
 	if !ok {
-		return nil, &ParamError{Param: "region", Problem: strconv.Quote(Clip(region, 40)) + " is not a New Relic region",
+		return nil, &ParamError{Param: "region", Problem: Quote(region, 40) + " is not a New Relic region",
 			Fix: "use US or EU (or JP, GOV), the region of the account's data center"}
 	}
 	return url.Parse(raw)

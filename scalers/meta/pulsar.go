@@ -37,7 +37,7 @@ func (m *PulsarMetadata) Validate() error {
 	}
 	topic := strings.TrimPrefix(m.Topic, "persistent://")
 	if parts := strings.Split(topic, "/"); len(parts) != 3 || slices.Contains(parts, "") {
-		return &ParamError{Param: "topic", Problem: fmt.Sprintf("%q is not tenant/namespace/topic", Clip(m.Topic, 100)),
+		return &ParamError{Param: "topic", Problem: fmt.Sprintf("%s is not tenant/namespace/topic", Quote(m.Topic, 100)),
 			Fix: "name a persistent topic in full, such as persistent://public/default/orders"}
 	}
 	if m.AsMetricSource() {

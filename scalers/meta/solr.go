@@ -32,7 +32,7 @@ func (m *SolrMetadata) Validate() error {
 		return err
 	}
 	if m.Collection == "" || strings.ContainsAny(m.Collection, "/?#") {
-		return &ParamError{Param: "collection", Problem: fmt.Sprintf("%q is not a collection name", Clip(m.Collection, 80)), Fix: "name one collection (or core), such as my_collection"}
+		return &ParamError{Param: "collection", Problem: fmt.Sprintf("%s is not a collection name", Quote(m.Collection, 80)), Fix: "name one collection (or core), such as my_collection"}
 	}
 	if m.AsMetricSource() {
 		// A metric source of scalingModifiers: KEDA lets the target be 0 there.
