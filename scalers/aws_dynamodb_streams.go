@@ -76,7 +76,7 @@ func latestStreamArn(ctx context.Context, cfg *Config, m *meta.AWSDynamoDBStream
 		}, err)
 	}
 	if out.Table == nil || aws.ToString(out.Table.LatestStreamArn) == "" {
-		return "", fmt.Errorf("%s: DynamoDB table %s has no stream (no LatestStreamArn): enable DynamoDB Streams on the table", triggerWho(cfg), table)
+		return "", fmt.Errorf("%s: the stream of DynamoDB table %s does not exist (DescribeTable named no LatestStreamArn): enable DynamoDB Streams on the table", triggerWho(cfg), table)
 	}
 	return *out.Table.LatestStreamArn, nil
 }

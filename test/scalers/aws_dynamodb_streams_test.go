@@ -110,7 +110,7 @@ func TestAWSDynamoDBStreamsScalerContract(t *testing.T) {
 		"InvalidSignatureException", "awsSecretAccessKey")
 	buildFails("an unknown key", map[string]string{"awsAccessKeyID": "AKIDOTHER", "awsSecretAccessKey": secret}, nil, "UnrecognizedClientException", "awsAccessKeyID")
 	buildFails("a table that does not exist", auth, []string{"tableName", "missing"}, "missing", "does not exist", "tableName")
-	buildFails("a table without a stream", auth, []string{"tableName", "plain"}, "plain", "no stream", "enable DynamoDB Streams")
+	buildFails("a table without a stream", auth, []string{"tableName", "plain"}, "plain", "does not exist", "enable DynamoDB Streams")
 	buildFails("nothing listening", auth, []string{"awsEndpoint", "http://127.0.0.1:1"}, "awsEndpoint")
 
 	srv.ExpireStream("orders.v2")
