@@ -66,6 +66,8 @@ var registry = map[string]entry{
 	"aws-dynamodb":       {build: newAWSDynamoDBScaler, tested: testedEmulator},
 	"aws-cloudwatch":     {build: newAWSCloudWatchScaler, tested: testedContract},
 
+	"aws-dynamodb-streams": {build: newAWSDynamoDBStreamsScaler, tested: testedContract},
+
 	"external":      {build: newExternalScaler},
 	"external-push": {build: newExternalPushScaler},
 

@@ -16,13 +16,21 @@ type AWSKinesisStreamMetadata struct {
 
 // Validate checks what the metadata alone decides.
 func (m *AWSKinesisStreamMetadata) Validate() error {
-	if m.ShardCount < 1 {
-		// KEDA hands it to the HPA, which refuses a target below 1 milli.
-		return &ParamError{Param: "shardCount", Problem: fmt.Sprintf("is %d", m.ShardCount),
-			Fix: "must be at least 1: it is the number of open shards per replica the HPA aims at"}
+	if err := checkShardCount(m.ShardCount, "open shards"); err != nil {
+		return err
 	}
 	if strings.TrimSpace(m.StreamName) == "" {
 		return &ParamError{Param: "streamName", Problem: "is empty", Fix: "name the Kinesis data stream"}
 	}
 	return m.CheckEndpoint()
+}
+
+// checkShardCount refuses a shardCount target below 1 (of what shards, for the fix): KEDA hands
+// it to the HPA, which refuses a target below 1 milli.
+func checkShardCount(n int64, what string) error {
+	if n < 1 {
+		return &ParamError{Param: "shardCount", Problem: fmt.Sprintf("is %d", n),
+			Fix: "must be at least 1: it is the number of " + what + " per replica the HPA aims at"}
+	}
+	return nil
 }

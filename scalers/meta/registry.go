@@ -31,6 +31,7 @@ var registry = map[string]any{
 	"aws-kinesis-stream":     AWSKinesisStreamMetadata{},
 	"aws-dynamodb":           AWSDynamoDBMetadata{},
 	"aws-cloudwatch":         AWSCloudWatchMetadata{},
+	"aws-dynamodb-streams":   AWSDynamoDBStreamsMetadata{},
 	"external":               ExternalMetadata{},
 	"external-push":          ExternalMetadata{},
 	"rabbitmq":               RabbitMQMetadata{},
