@@ -42,7 +42,20 @@ import (
 	"time"
 
 	"github.com/kedactl/kedactl/test/servers/internal/answered"
+	"github.com/kedactl/kedactl/test/servers/internal/testca"
 )
+
+// TLSFiles are a CA and the server certificate it signed.
+type TLSFiles = testca.Files
+
+// NewCA makes a CA and a certificate for 127.0.0.1 it signed, for Options.TLS (its
+// ServerConfig). The azure-servicebus trigger has no ca parameter: it verifies a namespace's
+// certificate against the system's CAs, so a client trusts the fake by adding this CA to them
+// (the operator with --ca-dir, a test binary with SSL_CERT_DIR), as with a private CA in front of
+// a real namespace.
+func NewCA() (*TLSFiles, error) {
+	return testca.New("kedactl test servicebus CA")
+}
 
 // Options configures a server.
 type Options struct {
@@ -50,7 +63,8 @@ type Options struct {
 	Namespace string
 	// Policies are the namespace's shared access policies.
 	Policies []Policy
-	// TLS is the server's TLS configuration (httptest's own certificate when nil).
+	// TLS is the server's TLS configuration (httptest's own certificate when nil), such as
+	// NewCA's ServerConfig.
 	TLS *tls.Config
 }
 
