@@ -3,7 +3,6 @@ package scalers_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	asbserver "github.com/kedactl/kedactl/test/servers/azureservicebus"
@@ -20,21 +19,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ca, err := asbserver.NewCA()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/scalers:", err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "kedactl-scalers-ca-")
+	ca, dir, err := asbserver.NewCADir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test/scalers:", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "servicebus-ca.pem"), ca.CAPEM, 0o600); err != nil {
-		fmt.Fprintln(os.Stderr, "test/scalers:", err)
-		return 1
-	}
 	// Go's own directories stay (SSL_CERT_DIR replaces them), so the system's CAs are trusted too.
 	dirs := os.Getenv("SSL_CERT_DIR")
 	if dirs == "" {

@@ -34,6 +34,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +57,24 @@ type TLSFiles = testca.Files
 // a real namespace.
 func NewCA() (*TLSFiles, error) {
 	return testca.New("kedactl test servicebus CA")
+}
+
+// NewCADir is NewCA with its certificate written into a new temporary directory, for --ca-dir or
+// SSL_CERT_DIR; the caller removes the directory.
+func NewCADir() (*TLSFiles, string, error) {
+	ca, err := NewCA()
+	if err != nil {
+		return nil, "", err
+	}
+	dir, err := os.MkdirTemp("", "kedactl-servicebus-ca-")
+	if err != nil {
+		return nil, "", fmt.Errorf("failed to make the CA's directory: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "servicebus-ca.pem"), ca.CAPEM, 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, "", fmt.Errorf("failed to write the CA: %w", err)
+	}
+	return ca, dir, nil
 }
 
 // Options configures a server.
