@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,10 +40,7 @@ type azureServiceBusClient struct {
 // identity is the system's for all of them: the operator's --ca-dir adds CAs to it); the
 // credential stays the trigger's own.
 func newAzureServiceBusClient(cfg *Config, ns *meta.AzureServiceBusNamespace) *azureServiceBusClient {
-	c := newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "connection", ns.BaseURL, 0, false)
-	c.secrets = append(c.secrets, ns.Secrets...)
-	slices.SortFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
-	return &azureServiceBusClient{cfg: cfg, ns: ns, http: c, now: time.Now}
+	return &azureServiceBusClient{cfg: cfg, ns: ns, http: newSigningHTTPClient(cfg, "connection", ns.BaseURL, ns.Secrets), now: time.Now}
 }
 
 func (c *azureServiceBusClient) close() { c.http.close() }
