@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +38,7 @@ type azureStorageClient struct {
 // newAzureStorageClient reaches account over the transport every trigger shares (the TLS identity
 // is the system's for all of them); the credential stays the trigger's own.
 func newAzureStorageClient(cfg *Config, account *meta.AzureStorageAccount) *azureStorageClient {
-	c := newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, "connection", account.ServiceURL, 0, false)
-	c.secrets = append(c.secrets, account.Secrets...)
-	slices.SortFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
+	c := newSigningHTTPClient(cfg, "connection", account.ServiceURL, account.Secrets)
 	return &azureStorageClient{cfg: cfg, account: account, http: c, now: time.Now}
 }
 

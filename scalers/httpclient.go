@@ -127,6 +127,16 @@ func newHTTPClient(cfg *Config, p *meta.HTTPAuthParams, auth *meta.HTTPAuth, add
 		timeout: timeout, addrParam: addrParam, secrets: secrets, release: release}
 }
 
+// newSigningHTTPClient is newHTTPClient for a trigger that signs its own requests with a
+// credential outside KEDA's authModes (a connection string's key): no auth headers are added, and
+// secrets (the credential's texts) are removed from its errors.
+func newSigningHTTPClient(cfg *Config, addrParam string, addr *url.URL, secrets []string) *httpClient {
+	c := newHTTPClient(cfg, &meta.HTTPAuthParams{}, &meta.HTTPAuth{}, addrParam, addr, 0, false)
+	c.secrets = append(c.secrets, secrets...)
+	slices.SortFunc(c.secrets, func(a, b string) int { return len(b) - len(a) })
+	return c
+}
+
 // httpStatusError is an answer outside 2xx.
 type httpStatusError struct {
 	code int

@@ -94,6 +94,8 @@ var registry = map[string]entry{
 
 	"azure-pipelines": {build: newAzurePipelinesScaler, tested: testedContract},
 
+	"azure-servicebus": {build: newAzureServiceBusScaler, tested: testedContract},
+
 	"gcp-storage":     {build: newGCPStorageScaler, tested: testedEmulator},
 	"gcp-stackdriver": {build: newGCPStackdriverScaler, tested: testedContract},
 	"gcp-pubsub":      {build: newGCPPubSubScaler, tested: testedContract},

@@ -137,9 +137,9 @@ func TestAdmission(t *testing.T) {
 		}),
 			warnings: []string{`spec.triggers[0].metadata.listLength "five" is not a valid integer`}, events: 1, counted: "ns create "},
 		{name: "trigger type this operator lacks", path: PathScaledObject, obj: scaledObject("unknown", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
-			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "azure-servicebus", Metadata: map[string]string{"queueName": "q"}}}
+			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "predictkube", Metadata: map[string]string{"query": "q"}}}
 		}),
-			warnings: []string{`type "azure-servicebus" is not a known scaler type`}, events: 1, counted: "ns create "},
+			warnings: []string{`type "predictkube" is not a known scaler type`}, events: 1, counted: "ns create "},
 		{name: "Utilization on a trigger the HPA reads as External", path: PathScaledObject, obj: scaledObject("utilization", "later", func(s *kedav1alpha1.ScaledObjectSpec) {
 			s.Triggers = []kedav1alpha1.ScaleTriggers{{Type: "cron", MetricType: "Utilization", Metadata: cronTrigger.Metadata}}
 		}),

@@ -17,8 +17,8 @@ func TestCheckGolden(t *testing.T) {
 	root := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, nil)
 	root.SetArgs([]string{"check", "-f", "testdata/check-input.yaml"})
 	err := root.Execute()
-	if err == nil || !strings.Contains(err.Error(), "10 object(s) failed") {
-		t.Fatalf("want 10 failed objects, got %v", err)
+	if err == nil || !strings.Contains(err.Error(), "11 object(s) failed") {
+		t.Fatalf("want 11 failed objects, got %v", err)
 	}
 	const golden = "testdata/check.golden"
 	if *update {

@@ -49,6 +49,7 @@ var registry = map[string]any{
 	"azure-queue":            AzureQueueMetadata{},
 	"azure-blob":             AzureBlobMetadata{},
 	"azure-pipelines":        AzurePipelinesMetadata{},
+	"azure-servicebus":       AzureServiceBusMetadata{},
 	"gcp-storage":            GCPStorageMetadata{},
 	"gcp-stackdriver":        GCPStackdriverMetadata{},
 	"gcp-pubsub":             GCPPubSubMetadata{},

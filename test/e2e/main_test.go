@@ -17,6 +17,7 @@ import (
 
 	"github.com/kedactl/kedactl/test/cluster"
 	"github.com/kedactl/kedactl/test/env"
+	asbserver "github.com/kedactl/kedactl/test/servers/azureservicebus"
 	"github.com/kedactl/kedactl/test/servers/fakegcs"
 	gcpserver "github.com/kedactl/kedactl/test/servers/gcpmonitoring"
 	gsmserver "github.com/kedactl/kedactl/test/servers/gcpsecretmanager"
@@ -43,6 +44,9 @@ type suite struct {
 	// gcpSecrets is the Google Secret Manager fake of the gcpSecretManager tests, reached through
 	// CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER.
 	gcpSecrets *gsmserver.Server
+	// serviceBusCA signs the certificates of the Service Bus fakes; the operator trusts it
+	// through its --ca-dir, as a trigger without a ca parameter needs.
+	serviceBusCA *asbserver.TLSFiles
 }
 
 // The one AWS identity the Secrets Manager fake accepts.
@@ -83,7 +87,13 @@ func run(m *testing.M) int {
 	defer sm.Close()
 	gsm := gsmserver.Start()
 	defer gsm.Close()
-	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true},
+	sbCA, caDir, err := asbserver.NewCADir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(caDir)
+	e, err := env.Start(ctx, env.Options{Out: os.Stdout, Cluster: cluster.Options{MetricsServer: true}, OperatorArgs: []string{"--ca-dir=" + caDir},
 		OperatorEnv: []string{"NEW_RELIC_NERDGRAPH_BASE_URL=" + nr.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_MONITORING=" + gm.URL, "STORAGE_EMULATOR_HOST=" + gcs.Host,
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER=" + gsm.URL + "/"}})
 	if err != nil {
@@ -98,7 +108,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer rs.Stop()
-	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm, gcsFront: gcs, secretsManager: sm, gcpSecrets: gsm}
+	shared = &suite{env: e, redis: rs, newRelic: nr, gcpMonitoring: gm, gcsFront: gcs, secretsManager: sm, gcpSecrets: gsm, serviceBusCA: sbCA}
 	code := m.Run()
 	// The operator ran as the chart's ServiceAccount: any request the apiserver refused is a rule
 	// the chart's RBAC lacks, even when the test that caused it passed.
