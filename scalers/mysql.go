@@ -37,11 +37,6 @@ func mysqlConfig(m *meta.MysqlMetadata) (*mysql.Config, error) {
 	return dsn, nil
 }
 
-func mysqlDriverCheck(m any) error {
-	_, err := mysqlConfig(m.(*meta.MysqlMetadata))
-	return err
-}
-
 func newMySQLScaler(_ context.Context, cfg *Config) (Scaler, error) {
 	var m meta.MysqlMetadata
 	if err := ParseMetadata(cfg, &m); err != nil {

@@ -80,6 +80,14 @@ func TestParseMySQLMetadata(t *testing.T) {
 		{name: "env var missing", meta: parts(map[string]string{"passwordFromEnv": "NOPE"}), wantErr: []string{"metadata.password", `"NOPE"`}},
 		{name: "bad DSN hides it", meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"},
 			env: map[string]string{"DSN": "root:hunter2-secret@tcp(h:1)"}, wantErr: []string{"metadata.connectionString", "not a valid MySQL DSN", "missing the slash"}},
+		{name: "network without an address", meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"},
+			env: map[string]string{"DSN": "root:hunter2-secret@udp/orders"}, wantErr: []string{"metadata.connectionString", "not a valid MySQL DSN", "tcp or unix"}},
+		{name: "unix socket at the default path", meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"},
+			env: map[string]string{"DSN": "root:hunter2-secret@unix/orders"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
+				if dsn, err := mysqlConfig(m); err != nil || dsn.Net != "unix" || dsn.Addr != "/tmp/mysql.sock" {
+					t.Errorf("got %+v, %v", dsn, err)
+				}
+			}},
 		{name: "offline without connection details", offline: true, meta: map[string]string{"connectionStringFromEnv": "DSN", "query": "q", "queryValue": "1"}, check: func(t *testing.T, m *meta.MysqlMetadata) {
 			if dsn, err := mysqlConfig(m); dsn != nil || err != nil {
 				t.Errorf("offline: no DSN should have been parsed, got %v, %v", dsn, err)

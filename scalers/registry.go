@@ -38,7 +38,7 @@ var registry = map[string]entry{
 	"redis":      {build: newRedisScaler},
 	"cron":       {build: newCronScaler},
 	"postgresql": {build: newPostgreSQLScaler, check: postgresqlDriverCheck},
-	"mysql":      {build: newMySQLScaler, check: mysqlDriverCheck},
+	"mysql":      {build: newMySQLScaler},
 
 	"prometheus":  {build: newPrometheusScaler},
 	"loki":        {build: newLokiScaler, tested: testedContract},

@@ -61,9 +61,11 @@ func MysqlDSNError(reason string) *ParamError {
 }
 
 // checkMysqlDSN checks the shape of a MySQL DSN,
-// [user[:password]@][net[(address)]]/dbname[?param=value&...]. The driver parses it again where
-// it connects; the values of its parameters (timeouts, booleans, TLS config names) are judged
-// there. The errors quote nothing of the DSN.
+// [user[:password]@][net[(address)]]/dbname[?param=value&...]. The driver parses it again when
+// the trigger is built, not at admission, so that the webhook and kubectl keda check refuse the
+// same DSNs: the values of its parameters (timeouts, booleans, TLS config names, time zones) are
+// judged there, and a refusal is the trigger's error in status and events. The errors quote
+// nothing of the DSN.
 func checkMysqlDSN(dsn string) error {
 	slash := strings.LastIndexByte(dsn, '/')
 	if slash < 0 {
@@ -82,6 +84,10 @@ func checkMysqlDSN(dsn string) error {
 	}
 	if open := strings.IndexByte(head, '('); open >= 0 && !strings.HasSuffix(head, ")") {
 		return errors.New("network address not terminated (missing closing brace)")
+	} else if open < 0 && head != "" && head != "tcp" && head != "unix" {
+		// A network without an address takes the driver's default address, which only tcp
+		// (127.0.0.1:3306) and unix (/tmp/mysql.sock) have.
+		return errors.New("a network other than tcp or unix needs an address in brackets")
 	}
 	tail := dsn[slash+1:]
 	name, params, hasParams := strings.Cut(tail, "?")
